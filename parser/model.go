@@ -1,0 +1,360 @@
+package parser
+
+import "time"
+
+// Pos is a position in a configuration file.
+type Pos struct {
+	File string
+	Line int
+}
+
+// Config is the parsed and validated configuration: plain data, no behaviour.
+type Config struct {
+	Global Global
+	// Proxies holds the frontend, backend and listen sections in declaration
+	// order, with defaults already applied. Defaults sections are not in it.
+	Proxies []*Proxy
+	// Files lists the configuration files read, in order.
+	Files []string
+	// Warnings are non-fatal diagnostics, in the order they were found.
+	Warnings []*Error
+	// Notices are informational messages (.notice), in order.
+	Notices []*Error
+}
+
+// Frontends returns the proxies with the frontend capability.
+func (c *Config) Frontends() []*Proxy {
+	var out []*Proxy
+	for _, p := range c.Proxies {
+		if p.Cap&CapFrontend != 0 {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Backend returns the proxy with the backend capability named name, or nil.
+func (c *Config) Backend(name string) *Proxy {
+	for _, p := range c.Proxies {
+		if p.Cap&CapBackend != 0 && p.Name == name {
+			return p
+		}
+	}
+	return nil
+}
+
+// Global is the global section (several global sections merge into one).
+type Global struct {
+	Logs            []LogTarget
+	LogSendHostname string // empty when log-send-hostname is not set
+	LogTag          string // empty means the program name
+	MaxConn         int    // 0 = computed from the fd limit
+	MaxConnSet      bool
+	Daemon          bool
+	MasterWorker    bool
+	NbThread        int
+	PidFile         string
+	StatsSockets    []StatsSocket
+	StatsTimeout    time.Duration // default 10s
+	StatsMaxConn    int           // default 10
+	HardStopAfter   time.Duration // 0 = never
+	UlimitN         int
+	LocalPeer       string
+	ZeroWarning     bool
+	StrictLimits    bool // HAProxy 2.6 default: true
+	SpreadChecks    int  // percent, 0..50
+	ServerStateFile string
+	ServerStateBase string
+	User, Group     string
+	UID, GID        int
+	Chroot          string
+}
+
+// Capability bits of a proxy section.
+type Cap uint8
+
+// Proxy capabilities.
+const (
+	CapFrontend Cap = 1 << iota
+	CapBackend
+	CapDefaults
+)
+
+// Mode is a proxy mode.
+type Mode int
+
+// Proxy modes.
+const (
+	ModeTCP Mode = iota
+	ModeHTTP
+)
+
+// Proxy is a frontend, backend, listen or defaults section.
+type Proxy struct {
+	Pos
+	Kind string // "frontend", "backend", "listen" or "defaults"
+	Name string
+	Cap  Cap
+	From string // explicit defaults section, if any
+	ID   int    // HAProxy's proxy id (iid): 1, 2, ... in declaration order
+	Mode Mode
+
+	Binds          []*Bind
+	DefaultBackend string
+	DefaultBackPos Pos
+	UseBackends    []*UseBackend
+	ACLs           []*ACL
+	TCPReqConn     []*TCPRule
+	TCPReqContent  []*TCPRule
+	InspectDelay   time.Duration
+
+	Balance   Balance
+	HashType  HashType
+	Servers   []*Server
+	DefServer ServerParams // default-server values, applied to each server
+
+	Options  Options
+	Retries  int // default 3
+	Timeouts Timeouts
+
+	Logs      []LogTarget
+	LogGlobal bool
+	MaxConn   int
+	FullConn  int
+	Disabled  bool
+
+	// Checks.
+	CheckKind CheckKind
+	CheckArgs CheckArgs
+	TCPChecks []*TCPCheckRule
+}
+
+// Options are the boolean and small-valued `option` keywords.
+type Options struct {
+	DontLogNull        bool
+	Redispatch         bool
+	RedispatchInterval int // default -1 (last retry)
+	TCPLog             bool
+	TCPKA              bool
+	CliTCPKA           bool
+	SrvTCPKA           bool
+	SpliceAuto         bool
+	LogASAP            bool
+	AbortOnClose       bool
+	LogHealthChecks    bool
+	AllBackups         bool
+	SocketStats        bool
+	Transparent        bool
+}
+
+// Timeouts of a proxy; zero means unset (infinite).
+type Timeouts struct {
+	Connect, Client, Server, Queue, Check, Tunnel, ClientFin, ServerFin time.Duration
+}
+
+// Balance is the load-balancing algorithm of a backend.
+type Balance struct {
+	Algo  string // roundrobin, static-rr, leastconn, first, source, random
+	Draws int    // random(N): number of draws, default 2
+}
+
+// HashType is the hash-type keyword.
+type HashType struct {
+	Consistent bool   // false = map-based
+	Function   string // sdbm, djb2, wt6, crc32 (unused by balance source)
+	Avalanche  bool
+}
+
+// Bind is one address of a bind line (a bind line with a port range or a
+// comma list yields several Binds sharing the same options).
+type Bind struct {
+	Pos
+	Addr Addr
+	BindOptions
+}
+
+// BindOptions are the options that follow a bind address.
+type BindOptions struct {
+	Name        string
+	Backlog     int
+	MaxConn     int
+	V4V6        bool
+	V6Only      bool
+	AcceptProxy bool
+	Interface   string
+	Transparent bool
+	DeferAccept bool
+	TFO         bool
+	ID          int
+	Mode        uint32 // unix socket permissions, 0 = default
+	ModeSet     bool
+	UID, GID    int
+	User, Group string
+	Level       string // stats sockets: user, operator (default), admin
+	ExposeFD    bool   // stats sockets: expose-fd listeners
+}
+
+// AddrFamily says what kind of socket an address is.
+type AddrFamily int
+
+// Address families.
+const (
+	FamilyTCP4 AddrFamily = iota + 1
+	FamilyTCP6
+	FamilyUnix
+	FamilyAbns
+	FamilyFD
+)
+
+// Addr is a parsed socket address.
+type Addr struct {
+	Family AddrFamily
+	Host   string // IP literal; empty = any address of the family
+	Port   int    // for servers: 0 = client's destination port
+	// PortOffset is set for server addresses written :+N or :-N.
+	PortOffset int
+	HasOffset  bool
+	Path       string // unix path or abns name
+	FD         int    // fd@N
+	Text       string // the address as written
+}
+
+// StatsSocket is a `stats socket` line.
+type StatsSocket struct {
+	Pos
+	Addr Addr
+	BindOptions
+}
+
+// LogTarget is a `log` line.
+type LogTarget struct {
+	Pos
+	Addr     Addr   // UDP address or unix datagram socket; Family 0 for stdout/stderr
+	Stream   string // "stdout" or "stderr", or empty
+	Facility int    // 0..23
+	Level    int    // max level, 0..7 (default 7)
+	MinLevel int
+	Len      int
+	Format   string // rfc3164 (default), rfc5424, short, raw, ...
+}
+
+// ServerParams are the options of a server or default-server line.
+type ServerParams struct {
+	Check             bool
+	Inter             time.Duration // default 2s
+	FastInter         time.Duration // 0 = inter
+	DownInter         time.Duration // 0 = inter
+	Rise              int           // default 2
+	Fall              int           // default 3
+	Weight            int           // default 1
+	Backup            bool
+	Disabled          bool
+	MaxConn           int
+	MaxQueue          int
+	MinConn           int
+	SendProxy         bool
+	SendProxyV2       bool
+	CheckSendProxy    bool
+	SlowStart         time.Duration
+	CheckPort         int
+	CheckAddr         string
+	AgentCheck        bool
+	AgentPort         int
+	AgentInter        time.Duration
+	AgentAddr         string
+	AgentSend         string
+	OnMarkedDown      string // "" or "shutdown-sessions"
+	OnMarkedUp        string // "" or "shutdown-backup-sessions"
+	OnError           string
+	ErrorLimit        int
+	Observe           string
+	InitAddr          []string
+	ID                int
+	TCPKA             bool
+	Redir             string
+	Track             string
+}
+
+// Server is a server line.
+type Server struct {
+	Pos
+	Name string
+	Addr Addr
+	ServerParams
+}
+
+// UseBackend is a use_backend rule.
+type UseBackend struct {
+	Pos
+	Backend string
+	Cond    *Condition // nil = always
+}
+
+// ACL is one acl line; lines with the same name are OR-ed.
+type ACL struct {
+	Pos
+	Name      string
+	Criterion string // src, dst, src_port, dst_port, always_true, always_false
+	Values    []string
+}
+
+// Condition is an if/unless condition: OR of AND-ed terms.
+type Condition struct {
+	Unless bool
+	Terms  [][]CondTerm // outer: OR, inner: AND
+}
+
+// CondTerm is one ACL reference in a condition, maybe negated, maybe anonymous.
+type CondTerm struct {
+	Negate bool
+	ACL    string // named ACL; empty for an anonymous one
+	Anon   *ACL
+}
+
+// TCPRule is a tcp-request connection|content rule.
+type TCPRule struct {
+	Pos
+	Action string // accept, reject
+	Cond   *Condition
+}
+
+// CheckKind is the kind of health check a backend performs.
+type CheckKind int
+
+// Check kinds.
+const (
+	CheckL4 CheckKind = iota // plain connect (also option tcp-check with no rules)
+	CheckTCP                 // option tcp-check
+	CheckRedis
+	CheckMySQL
+	CheckPgSQL
+	CheckSMTP
+	CheckLDAP
+	CheckSSLHello
+)
+
+// CheckArgs are the arguments of protocol check options.
+type CheckArgs struct {
+	User   string // mysql-check, pgsql-check
+	Domain string // smtpchk HELO/EHLO domain
+	Verb   string // smtpchk: HELO or EHLO
+	Post41 bool   // mysql-check post-41
+}
+
+// TCPCheckRule is one tcp-check line.
+type TCPCheckRule struct {
+	Pos
+	Kind      string // connect, send, send-binary, send-lf, expect, comment
+	Port      int
+	Addr      string
+	SendProxy bool
+	Data      []byte // send / send-binary payload
+	// expect
+	Negate    bool
+	Match     string // string, rstring, binary, rbinary
+	Pattern   string // as written (hex for binary)
+	MinRecv   int    // -1 = unset
+	Comment   string
+	OnSuccess string
+	OnError   string
+}
