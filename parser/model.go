@@ -240,39 +240,39 @@ type LogTarget struct {
 
 // ServerParams are the options of a server or default-server line.
 type ServerParams struct {
-	Check             bool
-	Inter             time.Duration // default 2s
-	FastInter         time.Duration // 0 = inter
-	DownInter         time.Duration // 0 = inter
-	Rise              int           // default 2
-	Fall              int           // default 3
-	Weight            int           // default 1
-	Backup            bool
-	Disabled          bool
-	MaxConn           int
-	MaxQueue          int
-	MinConn           int
-	SendProxy         bool
-	SendProxyV2       bool
-	CheckSendProxy    bool
-	SlowStart         time.Duration
-	CheckPort         int
-	CheckAddr         string
-	AgentCheck        bool
-	AgentPort         int
-	AgentInter        time.Duration
-	AgentAddr         string
-	AgentSend         string
-	OnMarkedDown      string // "" or "shutdown-sessions"
-	OnMarkedUp        string // "" or "shutdown-backup-sessions"
-	OnError           string
-	ErrorLimit        int
-	Observe           string
-	InitAddr          []string
-	ID                int
-	TCPKA             bool
-	Redir             string
-	Track             string
+	Check          bool
+	Inter          time.Duration // default 2s
+	FastInter      time.Duration // 0 = inter
+	DownInter      time.Duration // 0 = inter
+	Rise           int           // default 2
+	Fall           int           // default 3
+	Weight         int           // default 1
+	Backup         bool
+	Disabled       bool
+	MaxConn        int
+	MaxQueue       int
+	MinConn        int
+	SendProxy      bool
+	SendProxyV2    bool
+	CheckSendProxy bool
+	SlowStart      time.Duration
+	CheckPort      int
+	CheckAddr      string
+	AgentCheck     bool
+	AgentPort      int
+	AgentInter     time.Duration
+	AgentAddr      string
+	AgentSend      string
+	OnMarkedDown   string // "" or "shutdown-sessions"
+	OnMarkedUp     string // "" or "shutdown-backup-sessions"
+	OnError        string
+	ErrorLimit     int
+	Observe        string
+	InitAddr       []string
+	ID             int
+	TCPKA          bool
+	Redir          string
+	Track          string
 }
 
 // Server is a server line.
@@ -323,8 +323,8 @@ type CheckKind int
 
 // Check kinds.
 const (
-	CheckL4 CheckKind = iota // plain connect (also option tcp-check with no rules)
-	CheckTCP                 // option tcp-check
+	CheckL4  CheckKind = iota // plain connect (also option tcp-check with no rules)
+	CheckTCP                  // option tcp-check
 	CheckRedis
 	CheckMySQL
 	CheckPgSQL

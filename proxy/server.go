@@ -1,0 +1,62 @@
+package proxy
+
+import (
+	"sync/atomic"
+
+	"goproxy/parser"
+)
+
+// Admin state bits of a server, set by configuration (disabled) or by the
+// runtime API.
+const (
+	AdminMaint uint32 = 1 << iota // administratively in maintenance
+	AdminDrain                    // takes no new sessions, keeps its own
+)
+
+// Server is one server of a backend. Identity is fixed at Build; the rest is
+// atomic. A Server must not be copied.
+type Server struct {
+	Name    string
+	ID      int // sid: 1, 2, ... in declaration order, or the configured id
+	Backend *Backend
+	Addr    parser.Addr
+	Config  parser.ServerParams
+	Backup  bool
+
+	running atomic.Bool   // operational state: true = UP (or going down)
+	admin   atomic.Uint32 // AdminMaint | AdminDrain
+	uweight atomic.Int32  // user weight, 0..256
+
+	served atomic.Int64 // sessions currently established or being set up on it
+	queued atomic.Int64 // sessions waiting in its queue
+
+	// lbKey is private to the backend's balancer (e.g. a leastconn position).
+	lbKey atomic.Int64
+}
+
+// Running reports whether the server is operationally up.
+func (s *Server) Running() bool { return s.running.Load() }
+
+// Admin returns the admin state bits.
+func (s *Server) Admin() uint32 { return s.admin.Load() }
+
+// UWeight returns the user weight (0..256).
+func (s *Server) UWeight() int { return int(s.uweight.Load()) }
+
+// Served returns the number of sessions on the server.
+func (s *Server) Served() int64 { return s.served.Load() }
+
+// Queued returns the number of sessions waiting in the server's queue.
+func (s *Server) Queued() int64 { return s.queued.Load() }
+
+// usable reports whether the server may take new sessions from the balancer:
+// running, not in maintenance or drain, with a non-zero weight.
+func (s *Server) usable() bool {
+	return s.running.Load() && s.admin.Load()&(AdminMaint|AdminDrain) == 0 && s.uweight.Load() > 0
+}
+
+// full reports whether the server reached its maxconn (0 = unlimited).
+func (s *Server) full() bool {
+	m := s.Config.MaxConn
+	return m > 0 && s.served.Load() >= int64(m)
+}
