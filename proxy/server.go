@@ -60,3 +60,15 @@ func (s *Server) full() bool {
 	m := s.Config.MaxConn
 	return m > 0 && s.served.Load() >= int64(m)
 }
+
+// setRunning flips the operational state and, on a real change, rebuilds the
+// backend's balancer. It reports whether the state changed.
+func (s *Server) setRunning(up bool) bool {
+	if !s.running.CompareAndSwap(!up, up) {
+		return false
+	}
+	if s.Backend != nil && s.Backend.lb != nil {
+		s.Backend.lb.update()
+	}
+	return true
+}
