@@ -1,6 +1,12 @@
 package proxy
 
-import "goproxy/parser"
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"goproxy/parser"
+)
 
 // Backend is a backend (or the backend half of a listen section).
 type Backend struct {
@@ -9,4 +15,23 @@ type Backend struct {
 	Config  *parser.Proxy
 	Servers []*Server
 	lb      balancer
+
+	backendRuntime
+}
+
+// backendRuntime is the runtime part of a Backend, kept apart from the
+// shared identity fields.
+type backendRuntime struct {
+	g   *Graph
+	ctr Counters
+
+	q     queue // sessions waiting for any server (backend queue)
+	qlen  atomic.Int64
+	qmu   sync.Mutex // guards q and every server's queue
+	hash  bool       // hash-based algorithm (no immediate redispatch)
+	slim  int64      // fullconn, or the computed default
+	retry int
+
+	timeoutConnect, timeoutServer, timeoutServerFin, timeoutTunnel, timeoutQueue time.Duration
+	keepalive                                                                    bool
 }

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"net/netip"
 	"sync/atomic"
 
 	"goproxy/parser"
@@ -32,6 +33,8 @@ type Server struct {
 
 	// lbKey is private to the backend's balancer (e.g. a leastconn position).
 	lbKey atomic.Int64
+
+	serverRuntime
 }
 
 // Running reports whether the server is operationally up.
@@ -71,4 +74,16 @@ func (s *Server) setRunning(up bool) bool {
 		s.Backend.lb.update()
 	}
 	return true
+}
+
+// serverRuntime is the runtime part of a Server, kept apart from the shared
+// identity and state fields.
+type serverRuntime struct {
+	ctr      Counters
+	q        queue // sessions waiting for this server, guarded by Backend.qmu
+	ip       netip.Addr
+	port     int  // 0 with portMap: the client's destination port (+ offset)
+	portMap  bool // port taken from the client's destination
+	offset   int
+	maxConnR atomic.Int64 // effective maxconn, 0 = unlimited (set maxconn server)
 }

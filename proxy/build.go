@@ -1,0 +1,276 @@
+package proxy
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+
+	"github.com/hashicorp/go-multierror"
+	"github.com/sirupsen/logrus"
+
+	"goproxy/parser"
+)
+
+// Options are the process-level inputs of Build that are not in the
+// configuration.
+type Options struct {
+	// Log receives the process messages (bind errors are returned, not
+	// logged). Nil means a logger that discards everything.
+	Log logrus.FieldLogger
+	// InheritedFDs are the listening sockets given by the parent process,
+	// by number, for fd@N binds. A bind on a number missing here uses the
+	// descriptor of that number as inherited.
+	InheritedFDs map[int]*os.File
+	// DefaultMaxConn is the per-proxy maxconn of -N (0: global maxconn).
+	DefaultMaxConn int
+}
+
+// Build turns a validated configuration into a runtime graph. It checks what
+// only the runtime can (balancing algorithms, address kinds it cannot
+// serve), binds nothing and resolves nothing. All errors are returned at
+// once.
+func Build(cfg *parser.Config, opts Options) (*Graph, error) {
+	log := opts.Log
+	if log == nil {
+		l := logrus.New()
+		l.Out = nopWriter{}
+		log = l
+	}
+	g := &Graph{cfg: cfg, log: log, opts: opts, done: make(chan struct{})}
+	g.maxConn.Store(int64(cfg.Global.MaxConn))
+	var errs *multierror.Error
+	byName := map[string]*Backend{}
+	for _, p := range cfg.Proxies {
+		if p.Cap&parser.CapBackend == 0 {
+			continue
+		}
+		b, err := g.buildBackend(p)
+		if err != nil {
+			errs = multierror.Append(errs, err)
+			continue
+		}
+		byName[p.Name] = b
+		g.backends = append(g.backends, b)
+	}
+	for _, p := range cfg.Proxies {
+		if p.Cap&parser.CapFrontend == 0 {
+			continue
+		}
+		f, err := g.buildFrontend(p, byName)
+		if err != nil {
+			errs = multierror.Append(errs, err)
+			continue
+		}
+		g.frontends = append(g.frontends, f)
+	}
+	if errs != nil {
+		errs.ErrorFormat = oneLinePerError
+		return nil, errs.ErrorOrNil()
+	}
+	g.computeFullConn()
+	return g, nil
+}
+
+type nopWriter struct{}
+
+func (nopWriter) Write(p []byte) (int, error) { return len(p), nil }
+
+func oneLinePerError(es []error) string {
+	s := ""
+	for i, e := range es {
+		if i > 0 {
+			s += "\n"
+		}
+		s += e.Error()
+	}
+	return s
+}
+
+// buildBackend builds a backend with its servers and balancer.
+func (g *Graph) buildBackend(p *parser.Proxy) (*Backend, error) {
+	if p.Mode != parser.ModeTCP {
+		return nil, fmt.Errorf("proxy '%s': only mode tcp is supported", p.Name)
+	}
+	b := &Backend{Name: p.Name, ID: p.ID, Config: p}
+	b.g = g
+	t := p.Timeouts
+	b.timeoutConnect, b.timeoutServer, b.timeoutServerFin = t.Connect, t.Server, t.ServerFin
+	b.timeoutTunnel, b.timeoutQueue = t.Tunnel, t.Queue
+	if b.timeoutQueue == 0 {
+		b.timeoutQueue = t.Connect
+	}
+	b.retry = max(p.Retries, 0)
+	b.keepalive = p.Options.TCPKA || p.Options.SrvTCPKA
+	b.hash = p.Balance.Algo == "source"
+	used := map[int]bool{}
+	for _, ps := range p.Servers {
+		if ps.ID > 0 {
+			used[ps.ID] = true
+		}
+	}
+	next := 1
+	for _, ps := range p.Servers {
+		s := &Server{Name: ps.Name, ID: ps.ID, Backend: b, Addr: ps.Addr, Config: ps.ServerParams, Backup: ps.Backup}
+		if s.ID == 0 {
+			for used[next] {
+				next++
+			}
+			s.ID = next
+			used[next] = true
+		}
+		if err := s.setAddr(); err != nil {
+			return nil, fmt.Errorf("[%s:%d] : 'server %s/%s' : %w", ps.File, ps.Line, p.Name, ps.Name, err)
+		}
+		s.running.Store(true)
+		s.uweight.Store(int32(ps.Weight))
+		if ps.Disabled {
+			s.admin.Store(AdminMaint)
+		}
+		s.maxConnR.Store(int64(max(ps.MaxConn, 0)))
+		b.Servers = append(b.Servers, s)
+	}
+	lb, err := newBalancer(b)
+	if err != nil {
+		return nil, fmt.Errorf("proxy '%s': %w", p.Name, err)
+	}
+	b.lb = lb
+	return b, nil
+}
+
+// setAddr prepares the server's connect address.
+func (s *Server) setAddr() error {
+	a := s.Addr
+	switch a.Family {
+	case parser.FamilyTCP4, parser.FamilyTCP6:
+	default:
+		return fmt.Errorf("address '%s' : only IPv4 and IPv6 server addresses are supported", a.Text)
+	}
+	ip, err := hostIP(a)
+	if err != nil {
+		return err
+	}
+	s.ip = ip
+	s.port = a.Port
+	if a.Port == 0 || a.HasOffset {
+		s.portMap = true
+		s.offset = a.PortOffset
+	}
+	return nil
+}
+
+// buildFrontend builds a frontend with its listeners and rules.
+func (g *Graph) buildFrontend(p *parser.Proxy, backends map[string]*Backend) (*Frontend, error) {
+	if p.Mode != parser.ModeTCP {
+		return nil, fmt.Errorf("proxy '%s': only mode tcp is supported", p.Name)
+	}
+	f := &Frontend{Name: p.Name, ID: p.ID, Config: p, g: g}
+	mc := int64(p.MaxConn)
+	if mc == 0 && g.opts.DefaultMaxConn > 0 {
+		mc = int64(g.opts.DefaultMaxConn)
+	}
+	if mc == 0 {
+		mc = g.maxConn.Load()
+	}
+	f.maxConn.Store(mc)
+	f.timeoutClient, f.timeoutClientFin = p.Timeouts.Client, p.Timeouts.ClientFin
+	f.keepalive = p.Options.TCPKA || p.Options.CliTCPKA
+	var errs *multierror.Error
+	named := map[string][]*acl{}
+	for _, a := range p.ACLs {
+		c, err := compileACL(a)
+		if err != nil {
+			errs = multierror.Append(errs, fmt.Errorf("parsing [%s:%d] : %w", a.File, a.Line, err))
+			continue
+		}
+		named[a.Name] = append(named[a.Name], c)
+	}
+	for _, r := range p.TCPReqConn {
+		c, err := compileCond(r.Cond, named)
+		if err != nil {
+			errs = multierror.Append(errs, fmt.Errorf("parsing [%s:%d] : %w", r.File, r.Line, err))
+			continue
+		}
+		f.tcpRules = append(f.tcpRules, tcpRule{accept: r.Action == "accept", cond: c})
+		f.needDst = f.needDst || c.needsDst()
+	}
+	for _, r := range p.UseBackends {
+		be := backends[r.Backend]
+		if be == nil {
+			errs = multierror.Append(errs, fmt.Errorf("Proxy '%s': unable to find required use_backend: '%s'.", p.Name, r.Backend))
+			continue
+		}
+		c, err := compileCond(r.Cond, named)
+		if err != nil {
+			errs = multierror.Append(errs, fmt.Errorf("parsing [%s:%d] : %w", r.File, r.Line, err))
+			continue
+		}
+		f.rules = append(f.rules, useRule{be: be, cond: c})
+		f.needDst = f.needDst || c.needsDst()
+	}
+	switch {
+	case p.DefaultBackend != "":
+		f.defBE = backends[p.DefaultBackend]
+		if f.defBE == nil {
+			errs = multierror.Append(errs, fmt.Errorf("Proxy '%s': unable to find required default_backend: '%s'.", p.Name, p.DefaultBackend))
+		}
+	case p.Cap&parser.CapBackend != 0:
+		f.defBE = backends[p.Name]
+	}
+	for i, b := range p.Binds {
+		ln := &Listener{Frontend: f, Bind: b, Addr: bindText(b.Addr), fd: -1, stats: p.Options.SocketStats}
+		ln.ID = b.ID
+		if ln.ID == 0 {
+			ln.ID = i + 1
+		}
+		ln.Name = b.Name
+		if ln.Name == "" {
+			ln.Name = "sock-" + strconv.Itoa(ln.ID)
+		}
+		ln.maxConn = int64(b.MaxConn)
+		ln.backlog = b.Backlog
+		if ln.backlog <= 0 {
+			ln.backlog = int(min(max(mc, 1), 1<<20))
+		}
+		switch b.Addr.Family {
+		case parser.FamilyTCP4, parser.FamilyTCP6, parser.FamilyFD:
+		default:
+			errs = multierror.Append(errs, fmt.Errorf("parsing [%s:%d] : 'bind %s' : only TCP and fd@ addresses are supported", b.File, b.Line, b.Addr.Text))
+			continue
+		}
+		f.Listeners = append(f.Listeners, ln)
+	}
+	if errs != nil {
+		errs.ErrorFormat = oneLinePerError
+		return nil, errs
+	}
+	return f, nil
+}
+
+// computeFullConn sets each backend's session limit (slim): fullconn, or
+// 10% of the maxconn sum of the frontends that can use it, as HAProxy.
+func (g *Graph) computeFullConn() {
+	sum := map[*Backend]int64{}
+	for _, f := range g.frontends {
+		seen := map[*Backend]bool{}
+		add := func(b *Backend) {
+			if b != nil && !seen[b] {
+				seen[b] = true
+				sum[b] += f.maxConn.Load()
+			}
+		}
+		add(f.defBE)
+		for _, r := range f.rules {
+			add(r.be)
+		}
+	}
+	for _, b := range g.backends {
+		if b.Config.FullConn > 0 {
+			b.slim = int64(b.Config.FullConn)
+			continue
+		}
+		b.slim = (sum[b] + 9) / 10
+		if b.slim == 0 {
+			b.slim = 1
+		}
+	}
+}

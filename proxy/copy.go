@@ -1,0 +1,182 @@
+package proxy
+
+import (
+	"golang.org/x/sys/unix"
+)
+
+// scratchSize is the size of a loop's read buffer.
+const scratchSize = 32 << 10
+
+// pumpRounds bounds the reads of one direction per wake-up, so that one
+// busy session cannot starve the others; the session is then put on the
+// loop's again list.
+const pumpRounds = 16
+
+// pump moves bytes both ways as far as the sockets allow, propagates
+// half-closes, and ends the session when both directions are done.
+func (s *session) pump() {
+	for d := 0; d < 2 && s.state == stData; d++ {
+		s.pumpDir(d)
+	}
+	if s.state == stData && s.has(fShut0) && s.has(fShut1) {
+		s.finish(termNormal)
+	}
+}
+
+// pumpDir moves bytes in direction d: from side d to side 1-d.
+func (s *session) pumpDir(d int) {
+	src, dst := d, 1-d
+	sfd, dfd := s.fdOf(src), s.fdOf(dst)
+	l := s.l
+	if p := s.pend[d]; p != nil {
+		if !s.has(fW(dst)) {
+			return
+		}
+		n, err := unix.Write(dfd, p.b[p.off:p.end])
+		if err != nil {
+			if err == unix.EAGAIN {
+				s.flags &^= fW(dst)
+				return
+			}
+			if err != unix.EINTR {
+				s.abort(dst, abortTerm(dst))
+			}
+			return
+		}
+		p.off += n
+		s.touch(dst)
+		if p.off < p.end {
+			s.flags &^= fW(dst)
+			return
+		}
+		l.bufs.put(p)
+		s.pend[d] = nil
+	}
+	for i := 0; s.has(fR(src)) && !s.has(fEOF(d)); i++ {
+		if i == pumpRounds {
+			l.again1(s)
+			break
+		}
+		n, err := unix.Read(sfd, l.scratch)
+		if err != nil {
+			if err == unix.EAGAIN {
+				s.flags &^= fR(src)
+				break
+			}
+			if err == unix.EINTR {
+				continue
+			}
+			s.abort(src, abortTerm(src))
+			return
+		}
+		if n == 0 {
+			s.flags |= fEOF(d)
+			break
+		}
+		s.count(d, int64(n))
+		s.touch(src)
+		w := 0
+		if s.has(fW(dst)) {
+			w, err = unix.Write(dfd, l.scratch[:n])
+			if err != nil {
+				if err != unix.EAGAIN && err != unix.EINTR {
+					s.abort(dst, abortTerm(dst))
+					return
+				}
+				w = 0
+			}
+			if w > 0 {
+				s.touch(dst)
+			}
+		}
+		if w < n {
+			s.flags &^= fW(dst)
+			s.pend[d] = l.bufs.get(l.scratch[w:n])
+			break
+		}
+	}
+	if s.has(fEOF(d)) && s.pend[d] == nil && !s.has(fShut(d)) {
+		_ = unix.Shutdown(dfd, unix.SHUT_WR)
+		s.flags |= fShut(d)
+		s.touch(dst) // the fin timeout now applies to dst
+	}
+}
+
+// fdOf returns the descriptor of a side.
+func (s *session) fdOf(side int) int {
+	if side == 0 {
+		return int(s.cfd)
+	}
+	return int(s.sfd)
+}
+
+// abortTerm is the termination state of an error on side.
+func abortTerm(side int) [2]byte {
+	if side == 0 {
+		return termCliAbort
+	}
+	return termSrvAbort
+}
+
+// count adds n bytes that flowed in direction d to every counter concerned.
+func (s *session) count(d int, n int64) {
+	if d == 0 {
+		s.fe.ctr.bin.Add(n)
+		s.be.ctr.bin.Add(n)
+		s.srv.ctr.bin.Add(n)
+		if s.ln.stats {
+			s.ln.ctr.bin.Add(n)
+		}
+		return
+	}
+	s.fe.ctr.bout.Add(n)
+	s.be.ctr.bout.Add(n)
+	s.srv.ctr.bout.Add(n)
+	if s.ln.stats {
+		s.ln.ctr.bout.Add(n)
+	}
+}
+
+// pbuf holds bytes waiting for a slow receiver: b[off:end].
+type pbuf struct {
+	b        []byte
+	off, end int
+	class    int8
+}
+
+// Buffer size classes.
+var bufClasses = [...]int{2 << 10, 16 << 10, 64 << 10}
+
+// maxFreeBufs caps each class's free list.
+const maxFreeBufs = 256
+
+// bufPool is a loop's free lists of pending buffers, one per size class.
+type bufPool struct {
+	free [len(bufClasses)][]*pbuf
+}
+
+// get returns a buffer holding a copy of data (len(data) <= 64 KiB).
+func (p *bufPool) get(data []byte) *pbuf {
+	c := 0
+	for c < len(bufClasses)-1 && bufClasses[c] < len(data) {
+		c++
+	}
+	var b *pbuf
+	if n := len(p.free[c]); n > 0 {
+		b = p.free[c][n-1]
+		p.free[c][n-1] = nil
+		p.free[c] = p.free[c][:n-1]
+	} else {
+		b = &pbuf{b: make([]byte, bufClasses[c]), class: int8(c)}
+	}
+	b.off, b.end = 0, copy(b.b, data)
+	return b
+}
+
+// put gives a buffer back.
+func (p *bufPool) put(b *pbuf) {
+	c := b.class
+	if len(p.free[c]) < maxFreeBufs {
+		p.free[c] = append(p.free[c], b)
+	}
+}

@@ -1,0 +1,107 @@
+package proxy
+
+import (
+	"sync/atomic"
+	"time"
+
+	"goproxy/parser"
+)
+
+// Frontend is a frontend (or the frontend half of a listen section).
+type Frontend struct {
+	Name      string
+	ID        int // iid
+	Config    *parser.Proxy
+	Listeners []*Listener
+
+	g        *Graph
+	maxConn  atomic.Int64 // effective maxconn (slim)
+	ctr      Counters
+	paused   atomic.Bool // disable frontend / Pause
+	stopped  atomic.Bool // soft stop done
+	defBE    *Backend
+	rules    []useRule
+	tcpRules []tcpRule
+	needDst  bool // some rule looks at the destination address
+
+	timeoutClient, timeoutClientFin time.Duration
+	keepalive                       bool
+}
+
+// useRule is a compiled use_backend rule.
+type useRule struct {
+	be   *Backend
+	cond *cond
+}
+
+// tcpRule is a compiled tcp-request connection rule.
+type tcpRule struct {
+	accept bool
+	cond   *cond
+}
+
+// MaxConn returns the frontend's effective maxconn.
+func (f *Frontend) MaxConn() int64 { return f.maxConn.Load() }
+
+// SetMaxConn changes the frontend's maxconn at runtime (set maxconn frontend).
+func (f *Frontend) SetMaxConn(n int64) {
+	f.maxConn.Store(n)
+	if f.g != nil {
+		f.g.wakeListeners()
+	}
+}
+
+// Paused reports whether the frontend was paused (disable frontend).
+func (f *Frontend) Paused() bool { return f.paused.Load() }
+
+// Stopped reports whether the frontend stopped listening (soft stop).
+func (f *Frontend) Stopped() bool { return f.stopped.Load() }
+
+// pickBackend runs tcp-request connection rules then use_backend rules. It
+// returns accepted=false when a rule rejects the connection, and a nil
+// backend when none applies.
+func (f *Frontend) pickBackend(ci *connInfo) (be *Backend, accepted bool) {
+	for i := range f.tcpRules {
+		r := &f.tcpRules[i]
+		if r.cond.eval(ci) {
+			if !r.accept {
+				return nil, false
+			}
+			break
+		}
+	}
+	for i := range f.rules {
+		r := &f.rules[i]
+		if r.cond.eval(ci) {
+			return r.be, true
+		}
+	}
+	return f.defBE, true
+}
+
+// Listener is one bound address of a frontend (one per address of a bind
+// line).
+type Listener struct {
+	Name     string // bind "name", or "sock-N"
+	ID       int
+	Frontend *Frontend
+	Bind     *parser.Bind
+	Addr     string // as HAProxy prints it
+
+	fd      int // -1 until bound, and again once closed
+	backlog int
+	maxConn int64
+	ctr     Counters
+	// stats are kept only with option socket-stats.
+	stats bool
+	// state: 0 not started, 1 listening, 2 paused, 3 closed.
+	state atomic.Int32
+}
+
+// Listener states.
+const (
+	lnIdle int32 = iota
+	lnReady
+	lnPaused
+	lnClosed
+)

@@ -1,0 +1,389 @@
+package proxy
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
+
+	"goproxy/parser"
+)
+
+// Graph is the runtime of one configuration: frontends with their
+// listeners, backends with their servers, and the event loops serving them.
+// Its topology never changes after Build.
+type Graph struct {
+	cfg       *parser.Config
+	log       logrus.FieldLogger
+	opts      Options
+	frontends []*Frontend
+	backends  []*Backend
+	base      time.Time // origin of the loops' clocks
+
+	maxConn  atomic.Int64 // global maxconn, 0 = unlimited
+	cur      atomic.Int64 // CurrConns
+	cumConns atomic.Int64 // CumConns
+	sessID   atomic.Uint64
+	nblocked atomic.Int64 // listeners blocked by a limit, over all loops
+	closing  atomic.Bool
+
+	mu       sync.Mutex // lifecycle
+	loops    []*loop
+	started  bool
+	stopped  bool // StopListening or Close ran
+	done     chan struct{}
+	doneOnce sync.Once
+}
+
+// Frontends returns the frontends in configuration order.
+func (g *Graph) Frontends() []*Frontend { return g.frontends }
+
+// Backends returns the backends in configuration order.
+func (g *Graph) Backends() []*Backend { return g.backends }
+
+// Frontend returns the frontend named name, or nil.
+func (g *Graph) Frontend(name string) *Frontend {
+	for _, f := range g.frontends {
+		if f.Name == name {
+			return f
+		}
+	}
+	return nil
+}
+
+// Backend returns the backend named name, or nil.
+func (g *Graph) Backend(name string) *Backend {
+	for _, b := range g.backends {
+		if b.Name == name {
+			return b
+		}
+	}
+	return nil
+}
+
+// Start binds every listener and starts the event loops. On error,
+// everything it opened is closed again and the error text is HAProxy's.
+func (g *Graph) Start() error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.started || g.stopped {
+		return errors.New("graph already started")
+	}
+	g.base = time.Now()
+	var bound []*Listener
+	fail := func(err error) error {
+		for _, ln := range bound {
+			unix.Close(ln.fd)
+			ln.fd = -1
+			ln.state.Store(lnIdle)
+		}
+		for _, l := range g.loops {
+			unix.Close(l.evfd)
+			unix.Close(l.epfd)
+		}
+		g.loops = nil
+		return err
+	}
+	for _, f := range g.frontends {
+		if f.Config.Disabled {
+			f.stopped.Store(true)
+			continue
+		}
+		for _, ln := range f.Listeners {
+			if err := g.bind(ln); err != nil {
+				return fail(err)
+			}
+			bound = append(bound, ln)
+		}
+	}
+	n := max(runtime.GOMAXPROCS(0), 1)
+	for i := 0; i < n; i++ {
+		l, err := newLoop(g)
+		if err != nil {
+			return fail(fmt.Errorf("starting event loop: %w", err))
+		}
+		g.loops = append(g.loops, l)
+	}
+	for _, l := range g.loops {
+		l.clock()
+		for _, ln := range bound {
+			l.addListener(ln)
+		}
+	}
+	for _, l := range g.loops {
+		go l.run()
+	}
+	g.started = true
+	go func() {
+		for _, l := range g.loops {
+			<-l.done
+		}
+		g.closeDone()
+	}()
+	return nil
+}
+
+// bind opens ln's socket.
+func (g *Graph) bind(ln *Listener) error {
+	b := ln.Bind
+	var fd int
+	var err error
+	if b.Addr.Family == parser.FamilyFD {
+		fd, err = adoptSocket(g.opts.InheritedFDs[b.Addr.FD], b.Addr.FD)
+	} else {
+		fd, err = listenSocket(b, ln.backlog)
+	}
+	if err != nil {
+		kind := "proxy"
+		switch ln.Frontend.Config.Cap & (parser.CapFrontend | parser.CapBackend) {
+		case parser.CapFrontend:
+			kind = "frontend"
+		}
+		return fmt.Errorf("Binding [%s:%d] for %s %s: cannot bind socket (%s) for [%s]",
+			b.File, b.Line, kind, ln.Frontend.Name, errnoText(err), ln.Addr)
+	}
+	ln.fd = fd
+	ln.state.Store(lnReady)
+	return nil
+}
+
+// onLoops runs fn in every running loop and waits for all of them.
+func (g *Graph) onLoops(fn func(l *loop)) {
+	g.mu.Lock()
+	loops := g.loops
+	g.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, l := range loops {
+		wg.Add(1)
+		if !l.post(func(l *loop) { fn(l); wg.Done() }) {
+			wg.Done()
+		}
+	}
+	wg.Wait()
+}
+
+// listeners returns every listener of every frontend.
+func (g *Graph) listeners() []*Listener {
+	var out []*Listener
+	for _, f := range g.frontends {
+		out = append(out, f.Listeners...)
+	}
+	return out
+}
+
+// StopListening is the soft stop (SIGUSR1): it closes the listeners, logs
+// HAProxy's "Proxy NAME stopped" line for each proxy, and lets established
+// sessions run to their end. Done is closed when the last one ends.
+func (g *Graph) StopListening() {
+	g.mu.Lock()
+	if g.stopped {
+		g.mu.Unlock()
+		return
+	}
+	g.stopped = true
+	started := g.started
+	g.mu.Unlock()
+	g.onLoops(func(l *loop) {
+		for _, ln := range append([]*Listener(nil), l.listeners...) {
+			l.dropListener(ln)
+		}
+		l.stopping = true
+	})
+	g.closeListeners()
+	for _, f := range g.frontends {
+		f.stopped.Store(true)
+		be := int64(0)
+		if f.Config.Cap&parser.CapBackend != 0 {
+			if b := g.Backend(f.Name); b != nil {
+				be = b.ctr.tot.Load()
+			}
+		}
+		g.log.Warnf("Proxy %s stopped (cumulated conns: FE: %d, BE: %d).", f.Name, f.ctr.connTot.Load(), be)
+	}
+	for _, b := range g.backends {
+		if b.Config.Cap&parser.CapFrontend == 0 {
+			g.log.Warnf("Proxy %s stopped (cumulated conns: FE: %d, BE: %d).", b.Name, 0, b.ctr.tot.Load())
+		}
+	}
+	if !started {
+		g.closeDone()
+	}
+}
+
+// closeListeners closes every listening socket.
+func (g *Graph) closeListeners() {
+	for _, ln := range g.listeners() {
+		if ln.state.Swap(lnClosed) != lnClosed && ln.fd >= 0 {
+			unix.Close(ln.fd)
+			ln.fd = -1
+		}
+	}
+}
+
+// Close is the hard stop: every session and listener is closed now. It
+// returns once the loops have exited.
+func (g *Graph) Close() {
+	g.mu.Lock()
+	g.stopped = true
+	started := g.started
+	loops := g.loops
+	g.mu.Unlock()
+	g.closing.Store(true)
+	g.onLoops(func(l *loop) {
+		for _, ln := range append([]*Listener(nil), l.listeners...) {
+			l.dropListener(ln)
+		}
+		l.closeAll()
+		l.exit = true
+	})
+	for _, l := range loops {
+		<-l.done
+	}
+	g.closeListeners()
+	if !started {
+		g.closeDone()
+	}
+}
+
+func (g *Graph) closeDone() { g.doneOnce.Do(func() { close(g.done) }) }
+
+// Done is closed once the listeners are closed and no session remains.
+func (g *Graph) Done() <-chan struct{} { return g.done }
+
+// Pause stops accepting (SIGTTOU): listeners leave the loops and their
+// sockets stop listening, so that another process bound to the same port
+// gets the new connections. Resume undoes it.
+func (g *Graph) Pause() {
+	var paused []*Listener
+	for _, ln := range g.listeners() {
+		if ln.state.CompareAndSwap(lnReady, lnPaused) {
+			paused = append(paused, ln)
+		}
+	}
+	g.onLoops(func(l *loop) {
+		for _, ln := range paused {
+			l.dropListener(ln)
+		}
+	})
+	for _, ln := range paused {
+		_ = unix.Shutdown(ln.fd, unix.SHUT_RD)
+		ln.Frontend.paused.Store(true)
+	}
+}
+
+// Resume starts accepting again after Pause (SIGTTIN).
+func (g *Graph) Resume() {
+	var resumed []*Listener
+	for _, ln := range g.listeners() {
+		if ln.state.Load() != lnPaused {
+			continue
+		}
+		if err := unix.Listen(ln.fd, ln.backlog); err != nil {
+			g.log.WithError(err).Errorf("cannot resume listening on %s", ln.Addr)
+			continue
+		}
+		ln.state.Store(lnReady)
+		ln.Frontend.paused.Store(false)
+		resumed = append(resumed, ln)
+	}
+	g.onLoops(func(l *loop) {
+		for _, ln := range resumed {
+			l.addListener(ln)
+		}
+	})
+}
+
+// ListenerFiles returns duplicates of the listening sockets, in frontend and
+// bind order, for a handoff to another process. The caller owns them.
+func (g *Graph) ListenerFiles() []*os.File {
+	var out []*os.File
+	for _, ln := range g.listeners() {
+		st := ln.state.Load()
+		if (st != lnReady && st != lnPaused) || ln.fd < 0 {
+			continue
+		}
+		fd, err := unix.FcntlInt(uintptr(ln.fd), unix.F_DUPFD_CLOEXEC, 0)
+		if err != nil {
+			continue
+		}
+		out = append(out, os.NewFile(uintptr(fd), "listener "+ln.Frontend.Name+" "+ln.Addr))
+	}
+	return out
+}
+
+// takeConnSlot takes a connection slot from the global, frontend and
+// listener limits, all or none.
+func (g *Graph) takeConnSlot(f *Frontend, ln *Listener) bool {
+	if !takeSlot(&g.cur, g.maxConn.Load()) {
+		return false
+	}
+	if !takeSlot(&f.ctr.cur, f.maxConn.Load()) {
+		g.cur.Add(-1)
+		return false
+	}
+	if !takeSlot(&ln.ctr.cur, ln.maxConn) {
+		f.ctr.cur.Add(-1)
+		g.cur.Add(-1)
+		return false
+	}
+	return true
+}
+
+func takeSlot(c *atomic.Int64, limit int64) bool {
+	if c.Add(1) > limit && limit > 0 {
+		c.Add(-1)
+		return false
+	}
+	return true
+}
+
+// releaseConnSlot gives back what takeConnSlot took and wakes blocked
+// listeners.
+func (g *Graph) releaseConnSlot(f *Frontend, ln *Listener) {
+	ln.ctr.cur.Add(-1)
+	f.ctr.cur.Add(-1)
+	g.cur.Add(-1)
+	g.wakeListeners()
+}
+
+// canAccept reports whether a connection on ln would get a slot now.
+func (g *Graph) canAccept(f *Frontend, ln *Listener) bool {
+	under := func(c *atomic.Int64, limit int64) bool { return limit <= 0 || c.Load() < limit }
+	return under(&g.cur, g.maxConn.Load()) && under(&f.ctr.cur, f.maxConn.Load()) && under(&ln.ctr.cur, ln.maxConn)
+}
+
+// wakeListeners asks the loops with blocked listeners to retry them.
+func (g *Graph) wakeListeners() {
+	if g.nblocked.Load() == 0 {
+		return
+	}
+	g.mu.Lock()
+	loops := g.loops
+	g.mu.Unlock()
+	for _, l := range loops {
+		if l.hasBlocked.Load() && l.resumePosted.CompareAndSwap(false, true) {
+			l.post((*loop).resumeBlocked)
+		}
+	}
+}
+
+// MaxConn returns the global maxconn (0 = unlimited).
+func (g *Graph) MaxConn() int64 { return g.maxConn.Load() }
+
+// SetMaxConn changes the global maxconn (set maxconn global).
+func (g *Graph) SetMaxConn(n int64) {
+	g.maxConn.Store(n)
+	g.wakeListeners()
+}
+
+// CurrConns returns the number of client connections being served.
+func (g *Graph) CurrConns() int64 { return g.cur.Load() }
+
+// CumConns returns the number of client connections accepted so far.
+func (g *Graph) CumConns() int64 { return g.cumConns.Load() }

@@ -1,0 +1,124 @@
+package proxy
+
+// Queue states of a session, guarded by the backend's qmu.
+const (
+	qNone     uint8 = iota
+	qQueued         // waiting in a server or backend queue
+	qDequeued       // given a server slot; its loop has a command pending
+)
+
+// queue is an intrusive FIFO of sessions waiting for a server slot.
+type queue struct {
+	head, tail *session
+	n          int64
+}
+
+func (q *queue) push(s *session) {
+	s.qprev, s.qnext = q.tail, nil
+	if q.tail != nil {
+		q.tail.qnext = s
+	} else {
+		q.head = s
+	}
+	q.tail = s
+	q.n++
+}
+
+func (q *queue) remove(s *session) {
+	if s.qprev != nil {
+		s.qprev.qnext = s.qnext
+	} else {
+		q.head = s.qnext
+	}
+	if s.qnext != nil {
+		s.qnext.qprev = s.qprev
+	} else {
+		q.tail = s.qprev
+	}
+	s.qprev, s.qnext = nil, nil
+	q.n--
+}
+
+// enqueue puts s in srv's queue, or in the backend queue when srv is nil.
+// It reports false when the server's maxqueue is reached.
+func (b *Backend) enqueue(s *session, srv *Server) bool {
+	b.qmu.Lock()
+	defer b.qmu.Unlock()
+	if srv != nil {
+		if mq := int64(srv.Config.MaxQueue); mq > 0 && srv.q.n >= mq {
+			return false
+		}
+		srv.q.push(s)
+		srv.queued.Add(1)
+		srv.ctr.queued()
+	} else {
+		b.q.push(s)
+		b.qlen.Add(1)
+		b.ctr.queued()
+	}
+	s.qsrv = srv
+	s.qstate = qQueued
+	return true
+}
+
+// unqueue takes s out of its queue if it is still there. It returns the
+// queue state s had: qQueued (removed now), qDequeued (a slot was reserved
+// for it and a command is on its way) or qNone.
+func (b *Backend) unqueue(s *session) uint8 {
+	b.qmu.Lock()
+	defer b.qmu.Unlock()
+	st := s.qstate
+	if st == qQueued {
+		b.removeLocked(s)
+		s.qstate = qNone
+	}
+	return st
+}
+
+func (b *Backend) removeLocked(s *session) {
+	if srv := s.qsrv; srv != nil {
+		srv.q.remove(s)
+		srv.queued.Add(-1)
+		srv.ctr.qcur.Add(-1)
+	} else {
+		b.q.remove(s)
+		b.qlen.Add(-1)
+		b.ctr.qcur.Add(-1)
+	}
+}
+
+// dequeue gives srv's freed slot to the oldest session waiting for srv or
+// for any server of the backend, and tells that session's loop. It reports
+// whether a session got the slot.
+func (b *Backend) dequeue(srv *Server) bool {
+	if srv.queued.Load() == 0 && (b.qlen.Load() == 0 || !srv.usable()) {
+		return false
+	}
+	b.qmu.Lock()
+	var s *session
+	sh, bh := srv.q.head, b.q.head
+	if !srv.usable() {
+		bh = nil
+	}
+	switch {
+	case sh != nil && bh != nil:
+		s = sh
+		if bh.qSince < sh.qSince {
+			s = bh
+		}
+	case sh != nil:
+		s = sh
+	default:
+		s = bh
+	}
+	if s == nil || !srv.tryTake() {
+		b.qmu.Unlock()
+		return false
+	}
+	b.removeLocked(s)
+	s.qstate = qDequeued
+	s.qgot = srv
+	b.qmu.Unlock()
+	s.l.post(func(*loop) { s.dequeued() })
+	return true
+}

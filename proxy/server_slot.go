@@ -1,0 +1,54 @@
+package proxy
+
+import "time"
+
+// tryTake reserves a session slot on s when it has not reached its maxconn.
+func (s *Server) tryTake() bool {
+	m := s.maxConnR.Load()
+	for {
+		n := s.served.Load()
+		if m > 0 && n >= m {
+			return false
+		}
+		if s.served.CompareAndSwap(n, n+1) {
+			return true
+		}
+	}
+}
+
+// release frees a slot taken by tryTake and hands it to a queued session.
+func (s *Server) release() {
+	s.served.Add(-1)
+	if b := s.Backend; b != nil {
+		if b.lb != nil {
+			b.lb.released(s)
+		}
+		b.dequeue(s)
+	}
+}
+
+// MaxConn returns the server's effective maxconn (0 = unlimited).
+func (s *Server) MaxConn() int64 { return s.maxConnR.Load() }
+
+// SetMaxConn changes the server's maxconn at runtime (set maxconn server);
+// 0 means unlimited. Queued sessions are served if the limit grew.
+func (s *Server) SetMaxConn(n int64) {
+	s.maxConnR.Store(max(n, 0))
+	if b := s.Backend; b != nil {
+		for b.dequeue(s) {
+		}
+	}
+}
+
+// ShutdownSessions closes every session established on s (on-marked-down
+// shutdown-sessions, "shutdown sessions server"). It returns how many were
+// closed, or -1 when the graph is not running.
+func (s *Server) ShutdownSessions() int {
+	if s.Backend == nil || s.Backend.g == nil {
+		return -1
+	}
+	return s.Backend.g.ShutdownServerSessions(s)
+}
+
+// elapsedMs converts a duration in nanoseconds to whole milliseconds.
+func elapsedMs(ns int64) int64 { return ns / int64(time.Millisecond) }

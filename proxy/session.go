@@ -1,0 +1,561 @@
+package proxy
+
+import (
+	"errors"
+	"net/netip"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Session states.
+const (
+	stNew        uint8 = iota
+	stQueued           // waiting for a server slot
+	stTurnAround       // waiting before retrying the same server
+	stConnecting       // non-blocking connect in progress
+	stData             // both sides connected, bytes flow
+	stClosed
+)
+
+// Session flags. Sides: 0 client, 1 server. Directions: 0 client to server,
+// 1 server to client; direction d reads side d and writes side 1-d.
+const (
+	fCliR      uint32 = 1 << iota // client readable (no EAGAIN since the last edge)
+	fCliW                         // client writable
+	fSrvR                         // server readable
+	fSrvW                         // server writable
+	fEOF0                         // end of input read from the client
+	fEOF1                         // end of input read from the server
+	fShut0                        // write side of the server shut
+	fShut1                        // write side of the client shut
+	fSlot                         // holds a slot on srv
+	fConnected                    // a server connection was established
+	fAgain                        // in the loop's again list
+	fRedisp                       // redispatched at least once
+	fDstKnown                     // dst is set
+)
+
+func fR(side int) uint32             { return fCliR << (2 * side) }
+func fW(side int) uint32             { return fCliW << (2 * side) }
+func fEOF(d int) uint32              { return fEOF0 << d }
+func fShut(d int) uint32             { return fShut0 << d }
+func (s *session) has(f uint32) bool { return s.flags&f != 0 }
+
+// Termination states, HAProxy's two letters.
+var (
+	termNormal     = [2]byte{'-', '-'}
+	termCliAbort   = [2]byte{'C', 'D'}
+	termSrvAbort   = [2]byte{'S', 'D'}
+	termCliTimeout = [2]byte{'c', 'D'}
+	termSrvTimeout = [2]byte{'s', 'D'}
+	termConnFail   = [2]byte{'S', 'C'}
+	termQueueTO    = [2]byte{'s', 'Q'}
+	termKilled     = [2]byte{'K', 'D'}
+	termDown       = [2]byte{'D', 'D'}
+	termDenied     = [2]byte{'P', 'R'}
+	termResource   = [2]byte{'R', 'C'}
+)
+
+// session is one proxied client connection and, once connected, its server
+// connection. It belongs to one loop and is touched only by it, except the
+// queue links and qstate (guarded by the backend's qmu).
+type session struct {
+	id    uint64
+	l     *loop
+	ln    *Listener
+	fe    *Frontend
+	be    *Backend
+	srv   *Server // server in use (slot held when fSlot)
+	avoid *Server // server to avoid when redispatching
+
+	src, dst netip.AddrPort
+	cfd, sfd int32
+	state    uint8
+	qstate   uint8 // guarded by be.qmu
+	term     [2]byte
+	retries  int16 // retries left
+	flags    uint32
+
+	pend [2]*pbuf // bytes read from side d that side 1-d could not take yet
+
+	// Times in loop nanoseconds (since the graph's base).
+	tAccept, tQueue, tConnStart int64
+	tw, tc                      int64 // queue and connect times in ms, -1 = not reached
+	exp                         [2]int64
+	stExp                       int64 // connect, queue or turn-around deadline
+	when                        int64 // scheduled in the timer heap
+	hidx                        int32
+
+	// Queue links and the server given by dequeue, guarded by be.qmu.
+	qprev, qnext *session
+	qsrv         *Server
+	qgot         *Server
+	qSince       int64
+}
+
+// newSession starts a session for an accepted client connection. The
+// connection slots (global, frontend, listener) are already taken.
+func (l *loop) newSession(ln *Listener, fd int, sa unix.Sockaddr) {
+	fe := ln.Frontend
+	g := l.g
+	g.cumConns.Add(1)
+	fe.ctr.newConn(l.wall)
+	if ln.stats {
+		ln.ctr.newConn(l.wall)
+	}
+	s := &session{
+		id: g.sessID.Add(1), l: l, ln: ln, fe: fe,
+		src: addrPortOf(sa), cfd: int32(fd), sfd: -1,
+		tAccept: l.now, tw: -1, tc: -1, hidx: -1, term: termNormal,
+	}
+	ci := connInfo{src: s.src}
+	if fe.needDst {
+		ci.dst = s.dstAddr()
+	}
+	be, ok := fe.pickBackend(&ci)
+	if !ok {
+		fe.ctr.dcon.Add(1)
+		if ln.stats {
+			ln.ctr.dcon.Add(1)
+		}
+		unix.Close(fd)
+		g.releaseConnSlot(fe, ln)
+		return
+	}
+	setMax(&fe.ctr.max, fe.ctr.cur.Load())
+	fe.ctr.newSession(l.wall)
+	if ln.stats {
+		setMax(&ln.ctr.max, ln.ctr.cur.Load())
+		ln.ctr.newSession(l.wall)
+	}
+	setConnOpts(fd, fe.keepalive)
+	if err := l.register(fd, s, nil); err != nil {
+		unix.Close(fd)
+		g.releaseConnSlot(fe, ln)
+		return
+	}
+	l.nsess++
+	if be == nil {
+		s.finish(termDenied)
+		return
+	}
+	s.be = be
+	s.retries = int16(be.retry)
+	be.ctr.incCur()
+	be.ctr.newSession(l.wall)
+	s.assign()
+	s.arm()
+}
+
+// dstAddr returns the local address the client connected to.
+func (s *session) dstAddr() netip.AddrPort {
+	if !s.has(fDstKnown) {
+		if sa, err := unix.Getsockname(int(s.cfd)); err == nil {
+			s.dst = addrPortOf(sa)
+		}
+		s.flags |= fDstKnown
+	}
+	return s.dst
+}
+
+// assign picks a server for the session and connects to it, queues the
+// session when the server (or every server) is full, or ends it when no
+// server is usable.
+func (s *session) assign() {
+	be, l := s.be, s.l
+	var srv *Server
+	if be.lb != nil {
+		srv = be.lb.pick(s.src.Addr(), s.avoid)
+	}
+	if srv == nil {
+		if be.anyUsable() && !l.g.closing.Load() {
+			s.enqueue(nil)
+			return
+		}
+		be.ctr.econ.Add(1)
+		s.finish(termConnFail)
+		return
+	}
+	be.ctr.picked(l.wall)
+	srv.ctr.picked(l.wall)
+	if srv.queued.Load() > 0 || !srv.tryTake() {
+		s.enqueue(srv)
+		return
+	}
+	s.gotSlot(srv)
+	s.connect()
+}
+
+// enqueue puts the session in srv's queue (nil: the backend queue).
+func (s *session) enqueue(srv *Server) {
+	s.qSince = s.l.now
+	if !s.be.enqueue(s, srv) {
+		s.be.ctr.econ.Add(1)
+		s.finish(termConnFail)
+		return
+	}
+	s.state = stQueued
+	s.tQueue = s.l.now
+	s.stExp = 0
+	if to := s.be.timeoutQueue; to > 0 {
+		s.stExp = s.l.now + int64(to)
+	}
+}
+
+// dequeued runs in the session's loop once a queue gave it a server slot.
+func (s *session) dequeued() {
+	s.be.qmu.Lock()
+	srv := s.qgot
+	s.qgot = nil
+	s.qstate = qNone
+	s.be.qmu.Unlock()
+	if s.state == stClosed {
+		srv.release()
+		return
+	}
+	s.tw = elapsedMs(s.l.now - s.tQueue)
+	s.gotSlot(srv)
+	s.connect()
+	s.arm()
+}
+
+// gotSlot records that the session holds a slot on srv.
+func (s *session) gotSlot(srv *Server) {
+	s.srv = srv
+	s.flags |= fSlot
+	if s.be.lb != nil {
+		s.be.lb.taken(srv)
+	}
+	srv.ctr.incCur()
+	srv.ctr.newSession(s.l.wall)
+	if s.tw < 0 {
+		s.tw = 0
+	}
+}
+
+// dropSlot gives the server slot back.
+func (s *session) dropSlot() {
+	if !s.has(fSlot) {
+		return
+	}
+	s.flags &^= fSlot
+	s.srv.ctr.decCur()
+	s.srv.release()
+}
+
+// serverAddr returns the address to connect to for the session.
+func (s *session) serverAddr() unix.Sockaddr {
+	srv := s.srv
+	port := srv.port
+	if srv.portMap {
+		port = int(s.dstAddr().Port()) + srv.offset
+	}
+	return sockaddrOf(srv.ip, port)
+}
+
+// connect starts a non-blocking connection to s.srv.
+func (s *session) connect() {
+	l, srv, be := s.l, s.srv, s.be
+	s.tConnStart = l.now
+	srv.ctr.connect.Add(1)
+	be.ctr.connect.Add(1)
+	sa := s.serverAddr()
+	family := unix.AF_INET
+	if _, ok := sa.(*unix.SockaddrInet6); ok {
+		family = unix.AF_INET6
+	}
+	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		l.g.log.WithError(err).Warn("cannot create a socket for a server connection")
+		srv.ctr.econ.Add(1)
+		be.ctr.econ.Add(1)
+		s.finish(termResource)
+		return
+	}
+	setConnOpts(fd, be.keepalive)
+	err = unix.Connect(fd, sa)
+	if err != nil && !errors.Is(err, unix.EINPROGRESS) {
+		unix.Close(fd)
+		s.connFailed()
+		return
+	}
+	if err := l.register(fd, s, nil); err != nil {
+		unix.Close(fd)
+		s.connFailed()
+		return
+	}
+	s.sfd = int32(fd)
+	s.flags &^= fSrvR | fSrvW
+	s.state = stConnecting
+	s.stExp = 0
+	if to := be.timeoutConnect; to > 0 {
+		s.stExp = l.now + int64(to)
+	}
+}
+
+// closeServer closes the server connection, if any.
+func (s *session) closeServer() {
+	if s.sfd >= 0 {
+		s.l.unregister(int(s.sfd))
+		unix.Close(int(s.sfd))
+		s.sfd = -1
+	}
+	s.flags &^= fSrvR | fSrvW
+}
+
+// connFailed handles a failed connection attempt: retry the same server
+// after HAProxy's turn-around delay, redispatch, or give up.
+func (s *session) connFailed() {
+	s.closeServer()
+	srv, be := s.srv, s.be
+	srv.ctr.econ.Add(1)
+	be.ctr.econ.Add(1)
+	if s.retries <= 0 {
+		s.finish(termConnFail)
+		return
+	}
+	s.retries--
+	srv.ctr.wretr.Add(1)
+	be.ctr.wretr.Add(1)
+	if s.shouldRedispatch() {
+		srv.ctr.wredis.Add(1)
+		be.ctr.wredis.Add(1)
+		s.flags |= fRedisp
+		s.dropSlot()
+		s.avoid = srv
+		s.srv = nil
+		s.assign()
+		return
+	}
+	delay := time.Second
+	if to := be.timeoutConnect; to > 0 && to < delay {
+		delay = to
+	}
+	s.state = stTurnAround
+	s.stExp = s.l.now + int64(delay)
+}
+
+// shouldRedispatch applies option redispatch: leave the server when it is
+// no longer usable, on the configured retry, or at once for non-hash
+// algorithms with more than one usable server.
+func (s *session) shouldRedispatch() bool {
+	be := s.be
+	o := be.Config.Options
+	if !o.Redispatch || o.RedispatchInterval == 0 {
+		return false
+	}
+	if !s.srv.usable() {
+		return true
+	}
+	done := be.retry - int(s.retries) // retries done, this one included
+	if n := o.RedispatchInterval; n > 0 && done%n == 0 {
+		return true
+	} else if n < 0 && int(s.retries) == -n-1 {
+		return true
+	}
+	return !be.hash && be.usableCount(2) > 1
+}
+
+// connected runs when the non-blocking connect completed.
+func (s *session) connected() {
+	l := s.l
+	s.state = stData
+	s.flags |= fConnected | fSrvW
+	s.stExp = 0
+	s.tc = elapsedMs(l.now - s.tConnStart)
+	s.touch(0)
+	s.touch(1)
+	if s.srv.Config.SendProxyV2 || s.srv.Config.SendProxy {
+		s.sendProxyHeader()
+	}
+	s.pump()
+}
+
+// touch re-arms side's idle timer after activity on it.
+func (s *session) touch(side int) {
+	if to := s.idleTimeout(side); to > 0 {
+		s.exp[side] = s.l.now + int64(to)
+	} else {
+		s.exp[side] = 0
+	}
+}
+
+// idleTimeout is the inactivity timeout of a side, as HAProxy sets it:
+// client/server, replaced by tunnel once connected, replaced by
+// client-fin/server-fin once that side was sent a shutdown.
+func (s *session) idleTimeout(side int) time.Duration {
+	if side == 0 {
+		if s.has(fShut1) && s.fe.timeoutClientFin > 0 {
+			return s.fe.timeoutClientFin
+		}
+		if s.be.timeoutTunnel > 0 {
+			return s.be.timeoutTunnel
+		}
+		return s.fe.timeoutClient
+	}
+	if s.has(fShut0) && s.be.timeoutServerFin > 0 {
+		return s.be.timeoutServerFin
+	}
+	if s.be.timeoutTunnel > 0 {
+		return s.be.timeoutTunnel
+	}
+	return s.be.timeoutServer
+}
+
+// deadline returns the session's real next deadline, 0 for none.
+func (s *session) deadline() int64 {
+	switch s.state {
+	case stData:
+		a, b := s.exp[0], s.exp[1]
+		if a == 0 || (b != 0 && b < a) {
+			return b
+		}
+		return a
+	case stQueued, stConnecting, stTurnAround:
+		return s.stExp
+	}
+	return 0
+}
+
+// arm makes sure the timer heap wakes the session by its deadline.
+func (s *session) arm() {
+	if s.state == stClosed {
+		return
+	}
+	d := s.deadline()
+	if d == 0 {
+		s.l.timers.remove(s)
+		return
+	}
+	if s.hidx < 0 || d < s.when {
+		s.l.timers.schedule(s, d)
+	}
+}
+
+// expire runs when the session's deadline passed.
+func (s *session) expire() {
+	switch s.state {
+	case stQueued:
+		if s.be.unqueue(s) != qQueued {
+			return // a slot is on its way
+		}
+		s.be.ctr.econ.Add(1)
+		if s.qsrv != nil {
+			s.qsrv.ctr.econ.Add(1)
+		}
+		s.tw = elapsedMs(s.l.now - s.tQueue)
+		s.finish(termQueueTO)
+	case stTurnAround:
+		s.connect()
+	case stConnecting:
+		s.connFailed()
+	case stData:
+		if s.exp[0] != 0 && s.exp[0] <= s.l.now {
+			s.abort(0, termCliTimeout)
+		} else {
+			s.abort(1, termSrvTimeout)
+		}
+	}
+}
+
+// event handles epoll events on one side of the session.
+func (s *session) event(side int, ev uint32) {
+	if ev&(unix.EPOLLIN|unix.EPOLLRDHUP|unix.EPOLLHUP) != 0 {
+		s.flags |= fR(side)
+	}
+	if ev&unix.EPOLLOUT != 0 {
+		s.flags |= fW(side)
+	}
+	if side == 1 && s.state == stConnecting {
+		if ev&(unix.EPOLLOUT|unix.EPOLLERR|unix.EPOLLHUP) == 0 {
+			return
+		}
+		soerr, err := unix.GetsockoptInt(int(s.sfd), unix.SOL_SOCKET, unix.SO_ERROR)
+		if err != nil || soerr != 0 || ev&unix.EPOLLOUT == 0 {
+			s.connFailed()
+		} else {
+			s.connected()
+		}
+		s.arm()
+		return
+	}
+	if ev&unix.EPOLLERR != 0 {
+		if side == 0 {
+			s.abort(0, termCliAbort)
+		} else {
+			s.abort(1, termSrvAbort)
+		}
+		return
+	}
+	if s.state == stData {
+		s.pump()
+		s.arm()
+	}
+}
+
+// abort ends the session because of side (0 client, 1 server): an error, a
+// reset or a timeout. Aborts are counted as cli_abrt or srv_abrt.
+func (s *session) abort(side int, term [2]byte) {
+	if s.state == stClosed {
+		return
+	}
+	if side == 0 {
+		s.fe.ctr.cliAbrt.Add(1)
+		if s.be != nil {
+			s.be.ctr.cliAbrt.Add(1)
+		}
+		if s.srv != nil {
+			s.srv.ctr.cliAbrt.Add(1)
+		}
+	} else {
+		if s.be != nil {
+			s.be.ctr.srvAbrt.Add(1)
+			s.be.ctr.eresp.Add(1)
+		}
+		if s.srv != nil {
+			s.srv.ctr.srvAbrt.Add(1)
+			s.srv.ctr.eresp.Add(1)
+		}
+	}
+	s.finish(term)
+}
+
+// finish closes the session: both connections, its queue place, its slots,
+// and samples its timings.
+func (s *session) finish(term [2]byte) {
+	if s.state == stClosed {
+		return
+	}
+	l, g := s.l, s.l.g
+	prev := s.state
+	s.state = stClosed
+	s.term = term
+	l.timers.remove(s)
+	if prev == stQueued {
+		s.be.unqueue(s) // qDequeued: dequeued() gives the slot back
+	}
+	s.closeServer()
+	if s.cfd >= 0 {
+		l.unregister(int(s.cfd))
+		unix.Close(int(s.cfd))
+		s.cfd = -1
+	}
+	for d := range s.pend {
+		if s.pend[d] != nil {
+			l.bufs.put(s.pend[d])
+			s.pend[d] = nil
+		}
+	}
+	tt := elapsedMs(l.now - s.tAccept)
+	if s.be != nil {
+		if s.has(fConnected) {
+			s.be.ctr.sample(s.tw, s.tc, tt)
+			s.srv.ctr.sample(s.tw, s.tc, tt)
+		}
+		s.be.ctr.decCur()
+	}
+	s.dropSlot()
+	l.nsess--
+	g.releaseConnSlot(s.fe, s.ln)
+}

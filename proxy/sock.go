@@ -1,0 +1,180 @@
+package proxy
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"strconv"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"goproxy/parser"
+)
+
+// addrPortOf converts a socket address to a netip.AddrPort (zero for unix
+// sockets and unknown families).
+func addrPortOf(sa unix.Sockaddr) netip.AddrPort {
+	switch a := sa.(type) {
+	case *unix.SockaddrInet4:
+		return netip.AddrPortFrom(netip.AddrFrom4(a.Addr), uint16(a.Port))
+	case *unix.SockaddrInet6:
+		return netip.AddrPortFrom(netip.AddrFrom16(a.Addr).Unmap(), uint16(a.Port))
+	}
+	return netip.AddrPort{}
+}
+
+// sockaddrOf converts an address and port to a socket address of the family
+// of ip (IPv4-mapped addresses become IPv4).
+func sockaddrOf(ip netip.Addr, port int) unix.Sockaddr {
+	ip = ip.Unmap()
+	if ip.Is4() {
+		return &unix.SockaddrInet4{Port: port, Addr: ip.As4()}
+	}
+	return &unix.SockaddrInet6{Port: port, Addr: ip.As16()}
+}
+
+// hostIP returns the IP of a parsed address, or the family's any address.
+func hostIP(a parser.Addr) (netip.Addr, error) {
+	if a.Host == "" {
+		if a.Family == parser.FamilyTCP6 {
+			return netip.IPv6Unspecified(), nil
+		}
+		return netip.IPv4Unspecified(), nil
+	}
+	ip, err := netip.ParseAddr(a.Host)
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("address %q is not an IP literal", a.Host)
+	}
+	return ip.WithZone(""), nil
+}
+
+// bindText renders a bind address as HAProxy does in its messages:
+// 127.0.0.1:80, [::1]:80 for IPv6 written as such, fd@3.
+func bindText(a parser.Addr) string {
+	if a.Family == parser.FamilyFD {
+		return "fd@" + strconv.Itoa(a.FD)
+	}
+	ip, err := hostIP(a)
+	if err != nil {
+		return a.Text
+	}
+	if ip.Is6() {
+		return ip.String() + ":" + strconv.Itoa(a.Port)
+	}
+	return netip.AddrPortFrom(ip, uint16(a.Port)).String()
+}
+
+// errnoText returns the C library's text for an errno ("Address already in
+// use"), which HAProxy prints in its bind errors.
+func errnoText(err error) string {
+	var en syscall.Errno
+	if errors.As(err, &en) {
+		s := en.Error()
+		if s != "" {
+			return string(s[0]-'a'+'A') + s[1:]
+		}
+	}
+	return err.Error()
+}
+
+// listenSocket creates, configures, binds and listens a TCP socket for b.
+func listenSocket(b *parser.Bind, backlog int) (int, error) {
+	ip, err := hostIP(b.Addr)
+	if err != nil {
+		return -1, err
+	}
+	family := unix.AF_INET
+	if ip.Is6() {
+		family = unix.AF_INET6
+	}
+	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return -1, os.NewSyscallError("socket", err)
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			unix.Close(fd)
+		}
+	}()
+	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
+		return -1, os.NewSyscallError("setsockopt SO_REUSEADDR", err)
+	}
+	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEPORT, 1); err != nil {
+		return -1, os.NewSyscallError("setsockopt SO_REUSEPORT", err)
+	}
+	if family == unix.AF_INET6 && (b.V6Only || b.V4V6) {
+		v := 0
+		if b.V6Only {
+			v = 1
+		}
+		if err := unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, v); err != nil {
+			return -1, os.NewSyscallError("setsockopt IPV6_V6ONLY", err)
+		}
+	}
+	if b.Interface != "" {
+		if err := unix.SetsockoptString(fd, unix.SOL_SOCKET, unix.SO_BINDTODEVICE, b.Interface); err != nil {
+			return -1, os.NewSyscallError("setsockopt SO_BINDTODEVICE", err)
+		}
+	}
+	if b.Transparent {
+		lvl, opt := unix.SOL_IP, unix.IP_TRANSPARENT
+		if family == unix.AF_INET6 {
+			lvl, opt = unix.SOL_IPV6, unix.IPV6_TRANSPARENT
+		}
+		if err := unix.SetsockoptInt(fd, lvl, opt, 1); err != nil {
+			return -1, os.NewSyscallError("setsockopt transparent", err)
+		}
+	}
+	if b.DeferAccept {
+		// Best effort, as HAProxy: not fatal where unsupported.
+		_ = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_DEFER_ACCEPT, 1)
+	}
+	if err := unix.Bind(fd, sockaddrOf(ip, b.Addr.Port)); err != nil {
+		return -1, err
+	}
+	if err := unix.Listen(fd, backlog); err != nil {
+		return -1, os.NewSyscallError("listen", err)
+	}
+	ok = true
+	return fd, nil
+}
+
+// adoptSocket takes an inherited listening socket (fd@N): it duplicates the
+// descriptor so the caller keeps its *os.File, and makes it non-blocking.
+func adoptSocket(f *os.File, n int) (int, error) {
+	src := n
+	if f != nil {
+		src = int(f.Fd())
+	}
+	fd, err := unix.FcntlInt(uintptr(src), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return -1, os.NewSyscallError("dup", err)
+	}
+	typ, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TYPE)
+	if err != nil || typ != unix.SOCK_STREAM {
+		unix.Close(fd)
+		return -1, fmt.Errorf("fd@%d is not a stream socket", n)
+	}
+	acc, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ACCEPTCONN)
+	if err != nil || acc == 0 {
+		unix.Close(fd)
+		return -1, fmt.Errorf("fd@%d is not a listening socket", n)
+	}
+	if err := unix.SetNonblock(fd, true); err != nil {
+		unix.Close(fd)
+		return -1, os.NewSyscallError("fcntl", err)
+	}
+	return fd, nil
+}
+
+// setConnOpts sets TCP_NODELAY and, when keepalive is set, SO_KEEPALIVE on a
+// proxied connection. Failures are harmless and ignored.
+func setConnOpts(fd int, keepalive bool) {
+	_ = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+	if keepalive {
+		_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_KEEPALIVE, 1)
+	}
+}
