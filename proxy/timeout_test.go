@@ -1,0 +1,189 @@
+package proxy
+
+import (
+	"io"
+	"net"
+	"strconv"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"goproxy/parser"
+)
+
+// blackhole returns a port whose accept queue is full, so that connects to
+// it hang until they time out.
+func blackhole(t *testing.T) int {
+	t.Helper()
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Close(fd) })
+	if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Listen(fd, 0); err != nil {
+		t.Fatal(err)
+	}
+	sa, _ := unix.Getsockname(fd)
+	port := sa.(*unix.SockaddrInet4).Port
+	// Fill the queue: with a backlog of 0 the kernel keeps one connection.
+	for i := 0; i < 2; i++ {
+		c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), 300*time.Millisecond)
+		if err == nil {
+			t.Cleanup(func() { c.Close() })
+		}
+	}
+	return port
+}
+
+func TestIdleTimeouts(t *testing.T) {
+	const ms = time.Millisecond
+	tests := []struct {
+		name      string
+		timeouts  parser.Timeouts
+		wantAfter time.Duration // closed no earlier than this
+		wantMax   time.Duration // and no later
+		cliAbrt   int64
+		srvAbrt   int64
+	}{
+		{"client", parser.Timeouts{Connect: time.Second, Client: 200 * ms, Server: 5 * time.Second}, 190 * ms, 800 * ms, 1, 0},
+		{"server", parser.Timeouts{Connect: time.Second, Client: 5 * time.Second, Server: 200 * ms}, 190 * ms, 800 * ms, 0, 1},
+		{"tunnel replaces both", parser.Timeouts{Connect: time.Second, Client: 100 * ms, Server: 100 * ms, Tunnel: 400 * ms}, 390 * ms, 1200 * ms, 1, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := startServer(t, echo)
+			p := listenProxy(srv.port())
+			p.Timeouts = tt.timeouts
+			g := startGraph(t, config(p))
+			c := dial(t, feAddr(t, g, "li"))
+			roundTrip(t, c, "ping")
+			start := time.Now()
+			_ = c.SetReadDeadline(start.Add(3 * time.Second))
+			_, err := c.Read(make([]byte, 1))
+			d := time.Since(start)
+			if err == nil || d < tt.wantAfter || d > tt.wantMax {
+				t.Fatalf("closed after %v (err %v), want between %v and %v", d, err, tt.wantAfter, tt.wantMax)
+			}
+			be := g.Backend("li")
+			waitFor(t, "session end", func() bool { return be.Stats().Scur == 0 })
+			if st := be.Stats(); st.CliAbrt != tt.cliAbrt || st.SrvAbrt != tt.srvAbrt {
+				t.Errorf("cli_abrt=%d srv_abrt=%d, want %d/%d", st.CliAbrt, st.SrvAbrt, tt.cliAbrt, tt.srvAbrt)
+			}
+		})
+	}
+}
+
+func TestActivityKeepsSessionAlive(t *testing.T) {
+	srv := startServer(t, echo)
+	p := listenProxy(srv.port())
+	p.Timeouts.Client = 300 * time.Millisecond
+	p.Timeouts.Server = 300 * time.Millisecond
+	g := startGraph(t, config(p))
+	c := dial(t, feAddr(t, g, "li"))
+	for i := 0; i < 6; i++ {
+		roundTrip(t, c, "beat")
+		time.Sleep(150 * time.Millisecond)
+	}
+	roundTrip(t, c, "still here")
+}
+
+func TestClientFinTimeout(t *testing.T) {
+	// The server answers and closes; the client never closes: once the
+	// proxy has shut the client's side, client-fin applies instead of the
+	// long client timeout.
+	srv := startServer(t, func(c net.Conn) { _, _ = c.Write([]byte("bye")) })
+	p := listenProxy(srv.port())
+	p.Timeouts.Client = 10 * time.Second
+	p.Timeouts.ClientFin = 200 * time.Millisecond
+	g := startGraph(t, config(p))
+	c := dial(t, feAddr(t, g, "li"))
+	start := time.Now()
+	b, err := io.ReadAll(c)
+	if err != nil || string(b) != "bye" {
+		t.Fatalf("read %q, %v", b, err)
+	}
+	fe := g.Frontend("li")
+	waitFor(t, "session end", func() bool { return fe.Stats().Scur == 0 })
+	if d := time.Since(start); d < 150*time.Millisecond || d > 2*time.Second {
+		t.Errorf("session lasted %v, want about 200ms", d)
+	}
+}
+
+func TestServerFinTimeout(t *testing.T) {
+	// The client shuts its side and waits; the server never answers nor
+	// closes: server-fin ends the session.
+	srv := startServer(t, func(c net.Conn) { time.Sleep(3 * time.Second) })
+	p := listenProxy(srv.port())
+	p.Timeouts.ServerFin = 200 * time.Millisecond
+	g := startGraph(t, config(p))
+	c := dial(t, feAddr(t, g, "li"))
+	_ = c.CloseWrite()
+	if d := expectClosed(t, c, 2*time.Second); d < 150*time.Millisecond {
+		t.Errorf("closed after %v, want about 200ms", d)
+	}
+}
+
+func TestConnectTimeoutAndRetries(t *testing.T) {
+	p := listenProxy(blackhole(t))
+	p.Timeouts.Connect = 150 * time.Millisecond
+	p.Retries = 1
+	g := startGraph(t, config(p))
+	c := dial(t, feAddr(t, g, "li"))
+	// Two attempts of 150ms and one turn-around of 150ms.
+	if d := expectClosed(t, c, 3*time.Second); d < 400*time.Millisecond || d > 1500*time.Millisecond {
+		t.Errorf("closed after %v, want about 450ms", d)
+	}
+	s := g.Backend("li").Servers[0].Stats()
+	if s.Econ != 2 || s.Wretr != 1 || s.Connect != 2 {
+		t.Errorf("econ=%d wretr=%d connect=%d, want 2/1/2", s.Econ, s.Wretr, s.Connect)
+	}
+}
+
+func TestRetriesPacing(t *testing.T) {
+	for _, retries := range []int{0, 2} {
+		t.Run(strconv.Itoa(retries), func(t *testing.T) {
+			p := listenProxy(deadPort(t))
+			p.Retries = retries
+			p.Timeouts.Connect = 200 * time.Millisecond
+			g := startGraph(t, config(p))
+			c := dial(t, feAddr(t, g, "li"))
+			d := expectClosed(t, c, 3*time.Second)
+			want := time.Duration(retries) * 200 * time.Millisecond
+			if d < want-20*time.Millisecond || d > want+700*time.Millisecond {
+				t.Errorf("closed after %v, want about %v", d, want)
+			}
+			st := g.Backend("li").Stats()
+			if st.Econ != int64(retries+1) || st.Wretr != int64(retries) || st.Connect != int64(retries+1) {
+				t.Errorf("econ=%d wretr=%d connect=%d, want %d/%d/%d", st.Econ, st.Wretr, st.Connect, retries+1, retries, retries+1)
+			}
+		})
+	}
+}
+
+func TestRedispatch(t *testing.T) {
+	srv := startServer(t, echo)
+	p := listenProxy(deadPort(t), srv.port())
+	p.Options.Redispatch = true
+	g := startGraph(t, config(p))
+	addr := feAddr(t, g, "li")
+	start := time.Now()
+	for i := 0; i < 4; i++ {
+		c := dial(t, addr)
+		roundTrip(t, c, "via the live one")
+		c.Close()
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("took %v: redispatch with round robin should not wait", d)
+	}
+	be := g.Backend("li")
+	if st := be.Stats(); st.Wredis < 1 || st.Wredis != be.Servers[0].Stats().Wredis {
+		t.Errorf("backend wredis=%d, dead server wredis=%d", st.Wredis, be.Servers[0].Stats().Wredis)
+	}
+	if st := be.Servers[1].Stats(); st.Stot != 4 {
+		t.Errorf("live server stot=%d, want 4", st.Stot)
+	}
+}
