@@ -99,6 +99,7 @@ type session struct {
 func (l *loop) newSession(ln *Listener, fd int, sa unix.Sockaddr) {
 	fe := ln.Frontend
 	g := l.g
+	l.clock()
 	g.cumConns.Add(1)
 	fe.ctr.newConn(l.wall)
 	if ln.stats {
@@ -307,6 +308,7 @@ func (s *session) closeServer() {
 // connFailed handles a failed connection attempt: retry the same server
 // after HAProxy's turn-around delay, redispatch, or give up.
 func (s *session) connFailed() {
+	s.l.clock()
 	s.closeServer()
 	srv, be := s.srv, s.be
 	srv.ctr.econ.Add(1)
