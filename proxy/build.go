@@ -131,7 +131,7 @@ func (g *Graph) buildBackend(p *parser.Proxy) (*Backend, error) {
 	}
 	lb, err := newBalancer(b)
 	if err != nil {
-		return nil, fmt.Errorf("proxy '%s': %w", p.Name, err)
+		return nil, err
 	}
 	b.lb = lb
 	return b, nil
