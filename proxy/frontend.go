@@ -57,26 +57,27 @@ func (f *Frontend) Paused() bool { return f.paused.Load() }
 // Stopped reports whether the frontend stopped listening (soft stop).
 func (f *Frontend) Stopped() bool { return f.stopped.Load() }
 
-// pickBackend runs tcp-request connection rules then use_backend rules. It
-// returns accepted=false when a rule rejects the connection, and a nil
-// backend when none applies.
-func (f *Frontend) pickBackend(ci *connInfo) (be *Backend, accepted bool) {
+// acceptConn runs the tcp-request connection rules: false means reject.
+func (f *Frontend) acceptConn(ci *connInfo) bool {
 	for i := range f.tcpRules {
 		r := &f.tcpRules[i]
 		if r.cond.eval(ci) {
-			if !r.accept {
-				return nil, false
-			}
-			break
+			return r.accept
 		}
 	}
+	return true
+}
+
+// pickBackend runs the use_backend rules and falls back to the default
+// backend; nil when none applies.
+func (f *Frontend) pickBackend(ci *connInfo) *Backend {
 	for i := range f.rules {
 		r := &f.rules[i]
 		if r.cond.eval(ci) {
-			return r.be, true
+			return r.be
 		}
 	}
-	return f.defBE, true
+	return f.defBE
 }
 
 // Listener is one bound address of a frontend (one per address of a bind

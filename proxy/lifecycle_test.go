@@ -114,7 +114,9 @@ func TestBindError(t *testing.T) {
 	}
 }
 
-func strconvItoa(n int) string { return netip.AddrPortFrom(netip.IPv4Unspecified(), uint16(n)).String()[8:] }
+func strconvItoa(n int) string {
+	return netip.AddrPortFrom(netip.IPv4Unspecified(), uint16(n)).String()[8:]
+}
 
 func TestPauseResume(t *testing.T) {
 	srv := startServer(t, echo)

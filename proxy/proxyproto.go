@@ -1,9 +1,15 @@
 package proxy
 
 import (
+	"bytes"
 	"encoding/binary"
+	"errors"
 	"net/netip"
 	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // proxyV2Sig is the PROXY protocol version 2 signature.
@@ -64,4 +70,156 @@ func appendProxyV2(b []byte, src, dst netip.AddrPort) []byte {
 	}
 	b = binary.BigEndian.AppendUint16(b, src.Port())
 	return binary.BigEndian.AppendUint16(b, dst.Port())
+}
+
+// Bounds of an incoming PROXY header: v1 lines are at most 107 bytes; v2
+// headers are bounded here to 16 bytes plus 2 KiB of addresses and TLVs.
+const (
+	maxProxyV1 = 107
+	maxProxyV2 = 16 + 2048
+)
+
+// defaultHeaderTimeout bounds the wait for a PROXY header when the frontend
+// has no timeout client.
+const defaultHeaderTimeout = 10 * time.Second
+
+// headerTimeout is how long a client may take to send its PROXY header.
+func headerTimeout(f *Frontend) time.Duration {
+	if f.timeoutClient > 0 {
+		return f.timeoutClient
+	}
+	return defaultHeaderTimeout
+}
+
+// errProxyHeader says that the bytes received are not a PROXY header.
+var errProxyHeader = errors.New("not a PROXY protocol header")
+
+// proxyHeader is a parsed incoming PROXY header.
+type proxyHeader struct {
+	size     int  // bytes the header takes
+	local    bool // LOCAL command or unknown family: keep the real addresses
+	src, dst netip.AddrPort
+}
+
+// parseProxyHeader parses a PROXY header (v1 or v2) at the start of b. It
+// returns ok=false with a nil error when more bytes are needed.
+func parseProxyHeader(b []byte) (h proxyHeader, ok bool, err error) {
+	if len(b) >= 1 && b[0] == proxyV2Sig[0] {
+		return parseProxyV2(b)
+	}
+	return parseProxyV1(b)
+}
+
+func parseProxyV1(b []byte) (proxyHeader, bool, error) {
+	const prefix = "PROXY "
+	n := min(len(b), len(prefix))
+	if string(b[:n]) != prefix[:n] {
+		return proxyHeader{}, false, errProxyHeader
+	}
+	end := bytes.Index(b[:min(len(b), maxProxyV1)], []byte("\r\n"))
+	if end < 0 {
+		if len(b) >= maxProxyV1 {
+			return proxyHeader{}, false, errProxyHeader
+		}
+		return proxyHeader{}, false, nil
+	}
+	h := proxyHeader{size: end + 2}
+	f := strings.Split(string(b[len(prefix):end]), " ")
+	switch {
+	case len(f) >= 1 && f[0] == "UNKNOWN":
+		h.local = true
+		return h, true, nil
+	case len(f) == 5 && (f[0] == "TCP4" || f[0] == "TCP6"):
+	default:
+		return proxyHeader{}, false, errProxyHeader
+	}
+	src, err1 := netip.ParseAddr(f[1])
+	dst, err2 := netip.ParseAddr(f[2])
+	sp, err3 := strconv.ParseUint(f[3], 10, 16)
+	dp, err4 := strconv.ParseUint(f[4], 10, 16)
+	if err1 != nil || err2 != nil || err3 != nil || err4 != nil || src.Is4() != (f[0] == "TCP4") || dst.Is4() != src.Is4() {
+		return proxyHeader{}, false, errProxyHeader
+	}
+	h.src = netip.AddrPortFrom(src, uint16(sp))
+	h.dst = netip.AddrPortFrom(dst, uint16(dp))
+	return h, true, nil
+}
+
+func parseProxyV2(b []byte) (proxyHeader, bool, error) {
+	n := min(len(b), len(proxyV2Sig))
+	if !bytes.Equal(b[:n], proxyV2Sig[:n]) {
+		return proxyHeader{}, false, errProxyHeader
+	}
+	if len(b) < 16 {
+		return proxyHeader{}, false, nil
+	}
+	verCmd, fam := b[12], b[13]
+	size := 16 + int(binary.BigEndian.Uint16(b[14:16]))
+	if verCmd>>4 != 2 || verCmd&0x0f > 1 || size > maxProxyV2 {
+		return proxyHeader{}, false, errProxyHeader
+	}
+	if len(b) < size {
+		return proxyHeader{}, false, nil
+	}
+	h := proxyHeader{size: size}
+	a := b[16:size]
+	switch {
+	case verCmd&0x0f == 0:
+		h.local = true
+	case fam == 0x11 && len(a) >= 12:
+		h.src = netip.AddrPortFrom(netip.AddrFrom4([4]byte(a[0:4])), binary.BigEndian.Uint16(a[8:10]))
+		h.dst = netip.AddrPortFrom(netip.AddrFrom4([4]byte(a[4:8])), binary.BigEndian.Uint16(a[10:12]))
+	case fam == 0x21 && len(a) >= 36:
+		h.src = netip.AddrPortFrom(netip.AddrFrom16([16]byte(a[0:16])).Unmap(), binary.BigEndian.Uint16(a[32:34]))
+		h.dst = netip.AddrPortFrom(netip.AddrFrom16([16]byte(a[16:32])).Unmap(), binary.BigEndian.Uint16(a[34:36]))
+	case fam == 0x11 || fam == 0x21:
+		return proxyHeader{}, false, errProxyHeader
+	default:
+		h.local = true // UDP, unix or unspecified: addresses not usable
+	}
+	return h, true, nil
+}
+
+// readProxyHeader reads the PROXY header of an accept-proxy client: it
+// peeks, waits for the whole header (bounded in size and time), consumes
+// exactly the header, then starts the session with the addresses it gave.
+func (s *session) readProxyHeader() {
+	fd := int(s.cfd)
+	buf := s.l.scratch[:maxProxyV2]
+	n, _, err := unix.Recvfrom(fd, buf, unix.MSG_PEEK)
+	switch {
+	case err == unix.EAGAIN:
+		s.flags &^= fR(0)
+		return
+	case err == unix.EINTR:
+		return
+	case err != nil || n == 0:
+		s.finish(termCliAbortReq)
+		return
+	}
+	h, ok, perr := parseProxyHeader(buf[:n])
+	if perr != nil || (!ok && n == len(buf)) {
+		s.fe.ctr.ereq.Add(1)
+		s.finish(termBadReq)
+		return
+	}
+	if !ok {
+		s.flags &^= fR(0) // the rest will come with a new edge
+		return
+	}
+	if m, err := unix.Read(fd, buf[:h.size]); err != nil || m != h.size {
+		s.finish(termCliAbortReq)
+		return
+	}
+	if !h.local {
+		s.src, s.dst = h.src, h.dst
+		s.flags |= fDstKnown
+	}
+	s.state = stNew
+	s.stExp = 0
+	ci := connInfo{src: s.src}
+	if s.fe.needDst {
+		ci.dst = s.dstAddr()
+	}
+	s.start(&ci)
 }

@@ -11,6 +11,7 @@ import (
 // Session states.
 const (
 	stNew        uint8 = iota
+	stHeader           // reading the PROXY header (accept-proxy)
 	stQueued           // waiting for a server slot
 	stTurnAround       // waiting before retrying the same server
 	stConnecting       // non-blocking connect in progress
@@ -55,6 +56,10 @@ var (
 	termDown       = [2]byte{'D', 'D'}
 	termDenied     = [2]byte{'P', 'R'}
 	termResource   = [2]byte{'R', 'C'}
+
+	termCliTimeoutReq = [2]byte{'c', 'R'}
+	termCliAbortReq   = [2]byte{'C', 'R'}
+	termBadReq        = [2]byte{'P', 'R'}
 )
 
 // session is one proxied client connection and, once connected, its server
@@ -114,12 +119,12 @@ func (l *loop) newSession(ln *Listener, fd int, sa unix.Sockaddr) {
 	if fe.needDst {
 		ci.dst = s.dstAddr()
 	}
-	be, ok := fe.pickBackend(&ci)
-	if !ok {
+	if !fe.acceptConn(&ci) {
 		fe.ctr.dcon.Add(1)
 		if ln.stats {
 			ln.ctr.dcon.Add(1)
 		}
+		_ = unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1})
 		unix.Close(fd)
 		g.releaseConnSlot(fe, ln)
 		return
@@ -137,6 +142,19 @@ func (l *loop) newSession(ln *Listener, fd int, sa unix.Sockaddr) {
 		return
 	}
 	l.nsess++
+	if ln.Bind.AcceptProxy {
+		s.state = stHeader
+		s.stExp = l.now + int64(headerTimeout(fe))
+		s.arm()
+		return
+	}
+	s.start(&ci)
+	s.arm()
+}
+
+// start chooses the backend and a server once the client is known.
+func (s *session) start(ci *connInfo) {
+	be := s.fe.pickBackend(ci)
 	if be == nil {
 		s.finish(termDenied)
 		return
@@ -144,9 +162,8 @@ func (l *loop) newSession(ln *Listener, fd int, sa unix.Sockaddr) {
 	s.be = be
 	s.retries = int16(be.retry)
 	be.ctr.incCur()
-	be.ctr.newSession(l.wall)
+	be.ctr.newSession(s.l.wall)
 	s.assign()
-	s.arm()
 }
 
 // dstAddr returns the local address the client connected to.
@@ -414,7 +431,7 @@ func (s *session) deadline() int64 {
 			return b
 		}
 		return a
-	case stQueued, stConnecting, stTurnAround:
+	case stHeader, stQueued, stConnecting, stTurnAround:
 		return s.stExp
 	}
 	return 0
@@ -438,6 +455,8 @@ func (s *session) arm() {
 // expire runs when the session's deadline passed.
 func (s *session) expire() {
 	switch s.state {
+	case stHeader:
+		s.finish(termCliTimeoutReq)
 	case stQueued:
 		if s.be.unqueue(s) != qQueued {
 			return // a slot is on its way
@@ -479,6 +498,15 @@ func (s *session) event(side int, ev uint32) {
 		} else {
 			s.connected()
 		}
+		s.arm()
+		return
+	}
+	if s.state == stHeader {
+		if ev&unix.EPOLLERR != 0 {
+			s.finish(termCliAbortReq)
+			return
+		}
+		s.readProxyHeader()
 		s.arm()
 		return
 	}

@@ -21,6 +21,7 @@ type Stats struct {
 	ConnRate, ConnMax int64 // conn_rate, conn_rate_max (frontends)
 	ConnTot           int64 // conn_tot (frontends)
 	Dcon              int64
+	Ereq              int64
 	CliAbrt, SrvAbrt  int64
 	// LastSess is the number of seconds since the last session was
 	// assigned, -1 if never.
@@ -41,7 +42,7 @@ func (c *Counters) snapshot(now time.Time) Stats {
 		Lbtot: c.lbtot.Load(),
 		Rate:  c.rate.read(now), RateMax: c.rateMax.Load(),
 		ConnRate: c.connRate.read(now), ConnMax: c.connMax.Load(), ConnTot: c.connTot.Load(),
-		Dcon:    c.dcon.Load(),
+		Dcon: c.dcon.Load(), Ereq: c.ereq.Load(),
 		CliAbrt: c.cliAbrt.Load(), SrvAbrt: c.srvAbrt.Load(),
 		LastSess: -1,
 		Connect:  c.connect.Load(),
@@ -136,7 +137,7 @@ type SessionInfo struct {
 	State    string // queued, turn-around, connecting, established
 }
 
-var stateNames = [...]string{stNew: "new", stQueued: "queued", stTurnAround: "turn-around",
+var stateNames = [...]string{stNew: "new", stHeader: "proxy-header", stQueued: "queued", stTurnAround: "turn-around",
 	stConnecting: "connecting", stData: "established", stClosed: "closed"}
 
 // Sessions lists the live sessions.
