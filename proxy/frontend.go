@@ -54,6 +54,15 @@ func (f *Frontend) SetMaxConn(n int64) {
 // Paused reports whether the frontend was paused (disable frontend).
 func (f *Frontend) Paused() bool { return f.paused.Load() }
 
+// Pause stops accepting on the frontend's listeners (disable frontend); it
+// reports false when none was listening.
+func (f *Frontend) Pause() bool { return f.g.pauseListeners(f.Listeners) > 0 }
+
+// Resume accepts again on the frontend's paused listeners (enable
+// frontend); it reports false when none was paused ("All sockets are
+// already enabled.").
+func (f *Frontend) Resume() bool { return f.g.resumeListeners(f.Listeners) > 0 }
+
 // Stopped reports whether the frontend stopped listening (soft stop).
 func (f *Frontend) Stopped() bool { return f.stopped.Load() }
 

@@ -29,6 +29,10 @@ type Graph struct {
 	maxConn  atomic.Int64 // global maxconn, 0 = unlimited
 	cur      atomic.Int64 // CurrConns
 	cumConns atomic.Int64 // CumConns
+	connRate freqCtr      // ConnRate
+	connMax  atomic.Int64 // MaxConnRate
+	sessRate freqCtr      // SessRate
+	sessMax  atomic.Int64 // MaxSessRate
 	sessID   atomic.Uint64
 	nblocked atomic.Int64 // listeners blocked by a limit, over all loops
 	closing  atomic.Bool
@@ -259,9 +263,15 @@ func (g *Graph) Done() <-chan struct{} { return g.done }
 // Pause stops accepting (SIGTTOU): listeners leave the loops and their
 // sockets stop listening, so that another process bound to the same port
 // gets the new connections. Resume undoes it.
-func (g *Graph) Pause() {
+func (g *Graph) Pause() { g.pauseListeners(g.listeners()) }
+
+// Resume starts accepting again after Pause (SIGTTIN).
+func (g *Graph) Resume() { g.resumeListeners(g.listeners()) }
+
+// pauseListeners pauses the listening ones among lns and reports how many.
+func (g *Graph) pauseListeners(lns []*Listener) int {
 	var paused []*Listener
-	for _, ln := range g.listeners() {
+	for _, ln := range lns {
 		if ln.state.CompareAndSwap(lnReady, lnPaused) {
 			paused = append(paused, ln)
 		}
@@ -275,12 +285,13 @@ func (g *Graph) Pause() {
 		_ = unix.Shutdown(ln.fd, unix.SHUT_RD)
 		ln.Frontend.paused.Store(true)
 	}
+	return len(paused)
 }
 
-// Resume starts accepting again after Pause (SIGTTIN).
-func (g *Graph) Resume() {
+// resumeListeners resumes the paused ones among lns and reports how many.
+func (g *Graph) resumeListeners(lns []*Listener) int {
 	var resumed []*Listener
-	for _, ln := range g.listeners() {
+	for _, ln := range lns {
 		if ln.state.Load() != lnPaused {
 			continue
 		}
@@ -297,6 +308,7 @@ func (g *Graph) Resume() {
 			l.addListener(ln)
 		}
 	})
+	return len(resumed)
 }
 
 // ListenerFiles returns duplicates of the listening sockets, in frontend and
@@ -387,3 +399,39 @@ func (g *Graph) CurrConns() int64 { return g.cur.Load() }
 
 // CumConns returns the number of client connections accepted so far.
 func (g *Graph) CumConns() int64 { return g.cumConns.Load() }
+
+// Info is the process-wide part of "show info".
+type Info struct {
+	MaxConn, CurrConns, CumConns int64
+	ConnRate, MaxConnRate        int64
+	SessRate, MaxSessRate        int64
+	Listeners                    int // bound listeners
+	Stopping                     bool
+	// Jobs counts what keeps the process alive: sessions and listeners.
+	Jobs int64
+	// TotalBytesOut is the sum of the bytes sent to clients (frontends).
+	TotalBytesOut int64
+}
+
+// Info returns the process-wide counters.
+func (g *Graph) Info() Info {
+	now := time.Now()
+	in := Info{
+		MaxConn: g.maxConn.Load(), CurrConns: g.cur.Load(), CumConns: g.cumConns.Load(),
+		ConnRate: g.connRate.read(now), MaxConnRate: g.connMax.Load(),
+		SessRate: g.sessRate.read(now), MaxSessRate: g.sessMax.Load(),
+	}
+	for _, f := range g.frontends {
+		in.TotalBytesOut += f.ctr.bout.Load()
+		for _, ln := range f.Listeners {
+			if st := ln.state.Load(); st == lnReady || st == lnPaused {
+				in.Listeners++
+			}
+		}
+	}
+	g.mu.Lock()
+	in.Stopping = g.stopped
+	g.mu.Unlock()
+	in.Jobs = in.CurrConns + int64(in.Listeners)
+	return in
+}

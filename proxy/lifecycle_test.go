@@ -301,3 +301,43 @@ func isTimeout(err error) bool {
 	ne, ok := err.(net.Error)
 	return ok && ne.Timeout()
 }
+
+func TestFrontendPauseAndSocketStats(t *testing.T) {
+	srv := startServer(t, echo)
+	p := listenProxy(srv.port())
+	p.Binds[0].Addr = tcpAddr(deadPort(t))
+	p.Binds[0].MaxConn = 7
+	p.Options.SocketStats = true
+	g := startGraph(t, config(p))
+	addr := feAddr(t, g, "li")
+	f := g.Frontend("li")
+	c := dial(t, addr)
+	roundTrip(t, c, "abc")
+	if !f.Pause() || f.Pause() || !f.Paused() {
+		t.Fatal("Pause should act once")
+	}
+	if c2, err := net.DialTimeout("tcp", addr, 300*time.Millisecond); err == nil {
+		c2.Close()
+		t.Fatal("connect succeeded on a paused frontend")
+	}
+	if !f.Resume() || f.Resume() {
+		t.Fatal("Resume should act once")
+	}
+	roundTrip(t, dial(t, addr), "defg")
+	ln := f.Listeners[0]
+	if st := ln.Stats(); st.Stot != 2 || st.Bin != 7 || st.Slim != 7 || ln.Name != "sock-1" || !ln.SocketStats() {
+		t.Errorf("listener %s stats %+v", ln.Name, st)
+	}
+	in := g.Info()
+	if in.CumConns != 2 || in.CurrConns != 2 || in.Listeners != 1 || in.Stopping || in.TotalBytesOut != 7 {
+		t.Errorf("info %+v", in)
+	}
+	g.ClearCounters(false)
+	if st := f.Stats(); st.Stot != 2 || st.Smax != 2 {
+		t.Errorf("after clear counters: stot=%d smax=%d, want 2/2 (smax floors at scur)", st.Stot, st.Smax)
+	}
+	g.ClearCounters(true)
+	if st := f.Stats(); st.Stot != 0 || st.Bin != 0 {
+		t.Errorf("after clear counters all: stot=%d bin=%d", st.Stot, st.Bin)
+	}
+}

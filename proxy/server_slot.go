@@ -34,8 +34,15 @@ func (s *Server) MaxConn() int64 { return s.maxConnR.Load() }
 // 0 means unlimited. Queued sessions are served if the limit grew.
 func (s *Server) SetMaxConn(n int64) {
 	s.maxConnR.Store(max(n, 0))
+	s.ServeQueue()
+}
+
+// ServeQueue gives the server's free slots to queued sessions. Call it when
+// the server becomes usable again (UP, enabled, ready): sessions waiting in
+// the backend queue can then use it.
+func (s *Server) ServeQueue() {
 	if b := s.Backend; b != nil {
-		for b.dequeue(s) {
+		for i := int64(0); i < 1<<20 && b.dequeue(s); i++ {
 		}
 	}
 }

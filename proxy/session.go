@@ -106,6 +106,7 @@ func (l *loop) newSession(ln *Listener, fd int, sa unix.Sockaddr) {
 	g := l.g
 	l.clock()
 	g.cumConns.Add(1)
+	setMax(&g.connMax, g.connRate.inc(l.wall))
 	fe.ctr.newConn(l.wall)
 	if ln.stats {
 		ln.ctr.newConn(l.wall)
@@ -131,6 +132,7 @@ func (l *loop) newSession(ln *Listener, fd int, sa unix.Sockaddr) {
 	}
 	setMax(&fe.ctr.max, fe.ctr.cur.Load())
 	fe.ctr.newSession(l.wall)
+	setMax(&g.sessMax, g.sessRate.inc(l.wall))
 	if ln.stats {
 		setMax(&ln.ctr.max, ln.ctr.cur.Load())
 		ln.ctr.newSession(l.wall)

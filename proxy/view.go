@@ -112,6 +112,13 @@ func (b *Backend) Queued() int64 { return b.qlen.Load() }
 // ClearCounters resets the maxima of every counter (clear counters), or
 // every counter when all is set (clear counters all).
 func (g *Graph) ClearCounters(all bool) {
+	g.connMax.Store(0)
+	g.sessMax.Store(0)
+	if all {
+		g.cumConns.Store(0)
+		g.connRate.reset()
+		g.sessRate.reset()
+	}
 	for _, f := range g.frontends {
 		f.ctr.clear(all)
 		for _, ln := range f.Listeners {
