@@ -25,6 +25,10 @@ type Options struct {
 	DefaultMaxConn int
 }
 
+// defaultBacklog is the listen backlog when neither the bind line nor a
+// maxconn gives one.
+const defaultBacklog = 1024
+
 // Build turns a validated configuration into a runtime graph. It checks what
 // only the runtime can (balancing algorithms, address kinds it cannot
 // serve), binds nothing and resolves nothing. All errors are returned at
@@ -229,7 +233,10 @@ func (g *Graph) buildFrontend(p *parser.Proxy, backends map[string]*Backend) (*F
 		ln.maxConn = int64(b.MaxConn)
 		ln.backlog = b.Backlog
 		if ln.backlog <= 0 {
-			ln.backlog = int(min(max(mc, 1), 1<<20))
+			ln.backlog = int(min(mc, 1<<20))
+		}
+		if ln.backlog <= 0 {
+			ln.backlog = defaultBacklog
 		}
 		switch b.Addr.Family {
 		case parser.FamilyTCP4, parser.FamilyTCP6, parser.FamilyFD:

@@ -36,6 +36,7 @@ type Graph struct {
 	sessID   atomic.Uint64
 	nblocked atomic.Int64 // listeners blocked by a limit, over all loops
 	closing  atomic.Bool
+	hooks    Hooks
 
 	mu       sync.Mutex // lifecycle
 	loops    []*loop

@@ -82,7 +82,9 @@ type session struct {
 	retries  int16 // retries left
 	flags    uint32
 
-	pend [2]*pbuf // bytes read from side d that side 1-d could not take yet
+	pend   [2]*pbuf // bytes read from side d that side 1-d could not take yet
+	bytes  [2]int64 // bytes that flowed in each direction
+	sq, bq int32    // server and backend queue sizes when queued
 
 	// Times in loop nanoseconds (since the graph's base).
 	tAccept, tQueue, tConnStart int64
@@ -144,6 +146,9 @@ func (l *loop) newSession(ln *Listener, fd int, sa unix.Sockaddr) {
 		return
 	}
 	l.nsess++
+	if h := g.hooks.Accept; h != nil {
+		h(&AcceptRecord{Frontend: fe.Name, Client: s.src, Local: s.dstAddr()})
+	}
 	if ln.Bind.AcceptProxy {
 		s.state = stHeader
 		s.stExp = l.now + int64(headerTimeout(fe))
@@ -210,6 +215,11 @@ func (s *session) assign() {
 // enqueue puts the session in srv's queue (nil: the backend queue).
 func (s *session) enqueue(srv *Server) {
 	s.qSince = s.l.now
+	// Sessions ahead of this one, as HAProxy's %sq/%bq.
+	s.bq = int32(s.be.qlen.Load())
+	if srv != nil {
+		s.sq = int32(srv.queued.Load())
+	}
 	if !s.be.enqueue(s, srv) {
 		s.be.ctr.econ.Add(1)
 		s.finish(termConnFail)
@@ -217,6 +227,7 @@ func (s *session) enqueue(srv *Server) {
 	}
 	s.state = stQueued
 	s.tQueue = s.l.now
+
 	s.stExp = 0
 	if to := s.be.timeoutQueue; to > 0 {
 		s.stExp = s.l.now + int64(to)
@@ -563,6 +574,12 @@ func (s *session) finish(term [2]byte) {
 	prev := s.state
 	s.state = stClosed
 	s.term = term
+	if h := g.hooks.End; h != nil {
+		s.dstAddr()
+		var r SessionRecord
+		s.record(&r)
+		h(&r)
+	}
 	l.timers.remove(s)
 	if prev == stQueued {
 		s.be.unqueue(s) // qDequeued: dequeued() gives the slot back
