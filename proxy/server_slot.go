@@ -27,6 +27,15 @@ func (s *Server) release() {
 	}
 }
 
+// unreserve frees a slot that dequeue reserved for a session that ended
+// before using it (the balancer was never told it was taken).
+func (s *Server) unreserve() {
+	s.served.Add(-1)
+	if b := s.Backend; b != nil {
+		b.dequeue(s)
+	}
+}
+
 // MaxConn returns the server's effective maxconn (0 = unlimited).
 func (s *Server) MaxConn() int64 { return s.maxConnR.Load() }
 

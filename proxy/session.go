@@ -115,7 +115,7 @@ func (l *loop) newSession(ln *Listener, fd int, sa unix.Sockaddr) {
 	}
 	s := &session{
 		id: g.sessID.Add(1), l: l, ln: ln, fe: fe,
-		src: addrPortOf(sa), cfd: int32(fd), sfd: -1,
+		src: addrPortOf(sa), cfd: int32(fd), sfd: -1, flags: fCliW,
 		tAccept: l.now, tw: -1, tc: -1, hidx: -1, term: termNormal,
 	}
 	ci := connInfo{src: s.src}
@@ -242,7 +242,7 @@ func (s *session) dequeued() {
 	s.qstate = qNone
 	s.be.qmu.Unlock()
 	if s.state == stClosed {
-		srv.release()
+		srv.unreserve()
 		return
 	}
 	s.tw = elapsedMs(s.l.now - s.tQueue)
