@@ -1,9 +1,42 @@
 // Package proxy is goproxy's runtime: it turns one parser.Config into one
 // immutable Graph per process (frontends with their listeners, backends with
 // their servers and balancers) and serves it: accept, pick a server, dial,
-// copy bytes both ways, count, log.
+// copy bytes both ways, count.
 //
 // Topology never changes after Build; server state, weights and counters are
 // atomics, and each balancer keeps its lookup table behind an atomic pointer
 // that a state or weight change rebuilds.
+//
+//	g, err := proxy.Build(cfg, proxy.Options{Log: log})
+//	if err != nil { ... }            // runtime-only checks (balance, address kinds)
+//	if err := g.Start(); err != nil { // binds; HAProxy's "Binding [f:l] for ..." text
+//		...
+//	}
+//	g.StopListening() // SIGUSR1: close listeners, keep sessions
+//	<-g.Done()        // listeners closed and no session left
+//
+// # Data path
+//
+// Start runs one event loop per usable CPU (GOMAXPROCS). Each loop owns an
+// epoll set, a 32 KiB scratch buffer, a timer heap and the sessions it
+// accepted; listening sockets are shared by all loops (EPOLLEXCLUSIVE). A
+// session is two raw non-blocking descriptors registered edge-triggered and
+// one small record: no goroutine, no buffer while idle. Bytes are read into
+// the scratch buffer and written straight to the other side; only what the
+// receiver cannot take is copied into a pooled buffer (2, 16 or 64 KiB), and
+// the source is not read again until it drained (back-pressure). End of
+// input on one side becomes a write shutdown of the other once pending bytes
+// are written; the session ends when both directions ended, or at once on an
+// error or reset (counted as cli_abrt or srv_abrt).
+//
+// Timeouts (connect, queue, client, server, tunnel, client-fin, server-fin,
+// and the turn-around between retries) are deadlines in the session record,
+// kept in the loop's heap lazily: activity only moves a deadline later.
+// Anything from outside a loop (shutdown of a session, of a server's
+// sessions, soft and hard stop, pause, a queue slot given to a session)
+// reaches it as a command through a queue and an eventfd in its epoll set.
+//
+// Counters are atomics in Frontend, Backend, Server and Listener, updated as
+// bytes flow; Stats methods copy them into plain Stats values with the names
+// of HAProxy's "show stat" columns.
 package proxy
