@@ -1,0 +1,291 @@
+package proxy
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// The tests in this file compare the balancers with the real HAProxy 2.6:
+// the same servers behind HAProxy and behind our balancer, the same client
+// addresses, the same answers. They are skipped when haproxy is not on PATH.
+
+// nameServers starts n TCP servers on 127.0.0.1:0; each answers every
+// connection with its name and a newline, then closes. It returns their ports.
+func nameServers(t *testing.T, n int) []int {
+	t.Helper()
+	ports := make([]int, n)
+	var wg sync.WaitGroup
+	t.Cleanup(wg.Wait) // runs after the listeners are closed (LIFO)
+	for i := range ports {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ports[i] = ln.Addr().(*net.TCPAddr).Port
+		msg := []byte(fmt.Sprintf("s%d\n", i+1))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return // listener closed by cleanup
+				}
+				_ = c.SetWriteDeadline(time.Now().Add(2 * time.Second))
+				_, _ = c.Write(msg)
+				_ = c.Close()
+			}
+		}()
+		t.Cleanup(func() { _ = ln.Close() })
+	}
+	return ports
+}
+
+// freePort returns a port that was free a moment ago.
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// haproxyBackend describes the listen section for one comparison.
+type haproxyBackend struct {
+	balance  string // e.g. "source", "roundrobin"
+	hashType string // e.g. "consistent", "" for default
+	options  []string
+	servers  []srvSpec
+}
+
+// startHAProxy runs haproxy in the foreground with one listen section over
+// the servers on ports, and returns the address it listens on.
+func startHAProxy(t *testing.T, hb haproxyBackend, ports []int) string {
+	t.Helper()
+	bin, err := exec.LookPath("haproxy")
+	if err != nil {
+		t.Skip("haproxy not on PATH")
+	}
+	port := freePort(t)
+	var cfg strings.Builder
+	fmt.Fprintf(&cfg, "global\n    maxconn 100\n\n")
+	fmt.Fprintf(&cfg, "defaults\n    mode tcp\n    timeout connect 2s\n    timeout client 5s\n    timeout server 5s\n\n")
+	fmt.Fprintf(&cfg, "listen lb\n    bind 127.0.0.1:%d\n    balance %s\n", port, hb.balance)
+	if hb.hashType != "" {
+		fmt.Fprintf(&cfg, "    hash-type %s\n", hb.hashType)
+	}
+	for _, o := range hb.options {
+		fmt.Fprintf(&cfg, "    option %s\n", o)
+	}
+	for i, sp := range hb.servers {
+		fmt.Fprintf(&cfg, "    server s%d 127.0.0.1:%d weight %d", i+1, ports[i], sp.weight)
+		if sp.id != 0 {
+			fmt.Fprintf(&cfg, " id %d", sp.id)
+		}
+		if sp.backup {
+			cfg.WriteString(" backup")
+		}
+		if sp.maint {
+			cfg.WriteString(" disabled")
+		}
+		cfg.WriteString("\n")
+	}
+	path := filepath.Join(t.TempDir(), "haproxy.cfg")
+	if err := os.WriteFile(path, []byte(cfg.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-db", "-f", path)
+	var stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stderr, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Errorf("haproxy pid %d did not exit", cmd.Process.Pid)
+		}
+	})
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			// This probe consumed one pick; callers that care about
+			// order account for it.
+			_ = c.SetReadDeadline(time.Now().Add(2 * time.Second))
+			_, _ = bufio.NewReader(c).ReadString('\n')
+			_ = c.Close()
+			return addr
+		}
+		select {
+		case <-done:
+			t.Fatalf("haproxy exited early:\n%s", stderr.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("haproxy did not listen on %s: %v\n%s", addr, err, stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// askFrom connects to addr from src (port 0) and returns the server name
+// that answered.
+func askFrom(addr string, src netip.Addr) (string, error) {
+	d := net.Dialer{Timeout: 2 * time.Second}
+	if src.IsValid() {
+		d.LocalAddr = &net.TCPAddr{IP: src.AsSlice()}
+	}
+	c, err := d.Dial("tcp", addr)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	_ = c.SetReadDeadline(time.Now().Add(2 * time.Second))
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil {
+		return "", fmt.Errorf("read from %s via %s: %w", addr, src, err)
+	}
+	return strings.TrimSpace(line), nil
+}
+
+func lbConfFor(hb haproxyBackend) lbConf {
+	c := lbConf{algo: hb.balance, consistent: hb.hashType == "consistent"}
+	for _, o := range hb.options {
+		if o == "allbackups" {
+			c.allBackups = true
+		}
+	}
+	return c
+}
+
+func TestLBHAProxySource(t *testing.T) {
+	if _, err := exec.LookPath("haproxy"); err != nil {
+		t.Skip("haproxy not on PATH")
+	}
+	const clients = 200
+	cases := []struct {
+		name string
+		hb   haproxyBackend
+	}{
+		{"map equal", haproxyBackend{balance: "source", servers: weights(1, 1, 1)}},
+		{"map 1,2,3", haproxyBackend{balance: "source", servers: weights(1, 2, 3)}},
+		{"map 10,20,30,40", haproxyBackend{balance: "source", servers: weights(10, 20, 30, 40)}},
+		{"map s2 disabled", haproxyBackend{balance: "source", servers: []srvSpec{{weight: 1}, {weight: 1, maint: true}, {weight: 1}}}},
+		{"map 1,2,3 s3 disabled", haproxyBackend{balance: "source", servers: []srvSpec{{weight: 1}, {weight: 2}, {weight: 3, maint: true}, {weight: 1}}}},
+		{"map backups 2,5", haproxyBackend{balance: "source", servers: []srvSpec{{weight: 1, maint: true}, {weight: 2, backup: true}, {weight: 5, backup: true}}}},
+		{"consistent equal", haproxyBackend{balance: "source", hashType: "consistent", servers: weights(1, 1, 1)}},
+		{"consistent 1,2,3", haproxyBackend{balance: "source", hashType: "consistent", servers: weights(1, 2, 3)}},
+		{"consistent s2 disabled", haproxyBackend{balance: "source", hashType: "consistent", servers: []srvSpec{{weight: 1}, {weight: 1, maint: true}, {weight: 1}, {weight: 1}}}},
+		{"consistent ids", haproxyBackend{balance: "source", hashType: "consistent", servers: []srvSpec{{weight: 3, id: 7}, {weight: 1, id: 3}, {weight: 2, id: 12}}}},
+		{"consistent sdbm", haproxyBackend{balance: "source", hashType: "consistent sdbm", servers: weights(1, 1, 1)}},
+		{"map avalanche", haproxyBackend{balance: "source", hashType: "map-based sdbm avalanche", servers: weights(1, 2, 3)}},
+		{"consistent allbackups", haproxyBackend{balance: "source", hashType: "consistent", options: []string{"allbackups"}, servers: []srvSpec{{weight: 1, maint: true}, {weight: 1, backup: true}, {weight: 2, backup: true}}}},
+	}
+	total, agree := 0, 0
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ports := nameServers(t, len(tc.hb.servers))
+			addr := startHAProxy(t, tc.hb, ports)
+			c := lbConfFor(tc.hb)
+			switch tc.hb.hashType {
+			case "consistent sdbm":
+				c.consistent, c.function = true, "sdbm"
+			case "map-based sdbm avalanche":
+				c.function, c.avalanche = "sdbm", true
+			}
+			b := newTestBackend(t, c, tc.hb.servers...)
+			mism := 0
+			for n := 1; n <= clients; n++ {
+				src := netip.AddrFrom4([4]byte{127, 0, 0, byte(n)})
+				got, err := askFrom(addr, src)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := name(b.lb.pick(src, nil))
+				total++
+				if got == want {
+					agree++
+				} else if mism++; mism <= 5 {
+					t.Errorf("client %s: haproxy chose %s, goproxy %s", src, got, want)
+				}
+			}
+			if mism > 0 {
+				t.Errorf("%d/%d clients differ", mism, clients)
+			}
+		})
+	}
+	t.Logf("balance source: %d/%d picks agree with haproxy", agree, total)
+}
+
+func TestLBHAProxyRoundRobinOrder(t *testing.T) {
+	if _, err := exec.LookPath("haproxy"); err != nil {
+		t.Skip("haproxy not on PATH")
+	}
+	const conns = 400
+	cases := []struct {
+		name string
+		hb   haproxyBackend
+	}{
+		{"rr equal", haproxyBackend{balance: "roundrobin", servers: weights(1, 1, 1)}},
+		{"rr 2,1", haproxyBackend{balance: "roundrobin", servers: weights(2, 1)}},
+		{"rr 3,1", haproxyBackend{balance: "roundrobin", servers: weights(3, 1)}},
+		{"rr 3,1,2", haproxyBackend{balance: "roundrobin", servers: weights(3, 1, 2)}},
+		{"rr 1,2,3", haproxyBackend{balance: "roundrobin", servers: weights(1, 2, 3)}},
+		{"rr 5,3,7,1", haproxyBackend{balance: "roundrobin", servers: weights(5, 3, 7, 1)}},
+		{"rr 100,1", haproxyBackend{balance: "roundrobin", servers: weights(100, 1)}},
+		{"rr s2 disabled", haproxyBackend{balance: "roundrobin", servers: []srvSpec{{weight: 3}, {weight: 1, maint: true}, {weight: 2}}}},
+		{"static-rr 3,1,2", haproxyBackend{balance: "static-rr", servers: weights(3, 1, 2)}},
+		{"static-rr 10,20,30", haproxyBackend{balance: "static-rr", servers: weights(10, 20, 30)}},
+		{"rr backups", haproxyBackend{balance: "roundrobin", servers: []srvSpec{{weight: 1, maint: true}, {weight: 1, backup: true}, {weight: 2, backup: true}}}},
+		{"rr allbackups", haproxyBackend{balance: "roundrobin", options: []string{"allbackups"}, servers: []srvSpec{{weight: 1, maint: true}, {weight: 1, backup: true}, {weight: 2, backup: true}}}},
+		{"static-rr backups 2,5", haproxyBackend{balance: "static-rr", servers: []srvSpec{{weight: 1, maint: true}, {weight: 2, backup: true}, {weight: 5, backup: true}}}},
+	}
+	total, agree := 0, 0
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ports := nameServers(t, len(tc.hb.servers))
+			addr := startHAProxy(t, tc.hb, ports)
+			b := newTestBackend(t, lbConfFor(tc.hb), tc.hb.servers...)
+			b.lb.pick(netip.Addr{}, nil) // the readiness probe's pick
+			var got, want []string
+			for i := 0; i < conns; i++ {
+				g, err := askFrom(addr, netip.Addr{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, g)
+				want = append(want, name(b.lb.pick(netip.Addr{}, nil)))
+			}
+			n := 0
+			for i := range got {
+				if got[i] == want[i] {
+					n++
+				}
+			}
+			total += conns
+			agree += n
+			if n != conns {
+				t.Errorf("%d/%d picks agree\nhaproxy: %s\ngoproxy: %s", n, conns,
+					strings.Join(got[:min(48, conns)], " "), strings.Join(want[:min(48, conns)], " "))
+			}
+		})
+	}
+	t.Logf("round robin order: %d/%d picks agree with haproxy", agree, total)
+}
