@@ -296,7 +296,10 @@ func (p *parser) parseLogTarget(w []string, inProxy bool) (LogTarget, bool) {
 				return t, false
 			}
 			switch args[1] {
-			case "rfc3164", "rfc5424", "short", "raw", "iso", "timed", "priority", "local":
+			case "rfc3164", "rfc5424", "short", "raw":
+			case "iso", "timed", "priority", "local":
+				p.alert("'log ... format %s' is not supported by goproxy (use rfc3164, rfc5424, short or raw).", args[1])
+				return t, false
 			default:
 				p.alert("log : unknown log format '%s'", args[1])
 				return t, false
