@@ -1,12 +1,14 @@
 package parser
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/netip"
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // addrUse says what an address is for; the accepted forms differ.
@@ -21,10 +23,10 @@ const (
 
 // parseAddrList parses a bind address, which may be a comma list of
 // addresses each with a port range: ":26602,:26603-26605".
-func parseAddrList(s string, use addrUse) ([]Addr, string) {
+func parseAddrList(s string, use addrUse, lookup func(string) ([]string, error)) ([]Addr, string) {
 	var out []Addr
 	for _, part := range strings.Split(s, ",") {
-		addrs, msg := parseAddrRange(part, s, use)
+		addrs, msg := parseAddrRange(part, use, lookup)
 		if msg != "" {
 			return nil, msg
 		}
@@ -34,8 +36,8 @@ func parseAddrList(s string, use addrUse) ([]Addr, string) {
 }
 
 // parseAddrRange parses one address with an optional port range.
-func parseAddrRange(s, whole string, use addrUse) ([]Addr, string) {
-	a, portText, msg := splitAddr(s, use)
+func parseAddrRange(s string, use addrUse, lookup func(string) ([]string, error)) ([]Addr, string) {
+	a, portText, msg := splitAddr(s, use, lookup)
 	if msg != "" {
 		return nil, msg
 	}
@@ -94,7 +96,7 @@ func parsePortRange(t, s string, use addrUse) (int, int, string) {
 
 // splitAddr recognises the prefix and host part of an address and returns
 // the port text still to parse.
-func splitAddr(s string, use addrUse) (Addr, string, string) {
+func splitAddr(s string, use addrUse, lookup func(string) ([]string, error)) (Addr, string, string) {
 	a := Addr{Text: s}
 	rest := s
 	family := AddrFamily(0)
@@ -196,7 +198,7 @@ func splitAddr(s string, use addrUse) (Addr, string, string) {
 				}
 				break
 			}
-			resolved, ok := resolveHost(host, family)
+			resolved, ok := resolveHost(lookup, host, family)
 			if !ok {
 				return a, "", fmt.Sprintf("invalid address: '%s' in '%s'", host, s)
 			}
@@ -218,9 +220,16 @@ func splitAddr(s string, use addrUse) (Addr, string, string) {
 	return a, port, ""
 }
 
+// systemLookupHost resolves with the system resolver, bounded in time.
+func systemLookupHost(host string) ([]string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return net.DefaultResolver.LookupHost(ctx, host)
+}
+
 // resolveHost resolves a bind host name at parse time, as HAProxy does.
-func resolveHost(host string, family AddrFamily) (netip.Addr, bool) {
-	addrs, err := net.LookupHost(host)
+func resolveHost(lookup func(string) ([]string, error), host string, family AddrFamily) (netip.Addr, bool) {
+	addrs, err := lookup(host)
 	if err != nil {
 		return netip.Addr{}, false
 	}
@@ -243,7 +252,7 @@ func resolveHost(host string, family AddrFamily) (netip.Addr, bool) {
 // parseServerAddr parses the address of a server line: no port means the
 // client's destination port, +N/-N an offset from it.
 func parseServerAddr(s string) (Addr, string) {
-	a, port, msg := splitAddr(s, useServer)
+	a, port, msg := splitAddr(s, useServer, nil)
 	if msg != "" {
 		return a, msg
 	}

@@ -138,7 +138,7 @@ func (p *parser) globalStats(w []string, _ kwMod) {
 			p.alert("'%s %s' in global section expects an address or a path to a UNIX socket", w[0], w[1])
 			return
 		}
-		addrs, msg := parseAddrList(w[2], useStats)
+		addrs, msg := parseAddrList(w[2], useStats, p.opts.LookupHost)
 		if msg != "" {
 			p.alert("parsing [%s:%d] : '%s %s' : %s\n", p.file, p.line, w[0], w[1], msg)
 			return
@@ -296,7 +296,10 @@ func (p *parser) parseLogTarget(w []string, inProxy bool) (LogTarget, bool) {
 				return t, false
 			}
 			switch args[1] {
-			case "rfc3164", "rfc5424", "short", "raw", "iso", "timed", "priority", "local":
+			case "rfc3164", "rfc5424", "short", "raw":
+			case "iso", "timed", "priority", "local":
+				p.alert("'log ... format %s' is not supported by goproxy (use rfc3164, rfc5424, short or raw).", args[1])
+				return t, false
 			default:
 				p.alert("log : unknown log format '%s'", args[1])
 				return t, false
@@ -336,7 +339,7 @@ func (p *parser) parseLogTarget(w []string, inProxy bool) (LogTarget, bool) {
 			return t, false
 		}
 	default:
-		a, port, msg := splitAddr(target, useLog)
+		a, port, msg := splitAddr(target, useLog, p.opts.LookupHost)
 		if msg != "" {
 			p.alert("log : %s", msg)
 			return t, false

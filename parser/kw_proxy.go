@@ -125,7 +125,7 @@ func (p *parser) kwBind(px *Proxy, w []string, _ kwMod) {
 		p.alert("'%s' expects {<path>|[addr1]:port1[-end1]}{,[addr]:port[-end]}... as arguments.", w[0])
 		return
 	}
-	addrs, msg := parseAddrList(w[1], useBind)
+	addrs, msg := parseAddrList(w[1], useBind, p.opts.LookupHost)
 	if msg != "" {
 		p.alert("'%s' : %s", w[0], msg)
 		return

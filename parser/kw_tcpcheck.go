@@ -11,7 +11,10 @@ func (p *parser) kwTCPCheck(px *Proxy, w []string, _ kwMod) {
 	kind := argAt(w, 1)
 	rule := &TCPCheckRule{Pos: p.pos(), Kind: kind, MinRecv: -1}
 	where := fmt.Sprintf("'%s %s'", w[0], kind)
-	args := w[2:]
+	var args []string
+	if len(w) > 2 {
+		args = w[2:]
+	}
 	var ok bool
 	switch kind {
 	case "comment":

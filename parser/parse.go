@@ -24,6 +24,9 @@ type Options struct {
 	Diag bool
 	// SkipResolve keeps server host names that do not resolve (-dr).
 	SkipResolve bool
+	// LookupHost resolves host names of bind and server lines; nil means
+	// the system resolver with a timeout.
+	LookupHost func(host string) ([]string, error)
 }
 
 // maxFatalPerFile is HAProxy's limit of fatal errors before it gives up on
@@ -83,6 +86,7 @@ func LoadFiles(paths []string, opts Options) (*Config, error) {
 		p.errs = multierror.Append(p.errs, err)
 		return p.cfg, p.result()
 	}
+	p.cfg.Files = files
 	for _, f := range files {
 		data, rerr := readConfigFile(f)
 		if rerr != nil {
@@ -103,6 +107,7 @@ func LoadFiles(paths []string, opts Options) (*Config, error) {
 // Parse parses configuration text as if read from a file named name.
 func Parse(name, src string, opts Options) (*Config, error) {
 	p := newParser(opts)
+	p.cfg.Files = []string{name}
 	p.parseFile(name, []byte(src))
 	if !p.abort {
 		p.finish()
@@ -113,6 +118,9 @@ func Parse(name, src string, opts Options) (*Config, error) {
 func newParser(opts Options) *parser {
 	if opts.Env == nil {
 		opts.Env = os.LookupEnv
+	}
+	if opts.LookupHost == nil {
+		opts.LookupHost = systemLookupHost
 	}
 	p := &parser{opts: opts, cfg: &Config{}, defRefs: map[*Proxy]int{}}
 	p.cfg.Global = defaultGlobal()

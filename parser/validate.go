@@ -2,7 +2,6 @@ package parser
 
 import (
 	"fmt"
-	"net"
 	"net/netip"
 )
 
@@ -137,7 +136,7 @@ func (p *parser) resolveServers() {
 			if _, err := netip.ParseAddr(s.Addr.Host); err == nil {
 				continue
 			}
-			ip, ok := lookupServerHost(s.Addr.Host, s.Addr.Family)
+			ip, ok := lookupServerHost(p.opts.LookupHost, s.Addr.Host, s.Addr.Family)
 			if ok {
 				s.Addr.Host = ip.String()
 				if ip.Is6() {
@@ -172,8 +171,8 @@ func hasInitAddrNone(methods []string) bool {
 	return false
 }
 
-func lookupServerHost(host string, family AddrFamily) (netip.Addr, bool) {
-	addrs, err := net.LookupHost(host)
+func lookupServerHost(lookup func(string) ([]string, error), host string, family AddrFamily) (netip.Addr, bool) {
+	addrs, err := lookup(host)
 	if err != nil {
 		return netip.Addr{}, false
 	}
