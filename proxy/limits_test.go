@@ -69,57 +69,97 @@ func TestGlobalMaxConn(t *testing.T) {
 	readWithin(t, second, "two", 2*time.Second)
 }
 
+// queueCases: round robin skips a full server and queues in the backend;
+// a map-based hash keeps its server and queues in the server's queue.
+var queueCases = []struct {
+	algo    string
+	serverQ bool
+}{{"roundrobin", false}, {"source", true}}
+
+// queuedNow returns the queue length where the case queues.
+func queuedNow(g *Graph, serverQ bool) int64 {
+	be := g.Backend("li")
+	if serverQ {
+		return be.Servers[0].Queued()
+	}
+	return be.Queued()
+}
+
 func TestServerMaxConnQueue(t *testing.T) {
-	srv := startServer(t, echo)
-	p := listenProxy(srv.port())
-	p.Servers[0].MaxConn = 1
-	p.Timeouts.Queue = 3 * time.Second
-	g := startGraph(t, config(p))
-	addr := feAddr(t, g, "li")
-	first := dial(t, addr)
-	roundTrip(t, first, "one")
-	second := dial(t, addr)
-	_, _ = second.Write([]byte("two"))
-	expectNothing(t, second, 300*time.Millisecond)
-	be, s1 := g.Backend("li"), g.Backend("li").Servers[0]
-	if s1.Queued() != 1 || s1.Stats().Qcur != 1 || s1.Served() != 1 {
-		t.Fatalf("queued=%d qcur=%d served=%d, want 1/1/1", s1.Queued(), s1.Stats().Qcur, s1.Served())
-	}
-	first.Close()
-	readWithin(t, second, "two", 2*time.Second)
-	if st := s1.Stats(); st.Qcur != 0 || st.Qmax != 1 {
-		t.Errorf("qcur=%d qmax=%d, want 0/1", st.Qcur, st.Qmax)
-	}
-	second.Close()
-	waitFor(t, "sessions to end", func() bool { return be.Stats().Scur == 0 && s1.Served() == 0 })
-	if st := be.Stats(); st.Qtime == 0 || st.QtimeMax < 250 {
-		t.Errorf("qtime=%d qtime_max=%d, want the wait of the second session", st.Qtime, st.QtimeMax)
+	for _, tc := range queueCases {
+		t.Run(tc.algo, func(t *testing.T) {
+			srv := startServer(t, echo)
+			p := listenProxy(srv.port())
+			p.Balance.Algo = tc.algo
+			p.Servers[0].MaxConn = 1
+			p.Timeouts.Queue = 3 * time.Second
+			g := startGraph(t, config(p))
+			addr := feAddr(t, g, "li")
+			first := dial(t, addr)
+			roundTrip(t, first, "one")
+			second := dial(t, addr)
+			_, _ = second.Write([]byte("two"))
+			expectNothing(t, second, 300*time.Millisecond)
+			be, s1 := g.Backend("li"), g.Backend("li").Servers[0]
+			qs := be.Stats()
+			if tc.serverQ {
+				qs = s1.Stats()
+			}
+			if queuedNow(g, tc.serverQ) != 1 || qs.Qcur != 1 || s1.Served() != 1 {
+				t.Fatalf("queued=%d qcur=%d served=%d, want 1/1/1", queuedNow(g, tc.serverQ), qs.Qcur, s1.Served())
+			}
+			first.Close()
+			readWithin(t, second, "two", 2*time.Second)
+			qs = be.Stats()
+			if tc.serverQ {
+				qs = s1.Stats()
+			}
+			if qs.Qcur != 0 || qs.Qmax != 1 {
+				t.Errorf("qcur=%d qmax=%d, want 0/1", qs.Qcur, qs.Qmax)
+			}
+			second.Close()
+			waitFor(t, "sessions to end", func() bool { return be.Stats().Scur == 0 && s1.Served() == 0 })
+			if st := be.Stats(); st.Qtime == 0 || st.QtimeMax < 250 {
+				t.Errorf("qtime=%d qtime_max=%d, want the wait of the second session", st.Qtime, st.QtimeMax)
+			}
+		})
 	}
 }
 
 func TestQueueTimeout(t *testing.T) {
-	srv := startServer(t, echo)
-	p := listenProxy(srv.port())
-	p.Servers[0].MaxConn = 1
-	p.Timeouts.Queue = 200 * time.Millisecond
-	g := startGraph(t, config(p))
-	addr := feAddr(t, g, "li")
-	first := dial(t, addr)
-	roundTrip(t, first, "one")
-	second := dial(t, addr)
-	if d := expectClosed(t, second, 2*time.Second); d < 150*time.Millisecond || d > time.Second {
-		t.Errorf("queued client closed after %v, want about 200ms", d)
+	for _, tc := range queueCases {
+		t.Run(tc.algo, func(t *testing.T) {
+			srv := startServer(t, echo)
+			p := listenProxy(srv.port())
+			p.Balance.Algo = tc.algo
+			p.Servers[0].MaxConn = 1
+			p.Timeouts.Queue = 200 * time.Millisecond
+			g := startGraph(t, config(p))
+			addr := feAddr(t, g, "li")
+			first := dial(t, addr)
+			roundTrip(t, first, "one")
+			second := dial(t, addr)
+			if d := expectClosed(t, second, 2*time.Second); d < 150*time.Millisecond || d > time.Second {
+				t.Errorf("queued client closed after %v, want about 200ms", d)
+			}
+			be := g.Backend("li")
+			wantSrvEcon := int64(0)
+			if tc.serverQ {
+				wantSrvEcon = 1
+			}
+			if queuedNow(g, tc.serverQ) != 0 || be.Stats().Econ != 1 || be.Servers[0].Stats().Econ != wantSrvEcon {
+				t.Errorf("queued=%d econ=%d/%d, want 0 and 1/%d", queuedNow(g, tc.serverQ),
+					be.Stats().Econ, be.Servers[0].Stats().Econ, wantSrvEcon)
+			}
+			roundTrip(t, first, "first still served")
+		})
 	}
-	s1 := g.Backend("li").Servers[0]
-	if s1.Queued() != 0 || s1.Stats().Econ != 1 {
-		t.Errorf("queued=%d econ=%d, want 0/1", s1.Queued(), s1.Stats().Econ)
-	}
-	roundTrip(t, first, "first still served")
 }
 
 func TestMaxQueue(t *testing.T) {
 	srv := startServer(t, echo)
 	p := listenProxy(srv.port())
+	p.Balance.Algo = "source"
 	p.Servers[0].MaxConn = 1
 	p.Servers[0].MaxQueue = 1
 	g := startGraph(t, config(p))
@@ -132,7 +172,8 @@ func TestMaxQueue(t *testing.T) {
 	if d := expectClosed(t, third, 2*time.Second); d > 500*time.Millisecond {
 		t.Errorf("third client closed after %v, want at once", d)
 	}
-	_ = second
+	first.Close()
+	roundTrip(t, second, "second served")
 }
 
 func TestResetsCounted(t *testing.T) {
