@@ -22,8 +22,9 @@ type Backend struct {
 // backendRuntime is the runtime part of a Backend, kept apart from the
 // shared identity fields.
 type backendRuntime struct {
-	g   *Graph
-	ctr Counters
+	g    *Graph
+	ctr  Counters
+	logs *LogSink
 
 	q     queue // sessions waiting for any server (backend queue)
 	qlen  atomic.Int64

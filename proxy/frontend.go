@@ -23,6 +23,7 @@ type Frontend struct {
 	rules    []useRule
 	tcpRules []tcpRule
 	needDst  bool // some rule looks at the destination address
+	logs     *LogSink
 
 	timeoutClient, timeoutClientFin time.Duration
 	keepalive                       bool

