@@ -183,12 +183,16 @@ func TestChecks(t *testing.T) {
 		{name: "on-error text", px: testProxy(parser.CheckTCP,
 			&parser.TCPCheckRule{Kind: "send", Data: []byte("PING\r\n")},
 			&parser.TCPCheckRule{Kind: "expect", Match: "string", Pattern: "PONG", MinRecv: 4, OnError: "no pong", OnSuccess: "pong seen"}),
-			port: serve(t, func(c net.Conn) { bufio.NewReader(c).ReadString('\n'); c.Write([]byte("NOPE")); io.Copy(io.Discard, c) }),
+			port:   serve(t, func(c net.Conn) { bufio.NewReader(c).ReadString('\n'); c.Write([]byte("NOPE")); io.Copy(io.Discard, c) }),
 			status: StatusL7Rsp, desc: "no pong"},
 		{name: "on-success text", px: testProxy(parser.CheckTCP,
 			&parser.TCPCheckRule{Kind: "send", Data: []byte("PING\r\n")},
 			&parser.TCPCheckRule{Kind: "expect", Match: "string", Pattern: "PONG", MinRecv: -1, OnSuccess: "pong seen"}),
-			port: serve(t, func(c net.Conn) { bufio.NewReader(c).ReadString('\n'); c.Write([]byte("+PONG")); io.Copy(io.Discard, c) }),
+			port: serve(t, func(c net.Conn) {
+				bufio.NewReader(c).ReadString('\n')
+				c.Write([]byte("+PONG"))
+				io.Copy(io.Discard, c)
+			}),
 			status: StatusL7OK, desc: "pong seen"},
 		{name: "check-send-proxy", px: testProxy(parser.CheckTCP,
 			&parser.TCPCheckRule{Kind: "expect", Match: "string", Pattern: "ok", MinRecv: -1}),
