@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -51,6 +52,7 @@ type outcome struct {
 // CHK_ST_INPROGRESS).
 type run struct {
 	ctx      context.Context
+	connMu   sync.Mutex // guards conn against the cancellation callback
 	spec     *probeSpec
 	conn     net.Conn
 	buf      []byte
@@ -89,7 +91,22 @@ func execute(ctx context.Context, spec *probeSpec) (outcome, bool) {
 	return r.out, true
 }
 
-func (r *run) connNow() net.Conn { return r.conn }
+func (r *run) connNow() net.Conn {
+	r.connMu.Lock()
+	defer r.connMu.Unlock()
+	return r.conn
+}
+
+// setConn installs the current connection; a check cancelled meanwhile
+// gets its I/O interrupted at once.
+func (r *run) setConn(c net.Conn) {
+	r.connMu.Lock()
+	r.conn = c
+	r.connMu.Unlock()
+	if c != nil && r.ctx.Err() != nil {
+		_ = c.SetDeadline(time.Unix(1, 0))
+	}
+}
 
 func (r *run) closeConn() {
 	if r.conn == nil {
@@ -100,7 +117,7 @@ func (r *run) closeConn() {
 		_ = tc.SetLinger(0)
 	}
 	_ = r.conn.Close()
-	r.conn = nil
+	r.setConn(nil)
 }
 
 func (r *run) connectRuleLinger() bool {
@@ -325,7 +342,7 @@ func (r *run) evalConnect(rl *rule) evalRet {
 		}
 		return evalStop
 	}
-	r.conn = conn
+	r.setConn(conn)
 	if rl.sendProxy || (rl.defaultConnect && sp.sendProxy) {
 		if _, err := r.writeAll(proxyHeader(conn, sp.proxyV2)); err != nil {
 			return r.ioError(err)
@@ -343,7 +360,7 @@ func (r *run) closeConnKeep() {
 			_ = tc.SetLinger(0)
 		}
 		_ = r.conn.Close()
-		r.conn = nil
+		r.setConn(nil)
 	}
 }
 

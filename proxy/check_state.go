@@ -264,6 +264,9 @@ func (s *Server) initCheckLocked(now time.Time) {
 	c.slowStart = cfg.SlowStart
 	c.lastChange = now.Unix()
 	c.eweightPct.Store(100)
+	if s.uweight.Load() == 0 && cfg.Weight > 0 {
+		s.uweight.Store(int32(min(cfg.Weight, 256)))
+	}
 	c.op = OpRunning
 	if cfg.Disabled {
 		s.admin.Or(AdminMaint)
