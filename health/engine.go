@@ -46,6 +46,9 @@ type outcome struct {
 	done   bool
 	// agent reply, when the agent expect ran
 	agent *agentReply
+	// twice: the check passed twice in one run (HAProxy's protocol expects
+	// on the last rule), so health climbs by two.
+	twice bool
 }
 
 // run is the state of one check in progress (HAProxy's struct check while
@@ -70,7 +73,7 @@ func (r *run) finish(st Status, desc string) {
 	if r.out.done {
 		return
 	}
-	r.out = outcome{status: st, code: r.code, desc: desc, done: true, agent: r.out.agent}
+	r.out = outcome{status: st, code: r.code, desc: cString([]byte(desc)), done: true, agent: r.out.agent, twice: r.out.twice}
 }
 
 // execute runs the ruleset once. It returns false when ctx was cancelled
@@ -170,6 +173,13 @@ func (r *run) main() {
 	}
 	// Every rule passed.
 	last := rules[len(rules)-1]
+	if r.out.done {
+		// A protocol expect (mysql, ldap) already reported success on
+		// the last rule: HAProxy then reports the generic success too,
+		// which counts a second pass and replaces the text.
+		r.out.done = false
+		r.out.twice = true
+	}
 	switch last.action {
 	case actExpect:
 		st := last.okStatus

@@ -145,15 +145,15 @@ func TestChecks(t *testing.T) {
 	silent := func(c net.Conn) { io.Copy(io.Discard, c) }
 
 	cases := []struct {
-		name     string
-		px       *parser.Proxy
-		port     int
-		params   parser.ServerParams
-		status   Status
-		desc     string
-		minTook  time.Duration
-		code     int
-		prefixed bool
+		name    string
+		px      *parser.Proxy
+		port    int
+		params  parser.ServerParams
+		status  Status
+		desc    string
+		minTook time.Duration
+		code    int
+		twice   bool // passes count twice, as HAProxy's protocol expects
 	}{
 		{name: "plain check up", px: testProxy(parser.CheckL4), port: serve(t, silent), status: StatusL4OK},
 		{name: "plain check refused", px: testProxy(parser.CheckL4), port: closedPort(t), status: StatusL4Con, desc: "Connection refused"},
@@ -223,11 +223,25 @@ func TestChecks(t *testing.T) {
 		}), status: StatusL6Rsp},
 		{name: "smtp", px: testProxy(parser.CheckSMTP), port: serve(t, func(c net.Conn) {
 			c.Write([]byte("220 mx ESMTP\r\n"))
-			line, _ := bufio.NewReader(c).ReadString('\n')
-			if line == "HELO localhost\r\n" {
+			rd := bufio.NewReader(c)
+			if line, _ := rd.ReadString('\n'); line == "HELO localhost\r\n" {
 				c.Write([]byte("250 mx greets you\r\n"))
 			}
-		}), status: StatusL7OK, desc: "mx greets you", code: 250},
+			if line, _ := rd.ReadString('\n'); line == "QUIT\r\n" {
+				c.Write([]byte("221 2.0.0 Bye\r\n"))
+			}
+		}), status: StatusL7OK, desc: "2.0.0 Bye", code: 221},
+		{name: "smtp closes before QUIT answer", px: testProxy(parser.CheckSMTP), port: serve(t, func(c net.Conn) {
+			c.Write([]byte("220 mx ESMTP\r\n"))
+			rd := bufio.NewReader(c)
+			rd.ReadString('\n')
+			c.Write([]byte("250 mx greets you\r\n"))
+			rd.ReadString('\n')
+		}), status: StatusL7Sts, desc: "TCPCHK got an empty response at step 7"},
+		{name: "pgsql sasl", px: &parser.Proxy{Name: "be", CheckKind: parser.CheckPgSQL, CheckArgs: parser.CheckArgs{User: "postgres"}}, port: serve(t, func(c net.Conn) {
+			io.ReadFull(c, make([]byte, 23))
+			c.Write(mustHex(t, "52000000170000000A534352414D2D5348412D3235360000"))
+		}), status: StatusL7OK, desc: "PostgreSQL server is ok"},
 		{name: "pgsql", px: &parser.Proxy{Name: "be", CheckKind: parser.CheckPgSQL, CheckArgs: parser.CheckArgs{User: "hc"}}, port: serve(t, func(c net.Conn) {
 			want := pgsqlStartup("hc")
 			got := make([]byte, len(want))
@@ -239,7 +253,7 @@ func TestChecks(t *testing.T) {
 		{name: "mysql no user", px: testProxy(parser.CheckMySQL), port: serve(t, func(c net.Conn) {
 			body := append([]byte{0x0a}, "8.0.36\x00rest"...)
 			c.Write(append([]byte{byte(len(body)), 0, 0, 0}, body...))
-		}), status: StatusL7OK, desc: "8.0.36"},
+		}), status: StatusL7OK, desc: "", twice: true},
 		{name: "mysql error", px: testProxy(parser.CheckMySQL), port: serve(t, func(c net.Conn) {
 			body := append([]byte{0xff, 0x15, 0x04}, "#28000Access denied"...)
 			c.Write(append([]byte{byte(len(body)), 0, 0, 0}, body...))
@@ -247,7 +261,7 @@ func TestChecks(t *testing.T) {
 		{name: "ldap", px: testProxy(parser.CheckLDAP), port: serve(t, func(c net.Conn) {
 			io.ReadFull(c, make([]byte, 14))
 			c.Write([]byte{0x30, 0x0c, 0x02, 0x01, 0x01, 0x61, 0x07, 0x0a, 0x01, 0x00, 0x04, 0x00, 0x04, 0x00})
-		}), status: StatusL7OK, desc: "Success"},
+		}), status: StatusL7OK, desc: "", twice: true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -255,7 +269,7 @@ func TestChecks(t *testing.T) {
 			start := time.Now()
 			o := runOnce(t, c.px, c.port, c.params)
 			took := time.Since(start)
-			if o.status != c.status || !strings.HasPrefix(o.desc, c.desc) || (c.desc == "" && o.desc != "") || o.code != c.code {
+			if o.status != c.status || !strings.HasPrefix(o.desc, c.desc) || (c.desc == "" && o.desc != "") || o.code != c.code || o.twice != c.twice {
 				t.Fatalf("got %d %q code %d, want %d %q code %d", o.status, o.desc, o.code, c.status, c.desc, c.code)
 			}
 			if took < c.minTook || took > c.minTook+time.Second {

@@ -61,6 +61,9 @@ func (j *job) started() {
 
 func (j *job) report(o outcome, took time.Duration) {
 	if j.agent == nil {
+		if o.twice {
+			j.target.ReportCheck(o.status, o.code, o.desc, took, j.log)
+		}
 		j.target.ReportCheck(o.status, o.code, o.desc, took, j.log)
 		return
 	}

@@ -75,6 +75,8 @@ func smtpCode(b []byte) (int, bool) {
 	return n, err == nil
 }
 
+// smtpRules is the smtpchk rule set of HAProxy 2.6 stable (with the
+// EHLO multi-line reply match and the final QUIT of its later 2.6 releases).
 func smtpRules() *ruleset {
 	rs := &ruleset{proto: protoSMTP, rules: []*rule{
 		{action: actConnect, index: 0, defaultConnect: true, linger: true, minRecv: -1},
@@ -83,7 +85,10 @@ func smtpRules() *ruleset {
 		{action: actExpect, index: 2, kind: expRString, re: regexp.MustCompile("^2[0-9]{2}[ \r]"), minRecv: 4,
 			errStatus: StatusL7Sts, onErrorFn: smtpReplyText, statusCode: smtpCode},
 		{action: actSend, index: 3, minRecv: -1, dataFn: func(r *run) []byte { return []byte(r.spec.smtpCmd + "\r\n") }},
-		{action: actExpect, index: 4, kind: expRString, re: regexp.MustCompile("^2[0-9]{2}[- \r]"), minRecv: 4,
+		{action: actExpect, index: 4, kind: expRString, re: regexp.MustCompile("^(2[0-9]{2}-[^\r]*\r\n)*2[0-9]{2}[ \r]"), minRecv: -1,
+			errStatus: StatusL7Sts, onErrorFn: smtpReplyText, onSuccessFn: smtpReplyText, statusCode: smtpCode},
+		{action: actSend, index: 5, minRecv: -1, data: []byte("QUIT\r\n")},
+		{action: actExpect, index: 6, kind: expRString, re: regexp.MustCompile("^2[0-9]{2}[- \r]"), minRecv: 4,
 			errStatus: StatusL7Sts, onErrorFn: smtpReplyText, onSuccessFn: smtpReplyText, statusCode: smtpCode},
 	}}
 	rs.finalize()
@@ -104,7 +109,7 @@ func pgsqlRules() *ruleset {
 		{action: actSend, index: 1, minRecv: -1, dataFn: func(r *run) []byte { return pgsqlStartup(r.spec.pgUser) }},
 		{action: actExpect, index: 2, kind: expRString, inverse: true, re: regexp.MustCompile("^E"), minRecv: 5,
 			errStatus: StatusL7Rsp, onErrorFn: func(b []byte) string { return string(payloadFrom(b, 6)) }},
-		{action: actExpect, index: 3, kind: expRBinary, re: regexp.MustCompile("^52000000(08|0A|0C)000000(00|02|03|04|05|06)"),
+		{action: actExpect, index: 3, kind: expRBinary, re: regexp.MustCompile("^52000000[A-Z0-9]{2}000000(00|02|03|04|05|06|07|09|0A)"),
 			minRecv: 9, errStatus: StatusL7Sts, onSuccess: "PostgreSQL server is ok", onError: "PostgreSQL unknown error"},
 	}}
 	rs.finalize()

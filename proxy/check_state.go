@@ -600,6 +600,9 @@ func (s *Server) CheckStarted() {
 }
 
 func clipDesc(d string) string {
+	if i := strings.IndexByte(d, 0); i >= 0 {
+		d = d[:i] // check texts are C strings in HAProxy
+	}
 	if len(d) >= checkDescLen {
 		return d[:checkDescLen-1]
 	}
