@@ -309,3 +309,42 @@ func TestAgentLine(t *testing.T) {
 		t.Fatalf("agent outcome %+v %+v", o, o.agent)
 	}
 }
+
+// TestTimeouts: the connect phase is bounded by inter, or by
+// min(inter, timeout connect) when "timeout check" is set; once connected,
+// "timeout check" (else what is left of inter) bounds the rest.
+func TestTimeouts(t *testing.T) {
+	silent := func(c net.Conn) { io.Copy(io.Discard, c) }
+	ms := time.Millisecond
+	cases := []struct {
+		name           string
+		connect, check time.Duration
+		inter          time.Duration
+		port           int
+		rules          []*parser.TCPCheckRule
+		status         Status
+		want           time.Duration
+	}{
+		{name: "connect bounded by inter without timeout check", connect: 100 * ms, inter: 400 * ms,
+			port: blackhole(t), status: StatusL4TOut, want: 400 * ms},
+		{name: "connect bounded by timeout connect with timeout check", connect: 150 * ms, check: time.Second, inter: 600 * ms,
+			port: blackhole(t), status: StatusL4TOut, want: 150 * ms},
+		{name: "read bounded by inter without timeout check", connect: 100 * ms, inter: 400 * ms,
+			port: serve(t, silent), rules: cmppRules(t), status: StatusL7TOut, want: 400 * ms},
+		{name: "read bounded by timeout check", connect: 100 * ms, check: 150 * ms, inter: time.Second,
+			port: serve(t, silent), rules: cmppRules(t), status: StatusL7TOut, want: 150 * ms},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			px := testProxy(parser.CheckTCP, c.rules...)
+			px.Timeouts = parser.Timeouts{Connect: c.connect, Check: c.check}
+			start := time.Now()
+			o := runOnce(t, px, c.port, parser.ServerParams{Inter: c.inter})
+			took := time.Since(start)
+			if o.status != c.status || took < c.want || took > c.want+250*ms {
+				t.Fatalf("got status %d after %v, want %d after %v", o.status, took, c.status, c.want)
+			}
+		})
+	}
+}

@@ -195,14 +195,19 @@ func (j *job) loop(ctx context.Context, spread int) {
 			}
 			end := time.Now()
 			j.report(o, end.Sub(start))
-			in := j.interval()
-			if spread > 0 {
-				rv := int64(in) * int64(spread) / 100
-				rv -= int64(2 * float64(rv) * rand.Float64())
-				in += time.Duration(rv)
-			}
-			next = end.Add(max(in, time.Millisecond))
+			next = end.Add(max(spreadInterval(j.interval(), spread), time.Millisecond))
 		}
 		timer.Reset(time.Until(next))
 	}
+}
+
+// spreadInterval moves an interval randomly by up to spread percent in
+// either direction (global spread-checks).
+func spreadInterval(in time.Duration, spread int) time.Duration {
+	if spread <= 0 {
+		return in
+	}
+	rv := int64(in) * int64(spread) / 100
+	rv -= int64(2 * float64(rv) * rand.Float64())
+	return in + time.Duration(rv)
 }

@@ -396,16 +396,16 @@ func (s *Server) noServerEvent() stateEvent {
 	return stateEvent{alert: true, msg: fmt.Sprintf("%s '%s' has no server available!", kind, s.backendName())}
 }
 
-// setOpLocked moves the operational state and keeps the running flag (and
-// so the balancer) in step.
+// setOpLocked moves the operational state and keeps the running flag in
+// step; setRunning rebuilds the balancer when running changes, otherwise
+// (e.g. STARTING to RUNNING, weight changes) the rebuild is left to
+// finishPending. The balancer's update must not take check-state locks: it
+// runs while this server's lock is held.
 func (s *Server) setOpLocked(op int, pd *pending) {
 	s.check.op = op
-	if s.setRunning(op == OpStarting || op == OpRunning) {
-		return
+	if !s.setRunning(op == OpStarting || op == OpRunning) {
+		pd.updateBalance = true
 	}
-	// running did not change but the usable set may have (e.g. STOPPING
-	// to RUNNING keeps running=false... ) - let the balancer know anyway.
-	pd.updateBalance = true
 }
 
 // setStoppedLocked is HAProxy's srv_set_stopped + srv_update_status for a
