@@ -49,16 +49,23 @@ func serve(t *testing.T, handler func(c net.Conn)) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-// closedPort returns a loopback port nobody listens on.
+// closedPort returns a loopback port that refuses connections: it is bound
+// (so no other listener gets it) but not listening.
 func closedPort(t *testing.T) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	return port
+	t.Cleanup(func() { syscall.Close(fd) })
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sa.(*syscall.SockaddrInet4).Port
 }
 
 // blackhole returns a loopback port whose accept queue is full, so that

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -198,6 +199,25 @@ type side struct {
 	agent map[string]int
 }
 
+// refusingPort returns a loopback port bound for the whole test but not
+// listening: connections to it are refused and no listener can take it.
+func refusingPort(t *testing.T) int {
+	t.Helper()
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Close(fd) })
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sa.(*syscall.SockaddrInet4).Port
+}
+
 func counting(t *testing.T, h func(n int, c net.Conn)) int {
 	var mu sync.Mutex
 	n := 0
@@ -216,7 +236,7 @@ func newSide(t *testing.T, backends []diffBackend) side {
 		for _, s := range b.servers {
 			key := b.name + "/" + s.name
 			if s.handler == nil {
-				sd.ports[key] = freePort(t)
+				sd.ports[key] = refusingPort(t)
 			} else {
 				sd.ports[key] = counting(t, s.handler)
 			}
@@ -339,13 +359,14 @@ func TestAgainstHAProxy(t *testing.T) {
 	}
 	backends := diffBackends()
 	theirSide, ourSide := newSide(t, backends), newSide(t, backends)
+	fePort := freePort(t)
 
 	dir := t.TempDir()
 	sock := filepath.Join(dir, "h.sock")
 	var cfg strings.Builder
 	fmt.Fprintf(&cfg, "global\n    stats socket %s mode 600 level admin\n", sock)
 	cfg.WriteString("defaults\n    mode tcp\n    timeout connect 1s\n    timeout client 10s\n    timeout server 10s\n    timeout check 300ms\n")
-	fmt.Fprintf(&cfg, "frontend fe\n    bind 127.0.0.1:%d\n    default_backend be_tcp\n", freePort(t))
+	fmt.Fprintf(&cfg, "frontend fe\n    bind 127.0.0.1:%d\n    default_backend be_tcp\n", fePort)
 	for _, b := range backends {
 		fmt.Fprintf(&cfg, "backend %s\n%s", b.name, b.lines)
 		for _, s := range b.servers {
