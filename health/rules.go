@@ -180,9 +180,7 @@ func compileTCPChecks(lines []*parser.TCPCheckRule) (*ruleset, error) {
 			r.action = actExpect
 			r.inverse = l.Negate
 			r.patternText = l.Pattern
-			if l.MinRecv > 0 || l.MinRecv < -1 {
-				r.minRecv = l.MinRecv
-			}
+			r.minRecv = l.MinRecv // the parser's default is -1 (unset)
 			r.onSuccess = l.OnSuccess
 			r.onError = l.OnError
 			switch l.Match {
@@ -191,7 +189,7 @@ func compileTCPChecks(lines []*parser.TCPCheckRule) (*ruleset, error) {
 				r.pattern = []byte(l.Pattern)
 			case "binary":
 				r.kind = expBinary
-				b, err := parseHex(l.Pattern)
+				b, err := parseHex(strings.ToLower(l.Pattern))
 				if err != nil {
 					return nil, fmt.Errorf("tcp-check expect binary: %w", err)
 				}
