@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sirupsen/logrus/hooks/test"
 )
 
 // readWithin reads len(want) bytes and checks they arrive within d.
@@ -265,4 +267,48 @@ func TestManyConnectionsNoLeak(t *testing.T) {
 	srv.close()
 	waitFor(t, "descriptors to be released", func() bool { return countFDs(t) <= fdsBefore })
 	waitFor(t, "goroutines to end", func() bool { return runtime.NumGoroutine() <= goBefore })
+}
+
+func TestServerStateActsOnQueueAndSessions(t *testing.T) {
+	log, _ := test.NewNullLogger()
+	srvA := startServer(t, func(c net.Conn) { _, _ = c.Write([]byte("A")); echo(c) })
+	srvB := startServer(t, func(c net.Conn) { _, _ = c.Write([]byte("B")); echo(c) })
+	p := listenProxy(srvA.port(), srvB.port())
+	p.Balance.Algo = "source"
+	for _, s := range p.Servers {
+		s.MaxConn = 1
+		s.Check = true
+		s.OnMarkedDown = "shutdown-sessions"
+	}
+	p.Timeouts.Queue = 5 * time.Second
+	g := startGraph(t, config(p))
+	addr := feAddr(t, g, "li")
+	first := dial(t, addr)
+	b := make([]byte, 1)
+	if _, err := io.ReadFull(first, b); err != nil {
+		t.Fatal(err)
+	}
+	be := g.Backend("li")
+	x, y := be.Servers[0], be.Servers[1]
+	if b[0] == 'B' {
+		x, y = y, x
+	}
+	second := dial(t, addr) // same source: waits in x's queue
+	waitFor(t, "second queued on "+x.Name, func() bool { return x.Queued() == 1 })
+
+	x.SetMaint(true, log)
+	if _, err := io.ReadFull(second, b); err != nil || b[0] != y.Name[1]-'1'+'A' {
+		t.Fatalf("requeued session answered %q (%v), want the other server", b, err)
+	}
+	// on-marked-down shutdown-sessions: going down kills x's session.
+	expectClosed(t, first, 2*time.Second)
+
+	// A failed health check marks y down and kills its sessions too.
+	roundTrip(t, second, "alive")
+	y.ReportCheck(CheckL4Con, 0, "Connection refused", 0, log)
+	if y.Running() {
+		t.Fatal("server still running after a failed check")
+	}
+	expectClosed(t, second, 2*time.Second)
+	waitFor(t, "no session", func() bool { return be.Stats().Scur == 0 })
 }

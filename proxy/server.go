@@ -34,6 +34,8 @@ type Server struct {
 	// lbKey is private to the backend's balancer (e.g. a leastconn position).
 	lbKey atomic.Int64
 
+	check checkState // health state machine (check_state.go)
+
 	serverRuntime
 }
 

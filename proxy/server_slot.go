@@ -46,14 +46,17 @@ func (s *Server) SetMaxConn(n int64) {
 	s.ServeQueue()
 }
 
-// ServeQueue gives the server's free slots to queued sessions. Call it when
-// the server becomes usable again (UP, enabled, ready): sessions waiting in
-// the backend queue can then use it.
-func (s *Server) ServeQueue() {
+// ServeQueue gives the server's free slots to queued sessions and returns
+// how many it took. Call it when the server becomes usable again (UP,
+// enabled, ready): sessions waiting in the backend queue can then use it.
+func (s *Server) ServeQueue() int {
+	n := 0
 	if b := s.Backend; b != nil {
-		for i := int64(0); i < 1<<20 && b.dequeue(s); i++ {
+		for n < 1<<20 && b.dequeue(s) {
+			n++
 		}
 	}
+	return n
 }
 
 // ShutdownSessions closes every session established on s (on-marked-down
