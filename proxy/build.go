@@ -150,12 +150,12 @@ func (s *Server) setAddr() error {
 	if err != nil {
 		return err
 	}
-	s.ip = ip
-	s.port = a.Port
+	d := &serverDest{ip: ip, port: a.Port}
 	if a.Port == 0 || a.HasOffset {
-		s.portMap = true
-		s.offset = a.PortOffset
+		d.portMap = true
+		d.offset = a.PortOffset
 	}
+	s.dest.Store(d)
 	return nil
 }
 

@@ -4,6 +4,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"goproxy/parser"
 )
 
@@ -63,6 +65,35 @@ func (f *Frontend) Pause() bool { return f.g.pauseListeners(f.Listeners) > 0 }
 // frontend); it reports false when none was paused ("All sockets are
 // already enabled.").
 func (f *Frontend) Resume() bool { return f.g.resumeListeners(f.Listeners) > 0 }
+
+// Shutdown stops the frontend for good (shutdown frontend): its listeners
+// close, its established sessions go on. It reports false when it was
+// already stopped.
+func (f *Frontend) Shutdown() bool {
+	if f.stopped.Swap(true) {
+		return false
+	}
+	g := f.g
+	g.onLoops(func(l *loop) {
+		for _, ln := range f.Listeners {
+			l.dropListener(ln)
+		}
+	})
+	for _, ln := range f.Listeners {
+		if ln.state.Swap(lnClosed) != lnClosed && ln.fd >= 0 {
+			unix.Close(ln.fd)
+			ln.fd = -1
+		}
+	}
+	be := int64(0)
+	if f.Config.Cap&parser.CapBackend != 0 {
+		if b := g.Backend(f.Name); b != nil {
+			be = b.ctr.tot.Load()
+		}
+	}
+	g.logStopped(f.Name, f.ctr.connTot.Load(), be, f.logs)
+	return true
+}
 
 // Stopped reports whether the frontend stopped listening (soft stop).
 func (f *Frontend) Stopped() bool { return f.stopped.Load() }

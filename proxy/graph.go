@@ -208,7 +208,9 @@ func (g *Graph) StopListening() {
 	})
 	g.closeListeners()
 	for _, f := range g.frontends {
-		f.stopped.Store(true)
+		if f.stopped.Swap(true) {
+			continue // disabled, or stopped alone before (shutdown frontend)
+		}
 		be := int64(0)
 		if f.Config.Cap&parser.CapBackend != 0 {
 			if b := g.Backend(f.Name); b != nil {

@@ -344,3 +344,35 @@ func TestFrontendPauseAndSocketStats(t *testing.T) {
 		t.Errorf("after clear counters all: stot=%d bin=%d", st.Stot, st.Bin)
 	}
 }
+
+func TestFrontendShutdownAndSetAddr(t *testing.T) {
+	one := startServer(t, func(c net.Conn) { _, _ = c.Write([]byte("one")) })
+	two := startServer(t, func(c net.Conn) { _, _ = c.Write([]byte("two")) })
+	g := startGraph(t, config(listenProxy(one.port())))
+	addr := feAddr(t, g, "li")
+	read := func() string {
+		c := dial(t, addr)
+		b, _ := io.ReadAll(c)
+		return string(b)
+	}
+	if got := read(); got != "one" {
+		t.Fatalf("got %q", got)
+	}
+	s1 := g.Backend("li").Servers[0]
+	s1.SetAddr(netip.MustParseAddr("127.0.0.1"), two.port())
+	ip, port := s1.Dest()
+	if got := read(); got != "two" || port != two.port() || ip.String() != "127.0.0.1" {
+		t.Fatalf("after SetAddr got %q (dest %v:%d)", got, ip, port)
+	}
+	f := g.Frontend("li")
+	if !f.Shutdown() || f.Shutdown() || !f.Stopped() {
+		t.Fatal("Shutdown should act once")
+	}
+	if c, err := net.DialTimeout("tcp", addr, 300*time.Millisecond); err == nil {
+		c.Close()
+		t.Fatal("accepting after shutdown frontend")
+	}
+	if len(g.ListenerFiles()) != 0 {
+		t.Error("a stopped frontend still hands over listeners")
+	}
+}

@@ -78,14 +78,19 @@ func (s *Server) setRunning(up bool) bool {
 	return true
 }
 
+// serverDest is a server's connect address.
+type serverDest struct {
+	ip      netip.Addr
+	port    int  // 0 with portMap: the client's destination port (+ offset)
+	portMap bool // port taken from the client's destination
+	offset  int
+}
+
 // serverRuntime is the runtime part of a Server, kept apart from the shared
 // identity and state fields.
 type serverRuntime struct {
 	ctr      Counters
-	q        queue // sessions waiting for this server, guarded by Backend.qmu
-	ip       netip.Addr
-	port     int  // 0 with portMap: the client's destination port (+ offset)
-	portMap  bool // port taken from the client's destination
-	offset   int
-	maxConnR atomic.Int64 // effective maxconn, 0 = unlimited (set maxconn server)
+	q        queue                      // sessions waiting for this server, guarded by Backend.qmu
+	dest     atomic.Pointer[serverDest] // where to connect; replaced by SetAddr
+	maxConnR atomic.Int64               // effective maxconn, 0 = unlimited (set maxconn server)
 }

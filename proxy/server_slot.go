@@ -1,6 +1,9 @@
 package proxy
 
-import "time"
+import (
+	"net/netip"
+	"time"
+)
 
 // tryTake reserves a session slot on s when it has not reached its maxconn.
 func (s *Server) tryTake() bool {
@@ -57,6 +60,31 @@ func (s *Server) ServeQueue() int {
 		}
 	}
 	return n
+}
+
+// Dest returns the address new sessions connect to; port 0 means the
+// client's destination port.
+func (s *Server) Dest() (netip.Addr, int) {
+	d := s.dest.Load()
+	if d == nil {
+		return netip.Addr{}, 0
+	}
+	return d.ip, d.port
+}
+
+// SetAddr changes the address new sessions connect to (set server addr);
+// a port of 0 keeps the current one. Established sessions are untouched.
+func (s *Server) SetAddr(ip netip.Addr, port int) {
+	old := s.dest.Load()
+	d := &serverDest{ip: ip.Unmap()}
+	if old != nil {
+		*d = *old
+		d.ip = ip.Unmap()
+	}
+	if port > 0 {
+		d.port, d.portMap, d.offset = port, false, 0
+	}
+	s.dest.Store(d)
 }
 
 // ShutdownSessions closes every session established on s (on-marked-down

@@ -278,12 +278,12 @@ func (s *session) dropSlot() {
 
 // serverAddr returns the address to connect to for the session.
 func (s *session) serverAddr() unix.Sockaddr {
-	srv := s.srv
-	port := srv.port
-	if srv.portMap {
-		port = int(s.dstAddr().Port()) + srv.offset
+	d := s.srv.dest.Load()
+	port := d.port
+	if d.portMap {
+		port = int(s.dstAddr().Port()) + d.offset
 	}
-	return sockaddrOf(srv.ip, port)
+	return sockaddrOf(d.ip, port)
 }
 
 // connect starts a non-blocking connection to s.srv.
