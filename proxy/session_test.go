@@ -116,3 +116,35 @@ func TestNoServerClosesAtOnce(t *testing.T) {
 		t.Errorf("backend econ=%d, want 1", st.Econ)
 	}
 }
+
+func TestBackPressure(t *testing.T) {
+	const size = 64 << 20
+	srv := startServer(t, func(c net.Conn) {
+		buf := make([]byte, 1<<20)
+		for sent := 0; sent < size; sent += len(buf) {
+			if _, err := c.Write(buf); err != nil {
+				return
+			}
+		}
+	})
+	g := startGraph(t, config(listenProxy(srv.port())))
+	c := dial(t, feAddr(t, g, "li"))
+	be := g.Backend("li")
+	// The client does not read: the proxy must stop reading the server
+	// once the kernel buffers and one pending buffer are full.
+	var last int64 = -1
+	waitFor(t, "the transfer to stall", func() bool {
+		time.Sleep(100 * time.Millisecond)
+		cur := be.Stats().Bout
+		stalled := cur == last && cur > 0
+		last = cur
+		return stalled
+	})
+	if last >= size/2 {
+		t.Fatalf("%d bytes read from the server while the client reads nothing", last)
+	}
+	n, err := io.Copy(io.Discard, c)
+	if err != nil || n != size {
+		t.Fatalf("client got %d bytes (%v), want %d", n, err, size)
+	}
+}
