@@ -376,3 +376,42 @@ func TestFrontendShutdownAndSetAddr(t *testing.T) {
 		t.Error("a stopped frontend still hands over listeners")
 	}
 }
+
+func TestIPv6Binds(t *testing.T) {
+	srv := startServer(t, echo)
+	tests := []struct {
+		name     string
+		host     string
+		v6only   bool
+		v4v6     bool
+		v4Served bool
+	}{
+		{"loopback", "::1", false, false, false},
+		{"any v6only", "", true, false, false},
+		{"any v4v6", "", false, true, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := listenProxy(srv.port())
+			port := deadPort(t)
+			p.Binds[0].Addr = parser.Addr{Family: parser.FamilyTCP6, Host: tc.host, Port: port}
+			p.Binds[0].V6Only, p.Binds[0].V4V6 = tc.v6only, tc.v4v6
+			g := startGraph(t, config(p))
+			roundTrip(t, dial(t, net.JoinHostPort("::1", strconvItoa(port))), "over v6")
+			c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconvItoa(port)), time.Second)
+			if (err == nil) != tc.v4Served {
+				t.Fatalf("IPv4 connect: err=%v, want served=%v", err, tc.v4Served)
+			}
+			if err == nil {
+				_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+				roundTrip(t, c, "over v4")
+				c.Close()
+			}
+			for _, s := range g.Sessions() {
+				if s.Source.Addr().Is4In6() {
+					t.Errorf("source %v kept as a mapped address", s.Source)
+				}
+			}
+		})
+	}
+}
