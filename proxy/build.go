@@ -25,6 +25,10 @@ type Options struct {
 	DefaultMaxConn int
 }
 
+// maxRetries bounds the retries of a session (HAProxy takes any int; more
+// than this makes no sense with a turn-around of up to one second each).
+const maxRetries = 10000
+
 // defaultBacklog is the listen backlog when neither the bind line nor a
 // maxconn gives one.
 const defaultBacklog = 1024
@@ -103,7 +107,7 @@ func (g *Graph) buildBackend(p *parser.Proxy) (*Backend, error) {
 	if b.timeoutQueue == 0 {
 		b.timeoutQueue = t.Connect
 	}
-	b.retry = max(p.Retries, 0)
+	b.retry = min(max(p.Retries, 0), maxRetries)
 	b.keepalive = p.Options.TCPKA || p.Options.SrvTCPKA
 	b.hash = p.Balance.Algo == "source"
 	used := map[int]bool{}

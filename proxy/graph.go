@@ -112,7 +112,7 @@ func (g *Graph) Start() error {
 			bound = append(bound, ln)
 		}
 	}
-	n := max(runtime.GOMAXPROCS(0), 1)
+	n := g.loopCount()
 	for i := 0; i < n; i++ {
 		l, err := newLoop(g)
 		if err != nil {
@@ -139,6 +139,18 @@ func (g *Graph) Start() error {
 	}()
 	return nil
 }
+
+// loopCount is the number of event loops: nbthread when set, else one per
+// usable CPU (GOMAXPROCS).
+func (g *Graph) loopCount() int {
+	if n := g.cfg.Global.NbThread; n > 0 {
+		return min(n, maxLoops)
+	}
+	return min(max(runtime.GOMAXPROCS(0), 1), maxLoops)
+}
+
+// maxLoops bounds the number of event loops.
+const maxLoops = 64
 
 // bind opens ln's socket.
 func (g *Graph) bind(ln *Listener) error {
