@@ -392,11 +392,28 @@ func TestIPv6Binds(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			p := listenProxy(srv.port())
-			port := deadPort(t)
-			p.Binds[0].Addr = parser.Addr{Family: parser.FamilyTCP6, Host: tc.host, Port: port}
-			p.Binds[0].V6Only, p.Binds[0].V4V6 = tc.v6only, tc.v4v6
-			g := startGraph(t, config(p))
+			// A wildcard port may be taken by some connection's ephemeral
+			// port between the probe and the bind: try a few.
+			var g *Graph
+			var port int
+			for try := 0; g == nil; try++ {
+				p := listenProxy(srv.port())
+				port = deadPort(t)
+				p.Binds[0].Addr = parser.Addr{Family: parser.FamilyTCP6, Host: tc.host, Port: port}
+				p.Binds[0].V6Only, p.Binds[0].V4V6 = tc.v6only, tc.v4v6
+				var err error
+				if g, err = Build(config(p), Options{}); err != nil {
+					t.Fatal(err)
+				}
+				if err = g.Start(); err != nil {
+					if try < 5 && strings.Contains(err.Error(), "Address already in use") {
+						g = nil
+						continue
+					}
+					t.Fatal(err)
+				}
+				t.Cleanup(g.Close)
+			}
 			roundTrip(t, dial(t, net.JoinHostPort("::1", strconvItoa(port))), "over v6")
 			c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconvItoa(port)), time.Second)
 			if (err == nil) != tc.v4Served {
