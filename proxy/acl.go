@@ -227,13 +227,16 @@ func compileCond(c *parser.Condition, named map[string][]*acl) (*cond, error) {
 	return out, nil
 }
 
-// builtinACL returns HAProxy's predefined ACLs TRUE and FALSE.
+// builtinACL returns HAProxy's predefined layer-4 ACLs.
 func builtinACL(name string) *acl {
 	switch name {
 	case "TRUE":
 		return &acl{crit: "always_true"}
 	case "FALSE":
 		return &acl{crit: "always_false"}
+	case "LOCALHOST":
+		return &acl{crit: "src", prefixes: []netip.Prefix{
+			netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}}
 	}
 	return nil
 }

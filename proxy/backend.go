@@ -26,12 +26,14 @@ type backendRuntime struct {
 	ctr  Counters
 	logs *LogSink
 
-	q     queue // sessions waiting for any server (backend queue)
-	qlen  atomic.Int64
-	qmu   sync.Mutex // guards q and every server's queue
-	hash  bool       // hash-based algorithm (no immediate redispatch)
-	slim  int64      // fullconn, or the computed default
-	retry int
+	q       queue // sessions waiting for any server (backend queue)
+	qlen    atomic.Int64
+	qmu     sync.Mutex // guards q and every server's queue
+	hash    bool       // hash-based algorithm (no immediate redispatch)
+	slim    int64      // fullconn, or the computed default
+	content []tcpRule  // tcp-request content rules
+	needDst bool
+	retry   int
 
 	timeoutConnect, timeoutServer, timeoutServerFin, timeoutTunnel, timeoutQueue time.Duration
 	keepalive                                                                    bool

@@ -134,6 +134,16 @@ func (g *Graph) buildBackend(p *parser.Proxy) (*Backend, error) {
 		s.initCheckState() // running, or stopped in maintenance if disabled
 		b.Servers = append(b.Servers, s)
 	}
+	named, err := compileACLs(p.ACLs)
+	if err != nil {
+		return nil, err
+	}
+	if b.content, err = compileTCPRules(p.TCPReqContent, named); err != nil {
+		return nil, err
+	}
+	for _, r := range b.content {
+		b.needDst = b.needDst || r.cond.needsDst()
+	}
 	lb, err := newBalancer(b)
 	if err != nil {
 		return nil, err
@@ -180,14 +190,9 @@ func (g *Graph) buildFrontend(p *parser.Proxy, backends map[string]*Backend) (*F
 	f.timeoutClient, f.timeoutClientFin = p.Timeouts.Client, p.Timeouts.ClientFin
 	f.keepalive = p.Options.TCPKA || p.Options.CliTCPKA
 	var errs *multierror.Error
-	named := map[string][]*acl{}
-	for _, a := range p.ACLs {
-		c, err := compileACL(a)
-		if err != nil {
-			errs = multierror.Append(errs, fmt.Errorf("parsing [%s:%d] : %w", a.File, a.Line, err))
-			continue
-		}
-		named[a.Name] = append(named[a.Name], c)
+	named, err := compileACLs(p.ACLs)
+	if err != nil {
+		errs = multierror.Append(errs, err)
 	}
 	for _, r := range p.TCPReqConn {
 		c, err := compileCond(r.Cond, named)
@@ -197,6 +202,13 @@ func (g *Graph) buildFrontend(p *parser.Proxy, backends map[string]*Backend) (*F
 		}
 		f.tcpRules = append(f.tcpRules, tcpRule{accept: r.Action == "accept", cond: c})
 		f.needDst = f.needDst || c.needsDst()
+	}
+	f.content, err = compileTCPRules(p.TCPReqContent, named)
+	if err != nil {
+		errs = multierror.Append(errs, err)
+	}
+	for _, r := range f.content {
+		f.needDst = f.needDst || r.cond.needsDst()
 	}
 	for _, r := range p.UseBackends {
 		be := backends[r.Backend]
@@ -252,6 +264,42 @@ func (g *Graph) buildFrontend(p *parser.Proxy, backends map[string]*Backend) (*F
 		return nil, errs
 	}
 	return f, nil
+}
+
+// compileACLs compiles a proxy's acl lines by name.
+func compileACLs(acls []*parser.ACL) (map[string][]*acl, error) {
+	var errs *multierror.Error
+	named := map[string][]*acl{}
+	for _, a := range acls {
+		c, err := compileACL(a)
+		if err != nil {
+			errs = multierror.Append(errs, fmt.Errorf("parsing [%s:%d] : %w", a.File, a.Line, err))
+			continue
+		}
+		named[a.Name] = append(named[a.Name], c)
+	}
+	if errs != nil {
+		errs.ErrorFormat = oneLinePerError
+	}
+	return named, errs.ErrorOrNil()
+}
+
+// compileTCPRules compiles tcp-request content rules.
+func compileTCPRules(rules []*parser.TCPRule, named map[string][]*acl) ([]tcpRule, error) {
+	var out []tcpRule
+	var errs *multierror.Error
+	for _, r := range rules {
+		c, err := compileCond(r.Cond, named)
+		if err != nil {
+			errs = multierror.Append(errs, fmt.Errorf("parsing [%s:%d] : %w", r.File, r.Line, err))
+			continue
+		}
+		out = append(out, tcpRule{accept: r.Action == "accept", cond: c})
+	}
+	if errs != nil {
+		errs.ErrorFormat = oneLinePerError
+	}
+	return out, errs.ErrorOrNil()
 }
 
 // computeFullConn sets each backend's session limit (slim): fullconn, or

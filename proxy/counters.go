@@ -26,6 +26,7 @@ type Counters struct {
 	connect          atomic.Int64 // connection attempts to servers
 	dcon             atomic.Int64 // denied by tcp-request connection
 	ereq             atomic.Int64 // request errors (bad PROXY header)
+	dreq             atomic.Int64 // denied by tcp-request content
 
 	qcur, qmax atomic.Int64
 
@@ -93,7 +94,7 @@ func (c *Counters) clear(all bool) {
 	}
 	for _, p := range []*atomic.Int64{&c.tot, &c.connTot, &c.bin, &c.bout, &c.econ,
 		&c.eresp, &c.wretr, &c.wredis, &c.lbtot, &c.cliAbrt, &c.srvAbrt, &c.connect,
-		&c.dcon, &c.ereq, &c.lastSess} {
+		&c.dcon, &c.ereq, &c.dreq, &c.lastSess} {
 		p.Store(0)
 	}
 	c.qtime.sum.Store(0)

@@ -23,8 +23,9 @@ type Frontend struct {
 	stopped  atomic.Bool // soft stop done
 	defBE    *Backend
 	rules    []useRule
-	tcpRules []tcpRule
-	needDst  bool // some rule looks at the destination address
+	tcpRules []tcpRule // tcp-request connection
+	content  []tcpRule // tcp-request content
+	needDst  bool      // some rule looks at the destination address
 	logs     *LogSink
 
 	timeoutClient, timeoutClientFin time.Duration
@@ -99,9 +100,13 @@ func (f *Frontend) Shutdown() bool {
 func (f *Frontend) Stopped() bool { return f.stopped.Load() }
 
 // acceptConn runs the tcp-request connection rules: false means reject.
-func (f *Frontend) acceptConn(ci *connInfo) bool {
-	for i := range f.tcpRules {
-		r := &f.tcpRules[i]
+func (f *Frontend) acceptConn(ci *connInfo) bool { return runTCPRules(f.tcpRules, ci) }
+
+// runTCPRules applies the first rule whose condition matches: false means
+// reject. Without a match the connection is accepted.
+func runTCPRules(rules []tcpRule, ci *connInfo) bool {
+	for i := range rules {
+		r := &rules[i]
 		if r.cond.eval(ci) {
 			return r.accept
 		}

@@ -432,3 +432,39 @@ func TestIPv6Binds(t *testing.T) {
 		})
 	}
 }
+
+func TestTCPRequestContent(t *testing.T) {
+	srv := startServer(t, func(c net.Conn) { _, _ = c.Write([]byte("ok")) })
+	fe := &parser.Proxy{
+		Pos: parser.Pos{File: "t.cfg", Line: 1}, Kind: "frontend", Name: "fe", Cap: parser.CapFrontend, ID: 2,
+		Binds:          []*parser.Bind{{Pos: parser.Pos{File: "t.cfg", Line: 2}, Addr: tcpAddr(0)}},
+		DefaultBackend: "be",
+		ACLs:           []*parser.ACL{{Name: "from2", Criterion: "src", Values: []string{"127.0.0.2"}}},
+		TCPReqContent: []*parser.TCPRule{{Action: "reject", Cond: &parser.Condition{
+			Terms: [][]parser.CondTerm{{{ACL: "from2"}}}}}},
+		Timeouts: parser.Timeouts{Client: 5 * time.Second},
+	}
+	be := listenProxy(srv.port())
+	be.Kind, be.Cap, be.Binds, be.Name, be.ID = "backend", parser.CapBackend, nil, "be", 3
+	be.ACLs = []*parser.ACL{{Name: "from3", Criterion: "src", Values: []string{"127.0.0.3"}}}
+	be.TCPReqContent = []*parser.TCPRule{{Action: "reject", Cond: &parser.Condition{
+		Terms: [][]parser.CondTerm{{{ACL: "from3"}}}}}}
+	g := startGraph(t, config(fe, be))
+	addr := feAddr(t, g, "fe")
+	for _, tc := range []struct{ src, want string }{{"127.0.0.1", "ok"}, {"127.0.0.2", ""}, {"127.0.0.3", ""}} {
+		d := net.Dialer{Timeout: 2 * time.Second, LocalAddr: &net.TCPAddr{IP: net.ParseIP(tc.src)}}
+		c, err := d.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+		got, _ := io.ReadAll(c)
+		c.Close()
+		if string(got) != tc.want {
+			t.Errorf("from %s: got %q, want %q", tc.src, got, tc.want)
+		}
+	}
+	if f, b := g.Frontend("fe").Stats(), g.Backend("be").Stats(); f.Dreq != 1 || b.Dreq != 1 || f.Stot != 3 || b.Stot != 2 {
+		t.Errorf("frontend dreq=%d stot=%d, backend dreq=%d stot=%d; want 1/3 and 1/2", f.Dreq, f.Stot, b.Dreq, b.Stot)
+	}
+}

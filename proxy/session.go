@@ -162,6 +162,11 @@ func (l *loop) newSession(ln *Listener, fd int, sa unix.Sockaddr) {
 
 // start chooses the backend and a server once the client is known.
 func (s *session) start(ci *connInfo) {
+	if !runTCPRules(s.fe.content, ci) {
+		s.fe.ctr.dreq.Add(1)
+		s.finish(termDenied)
+		return
+	}
 	be := s.fe.pickBackend(ci)
 	if be == nil {
 		s.finish(termDenied)
@@ -171,6 +176,16 @@ func (s *session) start(ci *connInfo) {
 	s.retries = int16(be.retry)
 	be.ctr.incCur()
 	be.ctr.newSession(s.l.wall)
+	if be.Config != s.fe.Config && len(be.content) > 0 {
+		if be.needDst && !ci.dst.IsValid() {
+			ci.dst = s.dstAddr()
+		}
+		if !runTCPRules(be.content, ci) {
+			be.ctr.dreq.Add(1)
+			s.finish(termDenied)
+			return
+		}
+	}
 	s.assign()
 }
 

@@ -22,6 +22,7 @@ type Stats struct {
 	ConnTot           int64 // conn_tot (frontends)
 	Dcon              int64
 	Ereq              int64
+	Dreq              int64
 	CliAbrt, SrvAbrt  int64
 	// LastSess is the number of seconds since the last session was
 	// assigned, -1 if never.
@@ -42,7 +43,7 @@ func (c *Counters) snapshot(now time.Time) Stats {
 		Lbtot: c.lbtot.Load(),
 		Rate:  c.rate.read(now), RateMax: c.rateMax.Load(),
 		ConnRate: c.connRate.read(now), ConnMax: c.connMax.Load(), ConnTot: c.connTot.Load(),
-		Dcon: c.dcon.Load(), Ereq: c.ereq.Load(),
+		Dcon: c.dcon.Load(), Ereq: c.ereq.Load(), Dreq: c.dreq.Load(),
 		CliAbrt: c.cliAbrt.Load(), SrvAbrt: c.srvAbrt.Load(),
 		LastSess: -1,
 		Connect:  c.connect.Load(),
