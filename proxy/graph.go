@@ -158,7 +158,7 @@ func (g *Graph) bind(ln *Listener) error {
 	var fd int
 	var err error
 	if b.Addr.Family == parser.FamilyFD {
-		fd, err = adoptSocket(g.opts.InheritedFDs[b.Addr.FD], b.Addr.FD)
+		fd, err = adoptSocket(g.opts.InheritedFDs[b.Addr.FD], b.Addr.FD, ln.backlog)
 	} else {
 		fd, err = listenSocket(b, ln.backlog)
 	}

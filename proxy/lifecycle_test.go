@@ -468,3 +468,30 @@ func TestTCPRequestContent(t *testing.T) {
 		t.Errorf("frontend dreq=%d stot=%d, backend dreq=%d stot=%d; want 1/3 and 1/2", f.Dreq, f.Stot, b.Dreq, b.Stot)
 	}
 }
+
+func TestHandoffWhilePaused(t *testing.T) {
+	srv := startServer(t, echo)
+	p := listenProxy(srv.port())
+	p.Binds[0].Addr = tcpAddr(deadPort(t))
+	old := startGraph(t, config(p))
+	addr := feAddr(t, old, "li")
+	old.Pause()
+	files := old.ListenerFiles()
+	if len(files) != 1 {
+		t.Fatalf("%d listener files, want 1", len(files))
+	}
+	defer files[0].Close()
+	q := listenProxy(srv.port())
+	q.Binds[0].Addr = parser.Addr{Family: parser.FamilyFD, FD: 3, Text: "fd@3"}
+	g, err := Build(config(q), Options{InheritedFDs: map[int]*os.File{3: files[0]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	roundTrip(t, dial(t, addr), "served by the new graph")
+	old.StopListening()
+	roundTrip(t, dial(t, addr), "still served after the old one stopped")
+}

@@ -144,7 +144,9 @@ func listenSocket(b *parser.Bind, backlog int) (int, error) {
 
 // adoptSocket takes an inherited listening socket (fd@N): it duplicates the
 // descriptor so the caller keeps its *os.File, and makes it non-blocking.
-func adoptSocket(f *os.File, n int) (int, error) {
+// A socket that does not listen (paused by its previous owner) is made to
+// listen with backlog.
+func adoptSocket(f *os.File, n, backlog int) (int, error) {
 	src := n
 	if f != nil {
 		src = int(f.Fd())
@@ -160,8 +162,12 @@ func adoptSocket(f *os.File, n int) (int, error) {
 	}
 	acc, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ACCEPTCONN)
 	if err != nil || acc == 0 {
-		unix.Close(fd)
-		return -1, fmt.Errorf("fd@%d is not a listening socket", n)
+		// A bound socket that stopped listening (its previous owner
+		// paused) listens again, as HAProxy resumes a paused listener.
+		if _, serr := unix.Getsockname(fd); serr != nil || unix.Listen(fd, backlog) != nil {
+			unix.Close(fd)
+			return -1, fmt.Errorf("fd@%d is not a listening socket", n)
+		}
 	}
 	if err := unix.SetNonblock(fd, true); err != nil {
 		unix.Close(fd)
