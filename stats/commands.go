@@ -111,7 +111,7 @@ func isKnownKeyword(args []string) bool {
 }
 
 func cmdHelp(s *session, args []string) string {
-	return usageMessage(args, true)
+	return usageMessage(args[1:], true)
 }
 
 func cmdShowCLILevel(s *session, args []string) string {

@@ -142,4 +142,3 @@ func (s *session) answer(args []string) string {
 	}
 	return c.run(s, args)
 }
-
