@@ -209,6 +209,13 @@ func (a *fakeAdmin) ShutdownServerSessions(be, sv string) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.record("shutdown sessions " + be + "/" + sv)
+	kept := a.sessions[:0]
+	for _, x := range a.sessions {
+		if x.Backend != be || x.Server != sv {
+			kept = append(kept, x)
+		}
+	}
+	a.sessions = kept
 	return nil
 }
 

@@ -195,13 +195,13 @@ func cmdShowSess(s *session, args []string) string {
 			x.ID, x.Proto, x.Src, x.Frontend, be, sv, fmtAge(x.Age))
 	}
 	fmt.Fprintf(&b, "%#x: proto=unix_stream src=unix:1 fe=GLOBAL be=<NONE> srv=<none> age=%s\n",
-		cliSessionBase+s.id, fmtAge(time.Since(s.start)))
+		cliSessionBase+s.id<<12, fmtAge(time.Since(s.start)))
 	return b.String()
 }
 
 // cliSessionBase keeps CLI session ids apart from proxied sessions' ids in
 // show sess.
-const cliSessionBase = 1 << 62
+const cliSessionBase = 0x7fc000000000
 
 func cmdShowErrors(s *session, args []string) string {
 	return "Total events captured on [" + time.Now().Format("02/Jan/2006:15:04:05.000") + "] : 0\n"
