@@ -23,10 +23,26 @@ type infoField struct {
 	desc string
 }
 
+// cliCounts are the stats server's own contributions to show info.
+type cliCounts struct {
+	start     time.Time // used when the Source gives no start time
+	active    uint64    // open CLI sessions
+	total     uint64    // CLI sessions since start
+	listeners uint64    // CLI sockets
+}
+
+func (s *Server) cliCounts() cliCounts {
+	return cliCounts{start: s.start, active: uint64(s.activeConns()), total: s.cumConns.Load(),
+		listeners: uint64(len(s.socks))}
+}
+
+func (s *Server) infoValues() map[string]value {
+	return infoValues(s.src.Info(), s.cliCounts())
+}
+
 // infoValues returns the show info values of in, by field name; a missing
 // name is an empty field.
-func (s *Server) infoValues() (map[string]value, Info) {
-	in := s.src.Info()
+func infoValues(in Info, cc cliCounts) map[string]value {
 	now := in.Now
 	if now.IsZero() {
 		now = time.Now()
@@ -39,15 +55,14 @@ func (s *Server) infoValues() (map[string]value, Info) {
 	}
 	start := in.Start
 	if start.IsZero() {
-		start = s.start
+		start = cc.start
 	}
 	up := now.Sub(start)
 	if up < 0 {
 		up = 0
 	}
 	secs := uint64(up / time.Second)
-	cli := uint64(s.activeConns())
-	nlis := uint64(len(s.socks))
+	cli, nlis := cc.active, cc.listeners
 	const mb = 1 << 20
 	v := map[string]value{
 		"Name":                        str("HAProxy"),
@@ -68,7 +83,7 @@ func (s *Server) infoValues() (map[string]value, Info) {
 		"Maxconn":                     numi(in.Maxconn),
 		"Hard_maxconn":                numi(in.HardMaxconn),
 		"CurrConns":                   num(in.CurrConns + cli),
-		"CumConns":                    num(in.CumConns + s.cumConns.Load()),
+		"CumConns":                    num(in.CumConns + cc.total),
 		"CumReq":                      num(in.CumReq),
 		"MaxSslConns":                 num(0),
 		"CurrSslConns":                num(0),
@@ -123,7 +138,7 @@ func (s *Server) infoValues() (map[string]value, Info) {
 	if in.Description != "" {
 		v["description"] = str(in.Description)
 	}
-	return v, in
+	return v
 }
 
 func cmdShowInfo(s *session, args []string) string {
@@ -138,7 +153,7 @@ func cmdShowInfo(s *session, args []string) string {
 			desc = true
 		}
 	}
-	vals, _ := s.srv.infoValues()
+	vals := s.srv.infoValues()
 	var b bytes.Buffer
 	if json {
 		b.WriteByte('[')
