@@ -241,7 +241,8 @@ func (c *Collector) collectRow(ch chan<- prometheus.Metric, d *promDesc, r *Row,
 	case "haproxy_backend_agg_check_status":
 		counts := map[CheckStatus]int{}
 		for k := range rows {
-			if rows[k].Type == TypeServer && rows[k].IID == r.IID && checkActive(&rows[k].Server.Check) {
+			// Every server counts with its last result, paused or not.
+			if rows[k].Type == TypeServer && rows[k].IID == r.IID {
 				counts[rows[k].Server.Check.Status]++
 			}
 		}
