@@ -224,7 +224,6 @@ func TestShowStatAfterAdmin(t *testing.T) {
 	}
 }
 
-
 func TestShowInfoGolden(t *testing.T) {
 	srv := newTestServer(t, newFakeSource())
 	want := golden(t, "semicolon-multi.txt")
@@ -271,4 +270,3 @@ func TestReadCommandsGolden(t *testing.T) {
 		})
 	}
 }
-

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/user"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -39,14 +40,21 @@ type Server struct {
 	wg        sync.WaitGroup
 
 	cumConns atomic.Uint64
+
+	// Takeover lets Start replace a unix socket another process is still
+	// listening on. Set it before Start when taking over from an old
+	// process on reload (-sf/-st); otherwise a live socket is an error.
+	Takeover bool
 }
 
 // cliListener is one bound stats socket.
 type cliListener struct {
 	ln    net.Listener
 	level Level
-	path  string // unix socket file we created, removed on Close
-	addr  string
+	path  string      // unix socket file we created, removed on Close
+	file  os.FileInfo // the socket file as created, to remove only our own
+	addr  string      // path or ip:port
+	name  string      // as show cli sockets prints it: unix@path, ipv4@ip:port
 }
 
 // NewServer checks the stats socket configuration of g. It binds nothing:
@@ -120,11 +128,12 @@ func (s *Server) bind(sk parser.StatsSocket) (*cliListener, error) {
 	level, _ := ParseLevel(sk.Level)
 	switch sk.Addr.Family {
 	case parser.FamilyUnix:
-		ln, err := listenUnix(sk)
+		ln, fi, err := listenUnix(sk, s.Takeover)
 		if err != nil {
 			return nil, fmt.Errorf("stats socket %s: %w", sk.Addr.Path, err)
 		}
-		return &cliListener{ln: ln, level: level, path: sk.Addr.Path, addr: sk.Addr.Path}, nil
+		return &cliListener{ln: ln, level: level, path: sk.Addr.Path, file: fi, addr: sk.Addr.Path,
+			name: "unix@" + sk.Addr.Path}, nil
 	default:
 		network := "tcp4"
 		if sk.Addr.Family == parser.FamilyTCP6 {
@@ -135,24 +144,31 @@ func (s *Server) bind(sk parser.StatsSocket) (*cliListener, error) {
 		if err != nil {
 			return nil, fmt.Errorf("stats socket %s: %w", sk.Addr.Text, err)
 		}
-		return &cliListener{ln: ln, level: level, addr: ln.Addr().String()}, nil
+		prefix := "ipv4@"
+		if network == "tcp6" {
+			prefix = "ipv6@"
+		}
+		a := ln.Addr().String()
+		return &cliListener{ln: ln, level: level, addr: a, name: prefix + a}, nil
 	}
 }
 
-// listenUnix binds a unix socket at sk.Addr.Path. The socket is bound under a
-// temporary name in the same directory, given its mode and owner, then
-// renamed over the final path, so nobody can connect before the permissions
-// apply. A live socket at the path (something answers a connect) is an
-// error; a stale one is replaced.
-func listenUnix(sk parser.StatsSocket) (net.Listener, error) {
+// listenUnix binds a unix socket at sk.Addr.Path. The socket is bound in a
+// private directory next to the path, given its mode and owner, then renamed
+// over the final path, so nobody can connect before the permissions apply.
+// A stale socket file is replaced; a live one (something answers a connect)
+// is an error unless takeover is set.
+func listenUnix(sk parser.StatsSocket, takeover bool) (net.Listener, os.FileInfo, error) {
 	path := sk.Addr.Path
 	if fi, err := os.Lstat(path); err == nil {
 		if fi.Mode()&os.ModeSocket == 0 {
-			return nil, fmt.Errorf("%s exists and is not a socket", path)
+			return nil, nil, fmt.Errorf("%s exists and is not a socket", path)
 		}
 		if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
 			c.Close()
-			return nil, errors.New("another process is already listening on this socket")
+			if !takeover {
+				return nil, nil, errors.New("another process is already listening on this socket")
+			}
 		}
 	}
 	// Bind in a private directory (mode 0700) next to the final path, set
@@ -160,49 +176,55 @@ func listenUnix(sk parser.StatsSocket) (net.Listener, error) {
 	// connect before the permissions apply.
 	dir, err := os.MkdirTemp(filepath.Dir(path), ".cli")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer os.Remove(dir)
 	tmp := filepath.Join(dir, "s")
 	ln, err := net.Listen("unix", tmp)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	ul := ln.(*net.UnixListener)
 	ul.SetUnlinkOnClose(false)
-	fail := func(err error) (net.Listener, error) {
+	fail := func(err error) (net.Listener, os.FileInfo, error) {
 		ln.Close()
 		os.Remove(tmp)
-		return nil, err
+		return nil, nil, err
 	}
-	mode := os.FileMode(0o666)
-	if sk.ModeSet {
-		mode = os.FileMode(sk.Mode) & os.ModePerm
-	}
-	uid, gid := -1, -1
-	if sk.User != "" || sk.UID != 0 {
-		uid = sk.UID
-	}
-	if sk.Group != "" || sk.GID != 0 {
-		gid = sk.GID
+	uid, gid, err := socketOwner(sk.BindOptions)
+	if err != nil {
+		return fail(err)
 	}
 	if uid != -1 || gid != -1 {
 		if err := os.Lchown(tmp, uid, gid); err != nil {
 			return fail(fmt.Errorf("cannot change ownership: %w", err))
 		}
 	}
-	if err := os.Chmod(tmp, mode); err != nil {
-		return fail(fmt.Errorf("cannot change mode: %w", err))
+	// Without `mode` the socket keeps what bind(2) gave it (0777 & ~umask),
+	// as with HAProxy.
+	if sk.ModeSet {
+		if err := os.Chmod(tmp, os.FileMode(sk.Mode)&os.ModePerm); err != nil {
+			return fail(fmt.Errorf("cannot change mode: %w", err))
+		}
+	}
+	fi, err := os.Lstat(tmp)
+	if err != nil {
+		return fail(err)
 	}
 	if err := os.Rename(tmp, path); err != nil {
 		return fail(err)
 	}
-	return ln, nil
+	return ln, fi, nil
 }
 
+// close stops the listener and removes its socket file unless another
+// process has replaced it since (reload).
 func (l *cliListener) close() {
 	l.ln.Close()
-	if l.path != "" {
+	if l.path == "" {
+		return
+	}
+	if cur, err := os.Lstat(l.path); err == nil && os.SameFile(cur, l.file) {
 		os.Remove(l.path)
 	}
 }
@@ -305,4 +327,31 @@ func (s *Server) version() string {
 		return defaultVersion
 	}
 	return v
+}
+
+// socketOwner returns the uid and gid a socket file must get (-1 = keep),
+// resolving user and group names.
+func socketOwner(o parser.BindOptions) (int, int, error) {
+	uid, gid := -1, -1
+	switch {
+	case o.User != "":
+		u, err := user.Lookup(o.User)
+		if err != nil {
+			return 0, 0, fmt.Errorf("unknown user %q: %w", o.User, err)
+		}
+		uid, _ = strconv.Atoi(u.Uid)
+	case o.UID != 0:
+		uid = o.UID
+	}
+	switch {
+	case o.Group != "":
+		g, err := user.LookupGroup(o.Group)
+		if err != nil {
+			return 0, 0, fmt.Errorf("unknown group %q: %w", o.Group, err)
+		}
+		gid, _ = strconv.Atoi(g.Gid)
+	case o.GID != 0:
+		gid = o.GID
+	}
+	return uid, gid, nil
 }

@@ -83,7 +83,7 @@ func TestSocketRoundTrip(t *testing.T) {
 	}
 	tests := []struct {
 		name, input, want string
-		half             bool
+		half              bool
 	}{
 		{"show stat", "show stat\n", golden(t, "show-stat.csv"), false},
 		{"crlf", "show backend\r\n", "# name\npersistent_connection_backend\n\n", false},
@@ -286,5 +286,29 @@ func TestSeveralSocketsAndTCP(t *testing.T) {
 	info := exchange(t, path, "show info\n", false)
 	if !strings.Contains(info, "\nListeners: 5\n") {
 		t.Fatalf("Listeners not counting CLI sockets:\n%s", info)
+	}
+}
+
+func TestTakeoverOnReload(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.sock")
+	g := parser.Global{StatsSockets: []parser.StatsSocket{unixSocket(path, "admin", 0o600)}}
+	old, _ := startServer(t, g, newFakeSource())
+	// The new process takes the path over while the old one still listens.
+	next, err := NewServer(g, newFakeSource(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next.Takeover = true
+	if err := next.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer next.Close()
+	// The old process leaving must not remove the new socket file.
+	old.Close()
+	if got := exchange(t, path, "show cli level\n", false); got != "admin\n\n" {
+		t.Fatalf("after takeover: %q", got)
+	}
+	if got := exchange(t, path, "show cli sockets\n", false); got != "# socket lvl processes\nunix@"+path+" admin all\n\n" {
+		t.Fatalf("show cli sockets: %q", got)
 	}
 }
