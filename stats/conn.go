@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"io"
 	"net"
 	"time"
 )
@@ -73,10 +74,19 @@ func (s *session) serve() {
 			break
 		}
 	}
+	// Shut the write side first so the client sees the end of the answer,
+	// then read what it may still send for a moment: closing with unread
+	// input would reset the connection and could lose the answer's tail.
 	if c, ok := s.conn.(interface{ CloseWrite() error }); ok {
-		_ = c.CloseWrite()
+		if c.CloseWrite() == nil && s.conn.SetReadDeadline(time.Now().Add(drainTime)) == nil {
+			_, _ = io.Copy(io.Discard, io.LimitReader(r, maxLine))
+		}
 	}
 }
+
+// drainTime bounds how long a finished session waits for the client to
+// close its side.
+const drainTime = 200 * time.Millisecond
 
 // flush writes the pending output, bounded by the session timeout so a
 // client that does not read cannot hold the goroutine forever.

@@ -312,3 +312,60 @@ func TestTakeoverOnReload(t *testing.T) {
 		t.Fatalf("show cli sockets: %q", got)
 	}
 }
+
+func TestCloseWithClients(t *testing.T) {
+	srv, path := startServer(t, parser.Global{StatsTimeout: time.Minute}, newFakeSource())
+	var conns []net.Conn
+	for i := 0; i < 3; i++ {
+		c := dial(t, path)
+		io.WriteString(c, "prompt\n")
+		buf := make([]byte, 3)
+		if _, err := io.ReadFull(c, buf); err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+	}
+	done := make(chan struct{})
+	go func() { srv.Close(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(3 * time.Second):
+		t.Fatal("Close did not return with clients connected")
+	}
+	for _, c := range conns {
+		c.SetReadDeadline(time.Now().Add(time.Second))
+		if _, err := c.Read(make([]byte, 1)); err == nil {
+			t.Fatal("client still connected after Close")
+		}
+	}
+}
+
+func TestConcurrentClients(t *testing.T) {
+	_, path := startServer(t, parser.Global{StatsMaxConn: 4}, newFakeSource())
+	want := golden(t, "show-stat.csv")
+	var wg sync.WaitGroup
+	errs := make(chan string, 20)
+	for i := 0; i < 20; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := net.DialTimeout("unix", path, 2*time.Second)
+			if err != nil {
+				errs <- err.Error()
+				return
+			}
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(5 * time.Second))
+			io.WriteString(c, "show stat\n")
+			got, err := io.ReadAll(c)
+			if err != nil || string(got) != want {
+				errs <- "bad answer"
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+}
