@@ -17,5 +17,23 @@
 //	defer srv.Close()
 //
 // Close stops the listeners, ends the CLI sessions, waits for their
-// goroutines and removes the socket files the server created.
+// goroutines and removes the socket files the server created (unless a
+// newer process has replaced them: see Server.Takeover for reloads).
+//
+// What the Source provides, and what this package derives:
+//
+//   - Rows carry raw state (operational state, admin flags, check state,
+//     weights) and counters; the status strings (UP 1/3, DOWN, MAINT, no
+//     check, ...), which columns are empty on which kind of row, and the
+//     backend's weight, act, bck and uweight (from its server rows) are
+//     computed here, with HAProxy's rules, for CSV, typed and JSON output
+//     alike (one field table, fieldmeta.go).
+//   - Info holds the process values; the CLI adds its own connections to
+//     CurrConns, CumConns and Jobs, and its sockets to Listeners and Jobs.
+//   - show servers state/conn, show backend and get weight are views of the
+//     server and backend rows.
+//
+// Server.Collector (or NewCollector) exports the same Source to Prometheus
+// under the names of HAProxy's built-in exporter (haproxy_process_*,
+// haproxy_frontend_*, haproxy_backend_*, haproxy_server_*).
 package stats
