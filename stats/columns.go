@@ -530,7 +530,7 @@ func rawField(pos int, r *Row, ctx *rowCtx) value {
 	case "srv_icur":
 		return num(s.SrvICur)
 	case "src_ilim":
-		if s.IdleLimit < 0 {
+		if s.IdleLimit <= 0 {
 			return value{}
 		}
 		return numi(s.IdleLimit)

@@ -24,7 +24,7 @@ func seedServer(name string, sid, port int) Row {
 		TTime: 1, TTimeMax: 1, LastChg: 41,
 		Addr: "127.0.0.1:" + itoa(port),
 		Server: ServerState{
-			Op: OpRunning, Weight: 1, UWeight: 1, IWeight: 1, IdleLimit: -1, NeedConnEst: 1,
+			Op: OpRunning, Weight: 1, UWeight: 1, IWeight: 1, NeedConnEst: 1,
 			UsedConnMax: 1, Host: "127.0.0.1", Port: port,
 			Check: Check{Configured: true, Enabled: true, Status: CheckL4OK, Health: 4, Rise: 2, Fall: 3,
 				Result: ResultPassed},

@@ -17,7 +17,7 @@ func TestListenerBackupTrack(t *testing.T) {
 	srvRow := func(name string, sid int, addr string) Row {
 		return Row{Type: TypeServer, Proxy: "be", Name: name, IID: 3, SID: sid, Mode: "tcp",
 			LastChg: 2, LastSess: -1, Addr: addr,
-			Server: ServerState{Weight: 1, UWeight: 1, IWeight: 1, IdleLimit: -1, NeedConnEst: 1,
+			Server: ServerState{Weight: 1, UWeight: 1, IWeight: 1, NeedConnEst: 1,
 				Check: Check{Configured: true, Enabled: true, Rise: 2, Fall: 3, Duration: 0}}}
 	}
 	s1 := srvRow("s1", 1, "127.0.0.1:1")

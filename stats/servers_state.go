@@ -99,9 +99,13 @@ func cmdShowServersConn(s *session, args []string) string {
 			continue
 		}
 		sv := &r.Server
+		idleLim := sv.IdleLimit
+		if idleLim <= 0 {
+			idleLim = -1
+		}
 		fmt.Fprintf(&b, "%s/%s %d/%d %s %d - 5000 %d %d %d 0 %d %d %d 0 0\n",
 			r.Proxy, r.Name, r.IID, r.SID, dash(sv.Host), sv.Port, sv.UsedConnCur, sv.UsedConnMax,
-			sv.NeedConnEst, sv.SafeConnCur, sv.IdleLimit, sv.IdleConnCur)
+			sv.NeedConnEst, sv.SafeConnCur, idleLim, sv.IdleConnCur)
 	}
 	return b.String()
 }

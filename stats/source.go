@@ -133,7 +133,7 @@ type ServerState struct {
 	ThrottleSet     bool
 	Tracked         string // "backend/server" when `track` is used
 	ChkFail         uint64 // failed checks while UP
-	IdleLimit       int    // pool-max-conn, -1 = unlimited
+	IdleLimit       int    // pool-max-conn; 0 = unlimited (the default)
 	SrvICur         uint64
 	IdleConnCur     uint64
 	SafeConnCur     uint64
