@@ -2,6 +2,7 @@ package stats
 
 import (
 	"fmt"
+	"net"
 	"strconv"
 )
 
@@ -499,10 +500,14 @@ func rawField(pos int, r *Row, ctx *rowCtx) value {
 		}
 		return numi(s.Agent.Health)
 	case "addr":
-		if !ctx.showLegends || r.Addr == "" {
+		a := r.Addr
+		if a == "" && srv && s.Host != "" {
+			a = net.JoinHostPort(s.Host, strconv.Itoa(s.Port))
+		}
+		if !ctx.showLegends || a == "" {
 			return value{}
 		}
-		return str(r.Addr)
+		return str(a)
 	case "cookie":
 		if !ctx.showLegends || !srv || s.Cookie == "" {
 			return value{}

@@ -119,6 +119,7 @@ func (s *Server) Start() error {
 		s.listeners = append(s.listeners, l)
 		s.wg.Add(1)
 		s.mu.Unlock()
+		s.log.WithFields(logrus.Fields{"socket": l.name, "level": l.level.String()}).Debug("stats socket listening")
 		go s.acceptLoop(l)
 	}
 	return nil

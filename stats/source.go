@@ -63,7 +63,8 @@ type Row struct {
 	FrontState FrontState
 	// ListenerStatus is the status word of a listener row (OPEN, FULL, WAITING).
 	ListenerStatus string
-	// Addr is "ip:port" of a server or listener ("[v6]:port").
+	// Addr is "ip:port" of a server or listener ("[v6]:port"); for a server
+	// it defaults to Server.Host and Server.Port.
 	Addr string
 
 	// Backends.
