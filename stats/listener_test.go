@@ -39,3 +39,11 @@ func TestListenerBackupTrack(t *testing.T) {
 	}}
 	diffText(t, run(newTestServer(t, f), LevelAdmin, "show stat"), string(want))
 }
+
+func TestServerAddrFromHostPort(t *testing.T) {
+	r := Row{Type: TypeServer, Proxy: "be", Name: "s", Server: ServerState{Host: "::1", Port: 80}}
+	ctx := rowCtx{showLegends: true, be: &beAgg{}}
+	if got := field(columnPos["addr"], &r, &ctx).String(); got != "[::1]:80" {
+		t.Fatalf("addr %q", got)
+	}
+}
