@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -11,6 +12,8 @@ import (
 
 	"golang.org/x/sys/unix"
 )
+
+var errInterrupted = errors.New("interrupted")
 
 // measurement is what every workload reads around its measuring window.
 type measurement struct {
@@ -125,12 +128,15 @@ func (b *bench) runBulk(p *proxyProc, streams int, out map[string]float64) error
 			}
 		}()
 	}
-	time.Sleep(b.warmup)
+	b.sleep(b.warmup)
 	bytes0 := b.sink.bytes.Load()
 	m, err := beginMeasure(p.pid())
 	if err == nil {
-		time.Sleep(b.duration)
-		err = m.end(p.pid())
+		if !b.sleep(b.duration) {
+			err = errInterrupted
+		} else {
+			err = m.end(p.pid())
+		}
 	}
 	bytes1 := b.sink.bytes.Load()
 	stop.Store(true)
@@ -196,12 +202,15 @@ func (b *bench) runShort(p *proxyProc, workers int, out map[string]float64) erro
 			}
 		}()
 	}
-	time.Sleep(b.warmup)
+	b.sleep(b.warmup)
 	n0, e0 := done.Load(), errs.Load()
 	m, err := beginMeasure(p.pid())
 	if err == nil {
-		time.Sleep(b.duration)
-		err = m.end(p.pid())
+		if !b.sleep(b.duration) {
+			err = errInterrupted
+		} else {
+			err = m.end(p.pid())
+		}
 	}
 	n1, e1 := done.Load(), errs.Load()
 	stop.Store(true)
@@ -314,12 +323,15 @@ func (b *bench) runPersistent(p *proxyProc, spec persistentSpec, out map[string]
 			}
 		}()
 	}
-	time.Sleep(warmup)
+	b.sleep(warmup)
 	phase.Store(1)
 	m, err := beginMeasure(p.pid())
 	if err == nil {
-		time.Sleep(b.duration)
-		err = m.end(p.pid())
+		if !b.sleep(b.duration) {
+			err = errInterrupted
+		} else {
+			err = m.end(p.pid())
+		}
 	}
 	phase.Store(2)
 	close(stopCh)
