@@ -204,8 +204,14 @@ func run() error {
 	if err := writeBusyTable(os.Stdout, names, wl, res); err != nil {
 		return err
 	}
-	fmt.Printf("\nN = %d persistent connections. Medians of %d run(s). Ratio = %s; CPU-s = utime+stime of the proxy.\n",
-		b.conns, *reps, strings.Join(names, "/"))
+	fmt.Printf("\nMedians of %d run(s). CPU-s = utime+stime of the proxy.", *reps)
+	if slices.Contains(wl, "msg9k") {
+		fmt.Printf(" N = %d persistent connections.", b.conns)
+	}
+	if len(names) == 2 {
+		fmt.Printf(" Ratio = %s/%s; differences under ~10%% are noise.", names[0], names[1])
+	}
+	fmt.Println()
 	if len(failures) > 0 {
 		return fmt.Errorf("%d run(s) failed:\n  %s", len(failures), strings.Join(failures, "\n  "))
 	}
