@@ -23,7 +23,12 @@
 //
 // Each figure is the median of -reps runs; the two proxies alternate run by
 // run so that drift on a shared machine hits both alike. Differences under
-// about 10% are noise.
+// about 10% are noise. A second table shows how busy the proxy and the
+// harness were and how long they waited for a CPU that other programs held:
+// when the waiting columns are high, rates and latencies are unreliable,
+// while CPU-s per unit of work and RSS per connection still hold (HAProxy
+// measured against itself on a busy machine: CPU per unit 0.95-1.14x, RSS
+// 1.00x, rates and latencies 0.7-1.5x).
 package main
 
 import (
@@ -161,7 +166,7 @@ func run() error {
 	fmt.Printf("bench: %s; window %v after %v warm-up, %d rep(s); msg9k uses %d connections; proxy on CPU %d\n",
 		strings.Join(names, " vs "), *duration, *warmup, *reps, b.conns, b.proxyCPU)
 	if load, err := loadAverage(); err == nil && load > 1 {
-		fmt.Printf("bench: load average %.1f before the first run: other work shares these CPUs, expect noise (compare ratios, see the waiting columns)\n", load)
+		fmt.Printf("bench: load average %.1f before the first run: other work shares these CPUs: CPU-s per unit and RSS hold, rates and latencies get noisy (see the waiting columns)\n", load)
 	}
 	res := results{}
 	var failures []string
