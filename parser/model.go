@@ -62,6 +62,7 @@ type Global struct {
 	LocalPeer       string
 	ZeroWarning     bool
 	StrictLimits    bool // HAProxy 2.6 default: true
+	StrictLimitsSet bool // strict-limits or "no strict-limits" was written
 	SpreadChecks    int  // percent, 0..50
 	ServerStateFile string
 	ServerStateBase string
