@@ -11,12 +11,12 @@ import (
 type action int
 
 const (
-	actRun        action = iota // load the configuration and serve it
-	actCheck                    // -c: check the configuration and exit
-	actCheckCond                // -cc: evaluate a condition and exit
-	actVersion                  // -v
-	actBuildOpts                // -vv
-	actUsage                    // bad command line: usage on stderr, exit 1
+	actRun       action = iota // load the configuration and serve it
+	actCheck                   // -c: check the configuration and exit
+	actCheckCond               // -cc: evaluate a condition and exit
+	actVersion                 // -v
+	actBuildOpts               // -vv
+	actUsage                   // bad command line: usage on stderr, exit 1
 )
 
 // options holds everything read from the command line. Zero values mean
@@ -34,14 +34,14 @@ type options struct {
 	resolveDontFail bool // -dr
 	noSplice        bool // -dS
 
-	pidFile   string          // -p
-	oldPids   []int           // -sf / -st
-	oldSignal syscall.Signal  // SIGUSR1 for -sf, SIGTERM for -st
-	maxConn   int             // -n (0 = not given)
-	maxPConn  int             // -N (0 = not given)
-	localPeer string          // -L
-	chdir     string          // -C
-	unbuilt   []string        // flags whose feature goproxy does not have
+	pidFile   string         // -p
+	oldPids   []int          // -sf / -st
+	oldSignal syscall.Signal // SIGUSR1 for -sf, SIGTERM for -st
+	maxConn   int            // -n (0 = not given)
+	maxPConn  int            // -N (0 = not given)
+	localPeer string         // -L
+	chdir     string         // -C
+	unbuilt   []string       // flags whose feature goproxy does not have
 }
 
 // argError is a command-line error reported as an [ALERT] line, optionally

@@ -33,8 +33,8 @@ type feature struct {
 // marked +.
 var features = []feature{
 	{"51DEGREES", false},
-	{"ACCEPT4", true},     // Go's net package accepts with accept4(2)
-	{"BACKTRACE", true},   // goroutine dumps on fatal errors
+	{"ACCEPT4", true},   // Go's net package accepts with accept4(2)
+	{"BACKTRACE", true}, // goroutine dumps on fatal errors
 	{"CPU_AFFINITY", false},
 	{"DEVICEATLAS", false},
 	{"EPOLL", true},       // Go's network poller on Linux
