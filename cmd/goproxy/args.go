@@ -32,7 +32,6 @@ type options struct {
 	diag            bool // -dD
 	zeroWarning     bool // -dW
 	resolveDontFail bool // -dr
-	noSplice        bool // -dS
 
 	pidFile   string         // -p
 	oldPids   []int          // -sf / -st
@@ -79,11 +78,10 @@ func parseArgs(argv []string) (action, *options, error) {
 				return actBuildOpts, o, nil
 			}
 			return actVersion, o, nil
-		case f0 == 'd' && (f1 == 'e' || f1 == 'p' || f1 == 'G' || f1 == 'V' || f1 == 'M' || f1 == 'k'):
-			// Poller, resolver, SSL and memory-debug switches: goproxy uses
-			// Go's poller and resolver, and has no SSL, so these change nothing.
-		case f0 == 'd' && f1 == 'S':
-			o.noSplice = true
+		case f0 == 'd' && (f1 == 'e' || f1 == 'p' || f1 == 'G' || f1 == 'V' || f1 == 'M' || f1 == 'k' || f1 == 'S'):
+			// Poller, splice, resolver, SSL and memory-debug switches: goproxy
+			// uses Go's poller, resolver and copy path and has no SSL, so
+			// these change nothing (the usage text says so).
 		case f0 == 'd' && f1 == 'R':
 			o.unbuilt = append(o.unbuilt, "-dR (disable SO_REUSEPORT)")
 		case f0 == 'd' && (f1 == 'L' || f1 == 'K'):
@@ -263,7 +261,7 @@ const usageText = `Usage : %[1]s [-f <cfgfile|cfgdir>]* [ -vdVD ] [ -n <maxconn>
         -p writes pids of all children to this file
         -de disables epoll() usage even when available (no effect)
         -dp disables poll() usage even when available (no effect)
-        -dS disables splice usage (broken on old kernels)
+        -dS disables splice usage (no effect)
         -dG disables getaddrinfo() usage (no effect)
         -dR disables SO_REUSEPORT usage (not supported)
         -dr ignores server address resolution failures
