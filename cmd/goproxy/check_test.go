@@ -63,7 +63,7 @@ func TestReportLoad(t *testing.T) {
 	}{
 		{name: "clean", cfg: listening(), ok: true},
 		{
-			name: "parse errors in two files, per-file trailers then fatal",
+			name:  "parse errors in two files, per-file trailers then fatal",
 			files: []string{"a.cfg", "b.cfg"},
 			err: multi(
 				perr("b.cfg", 3, parser.PhaseParse, "unknown keyword 'x' in 'global' section"),

@@ -38,7 +38,7 @@ func serveSignals(g graph, sigs <-chan os.Signal, hardStopAfter time.Duration, l
 					continue
 				}
 				stopping = true
-				log.Warn("Stopping proxies (soft stop on SIGUSR1).")
+				log.Info("Soft stop on SIGUSR1: listeners closed, waiting for the sessions to end.")
 				g.StopListening()
 				if hardStopAfter > 0 {
 					t := time.NewTimer(hardStopAfter)
@@ -46,7 +46,7 @@ func serveSignals(g graph, sigs <-chan os.Signal, hardStopAfter time.Duration, l
 					hardStop = t.C
 				}
 			case syscall.SIGTERM, syscall.SIGINT:
-				log.Warn("Exiting on " + sigName(s) + ": closing every session.")
+				log.Debug("Exiting on " + sigName(s) + ": closing every session.")
 				g.Close()
 				<-g.Done()
 				return
