@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 
@@ -289,7 +288,7 @@ func expandPaths(args []string) []string {
 			if strings.HasPrefix(n, ".") || !strings.HasSuffix(n, ".cfg") {
 				continue
 			}
-			p := filepath.Join(a, n)
+			p := a + "/" + n // as HAProxy builds it: "dir/" gives "dir//x.cfg"
 			if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
 				names = append(names, p)
 			}

@@ -53,7 +53,7 @@ func TestMain(m *testing.M) {
 // result is what a finished process printed and returned.
 type result struct {
 	stdout, stderr string
-	combined       string // stdout and stderr through one pipe, in order
+	combined       string // runMerged: stdout and stderr through one pipe, in order
 	code           int
 }
 
@@ -63,36 +63,43 @@ func cleanEnv(extra ...string) []string {
 	return append([]string{"PATH=" + os.Getenv("PATH"), "HOME=/nonexistent-home", "LANG=C"}, extra...)
 }
 
-// runBin runs bin with args in dir, bounded in time.
+// runBin runs bin with args in dir, bounded in time. With merged, stdout
+// and stderr share one pipe and land, in order, in result.combined.
 func runBin(t *testing.T, dir, bin string, env []string, args ...string) result {
+	t.Helper()
+	return runProg(t, dir, bin, env, false, args...)
+}
+
+func runMerged(t *testing.T, dir, bin string, env []string, args ...string) result {
+	t.Helper()
+	return runProg(t, dir, bin, env, true, args...)
+}
+
+func runProg(t *testing.T, dir, bin string, env []string, merged bool, args ...string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
-	var r result
-	var outb, errb, comb bytes.Buffer
-	for pass := 0; pass < 2; pass++ {
-		cmd := exec.CommandContext(ctx, bin, args...)
-		cmd.Dir, cmd.Env = dir, env
-		if pass == 0 {
-			cmd.Stdout, cmd.Stderr = &outb, &errb
-		} else {
-			cmd.Stdout, cmd.Stderr = &comb, &comb
-		}
-		err := cmd.Run()
-		code := 0
-		var ee *exec.ExitError
-		switch {
-		case errors.As(err, &ee):
-			code = ee.ExitCode()
-		case err != nil:
-			t.Fatalf("%s %q: %v", bin, args, err)
-		}
-		if pass == 1 && code != r.code {
-			t.Fatalf("%s %q: exit %d then %d", bin, args, r.code, code)
-		}
-		r.code = code
+	var outb, errb bytes.Buffer
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Dir, cmd.Env = dir, env
+	cmd.Stdout, cmd.Stderr = &outb, &errb
+	if merged {
+		cmd.Stderr = &outb
 	}
-	r.stdout, r.stderr, r.combined = outb.String(), errb.String(), comb.String()
+	err := cmd.Run()
+	var r result
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		r.code = ee.ExitCode()
+	case err != nil:
+		t.Fatalf("%s %q: %v", bin, args, err)
+	}
+	if merged {
+		r.combined = outb.String()
+	} else {
+		r.stdout, r.stderr = outb.String(), errb.String()
+	}
 	return r
 }
 
