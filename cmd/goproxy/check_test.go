@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -53,9 +52,10 @@ const notices = "[NOTICE]   (PID) : haproxy version is VERSION\n[NOTICE]   (PID)
 func TestReportLoad(t *testing.T) {
 	missingTimeouts := "missing timeouts for frontend 'f'.\n   | While not properly invalid, you will certainly encounter various problems\n" +
 		"   | with such a configuration. To fix this, please ensure that all following\n   | timeouts are set to a non-zero value: 'client', 'connect', 'server'."
+	quote := &parser.Error{Pos: parser.Pos{File: "a.cfg", Line: 2}, Style: parser.StyleLine, Phase: parser.PhaseAbort,
+		Msg: "unmatched quote at position 11:\n  log-tag \"abc\n          ^"}
 	tests := []struct {
 		name   string
-		files  []string
 		cfg    *parser.Config
 		err    error
 		ok     bool
@@ -63,79 +63,47 @@ func TestReportLoad(t *testing.T) {
 	}{
 		{name: "clean", cfg: listening(), ok: true},
 		{
-			name:  "parse errors in two files, per-file trailers then fatal",
-			files: []string{"a.cfg", "b.cfg"},
-			err: multi(
-				perr("b.cfg", 3, parser.PhaseParse, "unknown keyword 'x' in 'global' section"),
-				perr("a.cfg", 9, parser.PhaseParse, "balance only supports ..."),
-				perr("a.cfg", 2, parser.PhaseParse, "'maxconn' expects an integer argument."),
-			),
-			stderr: notices +
-				"[ALERT]    (PID) : config : parsing [a.cfg:2] : 'maxconn' expects an integer argument.\n" +
+			name: "diags in the parser's order with levels and trailers",
+			cfg: &parser.Config{Diags: []*parser.Error{
+				{Pos: parser.Pos{File: "a.cfg", Line: 1}, Style: parser.StyleLine, Sev: parser.SevNotice, Msg: "'n'."},
+				{Pos: parser.Pos{File: "a.cfg", Line: 9}, Msg: "balance only supports ..."},
+				{Pos: parser.Pos{File: "a.cfg", Line: 25}, Style: parser.StyleServer, Server: "be/s1", Msg: "'fall' has to be > 0.."},
+				{Pos: parser.Pos{File: "a.cfg", Line: 26}, Sev: parser.SevWarning, Msg: "w"},
+				{Pos: parser.Pos{File: "a.cfg", Line: 27}, Style: parser.StyleLine, Sev: parser.SevDiag, Msg: "'d'."},
+				{Msg: "Error(s) found in configuration file : a.cfg", Trailer: true},
+				{Msg: "Fatal errors found in configuration.", Trailer: true},
+			}},
+			err: multi(&parser.Error{Msg: "x"}),
+			stderr: "[NOTICE]   (PID) : config : parsing [a.cfg:1]: 'n'.\n" + notices +
 				"[ALERT]    (PID) : config : parsing [a.cfg:9] : balance only supports ...\n" +
+				"[ALERT]    (PID) : config : [a.cfg:25] : 'server be/s1' : 'fall' has to be > 0..\n" +
+				"[WARNING]  (PID) : config : parsing [a.cfg:26] : w\n" +
+				"[DIAG]     (PID) : config : parsing [a.cfg:27]: 'd'.\n" +
 				"[ALERT]    (PID) : config : Error(s) found in configuration file : a.cfg\n" +
-				"[ALERT]    (PID) : config : parsing [b.cfg:3] : unknown keyword 'x' in 'global' section\n" +
-				"[ALERT]    (PID) : config : Error(s) found in configuration file : b.cfg\n" +
 				"[ALERT]    (PID) : config : Fatal errors found in configuration.\n",
 		},
 		{
-			name:  "server error keeps its own prefix",
-			files: []string{"s.cfg"},
-			err:   multi(&parser.Error{Pos: parser.Pos{File: "s.cfg", Line: 25}, Server: "be/s1", Msg: "'fall' has to be > 0..", Phase: parser.PhaseParse}),
-			stderr: notices +
-				"[ALERT]    (PID) : config : [s.cfg:25] : 'server be/s1' : 'fall' has to be > 0..\n" +
-				"[ALERT]    (PID) : config : Error(s) found in configuration file : s.cfg\n" +
-				"[ALERT]    (PID) : config : Fatal errors found in configuration.\n",
+			name:   "caret layout kept as it is",
+			cfg:    &parser.Config{Diags: []*parser.Error{quote}},
+			err:    multi(quote),
+			stderr: notices + "[ALERT]    (PID) : config : parsing [a.cfg:2]: unmatched quote at position 11:\n  log-tag \"abc\n          ^\n",
 		},
 		{
-			name:  "abort: file trailer, no fatal line",
-			files: []string{"a.cfg"},
-			err: multi(
-				perr("a.cfg", 2, parser.PhaseParse, "unknown keyword 'bogus' in 'global' section"),
-				&parser.Error{Pos: parser.Pos{File: "a.cfg", Line: 3}, Msg: "x", Phase: parser.PhaseAbort},
-			),
-			stderr: notices +
-				"[ALERT]    (PID) : config : parsing [a.cfg:2] : unknown keyword 'bogus' in 'global' section\n" +
-				"[ALERT]    (PID) : config : parsing [a.cfg:3] : x\n" +
-				"[ALERT]    (PID) : config : Error(s) found in configuration file : a.cfg\n",
+			name:   "warning with its own margin",
+			cfg:    &parser.Config{Diags: []*parser.Error{{Msg: missingTimeouts, Sev: parser.SevWarning, Phase: parser.PhaseCheck}}},
+			ok:     true,
+			stderr: notices + "[WARNING]  (PID) : config : " + missingTimeouts + "\n",
 		},
 		{
-			name:   "check error: fatal line only",
-			err:    multi(&parser.Error{Msg: "Proxy 'fe': unable to find required default_backend: 'x'.", Phase: parser.PhaseCheck}),
-			stderr: notices + "[ALERT]    (PID) : config : Proxy 'fe': unable to find required default_backend: 'x'.\n[ALERT]    (PID) : config : Fatal errors found in configuration.\n",
-		},
-		{
-			name: "address error: its own trailer",
-			err:  multi(&parser.Error{Pos: parser.Pos{File: "a.cfg", Line: 26}, Server: "be/s2", Msg: "could not resolve address '127.0.0.300'.", Phase: parser.PhaseAddr}),
-			stderr: notices + "[ALERT]    (PID) : config : [a.cfg:26] : 'server be/s2' : could not resolve address '127.0.0.300'.\n" +
-				"[ALERT]    (PID) : config : Failed to initialize server(s) addr.\n",
-		},
-		{
-			name:   "open error alone, nothing else",
-			err:    multi(&parser.Error{Msg: "Cannot open configuration file/directory nope.cfg : No such file or directory", Phase: parser.PhaseOpen}, perr("a.cfg", 1, parser.PhaseParse, "never shown")),
-			stderr: notices + "[ALERT]    (PID) : config : Cannot open configuration file/directory nope.cfg : No such file or directory\n",
-		},
-		{
-			name: "warnings only, multi-line kept, notices without version lines first",
-			cfg: func() *parser.Config {
-				c := listening()
-				c.Notices = []*parser.Error{{Pos: parser.Pos{File: "a.cfg", Line: 1}, Msg: "n", Phase: parser.PhaseParse}}
-				c.Warnings = []*parser.Error{{Msg: missingTimeouts, Phase: parser.PhaseCheck}}
-				return c
-			}(),
-			ok: true,
-			stderr: "[NOTICE]   (PID) : config : parsing [a.cfg:1] : n\n" + notices +
-				"[WARNING]  (PID) : config : " + missingTimeouts + "\n",
-		},
-		{
-			name: "bare continuation lines get the margin",
-			cfg: func() *parser.Config {
-				c := listening()
-				c.Warnings = []*parser.Error{{Msg: "first\nsecond", Phase: parser.PhaseCheck}}
-				return c
-			}(),
+			name:   "bare continuation lines get the margin",
+			cfg:    &parser.Config{Diags: []*parser.Error{{Msg: "first\nsecond", Sev: parser.SevWarning}}},
 			ok:     true,
 			stderr: notices + "[WARNING]  (PID) : config : first\n   | second\n",
+		},
+		{
+			name:   "no config: the errors as alerts",
+			err:    multi(&parser.Error{Msg: "Cannot open configuration file/directory nope.cfg : No such file or directory", Phase: parser.PhaseOpen}),
+			stderr: notices + "[ALERT]    (PID) : config : Cannot open configuration file/directory nope.cfg : No such file or directory\n",
 		},
 		{
 			name:   "foreign error",
@@ -147,7 +115,7 @@ func TestReportLoad(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var buf bytes.Buffer
 			c := newConsole(&buf, false)
-			ok := reportLoad(c, tt.files, tt.cfg, tt.err)
+			ok := reportLoad(c, tt.cfg, tt.err)
 			if ok != tt.ok {
 				t.Errorf("ok = %v, want %v", ok, tt.ok)
 			}
@@ -160,7 +128,7 @@ func TestReportLoad(t *testing.T) {
 
 func TestRunCheckVerdicts(t *testing.T) {
 	withWarning := func(c *parser.Config) *parser.Config {
-		c.Warnings = []*parser.Error{{Msg: "w", Phase: parser.PhaseCheck}}
+		c.Diags = []*parser.Error{{Msg: "w", Sev: parser.SevWarning, Phase: parser.PhaseCheck}}
 		return c
 	}
 	tests := []struct {
@@ -181,14 +149,14 @@ func TestRunCheckVerdicts(t *testing.T) {
 		{name: "zero-warning keyword", cfg: func() *parser.Config { c := withWarning(listening()); c.Global.ZeroWarning = true; return c }(), code: 1, stderrRe: `'zero-warning' is set`},
 		{name: "quiet", argv: []string{"-q"}, cfg: withWarning(listening()), code: 0, stderrRe: `^$`},
 		{name: "quiet but verbose", argv: []string{"-q", "-V"}, cfg: withWarning(listening()), code: 0, stdout: "Warnings were found.\nConfiguration file is valid\n", stderrRe: `WARNING`},
-		{name: "error", err: multi(&parser.Error{Msg: "x", Phase: parser.PhaseCheck}), code: 1, stderrRe: `Fatal errors found in configuration\.\n$`},
+		{name: "error", err: multi(&parser.Error{Msg: "x", Phase: parser.PhaseCheck}), code: 1, stderrRe: `\[ALERT\]    \(PID\) : config : x\n$`},
 		{name: "quiet error", argv: []string{"-q"}, err: multi(&parser.Error{Msg: "x", Phase: parser.PhaseCheck}), code: 1, stderrRe: `^$`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			saved := loadConfig
 			t.Cleanup(func() { loadConfig = saved })
-			loadConfig = func([]string, loadOptions) (*parser.Config, error) { return tt.cfg, tt.err }
+			loadConfig = func([]string, parser.Options) (*parser.Config, error) { return tt.cfg, tt.err }
 			_, o, err := parseArgs(append([]string{"-c", "-f", "x.cfg"}, tt.argv...))
 			if err != nil {
 				t.Fatal(err)
@@ -215,8 +183,7 @@ func TestFeatureLine(t *testing.T) {
 			t.Errorf("feature line %q lacks %s", line, want)
 		}
 	}
-	names := FeatureNames()
-	if fmt.Sprint(names) == "[]" || strings.Contains(fmt.Sprint(names), "OPENSSL") {
-		t.Errorf("FeatureNames() = %v", names)
+	if got := strings.Join(FeatureList(), " "); got != line {
+		t.Errorf("FeatureList() = %q, want the -vv line %q", got, line)
 	}
 }

@@ -79,16 +79,6 @@ func itoa(n int) string {
 	return itoa(n/10) + string(rune('0'+n%10))
 }
 
-// skipWithoutParser skips when the binary was linked without
-// parser.LoadFiles: every -c test needs it.
-func skipWithoutParser(t *testing.T) {
-	t.Helper()
-	r := runBin(t, checkDir, goproxyBin, cleanEnv(), "-c", "-f", "valid.cfg")
-	if strings.Contains(r.stderr, errNoParser.Error()) {
-		t.Skip("NEEDS PARSER: goproxy is built without parser.LoadFiles (merge main)")
-	}
-}
-
 func TestCheckGolden(t *testing.T) {
 	haproxy := ""
 	if *update && *oracle == "haproxy" {
@@ -96,8 +86,6 @@ func TestCheckGolden(t *testing.T) {
 		if haproxy, err = exec.LookPath("haproxy"); err != nil {
 			t.Fatal("-oracle haproxy: haproxy is not on PATH")
 		}
-	} else {
-		skipWithoutParser(t)
 	}
 	for _, tc := range corpus(t) {
 		t.Run(tc.name, func(t *testing.T) {
@@ -132,7 +120,6 @@ func TestCheckGolden(t *testing.T) {
 // captures of HAProxy 2.6 kept in testdata/check/haproxy (copied from the
 // reference goldens): byte for byte once pid, version and path are masked.
 func TestCheckMatchesHAProxyCaptures(t *testing.T) {
-	skipWithoutParser(t)
 	captures, err := filepath.Glob(filepath.Join(checkDir, "haproxy", "config-check-*.txt"))
 	if err != nil || len(captures) == 0 {
 		t.Fatalf("no captures: %v", err)

@@ -59,7 +59,6 @@ func TestDifferential(t *testing.T) {
 	if err != nil {
 		t.Skip("haproxy is not on PATH")
 	}
-	skipWithoutParser(t)
 	for _, tc := range corpus(t) {
 		t.Run(tc.name, func(t *testing.T) {
 			if d := differ(t, checkDir, haproxy, tc.args); d != "" {
@@ -83,7 +82,6 @@ func TestDifferentialShippedExamples(t *testing.T) {
 	if len(files) == 0 {
 		t.Skip("no " + dir + "/*.cfg")
 	}
-	skipWithoutParser(t)
 	agree := 0
 	for _, f := range files {
 		if _, err := os.Stat(f); err != nil {

@@ -2,16 +2,13 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -181,69 +178,10 @@ func (g *fakeGraph) Done() <-chan struct{} { return g.done }
 
 func (g *fakeGraph) ListenerFiles() []*os.File { return nil }
 
-// fakeLoad reads the handful of keywords the lifecycle tests use, in
-// HAProxy's syntax, so the same files work with the real parser:
-// global {maxconn, daemon, pidfile, hard-stop-after, [no] strict-limits},
-// frontend <name>, bind <ip:port>.
-func fakeLoad(paths []string, _ loadOptions) (*parser.Config, error) {
-	cfg := &parser.Config{Files: paths}
-	cfg.Global.StrictLimits = true
-	var cur *parser.Proxy
-	for _, path := range paths {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return nil, &parser.Error{Msg: fmt.Sprintf("Cannot open configuration file/directory %s : No such file or directory", path), Phase: parser.PhaseOpen}
-		}
-		for i, line := range strings.Split(string(data), "\n") {
-			f := strings.Fields(line)
-			if len(f) == 0 || strings.HasPrefix(f[0], "#") {
-				continue
-			}
-			bad := &parser.Error{Pos: parser.Pos{File: path, Line: i + 1}, Phase: parser.PhaseParse, Msg: fmt.Sprintf("unknown keyword '%s'", f[0])}
-			switch {
-			case f[0] == "global" || f[0] == "defaults":
-				cur = nil
-			case f[0] == "frontend" && len(f) == 2:
-				cur = &parser.Proxy{Kind: "frontend", Name: f[1], Cap: parser.CapFrontend}
-				cfg.Proxies = append(cfg.Proxies, cur)
-			case f[0] == "bind" && cur != nil && len(f) == 2:
-				host, port, err := net.SplitHostPort(f[1])
-				if err != nil {
-					return nil, bad
-				}
-				p, _ := strconv.Atoi(port)
-				cur.Binds = append(cur.Binds, &parser.Bind{Addr: parser.Addr{Family: parser.FamilyTCP4, Host: host, Port: p, Text: f[1]}})
-			case f[0] == "maxconn" && len(f) == 2:
-				cfg.Global.MaxConn, cfg.Global.MaxConnSet = atol(f[1]), true
-			case f[0] == "daemon":
-				cfg.Global.Daemon = true
-			case f[0] == "pidfile" && len(f) == 2:
-				cfg.Global.PidFile = f[1]
-			case f[0] == "hard-stop-after" && len(f) == 2:
-				d, err := time.ParseDuration(f[1])
-				if err != nil {
-					return nil, bad
-				}
-				cfg.Global.HardStopAfter = d
-			case f[0] == "strict-limits":
-				cfg.Global.StrictLimitsSet, cfg.Global.StrictLimits = true, true
-			case f[0] == "no" && len(f) == 2 && f[1] == "strict-limits":
-				cfg.Global.StrictLimitsSet, cfg.Global.StrictLimits = true, false
-			default:
-				return nil, bad
-			}
-		}
-	}
-	return cfg, nil
-}
-
-// installFakes makes this process a goproxy with the fake runtime; the
-// loader is the real parser when it is linked in.
+// installFakes makes this process a goproxy with the fake runtime (and
+// the real parser).
 func installFakes() {
 	build = fakeBuild
-	if _, err := loadConfig(nil, loadOptions{}); errors.Is(err, errNoParser) {
-		loadConfig = fakeLoad
-	}
 	if n := os.Getenv("GOPROXY_TEST_NOFILE"); n != "" {
 		v, _ := strconv.ParseUint(n, 10, 64)
 		_ = unix.Setrlimit(unix.RLIMIT_NOFILE, &unix.Rlimit{Cur: v, Max: v})

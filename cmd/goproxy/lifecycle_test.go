@@ -112,7 +112,9 @@ func lifecycleConfig(t *testing.T, dir string, port int, global ...string) strin
 	for _, g := range global {
 		text += "    " + g + "\n"
 	}
-	text += fmt.Sprintf("frontend fe\n    bind 127.0.0.1:%d\n", port)
+	text += "defaults\n    mode tcp\n    timeout connect 1s\n    timeout client 10s\n    timeout server 10s\n"
+	text += fmt.Sprintf("frontend fe\n    bind 127.0.0.1:%d\n    default_backend be\n", port)
+	text += "backend be\n    server s1 127.0.0.1:1\n"
 	return writeFile(t, dir, "life.cfg", text)
 }
 

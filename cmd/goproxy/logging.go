@@ -58,7 +58,7 @@ func (c *console) print(tag, msg string) {
 	if tag == tagAlert || tag == tagWarning {
 		c.versionNoticesLocked()
 	}
-	fmt.Fprintf(c.w, "%s%s\n", prefix(tag, c.pid), strings.TrimSuffix(msg, "\n"))
+	fmt.Fprintf(c.w, "%s%s\n", prefix(tag, c.pid), msg)
 }
 
 // versionNoticesLocked prints the version and executable notices once,

@@ -97,7 +97,7 @@ func launch(argv []string, o *options, c *console, out *outWriter, stderr io.Wri
 	// daemon child will print them.
 	out.hold()
 	cfg, err := loadConfig(o.files, loadOptionsFor(o))
-	ok := reportLoad(c, o.files, cfg, err)
+	ok := reportLoad(c, cfg, err)
 	if !ok || cfg == nil || !wantDaemon(o, cfg) {
 		out.release(stderr, false)
 		if !ok {
@@ -116,7 +116,7 @@ func launch(argv []string, o *options, c *console, out *outWriter, stderr io.Wri
 // serve is the daemon child: load, start, report to the launcher, serve.
 func serve(o *options, c *console, out *outWriter, status *statusPipe) int {
 	cfg, err := loadConfig(o.files, loadOptionsFor(o))
-	if !reportLoad(c, o.files, cfg, err) {
+	if !reportLoad(c, cfg, err) {
 		return exitError
 	}
 	return serveConfig(o, c, out, cfg, status)

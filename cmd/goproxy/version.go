@@ -63,29 +63,24 @@ var features = []feature{
 	{"ZLIB", false},
 }
 
-// FeatureNames returns the names of the features goproxy has, without the
-// '+', as the parser's feature(NAME) condition expects them.
-func FeatureNames() []string {
-	var out []string
-	for _, f := range features {
+// FeatureList returns the features as -vv prints them ("+EPOLL",
+// "-OPENSSL", ...), the form parser.Options.Features takes for
+// ".if feature(NAME)".
+func FeatureList() []string {
+	out := make([]string, len(features))
+	for i, f := range features {
+		sign := "-"
 		if f.on {
-			out = append(out, f.name)
+			sign = "+"
 		}
+		out[i] = sign + f.name
 	}
 	return out
 }
 
 // featureLine renders "+A -B ..." as in HAProxy's -vv.
 func featureLine() string {
-	parts := make([]string, len(features))
-	for i, f := range features {
-		sign := "-"
-		if f.on {
-			sign = "+"
-		}
-		parts[i] = sign + f.name
-	}
-	return strings.Join(parts, " ")
+	return strings.Join(FeatureList(), " ")
 }
 
 // releaseDate is the build date in HAProxy's yyyy/mm/dd form: the link-time
