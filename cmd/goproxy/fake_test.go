@@ -44,11 +44,15 @@ func fakeBuild(cfg *parser.Config, _ buildOptions) (graph, error) {
 	return g, nil
 }
 
+// reuseListen listens with SO_REUSEADDR and SO_REUSEPORT, like HAProxy;
+// GOPROXY_TEST_NOREUSEPORT=1 leaves SO_REUSEPORT out, so that a new
+// process cannot bind next to this one.
 func reuseListen(addr string) (net.Listener, error) {
+	reusePort := os.Getenv("GOPROXY_TEST_NOREUSEPORT") != "1"
 	lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
 		var serr error
 		err := c.Control(func(fd uintptr) {
-			if serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); serr == nil {
+			if serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); serr == nil && reusePort {
 				serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEPORT, 1)
 			}
 		})

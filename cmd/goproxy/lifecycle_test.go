@@ -289,6 +289,41 @@ func TestHandoff(t *testing.T) {
 	}
 }
 
+// TestHandoffPausesOldProcess covers a new process that cannot bind next
+// to the old one (no SO_REUSEPORT on the old socket): it pauses the old
+// process with SIGTTOU, binds, then soft-stops it with SIGUSR1.
+func TestHandoffPausesOldProcess(t *testing.T) {
+	dir := t.TempDir()
+	port := freePort(t)
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	cfg := lifecycleConfig(t, dir, port, "maxconn 100")
+	old := startProc(t, dir, []string{"GOPROXY_TEST_NOREUSEPORT=1"}, "-db", "-f", cfg)
+	waitFor(t, 5*time.Second, "the old listener", func() bool { return accepting(addr) })
+	c := openSession(t, addr)
+
+	nw := startProc(t, dir, nil, "-db", "-f", cfg, "-sf", strconv.Itoa(old.cmd.Process.Pid))
+	// The old process was paused, then told to finish: it keeps its
+	// session, and exits when the session ends.
+	time.Sleep(300 * time.Millisecond)
+	if _, err := c.Write([]byte("b")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Read(make([]byte, 1)); err != nil {
+		t.Fatalf("session cut by the handoff: %v", err)
+	}
+	c.Close()
+	if code := old.wait(t, 5*time.Second); code != 0 {
+		t.Errorf("old exit = %d; output:\n%s", code, old.stderr.String())
+	}
+	if err := echoOK(addr); err != nil {
+		t.Fatalf("new process does not serve: %v; output:\n%s", err, nw.stderr.String())
+	}
+	nw.signal(t, syscall.SIGTERM)
+	if code := nw.wait(t, 5*time.Second); code != 0 {
+		t.Errorf("new exit = %d; output:\n%s", code, nw.stderr.String())
+	}
+}
+
 func TestStartFailure(t *testing.T) {
 	dir := t.TempDir()
 	// A plain listener (no SO_REUSEPORT) makes the bind fail.

@@ -33,8 +33,8 @@ type graph interface {
 // buildOptions mirror proxy.Options.
 type buildOptions struct {
 	Log            logrus.FieldLogger
-	InheritedFDs   map[int]*os.File
-	DefaultMaxConn int
+	InheritedFDs   map[int]*os.File // fd@N binds handed down by a parent
+	DefaultMaxConn int              // -N; 0 means the global maxconn
 }
 
 // errNoRuntime is returned while the proxy runtime is not linked in.

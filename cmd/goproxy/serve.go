@@ -39,13 +39,9 @@ func serveConfig(o *options, c *console, out *outWriter, cfg *parser.Config, sta
 		}
 	}
 	cfg.Global.MaxConn = plan.MaxConn
-	defMaxConn := plan.MaxConn
-	if o.maxPConn > 0 {
-		defMaxConn = o.maxPConn
-	}
 
 	log := newLogger(c, o.debug)
-	g, err := build(cfg, buildOptions{Log: log, DefaultMaxConn: defMaxConn})
+	g, err := build(cfg, buildOptions{Log: log, DefaultMaxConn: o.maxPConn})
 	if err != nil {
 		alertLines(c, err)
 		return exitError

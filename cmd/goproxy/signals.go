@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -93,14 +94,14 @@ func tellOldPids(pids []int, sig syscall.Signal, log logrus.FieldLogger) {
 // tells them to resume (SIGTTIN) and returns the error, as HAProxy does.
 func startWithHandoff(g graph, oldPids []int, log logrus.FieldLogger) error {
 	err := g.Start()
-	if err == nil || len(oldPids) == 0 || !errors.Is(err, syscall.EADDRINUSE) {
+	if err == nil || len(oldPids) == 0 || !addrInUse(err) {
 		return err
 	}
 	tellOldPids(oldPids, syscall.SIGTTOU, log)
 	const tries, pause = 20, 50 * time.Millisecond
 	for i := 0; i < tries; i++ {
 		time.Sleep(pause)
-		if err = g.Start(); err == nil || !errors.Is(err, syscall.EADDRINUSE) {
+		if err = g.Start(); err == nil || !addrInUse(err) {
 			break
 		}
 	}
@@ -108,4 +109,11 @@ func startWithHandoff(g graph, oldPids []int, log logrus.FieldLogger) error {
 		tellOldPids(oldPids, syscall.SIGTTIN, log)
 	}
 	return err
+}
+
+// addrInUse reports whether a start error is a bind on an address in use:
+// the wrapped errno, or HAProxy's message text ("cannot bind socket
+// (Address already in use)") when the runtime does not wrap it.
+func addrInUse(err error) bool {
+	return errors.Is(err, syscall.EADDRINUSE) || strings.Contains(err.Error(), "(Address already in use)")
 }
