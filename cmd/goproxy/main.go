@@ -12,6 +12,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -48,7 +49,8 @@ func run(argv []string, stdout, stderr io.Writer) int {
 	case actUsage:
 		if err != nil {
 			c.alert("%v", err)
-			if ae, ok := err.(*argError); !ok || !ae.withUsage {
+			var ae *argError
+			if !errors.As(err, &ae) || !ae.withUsage {
 				return finish(exitError)
 			}
 			fmt.Fprintln(stderr)
@@ -132,10 +134,7 @@ func wantDaemon(o *options, cfg *parser.Config) bool {
 // operation and path prefixes.
 func errnoText(err error) string {
 	var pe *os.PathError
-	if e, ok := err.(*os.PathError); ok {
-		pe = e
-	}
-	if pe != nil {
+	if errors.As(err, &pe) {
 		err = pe.Err
 	}
 	s := err.Error()

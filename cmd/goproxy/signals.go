@@ -71,8 +71,10 @@ func sigName(s os.Signal) string {
 }
 
 // notifySignals registers the handled signals and returns their channel
-// and a function that unregisters them.
+// and a function that unregisters them. SIGPIPE and SIGHUP are ignored, as
+// HAProxy does: a closed log pipe or terminal must not kill the proxy.
 func notifySignals() (<-chan os.Signal, func()) {
+	signal.Ignore(syscall.SIGPIPE, syscall.SIGHUP)
 	ch := make(chan os.Signal, 8)
 	signal.Notify(ch, handledSignals...)
 	return ch, func() { signal.Stop(ch) }
