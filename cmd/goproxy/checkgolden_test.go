@@ -34,6 +34,9 @@ var extraCases = []checkCase{
 	{"double-dash", []string{"-c", "--", "valid.cfg", "ok-listen.cfg"}},
 	{"zero-warning-flag", []string{"-c", "-dW", "-f", "warn-directive.cfg"}},
 	{"diag-mode", []string{"-c", "-dD", "-f", "ok-notice.cfg"}},
+	{"chdir", []string{"-C", "dir", "-c", "-f", "02-global.cfg", "-f", "10-proxies.cfg", "-f", "B-backend.cfg"}},
+	{"chdir-missing", []string{"-C", "/nonexistent-goproxy-dir", "-c", "-f", "valid.cfg"}},
+	{"sf-garbage-pid", []string{"-c", "-f", "valid.cfg", "-sf", "12x"}},
 }
 
 // oracleFixups are the places where goproxy is expected to differ from
