@@ -36,6 +36,7 @@ var extraCases = []checkCase{
 	{"diag-mode", []string{"-c", "-dD", "-f", "ok-notice.cfg"}},
 	{"chdir", []string{"-C", "dir", "-c", "-f", "02-global.cfg", "-f", "10-proxies.cfg", "-f", "B-backend.cfg"}},
 	{"chdir-missing", []string{"-C", "/nonexistent-goproxy-dir", "-c", "-f", "valid.cfg"}},
+	{"localpeer-flag", []string{"-c", "-L", "peer1", "-f", "env/startup-env.cfg"}},
 	{"sf-garbage-pid", []string{"-c", "-f", "valid.cfg", "-sf", "12x"}},
 }
 

@@ -82,6 +82,7 @@ func run(argv []string, stdout, stderr io.Writer) int {
 			return exitError
 		}
 	}
+	setStartupEnv(o)
 	if act == actCheck {
 		return runCheck(o, stdout, c)
 	}

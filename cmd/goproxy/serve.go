@@ -15,6 +15,8 @@ func serveConfig(o *options, c *console, out *outWriter, cfg *parser.Config, sta
 		c.alert("config : Some warnings were found and 'zero-warning' is set. Aborting.")
 		return exitError
 	}
+	// As HAProxy, once loaded: the files read, for the processes it starts.
+	os.Setenv("HAPROXY_CFGFILES", strings.Join(cfg.Files, ";"))
 	if !hasListener(cfg) {
 		c.alert("[haproxy.main()] No enabled listener found (check for 'bind' directives) ! Exiting.")
 		return exitError
