@@ -434,3 +434,47 @@ func TestStrictLimitsFatal(t *testing.T) {
 		t.Errorf("output:\n%s\nwant:\n%s", out, want)
 	}
 }
+
+// TestSeedFDLimit starts the seed configuration under a 20000-fd hard limit,
+// as on the machine where HAProxy's startup-fd-limit.txt was captured: with
+// an explicit strict-limits the alert is HAProxy's, figure included
+// (maxsock 100031); by default goproxy warns, lowers maxconn and runs.
+func TestSeedFDLimit(t *testing.T) {
+	dir := t.TempDir()
+	seed, err := os.ReadFile("../../testdata/seed.cfg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := freePort(t)
+	text := strings.Replace(string(seed), "bind *:9999", fmt.Sprintf("bind 127.0.0.1:%d", port), 1)
+	text = strings.Replace(text, "/var/run/haproxy.sock", filepath.Join(dir, "seed.sock"), 1)
+	writeFile(t, dir, "seed.cfg", text)
+	writeFile(t, dir, "strict.cfg", "global\n    strict-limits\n")
+	env := []string{"GOPROXY_TEST_NOFILE=20000"}
+
+	capture, err := os.ReadFile("../../testdata/check/haproxy/startup-fd-limit.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first block of the capture, without its command and exit lines.
+	block, _, _ := strings.Cut(string(capture), "[exit code: 1]")
+	_, want, _ := strings.Cut(block, "\n")
+	p := startProc(t, dir, env, "-db", "-f", "seed.cfg", "-f", "strict.cfg")
+	if code := p.wait(t, 10*time.Second); code != 1 {
+		t.Errorf("strict: exit = %d, want 1", code)
+	}
+	if got := mask(p.stderr.String()); got != mask(want) {
+		t.Errorf("strict: output\n%s\nwant (HAProxy's)\n%s", got, mask(want))
+	}
+
+	p = startProc(t, dir, env, "-db", "-f", "seed.cfg")
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	waitFor(t, 5*time.Second, "the seed listener", func() bool { return accepting(addr) })
+	out := mask(p.stderr.String())
+	if !strings.Contains(out, "[WARNING]  (PID) : [haproxy.main()] Cannot raise FD limit to 100031, limit is 20000.\n") ||
+		!strings.Contains(out, "Lowering maxconn to 9984 (maxsock=19999)") {
+		t.Errorf("default: output\n%s", out)
+	}
+	p.signal(t, syscall.SIGTERM)
+	p.wait(t, 5*time.Second)
+}
