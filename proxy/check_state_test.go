@@ -89,6 +89,23 @@ func TestTimeline(t *testing.T) {
 	}
 }
 
+// TestLastChangeAndDowntime: lastchg counts from the last transition,
+// downtime adds the current DOWN period to the closed ones.
+func TestLastChangeAndDowntime(t *testing.T) {
+	log, _ := test.NewNullLogger()
+	s := testBackend(t, 1, checked()).Servers[0]
+	s.ReportCheck(CheckL4Con, 0, "", 0, log)
+	later := time.Now().Add(5 * time.Second)
+	if snap := s.CheckSnapshot(later); snap.LastChg != 5 || snap.DownTime != 5 {
+		t.Fatalf("DOWN for 5 s: lastchg %d downtime %d", snap.LastChg, snap.DownTime)
+	}
+	s.ReportCheck(CheckL4OK, 0, "", 0, log)
+	s.ReportCheck(CheckL4OK, 0, "", 0, log)
+	if snap := s.CheckSnapshot(later); snap.LastChg != 5 || snap.DownTime != 0 || snap.Status != "UP" {
+		t.Fatalf("UP: lastchg %d downtime %d status %s", snap.LastChg, snap.DownTime, snap.Status)
+	}
+}
+
 func TestLastServerDown(t *testing.T) {
 	log, hook := test.NewNullLogger()
 	be := testBackend(t, 1, checked())
