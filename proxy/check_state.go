@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -1251,4 +1252,57 @@ func (c *checkState) statusLocked(admin uint32) string {
 		return fmt.Sprintf("DOWN %d/%d", hc.health, hc.rise)
 	}
 	return "DOWN"
+}
+
+// SetHealth is "set server <b>/<s> health up|stopping|down": it forces the
+// health counter and the operational state, logging "changed from CLI".
+// The error text is HAProxy's answer to a bad argument.
+func (s *Server) SetHealth(state string, log logrus.FieldLogger) error {
+	now := time.Now()
+	var pd pending
+	c := s.lockCheck()
+	reason := stateReason{text: "changed from CLI"}
+	switch state {
+	case "up":
+		c.hc.health = c.hc.full()
+		s.setUpLocked(now, reason, &pd)
+	case "stopping":
+		c.hc.health = c.hc.full()
+		s.setStoppingLocked(now, reason, &pd)
+	case "down":
+		c.hc.health = 0
+		s.setStoppedLocked(now, reason, &pd)
+	default:
+		c.mu.Unlock()
+		return errors.New("'set server <srv> health' expects 'up', 'stopping', or 'down'.")
+	}
+	c.mu.Unlock()
+	s.finishPending(&pd, log)
+	return nil
+}
+
+// SetAgentHealth is "set server <b>/<s> agent up|down".
+func (s *Server) SetAgentHealth(state string, log logrus.FieldLogger) error {
+	now := time.Now()
+	var pd pending
+	c := s.lockCheck()
+	if !c.agent.enabled {
+		c.mu.Unlock()
+		return errors.New("agent checks are not enabled on this server.")
+	}
+	reason := stateReason{text: "changed from CLI"}
+	switch state {
+	case "up":
+		c.agent.health = c.agent.full()
+		s.setUpLocked(now, reason, &pd)
+	case "down":
+		c.agent.health = 0
+		s.setStoppedLocked(now, reason, &pd)
+	default:
+		c.mu.Unlock()
+		return errors.New("'set server <srv> agent' expects 'up' or 'down'.")
+	}
+	c.mu.Unlock()
+	s.finishPending(&pd, log)
+	return nil
 }

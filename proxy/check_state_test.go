@@ -262,3 +262,31 @@ func TestAsciiEncode(t *testing.T) {
 	}
 	var _ logrus.FieldLogger = logrus.New()
 }
+
+// TestSetHealth replays the CLI lines of golden/haproxy-foreground-stderr.txt.
+func TestSetHealth(t *testing.T) {
+	log, hook := test.NewNullLogger()
+	be := testBackend(t, 2, checked())
+	s := be.Servers[0]
+	for _, st := range []string{"down", "up", "stopping", "up"} {
+		if err := s.SetHealth(st, log); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []string{
+		"warning: Server be/s1 is DOWN, changed from CLI. 1 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.",
+		"warning: Server be/s1 is UP, changed from CLI. 2 active and 0 backup servers online. 0 sessions requeued, 0 total in queue.",
+		"warning: Server be/s1 is stopping, changed from CLI. 1 active and 0 backup servers online. 0 sessions requeued, 0 total in queue.",
+		"warning: Server be/s1 is UP, changed from CLI. 2 active and 0 backup servers online. 0 sessions requeued, 0 total in queue.",
+	}
+	if got := messages(hook); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("log\n%s", strings.Join(got, "\n"))
+	}
+	if err := s.SetHealth("sideways", log); err == nil {
+		t.Fatal("bad state accepted")
+	}
+	s.SetHealth("stopping", log)
+	if snap := s.CheckSnapshot(time.Now()); snap.Status != "NOLB" || s.Running() {
+		t.Fatalf("stopping: %+v", snap)
+	}
+}
