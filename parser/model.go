@@ -355,6 +355,7 @@ type CheckArgs struct {
 	Domain string // smtpchk HELO/EHLO domain
 	Verb   string // smtpchk: HELO or EHLO
 	Post41 bool   // mysql-check post-41
+	Pre41  bool   // mysql-check pre-41 (the default with a user is post-41)
 }
 
 // TCPCheckRule is one tcp-check line.
