@@ -79,7 +79,7 @@ func expectAgentReply(r *run, rl *rule, lastRead bool) evalRet {
 			return evalWait
 		}
 		r.out.agent = &agentReply{warning: "Ignoring incomplete line from agent"}
-		r.finish(statusChecked, "Ignoring incomplete line from agent")
+		r.finish(statusKeep, "Ignoring incomplete line from agent")
 		return evalStop
 	}
 	a := parseAgentLine(string(r.buf[:i]))

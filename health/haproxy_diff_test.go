@@ -182,7 +182,7 @@ type diffServer struct {
 	name    string
 	handler func(n int, c net.Conn) // n counts connections from 1
 	agent   func(n int, c net.Conn) // agent-check responder, if any
-	opts    string                  // extra haproxy server options
+	drop    bool                    // a listener whose full queue drops SYNs
 	params  func(p *parser.ServerParams)
 }
 
@@ -197,6 +197,31 @@ type diffBackend struct {
 type side struct {
 	ports map[string]int // "backend/server" -> port
 	agent map[string]int
+}
+
+// droppingPort returns a loopback port whose accept queue is full, so that
+// connects to it time out.
+func droppingPort(t *testing.T) int {
+	t.Helper()
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Close(fd) })
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Listen(fd, 0); err != nil {
+		t.Fatal(err)
+	}
+	sa, _ := syscall.Getsockname(fd)
+	port := sa.(*syscall.SockaddrInet4).Port
+	for range 2 {
+		if c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), 200*time.Millisecond); err == nil {
+			t.Cleanup(func() { c.Close() })
+		}
+	}
+	return port
 }
 
 // refusingPort returns a loopback port bound for the whole test but not
@@ -235,9 +260,12 @@ func newSide(t *testing.T, backends []diffBackend) side {
 	for _, b := range backends {
 		for _, s := range b.servers {
 			key := b.name + "/" + s.name
-			if s.handler == nil {
+			switch {
+			case s.drop:
+				sd.ports[key] = droppingPort(t)
+			case s.handler == nil:
 				sd.ports[key] = refusingPort(t)
-			} else {
+			default:
 				sd.ports[key] = counting(t, s.handler)
 			}
 			if s.agent != nil {
@@ -279,6 +307,7 @@ func diffBackends() []diffBackend {
 				{name: "silent", handler: func(n int, c net.Conn) { io.Copy(io.Discard, c) }},
 				{name: "closes", handler: func(n int, c net.Conn) { readN(c, 12) }},
 				{name: "refused"},
+				{name: "blackhole", drop: true},
 			}},
 		{name: "be_l4", px: &parser.Proxy{CheckKind: parser.CheckL4},
 			servers: []diffServer{

@@ -303,3 +303,9 @@ func TestFlapping(t *testing.T) {
 		t.Fatalf("unexpected state changes: %v", hook.AllEntries()[0].Message)
 	}
 }
+
+// *proxy.Server is the production Target.
+var (
+	_ health.Target      = (*proxy.Server)(nil)
+	_ health.AgentTarget = (*proxy.Server)(nil)
+)

@@ -38,7 +38,8 @@ type AgentTarget interface {
 	AgentInterval() time.Duration
 	AgentRunnable() bool
 	AgentStarted()
-	// ReportAgent records an agent check that got no usable reply.
+	// ReportAgent records an agent check that got no usable reply; a
+	// negative status keeps the previous one.
 	ReportAgent(status, code int, desc string, took time.Duration, log logrus.FieldLogger)
 	// ReportAgentReply applies an agent's reply line, split into words:
 	// health (up, down, stopped, fail), admin (ready, drain, maint),
@@ -65,8 +66,8 @@ const (
 	StatusL7OK    Status = 15
 	StatusL7OKC   Status = 16
 	StatusL7Sts   Status = 17
-	statusUnknown Status = 0
 	statusChecked Status = 3
+	statusKeep    Status = -1 // ReportAgent: keep the previous status
 )
 
 // Options are the process-wide check settings.

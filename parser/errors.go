@@ -63,6 +63,9 @@ type Error struct {
 	// Trailer marks HAProxy's closing lines ("Fatal errors found in
 	// configuration."), which are not errors of their own.
 	Trailer bool
+	// Soft marks an alert that HAProxy prints but does not count as fatal
+	// ("'maxconn' already specified. Continuing.").
+	Soft bool
 }
 
 // Error renders the message in HAProxy's format.

@@ -157,6 +157,16 @@ func validIntPattern(v string) string {
 	return ""
 }
 
+// tcpRequestActions are HAProxy's tcp-request actions goproxy does not
+// implement (it implements accept and reject).
+var tcpRequestActions = map[string]bool{
+	"capture": true, "expect-proxy": true, "expect-netscaler-cip": true, "set-dst": true,
+	"set-dst-port": true, "set-mark": true, "set-src": true, "set-src-port": true, "set-tos": true,
+	"silent-drop": true, "do-resolve": true, "set-log-level": true, "set-nice": true,
+	"set-priority-class": true, "set-priority-offset": true, "switch-mode": true, "use-service": true,
+	"close": true, "attach-srv": true,
+}
+
 // parseCondition parses "if|unless <terms>" where terms are ACL names,
 // "!name", "{ anonymous acl }", joined by juxtaposition (AND) and "||" or
 // "or" (OR). ctx prefixes "no such ACL" errors.
@@ -263,7 +273,16 @@ func (p *parser) kwTCPRequest(px *Proxy, w []string, _ kwMod) {
 			p.alert("'%s %s' expects 'accept', 'reject', 'track-sc0' ... in %s '%s'", w[0], what, px.Kind, px.Name)
 			return
 		default:
-			p.alert("'%s %s %s' is not supported by goproxy (only 'accept' and 'reject' are implemented).", w[0], what, action)
+			if known, ok := tcpRequestActions[action]; ok || strings.HasPrefix(action, "set-var") || strings.HasPrefix(action, "sc-") || strings.HasPrefix(action, "track-sc") {
+				_ = known
+				p.alert("'%s %s %s' is not supported by goproxy (only 'accept' and 'reject' are implemented).", w[0], what, action)
+				return
+			}
+			if what == "connection" {
+				p.alert("'%s %s' expects 'accept', 'reject', 'capture', 'expect-proxy', 'expect-netscaler-cip', 'track-sc0' ... 'track-sc2', 'sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-dst', 'set-dst-port', 'set-mark', 'set-src', 'set-src-port', 'set-tos', 'silent-drop' in %s '%s' (got '%s').\n", w[0], what, px.Kind, px.Name, action)
+			} else {
+				p.alert("'%s %s' expects 'accept', 'reject', 'capture', 'do-resolve', 'set-dst', 'set-dst-port', 'set-log-level', 'set-mark', 'set-nice', 'set-priority-class', 'set-priority-offset', 'set-src', 'set-src-port', 'set-tos', 'set-var-fmt(*)', 'set-var(*)', 'silent-drop', 'switch-mode', 'track-sc0' ... 'track-sc2', 'unset-var(*)', 'use-service' in %s '%s' (got '%s').\n", w[0], what, px.Kind, px.Name, action)
+			}
 			return
 		}
 		rule := &TCPRule{Pos: p.pos(), Action: action}

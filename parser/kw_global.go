@@ -88,12 +88,16 @@ func (p *parser) globalMaxConn(w []string, _ kwMod) {
 	if p.tooManyArgs(w, 1) {
 		return
 	}
+	if p.cfg.Global.MaxConnSet {
+		p.report(&Error{Pos: p.pos(), Msg: fmt.Sprintf("'%s' already specified. Continuing.", w[0]), Phase: PhaseParse, Soft: true})
+		return
+	}
 	if argAt(w, 1) == "" {
 		p.alert("'%s' expects an integer argument.", w[0])
 		return
 	}
 	p.cfg.Global.MaxConn = atol(w[1])
-	p.cfg.Global.MaxConnSet = true
+	p.cfg.Global.MaxConnSet = p.cfg.Global.MaxConn != 0
 }
 
 func (p *parser) globalDaemon(w []string, _ kwMod) {
@@ -212,6 +216,10 @@ func (p *parser) globalHardStopAfter(w []string, _ kwMod) {
 
 func (p *parser) globalUlimitN(w []string, _ kwMod) {
 	if p.tooManyArgs(w, 1) {
+		return
+	}
+	if p.cfg.Global.UlimitN != 0 {
+		p.report(&Error{Pos: p.pos(), Msg: fmt.Sprintf("'%s' already specified. Continuing.", w[0]), Phase: PhaseParse, Soft: true})
 		return
 	}
 	if argAt(w, 1) == "" {

@@ -83,12 +83,42 @@ func (p *parser) kwOption(px *Proxy, w []string, mod kwMod) {
 		}
 		px.CheckKind = CheckTCP
 		return
-	case "httplog", "httpslog", "httpclose", "http-server-close", "http-keep-alive", "forwardfor",
+	case "httplog":
+		if p.tooManyArgsOpt(w, 1) {
+			return
+		}
+		if isDefaults {
+			px.Options.TCPLog = true
+			return
+		}
+		if px.Cap&CapFrontend == 0 {
+			p.warn("%s '%s' : 'option %s' directive is ignored in backends.", px.Kind, px.Name, name)
+		}
+		p.warn("'option %s' not usable with %s '%s' (needs 'mode http'). Falling back to 'option tcplog'.", name, typeName(px), px.Name)
+		px.Options.TCPLog = true
+		return
+	case "httpslog", "httpclose", "http-server-close", "http-keep-alive", "forwardfor",
 		"httpchk", "http-buffer-request", "http-pretend-keepalive", "http-no-delay", "http-use-proxy-header",
 		"http-ignore-probes", "http-restrict-req-hdr-names", "accept-invalid-http-request",
 		"accept-invalid-http-response", "checkcache", "disable-h2-upgrade", "h1-case-adjust-bogus-client",
 		"h1-case-adjust-bogus-server", "idle-close-on-response":
 		p.alert("'option %s' is not supported by goproxy (HTTP mode only).", name)
+		return
+	}
+	if kind, ok := protocolChecks[name]; ok {
+		if mod != modNone {
+			p.alertStyle(StyleLine, "negation/default is not supported for option '%s'.", name)
+			return
+		}
+		if ignoredCap(inB) {
+			return
+		}
+		args, ok := p.protocolCheckArgs(name, w)
+		if !ok {
+			return
+		}
+		px.CheckKind = kind
+		px.CheckArgs = args
 		return
 	}
 	if reason, ok := notYetOptions[name]; ok {
@@ -100,4 +130,69 @@ func (p *parser) kwOption(px *Proxy, w []string, mod kwMod) {
 		msg = fmt.Sprintf("unknown option '%s'; did you mean '%s' maybe ?", name, s)
 	}
 	p.alert("%s", msg)
+}
+
+// protocolChecks are the "option X-check" health checks of HAProxy.
+var protocolChecks = map[string]CheckKind{
+	"redis-check":   CheckRedis,
+	"mysql-check":   CheckMySQL,
+	"pgsql-check":   CheckPgSQL,
+	"smtpchk":       CheckSMTP,
+	"ldap-check":    CheckLDAP,
+	"ssl-hello-chk": CheckSSLHello,
+}
+
+// protocolCheckArgs parses the arguments of a protocol check option.
+func (p *parser) protocolCheckArgs(name string, w []string) (CheckArgs, bool) {
+	var a CheckArgs
+	switch name {
+	case "mysql-check":
+		switch argAt(w, 2) {
+		case "":
+			return a, true
+		case "user":
+		default:
+			p.alert("'%s %s' only supports optional values: 'user' (got '%s').", w[0], name, w[2])
+			return a, false
+		}
+		if argAt(w, 3) == "" {
+			p.alert("'%s %s %s' expects <username> as argument.", w[0], name, w[2])
+			return a, false
+		}
+		a.User = w[3]
+		switch argAt(w, 4) {
+		case "", "post-41":
+			a.Post41 = true
+		case "pre-41":
+			a.Pre41 = true
+		default:
+			p.alert("'%s %s %s' only supports optional values: 'post-41' and 'pre-41' (got '%s').", w[0], name, w[2], w[4])
+			return a, false
+		}
+		if p.tooManyArgsOpt(w, 3) {
+			return a, false
+		}
+	case "pgsql-check":
+		if argAt(w, 2) != "user" || argAt(w, 3) == "" {
+			p.alert("'%s %s' expects 'user <username>' as argument.", w[0], name)
+			return a, false
+		}
+		a.User = w[3]
+		if p.tooManyArgsOpt(w, 2) {
+			return a, false
+		}
+	case "smtpchk":
+		verb, domain := argAt(w, 2), argAt(w, 3)
+		if (verb == "HELO" || verb == "EHLO") && domain != "" {
+			a.Verb, a.Domain = verb, domain
+		}
+		if p.tooManyArgsOpt(w, 2) {
+			return a, false
+		}
+	default:
+		if p.tooManyArgsOpt(w, 0) {
+			return a, false
+		}
+	}
+	return a, true
 }

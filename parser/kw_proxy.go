@@ -43,6 +43,8 @@ func init() {
 		"maxconn":         {inD | inF, (*parser).kwMaxConn},
 		"fullconn":        {inD | inB, (*parser).kwFullConn},
 		"stats":           {inAll, (*parser).kwStats},
+		"disabled":        {inAll, (*parser).kwDisabled},
+		"enabled":         {inAll, (*parser).kwDisabled},
 	}
 }
 
@@ -82,6 +84,10 @@ func (p *parser) proxyKeyword(w []string, mod kwMod) {
 			p.alert("'%s' not allowed in 'defaults' section.", kw)
 			return
 		}
+	} else if row.caps&px.Cap == 0 && kw == "server" {
+		p.report(&Error{Pos: p.pos(), Style: StyleBare, Phase: PhaseParse,
+			Msg: fmt.Sprintf("parsing [%s:%d] : '%s' not allowed because %s '%s' has no backend capability.", p.file, p.line, kw, typeName(px), px.Name)})
+		return
 	} else if row.caps&px.Cap == 0 {
 		// HAProxy warns and ignores keywords of the other capability.
 		hint := ""
@@ -93,7 +99,8 @@ func (p *parser) proxyKeyword(w []string, mod kwMod) {
 			return
 		}
 		if kw == "server" {
-			p.alert("'%s' not allowed in '%s' section.", kw, px.Kind)
+			p.report(&Error{Pos: p.pos(), Style: StyleBare, Phase: PhaseParse,
+				Msg: fmt.Sprintf("parsing [%s:%d] : '%s' not allowed because %s '%s' has no backend capability.", p.file, p.line, kw, typeName(px), px.Name)})
 			return
 		}
 	}
@@ -466,7 +473,7 @@ func (p *parser) kwTimeout(px *Proxy, w []string, _ kwMod) {
 		return
 	}
 	if trailing != "" {
-		p.warn("'%s' : ignoring invalid trailing characters '%s' in value '%s'. This will be reported as an error in next versions.", full, trailing, v)
+		p.report(&Error{Sev: SevWarning, Phase: PhaseParse, Msg: fmt.Sprintf("unexpected character '%c' after the timer value '%s', only (us=microseconds,ms=milliseconds,s=seconds,m=minutes,h=hours,d=days) are supported. This will be reported as an error in next versions.", trailing[0], v)})
 	}
 	if p.tooManyArgs(w[1:], 1) {
 		return
@@ -526,4 +533,11 @@ func (p *parser) kwFullConn(px *Proxy, w []string, _ kwMod) {
 
 func (p *parser) kwStats(px *Proxy, w []string, _ kwMod) {
 	p.alert("'stats %s' is not supported by goproxy (the HTTP statistics page needs 'mode http'; use the stats socket).", argAt(w, 1))
+}
+
+func (p *parser) kwDisabled(px *Proxy, w []string, _ kwMod) {
+	if p.tooManyArgs(w, 0) {
+		return
+	}
+	px.Disabled = w[0] == "disabled"
 }

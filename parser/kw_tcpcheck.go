@@ -215,6 +215,10 @@ func (p *parser) tcpCheckExpect(r *TCPCheckRule, where string, args []string) bo
 			p.alert("%s : '%s' expects a <pattern> as argument.", where, m)
 			return false
 		}
+		if r.Match != "" {
+			p.alert("%s : only one pattern expected.", where)
+			return false
+		}
 		r.Match = m
 		r.Pattern = pat
 		switch m {
@@ -232,31 +236,10 @@ func (p *parser) tcpCheckExpect(r *TCPCheckRule, where string, args []string) bo
 			}
 		}
 		i++
-		for i+1 < len(args) {
-			i++
-			switch args[i] {
-			case "comment", "on-success", "on-error":
-				v := argAt(args, i+1)
-				if v == "" {
-					p.alert("%s : '%s' expects a string as argument.", where, args[i])
-					return false
-				}
-				switch args[i] {
-				case "comment":
-					r.Comment = v
-				case "on-success":
-					r.OnSuccess = v
-				default:
-					r.OnError = v
-				}
-				i++
-			default:
-				p.alert("%s : 'only supports min-recv, '[!]binary', '[!]string', '[!]rstring', '[!]string-lf''[!]rbinary', '[!]binary-lf' or comment but got '%s' as argument..", where, args[i])
-				return false
-			}
-		}
-		return true
 	}
-	p.alert("%s : expects at least a matching pattern as arguments.", where)
-	return false
+	if r.Match == "" {
+		p.alert("%s : expects at least a matching pattern as arguments.", where)
+		return false
+	}
+	return true
 }

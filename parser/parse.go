@@ -249,7 +249,7 @@ func (p *parser) serverAlert(proxy, server, format string, args ...any) {
 }
 
 func (p *parser) report(e *Error) {
-	if e.Sev == SevAlert {
+	if e.Sev == SevAlert && !e.Soft && !e.Trailer {
 		p.errs = multierror.Append(p.errs, e)
 		if e.Phase == PhaseParse || e.Phase == PhaseAbort {
 			p.fatal++

@@ -211,7 +211,7 @@ func TestWarnings(t *testing.T) {
 		{"option in wrong cap", "backend b\n  option dontlognull\n", "'dontlognull' ignored because backend 'b' has no frontend capability."},
 		{"maxconn in backend", "backend b\n  maxconn 5\n", "'maxconn' ignored because backend 'b' has no frontend capability. Maybe you want 'fullconn' instead ?"},
 		{"tcplog without log", "frontend f\n  bind :80\n  timeout client 1s\n  option tcplog\n", "log format ignored for frontend 'f' since it has no log address."},
-		{"timer trailing garbage", "frontend f\n  bind :80\n  timeout client 1sec\n", "ignoring invalid trailing characters 'ec'"},
+		{"timer trailing garbage", "frontend f\n  bind :80\n  timeout client 1sec\n", "unexpected character 'e' after the timer value '1sec', only (us=microseconds,ms=milliseconds,s=seconds,m=minutes,h=hours,d=days) are supported."},
 		{"warning directive", ".warning \"careful\"\nfrontend f\n  bind :80\n  timeout client 1s\n", "parsing [t.cfg:1]: 'careful'."},
 		{"acl without pattern", "frontend f\n  bind :80\n  timeout client 1s\n  acl a src\n", "no pattern to match against were provided"},
 	}

@@ -161,8 +161,10 @@ func (p *parser) beginProxy(words []string) {
 	name := arg(1)
 	if !isDefaults {
 		if name == "" {
-			p.report(&Error{Pos: p.pos(), Msg: fmt.Sprintf("'%s' expects an <id> argument", kind), Phase: PhaseParse})
-			p.sect = secUnsupported
+			// HAProxy aborts loading here (ERR_ABORT).
+			p.report(&Error{Pos: p.pos(), Msg: fmt.Sprintf("'%s' expects an <id> argument", kind), Phase: PhaseAbort})
+			p.fileTrailer(p.file)
+			p.abort = true
 			return
 		}
 		if c, bad := invalidNameChar(name); bad {

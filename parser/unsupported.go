@@ -152,8 +152,6 @@ var notYetProxy = map[string]string{
 	"use-server":                  "not implemented",
 	"description":                 "not shown by goproxy yet",
 	"id":                          "forced proxy ids are not implemented",
-	"enabled":                     "not implemented",
-	"disabled":                    "not implemented",
 	"clitcpka-cnt":                "keep-alive tuning is not implemented",
 	"clitcpka-idle":               "keep-alive tuning is not implemented",
 	"clitcpka-intvl":              "keep-alive tuning is not implemented",
@@ -178,12 +176,6 @@ tcp-smart-accept tcp-smart-connect tcpka tcplog transparent`)
 
 // notYetOptions are options goproxy knows but rejects.
 var notYetOptions = map[string]string{
-	"redis-check":         "protocol checks are not implemented yet",
-	"mysql-check":         "protocol checks are not implemented yet",
-	"pgsql-check":         "protocol checks are not implemented yet",
-	"smtpchk":             "protocol checks are not implemented yet",
-	"ldap-check":          "protocol checks are not implemented yet",
-	"ssl-hello-chk":       "protocol checks are not implemented yet",
 	"spop-check":          "SPOE is not implemented",
 	"external-check":      "external checks are not implemented",
 	"log-health-checks":   "not implemented yet",

@@ -11,6 +11,9 @@ import (
 func (p *parser) validate() {
 	p.assignProxyIDs()
 	for _, px := range p.cfg.Proxies {
+		if px.Disabled {
+			continue
+		}
 		p.validateProxy(px)
 	}
 	if p.errs.ErrorOrNil() != nil {
@@ -81,6 +84,9 @@ func (p *parser) validateProxy(px *Proxy) {
 		}
 	}
 	p.assignServerIDs(px)
+	if px.Cap&CapBackend != 0 && len(px.TCPChecks) > 0 && px.CheckKind != CheckTCP {
+		p.checkWarn("%s '%s' uses tcp-check rules without 'option tcp-check', so the rules are ignored.", typeName(px), px.Name)
+	}
 	if px.Cap&CapFrontend != 0 && px.Options.TCPLog && len(px.Logs) == 0 &&
 		!(px.LogGlobal && len(p.cfg.Global.Logs) > 0) {
 		p.checkWarn("log format ignored for %s '%s' since it has no log address.", typeName(px), px.Name)
@@ -200,7 +206,7 @@ func lookupServerHost(lookup func(string) ([]string, error), host string, family
 func (c *Config) Listeners() int {
 	n := 0
 	for _, px := range c.Proxies {
-		if px.Cap&CapFrontend != 0 {
+		if px.Cap&CapFrontend != 0 && !px.Disabled {
 			n += len(px.Binds)
 		}
 	}

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -121,8 +122,10 @@ const (
 const checkDescLen = 128
 
 // Session hooks the runtime sets (once, before checks start) so that state
-// changes can act on sessions and queues. They are called without any
-// check-state lock held and must not block for long. A nil hook is skipped.
+// changes can act on sessions and queues. A nil hook is skipped. The
+// shutdown hook runs after the state change, without locks; the queue hooks
+// run while the server's check-state lock is held (their counts go into the
+// log line), so they must not call the check-state methods of that server.
 var (
 	// serverShutdownSessions closes every session established on s
 	// (on-marked-down shutdown-sessions, and for backups on-marked-up
@@ -951,11 +954,16 @@ func (s *Server) SetAgentCheckEnabled(on bool) {
 // ReportAgent records an agent check that got no usable reply (connection
 // problem, timeout): as in HAProxy it is shown but never changes the
 // server's state.
+// A negative status keeps the previous one (HAProxy does so for an
+// incomplete reply line).
 func (s *Server) ReportAgent(status, code int, desc string, took time.Duration, log logrus.FieldLogger) {
 	c := s.lockCheck()
 	p := &c.agent
 	p.inProgress = false
-	p.status, p.code, p.desc, p.duration = status, code, clipDesc(desc), took
+	if status >= 0 {
+		p.status = status
+	}
+	p.code, p.desc, p.duration = code, clipDesc(desc), took
 	c.mu.Unlock()
 }
 
@@ -988,9 +996,6 @@ func (s *Server) ReportAgentReply(health, admin, weight, maxconn, errWord, desc 
 	wrn := ""
 	if weight != "" {
 		wrn = s.applyWeightLocked(weight, &pd)
-	}
-	if maxconn != "" && wrn == "" {
-		wrn = "maxconn changes from the agent are not supported"
 	}
 	status := CheckChecked
 	switch strings.ToLower(health) {
@@ -1247,4 +1252,57 @@ func (c *checkState) statusLocked(admin uint32) string {
 		return fmt.Sprintf("DOWN %d/%d", hc.health, hc.rise)
 	}
 	return "DOWN"
+}
+
+// SetHealth is "set server <b>/<s> health up|stopping|down": it forces the
+// health counter and the operational state, logging "changed from CLI".
+// The error text is HAProxy's answer to a bad argument.
+func (s *Server) SetHealth(state string, log logrus.FieldLogger) error {
+	now := time.Now()
+	var pd pending
+	c := s.lockCheck()
+	reason := stateReason{text: "changed from CLI"}
+	switch state {
+	case "up":
+		c.hc.health = c.hc.full()
+		s.setUpLocked(now, reason, &pd)
+	case "stopping":
+		c.hc.health = c.hc.full()
+		s.setStoppingLocked(now, reason, &pd)
+	case "down":
+		c.hc.health = 0
+		s.setStoppedLocked(now, reason, &pd)
+	default:
+		c.mu.Unlock()
+		return errors.New("'set server <srv> health' expects 'up', 'stopping', or 'down'.")
+	}
+	c.mu.Unlock()
+	s.finishPending(&pd, log)
+	return nil
+}
+
+// SetAgentHealth is "set server <b>/<s> agent up|down".
+func (s *Server) SetAgentHealth(state string, log logrus.FieldLogger) error {
+	now := time.Now()
+	var pd pending
+	c := s.lockCheck()
+	if !c.agent.enabled {
+		c.mu.Unlock()
+		return errors.New("agent checks are not enabled on this server.")
+	}
+	reason := stateReason{text: "changed from CLI"}
+	switch state {
+	case "up":
+		c.agent.health = c.agent.full()
+		s.setUpLocked(now, reason, &pd)
+	case "down":
+		c.agent.health = 0
+		s.setStoppedLocked(now, reason, &pd)
+	default:
+		c.mu.Unlock()
+		return errors.New("'set server <srv> agent' expects 'up' or 'down'.")
+	}
+	c.mu.Unlock()
+	s.finishPending(&pd, log)
+	return nil
 }

@@ -89,6 +89,23 @@ func TestTimeline(t *testing.T) {
 	}
 }
 
+// TestLastChangeAndDowntime: lastchg counts from the last transition,
+// downtime adds the current DOWN period to the closed ones.
+func TestLastChangeAndDowntime(t *testing.T) {
+	log, _ := test.NewNullLogger()
+	s := testBackend(t, 1, checked()).Servers[0]
+	s.ReportCheck(CheckL4Con, 0, "", 0, log)
+	later := time.Now().Add(5 * time.Second)
+	if snap := s.CheckSnapshot(later); snap.LastChg != 5 || snap.DownTime != 5 {
+		t.Fatalf("DOWN for 5 s: lastchg %d downtime %d", snap.LastChg, snap.DownTime)
+	}
+	s.ReportCheck(CheckL4OK, 0, "", 0, log)
+	s.ReportCheck(CheckL4OK, 0, "", 0, log)
+	if snap := s.CheckSnapshot(later); snap.LastChg != 5 || snap.DownTime != 0 || snap.Status != "UP" {
+		t.Fatalf("UP: lastchg %d downtime %d status %s", snap.LastChg, snap.DownTime, snap.Status)
+	}
+}
+
 func TestLastServerDown(t *testing.T) {
 	log, hook := test.NewNullLogger()
 	be := testBackend(t, 1, checked())
@@ -244,4 +261,32 @@ func TestAsciiEncode(t *testing.T) {
 		t.Fatal(got)
 	}
 	var _ logrus.FieldLogger = logrus.New()
+}
+
+// TestSetHealth replays the CLI lines of golden/haproxy-foreground-stderr.txt.
+func TestSetHealth(t *testing.T) {
+	log, hook := test.NewNullLogger()
+	be := testBackend(t, 2, checked())
+	s := be.Servers[0]
+	for _, st := range []string{"down", "up", "stopping", "up"} {
+		if err := s.SetHealth(st, log); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []string{
+		"warning: Server be/s1 is DOWN, changed from CLI. 1 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.",
+		"warning: Server be/s1 is UP, changed from CLI. 2 active and 0 backup servers online. 0 sessions requeued, 0 total in queue.",
+		"warning: Server be/s1 is stopping, changed from CLI. 1 active and 0 backup servers online. 0 sessions requeued, 0 total in queue.",
+		"warning: Server be/s1 is UP, changed from CLI. 2 active and 0 backup servers online. 0 sessions requeued, 0 total in queue.",
+	}
+	if got := messages(hook); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("log\n%s", strings.Join(got, "\n"))
+	}
+	if err := s.SetHealth("sideways", log); err == nil {
+		t.Fatal("bad state accepted")
+	}
+	s.SetHealth("stopping", log)
+	if snap := s.CheckSnapshot(time.Now()); snap.Status != "NOLB" || s.Running() {
+		t.Fatalf("stopping: %+v", snap)
+	}
 }
