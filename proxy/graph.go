@@ -168,13 +168,30 @@ func (g *Graph) bind(ln *Listener) error {
 		case parser.CapFrontend:
 			kind = "frontend"
 		}
-		return fmt.Errorf("Binding [%s:%d] for %s %s: cannot bind socket (%s) for [%s]",
-			b.File, b.Line, kind, ln.Frontend.Name, errnoText(err), ln.Addr)
+		return &BindError{
+			Msg: fmt.Sprintf("Binding [%s:%d] for %s %s: cannot bind socket (%s) for [%s]",
+				b.File, b.Line, kind, ln.Frontend.Name, errnoText(err), ln.Addr),
+			Err: err,
+		}
 	}
 	ln.fd = fd
 	ln.state.Store(lnReady)
 	return nil
 }
+
+// BindError is a listener that could not be bound. Its text is HAProxy's
+// ("Binding [f.cfg:12] for proxy li: cannot bind socket (Address already in
+// use) for [127.0.0.1:80]"); it unwraps to the system error, so that
+// errors.Is(err, syscall.EADDRINUSE) works.
+type BindError struct {
+	Msg string
+	Err error
+}
+
+func (e *BindError) Error() string { return e.Msg }
+
+// Unwrap returns the system error.
+func (e *BindError) Unwrap() error { return e.Err }
 
 // onLoops runs fn in every running loop and waits for all of them.
 func (g *Graph) onLoops(fn func(l *loop)) {

@@ -4,11 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"io"
 	"net"
 	"net/netip"
 	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -111,7 +113,33 @@ func TestBindError(t *testing.T) {
 		if n := countFDs(t); n != fds {
 			t.Errorf("%d descriptors before a failed Start, %d after", fds, n)
 		}
+		if !errors.Is(err, syscall.EADDRINUSE) {
+			t.Errorf("%v does not unwrap to EADDRINUSE", err)
+		}
 	}
+}
+
+func TestStartAgainAfterBindError(t *testing.T) {
+	srv := startServer(t, echo)
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := listenProxy(srv.port())
+	p.Binds[0].Addr = tcpAddr(busy.Addr().(*net.TCPAddr).Port)
+	g, err := Build(config(p), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Start(); err == nil {
+		t.Fatal("Start succeeded on a busy port")
+	}
+	busy.Close()
+	if err := g.Start(); err != nil {
+		t.Fatalf("second Start: %v", err)
+	}
+	defer g.Close()
+	roundTrip(t, dial(t, busy.Addr().String()), "bound at the second try")
 }
 
 func strconvItoa(n int) string {

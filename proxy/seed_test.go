@@ -9,7 +9,7 @@ import (
 // TestSeedConfig builds the seed configuration (HAProxy's reference setup for
 // CMPP) with its port moved, and serves a session through it.
 func TestSeedConfig(t *testing.T) {
-	src, err := os.ReadFile("/work/shared/reference/examples/seed.cfg")
+	src, err := os.ReadFile("../testdata/seed.cfg")
 	if err != nil {
 		t.Skip("seed configuration not available")
 	}
