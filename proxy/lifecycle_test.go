@@ -523,3 +523,34 @@ func TestHandoffWhilePaused(t *testing.T) {
 	old.StopListening()
 	roundTrip(t, dial(t, addr), "still served after the old one stopped")
 }
+
+func TestReloadBindsBesideTheOldGraph(t *testing.T) {
+	srv := startServer(t, echo)
+	port := deadPort(t)
+	mk := func() *Graph {
+		p := listenProxy(srv.port())
+		p.Binds[0].Addr = tcpAddr(port)
+		return startGraph(t, config(p))
+	}
+	old := mk()
+	addr := feAddr(t, old, "li")
+	long := dial(t, addr)
+	roundTrip(t, long, "before the reload")
+	fresh := mk() // SO_REUSEPORT: binds while the old one listens
+	old.StopListening()
+	for i := 0; i < 20; i++ {
+		c := dial(t, addr)
+		roundTrip(t, c, "new connections reach the new graph")
+		c.Close()
+	}
+	roundTrip(t, long, "the old session lives on")
+	if st := fresh.Frontend("li").Stats(); st.ConnTot != 20 {
+		t.Errorf("new graph accepted %d, want 20", st.ConnTot)
+	}
+	long.Close()
+	select {
+	case <-old.Done():
+	case <-time.After(3 * time.Second):
+		t.Fatal("old graph not done after its last session")
+	}
+}
