@@ -215,8 +215,7 @@ func TestManyConnectionsNoLeak(t *testing.T) {
 	srv := startServer(t, echo)
 	fdsBefore := countFDs(t)
 	goBefore := runtime.NumGoroutine()
-	cfg := config(listenProxy(srv.port()))
-	g, err := Build(cfg, Options{})
+	g, err := Build(config(listenProxy(srv.port())), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,7 +223,8 @@ func TestManyConnectionsNoLeak(t *testing.T) {
 		t.Fatal(err)
 	}
 	addr := feAddr(t, g, "li")
-	const n, par = 2000, 50
+	const n, par = 2000, 100
+	conns := make([]net.Conn, n)
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
 	sem := make(chan struct{}, par)
@@ -239,8 +239,8 @@ func TestManyConnectionsNoLeak(t *testing.T) {
 				errs <- err
 				return
 			}
-			defer c.Close()
-			_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+			conns[i] = c
+			_ = c.SetDeadline(time.Now().Add(20 * time.Second))
 			if i%2 == 0 {
 				msg := []byte("ping")
 				if _, err := c.Write(msg); err != nil {
@@ -256,12 +256,18 @@ func TestManyConnectionsNoLeak(t *testing.T) {
 	wg.Wait()
 	close(errs)
 	for err := range errs {
-		t.Fatal(err)
+		t.Error(err)
+	}
+	waitFor(t, "all sessions established", func() bool { return g.CurrConns() == n })
+	for _, c := range conns {
+		if c != nil {
+			c.Close()
+		}
 	}
 	fe := g.Frontend("li")
 	waitFor(t, "sessions to end", func() bool { return fe.Stats().Scur == 0 && g.CurrConns() == 0 })
-	if st := fe.Stats(); st.Stot != n {
-		t.Errorf("stot=%d, want %d", st.Stot, n)
+	if st := fe.Stats(); st.Stot != n || st.Smax != n {
+		t.Errorf("stot=%d smax=%d, want %d", st.Stot, st.Smax, n)
 	}
 	g.Close()
 	srv.close()
