@@ -205,7 +205,7 @@ func TestResetsCounted(t *testing.T) {
 		_ = err // a reset or an end, depending on timing
 		be := g.Backend("li")
 		waitFor(t, "session end", func() bool { return be.Stats().Scur == 0 })
-		if st := be.Stats(); st.SrvAbrt != 1 || st.CliAbrt != 0 || be.Servers[0].Stats().SrvAbrt != 1 {
+		if st := be.Stats(); st.SrvAbrt != 1 || st.CliAbrt != 0 || st.Eresp != 1 || be.Servers[0].Stats().SrvAbrt != 1 {
 			t.Errorf("cli_abrt=%d srv_abrt=%d, want 0/1", st.CliAbrt, st.SrvAbrt)
 		}
 	})

@@ -275,7 +275,6 @@ func (s *session) gotSlot(srv *Server) {
 		s.be.lb.taken(srv)
 	}
 	srv.ctr.incCur()
-	srv.ctr.newSession(s.l.wall)
 	if s.tw < 0 {
 		s.tw = 0
 	}
@@ -307,6 +306,7 @@ func (s *session) connect() {
 	s.tConnStart = l.now
 	srv.ctr.connect.Add(1)
 	be.ctr.connect.Add(1)
+	srv.ctr.newSession(l.wall) // HAProxy counts a server's stot per attempt
 	sa := s.serverAddr()
 	family := unix.AF_INET
 	if _, ok := sa.(*unix.SockaddrInet6); ok {
@@ -357,15 +357,14 @@ func (s *session) connFailed() {
 	s.l.clock()
 	s.closeServer()
 	srv, be := s.srv, s.be
-	srv.ctr.econ.Add(1)
-	be.ctr.econ.Add(1)
 	if s.retries <= 0 {
+		// As HAProxy, econ counts sessions that gave up, not attempts.
+		srv.ctr.econ.Add(1)
+		be.ctr.econ.Add(1)
 		s.finish(termConnFail)
 		return
 	}
 	s.retries--
-	srv.ctr.wretr.Add(1)
-	be.ctr.wretr.Add(1)
 	if s.shouldRedispatch() {
 		srv.ctr.wredis.Add(1)
 		be.ctr.wredis.Add(1)
@@ -376,6 +375,8 @@ func (s *session) connFailed() {
 		s.assign()
 		return
 	}
+	srv.ctr.wretr.Add(1)
+	be.ctr.wretr.Add(1)
 	delay := time.Second
 	if to := be.timeoutConnect; to > 0 && to < delay {
 		delay = to
@@ -568,13 +569,19 @@ func (s *session) abort(side int, term [2]byte) {
 			s.srv.ctr.cliAbrt.Add(1)
 		}
 	} else {
+		// A server error is also a response error; a server timeout is not.
+		eresp := term != termSrvTimeout
 		if s.be != nil {
 			s.be.ctr.srvAbrt.Add(1)
-			s.be.ctr.eresp.Add(1)
+			if eresp {
+				s.be.ctr.eresp.Add(1)
+			}
 		}
 		if s.srv != nil {
 			s.srv.ctr.srvAbrt.Add(1)
-			s.srv.ctr.eresp.Add(1)
+			if eresp {
+				s.srv.ctr.eresp.Add(1)
+			}
 		}
 	}
 	s.finish(term)
