@@ -181,7 +181,7 @@ func (s *session) start(ci *connInfo) {
 			ci.dst = s.dstAddr()
 		}
 		if !runTCPRules(be.content, ci) {
-			be.ctr.dreq.Add(1)
+			s.fe.ctr.dreq.Add(1) // haproxy counts backend denials on the frontend
 			s.finish(termDenied)
 			return
 		}
