@@ -25,12 +25,14 @@ type SessionRecord struct {
 	Tw, Tc, Tt        int64 // queue, connect and total times in ms; -1 = not reached
 	BytesIn, BytesOut int64 // from the client, to the client
 	Term              string
-	// Concurrent connections when the session ended, itself included:
-	// process, frontend, backend, server.
+	// Concurrent connections when the session ended: process and frontend
+	// (itself included), backend and server (itself excluded), as haproxy
+	// logs %ac/%fc/%bc/%sc.
 	ActConn, FeConn, BeConn, SrvConn int64
 	Retries                          int
 	Redispatched                     bool
-	// Queue sizes when the session was queued (0 if it never was).
+	// Queue sizes when the session was queued, itself included (0 if it
+	// never was), as haproxy's %sq/%bq.
 	SrvQueue, BeQueue int64
 }
 
@@ -65,14 +67,22 @@ func (s *session) record(r *SessionRecord) {
 	} else {
 		r.Local = s.dst
 	}
+	// As haproxy logs them, the backend and server counts no longer
+	// include the session itself; the process and frontend ones do.
 	if s.be != nil {
-		r.BeConn = s.be.ctr.cur.Load()
+		r.BeConn = s.be.ctr.cur.Load() - 1
 		r.Retries = s.be.retry - int(s.retries)
 	}
-	if s.has(fConnected) || s.has(fSlot) {
+	switch {
+	case s.has(fConnected) || s.has(fSlot):
 		r.Server = s.srv
+	case s.qsrv != nil:
+		r.Server = s.qsrv // waited in that server's queue
 	}
 	if r.Server != nil {
 		r.SrvConn = r.Server.ctr.cur.Load()
+		if s.has(fSlot) {
+			r.SrvConn--
+		}
 	}
 }

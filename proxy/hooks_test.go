@@ -57,12 +57,14 @@ func TestHooks(t *testing.T) {
 			t.Fatal("no end record")
 		}
 	}
-	if r, ok := got["sQ"]; !ok || r.Server != nil || r.Tw < 90 || r.SrvQueue != 0 || r.Tc != -1 {
+	// Values as haproxy 2.6 logs them ("queue/<NOSRV> 202/-1/201 0 sQ 2/2/1/0/0 0/1").
+	if r, ok := got["sQ"]; !ok || r.Server != nil || r.Tw < 90 || r.SrvQueue != 0 || r.BeQueue != 1 || r.Tc != -1 ||
+		r.BeConn != 1 || r.SrvConn != 0 || r.FeConn != 2 {
 		t.Errorf("queue timeout record %+v", r)
 	}
 	r, ok := got["--"]
 	if !ok || r.Server == nil || r.Server.Name != "s1" || r.BytesIn != 5 || r.BytesOut != 5 ||
-		r.Tc < 0 || r.Tw != 0 || r.Retries != 0 || r.ActConn < 1 || r.FeConn < 1 || r.SrvConn != 1 {
+		r.Tc < 0 || r.Tw != 0 || r.Retries != 0 || r.ActConn < 1 || r.FeConn < 1 || r.BeConn != 0 || r.SrvConn != 0 {
 		t.Errorf("normal record %+v", r)
 	}
 }
@@ -122,4 +124,72 @@ func TestTrafficLogs(t *testing.T) {
 	if n, _, err := udp.ReadFrom(buf); err == nil {
 		t.Errorf("unexpected extra line %q", buf[:n])
 	}
+}
+
+// TestEndRecordsLikeHAProxy checks the log values of failed sessions against
+// what haproxy 2.6 logs for the same cases.
+func TestEndRecordsLikeHAProxy(t *testing.T) {
+	srv := startServer(t, echo)
+	run := func(t *testing.T, p *parser.Proxy, traffic func(addr string)) SessionRecord {
+		t.Helper()
+		g, err := Build(config(p), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ends := make(chan SessionRecord, 4)
+		g.SetHooks(Hooks{End: func(r *SessionRecord) {
+			if r.Term != "--" {
+				ends <- *r
+			}
+		}})
+		if err := g.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer g.Close()
+		traffic(feAddr(t, g, "li"))
+		select {
+		case r := <-ends:
+			return r
+		case <-time.After(3 * time.Second):
+			t.Fatal("no record")
+		}
+		return SessionRecord{}
+	}
+	t.Run("server queue timeout", func(t *testing.T) {
+		// haproxy: "squeue/s1 203/-1/202 0 sQ 2/2/1/1/0 1/0"
+		p := listenProxy(srv.port())
+		p.Balance.Algo = "source"
+		p.Servers[0].MaxConn = 1
+		p.Timeouts.Queue = 200 * time.Millisecond
+		r := run(t, p, func(addr string) {
+			a := dial(t, addr)
+			roundTrip(t, a, "x")
+			expectClosed(t, dial(t, addr), 2*time.Second)
+		})
+		if r.Term != "sQ" || r.Server == nil || r.Tw < 190 || r.Tc != -1 || r.ActConn != 2 || r.FeConn != 2 ||
+			r.BeConn != 1 || r.SrvConn != 1 || r.SrvQueue != 1 || r.BeQueue != 0 {
+			t.Errorf("record %+v", r)
+		}
+	})
+	t.Run("refused with retries", func(t *testing.T) {
+		// haproxy: "refused/s1 1/-1/202 0 SC 1/1/0/0/2 0/0"
+		p := listenProxy(deadPort(t))
+		p.Retries = 2
+		p.Timeouts.Connect = 100 * time.Millisecond
+		r := run(t, p, func(addr string) { expectClosed(t, dial(t, addr), 2*time.Second) })
+		if r.Term != "SC" || r.Server == nil || r.Tw != 0 || r.Tc != -1 || r.Tt < 190 || r.Retries != 2 ||
+			r.ActConn != 1 || r.FeConn != 1 || r.BeConn != 0 || r.SrvConn != 0 {
+			t.Errorf("record %+v", r)
+		}
+	})
+	t.Run("no server", func(t *testing.T) {
+		// haproxy: "nosrv/<NOSRV> -1/-1/0 0 SC 1/1/0/0/0 0/0"
+		p := listenProxy(srv.port())
+		p.Servers[0].Disabled = true
+		r := run(t, p, func(addr string) { expectClosed(t, dial(t, addr), 2*time.Second) })
+		if r.Term != "SC" || r.Server != nil || r.Tw != -1 || r.Tc != -1 || r.Retries != 0 ||
+			r.ActConn != 1 || r.FeConn != 1 || r.BeConn != 0 {
+			t.Errorf("record %+v", r)
+		}
+	})
 }

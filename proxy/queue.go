@@ -51,10 +51,12 @@ func (b *Backend) enqueue(s *session, srv *Server) bool {
 		srv.q.push(s)
 		srv.queued.Add(1)
 		srv.ctr.queued()
+		s.sq = int32(min(srv.q.n, 1<<30)) // haproxy's %sq: the queue with itself
 	} else {
 		b.q.push(s)
 		b.qlen.Add(1)
 		b.ctr.queued()
+		s.bq = int32(min(b.q.n, 1<<30))
 	}
 	s.qsrv = srv
 	s.qstate = qQueued

@@ -231,11 +231,6 @@ func (s *session) assign() {
 // enqueue puts the session in srv's queue (nil: the backend queue).
 func (s *session) enqueue(srv *Server) {
 	s.qSince = s.l.now
-	// Sessions ahead of this one, as HAProxy's %sq/%bq.
-	s.bq = int32(s.be.qlen.Load())
-	if srv != nil {
-		s.sq = int32(srv.queued.Load())
-	}
 	if !s.be.enqueue(s, srv) {
 		s.be.ctr.econ.Add(1)
 		s.finish(termConnFail)
