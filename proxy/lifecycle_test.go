@@ -555,3 +555,59 @@ func TestReloadBindsBesideTheOldGraph(t *testing.T) {
 		t.Fatal("old graph not done after its last session")
 	}
 }
+
+func TestSoftStopServesQueuedSessions(t *testing.T) {
+	srv := startServer(t, echo)
+	p := listenProxy(srv.port())
+	p.Servers[0].MaxConn = 1
+	p.Timeouts.Queue = 5 * time.Second
+	g := startGraph(t, config(p))
+	addr := feAddr(t, g, "li")
+	first := dial(t, addr)
+	roundTrip(t, first, "one")
+	second := dial(t, addr)
+	_, _ = second.Write([]byte("two"))
+	waitFor(t, "second queued", func() bool { return g.Backend("li").Queued() == 1 })
+	g.StopListening()
+	first.Close()
+	readWithin(t, second, "two", 2*time.Second)
+	second.Close()
+	select {
+	case <-g.Done():
+	case <-time.After(3 * time.Second):
+		t.Fatal("not done after the queued session ended")
+	}
+}
+
+func TestCloseWithQueuedAndConnecting(t *testing.T) {
+	srv := startServer(t, echo)
+	p := listenProxy(srv.port(), blackhole(t))
+	p.Balance.Algo = "source"
+	p.Servers[0].MaxConn = 1
+	p.Timeouts.Connect = 5 * time.Second
+	p.Timeouts.Queue = 5 * time.Second
+	g := startGraph(t, config(p))
+	addr := feAddr(t, g, "li")
+	var conns []*net.TCPConn
+	for i := 0; i < 4; i++ {
+		conns = append(conns, dial(t, addr))
+	}
+	waitFor(t, "sessions waiting", func() bool {
+		n := 0
+		for _, s := range g.Sessions() {
+			if s.State == "queued" || s.State == "connecting" {
+				n++
+			}
+		}
+		return n >= 3
+	})
+	g.Close()
+	for _, c := range conns {
+		expectClosed(t, c, 2*time.Second)
+	}
+	be := g.Backend("li")
+	if be.Queued() != 0 || be.Servers[0].Queued() != 0 || be.Servers[0].Served() != 0 || be.Servers[1].Served() != 0 {
+		t.Errorf("after Close: queued %d/%d served %d/%d", be.Queued(), be.Servers[0].Queued(),
+			be.Servers[0].Served(), be.Servers[1].Served())
+	}
+}
