@@ -1,9 +1,7 @@
 package proxy
 
 import (
-	"errors"
 	"net/netip"
-	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -37,10 +35,14 @@ const (
 	fDstKnown                     // dst is set
 )
 
-func fR(side int) uint32             { return fCliR << (2 * side) }
-func fW(side int) uint32             { return fCliW << (2 * side) }
-func fEOF(d int) uint32              { return fEOF0 << d }
-func fShut(d int) uint32             { return fShut0 << d }
+func fR(side int) uint32 { return fCliR << (2 * side) }
+
+func fW(side int) uint32 { return fCliW << (2 * side) }
+
+func fEOF(d int) uint32 { return fEOF0 << d }
+
+func fShut(d int) uint32 { return fShut0 << d }
+
 func (s *session) has(f uint32) bool { return s.flags&f != 0 }
 
 // Termination states, HAProxy's two letters.
@@ -283,226 +285,6 @@ func (s *session) dropSlot() {
 	s.flags &^= fSlot
 	s.srv.ctr.decCur()
 	s.srv.release()
-}
-
-// serverAddr returns the address to connect to for the session.
-func (s *session) serverAddr() unix.Sockaddr {
-	d := s.srv.dest.Load()
-	port := d.port
-	if d.portMap {
-		port = int(s.dstAddr().Port()) + d.offset
-	}
-	return sockaddrOf(d.ip, port)
-}
-
-// connect starts a non-blocking connection to s.srv.
-func (s *session) connect() {
-	l, srv, be := s.l, s.srv, s.be
-	s.tConnStart = l.now
-	srv.ctr.connect.Add(1)
-	be.ctr.connect.Add(1)
-	srv.ctr.newSession(l.wall) // HAProxy counts a server's stot per attempt
-	sa := s.serverAddr()
-	family := unix.AF_INET
-	if _, ok := sa.(*unix.SockaddrInet6); ok {
-		family = unix.AF_INET6
-	}
-	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		l.g.log.WithError(err).Warn("cannot create a socket for a server connection")
-		srv.ctr.econ.Add(1)
-		be.ctr.econ.Add(1)
-		s.finish(termResource)
-		return
-	}
-	setConnOpts(fd, be.keepalive)
-	err = unix.Connect(fd, sa)
-	if err != nil && !errors.Is(err, unix.EINPROGRESS) {
-		unix.Close(fd)
-		s.connFailed()
-		return
-	}
-	if err := l.register(fd, s, nil); err != nil {
-		unix.Close(fd)
-		s.connFailed()
-		return
-	}
-	s.sfd = int32(fd)
-	s.flags &^= fSrvR | fSrvW
-	s.state = stConnecting
-	s.stExp = 0
-	if to := be.timeoutConnect; to > 0 {
-		s.stExp = l.now + int64(to)
-	}
-}
-
-// closeServer closes the server connection, if any.
-func (s *session) closeServer() {
-	if s.sfd >= 0 {
-		s.l.unregister(int(s.sfd))
-		unix.Close(int(s.sfd))
-		s.sfd = -1
-	}
-	s.flags &^= fSrvR | fSrvW
-}
-
-// connFailed handles a failed connection attempt: retry the same server
-// after HAProxy's turn-around delay, redispatch, or give up.
-func (s *session) connFailed() {
-	s.l.clock()
-	s.closeServer()
-	srv, be := s.srv, s.be
-	if s.retries <= 0 {
-		// As HAProxy, econ counts sessions that gave up, not attempts.
-		srv.ctr.econ.Add(1)
-		be.ctr.econ.Add(1)
-		s.finish(termConnFail)
-		return
-	}
-	s.retries--
-	if s.shouldRedispatch() {
-		srv.ctr.wredis.Add(1)
-		be.ctr.wredis.Add(1)
-		s.flags |= fRedisp
-		s.dropSlot()
-		s.avoid = srv
-		s.srv = nil
-		s.assign()
-		return
-	}
-	srv.ctr.wretr.Add(1)
-	be.ctr.wretr.Add(1)
-	delay := time.Second
-	if to := be.timeoutConnect; to > 0 && to < delay {
-		delay = to
-	}
-	s.state = stTurnAround
-	s.stExp = s.l.now + int64(delay)
-}
-
-// shouldRedispatch applies option redispatch: leave the server when it is
-// no longer usable, on the configured retry, or at once for non-hash
-// algorithms with more than one usable server.
-func (s *session) shouldRedispatch() bool {
-	be := s.be
-	o := be.Config.Options
-	if !o.Redispatch || o.RedispatchInterval == 0 {
-		return false
-	}
-	if !s.srv.usable() {
-		return true
-	}
-	done := be.retry - int(s.retries) // retries done, this one included
-	if n := o.RedispatchInterval; n > 0 && done%n == 0 {
-		return true
-	} else if n < 0 && int(s.retries) == -n-1 {
-		return true
-	}
-	return !be.hash && be.usableCount(2) > 1
-}
-
-// connected runs when the non-blocking connect completed.
-func (s *session) connected() {
-	l := s.l
-	s.state = stData
-	s.flags |= fConnected | fSrvW
-	s.stExp = 0
-	s.tc = elapsedMs(l.now - s.tConnStart)
-	s.touch(0)
-	s.touch(1)
-	if s.srv.Config.SendProxyV2 || s.srv.Config.SendProxy {
-		s.sendProxyHeader()
-	}
-	s.pump()
-}
-
-// touch re-arms side's idle timer after activity on it.
-func (s *session) touch(side int) {
-	if to := s.idleTimeout(side); to > 0 {
-		s.exp[side] = s.l.now + int64(to)
-	} else {
-		s.exp[side] = 0
-	}
-}
-
-// idleTimeout is the inactivity timeout of a side, as HAProxy sets it:
-// client/server, replaced by tunnel once connected, replaced by
-// client-fin/server-fin once that side was sent a shutdown.
-func (s *session) idleTimeout(side int) time.Duration {
-	if side == 0 {
-		if s.has(fShut1) && s.fe.timeoutClientFin > 0 {
-			return s.fe.timeoutClientFin
-		}
-		if s.be.timeoutTunnel > 0 {
-			return s.be.timeoutTunnel
-		}
-		return s.fe.timeoutClient
-	}
-	if s.has(fShut0) && s.be.timeoutServerFin > 0 {
-		return s.be.timeoutServerFin
-	}
-	if s.be.timeoutTunnel > 0 {
-		return s.be.timeoutTunnel
-	}
-	return s.be.timeoutServer
-}
-
-// deadline returns the session's real next deadline, 0 for none.
-func (s *session) deadline() int64 {
-	switch s.state {
-	case stData:
-		a, b := s.exp[0], s.exp[1]
-		if a == 0 || (b != 0 && b < a) {
-			return b
-		}
-		return a
-	case stHeader, stQueued, stConnecting, stTurnAround:
-		return s.stExp
-	}
-	return 0
-}
-
-// arm makes sure the timer heap wakes the session by its deadline.
-func (s *session) arm() {
-	if s.state == stClosed {
-		return
-	}
-	d := s.deadline()
-	if d == 0 {
-		s.l.timers.remove(s)
-		return
-	}
-	if s.hidx < 0 || d < s.when {
-		s.l.timers.schedule(s, d)
-	}
-}
-
-// expire runs when the session's deadline passed.
-func (s *session) expire() {
-	switch s.state {
-	case stHeader:
-		s.finish(termCliTimeoutReq)
-	case stQueued:
-		if s.be.unqueue(s) != qQueued {
-			return // a slot is on its way
-		}
-		s.be.ctr.econ.Add(1)
-		if s.qsrv != nil {
-			s.qsrv.ctr.econ.Add(1)
-		}
-		s.tw = elapsedMs(s.l.now - s.tQueue)
-		s.finish(termQueueTO)
-	case stTurnAround:
-		s.connect()
-	case stConnecting:
-		s.connFailed()
-	case stData:
-		if s.exp[0] != 0 && s.exp[0] <= s.l.now {
-			s.abort(0, termCliTimeout)
-		} else {
-			s.abort(1, termSrvTimeout)
-		}
-	}
 }
 
 // event handles epoll events on one side of the session.

@@ -1,7 +1,11 @@
 package proxy
 
 import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
 	"io"
+	"net"
 	"net/netip"
 	"testing"
 	"time"
@@ -100,4 +104,49 @@ func TestAcceptProxy(t *testing.T) {
 			t.Errorf("closed after %v, want about 300ms", d)
 		}
 	})
+}
+
+func TestSendProxy(t *testing.T) {
+	for _, v2 := range []bool{false, true} {
+		name := "v1"
+		if v2 {
+			name = "v2"
+		}
+		t.Run(name, func(t *testing.T) {
+			got := make(chan []byte, 1)
+			srv := startServer(t, func(c net.Conn) {
+				r := bufio.NewReader(c)
+				var hdr []byte
+				if v2 {
+					hdr = make([]byte, 28)
+					_, _ = io.ReadFull(r, hdr)
+				} else {
+					hdr, _ = r.ReadBytes('\n')
+				}
+				got <- hdr
+				_, _ = io.Copy(c, r)
+			})
+			p := listenProxy(srv.port())
+			p.Servers[0].SendProxy = !v2
+			p.Servers[0].SendProxyV2 = v2
+			g := startGraph(t, config(p))
+			c := dial(t, feAddr(t, g, "li"))
+			roundTrip(t, c, "payload")
+			h := <-got
+			src := c.LocalAddr().(*net.TCPAddr)
+			dst := c.RemoteAddr().(*net.TCPAddr)
+			if !v2 {
+				want := "PROXY TCP4 127.0.0.1 127.0.0.1 " + strconvItoa(src.Port) + " " + strconvItoa(dst.Port) + "\r\n"
+				if string(h) != want {
+					t.Errorf("header %q, want %q", h, want)
+				}
+				return
+			}
+			if !bytes.Equal(h[:12], proxyV2Sig[:]) || h[12] != 0x21 || h[13] != 0x11 ||
+				binary.BigEndian.Uint16(h[14:]) != 12 ||
+				int(binary.BigEndian.Uint16(h[24:])) != src.Port || int(binary.BigEndian.Uint16(h[26:])) != dst.Port {
+				t.Errorf("bad v2 header % x", h)
+			}
+		})
+	}
 }

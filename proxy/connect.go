@@ -1,0 +1,139 @@
+package proxy
+
+import (
+	"errors"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// serverAddr returns the address to connect to for the session.
+func (s *session) serverAddr() unix.Sockaddr {
+	d := s.srv.dest.Load()
+	port := d.port
+	if d.portMap {
+		port = int(s.dstAddr().Port()) + d.offset
+	}
+	return sockaddrOf(d.ip, port)
+}
+
+// connect starts a non-blocking connection to s.srv.
+func (s *session) connect() {
+	l, srv, be := s.l, s.srv, s.be
+	s.tConnStart = l.now
+	srv.ctr.connect.Add(1)
+	be.ctr.connect.Add(1)
+	srv.ctr.newSession(l.wall) // HAProxy counts a server's stot per attempt
+	sa := s.serverAddr()
+	family := unix.AF_INET
+	if _, ok := sa.(*unix.SockaddrInet6); ok {
+		family = unix.AF_INET6
+	}
+	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		l.g.log.WithError(err).Warn("cannot create a socket for a server connection")
+		srv.ctr.econ.Add(1)
+		be.ctr.econ.Add(1)
+		s.finish(termResource)
+		return
+	}
+	setConnOpts(fd, be.keepalive)
+	err = unix.Connect(fd, sa)
+	if err != nil && !errors.Is(err, unix.EINPROGRESS) {
+		unix.Close(fd)
+		s.connFailed()
+		return
+	}
+	if err := l.register(fd, s, nil); err != nil {
+		unix.Close(fd)
+		s.connFailed()
+		return
+	}
+	s.sfd = int32(fd)
+	s.flags &^= fSrvR | fSrvW
+	s.state = stConnecting
+	s.stExp = 0
+	if to := be.timeoutConnect; to > 0 {
+		s.stExp = l.now + int64(to)
+	}
+}
+
+// closeServer closes the server connection, if any.
+func (s *session) closeServer() {
+	if s.sfd >= 0 {
+		s.l.unregister(int(s.sfd))
+		unix.Close(int(s.sfd))
+		s.sfd = -1
+	}
+	s.flags &^= fSrvR | fSrvW
+}
+
+// connFailed handles a failed connection attempt: retry the same server
+// after HAProxy's turn-around delay, redispatch, or give up.
+func (s *session) connFailed() {
+	s.l.clock()
+	s.closeServer()
+	srv, be := s.srv, s.be
+	if s.retries <= 0 {
+		// As HAProxy, econ counts sessions that gave up, not attempts.
+		srv.ctr.econ.Add(1)
+		be.ctr.econ.Add(1)
+		s.finish(termConnFail)
+		return
+	}
+	s.retries--
+	if s.shouldRedispatch() {
+		srv.ctr.wredis.Add(1)
+		be.ctr.wredis.Add(1)
+		s.flags |= fRedisp
+		s.dropSlot()
+		s.avoid = srv
+		s.srv = nil
+		s.assign()
+		return
+	}
+	srv.ctr.wretr.Add(1)
+	be.ctr.wretr.Add(1)
+	delay := time.Second
+	if to := be.timeoutConnect; to > 0 && to < delay {
+		delay = to
+	}
+	s.state = stTurnAround
+	s.stExp = s.l.now + int64(delay)
+}
+
+// shouldRedispatch applies option redispatch: leave the server when it is
+// no longer usable, on the configured retry, or at once for non-hash
+// algorithms with more than one usable server.
+func (s *session) shouldRedispatch() bool {
+	be := s.be
+	o := be.Config.Options
+	if !o.Redispatch || o.RedispatchInterval == 0 {
+		return false
+	}
+	if !s.srv.usable() {
+		return true
+	}
+	done := be.retry - int(s.retries) // retries done, this one included
+	if n := o.RedispatchInterval; n > 0 && done%n == 0 {
+		return true
+	} else if n < 0 && int(s.retries) == -n-1 {
+		return true
+	}
+	return !be.hash && be.usableCount(2) > 1
+}
+
+// connected runs when the non-blocking connect completed.
+func (s *session) connected() {
+	l := s.l
+	s.state = stData
+	s.flags |= fConnected | fSrvW
+	s.stExp = 0
+	s.tc = elapsedMs(l.now - s.tConnStart)
+	s.touch(0)
+	s.touch(1)
+	if s.srv.Config.SendProxyV2 || s.srv.Config.SendProxy {
+		s.sendProxyHeader()
+	}
+	s.pump()
+}

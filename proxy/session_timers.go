@@ -1,0 +1,94 @@
+package proxy
+
+import (
+	"time"
+)
+
+// touch re-arms side's idle timer after activity on it.
+func (s *session) touch(side int) {
+	if to := s.idleTimeout(side); to > 0 {
+		s.exp[side] = s.l.now + int64(to)
+	} else {
+		s.exp[side] = 0
+	}
+}
+
+// idleTimeout is the inactivity timeout of a side, as HAProxy sets it:
+// client/server, replaced by tunnel once connected, replaced by
+// client-fin/server-fin once that side was sent a shutdown.
+func (s *session) idleTimeout(side int) time.Duration {
+	if side == 0 {
+		if s.has(fShut1) && s.fe.timeoutClientFin > 0 {
+			return s.fe.timeoutClientFin
+		}
+		if s.be.timeoutTunnel > 0 {
+			return s.be.timeoutTunnel
+		}
+		return s.fe.timeoutClient
+	}
+	if s.has(fShut0) && s.be.timeoutServerFin > 0 {
+		return s.be.timeoutServerFin
+	}
+	if s.be.timeoutTunnel > 0 {
+		return s.be.timeoutTunnel
+	}
+	return s.be.timeoutServer
+}
+
+// deadline returns the session's real next deadline, 0 for none.
+func (s *session) deadline() int64 {
+	switch s.state {
+	case stData:
+		a, b := s.exp[0], s.exp[1]
+		if a == 0 || (b != 0 && b < a) {
+			return b
+		}
+		return a
+	case stHeader, stQueued, stConnecting, stTurnAround:
+		return s.stExp
+	}
+	return 0
+}
+
+// arm makes sure the timer heap wakes the session by its deadline.
+func (s *session) arm() {
+	if s.state == stClosed {
+		return
+	}
+	d := s.deadline()
+	if d == 0 {
+		s.l.timers.remove(s)
+		return
+	}
+	if s.hidx < 0 || d < s.when {
+		s.l.timers.schedule(s, d)
+	}
+}
+
+// expire runs when the session's deadline passed.
+func (s *session) expire() {
+	switch s.state {
+	case stHeader:
+		s.finish(termCliTimeoutReq)
+	case stQueued:
+		if s.be.unqueue(s) != qQueued {
+			return // a slot is on its way
+		}
+		s.be.ctr.econ.Add(1)
+		if s.qsrv != nil {
+			s.qsrv.ctr.econ.Add(1)
+		}
+		s.tw = elapsedMs(s.l.now - s.tQueue)
+		s.finish(termQueueTO)
+	case stTurnAround:
+		s.connect()
+	case stConnecting:
+		s.connFailed()
+	case stData:
+		if s.exp[0] != 0 && s.exp[0] <= s.l.now {
+			s.abort(0, termCliTimeout)
+		} else {
+			s.abort(1, termSrvTimeout)
+		}
+	}
+}
