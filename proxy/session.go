@@ -35,14 +35,10 @@ const (
 	fDstKnown                     // dst is set
 )
 
-func fR(side int) uint32 { return fCliR << (2 * side) }
-
-func fW(side int) uint32 { return fCliW << (2 * side) }
-
-func fEOF(d int) uint32 { return fEOF0 << d }
-
-func fShut(d int) uint32 { return fShut0 << d }
-
+func fR(side int) uint32             { return fCliR << (2 * side) }
+func fW(side int) uint32             { return fCliW << (2 * side) }
+func fEOF(d int) uint32              { return fEOF0 << d }
+func fShut(d int) uint32             { return fShut0 << d }
 func (s *session) has(f uint32) bool { return s.flags&f != 0 }
 
 // Termination states, HAProxy's two letters.
