@@ -3,8 +3,8 @@ package proxy
 import (
 	"errors"
 	"net"
-	"net/netip"
 	"os"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -34,7 +34,7 @@ func TestBindError(t *testing.T) {
 		}
 		fds := countFDs(t)
 		err = g.Start()
-		want := "Binding [x.cfg:9] for " + tc.kind + " li: cannot bind socket (Address already in use) for [127.0.0.1:" + strconvItoa(port) + "]"
+		want := "Binding [x.cfg:9] for " + tc.kind + " li: cannot bind socket (Address already in use) for [127.0.0.1:" + strconv.Itoa(port) + "]"
 		if err == nil || err.Error() != want {
 			t.Errorf("got %v, want %s", err, want)
 		}
@@ -68,10 +68,6 @@ func TestStartAgainAfterBindError(t *testing.T) {
 	}
 	defer g.Close()
 	roundTrip(t, dial(t, busy.Addr().String()), "bound at the second try")
-}
-
-func strconvItoa(n int) string {
-	return netip.AddrPortFrom(netip.IPv4Unspecified(), uint16(n)).String()[8:]
 }
 
 func TestInheritedFD(t *testing.T) {
@@ -141,8 +137,8 @@ func TestIPv6Binds(t *testing.T) {
 				}
 				t.Cleanup(g.Close)
 			}
-			roundTrip(t, dial(t, net.JoinHostPort("::1", strconvItoa(port))), "over v6")
-			c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconvItoa(port)), time.Second)
+			roundTrip(t, dial(t, net.JoinHostPort("::1", strconv.Itoa(port))), "over v6")
+			c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), time.Second)
 			if (err == nil) != tc.v4Served {
 				t.Fatalf("IPv4 connect: err=%v, want served=%v", err, tc.v4Served)
 			}

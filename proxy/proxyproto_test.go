@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -136,7 +137,7 @@ func TestSendProxy(t *testing.T) {
 			src := c.LocalAddr().(*net.TCPAddr)
 			dst := c.RemoteAddr().(*net.TCPAddr)
 			if !v2 {
-				want := "PROXY TCP4 127.0.0.1 127.0.0.1 " + strconvItoa(src.Port) + " " + strconvItoa(dst.Port) + "\r\n"
+				want := "PROXY TCP4 127.0.0.1 127.0.0.1 " + strconv.Itoa(src.Port) + " " + strconv.Itoa(dst.Port) + "\r\n"
 				if string(h) != want {
 					t.Errorf("header %q, want %q", h, want)
 				}
