@@ -43,6 +43,9 @@ func init() {
 		"maxconn":         {inD | inF, (*parser).kwMaxConn},
 		"fullconn":        {inD | inB, (*parser).kwFullConn},
 		"stats":           {inAll, (*parser).kwStats},
+
+		"load-server-state-from-file": {inD | inB, (*parser).kwLoadServerState},
+		"server-state-file-name":      {inD | inB, (*parser).kwServerStateFileName},
 	}
 }
 
