@@ -64,15 +64,22 @@ var stateCommands = []string{
 }
 
 func TestServerStateAgainstHAProxy(t *testing.T) {
-	for _, tc := range []struct{ name, newServers string }{
-		{"edited configuration", stateNewServers},
-		{"same configuration", stateOldServers},
+	for _, tc := range []struct {
+		name       string
+		newServers string
+		local      bool
+	}{
+		{"edited configuration", stateNewServers, false},
+		{"same configuration", stateOldServers, false},
+		{"edited configuration local file", stateNewServers, true},
 	} {
-		t.Run(tc.name, func(t *testing.T) { testStateReload(t, tc.newServers) })
+		t.Run(tc.name, func(t *testing.T) { testStateReload(t, tc.newServers, tc.local) })
 	}
 }
 
-func testStateReload(t *testing.T, newServers string) {
+// testStateReload saves the state in the global file, or with local set in
+// the backend's own file under server-state-base.
+func testStateReload(t *testing.T, newServers string, local bool) {
 	bin, err := exec.LookPath("haproxy")
 	if err != nil {
 		t.Skip("haproxy not installed")
@@ -102,16 +109,20 @@ func testStateReload(t *testing.T, newServers string) {
 		}
 		return s
 	}
-	config := func(servers, stateFile string) string {
+	config := func(servers, stateDir string) string {
+		where, mode := "server-state-file "+stateDir+"/state", "global"
+		if local {
+			where, mode = "server-state-base "+stateDir, "local"
+		}
 		return expand(`global
   stats socket {DIR}/s.sock level admin
-  server-state-file ` + stateFile + `
+  ` + where + `
 defaults
   mode tcp
   timeout connect 1s
   timeout client 1s
   timeout server 1s
-  load-server-state-from-file global
+  load-server-state-from-file ` + mode + `
 frontend f
   bind 127.0.0.1:{FE}
   default_backend b
@@ -127,9 +138,16 @@ backend b
 		h.cmd(t, expand(c))
 	}
 	waitState(t, h, "b", "s5", func(f []string) bool { return f[5] == "0" })
-	dump := h.cmd(t, "show servers state")
+	dump := h.cmd(t, "show servers state b")
 	h.stop()
-	statePath := filepath.Join(dir, "state")
+	stateDir := filepath.Join(dir, "st")
+	statePath := filepath.Join(stateDir, "state")
+	if local {
+		statePath = filepath.Join(stateDir, "b")
+	}
+	if err := os.Mkdir(stateDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(statePath, []byte(dump), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +160,7 @@ backend b
 
 	// 3. The new process with the file: what goproxy must reach.
 	vars["{FE}"] = strconv.Itoa(freePort(t))
-	newCfg := config(newServers, statePath)
+	newCfg := config(newServers, stateDir)
 	h = startHAProxy(t, bin, dir, newCfg)
 	want := h.cmd(t, "show servers state")
 	h.stop()
@@ -304,6 +322,8 @@ func startHAProxy(t *testing.T, bin, dir, config string) *haproxyProc {
 	os.Remove(sock)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	c := exec.CommandContext(ctx, bin, "-db", "-f", path)
+	var stderr strings.Builder
+	c.Stderr = &stderr
 	if err := c.Start(); err != nil {
 		cancel()
 		t.Fatal(err)
@@ -322,7 +342,7 @@ func startHAProxy(t *testing.T, bin, dir, config string) *haproxyProc {
 		}
 		select {
 		case <-h.done:
-			t.Fatal("haproxy exited at start")
+			t.Fatalf("haproxy exited at start:\n%s", stderr.String())
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
