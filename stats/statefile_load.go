@@ -52,7 +52,7 @@ func LoadServerState(cfg *parser.Config, src Source, log logrus.FieldLogger) int
 		path, ok := statePath(base, name)
 		if !ok {
 			log.Warn("config: Can't load global server state file: file too long.")
-		} else if sf := readStateFile(path, log, "config: ", "global server state file", "global server state file"); sf != nil {
+		} else if sf := readStateFile(path, log, "config: ", "global server state file"); sf != nil {
 			global = map[string]*StateEntry{}
 			for i := range sf.Entries {
 				e := &sf.Entries[i]
@@ -66,10 +66,16 @@ func LoadServerState(cfg *parser.Config, src Source, log logrus.FieldLogger) int
 		}
 	}
 
-	var rows []Row
+	var rows map[string]*Row // by "backend/server"
 	var admin Admin
 	if src != nil {
-		rows = src.Stats()
+		all := src.Stats()
+		rows = make(map[string]*Row, len(all))
+		for i := range all {
+			if all[i].Type == TypeServer {
+				rows[all[i].Proxy+"/"+all[i].Name] = &all[i]
+			}
+		}
 		admin = src.Admin()
 	}
 	applied := 0
@@ -109,7 +115,7 @@ func LoadServerState(cfg *parser.Config, src Source, log logrus.FieldLogger) int
 				}
 				continue
 			}
-			r := serverRow(rows, px.Name, s.Name)
+			r := rows[px.Name+"/"+s.Name]
 			if r == nil {
 				log.Warnf("server-state: server '%s/%s' is not running, state not applied", px.Name, s.Name)
 				continue
@@ -141,7 +147,7 @@ func localEntries(px *parser.Proxy, base string, log logrus.FieldLogger) map[str
 		return nil
 	}
 	prefix := "Proxy '" + px.Name + "': "
-	sf := readStateFile(path, log, prefix, "server state file", "server state file")
+	sf := readStateFile(path, log, prefix, "server state file")
 	if sf == nil {
 		return nil
 	}
@@ -173,7 +179,7 @@ func localEntries(px *parser.Proxy, base string, log logrus.FieldLogger) map[str
 
 // readStateFile reads and parses path, logging HAProxy's messages; nil when
 // the file cannot be used.
-func readStateFile(path string, log logrus.FieldLogger, prefix, openWhat, versionWhat string) *StateFile {
+func readStateFile(path string, log logrus.FieldLogger, prefix, what string) *StateFile {
 	sf, err := ReadStateFile(path)
 	var pe *fs.PathError
 	switch {
@@ -183,17 +189,17 @@ func readStateFile(path string, log logrus.FieldLogger, prefix, openWhat, versio
 		if prefix != "config: " {
 			suffix = "."
 		}
-		log.Warnf("%sCan't open %s '%s': %s%s", prefix, openWhat, path, strerror(pe.Err), suffix)
+		log.Warnf("%sCan't open %s '%s': %s%s", prefix, what, path, strerror(pe.Err), suffix)
 		return nil
 	case errors.Is(err, ErrStateVersion):
-		log.Warnf("%sCan't get version of the %s '%s'.", prefix, versionWhat, path)
+		log.Warnf("%sCan't get version of the %s '%s'.", prefix, what, path)
 		return nil
 	default:
-		log.Warnf("%sCan't load %s '%s': %v", prefix, openWhat, path, err)
+		log.Warnf("%sCan't load %s '%s': %v", prefix, what, path, err)
 		return nil
 	}
 	for _, le := range sf.Errors {
-		log.Warnf("%scorrupted line skipped in %s: %s", prefix, openWhat, le.Error())
+		log.Warnf("%scorrupted line skipped in %s: %s", prefix, what, le.Error())
 	}
 	return sf
 }
@@ -252,15 +258,6 @@ func isHostName(text string) bool {
 	}
 	_, err := netip.ParseAddr(host)
 	return err != nil
-}
-
-func serverRow(rows []Row, backend, server string) *Row {
-	for i := range rows {
-		if rows[i].Type == TypeServer && rows[i].Proxy == backend && rows[i].Name == server {
-			return &rows[i]
-		}
-	}
-	return nil
 }
 
 // sortedEntries returns the entries in file order.
