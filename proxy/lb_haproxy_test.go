@@ -2,13 +2,15 @@ package proxy
 
 import (
 	"bufio"
-	"io"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -81,7 +83,9 @@ type haproxyBackend struct {
 	balance  string // e.g. "source", "roundrobin"
 	hashType string // e.g. "consistent", "" for default
 	options  []string
+	extra    []string // other lines of the listen section
 	servers  []srvSpec
+	dead     int // 1-based index of a server whose port refuses connections
 }
 
 // startHAProxy runs haproxy in the foreground with one listen section over
@@ -102,6 +106,13 @@ func startHAProxy(t *testing.T, hb haproxyBackend, ports []int) string {
 	}
 	for _, o := range hb.options {
 		fmt.Fprintf(&cfg, "    option %s\n", o)
+	}
+	for _, l := range hb.extra {
+		fmt.Fprintf(&cfg, "    %s\n", l)
+	}
+	if hb.dead > 0 {
+		ports = slices.Clone(ports)
+		ports[hb.dead-1] = freePort(t)
 	}
 	for i, sp := range hb.servers {
 		fmt.Fprintf(&cfg, "    server s%d 127.0.0.1:%d weight %d", i+1, ports[i], sp.weight)
@@ -163,6 +174,9 @@ func startHAProxy(t *testing.T, hb haproxyBackend, ports []int) string {
 	}
 }
 
+// failed stands for a connection that no server answered.
+const failed = "<fail>"
+
 // askFrom connects to addr from src (port 0) and returns the server name
 // that answered.
 func askFrom(addr string, src netip.Addr) (string, error) {
@@ -177,6 +191,9 @@ func askFrom(addr string, src netip.Addr) (string, error) {
 	defer c.Close()
 	_ = c.SetReadDeadline(time.Now().Add(2 * time.Second))
 	line, err := bufio.NewReader(c).ReadString('\n')
+	if errors.Is(err, io.EOF) && line == "" {
+		return failed, nil // haproxy gave up on every server it tried
+	}
 	if err != nil {
 		return "", fmt.Errorf("read from %s via %s: %w", addr, src, err)
 	}
@@ -269,6 +286,7 @@ func TestLBHAProxyRoundRobinOrder(t *testing.T) {
 		{"rr 5,3,7,1", haproxyBackend{balance: "roundrobin", servers: weights(5, 3, 7, 1)}},
 		{"rr 100,1", haproxyBackend{balance: "roundrobin", servers: weights(100, 1)}},
 		{"rr s2 disabled", haproxyBackend{balance: "roundrobin", servers: []srvSpec{{weight: 3}, {weight: 1, maint: true}, {weight: 2}}}},
+		{"static-rr 2,1", haproxyBackend{balance: "static-rr", servers: weights(2, 1)}},
 		{"static-rr 3,1,2", haproxyBackend{balance: "static-rr", servers: weights(3, 1, 2)}},
 		{"static-rr 10,20,30", haproxyBackend{balance: "static-rr", servers: weights(10, 20, 30)}},
 		{"rr backups", haproxyBackend{balance: "roundrobin", servers: []srvSpec{{weight: 1, maint: true}, {weight: 1, backup: true}, {weight: 2, backup: true}}}},
@@ -436,4 +454,87 @@ func TestLBHAProxyHeld(t *testing.T) {
 		})
 	}
 	t.Logf("held sessions: %d/%d picks agree with haproxy", agree, total)
+}
+
+// TestLBHAProxyRedispatch compares redispatch (the avoid argument) with
+// haproxy: one server's port refuses connections while the server stays UP
+// (no checks); with "option redispatch" and "retries 1" haproxy tries it,
+// fails, then picks again avoiding it.
+func TestLBHAProxyRedispatch(t *testing.T) {
+	if _, err := exec.LookPath("haproxy"); err != nil {
+		t.Skip("haproxy not on PATH")
+	}
+	redisp := func(balance, hashType string, dead int, ws ...int) haproxyBackend {
+		return haproxyBackend{balance: balance, hashType: hashType, options: []string{"redispatch"},
+			extra: []string{"retries 1"}, servers: weights(ws...), dead: dead}
+	}
+	cases := []struct {
+		name     string
+		hb       haproxyBackend
+		bySource bool
+	}{
+		{"source consistent", redisp("source", "consistent", 2, 1, 1, 1, 1), true},
+		{"source map-based", redisp("source", "", 2, 1, 1, 1), true},
+		{"roundrobin", redisp("roundrobin", "", 2, 1, 1, 1), false},
+		{"roundrobin 1,2,3", redisp("roundrobin", "", 1, 1, 2, 3), false},
+		{"roundrobin 3,1", redisp("roundrobin", "", 1, 3, 1), false},
+		{"static-rr", redisp("static-rr", "", 2, 1, 2, 3), false},
+		{"leastconn", redisp("leastconn", "", 2, 1, 1, 1), false},
+		{"first", redisp("first", "", 1, 1, 1, 1), false},
+	}
+	const clients = 60
+	total, agree := 0, 0
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ports := nameServers(t, len(tc.hb.servers))
+			addr := startHAProxy(t, tc.hb, ports)
+			b := newTestBackend(t, lbConfFor(tc.hb), tc.hb.servers...)
+			dead := b.Servers[tc.hb.dead-1]
+			model := func(src netip.Addr) string {
+				s := b.lb.pick(src, nil)
+				take(b, s)
+				if s == dead {
+					release(b, s)
+					s = b.lb.pick(src, dead)
+					take(b, s)
+				}
+				release(b, s)
+				if s == dead {
+					return failed
+				}
+				return s.Name
+			}
+			// The readiness probe was one connection too.
+			model(netip.MustParseAddr("127.0.0.1"))
+			var got, want []string
+			for n := 1; n <= clients; n++ {
+				var src netip.Addr
+				if tc.bySource {
+					src = netip.AddrFrom4([4]byte{127, 0, 0, byte(n)})
+				}
+				g, err := askFrom(addr, src)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, g)
+				want = append(want, model(src))
+			}
+			n := 0
+			for i := range got {
+				if got[i] == want[i] {
+					n++
+				}
+			}
+			total += len(got)
+			agree += n
+			if n != len(got) {
+				t.Errorf("%d/%d picks agree\nhaproxy: %s\ngoproxy: %s", n, len(got),
+					strings.Join(got, " "), strings.Join(want, " "))
+			}
+			if testing.Verbose() {
+				t.Logf("haproxy: %s", strings.Join(got[:12], " "))
+			}
+		})
+	}
+	t.Logf("redispatch: %d/%d picks agree with haproxy", agree, total)
 }
