@@ -86,6 +86,28 @@ type haproxyBackend struct {
 	extra    []string // other lines of the listen section
 	servers  []srvSpec
 	dead     int // 1-based index of a server whose port refuses connections
+	// statsSocket is the path of an admin stats socket, if any.
+	statsSocket string
+}
+
+// haproxyCLI sends one command to haproxy's stats socket and returns the
+// answer.
+func haproxyCLI(t *testing.T, path, cmd string) string {
+	t.Helper()
+	c, err := net.DialTimeout("unix", path, 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(3 * time.Second))
+	if _, err := io.WriteString(c, cmd+"\n"); err != nil {
+		t.Fatal(err)
+	}
+	out, err := io.ReadAll(c)
+	if err != nil {
+		t.Fatalf("%s: %v", cmd, err)
+	}
+	return string(out)
 }
 
 // startHAProxy runs haproxy in the foreground with one listen section over
@@ -98,7 +120,11 @@ func startHAProxy(t *testing.T, hb haproxyBackend, ports []int) string {
 	}
 	port := freePort(t)
 	var cfg strings.Builder
-	fmt.Fprintf(&cfg, "global\n    maxconn 100\n\n")
+	fmt.Fprintf(&cfg, "global\n    maxconn 100\n")
+	if hb.statsSocket != "" {
+		fmt.Fprintf(&cfg, "    stats socket %s level admin\n", hb.statsSocket)
+	}
+	cfg.WriteString("\n")
 	fmt.Fprintf(&cfg, "defaults\n    mode tcp\n    timeout connect 2s\n    timeout client 5s\n    timeout server 5s\n\n")
 	fmt.Fprintf(&cfg, "listen lb\n    bind 127.0.0.1:%d\n    balance %s\n", port, hb.balance)
 	if hb.hashType != "" {
@@ -537,4 +563,126 @@ func TestLBHAProxyRedispatch(t *testing.T) {
 		})
 	}
 	t.Logf("redispatch: %d/%d picks agree with haproxy", agree, total)
+}
+
+// TestLBHAProxyStateChanges compares the algorithms with haproxy across
+// runtime changes made on its stats socket (disable, enable, set weight)
+// and the same changes made to our servers. leastconn is left out: with
+// short sessions haproxy's own order depends on when it sees each close.
+func TestLBHAProxyStateChanges(t *testing.T) {
+	if _, err := exec.LookPath("haproxy"); err != nil {
+		t.Skip("haproxy not on PATH")
+	}
+	type change struct {
+		cmd   string // stats socket command
+		apply func(b *Backend)
+	}
+	disable := func(i int) change {
+		return change{fmt.Sprintf("disable server lb/s%d", i+1), func(b *Backend) {
+			b.Servers[i].admin.Store(AdminMaint)
+			b.lb.update()
+		}}
+	}
+	enable := func(i int) change {
+		return change{fmt.Sprintf("enable server lb/s%d", i+1), func(b *Backend) {
+			b.Servers[i].admin.Store(0)
+			b.lb.update()
+		}}
+	}
+	weight := func(i, w int) change {
+		return change{fmt.Sprintf("set weight lb/s%d %d", i+1, w), func(b *Backend) {
+			if err := b.Servers[i].SetWeight(w); err != nil {
+				t.Fatal(err)
+			}
+		}}
+	}
+	cases := []struct {
+		name    string
+		balance string
+		ws      []int
+		target  int // index of the server changed
+	}{
+		{"roundrobin", "roundrobin", []int{1, 1, 1}, 1},
+		{"roundrobin 3,1,2", "roundrobin", []int{3, 1, 2}, 1},
+		{"roundrobin 5,3,7,1", "roundrobin", []int{5, 3, 7, 1}, 2},
+		{"roundrobin 2,9", "roundrobin", []int{2, 9}, 0},
+		{"static-rr", "static-rr", []int{1, 2, 1}, 1},
+		{"source", "source", []int{1, 1, 1}, 1},
+		{"source consistent", "source consistent", []int{1, 1, 1}, 1},
+	}
+	const per = 24 // connections between changes
+	total, agree := 0, 0
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			// A short path without commas: haproxy reads commas in an
+			// address as a list, and t.TempDir() has the subtest name.
+			dir, err := os.MkdirTemp("", "lbsock")
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = os.RemoveAll(dir) })
+			sock := filepath.Join(dir, "s.sock")
+			hb := haproxyBackend{balance: tc.balance, servers: weights(tc.ws...), statsSocket: sock}
+			if bal, ok := strings.CutSuffix(tc.balance, " consistent"); ok {
+				hb.balance, hb.hashType = bal, "consistent"
+			}
+			ports := nameServers(t, len(tc.ws))
+			addr := startHAProxy(t, hb, ports)
+			b := newTestBackend(t, lbConfFor(hb), hb.servers...)
+			model := func(src netip.Addr) string {
+				s := b.lb.pick(src, nil)
+				if s == nil {
+					return failed
+				}
+				take(b, s)
+				release(b, s)
+				return s.Name
+			}
+			model(netip.MustParseAddr("127.0.0.1")) // the readiness probe
+			var got, want []string
+			round := func(k int) {
+				for n := 1; n <= per; n++ {
+					src := netip.AddrFrom4([4]byte{127, 0, byte(k + 1), byte(n)})
+					g, err := askFrom(addr, src)
+					if err != nil {
+						t.Fatal(err)
+					}
+					got = append(got, g)
+					want = append(want, model(src))
+				}
+			}
+			round(0)
+			i := tc.target
+			chs := []change{disable(i), enable(i), weight(i, 3), weight(i, 0), weight(i, 1), weight(i, 4)}
+			if tc.balance == "static-rr" || tc.balance == "source" {
+				w := tc.ws[i] // static algorithms take 0 and the configured weight only
+				chs = []change{disable(i), enable(i), weight(i, 0), weight(i, w)}
+			}
+			for k, ch := range chs {
+				if out := haproxyCLI(t, sock, ch.cmd); strings.TrimSpace(out) != "" {
+					t.Fatalf("%s: %s", ch.cmd, out)
+				}
+				ch.apply(b)
+				round(k + 1)
+			}
+			n := 0
+			for i := range got {
+				if got[i] == want[i] {
+					n++
+				}
+			}
+			total += len(got)
+			agree += n
+			if n != len(got) {
+				t.Errorf("%d/%d picks agree", n, len(got))
+				for r := 0; r < len(got); r += per {
+					t.Logf("round %d\nhaproxy: %s\ngoproxy: %s", r/per,
+						strings.Join(got[r:r+per], " "), strings.Join(want[r:r+per], " "))
+				}
+			} else {
+				t.Logf("%d/%d picks agree", n, len(got))
+			}
+		})
+	}
+	t.Logf("state changes: %d/%d picks agree with haproxy", agree, total)
 }

@@ -666,31 +666,53 @@ func TestLBSetWeight(t *testing.T) {
 	})
 }
 
-// TestLBFwrrSchedule checks that the recorded schedule is exactly what the
-// scheduler produces when run on, across many windows.
+// initFwrr returns a scheduler with servers of weights ws all usable, as
+// HAProxy starts one.
+func initFwrr(ws []int) *fwrrGroup {
+	g := newFwrrGroup(len(ws))
+	for i, w := range ws {
+		g.ew[i] = uint32(w * weightScale)
+		g.nextWeight += int32(g.ew[i])
+	}
+	g.currPos, g.currWeight = g.nextWeight, g.nextWeight
+	for i := range ws {
+		g.queueByWeight(g.init, i)
+	}
+	return g
+}
+
+// TestLBFwrrSchedule checks that a recorded schedule is exactly what the
+// scheduler produces when run on, across many windows, from a fresh start
+// and from the middle of a window, and that stateAt replays it.
 func TestLBFwrrSchedule(t *testing.T) {
 	cases := [][]int{
 		{1}, {1, 1, 1}, {2, 1}, {3, 1, 2}, {5, 3, 7, 1}, {1, 1, 2, 2, 3, 3},
 		{256, 1, 17}, {4, 4, 4, 1, 1}, {7, 5, 3, 2, 2, 1, 1, 1},
 	}
 	for _, ws := range cases {
-		ew := make([]int, len(ws))
-		for i, w := range ws {
-			ew[i] = w * weightScale
-		}
-		prefix, cycle := fwrrSequence(ew)
-		sim := newFwrrSim(ew)
-		n := len(prefix) + 3*len(cycle) + 1000
-		for i := 0; i < n; i++ {
-			s, _ := sim.step()
-			var want uint16
-			if i < len(prefix) {
-				want = prefix[i]
-			} else {
-				want = cycle[(i-len(prefix))%len(cycle)]
+		for _, skip := range []int{0, 5, 77} {
+			g := initFwrr(ws)
+			for i := 0; i < skip; i++ {
+				g.step()
 			}
-			if uint16(s) != want {
-				t.Fatalf("weights %v: pick %d is %d, recorded %d (prefix %d, cycle %d)", ws, i, s, want, len(prefix), len(cycle))
+			start, prefix, cycleStart, cycle := recordFwrr(g)
+			tab := &rrTable{prefix: prefix, cycle: cycle, start: start, cycleStart: cycleStart}
+			sim := g.clone()
+			n := len(prefix) + 3*len(cycle) + 1000
+			for i := 0; i < n; i++ {
+				s := sim.step()
+				if want := tab.at(uint64(i)); uint16(s) != want {
+					t.Fatalf("weights %v skip %d: pick %d is %d, recorded %d (prefix %d, cycle %d)",
+						ws, skip, i, s, want, len(prefix), len(cycle))
+				}
+			}
+			for _, c := range []uint64{0, 1, uint64(len(prefix)), uint64(len(prefix) + len(cycle) + 3), uint64(n)} {
+				replay := tab.stateAt(c)
+				for i := uint64(0); i < 50; i++ {
+					if got, want := uint16(replay.step()), tab.at(c+i); got != want {
+						t.Fatalf("weights %v skip %d: stateAt(%d)+%d picks %d, recorded %d", ws, skip, c, i, got, want)
+					}
+				}
 			}
 		}
 	}
