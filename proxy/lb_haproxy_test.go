@@ -601,14 +601,18 @@ func TestLBHAProxyStateChanges(t *testing.T) {
 		balance string
 		ws      []int
 		target  int // index of the server changed
+		backups []bool
+		options []string
 	}{
-		{"roundrobin", "roundrobin", []int{1, 1, 1}, 1},
-		{"roundrobin 3,1,2", "roundrobin", []int{3, 1, 2}, 1},
-		{"roundrobin 5,3,7,1", "roundrobin", []int{5, 3, 7, 1}, 2},
-		{"roundrobin 2,9", "roundrobin", []int{2, 9}, 0},
-		{"static-rr", "static-rr", []int{1, 2, 1}, 1},
-		{"source", "source", []int{1, 1, 1}, 1},
-		{"source consistent", "source consistent", []int{1, 1, 1}, 1},
+		{"roundrobin", "roundrobin", []int{1, 1, 1}, 1, nil, nil},
+		{"roundrobin 3,1,2", "roundrobin", []int{3, 1, 2}, 1, nil, nil},
+		{"roundrobin 5,3,7,1", "roundrobin", []int{5, 3, 7, 1}, 2, nil, nil},
+		{"roundrobin 2,9", "roundrobin", []int{2, 9}, 0, nil, nil},
+		{"static-rr", "static-rr", []int{1, 2, 1}, 1, nil, nil},
+		{"source", "source", []int{1, 1, 1}, 1, nil, nil},
+		{"source consistent", "source consistent", []int{1, 1, 1}, 1, nil, nil},
+		{"roundrobin allbackups", "roundrobin", []int{2, 1, 3}, 0, []bool{false, true, true}, []string{"allbackups"}},
+		{"roundrobin backup", "roundrobin", []int{2, 1, 3}, 0, []bool{false, true, true}, nil},
 	}
 	const per = 24 // connections between changes
 	total, agree := 0, 0
@@ -622,7 +626,10 @@ func TestLBHAProxyStateChanges(t *testing.T) {
 			}
 			t.Cleanup(func() { _ = os.RemoveAll(dir) })
 			sock := filepath.Join(dir, "s.sock")
-			hb := haproxyBackend{balance: tc.balance, servers: weights(tc.ws...), statsSocket: sock}
+			hb := haproxyBackend{balance: tc.balance, servers: weights(tc.ws...), statsSocket: sock, options: tc.options}
+			for i, bk := range tc.backups {
+				hb.servers[i].backup = bk
+			}
 			if bal, ok := strings.CutSuffix(tc.balance, " consistent"); ok {
 				hb.balance, hb.hashType = bal, "consistent"
 			}
