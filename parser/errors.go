@@ -23,6 +23,32 @@ const (
 	PhaseCheck
 	// PhaseAddr: a server address that could not be resolved.
 	PhaseAddr
+	// PhaseStart: a problem found while starting (binding, limits).
+	PhaseStart
+)
+
+// Severity is the level of a diagnostic.
+type Severity int
+
+// Severities, as HAProxy's message levels.
+const (
+	SevAlert Severity = iota
+	SevWarning
+	SevNotice
+	SevDiag
+)
+
+// Style is how the location is written in front of a message; HAProxy is
+// not consistent and scripts grep its exact words.
+type Style int
+
+// Location styles.
+const (
+	StyleKeyword Style = iota // "parsing [f:l] : msg"
+	StyleLine                 // "parsing [f:l]: msg" (lexer, .if, section messages)
+	StyleCapital              // "Parsing [f:l]: msg"
+	StyleServer               // "[f:l] : 'server be/s' : msg"
+	StyleBare                 // "[f:l] : msg"
 )
 
 // Error is one diagnostic, rendered exactly as HAProxy prints it after the
@@ -32,15 +58,30 @@ type Error struct {
 	Server string // "backend/server" for server-line messages
 	Msg    string
 	Phase  Phase
+	Sev    Severity
+	Style  Style
+	// Trailer marks HAProxy's closing lines ("Fatal errors found in
+	// configuration."), which are not errors of their own.
+	Trailer bool
+	// Soft marks an alert that HAProxy prints but does not count as fatal
+	// ("'maxconn' already specified. Continuing.").
+	Soft bool
 }
 
 // Error renders the message in HAProxy's format.
 func (e *Error) Error() string {
-	switch {
-	case e.Pos.File == "":
+	if e.Pos.File == "" {
 		return e.Msg
-	case e.Server != "":
+	}
+	switch e.Style {
+	case StyleServer:
 		return fmt.Sprintf("[%s:%d] : 'server %s' : %s", e.Pos.File, e.Pos.Line, e.Server, e.Msg)
+	case StyleLine:
+		return fmt.Sprintf("parsing [%s:%d]: %s", e.Pos.File, e.Pos.Line, e.Msg)
+	case StyleCapital:
+		return fmt.Sprintf("Parsing [%s:%d]: %s", e.Pos.File, e.Pos.Line, e.Msg)
+	case StyleBare:
+		return fmt.Sprintf("[%s:%d] : %s", e.Pos.File, e.Pos.Line, e.Msg)
 	default:
 		return fmt.Sprintf("parsing [%s:%d] : %s", e.Pos.File, e.Pos.Line, e.Msg)
 	}

@@ -16,10 +16,20 @@ type Config struct {
 	Proxies []*Proxy
 	// Files lists the configuration files read, in order.
 	Files []string
-	// Warnings are non-fatal diagnostics, in the order they were found.
-	Warnings []*Error
-	// Notices are informational messages (.notice), in order.
-	Notices []*Error
+	// Diags holds every diagnostic in the order HAProxy prints them:
+	// alerts, warnings, notices and the closing lines.
+	Diags []*Error
+}
+
+// Warnings returns the warnings among Diags.
+func (c *Config) Warnings() []*Error {
+	var out []*Error
+	for _, d := range c.Diags {
+		if d.Sev == SevWarning {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // Frontends returns the proxies with the frontend capability.
@@ -62,6 +72,7 @@ type Global struct {
 	LocalPeer       string
 	ZeroWarning     bool
 	StrictLimits    bool // HAProxy 2.6 default: true
+	StrictLimitsSet bool // strict-limits or no strict-limits was written
 	SpreadChecks    int  // percent, 0..50
 	ServerStateFile string
 	ServerStateBase string
@@ -113,7 +124,7 @@ type Proxy struct {
 	Servers   []*Server
 	DefServer ServerParams // default-server values, applied to each server
 
-	Options  Options
+	Options  ProxyOptions
 	Retries  int // default 3
 	Timeouts Timeouts
 
@@ -127,10 +138,12 @@ type Proxy struct {
 	CheckKind CheckKind
 	CheckArgs CheckArgs
 	TCPChecks []*TCPCheckRule
+
+	inheritedChecks bool // TCPChecks came from defaults; own rules replace them
 }
 
-// Options are the boolean and small-valued `option` keywords.
-type Options struct {
+// ProxyOptions are the boolean and small-valued `option` keywords.
+type ProxyOptions struct {
 	DontLogNull        bool
 	Redispatch         bool
 	RedispatchInterval int // default -1 (last retry)
@@ -281,6 +294,9 @@ type Server struct {
 	Name string
 	Addr Addr
 	ServerParams
+	// Unresolved is set when the host name did not resolve and init-addr
+	// allowed starting without an address (the server starts in MAINT).
+	Unresolved bool
 }
 
 // UseBackend is a use_backend rule.
@@ -339,6 +355,7 @@ type CheckArgs struct {
 	Domain string // smtpchk HELO/EHLO domain
 	Verb   string // smtpchk: HELO or EHLO
 	Post41 bool   // mysql-check post-41
+	Pre41  bool   // mysql-check pre-41 (the default with a user is post-41)
 }
 
 // TCPCheckRule is one tcp-check line.

@@ -32,6 +32,8 @@ type Server struct {
 
 	// lbKey is private to the backend's balancer (e.g. a leastconn position).
 	lbKey atomic.Int64
+
+	check checkState // health state machine (check_state.go)
 }
 
 // Running reports whether the server is operationally up.

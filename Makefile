@@ -1,0 +1,70 @@
+# goproxy — build, run, test. Go toolchain only.
+
+GO         ?= go
+VERSION    ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+BUILD_DATE ?= $(shell date -u +%Y/%m/%d)
+LDFLAGS    := -X main.version=$(VERSION) -X main.buildDate=$(BUILD_DATE)
+FUZZTIME   ?= 30s
+# Fuzzing done as part of `make test`, per target: short and bounded.
+TEST_FUZZTIME ?= 10s
+
+# Packages that have Fuzz targets and packages whose tests take -update.
+FUZZ_PKGS   = $(shell find . -name '*_test.go' -not -path './bin/*' -exec grep -l '^func Fuzz' {} + | xargs -r -n1 dirname | sort -u)
+GOLDEN_PKGS = $(shell find . -name '*_test.go' -not -path './bin/*' -exec grep -l 'flag.Bool."update"' {} + | xargs -r -n1 dirname | sort -u)
+
+.PHONY: all build run test vet unit integration fuzz lint fmt golden bench clean
+
+all: build
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/goproxy ./cmd/goproxy
+
+# For now the demo is a configuration check of the demo config (loopback
+# ports, stats socket under ./run/).
+run: build
+	mkdir -p run
+	bin/goproxy -c -f testdata/demo.cfg
+
+test: vet unit
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(TEST_FUZZTIME)
+
+vet:
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -race ./...
+
+integration:
+	$(GO) test -race -count=1 ./cmd/goproxy/
+
+# Runs every Fuzz target for FUZZTIME each; nothing to do when no package
+# has one yet.
+fuzz:
+	@pkgs="$(FUZZ_PKGS)"; \
+	if [ -z "$$pkgs" ]; then echo "fuzz: no Fuzz targets in this tree yet, nothing to run"; exit 0; fi; \
+	for p in $$pkgs; do \
+		for t in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$p/*_test.go | sed 's/^func //'); do \
+			echo "fuzz: $$p $$t for $(FUZZTIME)"; \
+			$(GO) test -run='^$$' -fuzz="^$$t\$$" -fuzztime=$(FUZZTIME) $$p || exit 1; \
+		done; \
+	done
+
+lint: vet
+	@out=$$(gofmt -l $$(find . -name '*.go' -not -path './bin/*')); \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+fmt:
+	gofmt -w $$(find . -name '*.go' -not -path './bin/*')
+
+# Rewrites the golden files of every package whose tests take -update.
+golden:
+	@pkgs="$(GOLDEN_PKGS)"; \
+	if [ -z "$$pkgs" ]; then echo "golden: no package takes -update"; exit 0; fi; \
+	$(GO) test -count=1 $$pkgs -update
+
+bench:
+	@if [ -d bench ]; then $(GO) run ./bench; \
+	else echo "bench: there is no ./bench in this tree yet" >&2; exit 1; fi
+
+clean:
+	rm -rf bin run

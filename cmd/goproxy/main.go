@@ -1,0 +1,146 @@
+// Command goproxy is a TCP load balancer that reads HAProxy 2.6
+// configuration files and takes HAProxy's command line:
+//
+//	goproxy -c -f /etc/haproxy/haproxy.cfg          # check, exit 0/1/2
+//	goproxy -db -f haproxy.cfg                      # foreground
+//	goproxy -D -p /run/haproxy.pid -f haproxy.cfg   # daemon + pidfile
+//	goproxy -D -p /run/haproxy.pid -f haproxy.cfg -sf $(cat /run/haproxy.pid)
+//
+// It owns the process: argv, daemon mode, pidfile, fd limits, signals
+// (SIGUSR1 soft stop, SIGTERM/SIGINT hard stop, SIGTTOU/SIGTTIN pause and
+// resume) and the -sf/-st handoff to the old process.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"goproxy/parser"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// progName is the name the usage text shows.
+func progName() string {
+	return filepath.Base(os.Args[0])
+}
+
+// run is the whole program; it returns the exit status.
+func run(argv []string, stdout, stderr io.Writer) int {
+	status := daemonChild()
+	act, o, err := parseArgs(argv)
+	out := newOutWriter(stderr)
+	if status != nil {
+		out = newOutWriter(status)
+	}
+	c := newConsole(out, o.quiet && !o.verbose)
+	finish := func(code int) int {
+		status.report(code)
+		return code
+	}
+
+	switch act {
+	case actUsage:
+		if err != nil {
+			c.alert("%v", err)
+			var ae *argError
+			if !errors.As(err, &ae) || !ae.withUsage {
+				return finish(exitError)
+			}
+			fmt.Fprintln(stderr)
+		}
+		printVersion(stdout)
+		fmt.Fprintf(stderr, usageText, progName())
+		return finish(exitError)
+	case actVersion:
+		printVersion(stdout)
+		return exitOK
+	case actBuildOpts:
+		printVersion(stdout)
+		printBuildOptions(stdout)
+		return exitOK
+	case actCheckCond:
+		c.alert("config : -cc (condition evaluation) is not supported by goproxy yet.")
+		return exitNoListener
+	}
+	if len(o.unbuilt) > 0 {
+		for _, f := range o.unbuilt {
+			c.alert("%s is not supported by goproxy.", f)
+		}
+		return finish(exitError)
+	}
+	// A daemon child inherited its launcher's working directory, -C included.
+	if o.chdir != "" && status == nil {
+		if err := os.Chdir(o.chdir); err != nil {
+			c.alert("Could not change to directory %s : %s", o.chdir, errnoText(err))
+			return exitError
+		}
+	}
+	setStartupEnv(o)
+	if act == actCheck {
+		return runCheck(o, stdout, c)
+	}
+	if status != nil {
+		return finish(serve(o, c, out, status))
+	}
+	return launch(argv, o, c, out, stderr)
+}
+
+// launch loads the configuration in the process started from the shell;
+// it serves it in the foreground, or starts the daemon child and exits
+// once that child listens.
+func launch(argv []string, o *options, c *console, out *outWriter, stderr io.Writer) int {
+	// Hold messages back until we know whether this process or its
+	// daemon child will print them.
+	out.hold()
+	cfg, err := loadConfig(o.files, loadOptionsFor(o))
+	ok := reportLoad(c, cfg, err)
+	if !ok || cfg == nil || !wantDaemon(o, cfg) {
+		out.release(stderr, false)
+		if !ok {
+			return exitError
+		}
+		return serveConfig(o, c, out, cfg, nil)
+	}
+	out.release(stderr, true)
+	code, err := daemonize(argv, stderr)
+	if err != nil {
+		c.alert("[haproxy.main()] %v", err)
+	}
+	return code
+}
+
+// serve is the daemon child: load, start, report to the launcher, serve.
+func serve(o *options, c *console, out *outWriter, status *statusPipe) int {
+	cfg, err := loadConfig(o.files, loadOptionsFor(o))
+	if !reportLoad(c, cfg, err) {
+		return exitError
+	}
+	return serveConfig(o, c, out, cfg, status)
+}
+
+// wantDaemon reports whether to run in the background: -D or "daemon",
+// unless -db or -d keeps the process in the foreground.
+func wantDaemon(o *options, cfg *parser.Config) bool {
+	return (o.daemon || cfg.Global.Daemon) && !o.foreground && !o.debug
+}
+
+// errnoText renders an error the way strerror(3) would, without Go's
+// operation and path prefixes.
+func errnoText(err error) string {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	s := err.Error()
+	if s != "" {
+		s = strings.ToUpper(s[:1]) + s[1:]
+	}
+	return s
+}

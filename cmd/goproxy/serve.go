@@ -1,0 +1,88 @@
+package main
+
+import (
+	"os"
+	"strings"
+
+	"goproxy/parser"
+)
+
+// serveConfig runs a loaded configuration: size the fd limit, build and
+// start the graph (taking over from -sf/-st pids), write the pidfile, tell
+// the launcher (status, for a daemon child) and serve until stopped.
+func serveConfig(o *options, c *console, out *outWriter, cfg *parser.Config, status *statusPipe) int {
+	if zeroWarning(o, cfg) && c.warned() > 0 {
+		c.alert("config : Some warnings were found and 'zero-warning' is set. Aborting.")
+		return exitError
+	}
+	// As HAProxy, once loaded: the files read, for the processes it starts.
+	os.Setenv("HAPROXY_CFGFILES", strings.Join(cfg.Files, ";"))
+	if !hasListener(cfg) {
+		c.alert("[haproxy.main()] No enabled listener found (check for 'bind' directives) ! Exiting.")
+		return exitError
+	}
+
+	cur, hard, err := getNoFile()
+	if err != nil {
+		c.alert("[haproxy.main()] %v", err)
+		return exitError
+	}
+	plan := planLimits(cfg, o.maxConn, cur, hard)
+	for _, w := range plan.Warnings {
+		c.warning("%s", w)
+	}
+	if plan.Fatal != "" {
+		c.alert("%s", plan.Fatal)
+		return exitError
+	}
+	if plan.NoFile > cur {
+		if err := setNoFile(plan.NoFile, hard); err != nil {
+			c.warning("[haproxy.main()] %v", err)
+		}
+	}
+	cfg.Global.MaxConn = plan.MaxConn
+
+	log := newLogger(c, o.debug)
+	g, err := build(cfg, buildOptions{Log: log, DefaultMaxConn: o.maxPConn})
+	if err != nil {
+		alertLines(c, err)
+		return exitError
+	}
+	sigs, stopSignals := notifySignals()
+	defer stopSignals()
+	if err := startWithHandoff(g, o.oldPids, log); err != nil {
+		alertLines(c, err)
+		c.alert("[haproxy.main()] Some protocols failed to start their listeners! Exiting.")
+		g.Close()
+		return exitError
+	}
+	pidFile := o.pidFile
+	if pidFile == "" {
+		pidFile = cfg.Global.PidFile
+	}
+	if pidFile != "" {
+		if err := writePidFile(pidFile, os.Getpid()); err != nil {
+			c.alert("[haproxy.main()] %v", err)
+			g.Close()
+			return exitError
+		}
+	}
+	tellOldPids(o.oldPids, o.oldSignal, log)
+	c.doneStarting()
+	if status != nil {
+		// Listening: release the launcher; later messages go to our own
+		// stderr (/dev/null for a daemon).
+		out.release(os.Stderr, false)
+		status.report(exitOK)
+	}
+	serveSignals(g, sigs, cfg.Global.HardStopAfter, log)
+	return exitOK
+}
+
+// alertLines prints an error as one alert per line (a multierror from the
+// runtime renders one line per listener).
+func alertLines(c *console, err error) {
+	for _, l := range strings.Split(strings.TrimSuffix(err.Error(), "\n"), "\n") {
+		c.alert("%s", l)
+	}
+}

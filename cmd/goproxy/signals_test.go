@@ -1,0 +1,99 @@
+package main
+
+import (
+	"os"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sirupsen/logrus/hooks/test"
+)
+
+// recGraph records the calls serveSignals makes.
+type recGraph struct {
+	mu    sync.Mutex
+	calls []string
+	done  chan struct{}
+	once  sync.Once
+}
+
+func newRecGraph() *recGraph { return &recGraph{done: make(chan struct{})} }
+
+func (g *recGraph) rec(s string) {
+	g.mu.Lock()
+	g.calls = append(g.calls, s)
+	g.mu.Unlock()
+}
+
+func (g *recGraph) got() []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return append([]string(nil), g.calls...)
+}
+
+func (g *recGraph) finish() { g.once.Do(func() { close(g.done) }) }
+
+func (g *recGraph) Start() error              { g.rec("start"); return nil }
+func (g *recGraph) StopListening()            { g.rec("stop-listening") }
+func (g *recGraph) Pause()                    { g.rec("pause") }
+func (g *recGraph) Resume()                   { g.rec("resume") }
+func (g *recGraph) Close()                    { g.rec("close"); g.finish() }
+func (g *recGraph) Done() <-chan struct{}     { return g.done }
+func (g *recGraph) ListenerFiles() []*os.File { return nil }
+
+func TestServeSignals(t *testing.T) {
+	log, _ := test.NewNullLogger()
+	tests := []struct {
+		name      string
+		sigs      []os.Signal
+		hardStop  time.Duration
+		endByDone bool // the graph finishes by itself after the signals
+		want      []string
+	}{
+		{name: "pause resume then hard stop", sigs: []os.Signal{syscall.SIGTTOU, syscall.SIGTTIN, syscall.SIGTERM}, want: []string{"pause", "resume", "close"}},
+		{name: "interrupt", sigs: []os.Signal{syscall.SIGINT}, want: []string{"close"}},
+		{name: "soft stop waits for the graph", sigs: []os.Signal{syscall.SIGUSR1, syscall.SIGUSR1}, endByDone: true, want: []string{"stop-listening"}},
+		{name: "hard stop during soft stop", sigs: []os.Signal{syscall.SIGUSR1, syscall.SIGTERM}, want: []string{"stop-listening", "close"}},
+		{name: "hard-stop-after", sigs: []os.Signal{syscall.SIGUSR1}, hardStop: 50 * time.Millisecond, want: []string{"stop-listening", "close"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := newRecGraph()
+			ch := make(chan os.Signal, len(tt.sigs))
+			for _, s := range tt.sigs {
+				ch <- s
+			}
+			ended := make(chan struct{})
+			go func() {
+				serveSignals(g, ch, tt.hardStop, log)
+				close(ended)
+			}()
+			if tt.endByDone {
+				time.Sleep(100 * time.Millisecond)
+				select {
+				case <-ended:
+					t.Fatal("returned before the graph was done")
+				default:
+				}
+				g.finish()
+			}
+			select {
+			case <-ended:
+			case <-time.After(5 * time.Second):
+				t.Fatalf("serveSignals did not return; calls %v", g.got())
+			}
+			if got := g.got(); joinCalls(got) != joinCalls(tt.want) {
+				t.Errorf("calls = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func joinCalls(s []string) string {
+	out := ""
+	for _, x := range s {
+		out += x + ","
+	}
+	return out
+}

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Set at link time: go build -ldflags "-X main.version=1.2.3 -X main.buildDate=2026/11/25".
+var (
+	version   = "dev"
+	buildDate = ""
+)
+
+// haproxyCompat is the HAProxy branch whose configuration language, command
+// line and runtime interfaces goproxy follows.
+const haproxyCompat = "2.6"
+
+// feature is one entry of the "Feature list" line of -vv, in HAProxy's
+// names, so that ".if feature(NAME)" means the same in both programs.
+type feature struct {
+	name string
+	on   bool
+}
+
+// features lists what goproxy has (+) and what it lacks (-), in HAProxy's
+// spelling and alphabetical order. Only capabilities goproxy really has are
+// marked +.
+var features = []feature{
+	{"51DEGREES", false},
+	{"ACCEPT4", true},   // Go's net package accepts with accept4(2)
+	{"BACKTRACE", true}, // goroutine dumps on fatal errors
+	{"CPU_AFFINITY", false},
+	{"DEVICEATLAS", false},
+	{"EPOLL", true},       // Go's network poller on Linux
+	{"GETADDRINFO", true}, // server names resolved through the system resolver
+	{"KQUEUE", false},
+	{"LIBCRYPT", false},
+	{"LINUX_SPLICE", true}, // TCP to TCP copies use splice(2)
+	{"LINUX_TPROXY", false},
+	{"LUA", false},
+	{"NETFILTER", false},
+	{"NS", false},
+	{"OPENSSL", false},
+	{"OT", false},
+	{"PCRE", false},
+	{"PCRE2", false},
+	{"PCRE2_JIT", false},
+	{"POLL", false},
+	{"PROMEX", false}, // no "use-service prometheus-exporter"
+	{"QUIC", false},
+	{"SLZ", false},
+	{"SYSTEMD", false},
+	{"TFO", false},
+	{"THREAD", true}, // goroutines on all CPUs
+	{"TPROXY", false},
+	{"WURFL", false},
+	{"ZLIB", false},
+}
+
+// FeatureList returns the features as -vv prints them ("+EPOLL",
+// "-OPENSSL", ...), the form parser.Options.Features takes for
+// ".if feature(NAME)".
+func FeatureList() []string {
+	out := make([]string, len(features))
+	for i, f := range features {
+		sign := "-"
+		if f.on {
+			sign = "+"
+		}
+		out[i] = sign + f.name
+	}
+	return out
+}
+
+// featureLine renders "+A -B ..." as in HAProxy's -vv.
+func featureLine() string {
+	return strings.Join(FeatureList(), " ")
+}
+
+// releaseDate is the build date in HAProxy's yyyy/mm/dd form: the link-time
+// value, else the VCS commit time, else empty.
+func releaseDate() string {
+	if buildDate != "" {
+		return buildDate
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.time" {
+				if t, err := time.Parse(time.RFC3339, s.Value); err == nil {
+					return t.UTC().Format("2006/01/02")
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// runningOn describes the kernel like HAProxy's "Running on:" line.
+func runningOn() string {
+	var u unix.Utsname
+	if err := unix.Uname(&u); err != nil {
+		return runtime.GOOS + " " + runtime.GOARCH
+	}
+	return fmt.Sprintf("%s %s %s %s", unix.ByteSliceToString(u.Sysname[:]),
+		unix.ByteSliceToString(u.Release[:]), unix.ByteSliceToString(u.Version[:]),
+		unix.ByteSliceToString(u.Machine[:]))
+}
+
+// printVersion writes the -v banner. The first line keeps HAProxy's shape
+// ("<name> version <version> <date> - <url-or-note>") for scripts that
+// parse it.
+func printVersion(w io.Writer) {
+	date := releaseDate()
+	if date != "" {
+		date = " " + date
+	}
+	fmt.Fprintf(w, "goproxy version %s%s - HAProxy %s compatible (TCP mode)\n", version, date, haproxyCompat)
+	fmt.Fprintf(w, "Status: goproxy is not HAProxy; it reads HAProxy %s configurations and serves them in TCP mode.\n", haproxyCompat)
+	fmt.Fprintf(w, "Running on: %s\n", runningOn())
+}
+
+// printBuildOptions writes the rest of -vv, in HAProxy's layout.
+func printBuildOptions(w io.Writer) {
+	fmt.Fprintf(w, "Build options :\n")
+	fmt.Fprintf(w, "  TARGET  = %s-%s\n", runtime.GOOS, runtime.GOARCH)
+	fmt.Fprintf(w, "  CC      = %s\n", runtime.Compiler)
+	fmt.Fprintf(w, "  GO      = %s\n", runtime.Version())
+	fmt.Fprintf(w, "\nFeature list : %s\n", featureLine())
+	fmt.Fprintf(w, "\nDefault settings :\n  maxconn = computed from the file descriptor limit\n\n")
+	fmt.Fprintf(w, "Built with multi-threading support (GOMAXPROCS=%d).\n", runtime.GOMAXPROCS(0))
+	fmt.Fprintf(w, "\nAvailable polling systems :\n")
+	fmt.Fprintf(w, "      epoll : pref=300,  test result OK\n")
+	fmt.Fprintf(w, "Total: 1 (1 usable), will use epoll.\n")
+	fmt.Fprintf(w, "\nAvailable multiplexer protocols :\n")
+	fmt.Fprintf(w, "(protocols marked as <default> cannot be specified using 'proto' keyword)\n")
+	fmt.Fprintf(w, "  <default> : mode=TCP   side=FE|BE  mux=PASS  flags=\n")
+	fmt.Fprintf(w, "\nAvailable services : none\n")
+	fmt.Fprintf(w, "Available filters : none\n\n")
+}

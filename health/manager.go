@@ -1,0 +1,213 @@
+package health
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"goproxy/parser"
+)
+
+// interThreshold is HAProxy's SRV_CHK_INTER_THRES: intervals below it do not
+// dictate how first checks are spread.
+const interThreshold = time.Second
+
+// Manager owns the check goroutines of one process generation.
+type Manager struct {
+	jobs   []*job
+	opts   Options
+	log    logrus.FieldLogger
+	mu     sync.Mutex
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// job is one periodic check: the health check or the agent check of a
+// server.
+type job struct {
+	target Target
+	agent  AgentTarget // set for agent jobs
+	spec   *probeSpec
+	first  time.Duration
+	log    logrus.FieldLogger
+}
+
+func (j *job) interval() time.Duration {
+	if j.agent != nil {
+		return j.agent.AgentInterval()
+	}
+	return j.target.CheckInterval()
+}
+
+func (j *job) runnable() bool {
+	if j.agent != nil {
+		return j.agent.AgentRunnable()
+	}
+	return j.target.CheckRunnable()
+}
+
+func (j *job) started() {
+	if j.agent != nil {
+		j.agent.AgentStarted()
+		return
+	}
+	j.target.CheckStarted()
+}
+
+func (j *job) report(o outcome, took time.Duration) {
+	if j.agent == nil {
+		if o.twice {
+			j.target.ReportCheck(o.status, o.code, o.desc, took, j.log)
+		}
+		j.target.ReportCheck(o.status, o.code, o.desc, took, j.log)
+		return
+	}
+	if a := o.agent; a != nil && a.warning == "" {
+		j.agent.ReportAgentReply(a.health, a.admin, a.weight, a.maxconn, a.errWord, a.desc, took, j.log)
+		return
+	}
+	j.agent.ReportAgent(o.status, o.code, o.desc, took, j.log)
+}
+
+// New prepares the checks of targets (in configuration order, which sets
+// how first checks are spread). Targets without checks are skipped. It
+// fails on settings no check can run with (bad pattern, no port).
+func New(targets []Target, opts Options) (*Manager, error) {
+	m := &Manager{opts: opts, log: opts.Log}
+	if m.log == nil {
+		l := logrus.New()
+		l.SetOutput(io.Discard)
+		m.log = l
+	}
+	sets := map[*parser.Proxy]*ruleset{}
+	for _, t := range targets {
+		px, name, addr, params := t.CheckSettings()
+		if px == nil {
+			px = &parser.Proxy{}
+		}
+		if t.CheckConfigured() {
+			rs, ok := sets[px]
+			if !ok {
+				var err error
+				rs, err = rulesetFor(px)
+				if err != nil {
+					return nil, fmt.Errorf("backend %s: %w", px.Name, err)
+				}
+				sets[px] = rs
+			}
+			spec, err := healthSpec(px, rs, addr, params)
+			if err != nil {
+				return nil, fmt.Errorf("server %s/%s: %w", px.Name, name, err)
+			}
+			m.jobs = append(m.jobs, &job{target: t, spec: spec, log: m.log})
+		}
+		if at, ok := t.(AgentTarget); ok && at.AgentConfigured() {
+			m.jobs = append(m.jobs, &job{target: t, agent: at, spec: agentSpec(px, addr, params), log: m.log})
+		}
+	}
+	m.spreadFirst()
+	return m, nil
+}
+
+// spreadFirst sets each job's first delay as HAProxy's start_checks: the
+// shortest interval of at least 1 s, divided by the number of checks and
+// weighted by the position.
+func (m *Manager) spreadFirst() {
+	var minInter time.Duration
+	for _, j := range m.jobs {
+		if in := j.interval(); in >= interThreshold && (minInter == 0 || in < minInter) {
+			minInter = in
+		}
+	}
+	n := len(m.jobs)
+	for pos, j := range m.jobs {
+		mi := max(minInter, j.interval())
+		if m.opts.MaxSpreadChecks > 0 && mi > m.opts.MaxSpreadChecks {
+			mi = m.opts.MaxSpreadChecks
+		}
+		j.first = time.Duration(int64(mi) * int64(pos) / int64(n))
+	}
+}
+
+// Checks returns the number of periodic checks (health and agent).
+func (m *Manager) Checks() int { return len(m.jobs) }
+
+// Start launches one goroutine per check. It does nothing if already
+// started.
+func (m *Manager) Start(ctx context.Context) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.cancel != nil {
+		return
+	}
+	ctx, m.cancel = context.WithCancel(ctx)
+	for _, j := range m.jobs {
+		m.wg.Add(1)
+		go func() {
+			defer m.wg.Done()
+			j.loop(ctx, m.opts.SpreadChecks)
+		}()
+	}
+}
+
+// Stop cancels every check (a check in progress is abandoned without a
+// report) and waits for the goroutines to end.
+func (m *Manager) Stop() {
+	m.mu.Lock()
+	cancel := m.cancel
+	m.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+	m.wg.Wait()
+}
+
+// loop runs the check at its times until ctx ends. The next check is
+// scheduled from the end of the previous one, as HAProxy's
+// process_chk_conn; a paused check keeps its phase.
+func (j *job) loop(ctx context.Context, spread int) {
+	next := time.Now().Add(j.first)
+	timer := time.NewTimer(j.first)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+		}
+		if !j.runnable() {
+			now := time.Now()
+			step := max(j.spec.inter, time.Millisecond)
+			for !next.After(now) {
+				next = next.Add(step)
+			}
+		} else {
+			j.started()
+			start := time.Now()
+			o, ok := execute(ctx, j.spec)
+			if !ok {
+				return
+			}
+			end := time.Now()
+			j.report(o, end.Sub(start))
+			next = end.Add(max(spreadInterval(j.interval(), spread), time.Millisecond))
+		}
+		timer.Reset(time.Until(next))
+	}
+}
+
+// spreadInterval moves an interval randomly by up to spread percent in
+// either direction (global spread-checks).
+func spreadInterval(in time.Duration, spread int) time.Duration {
+	if spread <= 0 {
+		return in
+	}
+	rv := int64(in) * int64(spread) / 100
+	rv -= int64(2 * float64(rv) * rand.Float64())
+	return in + time.Duration(rv)
+}

@@ -1,0 +1,220 @@
+package health
+
+import (
+	"encoding/hex"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"goproxy/parser"
+)
+
+// ruleAction is what a compiled tcp-check rule does.
+type ruleAction int
+
+const (
+	actConnect ruleAction = iota
+	actSend
+	actExpect
+)
+
+// expectKind is the matching method of an expect rule.
+type expectKind int
+
+const (
+	expString expectKind = iota
+	expRString
+	expBinary
+	expRBinary
+	expCustom
+)
+
+// rulesetProto says which HAProxy ruleset family a rule set belongs to; it
+// decides how much is said in last_chk.
+type rulesetProto int
+
+const (
+	protoNone  rulesetProto = iota // plain "check": connect only, no step text
+	protoTCP                       // option tcp-check: step texts
+	protoRedis                     // the protocol checks: their own texts
+	protoMySQL
+	protoPgSQL
+	protoSMTP
+	protoLDAP
+	protoSSL3
+	protoAgent
+)
+
+// evalRet is the outcome of evaluating a rule, as HAProxy's
+// tcpcheck_eval_ret.
+type evalRet int
+
+const (
+	evalContinue evalRet = iota
+	evalWait
+	evalStop
+)
+
+// customExpect is a protocol-specific expect (mysql, ldap, agent). It may
+// finish the check by calling run.finish.
+type customExpect func(r *run, rl *rule, lastRead bool) evalRet
+
+// rule is one compiled tcp-check rule. Rule sets are immutable once built
+// and shared by every server of a backend.
+type rule struct {
+	action  ruleAction
+	index   int // HAProxy's rule index: step numbers are index+1
+	comment string
+
+	// connect
+	port           int
+	addr           string
+	sendProxy      bool
+	defaultConnect bool // use the server's check settings (port, addr, check-send-proxy)
+	implicit       bool
+	linger         bool
+
+	// send
+	data   []byte
+	dataFn func(r *run) []byte // computed payloads (send-lf of protocol checks)
+
+	// expect
+	kind        expectKind
+	inverse     bool
+	pattern     []byte // string, or decoded binary
+	patternText string // as written
+	re          *regexp.Regexp
+	minRecv     int // -1 = unset
+	okStatus    Status
+	errStatus   Status
+	toutStatus  Status
+	onSuccess   string
+	onError     string
+	onSuccessFn func(buf []byte) string
+	onErrorFn   func(buf []byte) string
+	statusCode  func(buf []byte) (int, bool)
+	custom      customExpect
+	head        int // position in the rule slice of the first expect of this series
+}
+
+// ruleset is a compiled list of rules plus its family.
+type ruleset struct {
+	proto rulesetProto
+	rules []*rule
+}
+
+// finalize inserts the implicit connect (HAProxy's check_proxy_tcpcheck)
+// and links each expect to the head of its series.
+func (rs *ruleset) finalize() {
+	if len(rs.rules) == 0 || rs.rules[0].action != actConnect {
+		c := &rule{action: actConnect, index: 0, defaultConnect: true, implicit: true, minRecv: -1}
+		rs.rules = append([]*rule{c}, rs.rules...)
+	}
+	head := -1
+	for i, r := range rs.rules {
+		if r.action != actExpect {
+			head = -1
+			continue
+		}
+		if head < 0 {
+			head = i
+		}
+		r.head = head
+	}
+}
+
+// parseHex decodes an hexadecimal string as HAProxy's parse_binary.
+func parseHex(s string) ([]byte, error) {
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		return nil, fmt.Errorf("invalid binary string %q: %w", s, err)
+	}
+	return b, nil
+}
+
+// compileTCPChecks builds the ruleset of "option tcp-check" from the
+// backend's tcp-check lines. Comment lines take a rule index as in HAProxy
+// and label the rules that follow them.
+func compileTCPChecks(lines []*parser.TCPCheckRule) (*ruleset, error) {
+	rs := &ruleset{proto: protoTCP}
+	pendingComment := ""
+	prevAction := "comment"
+	for i, l := range lines {
+		kind := l.Kind
+		family := kind
+		if strings.HasPrefix(kind, "send") {
+			family = "send"
+		}
+		if family != prevAction && prevAction != "comment" {
+			pendingComment = ""
+		}
+		prevAction = family
+		r := &rule{index: i, comment: l.Comment, minRecv: -1}
+		switch family {
+		case "comment":
+			pendingComment = l.Comment
+			continue
+		case "connect":
+			r.action = actConnect
+			r.port = l.Port
+			r.addr = l.Addr
+			r.sendProxy = l.SendProxy
+			if r.comment == "" {
+				r.comment = pendingComment
+			}
+			pendingComment = ""
+		case "send":
+			r.action = actSend
+			switch kind {
+			case "send", "send-binary":
+				r.data = l.Data
+			case "send-lf":
+				r.data = []byte(strings.ReplaceAll(string(l.Data), "%%", "%"))
+			default:
+				return nil, fmt.Errorf("tcp-check %s is not supported", kind)
+			}
+			if r.comment == "" {
+				r.comment = pendingComment
+			}
+		case "expect":
+			r.action = actExpect
+			r.inverse = l.Negate
+			r.patternText = l.Pattern
+			r.minRecv = l.MinRecv // the parser's default is -1 (unset)
+			r.onSuccess = l.OnSuccess
+			r.onError = l.OnError
+			switch l.Match {
+			case "string":
+				r.kind = expString
+				r.pattern = []byte(l.Pattern)
+			case "binary":
+				r.kind = expBinary
+				b, err := parseHex(strings.ToLower(l.Pattern))
+				if err != nil {
+					return nil, fmt.Errorf("tcp-check expect binary: %w", err)
+				}
+				r.pattern = b
+			case "rstring", "rbinary":
+				r.kind = expRString
+				if l.Match == "rbinary" {
+					r.kind = expRBinary
+				}
+				re, err := regexp.Compile(l.Pattern)
+				if err != nil {
+					return nil, fmt.Errorf("tcp-check expect %s: %w", l.Match, err)
+				}
+				r.re = re
+			default:
+				return nil, fmt.Errorf("tcp-check expect %q is not supported", l.Match)
+			}
+			if r.comment == "" {
+				r.comment = pendingComment
+			}
+		default:
+			return nil, fmt.Errorf("tcp-check %s is not supported", kind)
+		}
+		rs.rules = append(rs.rules, r)
+	}
+	rs.finalize()
+	return rs, nil
+}

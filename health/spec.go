@@ -1,0 +1,112 @@
+package health
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"goproxy/parser"
+)
+
+// rulesetFor compiles the check rule set of a backend.
+func rulesetFor(px *parser.Proxy) (*ruleset, error) {
+	switch px.CheckKind {
+	case parser.CheckL4:
+		rs := &ruleset{proto: protoNone}
+		rs.finalize()
+		return rs, nil
+	case parser.CheckTCP:
+		return compileTCPChecks(px.TCPChecks)
+	case parser.CheckRedis:
+		return redisRules(), nil
+	case parser.CheckMySQL:
+		return mysqlRules(px.CheckArgs.User != ""), nil
+	case parser.CheckPgSQL:
+		return pgsqlRules(), nil
+	case parser.CheckSMTP:
+		return smtpRules(), nil
+	case parser.CheckLDAP:
+		return ldapRules(), nil
+	case parser.CheckSSLHello:
+		return sslHelloRules(), nil
+	}
+	return nil, fmt.Errorf("check kind %d is not supported", px.CheckKind)
+}
+
+func defDur(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
+// baseSpec fills what health and agent checks share.
+func baseSpec(px *parser.Proxy, addr parser.Addr, inter time.Duration) *probeSpec {
+	sp := &probeSpec{
+		network:  "tcp",
+		host:     addr.Host,
+		port:     addr.Port,
+		inter:    inter,
+		tConnect: px.Timeouts.Connect,
+		tCheck:   px.Timeouts.Check,
+	}
+	switch addr.Family {
+	case parser.FamilyUnix:
+		sp.network, sp.host = "unix", addr.Path
+	case parser.FamilyAbns:
+		sp.network, sp.host = "unix", "@"+addr.Path
+	}
+	if addr.HasOffset {
+		sp.port = 0 // relative ports cannot be checked without "port"
+	}
+	return sp
+}
+
+// healthSpec prepares the health check of one server.
+func healthSpec(px *parser.Proxy, rs *ruleset, addr parser.Addr, p parser.ServerParams) (*probeSpec, error) {
+	sp := baseSpec(px, addr, defDur(p.Inter, 2*time.Second))
+	sp.rs = rs
+	sp.checkAddr = p.CheckAddr
+	sp.checkPort = p.CheckPort
+	sp.proxyV2 = p.SendProxyV2
+	sp.sendProxy = p.CheckSendProxy
+	if p.CheckPort == 0 && p.CheckAddr == "" && (p.SendProxy || p.SendProxyV2) {
+		sp.sendProxy = true
+	}
+	sp.smtpCmd = "HELO localhost"
+	if a := px.CheckArgs; (a.Verb == "EHLO" || a.Verb == "HELO") && a.Domain != "" {
+		sp.smtpCmd = a.Verb + " " + a.Domain
+	}
+	sp.pgUser = px.CheckArgs.User
+	sp.mysqlUser = px.CheckArgs.User
+	sp.mysqlPre41 = px.CheckArgs.Pre41
+	if sp.network == "tcp" && sp.port == 0 && p.CheckPort == 0 {
+		_, cport := splitHostPort(p.CheckAddr)
+		if cport == 0 && !connectsWithPort(rs) {
+			return nil, errors.New("has neither service port nor check port")
+		}
+	}
+	return sp, nil
+}
+
+// connectsWithPort reports whether every connect rule names its port.
+func connectsWithPort(rs *ruleset) bool {
+	for _, r := range rs.rules {
+		if r.action == actConnect && r.port == 0 {
+			if _, p := splitHostPort(r.addr); p == 0 {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// agentSpec prepares the agent check of one server.
+func agentSpec(px *parser.Proxy, addr parser.Addr, p parser.ServerParams) *probeSpec {
+	sp := baseSpec(px, addr, defDur(p.AgentInter, defDur(p.Inter, 2*time.Second)))
+	sp.rs = agentRules()
+	sp.checkAddr = p.AgentAddr
+	sp.checkPort = p.AgentPort
+	sp.agentString = []byte(p.AgentSend)
+	return sp
+}

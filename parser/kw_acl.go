@@ -1,0 +1,311 @@
+package parser
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+)
+
+// aclCriteria are the ACL fetches goproxy evaluates in TCP mode.
+var aclCriteria = map[string]string{
+	"src":          "ip",
+	"dst":          "ip",
+	"src_port":     "int",
+	"dst_port":     "int",
+	"always_true":  "none",
+	"always_false": "none",
+}
+
+func (p *parser) kwACL(px *Proxy, w []string, _ kwMod) {
+	name := argAt(w, 1)
+	if name == "" {
+		p.alert("'%s' expects an ACL name.", w[0])
+		return
+	}
+	if px.Cap&CapDefaults != 0 && px.Name == "" {
+		p.alert("'%s' not allowed in anonymous 'defaults' section.", w[0])
+		return
+	}
+	if c, bad := invalidNameChar(name); bad {
+		p.alert("character '%c' is not permitted in acl name '%s'.", c, name)
+		return
+	}
+	acl, msg := p.parseACLExpr(w[2:])
+	if msg != "" {
+		p.alert("error detected while parsing ACL '%s' : %s", name, msg)
+		return
+	}
+	acl.Pos = p.pos()
+	acl.Name = name
+	px.ACLs = append(px.ACLs, acl)
+}
+
+// parseACLExpr parses "<criterion> [flags] [values...]".
+func (p *parser) parseACLExpr(w []string) (*ACL, string) {
+	crit := argAt(w, 0)
+	if crit == "" {
+		return nil, "missing fetch method in ACL expression ''."
+	}
+	kind, ok := aclCriteria[crit]
+	if !ok {
+		base := crit
+		if i := strings.IndexAny(base, "(,"); i >= 0 {
+			base = base[:i]
+		}
+		if knownFetch(base) {
+			return nil, fmt.Sprintf("fetch method '%s' is not supported by goproxy (only src, dst, src_port, dst_port, always_true and always_false are evaluated in TCP mode).", base)
+		}
+		return nil, fmt.Sprintf("unknown fetch method '%s' in ACL expression '%s'.", base, crit)
+	}
+	acl := &ACL{Criterion: crit}
+	args := w[1:]
+	for len(args) > 0 && strings.HasPrefix(args[0], "-") {
+		f := args[0]
+		if f == "--" {
+			args = args[1:]
+			break
+		}
+		if f == "-m" {
+			m := argAt(args, 1)
+			if (kind == "ip" && m == "ip") || (kind == "int" && m == "int") {
+				args = args[2:]
+				continue
+			}
+			return nil, fmt.Sprintf("matching method '-m %s' is not supported by goproxy for '%s'.", m, crit)
+		}
+		if f == "-n" {
+			args = args[1:]
+			continue
+		}
+		if f == "-f" || f == "-M" || f == "-u" || f == "-i" {
+			return nil, fmt.Sprintf("ACL flag '%s' is not supported by goproxy.", f)
+		}
+		break
+	}
+	for _, v := range args {
+		switch kind {
+		case "none":
+			continue
+		case "ip":
+			if !validIPPattern(v) {
+				return nil, fmt.Sprintf("'%s' is not a valid IPv4 or IPv6 address.", v)
+			}
+		case "int":
+			if msg := validIntPattern(v); msg != "" {
+				return nil, msg
+			}
+		}
+		acl.Values = append(acl.Values, v)
+	}
+	if kind != "none" && len(acl.Values) == 0 {
+		p.report(&Error{Msg: fmt.Sprintf("parsing acl keyword '%s' :\n  no pattern to match against were provided, so this ACL will never match.\n  If this is what you intended, please add '--' to get rid of this warning.", crit), Sev: SevWarning, Phase: PhaseParse})
+	}
+	return acl, ""
+}
+
+// knownFetch reports whether name is an HAProxy sample fetch goproxy does
+// not evaluate (so the error says "not supported" rather than "unknown").
+func knownFetch(name string) bool {
+	switch {
+	case strings.HasPrefix(name, "req"), strings.HasPrefix(name, "res"), strings.HasPrefix(name, "ssl_"),
+		strings.HasPrefix(name, "hdr"), strings.HasPrefix(name, "path"), strings.HasPrefix(name, "url"),
+		strings.HasPrefix(name, "sc"), strings.HasPrefix(name, "src_"), strings.HasPrefix(name, "be_"),
+		strings.HasPrefix(name, "fe_"), strings.HasPrefix(name, "nbsrv"), strings.HasPrefix(name, "connslots"),
+		strings.HasPrefix(name, "method"), strings.HasPrefix(name, "base"), strings.HasPrefix(name, "cook"),
+		strings.HasPrefix(name, "payload"), strings.HasPrefix(name, "var"), strings.HasPrefix(name, "dst_"),
+		strings.HasPrefix(name, "so_"), strings.HasPrefix(name, "env"), strings.HasPrefix(name, "srv_"),
+		name == "status", name == "query", name == "capture", name == "date", name == "rand":
+		return true
+	}
+	return false
+}
+
+func validIPPattern(v string) bool {
+	if strings.Contains(v, "/") {
+		addr, bits, _ := strings.Cut(v, "/")
+		ip, err := netip.ParseAddr(addr)
+		if err != nil {
+			return false
+		}
+		if _, err := netip.ParsePrefix(v); err == nil {
+			return true
+		}
+		// Dotted netmask: 10.0.0.0/255.0.0.0.
+		mask, err := netip.ParseAddr(bits)
+		return err == nil && ip.Is4() && mask.Is4()
+	}
+	_, err := netip.ParseAddr(v)
+	return err == nil
+}
+
+func validIntPattern(v string) string {
+	lo, hi, isRange := strings.Cut(v, ":")
+	check := func(s string) bool {
+		if s == "" {
+			return isRange
+		}
+		for _, c := range []byte(s) {
+			if !isDigit(c) {
+				return false
+			}
+		}
+		return true
+	}
+	if !check(lo) || (isRange && !check(hi)) {
+		return fmt.Sprintf("'%s' is not a number.", v)
+	}
+	return ""
+}
+
+// tcpRequestActions are HAProxy's tcp-request actions goproxy does not
+// implement (it implements accept and reject).
+var tcpRequestActions = map[string]bool{
+	"capture": true, "expect-proxy": true, "expect-netscaler-cip": true, "set-dst": true,
+	"set-dst-port": true, "set-mark": true, "set-src": true, "set-src-port": true, "set-tos": true,
+	"silent-drop": true, "do-resolve": true, "set-log-level": true, "set-nice": true,
+	"set-priority-class": true, "set-priority-offset": true, "switch-mode": true, "use-service": true,
+	"close": true, "attach-srv": true,
+}
+
+// parseCondition parses "if|unless <terms>" where terms are ACL names,
+// "!name", "{ anonymous acl }", joined by juxtaposition (AND) and "||" or
+// "or" (OR). ctx prefixes "no such ACL" errors.
+func (p *parser) parseCondition(px *Proxy, w []string, ctx string) (*Condition, bool) {
+	c := &Condition{Unless: w[0] == "unless"}
+	var and []CondTerm
+	args := w[1:]
+	if len(args) == 0 {
+		return c, true
+	}
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "||" || a == "or" {
+			if len(and) == 0 {
+				p.alert("%s : missing ACL before '%s'.", ctx, a)
+				return nil, false
+			}
+			c.Terms = append(c.Terms, and)
+			and = nil
+			continue
+		}
+		t := CondTerm{}
+		for strings.HasPrefix(a, "!") {
+			t.Negate = !t.Negate
+			a = a[1:]
+			if a == "" {
+				i++
+				a = argAt(args, i)
+				if a == "" {
+					p.alert("%s : missing ACL after '!'.", ctx)
+					return nil, false
+				}
+			}
+		}
+		if a == "{" {
+			end := -1
+			for j := i + 1; j < len(args); j++ {
+				if args[j] == "}" {
+					end = j
+					break
+				}
+			}
+			if end < 0 {
+				p.alert("%s : missing closing '}' in condition.", ctx)
+				return nil, false
+			}
+			acl, msg := p.parseACLExpr(args[i+1 : end])
+			if msg != "" {
+				p.alert("%s : %s", ctx, msg)
+				return nil, false
+			}
+			acl.Pos = p.pos()
+			t.Anon = acl
+			i = end
+		} else {
+			found := false
+			for _, acl := range px.ACLs {
+				if acl.Name == a {
+					found = true
+					break
+				}
+			}
+			if !found {
+				p.alert("%s : no such ACL : '%s'", ctx, a)
+				return nil, false
+			}
+			t.ACL = a
+		}
+		and = append(and, t)
+	}
+	if len(and) > 0 {
+		c.Terms = append(c.Terms, and)
+	}
+	return c, true
+}
+
+func (p *parser) kwTCPRequest(px *Proxy, w []string, _ kwMod) {
+	what := argAt(w, 1)
+	if what == "" {
+		p.alert("missing argument for '%s' in %s '%s'", w[0], px.Kind, px.Name)
+		return
+	}
+	if px.Cap&CapDefaults != 0 && px.Name == "" && what != "inspect-delay" {
+		p.alert("'%s %s' not allowed in anonymous 'defaults' section.", w[0], what)
+		return
+	}
+	switch what {
+	case "inspect-delay":
+		d, _, err := ParseTime(argAt(w, 2))
+		if err != nil || argAt(w, 2) == "" {
+			p.alert("'%s %s' expects a positive delay in milliseconds, in %s '%s'", w[0], what, px.Kind, px.Name)
+			return
+		}
+		px.InspectDelay = d
+	case "connection", "content":
+		if what == "connection" && px.Cap&CapFrontend == 0 {
+			p.alert("%s %s is not allowed because %s %s is not a frontend", w[0], what, px.Kind, px.Name)
+			return
+		}
+		action := argAt(w, 2)
+		switch action {
+		case "accept", "reject":
+		case "":
+			p.alert("'%s %s' expects 'accept', 'reject', 'track-sc0' ... in %s '%s'", w[0], what, px.Kind, px.Name)
+			return
+		default:
+			if known, ok := tcpRequestActions[action]; ok || strings.HasPrefix(action, "set-var") || strings.HasPrefix(action, "sc-") || strings.HasPrefix(action, "track-sc") {
+				_ = known
+				p.alert("'%s %s %s' is not supported by goproxy (only 'accept' and 'reject' are implemented).", w[0], what, action)
+				return
+			}
+			if what == "connection" {
+				p.alert("'%s %s' expects 'accept', 'reject', 'capture', 'expect-proxy', 'expect-netscaler-cip', 'track-sc0' ... 'track-sc2', 'sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-dst', 'set-dst-port', 'set-mark', 'set-src', 'set-src-port', 'set-tos', 'silent-drop' in %s '%s' (got '%s').\n", w[0], what, px.Kind, px.Name, action)
+			} else {
+				p.alert("'%s %s' expects 'accept', 'reject', 'capture', 'do-resolve', 'set-dst', 'set-dst-port', 'set-log-level', 'set-mark', 'set-nice', 'set-priority-class', 'set-priority-offset', 'set-src', 'set-src-port', 'set-tos', 'set-var-fmt(*)', 'set-var(*)', 'silent-drop', 'switch-mode', 'track-sc0' ... 'track-sc2', 'unset-var(*)', 'use-service' in %s '%s' (got '%s').\n", w[0], what, px.Kind, px.Name, action)
+			}
+			return
+		}
+		rule := &TCPRule{Pos: p.pos(), Action: action}
+		if len(w) > 3 {
+			if w[3] != "if" && w[3] != "unless" {
+				p.alert("'%s %s %s' : expects 'if' or 'unless' followed by a condition but found '%s'.", w[0], what, action, w[3])
+				return
+			}
+			ctx := fmt.Sprintf("'%s %s %s' : error detected in %s '%s' while parsing '%s' condition", w[0], what, action, px.Kind, px.Name, w[3])
+			cond, ok := p.parseCondition(px, w[3:], ctx)
+			if !ok {
+				return
+			}
+			rule.Cond = cond
+		}
+		if what == "connection" {
+			px.TCPReqConn = append(px.TCPReqConn, rule)
+		} else {
+			px.TCPReqContent = append(px.TCPReqContent, rule)
+		}
+	case "session":
+		p.alert("'%s %s' is not supported by goproxy (use 'tcp-request connection').", w[0], what)
+	default:
+		p.alert("'%s' expects 'inspect-delay', 'connection', or 'content' in %s '%s' (got '%s')", w[0], px.Kind, px.Name, what)
+	}
+}

@@ -1,0 +1,284 @@
+package parser
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+func (p *parser) kwServer(px *Proxy, w []string, _ kwMod) {
+	if argAt(w, 1) == "" || argAt(w, 2) == "" {
+		p.report(&Error{Pos: p.pos(), Msg: fmt.Sprintf("'%s' expects <name> and <addr>[:<port>] as arguments.", w[0]), Phase: PhaseParse, Style: StyleBare})
+		return
+	}
+	name := w[1]
+	addr, msg := parseServerAddr(w[2])
+	if msg != "" {
+		p.serverAlert(px.Name, name, "%s", msg)
+		return
+	}
+	srv := &Server{Pos: p.pos(), Name: name, Addr: addr, ServerParams: px.DefServer}
+	srv.InitAddr = append([]string(nil), px.DefServer.InitAddr...)
+	if !p.parseServerParams(px, name, w[3:], &srv.ServerParams, false) {
+		return
+	}
+	if srv.AgentCheck && srv.AgentPort == 0 {
+		p.serverAlert(px.Name, name, "server %s does not have agent port. Agent check has been disabled.", name)
+		return
+	}
+	px.Servers = append(px.Servers, srv)
+}
+
+func (p *parser) kwDefaultServer(px *Proxy, w []string, _ kwMod) {
+	p.parseServerParams(px, "", w[1:], &px.DefServer, true)
+}
+
+// serverParamErr reports an error of a server or default-server line.
+func (p *parser) serverParamErr(px *Proxy, name string, isDefault bool, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if isDefault {
+		p.alert("'default-server' : %s", msg)
+		return
+	}
+	p.serverAlert(px.Name, name, "%s.", msg)
+}
+
+// parseServerParams parses server options into sp; it reports errors and
+// returns false on the first one.
+func (p *parser) parseServerParams(px *Proxy, name string, w []string, sp *ServerParams, isDefault bool) bool {
+	fail := func(format string, args ...any) bool {
+		p.serverParamErr(px, name, isDefault, format, args...)
+		return false
+	}
+	srvName := name
+	if isDefault {
+		srvName = "(default)"
+	}
+	interval := func(i int, dst *time.Duration) bool {
+		v := argAt(w, i+1)
+		if v == "" {
+			return fail("'%s' expects a delay as argument.", w[i])
+		}
+		d, _, err := ParseTime(v)
+		if err != nil {
+			te := err.(*timeError)
+			switch te.kind {
+			case "overflow":
+				return fail("timer overflow in argument <%s> to <%s> of server %s, maximum value is 2147483647 ms (~24.8 days).", v, w[i], srvName)
+			case "underflow":
+				return fail("timer underflow in argument <%s> to <%s> of server %s, minimum non-null value is 1 ms.", v, w[i], srvName)
+			default:
+				return fail("unexpected character '%c' in 'agent-inter' argument of server %s.", te.char, srvName)
+			}
+		}
+		if d <= 0 {
+			return fail("invalid value %d for argument '%s' of server %s.", 0, w[i], srvName)
+		}
+		*dst = d
+		return true
+	}
+	for i := 0; i < len(w); i++ {
+		kw := w[i]
+		switch kw {
+		case "check":
+			sp.Check = true
+		case "no-check":
+			sp.Check = false
+		case "backup":
+			sp.Backup = true
+		case "no-backup":
+			sp.Backup = false
+		case "disabled":
+			sp.Disabled = true
+		case "enabled":
+			sp.Disabled = false
+		case "send-proxy":
+			sp.SendProxy = true
+		case "no-send-proxy":
+			sp.SendProxy = false
+		case "send-proxy-v2":
+			sp.SendProxyV2 = true
+		case "no-send-proxy-v2":
+			sp.SendProxyV2 = false
+		case "check-send-proxy":
+			sp.CheckSendProxy = true
+		case "no-check-send-proxy":
+			sp.CheckSendProxy = false
+		case "agent-check":
+			sp.AgentCheck = true
+		case "no-agent-check":
+			sp.AgentCheck = false
+		case "inter":
+			if !interval(i, &sp.Inter) {
+				return false
+			}
+			i++
+		case "fastinter":
+			if !interval(i, &sp.FastInter) {
+				return false
+			}
+			i++
+		case "downinter":
+			if !interval(i, &sp.DownInter) {
+				return false
+			}
+			i++
+		case "agent-inter":
+			if !interval(i, &sp.AgentInter) {
+				return false
+			}
+			i++
+		case "rise", "fall":
+			v := argAt(w, i+1)
+			if v == "" {
+				return fail("'%s' expects an integer argument.", kw)
+			}
+			n := atol(v)
+			if n <= 0 {
+				return fail("'%s' has to be > 0.", kw)
+			}
+			if kw == "rise" {
+				sp.Rise = n
+			} else {
+				sp.Fall = n
+			}
+			i++
+		case "weight":
+			n := atol(argAt(w, i+1))
+			if n < 0 || n > 256 {
+				return fail("weight of server %s is not within 0 and %d (%d).", srvName, 256, n)
+			}
+			sp.Weight = n
+			i++
+		case "maxconn", "maxqueue", "minconn":
+			v := argAt(w, i+1)
+			if v == "" {
+				return fail("'%s' expects an integer argument.", kw)
+			}
+			n := atol(v)
+			switch kw {
+			case "maxconn":
+				sp.MaxConn = n
+			case "maxqueue":
+				sp.MaxQueue = n
+			default:
+				sp.MinConn = n
+			}
+			i++
+		case "slowstart":
+			v := argAt(w, i+1)
+			if v == "" {
+				return fail("'%s' expects a delay as argument.", kw)
+			}
+			d, _, err := ParseTime(v)
+			if err != nil {
+				te := err.(*timeError)
+				if te.kind == "char" {
+					return fail("unexpected character '%c' in 'slowstart' argument of server %s.", te.char, srvName)
+				}
+				return fail("%s in argument <%s> to <%s> of server %s.", te.Error(), v, kw, srvName)
+			}
+			sp.SlowStart = d
+			i++
+		case "port", "agent-port":
+			v := argAt(w, i+1)
+			if v == "" {
+				return fail("'%s' expects a port number as argument.", kw)
+			}
+			n := atol(v)
+			if kw == "port" {
+				sp.CheckPort = n
+			} else {
+				sp.AgentPort = n
+			}
+			i++
+		case "addr", "agent-addr":
+			v := argAt(w, i+1)
+			if v == "" {
+				return fail("'%s' expects an address as argument.", kw)
+			}
+			if kw == "addr" {
+				sp.CheckAddr = v
+			} else {
+				sp.AgentAddr = v
+			}
+			i++
+		case "agent-send":
+			if argAt(w, i+1) == "" {
+				return fail("'%s' expects a string argument.", kw)
+			}
+			sp.AgentSend = w[i+1]
+			i++
+		case "on-marked-down":
+			if argAt(w, i+1) != "shutdown-sessions" {
+				return fail("'%s' expects 'shutdown-sessions' but got '%s'", kw, argAt(w, i+1))
+			}
+			sp.OnMarkedDown = w[i+1]
+			i++
+		case "on-marked-up":
+			if argAt(w, i+1) != "shutdown-backup-sessions" {
+				return fail("'%s' expects 'shutdown-backup-sessions' but got '%s'", kw, argAt(w, i+1))
+			}
+			sp.OnMarkedUp = w[i+1]
+			i++
+		case "init-addr":
+			v := argAt(w, i+1)
+			if v == "" {
+				return fail("'%s' : expects an argument", kw)
+			}
+			sp.InitAddr = nil
+			for _, m := range strings.Split(v, ",") {
+				switch m {
+				case "libc", "last", "none":
+				default:
+					if !validIPPattern(m) || strings.Contains(m, "/") {
+						return fail("'%s' : unknown init-addr method '%s', supported methods are 'libc', 'last', 'none'.", kw, m)
+					}
+				}
+				sp.InitAddr = append(sp.InitAddr, m)
+			}
+			i++
+		case "id":
+			if isDefault {
+				p.alert("'default-server' : '%s' is not supported in default-server.", kw)
+				return false
+			}
+			v := argAt(w, i+1)
+			if v == "" {
+				return fail("'%s' : expects an integer argument", kw)
+			}
+			n := atol(v)
+			if n <= 0 {
+				return fail("'%s' : custom id has to be > 0", kw)
+			}
+			for _, s := range px.Servers {
+				if s.ID == n {
+					return fail("'%s' : custom id %d already used at %s:%d ('server %s')", kw, n, s.File, s.Line, s.Name)
+				}
+			}
+			sp.ID = n
+			i++
+		case "ssl", "check-ssl", "verify", "ca-file", "crt", "sni", "check-sni", "alpn", "check-alpn",
+			"npn", "ciphers", "ciphersuites", "no-ssl-reuse", "ssl-min-ver", "ssl-max-ver", "no-sslv3",
+			"no-tlsv10", "no-tlsv11", "no-tlsv12", "no-tlsv13", "force-sslv3", "force-tlsv10",
+			"force-tlsv11", "force-tlsv12", "force-tlsv13", "crl-file", "verifyhost", "ssl-reuse", "allow-0rtt":
+			return fail("'%s' is not supported by goproxy (TLS is not implemented)", kw)
+		case "cookie", "redir", "ws", "check-proto", "proto":
+			return fail("'%s' is not supported by goproxy (HTTP mode only)", kw)
+		case "resolvers", "resolve-prefer", "resolve-net", "resolve-opts":
+			return fail("'%s' is not supported by goproxy (runtime DNS resolution is not implemented)", kw)
+		case "track", "observe", "on-error", "error-limit", "source", "usesrc", "socks4", "namespace",
+			"tfo", "no-tfo", "pool-low-conn", "pool-max-conn", "pool-purge-delay", "max-reuse",
+			"proxy-v2-options", "stick", "non-stick", "log-proto", "agent-inter-x", "check-via-socks4":
+			return fail("'%s' is not supported by goproxy", kw)
+		default:
+			if isDefault {
+				p.alert("'default-server' : unknown keyword '%s'.", kw)
+				return false
+			}
+			p.serverAlert(px.Name, name, "unknown keyword '%s'.", kw)
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,214 @@
+package parser
+
+import (
+	"fmt"
+	"net/netip"
+)
+
+// validate runs HAProxy's post-parse checks (check_config_validity) on a
+// configuration that parsed without fatal errors, then assigns ids and
+// resolves server addresses.
+func (p *parser) validate() {
+	p.assignProxyIDs()
+	for _, px := range p.cfg.Proxies {
+		if px.Disabled {
+			continue
+		}
+		p.validateProxy(px)
+	}
+	if p.errs.ErrorOrNil() != nil {
+		p.trailer("Fatal errors found in configuration.")
+		return
+	}
+	p.resolveServers()
+}
+
+func (p *parser) checkAlert(format string, args ...any) {
+	p.report(&Error{Msg: fmt.Sprintf(format, args...), Phase: PhaseCheck})
+}
+
+func (p *parser) checkWarn(format string, args ...any) {
+	p.report(&Error{Msg: fmt.Sprintf(format, args...), Phase: PhaseCheck, Sev: SevWarning})
+}
+
+// typeName is HAProxy's proxy_type_str(): listen sections are "proxy".
+func typeName(px *Proxy) string {
+	switch {
+	case px.Cap&(CapFrontend|CapBackend) == CapFrontend|CapBackend:
+		return "proxy"
+	case px.Cap&CapFrontend != 0:
+		return "frontend"
+	default:
+		return "backend"
+	}
+}
+
+func (p *parser) validateProxy(px *Proxy) {
+	if px.Cap&CapFrontend != 0 && len(px.Binds) == 0 {
+		p.checkWarn("%s '%s' has no 'bind' directive. Please declare it as a backend if this was intended.", typeName(px), px.Name)
+	}
+	if px.DefaultBackend != "" {
+		be := p.cfg.Backend(px.DefaultBackend)
+		switch {
+		case be == nil:
+			p.checkAlert("Proxy '%s': unable to find required default_backend: '%s'.", px.Name, px.DefaultBackend)
+		case be == px:
+			p.checkAlert("Proxy '%s': loop detected for default_backend: '%s'.", px.Name, px.DefaultBackend)
+		}
+	}
+	for _, ub := range px.UseBackends {
+		if p.cfg.Backend(ub.Backend) == nil {
+			p.checkAlert("Proxy '%s': unable to find required use_backend: '%s'.", px.Name, ub.Backend)
+		}
+	}
+	missingTimeouts := (px.Cap&CapFrontend != 0 && px.Timeouts.Client == 0) ||
+		(px.Cap&CapBackend != 0 && len(px.Servers) > 0 &&
+			(px.Timeouts.Connect == 0 || (px.Timeouts.Server == 0 && px.Timeouts.Tunnel == 0)))
+	if missingTimeouts {
+		p.checkWarn("missing timeouts for %s '%s'.\n"+
+			"   | While not properly invalid, you will certainly encounter various problems\n"+
+			"   | with such a configuration. To fix this, please ensure that all following\n"+
+			"   | timeouts are set to a non-zero value: 'client', 'connect', 'server'.", typeName(px), px.Name)
+	}
+	// Duplicate server names (only among servers without an explicit id).
+	for i, s := range px.Servers {
+		if s.ID != 0 {
+			continue
+		}
+		for _, o := range px.Servers[:i] {
+			if o.ID == 0 && o.Name == s.Name {
+				p.report(&Error{Pos: s.Pos, Msg: fmt.Sprintf("%s '%s', another server named '%s' was already defined at line %d, please use distinct names.",
+					typeName(px), px.Name, s.Name, o.Line), Phase: PhaseCheck})
+				break
+			}
+		}
+	}
+	p.assignServerIDs(px)
+	if px.Cap&CapBackend != 0 && len(px.TCPChecks) > 0 && px.CheckKind != CheckTCP {
+		p.checkWarn("%s '%s' uses tcp-check rules without 'option tcp-check', so the rules are ignored.", typeName(px), px.Name)
+	}
+	if px.Cap&CapFrontend != 0 && px.Options.TCPLog && len(px.Logs) == 0 &&
+		!(px.LogGlobal && len(p.cfg.Global.Logs) > 0) {
+		p.checkWarn("log format ignored for %s '%s' since it has no log address.", typeName(px), px.Name)
+	}
+}
+
+// assignProxyIDs numbers proxies as HAProxy does: the hidden GLOBAL proxy
+// of the stats socket takes the first slot.
+func (p *parser) assignProxyIDs() {
+	next := 1
+	if len(p.cfg.Global.StatsSockets) > 0 {
+		next = 2
+	}
+	for _, px := range p.cfg.Proxies {
+		px.ID = next
+		next++
+	}
+}
+
+// assignServerIDs gives servers without an explicit id the first free id,
+// counting from 1.
+func (p *parser) assignServerIDs(px *Proxy) {
+	used := map[int]bool{}
+	for _, s := range px.Servers {
+		if s.ID != 0 {
+			used[s.ID] = true
+		}
+	}
+	next := 1
+	for _, s := range px.Servers {
+		if s.ID != 0 {
+			continue
+		}
+		for used[next] {
+			next++
+		}
+		s.ID = next
+		used[next] = true
+	}
+}
+
+// resolveServers resolves server host names once, at start, as libc would.
+func (p *parser) resolveServers() {
+	failed := false
+	for _, px := range p.cfg.Proxies {
+		for _, s := range px.Servers {
+			if s.Addr.Family != FamilyTCP4 && s.Addr.Family != FamilyTCP6 {
+				continue
+			}
+			if s.Addr.Host == "" {
+				continue
+			}
+			if _, err := netip.ParseAddr(s.Addr.Host); err == nil {
+				continue
+			}
+			ip, ok := lookupServerHost(p.opts.LookupHost, s.Addr.Host, s.Addr.Family)
+			if ok {
+				s.Addr.Host = ip.String()
+				if ip.Is6() {
+					s.Addr.Family = FamilyTCP6
+				}
+				continue
+			}
+			if p.opts.SkipResolve || hasInitAddrNone(s.InitAddr) {
+				s.Disabled = true
+				s.Unresolved = true
+				continue
+			}
+			p.report(&Error{Pos: s.Pos, Server: px.Name + "/" + s.Name, Style: StyleServer,
+				Msg: fmt.Sprintf("could not resolve address '%s'.", s.Addr.Host), Phase: PhaseAddr})
+			failed = true
+		}
+	}
+	if failed {
+		p.trailer("Failed to initialize server(s) addr.")
+	}
+}
+
+func hasInitAddrNone(methods []string) bool {
+	for _, m := range methods {
+		if m == "none" {
+			return true
+		}
+		if ip, err := netip.ParseAddr(m); err == nil && ip.IsValid() {
+			return true
+		}
+	}
+	return false
+}
+
+func lookupServerHost(lookup func(string) ([]string, error), host string, family AddrFamily) (netip.Addr, bool) {
+	addrs, err := lookup(host)
+	if err != nil {
+		return netip.Addr{}, false
+	}
+	for _, a := range addrs {
+		ip, err := netip.ParseAddr(a)
+		if err != nil {
+			continue
+		}
+		ip = ip.Unmap()
+		if family == FamilyTCP6 || ip.Is4() {
+			return ip, true
+		}
+	}
+	for _, a := range addrs {
+		if ip, err := netip.ParseAddr(a); err == nil {
+			return ip.Unmap(), true
+		}
+	}
+	return netip.Addr{}, false
+}
+
+// Listeners counts the sockets the configuration would listen on: binds of
+// frontends and listen sections. A configuration with none does not start
+// (haproxy -c exits 2).
+func (c *Config) Listeners() int {
+	n := 0
+	for _, px := range c.Proxies {
+		if px.Cap&CapFrontend != 0 && !px.Disabled {
+			n += len(px.Binds)
+		}
+	}
+	return n
+}

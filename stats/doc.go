@@ -1,0 +1,39 @@
+// Package stats serves HAProxy's runtime API (the "stats socket") and exports
+// the same numbers to Prometheus.
+//
+// It owns the CLI: listening sockets (unix paths with mode/owner, ipv4@/ipv6@
+// TCP addresses), the line protocol (non-interactive and prompt modes, ';'
+// separated commands, levels), the answers of the read commands (show stat,
+// show info, show servers state, ...) byte for byte as HAProxy 2.6 prints
+// them, and the parsing and answer texts of the admin commands.
+//
+// It knows nothing of the running proxy: everything it shows comes from a
+// Source, a plain-data view the caller implements, and every admin command
+// goes through the Admin interface the Source returns.
+//
+//	srv, err := stats.NewServer(cfg.Global, src, log)
+//	if err != nil { ... }
+//	if err := srv.Start(); err != nil { ... }
+//	defer srv.Close()
+//
+// Close stops the listeners, ends the CLI sessions, waits for their
+// goroutines and removes the socket files the server created (unless a
+// newer process has replaced them: see Server.Takeover for reloads).
+//
+// What the Source provides, and what this package derives:
+//
+//   - Rows carry raw state (operational state, admin flags, check state,
+//     weights) and counters; the status strings (UP 1/3, DOWN, MAINT, no
+//     check, ...), which columns are empty on which kind of row, and the
+//     backend's weight, act, bck and uweight (from its server rows) are
+//     computed here, with HAProxy's rules, for CSV, typed and JSON output
+//     alike (one field table, fieldmeta.go).
+//   - Info holds the process values; the CLI adds its own connections to
+//     CurrConns, CumConns and Jobs, and its sockets to Listeners and Jobs.
+//   - show servers state/conn, show backend and get weight are views of the
+//     server and backend rows.
+//
+// Server.Collector (or NewCollector) exports the same Source to Prometheus
+// under the names of HAProxy's built-in exporter (haproxy_process_*,
+// haproxy_frontend_*, haproxy_backend_*, haproxy_server_*).
+package stats

@@ -1,0 +1,358 @@
+package stats
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"goproxy/parser"
+)
+
+// Defaults of the global stats keywords.
+const (
+	DefaultTimeout = 10 * time.Second
+	DefaultMaxConn = 10
+)
+
+// Server is the set of CLI sockets of one process.
+type Server struct {
+	src     Source
+	log     logrus.FieldLogger
+	timeout time.Duration
+	sem     chan struct{} // stats maxconn slots
+	socks   []parser.StatsSocket
+	start   time.Time
+
+	mu        sync.Mutex
+	listeners []*cliListener
+	conns     map[*session]struct{}
+	closed    bool
+	nextID    uint64
+	wg        sync.WaitGroup
+
+	cumConns atomic.Uint64
+
+	// Takeover lets Start replace a unix socket another process is still
+	// listening on. Set it before Start when taking over from an old
+	// process on reload (-sf/-st); otherwise a live socket is an error.
+	Takeover bool
+}
+
+// cliListener is one bound stats socket.
+type cliListener struct {
+	ln    net.Listener
+	level Level
+	path  string      // unix socket file we created, removed on Close
+	file  os.FileInfo // the socket file as created, to remove only our own
+	addr  string      // path or ip:port
+	name  string      // as show cli sockets prints it: unix@path, ipv4@ip:port
+}
+
+// NewServer checks the stats socket configuration of g. It binds nothing:
+// Start does.
+func NewServer(g parser.Global, src Source, log logrus.FieldLogger) (*Server, error) {
+	if src == nil {
+		return nil, errors.New("stats: nil source")
+	}
+	if log == nil {
+		l := logrus.New()
+		l.Out = nilWriter{}
+		log = l
+	}
+	s := &Server{
+		src:     src,
+		log:     log.WithField("component", "stats"),
+		timeout: g.StatsTimeout,
+		socks:   g.StatsSockets,
+		conns:   make(map[*session]struct{}),
+		start:   time.Now(),
+	}
+	if s.timeout <= 0 {
+		s.timeout = DefaultTimeout
+	}
+	maxconn := g.StatsMaxConn
+	if maxconn <= 0 {
+		maxconn = DefaultMaxConn
+	}
+	s.sem = make(chan struct{}, maxconn)
+	for _, sk := range g.StatsSockets {
+		if _, err := ParseLevel(sk.Level); err != nil {
+			return nil, fmt.Errorf("stats socket %s: %w", sk.Addr.Text, err)
+		}
+		switch sk.Addr.Family {
+		case parser.FamilyUnix, parser.FamilyTCP4, parser.FamilyTCP6:
+		default:
+			return nil, fmt.Errorf("stats socket %s: unsupported address family", sk.Addr.Text)
+		}
+	}
+	return s, nil
+}
+
+type nilWriter struct{}
+
+func (nilWriter) Write(p []byte) (int, error) { return len(p), nil }
+
+// Start binds every configured socket and starts accepting. On error the
+// sockets already bound are closed and removed.
+func (s *Server) Start() error {
+	for _, sk := range s.socks {
+		l, err := s.bind(sk)
+		if err != nil {
+			s.Close()
+			return err
+		}
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			l.close()
+			return errors.New("stats: server closed")
+		}
+		s.listeners = append(s.listeners, l)
+		s.wg.Add(1)
+		s.mu.Unlock()
+		s.log.WithFields(logrus.Fields{"socket": l.name, "level": l.level.String()}).Debug("stats socket listening")
+		go s.acceptLoop(l)
+	}
+	return nil
+}
+
+func (s *Server) bind(sk parser.StatsSocket) (*cliListener, error) {
+	level, _ := ParseLevel(sk.Level)
+	switch sk.Addr.Family {
+	case parser.FamilyUnix:
+		ln, fi, err := listenUnix(sk, s.Takeover)
+		if err != nil {
+			return nil, fmt.Errorf("stats socket %s: %w", sk.Addr.Path, err)
+		}
+		return &cliListener{ln: ln, level: level, path: sk.Addr.Path, file: fi, addr: sk.Addr.Path,
+			name: "unix@" + sk.Addr.Path}, nil
+	default:
+		network := "tcp4"
+		if sk.Addr.Family == parser.FamilyTCP6 {
+			network = "tcp6"
+		}
+		addr := net.JoinHostPort(sk.Addr.Host, strconv.Itoa(sk.Addr.Port))
+		ln, err := net.Listen(network, addr)
+		if err != nil {
+			return nil, fmt.Errorf("stats socket %s: %w", sk.Addr.Text, err)
+		}
+		prefix := "ipv4@"
+		if network == "tcp6" {
+			prefix = "ipv6@"
+		}
+		a := ln.Addr().String()
+		return &cliListener{ln: ln, level: level, addr: a, name: prefix + a}, nil
+	}
+}
+
+// listenUnix binds a unix socket at sk.Addr.Path. The socket is bound in a
+// private directory next to the path, given its mode and owner, then renamed
+// over the final path, so nobody can connect before the permissions apply.
+// A stale socket file is replaced; a live one (something answers a connect)
+// is an error unless takeover is set.
+func listenUnix(sk parser.StatsSocket, takeover bool) (net.Listener, os.FileInfo, error) {
+	path := sk.Addr.Path
+	if fi, err := os.Lstat(path); err == nil {
+		if fi.Mode()&os.ModeSocket == 0 {
+			return nil, nil, fmt.Errorf("%s exists and is not a socket", path)
+		}
+		if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
+			c.Close()
+			if !takeover {
+				return nil, nil, errors.New("another process is already listening on this socket")
+			}
+		}
+	}
+	// Bind in a private directory (mode 0700) next to the final path, set
+	// the mode and owner, then rename over the final path: nobody can
+	// connect before the permissions apply.
+	dir, err := os.MkdirTemp(filepath.Dir(path), ".cli")
+	if err != nil {
+		return nil, nil, err
+	}
+	defer os.Remove(dir)
+	tmp := filepath.Join(dir, "s")
+	ln, err := net.Listen("unix", tmp)
+	if err != nil {
+		return nil, nil, err
+	}
+	ul := ln.(*net.UnixListener)
+	ul.SetUnlinkOnClose(false)
+	fail := func(err error) (net.Listener, os.FileInfo, error) {
+		ln.Close()
+		os.Remove(tmp)
+		return nil, nil, err
+	}
+	uid, gid, err := socketOwner(sk.BindOptions)
+	if err != nil {
+		return fail(err)
+	}
+	if uid != -1 || gid != -1 {
+		if err := os.Lchown(tmp, uid, gid); err != nil {
+			return fail(fmt.Errorf("cannot change ownership: %w", err))
+		}
+	}
+	// Without `mode` the socket keeps what bind(2) gave it (0777 & ~umask),
+	// as with HAProxy.
+	if sk.ModeSet {
+		if err := os.Chmod(tmp, os.FileMode(sk.Mode)&os.ModePerm); err != nil {
+			return fail(fmt.Errorf("cannot change mode: %w", err))
+		}
+	}
+	fi, err := os.Lstat(tmp)
+	if err != nil {
+		return fail(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fail(err)
+	}
+	return ln, fi, nil
+}
+
+// close stops the listener and removes its socket file unless another
+// process has replaced it since (reload).
+func (l *cliListener) close() {
+	l.ln.Close()
+	if l.path == "" {
+		return
+	}
+	if cur, err := os.Lstat(l.path); err == nil && os.SameFile(cur, l.file) {
+		os.Remove(l.path)
+	}
+}
+
+// acceptLoop accepts CLI connections while a stats maxconn slot is free.
+func (s *Server) acceptLoop(l *cliListener) {
+	defer s.wg.Done()
+	backoff := 5 * time.Millisecond
+	for {
+		s.sem <- struct{}{} // wait for a slot before accepting
+		c, err := l.ln.Accept()
+		if err != nil {
+			<-s.sem
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			s.log.WithError(err).Warn("stats socket accept failed")
+			time.Sleep(backoff)
+			if backoff < time.Second {
+				backoff *= 2
+			}
+			continue
+		}
+		backoff = 5 * time.Millisecond
+		s.cumConns.Add(1)
+		sess := &session{
+			srv:       s,
+			conn:      c,
+			sockLevel: l.level,
+			level:     l.level,
+			timeout:   s.timeout,
+			start:     time.Now(),
+		}
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			c.Close()
+			<-s.sem
+			return
+		}
+		s.nextID++
+		sess.id = s.nextID
+		s.conns[sess] = struct{}{}
+		s.wg.Add(1)
+		s.mu.Unlock()
+		go func() {
+			defer s.wg.Done()
+			defer func() { <-s.sem }()
+			sess.serve()
+			s.mu.Lock()
+			delete(s.conns, sess)
+			s.mu.Unlock()
+		}()
+	}
+}
+
+// Addrs returns the addresses the server listens on (unix paths or ip:port),
+// in configuration order.
+func (s *Server) Addrs() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]string, len(s.listeners))
+	for i, l := range s.listeners {
+		out[i] = l.addr
+	}
+	return out
+}
+
+// Close stops listening, closes every CLI session, waits for their
+// goroutines and removes the socket files it created.
+func (s *Server) Close() {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		s.wg.Wait()
+		return
+	}
+	s.closed = true
+	ls := s.listeners
+	for sess := range s.conns {
+		sess.conn.Close()
+	}
+	s.mu.Unlock()
+	for _, l := range ls {
+		l.close()
+	}
+	s.wg.Wait()
+}
+
+// activeConns is the number of open CLI sessions.
+func (s *Server) activeConns() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
+}
+
+func (s *Server) version() string {
+	v := s.src.Info().Version
+	if v == "" {
+		return defaultVersion
+	}
+	return v
+}
+
+// socketOwner returns the uid and gid a socket file must get (-1 = keep),
+// resolving user and group names.
+func socketOwner(o parser.BindOptions) (int, int, error) {
+	uid, gid := -1, -1
+	switch {
+	case o.User != "":
+		u, err := user.Lookup(o.User)
+		if err != nil {
+			return 0, 0, fmt.Errorf("unknown user %q: %w", o.User, err)
+		}
+		uid, _ = strconv.Atoi(u.Uid)
+	case o.UID != 0:
+		uid = o.UID
+	}
+	switch {
+	case o.Group != "":
+		g, err := user.LookupGroup(o.Group)
+		if err != nil {
+			return 0, 0, fmt.Errorf("unknown group %q: %w", o.Group, err)
+		}
+		gid, _ = strconv.Atoi(g.Gid)
+	case o.GID != 0:
+		gid = o.GID
+	}
+	return uid, gid, nil
+}

@@ -1,0 +1,181 @@
+package stats
+
+import (
+	"sort"
+	"strings"
+)
+
+// kwEntry is one CLI keyword as HAProxy registers it: up to five words and
+// a usage line (empty for help, prompt and quit, which are always appended).
+type kwEntry struct {
+	words []string
+	usage string
+}
+
+const (
+	kwPrefixWords = 5 // CLI_PREFIX_KW_NB
+	maxMatches    = 5 // CLI_MAX_MATCHES
+)
+
+const usageTail = "  help [<command>]                        : list matching or all commands\n" +
+	"  prompt                                  : toggle interactive mode with prompt\n" +
+	"  quit                                    : disconnect\n"
+
+// keywords lists every keyword HAProxy 2.6 shows, derived from its usage
+// line: the leading words up to the first argument placeholder.
+var keywords = func() []kwEntry {
+	var out []kwEntry
+	for _, u := range helpLines {
+		var words []string
+		for _, w := range strings.Fields(u) {
+			if w == ":" || strings.ContainsAny(w[:1], "<[{(@*-") || len(words) == kwPrefixWords {
+				break
+			}
+			words = append(words, w)
+		}
+		out = append(out, kwEntry{words: words, usage: u})
+	}
+	for _, w := range []string{"help", "prompt", "quit"} {
+		out = append(out, kwEntry{words: []string{w}})
+	}
+	return out
+}()
+
+// fingerprint adds word to fp as HAProxy's update_word_fingerprint does.
+func fingerprint(fp *[1024]uint8, word string) {
+	from := 28
+	for i := 0; i < len(word); i++ {
+		c := word[i]
+		var to int
+		switch {
+		case c >= 'a' && c <= 'z':
+			to = int(c-'a') + 1
+		case c >= 'A' && c <= 'Z':
+			to = int(c-'A') + 1
+		case c >= '0' && c <= '9':
+			to = 27
+		default:
+			to = 28
+		}
+		fp[to] = 1
+		fp[32*from+to]++
+		from = to
+	}
+	fp[32*from+28]++
+}
+
+func fpDistance(a, b *[1024]uint8) int {
+	d := 0
+	for i := range a {
+		k := int(a[i]) - int(b[i])
+		if k < 0 {
+			k = -k
+		}
+		d += k
+	}
+	return d
+}
+
+// usageMessage builds the help or unknown-command text for args as
+// HAProxy's cli_gen_usage_msg does: exact prefix matches, then up to five
+// fuzzy candidates for the first non-matching word, else the whole list.
+func usageMessage(args []string, isHelp bool) string {
+	if len(args) > kwPrefixWords {
+		args = args[:kwPrefixWords]
+	}
+	arg := func(i int) string {
+		if i < len(args) {
+			return args[i]
+		}
+		return ""
+	}
+	length := 0
+	for _, kw := range keywords {
+		for i := 0; i < len(kw.words) && arg(i) != ""; i++ {
+			if kw.words[i] != args[i] {
+				break
+			}
+			if i+1 > length {
+				length = i + 1
+			}
+		}
+	}
+	prefixMatch := func(kw kwEntry) bool {
+		for i := 0; i < length; i++ {
+			if i >= len(kw.words) || arg(i) == "" || kw.words[i] != args[i] {
+				return i == length
+			}
+		}
+		return true
+	}
+
+	var b strings.Builder
+	switch {
+	case isHelp:
+		b.WriteString("The following commands are valid at this level:\n")
+	case length == 0 && arg(0) == "":
+		b.WriteString("Unknown command. Please enter one of the following commands only:\n")
+	default:
+		b.WriteString("Unknown command, but maybe one of the following ones is a better match:\n")
+	}
+
+	type match struct {
+		kw   *kwEntry
+		dist int
+	}
+	var matches [maxMatches]match
+	for i := range matches {
+		matches[i].dist = int(^uint(0) >> 1)
+	}
+	if arg(length) != "" {
+		for k := range keywords {
+			kw := &keywords[k]
+			if kw.usage == "" || !prefixMatch(*kw) {
+				continue
+			}
+			var wsig, lsig [1024]uint8
+			totlen := 0
+			for i := length; i < kwPrefixWords && arg(i) != ""; i++ {
+				fingerprint(&wsig, args[i])
+				totlen += len(args[i])
+			}
+			for i := length; i < len(kw.words); i++ {
+				fingerprint(&lsig, kw.words[i])
+				totlen += len(kw.words[i])
+			}
+			dist := fpDistance(&wsig, &lsig)
+			if dist < 5*totlen/2 && dist < matches[maxMatches-1].dist {
+				matches[maxMatches-1] = match{kw, dist}
+				for i := maxMatches - 2; i >= 0; i-- {
+					if matches[i+1].dist >= matches[i].dist {
+						break
+					}
+					matches[i], matches[i+1] = matches[i+1], matches[i]
+				}
+			}
+		}
+	}
+	var entries []string
+	if matches[0].kw != nil {
+		for _, m := range matches {
+			if m.kw == nil || m.dist > 5*matches[0].dist/2 {
+				break
+			}
+			entries = append(entries, m.kw.usage)
+		}
+	} else {
+		for _, kw := range keywords {
+			if kw.usage != "" && prefixMatch(kw) {
+				entries = append(entries, kw.usage)
+			}
+		}
+	}
+	sort.Strings(entries)
+	for _, e := range entries {
+		b.WriteString("  ")
+		b.WriteString(e)
+		b.WriteByte('\n')
+	}
+	b.WriteString(usageTail)
+	return b.String()
+}
