@@ -138,8 +138,25 @@ func (p *lbPool) add(s *Server, ew int) {
 	p.tot += ew
 }
 
-// dynamicEWeight is the effective weight of the dynamic algorithms.
-func dynamicEWeight(s *Server) int { return s.UWeight() * weightScale }
+// warmingServer is implemented by servers whose health state may throttle
+// their weight during a slowstart: effectiveWeightPercent is then below 100.
+type warmingServer interface {
+	effectiveWeightPercent() int
+}
+
+// dynamicEWeight is the effective weight of the dynamic algorithms:
+// uweight*16, or uweight*w during a slowstart, w = 1..16 being HAProxy's
+// server_recalc_eweight factor (a percentage of 100*w/16 rounded up, which
+// pct*16/100 recovers exactly). Map-based algorithms ignore slowstart.
+func dynamicEWeight(s *Server) int {
+	f := weightScale
+	if w, ok := any(s).(warmingServer); ok {
+		if pct := w.effectiveWeightPercent(); pct > 0 && pct < 100 {
+			f = max(1, pct*weightScale/100)
+		}
+	}
+	return s.UWeight() * f
+}
 
 // mapEWeight returns the effective weight function of the map-based
 // algorithms: ceil(uweight / wmult).

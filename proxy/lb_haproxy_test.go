@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"goproxy/parser"
 )
 
 // The tests in this file compare the balancers with the real HAProxy 2.6:
@@ -113,6 +115,12 @@ func haproxyCLI(t *testing.T, path, cmd string) string {
 // startHAProxy runs haproxy in the foreground with one listen section over
 // the servers on ports, and returns the address it listens on.
 func startHAProxy(t *testing.T, hb haproxyBackend, ports []int) string {
+	addr, _ := startHAProxyCfg(t, hb, ports)
+	return addr
+}
+
+// startHAProxyCfg is startHAProxy that also returns the configuration.
+func startHAProxyCfg(t *testing.T, hb haproxyBackend, ports []int) (string, string) {
 	t.Helper()
 	bin, err := exec.LookPath("haproxy")
 	if err != nil {
@@ -186,7 +194,7 @@ func startHAProxy(t *testing.T, hb haproxyBackend, ports []int) string {
 			_ = c.SetReadDeadline(time.Now().Add(2 * time.Second))
 			_, _ = bufio.NewReader(c).ReadString('\n')
 			_ = c.Close()
-			return addr
+			return addr, cfg.String()
 		}
 		select {
 		case <-done:
@@ -226,6 +234,48 @@ func askFrom(addr string, src netip.Addr) (string, error) {
 	return strings.TrimSpace(line), nil
 }
 
+// backendFromConfig reads the configuration given to haproxy with goproxy's
+// parser and builds the backend "lb" and its balancer as the graph does
+// (ids: configured, else the next free one; weight; backup; disabled).
+func backendFromConfig(t *testing.T, cfg string) *Backend {
+	t.Helper()
+	c, err := parser.Parse("haproxy.cfg", cfg, parser.Options{})
+	if err != nil {
+		t.Fatalf("parse: %v\n%s", err, cfg)
+	}
+	px := c.Backend("lb")
+	if px == nil {
+		t.Fatal("no backend lb")
+	}
+	b := &Backend{Name: px.Name, ID: px.ID, Config: px}
+	used := map[int]bool{}
+	for _, ps := range px.Servers {
+		used[ps.ID] = ps.ID > 0
+	}
+	next := 1
+	for _, ps := range px.Servers {
+		s := &Server{Name: ps.Name, ID: ps.ID, Backend: b, Addr: ps.Addr, Config: ps.ServerParams, Backup: ps.Backup}
+		if s.ID == 0 {
+			for used[next] {
+				next++
+			}
+			s.ID, used[next] = next, true
+		}
+		s.uweight.Store(int32(ps.Weight))
+		s.running.Store(true)
+		if ps.Disabled {
+			s.admin.Store(AdminMaint)
+		}
+		b.Servers = append(b.Servers, s)
+	}
+	lb, err := newBalancer(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.lb = lb
+	return b
+}
+
 func lbConfFor(hb haproxyBackend) lbConf {
 	c := lbConf{algo: hb.balance, consistent: hb.hashType == "consistent"}
 	for _, o := range hb.options {
@@ -263,15 +313,8 @@ func TestLBHAProxySource(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			ports := nameServers(t, len(tc.hb.servers))
-			addr := startHAProxy(t, tc.hb, ports)
-			c := lbConfFor(tc.hb)
-			switch tc.hb.hashType {
-			case "consistent sdbm":
-				c.consistent, c.function = true, "sdbm"
-			case "map-based sdbm avalanche":
-				c.function, c.avalanche = "sdbm", true
-			}
-			b := newTestBackend(t, c, tc.hb.servers...)
+			addr, cfg := startHAProxyCfg(t, tc.hb, ports)
+			b := backendFromConfig(t, cfg) // through goproxy's parser
 			mism := 0
 			for n := 1; n <= clients; n++ {
 				src := netip.AddrFrom4([4]byte{127, 0, 0, byte(n)})
@@ -323,9 +366,9 @@ func TestLBHAProxyRoundRobinOrder(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			ports := nameServers(t, len(tc.hb.servers))
-			addr := startHAProxy(t, tc.hb, ports)
-			b := newTestBackend(t, lbConfFor(tc.hb), tc.hb.servers...)
-			b.lb.pick(netip.Addr{}, nil) // the readiness probe's pick
+			addr, cfg := startHAProxyCfg(t, tc.hb, ports)
+			b := backendFromConfig(t, cfg) // through goproxy's parser
+			b.lb.pick(netip.Addr{}, nil)   // the readiness probe's pick
 			var got, want []string
 			for i := 0; i < conns; i++ {
 				g, err := askFrom(addr, netip.Addr{})

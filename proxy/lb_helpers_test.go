@@ -38,7 +38,7 @@ func newTestBackend(t testing.TB, c lbConf, specs ...srvSpec) *Backend {
 		Name:     "be",
 		Balance:  parser.Balance{Algo: c.algo, Draws: c.draws},
 		HashType: parser.HashType{Consistent: c.consistent, Function: c.function, Avalanche: c.avalanche},
-		Options:  parser.Options{AllBackups: c.allBackups},
+		Options:  parser.ProxyOptions{AllBackups: c.allBackups},
 	}}
 	for i, sp := range specs {
 		id := sp.id
