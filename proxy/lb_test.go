@@ -778,3 +778,27 @@ func TestLBConcurrent(t *testing.T) {
 		})
 	}
 }
+
+// TestLBRoundRobinTransitions pins what haproxy 2.6 does (observed with its
+// stats socket) when a server of a running roundrobin schedule is disabled,
+// enabled and reweighted: the change applies to the running window.
+func TestLBRoundRobinTransitions(t *testing.T) {
+	b := newTestBackend(t, lbConf{algo: "roundrobin"}, weights(1, 1, 1)...)
+	s2 := b.Servers[1]
+	steps := []struct {
+		change func()
+		n      int
+		want   string
+	}{
+		{func() {}, 4, "s1 s2 s3 s1"},
+		{func() { s2.admin.Store(AdminMaint); b.lb.update() }, 5, "s3 s1 s3 s1 s3"},
+		{func() { s2.admin.Store(0); b.lb.update() }, 6, "s1 s3 s2 s1 s3 s2"},
+		{func() { _ = s2.SetWeight(3) }, 10, "s2 s1 s3 s2 s2 s2 s1 s3 s2 s2"},
+	}
+	for i, st := range steps {
+		st.change()
+		if got := strings.Join(picks(b, netip.Addr{}, st.n), " "); got != st.want {
+			t.Errorf("step %d: %s, want %s", i, got, st.want)
+		}
+	}
+}
