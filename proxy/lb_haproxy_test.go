@@ -634,9 +634,7 @@ func TestLBHAProxyStateChanges(t *testing.T) {
 	}
 	weight := func(i, w int) change {
 		return change{fmt.Sprintf("set weight lb/s%d %d", i+1, w), func(b *Backend) {
-			if err := b.Servers[i].SetWeight(w); err != nil {
-				t.Fatal(err)
-			}
+			setWeight(b.Servers[i], w)
 		}}
 	}
 	cases := []struct {

@@ -124,3 +124,9 @@ func release(b *Backend, s *Server) {
 	s.served.Add(-1)
 	b.lb.released(s)
 }
+
+// setWeight changes a server's user weight as the stats socket does.
+func setWeight(s *Server, w int) {
+	s.uweight.Store(int32(w))
+	s.Backend.lb.update()
+}

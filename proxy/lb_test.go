@@ -619,12 +619,10 @@ func newTestBackendConfOnly(algo string) *Backend {
 	return &Backend{Name: "be", Config: &parser.Proxy{Name: "be", Balance: parser.Balance{Algo: algo}}}
 }
 
-func TestLBSetWeight(t *testing.T) {
+func TestLBWeightChange(t *testing.T) {
 	t.Run("dynamic", func(t *testing.T) {
 		b := newTestBackend(t, lbConf{algo: "roundrobin"}, weights(1, 1)...)
-		if err := b.Servers[0].SetWeight(3); err != nil {
-			t.Fatal(err)
-		}
+		setWeight(b.Servers[0], 3)
 		got := counts(b, 64*4, nil)
 		if got["s1"] != 192 || got["s2"] != 64 {
 			t.Errorf("weights 3,1: %v", got)
@@ -632,36 +630,34 @@ func TestLBSetWeight(t *testing.T) {
 		if b.LBWeight() != 4 {
 			t.Errorf("LBWeight %d, want 4", b.LBWeight())
 		}
-		if err := b.Servers[0].SetWeight(257); err == nil {
-			t.Error("weight 257 accepted")
-		}
-		if err := b.Servers[0].SetWeight(0); err != nil {
-			t.Fatal(err)
-		}
+		setWeight(b.Servers[0], 0)
 		if got := distinctPicks(b, 20, nil); !slices.Equal(got, []string{"s2"}) {
 			t.Errorf("s1 weight 0: picked %v", got)
+		}
+		if b.LBWeight() != 1 {
+			t.Errorf("LBWeight %d, want 1", b.LBWeight())
 		}
 	})
 	t.Run("static", func(t *testing.T) {
 		b := newTestBackend(t, lbConf{algo: "source"}, weights(2, 2)...)
-		if b.DynamicWeights() {
-			t.Error("map-based source reported dynamic weights")
-		}
-		err := b.Servers[0].SetWeight(3)
-		if err == nil || !strings.Contains(err.Error(), "static LB algorithm") {
-			t.Fatalf("weight 3 on static: %v", err)
-		}
-		if err := b.Servers[0].SetWeight(0); err != nil {
-			t.Fatal(err)
-		}
+		setWeight(b.Servers[0], 0)
 		if got := distinctPicks(b, 50, nil); !slices.Equal(got, []string{"s2"}) {
 			t.Errorf("s1 weight 0: picked %v", got)
 		}
-		if err := b.Servers[0].SetWeight(2); err != nil {
-			t.Fatal(err)
-		}
+		setWeight(b.Servers[0], 2)
 		if got := distinctPicks(b, 50, nil); !slices.Equal(got, []string{"s1", "s2"}) {
 			t.Errorf("s1 weight back: picked %v", got)
+		}
+	})
+	t.Run("backup weight", func(t *testing.T) {
+		b := newTestBackend(t, lbConf{algo: "roundrobin"},
+			srvSpec{weight: 5, down: true}, srvSpec{weight: 2, backup: true}, srvSpec{weight: 3, backup: true})
+		if b.LBWeight() != 2 {
+			t.Errorf("first backup only: LBWeight %d, want 2", b.LBWeight())
+		}
+		b.Config.Options.AllBackups = true
+		if b.LBWeight() != 5 {
+			t.Errorf("allbackups: LBWeight %d, want 5", b.LBWeight())
 		}
 	})
 }
@@ -754,7 +750,7 @@ func TestLBConcurrent(t *testing.T) {
 					default:
 					}
 					b.Servers[i%2].setRunning(i%4 >= 2)
-					_ = b.Servers[2].SetWeight(1 + i%3)
+					setWeight(b.Servers[2], 1+i%3)
 				}
 			}()
 			var pickers sync.WaitGroup
@@ -793,7 +789,7 @@ func TestLBRoundRobinTransitions(t *testing.T) {
 		{func() {}, 4, "s1 s2 s3 s1"},
 		{func() { s2.admin.Store(AdminMaint); b.lb.update() }, 5, "s3 s1 s3 s1 s3"},
 		{func() { s2.admin.Store(0); b.lb.update() }, 6, "s1 s3 s2 s1 s3 s2"},
-		{func() { _ = s2.SetWeight(3) }, 10, "s2 s1 s3 s2 s2 s2 s1 s3 s2 s2"},
+		{func() { setWeight(s2, 3) }, 10, "s2 s1 s3 s2 s2 s2 s1 s3 s2 s2"},
 	}
 	for i, st := range steps {
 		st.change()
