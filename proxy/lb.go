@@ -183,10 +183,24 @@ func weightGCD(b *Backend) int {
 	return g
 }
 
+// runtimeMaxConn is implemented by servers whose maxconn can change at run
+// time ("set maxconn server"); others use the configured value.
+type runtimeMaxConn interface {
+	MaxConn() int64
+}
+
+// lbMaxConn returns the server's current maxconn (0 = unlimited).
+func lbMaxConn(s *Server) int64 {
+	if r, ok := any(s).(runtimeMaxConn); ok {
+		return r.MaxConn()
+	}
+	return int64(s.Config.MaxConn)
+}
+
 // lbSaturated reports whether s cannot take one more session now: it has a
 // maxconn that is reached, or sessions already wait in its queue.
 func lbSaturated(s *Server) bool {
-	m := int64(s.Config.MaxConn)
+	m := lbMaxConn(s)
 	return m > 0 && (s.queued.Load() > 0 || s.served.Load() >= m)
 }
 
