@@ -262,6 +262,7 @@ func backendFromConfig(t *testing.T, cfg string) *Backend {
 			s.ID, used[next] = next, true
 		}
 		s.uweight.Store(int32(ps.Weight))
+		initMaxConn(s)
 		s.running.Store(true)
 		if ps.Disabled {
 			s.admin.Store(AdminMaint)
