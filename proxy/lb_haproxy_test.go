@@ -529,7 +529,8 @@ func TestLBHAProxyHeld(t *testing.T) {
 // TestLBHAProxyRedispatch compares redispatch (the avoid argument) with
 // haproxy: one server's port refuses connections while the server stays UP
 // (no checks); with "option redispatch" and "retries 1" haproxy tries it,
-// fails, then picks again avoiding it.
+// fails, then picks again avoiding it. leastconn is left out: with short
+// sessions its order depends on when haproxy sees each close.
 func TestLBHAProxyRedispatch(t *testing.T) {
 	if _, err := exec.LookPath("haproxy"); err != nil {
 		t.Skip("haproxy not on PATH")
@@ -549,7 +550,6 @@ func TestLBHAProxyRedispatch(t *testing.T) {
 		{"roundrobin 1,2,3", redisp("roundrobin", "", 1, 1, 2, 3), false},
 		{"roundrobin 3,1", redisp("roundrobin", "", 1, 3, 1), false},
 		{"static-rr", redisp("static-rr", "", 2, 1, 2, 3), false},
-		{"leastconn", redisp("leastconn", "", 2, 1, 1, 1), false},
 		{"first", redisp("first", "", 1, 1, 1, 1), false},
 	}
 	const clients = 60
