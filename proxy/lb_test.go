@@ -798,3 +798,20 @@ func TestLBRoundRobinTransitions(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkLBPick(b *testing.B) {
+	for _, c := range allAlgos {
+		b.Run(confName(c), func(b *testing.B) {
+			be := newTestBackend(b, c, weights(1, 2, 3, 4, 5, 6, 7, 8)...)
+			src := netip.MustParseAddr("127.0.0.9")
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					s := be.lb.pick(src, nil)
+					take(be, s)
+					release(be, s)
+				}
+			})
+		})
+	}
+}
