@@ -21,6 +21,8 @@ var globalKeywords = map[string]func(p *parser, w []string, mod kwMod){
 	"zero-warning":      (*parser).globalZeroWarning,
 	"strict-limits":     (*parser).globalStrictLimits,
 	"spread-checks":     (*parser).globalSpreadChecks,
+	"server-state-file": (*parser).globalServerStateFile,
+	"server-state-base": (*parser).globalServerStateBase,
 }
 
 func (p *parser) globalKeyword(w []string, mod kwMod) {

@@ -45,6 +45,9 @@ func init() {
 		"stats":           {inAll, (*parser).kwStats},
 		"disabled":        {inAll, (*parser).kwDisabled},
 		"enabled":         {inAll, (*parser).kwDisabled},
+
+		"load-server-state-from-file": {inD | inB, (*parser).kwLoadServerState},
+		"server-state-file-name":      {inD | inB, (*parser).kwServerStateFileName},
 	}
 }
 

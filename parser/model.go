@@ -134,6 +134,13 @@ type Proxy struct {
 	FullConn  int
 	Disabled  bool
 
+	// LoadServerState is load-server-state-from-file: "global", "local",
+	// "none", or empty when not set (same as none).
+	LoadServerState string
+	// ServerStateFileName is server-state-file-name; empty means the
+	// backend's name.
+	ServerStateFileName string
+
 	// Checks.
 	CheckKind CheckKind
 	CheckArgs CheckArgs

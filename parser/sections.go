@@ -222,6 +222,10 @@ func (p *parser) beginProxy(words []string) {
 	px.Kind = kind
 	px.Name = name
 	px.Cap = caps
+	if parent != nil && caps&CapBackend != 0 {
+		// Only proxies with the backend capability inherit it, as in HAProxy.
+		px.LoadServerState = parent.LoadServerState
+	}
 	if arg(fromAt) == "from" {
 		px.From = arg(fromAt + 1)
 	}

@@ -70,6 +70,7 @@ func (p *parser) validateProxy(px *Proxy) {
 			"   | with such a configuration. To fix this, please ensure that all following\n"+
 			"   | timeouts are set to a non-zero value: 'client', 'connect', 'server'.", typeName(px), px.Name)
 	}
+	p.checkServerStateFile(px)
 	// Duplicate server names (only among servers without an explicit id).
 	for i, s := range px.Servers {
 		if s.ID != 0 {

@@ -138,8 +138,25 @@ func (p *lbPool) add(s *Server, ew int) {
 	p.tot += ew
 }
 
-// dynamicEWeight is the effective weight of the dynamic algorithms.
-func dynamicEWeight(s *Server) int { return s.UWeight() * weightScale }
+// warmingServer is implemented by servers whose health state may throttle
+// their weight during a slowstart: effectiveWeightPercent is then below 100.
+type warmingServer interface {
+	effectiveWeightPercent() int
+}
+
+// dynamicEWeight is the effective weight of the dynamic algorithms:
+// uweight*16, or uweight*w during a slowstart, w = 1..16 being HAProxy's
+// server_recalc_eweight factor (a percentage of 100*w/16 rounded up, which
+// pct*16/100 recovers exactly). Map-based algorithms ignore slowstart.
+func dynamicEWeight(s *Server) int {
+	f := weightScale
+	if w, ok := any(s).(warmingServer); ok {
+		if pct := w.effectiveWeightPercent(); pct > 0 && pct < 100 {
+			f = max(1, pct*weightScale/100)
+		}
+	}
+	return s.UWeight() * f
+}
 
 // mapEWeight returns the effective weight function of the map-based
 // algorithms: ceil(uweight / wmult).
@@ -166,10 +183,24 @@ func weightGCD(b *Backend) int {
 	return g
 }
 
+// runtimeMaxConn is implemented by servers whose maxconn can change at run
+// time ("set maxconn server"); others use the configured value.
+type runtimeMaxConn interface {
+	MaxConn() int64
+}
+
+// lbMaxConn returns the server's current maxconn (0 = unlimited).
+func lbMaxConn(s *Server) int64 {
+	if r, ok := any(s).(runtimeMaxConn); ok {
+		return r.MaxConn()
+	}
+	return int64(s.Config.MaxConn)
+}
+
 // lbSaturated reports whether s cannot take one more session now: it has a
 // maxconn that is reached, or sessions already wait in its queue.
 func lbSaturated(s *Server) bool {
-	m := int64(s.Config.MaxConn)
+	m := lbMaxConn(s)
 	return m > 0 && (s.queued.Load() > 0 || s.served.Load() >= m)
 }
 

@@ -53,6 +53,7 @@ func newTestBackend(t testing.TB, c lbConf, specs ...srvSpec) *Backend {
 			Config:  parser.ServerParams{Weight: sp.weight, Backup: sp.backup, MaxConn: sp.maxconn, MaxQueue: sp.maxqueue},
 		}
 		s.uweight.Store(int32(sp.weight))
+		initMaxConn(s)
 		s.running.Store(!sp.down)
 		if sp.maint {
 			s.admin.Store(AdminMaint)
@@ -123,4 +124,22 @@ func take(b *Backend, s *Server) {
 func release(b *Backend, s *Server) {
 	s.served.Add(-1)
 	b.lb.released(s)
+}
+
+// setWeight changes a server's user weight as the stats socket does.
+func setWeight(s *Server, w int) {
+	s.uweight.Store(int32(w))
+	s.Backend.lb.update()
+}
+
+// maxConnSetter is implemented by servers with a runtime maxconn, which
+// the graph initialises from the configuration; test backends do the same.
+type maxConnSetter interface {
+	SetMaxConn(n int64)
+}
+
+func initMaxConn(s *Server) {
+	if m, ok := any(s).(maxConnSetter); ok {
+		m.SetMaxConn(int64(s.Config.MaxConn))
+	}
 }

@@ -57,7 +57,7 @@ func (lb *leastconnBalancer) pick(_ netip.Addr, avoid *Server) *Server {
 	var bestKey, bestStamp int64
 	for i, s := range p.srvs {
 		inflight := s.served.Load() + s.queued.Load()
-		if m := int64(s.Config.MaxConn); m > 0 && inflight >= m+int64(s.Config.MaxQueue) {
+		if m := lbMaxConn(s); m > 0 && inflight >= m+int64(s.Config.MaxQueue) {
 			continue
 		}
 		if s == avoid {

@@ -14,46 +14,132 @@ import (
 // HAProxy schedules servers on a position line under a lock: each pick
 // takes the server with the lowest next position and advances it by
 // total_weight/eweight, which spreads a heavy server's picks evenly; equal
-// weights give a strict rotation in declaration order. With a stable set of
-// servers that schedule is a fixed sequence that repeats window after window,
-// so update replays HAProxy's scheduler once to record the sequence, and
-// pick walks it with an atomic cursor: no lock and no allocation on the hot
-// path. A full server's turn is consumed and skipped, as in HAProxy. After a
-// state or weight change the sequence restarts from the beginning of a
-// window (HAProxy instead inserts the server into the running window).
+// weights give a strict rotation in declaration order. Between two changes
+// of state or weight that schedule is a fixed sequence which, once a window
+// repeats, cycles forever. So update runs HAProxy's scheduler (fwrrGroup, a
+// port of its state and of its up/down/weight transitions) to record the
+// sequence, and pick walks it with an atomic cursor: no lock and no
+// allocation on the hot path. On the next change, update replays the
+// scheduler up to the cursor, applies the change as HAProxy does (a server
+// coming up is inserted into the running window) and records again.
+//
+// A full server's turn is consumed and skipped, as in HAProxy, except that
+// HAProxy ends a window early when the skipped server was the last one of
+// the window; a few picks then differ around that window's end.
 type rrBalancer struct {
 	b          *Backend
 	allBackups bool
 
-	mu  sync.Mutex
+	mu     sync.Mutex      // serializes update
+	groups [2]*fwrrGroup   // active and backup schedulers, at tab's start
+	cur    []fwrrCommitted // state each server had at the last update
+
 	tab atomic.Pointer[rrTable]
 }
 
-// rrTable is the recorded schedule: prefix once, then cycle forever, as
-// indexes into pool.srvs.
-type rrTable struct {
-	pool   lbPool
-	prefix []uint16
-	cycle  []uint16
-	cursor atomic.Uint64
+// fwrrCommitted is what the scheduler knows of a server (HAProxy's
+// cur_state/cur_eweight).
+type fwrrCommitted struct {
+	usable bool
+	ew     uint32
 }
 
-func (t *rrTable) at(c uint64) *Server {
+// rrTable is one recorded schedule: prefix once, then cycle forever, as
+// indexes into the backend's servers.
+type rrTable struct {
+	pool   lbPool
+	grp    int // 0 active, 1 backup, -1 none (single backup or nothing)
+	prefix []uint16
+	cycle  []uint16
+	// start and cycleStart are the scheduler's state at the first entry
+	// of prefix and of cycle, to replay it up to the cursor.
+	start, cycleStart *fwrrGroup
+	cursor            atomic.Uint64
+}
+
+func (t *rrTable) at(c uint64) uint16 {
 	if c < uint64(len(t.prefix)) {
-		return t.pool.srvs[t.prefix[c]]
+		return t.prefix[c]
 	}
 	c -= uint64(len(t.prefix))
-	return t.pool.srvs[t.cycle[c%uint64(len(t.cycle))]]
+	return t.cycle[c%uint64(len(t.cycle))]
+}
+
+// stateAt returns the scheduler's state after c picks of this table.
+func (t *rrTable) stateAt(c uint64) *fwrrGroup {
+	var g *fwrrGroup
+	var n uint64
+	if c < uint64(len(t.prefix)) || len(t.cycle) == 0 {
+		g, n = t.start.clone(), min(c, uint64(len(t.prefix)))
+	} else {
+		g, n = t.cycleStart.clone(), (c-uint64(len(t.prefix)))%uint64(len(t.cycle))
+	}
+	for ; n > 0; n-- {
+		g.step()
+	}
+	return g
 }
 
 func (lb *rrBalancer) update() {
 	lb.mu.Lock()
 	defer lb.mu.Unlock()
-	t := &rrTable{pool: choosePool(lb.b, lb.allBackups, dynamicEWeight)}
+	srvs := lb.b.Servers
+	next := make([]fwrrCommitted, len(srvs))
+	for i, s := range srvs {
+		next[i] = fwrrCommitted{usable: s.usable(), ew: uint32(dynamicEWeight(s))}
+	}
+	if lb.groups[0] == nil {
+		// fwrr_init_server_groups
+		for gi := range lb.groups {
+			lb.groups[gi] = newFwrrGroup(len(srvs))
+		}
+		for i, s := range srvs {
+			if next[i].usable {
+				lb.groups[groupOf(s)].nextWeight += int32(next[i].ew)
+			}
+		}
+		for _, g := range lb.groups {
+			g.currPos, g.currWeight = g.nextWeight, g.nextWeight
+		}
+		for i, s := range srvs {
+			if next[i].usable {
+				g := lb.groups[groupOf(s)]
+				g.ew[i] = next[i].ew
+				g.queueByWeight(g.init, i)
+			}
+		}
+	} else {
+		if old := lb.tab.Load(); old != nil && old.grp >= 0 {
+			lb.groups[old.grp] = old.stateAt(old.cursor.Load())
+		}
+		for i, s := range srvs {
+			was, now := lb.cur[i], next[i]
+			g := lb.groups[groupOf(s)]
+			switch {
+			case was.usable && !now.usable:
+				g.serverDown(i, was.ew)
+			case !was.usable && now.usable:
+				g.serverUp(i, now.ew)
+			case was.usable && now.usable && was.ew != now.ew:
+				g.serverWeight(i, was.ew, now.ew)
+			}
+		}
+	}
+	lb.cur = next
+
+	t := &rrTable{pool: choosePool(lb.b, lb.allBackups, dynamicEWeight), grp: -1}
 	if t.pool.single == nil && len(t.pool.srvs) > 0 {
-		t.prefix, t.cycle = fwrrSequence(t.pool.ew)
+		t.grp = groupOf(t.pool.srvs[0])
+		t.start, t.prefix, t.cycleStart, t.cycle = recordFwrr(lb.groups[t.grp])
 	}
 	lb.tab.Store(t)
+}
+
+func groupOf(s *Server) int {
+	if s.Backup {
+		return 1
+	}
+	return 0
 }
 
 func (lb *rrBalancer) pick(_ netip.Addr, avoid *Server) *Server {
@@ -61,7 +147,8 @@ func (lb *rrBalancer) pick(_ netip.Addr, avoid *Server) *Server {
 	if t.pool.single != nil {
 		return t.pool.single
 	}
-	if len(t.cycle) == 0 {
+	n := len(t.prefix) + len(t.cycle)
+	if n == 0 {
 		return nil
 	}
 	other, avoidFree := anyFree(t.pool.srvs, avoid)
@@ -71,9 +158,8 @@ func (lb *rrBalancer) pick(_ netip.Addr, avoid *Server) *Server {
 		}
 		return nil
 	}
-	n := len(t.prefix) + len(t.cycle)
 	for i := 0; i < n; i++ {
-		s := t.at(t.cursor.Add(1) - 1)
+		s := lb.b.Servers[t.at(t.cursor.Add(1)-1)]
 		if s != avoid && !lbSaturated(s) {
 			return s
 		}
@@ -84,67 +170,72 @@ func (lb *rrBalancer) pick(_ netip.Addr, avoid *Server) *Server {
 func (lb *rrBalancer) taken(*Server)    {}
 func (lb *rrBalancer) released(*Server) {}
 
-// Bounds of the recorded schedule.
+// Bounds of a recorded schedule.
 const (
 	fwrrMaxWindows = 16
 	fwrrMaxEntries = 1 << 22
 )
 
-// fwrrSequence replays HAProxy's fwrr scheduler for servers of effective
-// weights ew (all > 0, at most 65535 servers) and returns the sequence of
-// picks as a prefix followed by a cycle that repeats forever.
-//
-// A window ends when every server went past twice the total weight; the
-// scheduler then starts again from the "init" tree, whose order (by weight,
-// ties in the order servers left the previous window) is the whole state
-// carried over. When that order repeats, so does the sequence.
-func fwrrSequence(ew []int) (prefix, cycle []uint16) {
-	f := newFwrrSim(ew)
-	states := [][]int{f.order(f.init)}
-	var windows [][]uint16
-	var cur []uint16
-	total := 0
-	for total < fwrrMaxEntries {
-		s, switched := f.step()
-		if s < 0 {
-			break
+// recordFwrr runs a copy of g and returns the picks it makes as a prefix
+// followed by a cycle that repeats forever, with the states at their
+// starts. A window ends when every server went past its end; the scheduler
+// then starts again from the "init" tree, whose order (by weight, ties in
+// the order servers left the previous window) is the whole state carried
+// over, so when that order repeats, so does the sequence.
+func recordFwrr(g *fwrrGroup) (start *fwrrGroup, prefix []uint16, cycleStart *fwrrGroup, cycle []uint16) {
+	start = g.clone()
+	sim := g.clone()
+	var seq []uint16
+	type boundary struct {
+		order []int
+		next  int32
+		pos   int
+		state *fwrrGroup
+	}
+	var bounds []boundary
+	for len(seq) < fwrrMaxEntries {
+		if sim.currWeight == 0 {
+			sim.currPos, sim.currWeight = sim.nextWeight, sim.nextWeight
 		}
-		if switched {
-			windows = append(windows, cur)
-			cur = nil
-			for j, st := range states {
-				if slices.Equal(st, f.switchOrder) {
-					return slices.Concat(windows[:j]...), slices.Concat(windows[j:]...)
+		if sim.empty() {
+			sim.switchTrees()
+			if sim.empty() {
+				break // no server left in the group
+			}
+			b := boundary{order: sim.order(sim.init), next: sim.nextWeight, pos: len(seq)}
+			for _, pb := range bounds {
+				if pb.next == b.next && slices.Equal(pb.order, b.order) {
+					return start, seq[:pb.pos], pb.state, seq[pb.pos:]
 				}
 			}
-			if len(windows) >= fwrrMaxWindows {
+			if len(bounds) > fwrrMaxWindows {
 				break
 			}
-			states = append(states, f.switchOrder)
+			b.state = sim.clone()
+			bounds = append(bounds, b)
 		}
-		cur = append(cur, uint16(s))
-		total++
+		seq = append(seq, uint16(sim.step()))
 	}
 	// No repetition within bounds: repeat what was recorded.
-	if len(windows) > 0 {
-		return nil, slices.Concat(windows...)
+	if len(bounds) > 0 {
+		return start, seq[:bounds[0].pos], bounds[0].state, seq[bounds[0].pos:]
 	}
-	return nil, cur
+	return start, nil, start.clone(), seq
 }
 
-// fwrrSim is one fwrr group (lb_fwrr.c's struct fwrr_group and the per
-// server npos/rweight) with trees as sorted slices.
-type fwrrSim struct {
-	ew      []int64
-	npos    []int64
-	rweight []int64
-	where   []int // tree holding each server, -1 for none
+// fwrrGroup is a port of HAProxy's struct fwrr_group together with the
+// servers' scheduling fields (eweight, npos, lpos, rweight, tree), indexed
+// like the backend's servers. Arithmetic follows the C types: positions,
+// weights of servers and remainders are unsigned 32-bit, the group's
+// positions and weights signed 32-bit.
+type fwrrGroup struct {
+	ew, npos, lpos, rweight []uint32
+	where                   []int8 // tree holding each server, -1 for none
 
 	trees      [3][]fwrrNode // 0: curr; 1, 2: t0, t1
-	init, next int
+	init, next int8
 
-	currPos, currWeight, nextWeight int64
-	switchOrder                     []int // init order at the last switch
+	currPos, currWeight, nextWeight int32
 }
 
 // fwrrNode is a tree entry; equal keys keep insertion order, as duplicates
@@ -154,87 +245,114 @@ type fwrrNode struct {
 	srv int
 }
 
-func newFwrrSim(ew []int) *fwrrSim {
-	n := len(ew)
-	f := &fwrrSim{
-		ew:      make([]int64, n),
-		npos:    make([]int64, n),
-		rweight: make([]int64, n),
-		where:   make([]int, n),
+func newFwrrGroup(n int) *fwrrGroup {
+	g := &fwrrGroup{
+		ew:      make([]uint32, n),
+		npos:    make([]uint32, n),
+		lpos:    make([]uint32, n),
+		rweight: make([]uint32, n),
+		where:   make([]int8, n),
 		init:    1,
 		next:    2,
 	}
-	var w int64
-	for i, e := range ew {
-		f.ew[i] = int64(e)
-		w += int64(e)
+	for i := range g.where {
+		g.where[i] = -1
 	}
-	f.currPos, f.currWeight, f.nextWeight = w, w, w
-	for i := range ew {
-		f.queueByWeight(f.init, i)
-	}
-	return f
+	return g
 }
 
-func (f *fwrrSim) insert(t int, key uint32, srv int) {
-	tr := f.trees[t]
+func (g *fwrrGroup) clone() *fwrrGroup {
+	c := *g
+	c.ew, c.npos, c.lpos, c.rweight = slices.Clone(g.ew), slices.Clone(g.npos), slices.Clone(g.lpos), slices.Clone(g.rweight)
+	c.where = slices.Clone(g.where)
+	for i := range g.trees {
+		c.trees[i] = slices.Clone(g.trees[i])
+	}
+	return &c
+}
+
+func (g *fwrrGroup) insert(t int8, key uint32, srv int) {
+	tr := g.trees[t]
 	i := sort.Search(len(tr), func(i int) bool { return tr[i].key > key })
-	tr = slices.Insert(tr, i, fwrrNode{key, srv})
-	f.trees[t] = tr
-	f.where[srv] = t
+	g.trees[t] = slices.Insert(tr, i, fwrrNode{key, srv})
+	g.where[srv] = t
 }
 
-func (f *fwrrSim) remove(srv int) {
-	t := f.where[srv]
+// dequeue removes srv from its tree (fwrr_dequeue_srv and
+// fwrr_remove_from_tree).
+func (g *fwrrGroup) dequeue(srv int) {
+	t := g.where[srv]
 	if t < 0 {
 		return
 	}
-	tr := f.trees[t]
+	tr := g.trees[t]
 	for i := range tr {
 		if tr[i].srv == srv {
-			f.trees[t] = slices.Delete(tr, i, i+1)
+			g.trees[t] = slices.Delete(tr, i, i+1)
 			break
 		}
 	}
-	f.where[srv] = -1
+	g.where[srv] = -1
 }
 
-func (f *fwrrSim) order(t int) []int {
-	out := make([]int, len(f.trees[t]))
-	for i, n := range f.trees[t] {
+func (g *fwrrGroup) order(t int8) []int {
+	out := make([]int, len(g.trees[t]))
+	for i, n := range g.trees[t] {
 		out[i] = n.srv
 	}
 	return out
 }
 
-// queueByWeight puts srv in tree t, heaviest first (fwrr_queue_by_weight).
-func (f *fwrrSim) queueByWeight(t, srv int) {
-	f.insert(t, uint32(eweightMax-f.ew[srv]), srv)
+func (g *fwrrGroup) empty() bool { return len(g.trees[0]) == 0 && len(g.trees[g.init]) == 0 }
+
+// switchTrees is fwrr_switch_trees: the next window begins.
+func (g *fwrrGroup) switchTrees() {
+	g.init, g.next = g.next, g.init
+	g.currWeight = g.nextWeight
+	g.currPos = g.currWeight
 }
 
-// queue places srv after a pick (fwrr_queue_srv): into the current tree at
-// its next position, or into the next tree when past the window.
-func (f *fwrrSim) queue(srv int) {
-	if f.npos[srv] >= 2*f.currWeight || f.npos[srv] >= f.currWeight+f.nextWeight {
-		f.npos[srv] -= f.currWeight
-		f.queueByWeight(f.next, srv)
+// queueByWeight puts srv in tree t, heaviest first (fwrr_queue_by_weight).
+func (g *fwrrGroup) queueByWeight(t int8, srv int) {
+	g.insert(t, eweightMax-g.ew[srv], srv)
+}
+
+// queue places srv by its next position (fwrr_queue_srv): into the current
+// tree, or into the next one when past the window.
+func (g *fwrrGroup) queue(srv int) {
+	cw, nw := uint32(g.currWeight), uint32(g.nextWeight)
+	if g.ew[srv] == 0 || g.npos[srv] >= 2*cw || g.npos[srv] >= cw+nw {
+		g.npos[srv] -= cw
+		g.queueByWeight(g.next, srv)
 		return
 	}
-	key := uint32(uweightRange*f.npos[srv] + (eweightMax+f.rweight[srv]-f.ew[srv])/weightScale)
-	f.insert(0, key, srv)
+	key := uweightRange*g.npos[srv] + (eweightMax+g.rweight[srv]-g.ew[srv])/weightScale
+	g.insert(0, key, srv)
+}
+
+// getSrv prepares srv for being moved (fwrr_get_srv).
+func (g *fwrrGroup) getSrv(srv int) {
+	switch g.where[srv] {
+	case g.init:
+		g.npos[srv], g.rweight[srv] = 0, 0
+	case g.next:
+		g.npos[srv] += uint32(g.currWeight)
+	case -1:
+		g.npos[srv] = uint32(g.currPos)
+	}
 }
 
 // fromGroup is fwrr_get_server_from_group: the head of the current tree if
 // its turn has come, else the heaviest server waiting in init, else the
 // head of the current tree anyway; -1 when both trees are empty.
-func (f *fwrrSim) fromGroup() int {
-	curr := f.trees[0]
-	if len(curr) > 0 && f.npos[curr[0].srv] <= f.currPos {
+func (g *fwrrGroup) fromGroup() int {
+	curr := g.trees[0]
+	if len(curr) > 0 && g.npos[curr[0].srv] <= uint32(g.currPos) {
 		return curr[0].srv
 	}
-	if in := f.trees[f.init]; len(in) > 0 {
+	if in := g.trees[g.init]; len(in) > 0 {
 		s := in[0].srv
-		f.npos[s], f.rweight[s] = 0, 0
+		g.npos[s], g.rweight[s] = 0, 0
 		return s
 	}
 	if len(curr) > 0 {
@@ -244,40 +362,86 @@ func (f *fwrrSim) fromGroup() int {
 }
 
 // updatePosition is fwrr_update_position.
-func (f *fwrrSim) updatePosition(s int) {
-	e := f.ew[s]
-	if f.npos[s] == 0 {
-		f.npos[s] = f.currPos
+func (g *fwrrGroup) updatePosition(s int) {
+	e := g.ew[s]
+	if g.npos[s] == 0 {
+		g.npos[s] = uint32(g.currPos)
 	}
-	f.npos[s] += f.nextWeight / e
-	f.rweight[s] += f.nextWeight % e
-	if f.rweight[s] >= e {
-		f.rweight[s] -= e
-		f.npos[s]++
+	g.lpos[s] = g.npos[s]
+	nw := uint32(g.nextWeight)
+	g.npos[s] += nw / e
+	g.rweight[s] += nw % e
+	if g.rweight[s] >= e {
+		g.rweight[s] -= e
+		g.npos[s]++
 	}
 }
 
-// step is one fwrr_get_next_server with no saturated server. It reports
-// whether the trees were switched (a new window began) before the pick.
-func (f *fwrrSim) step() (int, bool) {
-	switched := false
-	var s int
-	for {
-		if s = f.fromGroup(); s >= 0 {
-			break
-		}
-		if switched {
-			return -1, true
-		}
-		switched = true
-		f.init, f.next = f.next, f.init
-		f.currWeight = f.nextWeight
-		f.currPos = f.currWeight
-		f.switchOrder = f.order(f.init)
+// step is one fwrr_get_next_server with no saturated server: it returns the
+// server picked, or -1 when the group is empty.
+func (g *fwrrGroup) step() int {
+	if g.currWeight == 0 {
+		g.currPos, g.currWeight = g.nextWeight, g.nextWeight
 	}
-	f.updatePosition(s)
-	f.remove(s)
-	f.currPos++
-	f.queue(s)
-	return s, switched
+	s := g.fromGroup()
+	if s < 0 {
+		g.switchTrees()
+		if s = g.fromGroup(); s < 0 {
+			return -1
+		}
+	}
+	g.updatePosition(s)
+	g.dequeue(s)
+	g.currPos++
+	g.queue(s)
+	return s
+}
+
+// serverDown is fwrr_set_server_status_down for a server that was usable
+// with effective weight ew.
+func (g *fwrrGroup) serverDown(srv int, ew uint32) {
+	g.nextWeight -= int32(ew)
+	g.dequeue(srv)
+}
+
+// serverUp is fwrr_set_server_status_up for a server that becomes usable
+// with effective weight ew: it joins the running window.
+func (g *fwrrGroup) serverUp(srv int, ew uint32) {
+	g.nextWeight += int32(ew)
+	g.ew[srv] = ew
+	g.getSrv(srv)
+	g.npos[srv] = uint32(g.currPos) + uint32(g.nextWeight+g.currWeight-g.currPos)/ew
+	g.queue(srv)
+}
+
+// serverWeight is fwrr_update_server_weight for a server that stays usable
+// while its effective weight changes from was to ew.
+func (g *fwrrGroup) serverWeight(srv int, was, ew uint32) {
+	g.nextWeight = g.nextWeight - int32(was) + int32(ew)
+	switch g.where[srv] {
+	case g.init:
+		g.dequeue(srv)
+		g.ew[srv] = ew
+		g.queueByWeight(g.init, srv)
+	case -1:
+		g.getSrv(srv)
+		g.ew[srv] = ew
+		g.npos[srv] = uint32(g.currPos) + uint32(g.nextWeight+g.currWeight-g.currPos)/ew
+		g.queue(srv)
+	default:
+		g.getSrv(srv)
+		prevNext := g.npos[srv]
+		step := uint32(g.nextWeight) / ew
+		g.npos[srv] = g.lpos[srv] + step
+		g.rweight[srv] = 0
+		if g.npos[srv] > prevNext {
+			g.npos[srv] = prevNext
+		}
+		if g.npos[srv] < uint32(g.currPos+2) {
+			g.npos[srv] = uint32(g.currPos) + step
+		}
+		g.dequeue(srv)
+		g.ew[srv] = ew
+		g.queue(srv)
+	}
 }

@@ -33,6 +33,16 @@
 //   - show servers state/conn, show backend and get weight are views of the
 //     server and backend rows.
 //
+// Server state across reloads: LoadServerState reads the files named by
+// server-state-file / load-server-state-from-file / server-state-file-name
+// (the output of "show servers state" saved before the reload) and restores
+// each server's maintenance, drain, user weight, disabled checks and port
+// through the Admin interface, with HAProxy 2.6's rules (ApplyServerState).
+// The caller runs it once the runtime is built, before accepting
+// connections:
+//
+//	stats.LoadServerState(cfg, src, log)
+//
 // Server.Collector (or NewCollector) exports the same Source to Prometheus
 // under the names of HAProxy's built-in exporter (haproxy_process_*,
 // haproxy_frontend_*, haproxy_backend_*, haproxy_server_*).

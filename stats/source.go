@@ -114,7 +114,10 @@ const (
 	AdminResolutionMaint AdminFlags = 0x20
 	AdminFQDNSet         AdminFlags = 0x40
 
-	adminMaint = AdminForcedMaint | AdminInheritedMaint | AdminConfigMaint | AdminResolutionMaint
+	// AdminConfigMaint alone is not maintenance: HAProxy sets it with
+	// AdminForcedMaint for a `disabled` server, and "enable server" clears
+	// only the latter.
+	adminMaint = AdminForcedMaint | AdminInheritedMaint | AdminResolutionMaint
 	adminDrain = AdminForcedDrain | AdminInheritedDrain
 )
 
