@@ -543,6 +543,45 @@ func (s *Server) finishPending(pd *pending, log logrus.FieldLogger) {
 		s.Backend.lb.update()
 	}
 	pd.emit(log)
+	if s.Backend != nil {
+		pd.syslog(s.Backend.logs)
+	}
+}
+
+// syslog sends the events to the backend's log targets at HAProxy's
+// levels: a server going DOWN is an alert (a notice when it was stopping),
+// "has no server available!" an emergency (written without quotes there),
+// everything else a notice.
+func (p *pending) syslog(sink *LogSink) {
+	if sink == nil {
+		return
+	}
+	for _, e := range p.events {
+		sink.Log(e.syslogLevel(), e.syslogText())
+	}
+}
+
+func (e stateEvent) syslogLevel() int {
+	switch {
+	case e.alert:
+		return LogEmerg
+	case strings.Contains(e.msg, " is DOWN") && !strings.Contains(e.msg, "(leaving forced drain)"):
+		return LogAlert
+	}
+	return LogNotice
+}
+
+func (e stateEvent) syslogText() string {
+	if !e.alert {
+		return e.msg
+	}
+	// "backend 'b' has no server available!" -> "backend b has no server available!"
+	if i := strings.IndexByte(e.msg, '\''); i >= 0 {
+		if j := strings.IndexByte(e.msg[i+1:], '\''); j >= 0 {
+			return e.msg[:i] + e.msg[i+1:i+1+j] + e.msg[i+2+j:]
+		}
+	}
+	return e.msg
 }
 
 // CheckSettings returns what a health checker needs to probe the server:

@@ -1,12 +1,12 @@
 package main
 
 import (
-	"errors"
 	"os"
 
 	"github.com/sirupsen/logrus"
 
 	"goproxy/parser"
+	"goproxy/proxy"
 )
 
 // graph is what the process lifecycle needs of a running configuration
@@ -37,11 +37,12 @@ type buildOptions struct {
 	DefaultMaxConn int              // -N; 0 means the global maxconn
 }
 
-// errNoRuntime is returned while the proxy runtime is not linked in.
-var errNoRuntime = errors.New("this goproxy binary was built without the proxy runtime (proxy.Build)")
-
 // build turns a configuration into a graph. It is a variable so that tests
 // can substitute a fake; it is wired to proxy.Build.
 var build = func(cfg *parser.Config, o buildOptions) (graph, error) {
-	return nil, errNoRuntime
+	g, err := proxy.Build(cfg, proxy.Options{Log: o.Log, InheritedFDs: o.InheritedFDs, DefaultMaxConn: o.DefaultMaxConn})
+	if err != nil {
+		return nil, err // no typed nil in the interface
+	}
+	return g, nil
 }
