@@ -360,3 +360,65 @@ func askN(t *testing.T, addr, ip string, n int) []string {
 	}
 	return out
 }
+
+// e2eCfg is a one-frontend, one-backend configuration.
+type e2eCfg struct {
+	global   []string // lines of the global section
+	defaults []string // after mode tcp and 1s/10s/10s timeouts (later lines win)
+	frontend []string // after bind and default_backend
+	backend  []string // before the servers
+	servers  []string // "server ..." lines (the keyword included)
+}
+
+func (c e2eCfg) render(listen string) string {
+	var b strings.Builder
+	b.WriteString("global\n")
+	for _, l := range c.global {
+		b.WriteString("    " + l + "\n")
+	}
+	b.WriteString("defaults\n    mode tcp\n    timeout connect 1s\n    timeout client 10s\n    timeout server 10s\n")
+	for _, l := range c.defaults {
+		b.WriteString("    " + l + "\n")
+	}
+	b.WriteString("frontend fe\n    bind " + listen + "\n    default_backend be\n")
+	for _, l := range c.frontend {
+		b.WriteString("    " + l + "\n")
+	}
+	b.WriteString("backend be\n")
+	for _, l := range c.backend {
+		b.WriteString("    " + l + "\n")
+	}
+	for _, l := range c.servers {
+		b.WriteString("    " + l + "\n")
+	}
+	return b.String()
+}
+
+// run starts goproxy on the configuration and returns its address.
+func (c e2eCfg) run(t *testing.T) (string, *e2eProc) {
+	t.Helper()
+	addr := loopAddr(t)
+	return addr, startGoproxy(t, c.render(addr), addr)
+}
+
+// nameServers starts backends named s1..sn and returns them.
+func nameServers(t *testing.T, n int, opts ...func(*nameServer)) []*nameServer {
+	t.Helper()
+	var out []*nameServer
+	for i := 1; i <= n; i++ {
+		out = append(out, startNameServer(t, "s"+strconv.Itoa(i), "127.0.0.1:0", opts...))
+	}
+	return out
+}
+
+func holding(s *nameServer) { s.hold = true }
+func silent(s *nameServer)  { s.silent = true }
+
+// openTotal is the number of connections open on the backends.
+func openTotal(ss []*nameServer) int64 {
+	var n int64
+	for _, s := range ss {
+		n += s.open.Load()
+	}
+	return n
+}
