@@ -1,0 +1,171 @@
+package main
+
+import (
+	"net"
+	"strconv"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// blackhole returns the address of a listener whose accept queue is full,
+// so that a new connect gets no answer (the kernel drops its SYN).
+func blackhole(t *testing.T) string {
+	t.Helper()
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Close(fd) })
+	if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Listen(fd, 0); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := "127.0.0.1:" + strconv.Itoa(sa.(*unix.SockaddrInet4).Port)
+	// Fill the queue until a connect hangs.
+	for i := 0; i < 8; i++ {
+		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err != nil {
+			return addr
+		}
+		t.Cleanup(func() { c.Close() })
+	}
+	t.Fatal("could not fill the accept queue of a backlog-0 listener")
+	return ""
+}
+
+// checkDuration fails unless lo <= d <= hi.
+func checkDuration(t *testing.T, what string, d, lo, hi time.Duration) {
+	t.Helper()
+	if d < lo || d > hi {
+		t.Errorf("%s after %v, want between %v and %v", what, d, lo, hi)
+	}
+}
+
+func TestE2ETimeouts(t *testing.T) {
+	t.Run("client", func(t *testing.T) {
+		ss := nameServers(t, 1, holding)
+		addr, _ := e2eCfg{defaults: []string{"timeout client 300ms"}, servers: srvLines(ss, []int{1})}.run(t)
+		c, _ := openName(t, "127.0.0.2", addr)
+		checkDuration(t, "idle client closed", expectClosed(t, c, 5*time.Second), 200*time.Millisecond, 3*time.Second)
+		waitFor(t, 3*time.Second, "the server side to close", func() bool { return openTotal(ss) == 0 })
+	})
+
+	t.Run("server", func(t *testing.T) {
+		ss := nameServers(t, 1, holding, silent)
+		addr, _ := e2eCfg{defaults: []string{"timeout server 300ms"}, servers: srvLines(ss, []int{1})}.run(t)
+		c, err := dialFrom("127.0.0.2", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		waitFor(t, 3*time.Second, "the server connection", func() bool { return openTotal(ss) == 1 })
+		checkDuration(t, "idle server closed", expectClosed(t, c, 5*time.Second), 100*time.Millisecond, 3*time.Second)
+		waitFor(t, 3*time.Second, "the server side to close", func() bool { return openTotal(ss) == 0 })
+	})
+
+	t.Run("tunnel", func(t *testing.T) {
+		ss := nameServers(t, 1)
+		addr, _ := e2eCfg{defaults: []string{"timeout tunnel 400ms"}, servers: srvLines(ss, []int{1})}.run(t)
+		c, _ := openName(t, "127.0.0.2", addr)
+		// Traffic every 150 ms keeps the tunnel open past its timeout.
+		start := time.Now()
+		buf := make([]byte, 2)
+		for i := 0; i < 6; i++ {
+			time.Sleep(150 * time.Millisecond)
+			c.SetDeadline(time.Now().Add(2 * time.Second))
+			if _, err := c.Write([]byte("x\n")); err != nil {
+				t.Fatalf("write %d, %v after start: %v", i, time.Since(start), err)
+			}
+			if _, err := c.Read(buf); err != nil {
+				t.Fatalf("echo %d, %v after start: %v", i, time.Since(start), err)
+			}
+		}
+		checkDuration(t, "idle tunnel closed", expectClosed(t, c, 5*time.Second), 300*time.Millisecond, 3*time.Second)
+	})
+
+	t.Run("connect", func(t *testing.T) {
+		hole := blackhole(t)
+		addr, _ := e2eCfg{defaults: []string{"timeout connect 300ms", "retries 0"}, servers: []string{"server s1 " + hole}}.run(t)
+		c, err := dialFrom("127.0.0.2", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		checkDuration(t, "unanswered connect given up", expectClosed(t, c, 5*time.Second), 250*time.Millisecond, 3*time.Second)
+	})
+
+	t.Run("queue", func(t *testing.T) {
+		ss := nameServers(t, 1, holding)
+		addr, _ := e2eCfg{defaults: []string{"timeout queue 300ms"}, servers: srvLines(ss, []int{1}, "maxconn 1")}.run(t)
+		openName(t, "127.0.0.2", addr)
+		c, err := dialFrom("127.0.0.3", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		checkDuration(t, "queued client dropped", expectClosed(t, c, 5*time.Second), 250*time.Millisecond, 3*time.Second)
+		if n := ss[0].accepted.Load(); n != 1 {
+			t.Errorf("the server accepted %d connections, want 1 (the queued one must not reach it)", n)
+		}
+	})
+}
+
+func TestE2EMaxconn(t *testing.T) {
+	t.Run("frontend", func(t *testing.T) {
+		ss := nameServers(t, 1, holding)
+		addr, _ := e2eCfg{frontend: []string{"maxconn 1"}, servers: srvLines(ss, []int{1})}.run(t)
+		first, _ := openName(t, "127.0.0.2", addr)
+		second, err := dialFrom("127.0.0.3", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer second.Close()
+		// The second client waits in the listen backlog: no greeting yet.
+		second.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+		if n, err := second.Read(make([]byte, 8)); err == nil || !isTimeout(err) {
+			t.Fatalf("second client over frontend maxconn 1 read %d bytes, err %v; want it to wait", n, err)
+		}
+		if n := ss[0].accepted.Load(); n != 1 {
+			t.Errorf("server accepted %d connections, want 1", n)
+		}
+		first.Close()
+		if name, err := readName(second); err != nil || name != "s1" {
+			t.Fatalf("second client after the first left: %q %v", name, err)
+		}
+	})
+
+	t.Run("server queue", func(t *testing.T) {
+		ss := nameServers(t, 1, holding)
+		addr, _ := e2eCfg{defaults: []string{"timeout queue 5s"}, servers: srvLines(ss, []int{1}, "maxconn 1")}.run(t)
+		first, _ := openName(t, "127.0.0.2", addr)
+		second, err := dialFrom("127.0.0.3", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer second.Close()
+		second.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+		if n, err := second.Read(make([]byte, 8)); err == nil || !isTimeout(err) {
+			t.Fatalf("second client over server maxconn 1 read %d bytes, err %v; want it queued", n, err)
+		}
+		first.Close()
+		if name, err := readName(second); err != nil || name != "s1" {
+			t.Fatalf("queued client after the first left: %q %v", name, err)
+		}
+		if max := ss[0].accepted.Load(); max != 2 {
+			t.Errorf("server accepted %d connections, want 2", max)
+		}
+	})
+}
+
+func isTimeout(err error) bool {
+	ne, ok := err.(net.Error)
+	return ok && ne.Timeout()
+}
