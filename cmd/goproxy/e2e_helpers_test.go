@@ -169,6 +169,8 @@ type nameServer struct {
 	silent bool
 	// hold: greet, then never read nor write until the client closes.
 	hold bool
+	// reset: greet, then answer the first byte read with a reset.
+	reset bool
 
 	mu    sync.Mutex
 	conns map[net.Conn]struct{}
@@ -225,6 +227,13 @@ func (s *nameServer) handle(c net.Conn) {
 		if _, err := io.WriteString(c, s.name+"\n"); err != nil {
 			return
 		}
+	}
+	if s.reset {
+		_, _ = c.Read(make([]byte, 1))
+		if tc, ok := c.(*net.TCPConn); ok {
+			_ = tc.SetLinger(0)
+		}
+		return
 	}
 	if s.hold {
 		_, _ = io.Copy(io.Discard, c)

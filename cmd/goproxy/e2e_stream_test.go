@@ -1,0 +1,158 @@
+package main
+
+import (
+	"bytes"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"testing"
+	"time"
+)
+
+// streamExchange sends size random bytes from ip through addr to an echo
+// backend, half-closes, and checks that exactly the same bytes come back
+// followed by the close.
+func streamExchange(ip, addr string, size int) error {
+	c, err := dialFrom(ip, addr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(20 * time.Second))
+	data := make([]byte, size)
+	_, _ = rand.Read(data)
+	werr := make(chan error, 1)
+	go func() {
+		// Uneven chunks, so that writes do not line up with any buffer.
+		rest := data
+		for n := 1; len(rest) > 0; n = (n*3 + 7) % 65536 {
+			k := min(n+1, len(rest))
+			if _, err := c.Write(rest[:k]); err != nil {
+				werr <- err
+				return
+			}
+			rest = rest[k:]
+		}
+		werr <- c.CloseWrite()
+	}()
+	got, rerr := io.ReadAll(c)
+	if err := <-werr; err != nil {
+		return fmt.Errorf("writing: %w", err)
+	}
+	if rerr != nil {
+		return fmt.Errorf("reading after %d bytes: %w", len(got), rerr)
+	}
+	if !bytes.Equal(got, data) {
+		i := 0
+		for i < len(got) && i < len(data) && got[i] == data[i] {
+			i++
+		}
+		return fmt.Errorf("got %d bytes back for %d sent, first difference at %d", len(got), len(data), i)
+	}
+	return nil
+}
+
+func TestE2EHalfClose(t *testing.T) {
+	ss := nameServers(t, 1, silent)
+	addr, _ := e2eCfg{servers: srvLines(ss, []int{1})}.run(t)
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for i := 0; i < 4; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := streamExchange(srcIP(i), addr, 1<<20); err != nil {
+				errs <- fmt.Errorf("stream %d: %w", i, err)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	waitFor(t, 3*time.Second, "the server sides to close", func() bool { return openTotal(ss) == 0 })
+}
+
+// resetter is a backend that greets, then answers the first byte it reads
+// with a reset.
+func resetter(s *nameServer) { s.reset = true }
+
+func TestE2EResets(t *testing.T) {
+	t.Run("from client", func(t *testing.T) {
+		ss := nameServers(t, 1, holding)
+		addr, _ := e2eCfg{servers: srvLines(ss, []int{1})}.run(t)
+		c, _ := openName(t, "127.0.0.2", addr)
+		c.(*net.TCPConn).SetLinger(0)
+		c.Close()
+		waitFor(t, 3*time.Second, "the server side to close after a client reset", func() bool { return openTotal(ss) == 0 })
+	})
+
+	t.Run("from server", func(t *testing.T) {
+		ss := nameServers(t, 1, resetter)
+		addr, _ := e2eCfg{servers: srvLines(ss, []int{1})}.run(t)
+		c, _ := openName(t, "127.0.0.2", addr)
+		if _, err := c.Write([]byte("x")); err != nil {
+			t.Fatal(err)
+		}
+		expectClosed(t, c, 3*time.Second)
+		if n := ss[0].accepted.Load(); n != 1 {
+			t.Errorf("server accepted %d connections, want 1", n)
+		}
+	})
+}
+
+func TestE2ENoLeak(t *testing.T) {
+	ss := nameServers(t, 2)
+	addr, p := e2eCfg{servers: srvLines(ss, []int{1, 1})}.run(t)
+	pid := p.pid()
+	fds0 := fdCount(t, pid)
+	const cycles, workers = 2000, 40
+	start := time.Now()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var failures []error
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < cycles; i += workers {
+				c, err := dialFrom(srcIP(i), addr)
+				if err == nil {
+					if i%2 == 0 {
+						// Half read the greeting, half close at once.
+						_, err = readName(c)
+					}
+					c.Close()
+				}
+				if err != nil && !errors.Is(err, io.EOF) {
+					mu.Lock()
+					failures = append(failures, err)
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	took := time.Since(start)
+	if len(failures) > 0 {
+		t.Fatalf("%d of %d cycles failed, first: %v", len(failures), cycles, failures[0])
+	}
+	waitFor(t, 5*time.Second, "goproxy's fds back to the start count", func() bool { return fdCount(t, pid) <= fds0 })
+	waitFor(t, 5*time.Second, "the backends' connections to close", func() bool { return openTotal(ss) == 0 })
+	rss := procStatus(t, pid, "VmRSS")
+	threads := procStatus(t, pid, "Threads")
+	t.Logf("%d cycles in %v; fds %d -> %d; RSS %d kB; %d threads", cycles, took, fds0, fdCount(t, pid), rss, threads)
+	if rss > 150*1024 {
+		t.Errorf("RSS %d kB after %d short sessions", rss, cycles)
+	}
+	if threads > 64 {
+		t.Errorf("%d threads after %d short sessions", threads, cycles)
+	}
+	if took > 20*time.Second {
+		t.Errorf("%d connect/close cycles took %v", cycles, took)
+	}
+}
