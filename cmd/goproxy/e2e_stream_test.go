@@ -21,6 +21,13 @@ func streamExchange(ip, addr string, size int) error {
 		return err
 	}
 	defer c.Close()
+	return streamOn(c, size)
+}
+
+// streamOn sends size random bytes on an established connection to an
+// echo backend, half-closes, and checks that exactly the same bytes come
+// back followed by the close.
+func streamOn(c *net.TCPConn, size int) error {
 	_ = c.SetDeadline(time.Now().Add(20 * time.Second))
 	data := make([]byte, size)
 	_, _ = rand.Read(data)

@@ -1,0 +1,163 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// listenerPIDs returns which of pids hold a listening socket on addr's
+// port, from /proc/net/tcp inodes and /proc/PID/fd links.
+func listenerPIDs(t *testing.T, addr string, pids ...int) map[int]bool {
+	t.Helper()
+	_, ps, _ := net.SplitHostPort(addr)
+	port, _ := strconv.Atoi(ps)
+	want := fmt.Sprintf(":%04X", port)
+	b, err := os.ReadFile("/proc/net/tcp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inodes := map[string]bool{}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) > 9 && strings.HasSuffix(f[1], want) && f[3] == "0A" {
+			inodes["socket:["+f[9]+"]"] = true
+		}
+	}
+	out := map[int]bool{}
+	for _, pid := range pids {
+		dir := fmt.Sprintf("/proc/%d/fd", pid)
+		ents, _ := os.ReadDir(dir)
+		for _, e := range ents {
+			if l, err := os.Readlink(dir + "/" + e.Name()); err == nil && inodes[l] {
+				out[pid] = true
+			}
+		}
+	}
+	return out
+}
+
+// echoRoundTrip writes msg on c and expects it back.
+func echoRoundTrip(c net.Conn, msg string) error {
+	_ = c.SetDeadline(time.Now().Add(3 * time.Second))
+	if _, err := c.Write([]byte(msg)); err != nil {
+		return err
+	}
+	buf := make([]byte, len(msg))
+	if _, err := readFull(c, buf); err != nil {
+		return err
+	}
+	if string(buf) != msg {
+		return fmt.Errorf("echo %q, want %q", buf, msg)
+	}
+	return nil
+}
+
+func readFull(c net.Conn, buf []byte) (int, error) {
+	n := 0
+	for n < len(buf) {
+		k, err := c.Read(buf[n:])
+		n += k
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+func TestE2ESignals(t *testing.T) {
+	t.Run("SIGUSR1 soft stop", func(t *testing.T) {
+		ss := nameServers(t, 1)
+		addr, p := e2eCfg{servers: srvLines(ss, []int{1})}.run(t)
+		c, _ := openName(t, "127.0.0.2", addr)
+		if err := syscall.Kill(p.pid(), syscall.SIGUSR1); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 3*time.Second, "the listener to close", func() bool { return !portListening(addr) })
+		if c2, err := dialFrom("127.0.0.3", addr); err == nil {
+			c2.Close()
+			t.Error("a new connection was accepted after SIGUSR1")
+		}
+		for i := 0; i < 3; i++ {
+			if err := echoRoundTrip(c, "still here\n"); err != nil {
+				t.Fatalf("established session after SIGUSR1: %v", err)
+			}
+		}
+		if !p.running() {
+			t.Fatal("the process exited while a session was established")
+		}
+		c.Close()
+		if code := p.waitExit(t, 5*time.Second); code != 0 {
+			t.Errorf("exit code %d after the last session, want 0", code)
+		}
+	})
+
+	t.Run("SIGTERM", func(t *testing.T) {
+		ss := nameServers(t, 1)
+		addr, p := e2eCfg{servers: srvLines(ss, []int{1})}.run(t)
+		c, _ := openName(t, "127.0.0.2", addr)
+		if err := syscall.Kill(p.pid(), syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		p.waitExit(t, 5*time.Second)
+		expectClosed(t, c, 3*time.Second)
+		waitFor(t, 3*time.Second, "the server side to close", func() bool { return openTotal(ss) == 0 })
+		if portListening(addr) {
+			t.Error("the port still listens after SIGTERM")
+		}
+	})
+
+	t.Run("reload -sf", func(t *testing.T) {
+		ss := nameServers(t, 1, silent)
+		addr := loopAddr(t)
+		text := e2eCfg{servers: srvLines(ss, []int{1})}.render(addr)
+		old := startGoproxy(t, text, addr)
+		long, err := dialFrom("127.0.0.2", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer long.Close()
+		if err := echoRoundTrip(long, "before reload\n"); err != nil {
+			t.Fatal(err)
+		}
+
+		cfg := writeFile(t, t.TempDir(), "new.cfg", text)
+		nu := startBin(t, goproxyBin, cfg, "-sf", strconv.Itoa(old.pid()))
+		waitFor(t, 5*time.Second, "the new process to hold the listener and the old one to drop it", func() bool {
+			l := listenerPIDs(t, addr, old.pid(), nu.pid())
+			return l[nu.pid()] && !l[old.pid()]
+		})
+		if !old.running() {
+			t.Fatal("the old process exited with a session established")
+		}
+		for i := 0; i < 5; i++ {
+			c, err := dialFrom(srcIP(i), addr)
+			if err != nil {
+				t.Fatalf("new connection %d during the reload: %v", i, err)
+			}
+			if err := echoRoundTrip(c, "new\n"); err != nil {
+				t.Fatalf("new connection %d: %v", i, err)
+			}
+			c.Close()
+		}
+
+		// The old process finishes the long session byte for byte.
+		if err := streamOn(long, 256<<10); err != nil {
+			t.Fatalf("long session through the old process: %v", err)
+		}
+		if code := old.waitExit(t, 5*time.Second); code != 0 {
+			t.Errorf("old process exit code %d, want 0", code)
+		}
+		if !nu.running() {
+			t.Fatalf("the new process is gone:\n%s", nu.out.String())
+		}
+		if err := echoOK(addr); err != nil {
+			t.Errorf("after the old process left: %v", err)
+		}
+	})
+}
