@@ -1,0 +1,126 @@
+package main
+
+import (
+	"fmt"
+	"os/exec"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// stop ends the process with SIGKILL and waits for it.
+func (p *e2eProc) stop() {
+	if p.running() {
+		_ = syscall.Kill(p.pid(), syscall.SIGKILL)
+		<-p.exited
+	}
+}
+
+// TestE2EDifferential runs the same configuration through haproxy and
+// goproxy in turn, on the same backends, drives the same traffic and
+// requires the same server choices and the same bytes.
+func TestE2EDifferential(t *testing.T) {
+	haproxy, err := exec.LookPath("haproxy")
+	if err != nil {
+		t.Skip("haproxy is not on PATH")
+	}
+	ss := nameServers(t, 4)
+	// servers renders the four backends with weights 1/2/3/1; down names
+	// the one marked disabled ("" for none).
+	servers := func(down string) []string {
+		lines := srvLines(ss, []int{1, 2, 3, 1})
+		for i, s := range ss {
+			if s.name == down {
+				lines[i] += " disabled"
+			}
+		}
+		return lines
+	}
+	// both runs drive against each program and returns their results.
+	both := func(t *testing.T, cfg e2eCfg, drive func(t *testing.T, addr string) []string) (h, g []string) {
+		t.Helper()
+		cfg.global = append(cfg.global, "maxconn 1000")
+		for _, prog := range []struct {
+			bin string
+			out *[]string
+		}{{haproxy, &h}, {goproxyBin, &g}} {
+			addr := loopAddr(t)
+			p := startServing(t, prog.bin, cfg.render(addr), addr)
+			*prog.out = drive(t, addr)
+			p.stop()
+		}
+		return h, g
+	}
+	fromSources := func(t *testing.T, addr string) []string { return askN(t, addr, "", 50) }
+	sequence := func(t *testing.T, addr string) []string { return askN(t, addr, "127.0.0.2", 42) }
+
+	cases := []struct {
+		name    string
+		backend []string
+		down    string
+		drive   func(t *testing.T, addr string) []string
+	}{
+		{"source map-based", []string{"balance source"}, "", fromSources},
+		{"source map-based one down", []string{"balance source"}, "s2", fromSources},
+		{"source consistent", []string{"balance source", "hash-type consistent"}, "", fromSources},
+		{"source consistent one down", []string{"balance source", "hash-type consistent"}, "s3", fromSources},
+		{"roundrobin", []string{"balance roundrobin"}, "", sequence},
+		{"roundrobin one down", []string{"balance roundrobin"}, "s3", sequence},
+		{"static-rr one down", []string{"balance static-rr"}, "s1", sequence},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h, g := both(t, e2eCfg{backend: tc.backend, servers: servers(tc.down)}, tc.drive)
+			if strings.Join(h, " ") != strings.Join(g, " ") {
+				var diff []string
+				for i := range h {
+					if i < len(g) && h[i] != g[i] {
+						diff = append(diff, fmt.Sprintf("#%d %s: haproxy %s, goproxy %s", i, srcIP(i), h[i], g[i]))
+					}
+				}
+				t.Errorf("server choices differ (%d of %d):\n%s\nhaproxy %v\ngoproxy %v", len(diff), len(h), strings.Join(diff, "\n"), counts(h), counts(g))
+			}
+			if tc.down != "" && counts(h)[tc.down] != 0 {
+				t.Errorf("haproxy sent traffic to the disabled %s: the test is not testing anything", tc.down)
+			}
+		})
+	}
+
+	t.Run("source with a server DOWN by health check", func(t *testing.T) {
+		if !healthWired(t) {
+			t.Skip("health checks are not wired into the process yet (cmd/goproxy does not import goproxy/health; see cmd/goproxy/runtime.go)")
+		}
+		sink := startSyslog(t)
+		cfg := e2eCfg{
+			global:   []string{"log " + sink.addr() + " local2"},
+			defaults: []string{"log global"},
+			backend:  []string{"balance source"},
+			servers:  append(servers(""), "server dead "+loopAddr(t)+" weight 2 check inter 100ms fall 1 rise 1"),
+		}
+		down := regexp.MustCompile(`Server be/dead is DOWN`)
+		h, g := both(t, cfg, func(t *testing.T, addr string) []string {
+			sink.next(t, down, 5*time.Second)
+			return fromSources(t, addr)
+		})
+		if strings.Join(h, " ") != strings.Join(g, " ") {
+			t.Errorf("server choices differ:\nhaproxy %v\ngoproxy %v", h, g)
+		}
+	})
+
+	t.Run("byte-exact stream", func(t *testing.T) {
+		echo := nameServers(t, 1, silent)
+		h, g := both(t, e2eCfg{servers: srvLines(echo, []int{1})}, func(t *testing.T, addr string) []string {
+			start := time.Now()
+			if err := streamExchange("127.0.0.2", addr, 1<<20); err != nil {
+				return []string{err.Error()}
+			}
+			t.Logf("1 MB each way with half-close in %v", time.Since(start))
+			return []string{"ok"}
+		})
+		if h[0] != "ok" || g[0] != "ok" {
+			t.Errorf("1 MB stream with half-close: haproxy %s, goproxy %s", h[0], g[0])
+		}
+	})
+}
