@@ -406,8 +406,25 @@ func (c e2eCfg) render(listen string) string {
 // run starts goproxy on the configuration and returns its address.
 func (c e2eCfg) run(t *testing.T) (string, *e2eProc) {
 	t.Helper()
+	return c.runWith(t, goproxyBin)
+}
+
+// runWith starts bin (goproxy or haproxy) on the configuration and returns
+// its address.
+func (c e2eCfg) runWith(t *testing.T, bin string) (string, *e2eProc) {
+	t.Helper()
 	addr := loopAddr(t)
-	return addr, startGoproxy(t, c.render(addr), addr)
+	return addr, startServing(t, bin, c.render(addr), addr)
+}
+
+// oracles returns goproxy and, when installed, haproxy, by name: tests of
+// formats run on both so that the expectations are HAProxy's own.
+func oracles() map[string]string {
+	m := map[string]string{"goproxy": goproxyBin}
+	if h, err := exec.LookPath("haproxy"); err == nil {
+		m["haproxy"] = h
+	}
+	return m
 }
 
 // nameServers starts backends named s1..sn and returns them.

@@ -73,10 +73,34 @@ func (s *syslogSink) next(t *testing.T, re *regexp.Regexp, d time.Duration) []st
 const syslogHeader = `^<(\d+)>[A-Z][a-z]{2} [ 1-3]\d \d\d:\d\d:\d\d haproxy\[(\d+)\]: `
 
 func TestE2ESyslog(t *testing.T) {
+	for name, bin := range oracles() {
+		t.Run(name, func(t *testing.T) { testTrafficLogs(t, bin) })
+	}
+
+	for name, bin := range oracles() {
+		t.Run(name+"/server DOWN event", func(t *testing.T) {
+			if name == "goproxy" && !healthWired(t) {
+				t.Skip("health checks are not wired into the process yet (cmd/goproxy does not import goproxy/health; see cmd/goproxy/runtime.go)")
+			}
+			sink := startSyslog(t)
+			ss := nameServers(t, 1)
+			servers := append(srvLines(ss, []int{1}), "server dead "+loopAddr(t)+" check inter 100ms fall 1 rise 1")
+			e2eCfg{global: []string{"log " + sink.addr() + " local2", "maxconn 100"}, defaults: []string{"log global"}, servers: servers}.runWith(t, bin)
+			re := regexp.MustCompile(syslogHeader + `Server be/dead is DOWN, reason: Layer4 connection problem, info: "Connection refused", check duration: \d+ms\. 1 active and 0 backup servers left\. 0 sessions active, 0 requeued, 0 remaining in queue\.\n$`)
+			m := sink.next(t, re, 5*time.Second)
+			if m[1] != "145" {
+				t.Errorf("DOWN event at priority %s, want 145 (local2.alert): %q", m[1], m[0])
+			}
+		})
+	}
+}
+
+// testTrafficLogs checks the syslog datagrams of bin's traffic logs.
+func testTrafficLogs(t *testing.T, bin string) {
 	t.Run("connect line", func(t *testing.T) {
 		sink := startSyslog(t)
 		ss := nameServers(t, 1)
-		addr, p := e2eCfg{global: []string{"log " + sink.addr() + " local2"}, defaults: []string{"log global"}, servers: srvLines(ss, []int{1})}.run(t)
+		addr, p := e2eCfg{global: []string{"log " + sink.addr() + " local2", "maxconn 100"}, defaults: []string{"log global"}, servers: srvLines(ss, []int{1})}.runWith(t, bin)
 		c, _ := openName(t, "127.0.0.5", addr)
 		cport := c.LocalAddr().(*net.TCPAddr).Port
 		re := regexp.MustCompile(syslogHeader + `Connect from 127\.0\.0\.5:` + strconv.Itoa(cport) + ` to ` + regexp.QuoteMeta(addr) + ` \(fe/TCP\)\n$`)
@@ -89,7 +113,7 @@ func TestE2ESyslog(t *testing.T) {
 	t.Run("tcplog session end", func(t *testing.T) {
 		sink := startSyslog(t)
 		ss := nameServers(t, 1)
-		addr, p := e2eCfg{global: []string{"log " + sink.addr() + " local2"}, defaults: []string{"log global", "option tcplog"}, servers: srvLines(ss, []int{1})}.run(t)
+		addr, p := e2eCfg{global: []string{"log " + sink.addr() + " local2", "maxconn 100"}, defaults: []string{"log global", "option tcplog"}, servers: srvLines(ss, []int{1})}.runWith(t, bin)
 		c, _ := openName(t, "127.0.0.6", addr)
 		cport := c.LocalAddr().(*net.TCPAddr).Port
 		c.SetDeadline(time.Now().Add(3 * time.Second))
@@ -109,21 +133,6 @@ func TestE2ESyslog(t *testing.T) {
 		// Greeting "s1\n" plus the 6 echoed bytes; normal termination; no retry.
 		if m[6] != "9" || m[7] != "--" || m[12] != "0" {
 			t.Errorf("bytes %s, termination %s, retries %s; want 9, --, 0 in %q", m[6], m[7], m[12], m[0])
-		}
-	})
-
-	t.Run("server DOWN event", func(t *testing.T) {
-		if !healthWired(t) {
-			t.Skip("health checks are not wired into the process yet (cmd/goproxy does not import goproxy/health; see cmd/goproxy/runtime.go)")
-		}
-		sink := startSyslog(t)
-		ss := nameServers(t, 1)
-		servers := append(srvLines(ss, []int{1}), "server dead "+loopAddr(t)+" check inter 100ms fall 1 rise 1")
-		e2eCfg{global: []string{"log " + sink.addr() + " local2"}, defaults: []string{"log global"}, servers: servers}.run(t)
-		re := regexp.MustCompile(syslogHeader + `Server be/dead is DOWN, `)
-		m := sink.next(t, re, 5*time.Second)
-		if m[1] != "145" {
-			t.Errorf("DOWN event at priority %s, want 145 (local2.alert): %q", m[1], m[0])
 		}
 	})
 }
