@@ -20,10 +20,16 @@ func srvLines(ss []*nameServer, weights []int, extra ...string) []string {
 }
 
 func TestE2EBalanceWeighted(t *testing.T) {
+	for name, bin := range oracles() {
+		t.Run(name, func(t *testing.T) { testBalanceWeighted(t, bin) })
+	}
+}
+
+func testBalanceWeighted(t *testing.T, bin string) {
 	for _, algo := range []string{"roundrobin", "static-rr"} {
 		t.Run(algo, func(t *testing.T) {
 			ss := nameServers(t, 3)
-			addr, _ := e2eCfg{backend: []string{"balance " + algo}, servers: srvLines(ss, []int{1, 2, 3})}.run(t)
+			addr, _ := e2eCfg{backend: []string{"balance " + algo}, servers: srvLines(ss, []int{1, 2, 3})}.runWith(t, bin)
 			got := counts(askN(t, addr, "127.0.0.2", 60))
 			want := map[string]int{"s1": 10, "s2": 20, "s3": 30}
 			if fmt.Sprint(got) != fmt.Sprint(want) {
@@ -34,7 +40,7 @@ func TestE2EBalanceWeighted(t *testing.T) {
 
 	t.Run("leastconn", func(t *testing.T) {
 		ss := nameServers(t, 3, holding)
-		addr, _ := e2eCfg{backend: []string{"balance leastconn"}, servers: srvLines(ss, []int{1, 2, 3})}.run(t)
+		addr, _ := e2eCfg{backend: []string{"balance leastconn"}, servers: srvLines(ss, []int{1, 2, 3})}.runWith(t, bin)
 		var names []string
 		for i := 0; i < 30; i++ {
 			_, n := openName(t, srcIP(i), addr)
@@ -49,7 +55,7 @@ func TestE2EBalanceWeighted(t *testing.T) {
 
 	t.Run("first", func(t *testing.T) {
 		ss := nameServers(t, 3, holding)
-		addr, _ := e2eCfg{backend: []string{"balance first"}, servers: srvLines(ss, []int{1, 1, 1}, "maxconn 3")}.run(t)
+		addr, _ := e2eCfg{backend: []string{"balance first"}, servers: srvLines(ss, []int{1, 1, 1}, "maxconn 3")}.runWith(t, bin)
 		var names []string
 		for i := 0; i < 7; i++ {
 			_, n := openName(t, srcIP(i), addr)
@@ -64,7 +70,7 @@ func TestE2EBalanceWeighted(t *testing.T) {
 	for _, hash := range []string{"map-based", "consistent"} {
 		t.Run("source "+hash, func(t *testing.T) {
 			ss := nameServers(t, 3)
-			addr, _ := e2eCfg{backend: []string{"balance source", "hash-type " + hash}, servers: srvLines(ss, []int{1, 1, 4})}.run(t)
+			addr, _ := e2eCfg{backend: []string{"balance source", "hash-type " + hash}, servers: srvLines(ss, []int{1, 1, 4})}.runWith(t, bin)
 			first := askN(t, addr, "", 200)
 			again := askN(t, addr, "", 200)
 			for i := range first {
@@ -81,7 +87,7 @@ func TestE2EBalanceWeighted(t *testing.T) {
 
 	t.Run("random", func(t *testing.T) {
 		ss := nameServers(t, 2)
-		addr, _ := e2eCfg{backend: []string{"balance random"}, servers: srvLines(ss, []int{1, 4})}.run(t)
+		addr, _ := e2eCfg{backend: []string{"balance random"}, servers: srvLines(ss, []int{1, 4})}.runWith(t, bin)
 		got := counts(askN(t, addr, "127.0.0.2", 200))
 		if got["s1"] == 0 || got["s2"] < 2*got["s1"] {
 			t.Errorf("200 connections over weights 1/4: %v", got)
@@ -90,13 +96,19 @@ func TestE2EBalanceWeighted(t *testing.T) {
 }
 
 func TestE2EBackupTakeover(t *testing.T) {
+	for name, bin := range oracles() {
+		t.Run(name, func(t *testing.T) { testBackupTakeover(t, bin) })
+	}
+}
+
+func testBackupTakeover(t *testing.T, bin string) {
 	ss := nameServers(t, 3)
 	servers := []string{
 		"server s1 " + ss[0].addr() + " disabled",
 		"server s2 " + ss[1].addr() + " disabled",
 		"server s3 " + ss[2].addr() + " backup",
 	}
-	addr, _ := e2eCfg{servers: servers}.run(t)
+	addr, _ := e2eCfg{servers: servers}.runWith(t, bin)
 	got := counts(askN(t, addr, "127.0.0.2", 10))
 	if got["s3"] != 10 {
 		t.Errorf("with every active server disabled: %v, want all on the backup s3", got)
@@ -104,7 +116,7 @@ func TestE2EBackupTakeover(t *testing.T) {
 
 	// A live active server takes the traffic back from the backup.
 	servers[1] = "server s2 " + ss[1].addr()
-	addr, _ = e2eCfg{servers: servers}.run(t)
+	addr, _ = e2eCfg{servers: servers}.runWith(t, bin)
 	got = counts(askN(t, addr, "127.0.0.2", 10))
 	if got["s2"] != 10 {
 		t.Errorf("with one active server up: %v, want all on s2", got)
@@ -112,13 +124,19 @@ func TestE2EBackupTakeover(t *testing.T) {
 }
 
 func TestE2ERetriesRedispatch(t *testing.T) {
+	for name, bin := range oracles() {
+		t.Run(name, func(t *testing.T) { testRetriesRedispatch(t, bin) })
+	}
+}
+
+func testRetriesRedispatch(t *testing.T, bin string) {
 	ss := nameServers(t, 1)
 	dead := loopAddr(t) // nobody listens: connections are refused
 	cfg := e2eCfg{
 		defaults: []string{"retries 2", "option redispatch"},
 		servers:  []string{"server dead " + dead, "server " + ss[0].name + " " + ss[0].addr()},
 	}
-	addr, _ := cfg.run(t)
+	addr, _ := cfg.runWith(t, bin)
 	start := time.Now()
 	got := counts(askN(t, addr, "127.0.0.2", 10))
 	if got["s1"] != 10 {
@@ -129,7 +147,7 @@ func TestE2ERetriesRedispatch(t *testing.T) {
 	// Without redispatch the sessions sent to the refusing server fail
 	// (after HAProxy's 1 s turn-around before the retry).
 	cfg.defaults = []string{"retries 1"}
-	addr, _ = cfg.run(t)
+	addr, _ = cfg.runWith(t, bin)
 	served, failed := 0, 0
 	for i := 0; i < 4; i++ {
 		if _, err := ask("127.0.0.2", addr); err != nil {

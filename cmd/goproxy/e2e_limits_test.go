@@ -50,9 +50,15 @@ func checkDuration(t *testing.T, what string, d, lo, hi time.Duration) {
 }
 
 func TestE2ETimeouts(t *testing.T) {
+	for name, bin := range oracles() {
+		t.Run(name, func(t *testing.T) { testTimeouts(t, bin) })
+	}
+}
+
+func testTimeouts(t *testing.T, bin string) {
 	t.Run("client", func(t *testing.T) {
 		ss := nameServers(t, 1, holding)
-		addr, _ := e2eCfg{defaults: []string{"timeout client 300ms"}, servers: srvLines(ss, []int{1})}.run(t)
+		addr, _ := e2eCfg{defaults: []string{"timeout client 300ms"}, servers: srvLines(ss, []int{1})}.runWith(t, bin)
 		c, _ := openName(t, "127.0.0.2", addr)
 		checkDuration(t, "idle client closed", expectClosed(t, c, 5*time.Second), 200*time.Millisecond, 3*time.Second)
 		waitFor(t, 3*time.Second, "the server side to close", func() bool { return openTotal(ss) == 0 })
@@ -60,7 +66,7 @@ func TestE2ETimeouts(t *testing.T) {
 
 	t.Run("server", func(t *testing.T) {
 		ss := nameServers(t, 1, holding, silent)
-		addr, _ := e2eCfg{defaults: []string{"timeout server 300ms"}, servers: srvLines(ss, []int{1})}.run(t)
+		addr, _ := e2eCfg{defaults: []string{"timeout server 300ms"}, servers: srvLines(ss, []int{1})}.runWith(t, bin)
 		c, err := dialFrom("127.0.0.2", addr)
 		if err != nil {
 			t.Fatal(err)
@@ -68,12 +74,15 @@ func TestE2ETimeouts(t *testing.T) {
 		defer c.Close()
 		waitFor(t, 3*time.Second, "the server connection", func() bool { return openTotal(ss) == 1 })
 		checkDuration(t, "idle server closed", expectClosed(t, c, 5*time.Second), 100*time.Millisecond, 3*time.Second)
+		// HAProxy keeps the server connection until the client side ends
+		// too (here: the client closes; else timeout client).
+		c.Close()
 		waitFor(t, 3*time.Second, "the server side to close", func() bool { return openTotal(ss) == 0 })
 	})
 
 	t.Run("tunnel", func(t *testing.T) {
 		ss := nameServers(t, 1)
-		addr, _ := e2eCfg{defaults: []string{"timeout tunnel 400ms"}, servers: srvLines(ss, []int{1})}.run(t)
+		addr, _ := e2eCfg{defaults: []string{"timeout tunnel 400ms"}, servers: srvLines(ss, []int{1})}.runWith(t, bin)
 		c, _ := openName(t, "127.0.0.2", addr)
 		// Traffic every 150 ms keeps the tunnel open past its timeout.
 		start := time.Now()
@@ -93,7 +102,7 @@ func TestE2ETimeouts(t *testing.T) {
 
 	t.Run("connect", func(t *testing.T) {
 		hole := blackhole(t)
-		addr, _ := e2eCfg{defaults: []string{"timeout connect 300ms", "retries 0"}, servers: []string{"server s1 " + hole}}.run(t)
+		addr, _ := e2eCfg{defaults: []string{"timeout connect 300ms", "retries 0"}, servers: []string{"server s1 " + hole}}.runWith(t, bin)
 		c, err := dialFrom("127.0.0.2", addr)
 		if err != nil {
 			t.Fatal(err)
@@ -104,7 +113,7 @@ func TestE2ETimeouts(t *testing.T) {
 
 	t.Run("queue", func(t *testing.T) {
 		ss := nameServers(t, 1, holding)
-		addr, _ := e2eCfg{defaults: []string{"timeout queue 300ms"}, servers: srvLines(ss, []int{1}, "maxconn 1")}.run(t)
+		addr, _ := e2eCfg{defaults: []string{"timeout queue 300ms"}, servers: srvLines(ss, []int{1}, "maxconn 1")}.runWith(t, bin)
 		openName(t, "127.0.0.2", addr)
 		c, err := dialFrom("127.0.0.3", addr)
 		if err != nil {
@@ -119,9 +128,15 @@ func TestE2ETimeouts(t *testing.T) {
 }
 
 func TestE2EMaxconn(t *testing.T) {
+	for name, bin := range oracles() {
+		t.Run(name, func(t *testing.T) { testMaxconn(t, bin) })
+	}
+}
+
+func testMaxconn(t *testing.T, bin string) {
 	t.Run("frontend", func(t *testing.T) {
 		ss := nameServers(t, 1, holding)
-		addr, _ := e2eCfg{frontend: []string{"maxconn 1"}, servers: srvLines(ss, []int{1})}.run(t)
+		addr, _ := e2eCfg{frontend: []string{"maxconn 1"}, servers: srvLines(ss, []int{1})}.runWith(t, bin)
 		first, _ := openName(t, "127.0.0.2", addr)
 		second, err := dialFrom("127.0.0.3", addr)
 		if err != nil {
@@ -144,7 +159,7 @@ func TestE2EMaxconn(t *testing.T) {
 
 	t.Run("server queue", func(t *testing.T) {
 		ss := nameServers(t, 1, holding)
-		addr, _ := e2eCfg{defaults: []string{"timeout queue 5s"}, servers: srvLines(ss, []int{1}, "maxconn 1")}.run(t)
+		addr, _ := e2eCfg{defaults: []string{"timeout queue 5s"}, servers: srvLines(ss, []int{1}, "maxconn 1")}.runWith(t, bin)
 		first, _ := openName(t, "127.0.0.2", addr)
 		second, err := dialFrom("127.0.0.3", addr)
 		if err != nil {

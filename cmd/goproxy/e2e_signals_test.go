@@ -71,9 +71,15 @@ func readFull(c net.Conn, buf []byte) (int, error) {
 }
 
 func TestE2ESignals(t *testing.T) {
+	for name, bin := range oracles() {
+		t.Run(name, func(t *testing.T) { testSignals(t, bin) })
+	}
+}
+
+func testSignals(t *testing.T, bin string) {
 	t.Run("SIGUSR1 soft stop", func(t *testing.T) {
 		ss := nameServers(t, 1)
-		addr, p := e2eCfg{servers: srvLines(ss, []int{1})}.run(t)
+		addr, p := e2eCfg{servers: srvLines(ss, []int{1})}.runWith(t, bin)
 		c, _ := openName(t, "127.0.0.2", addr)
 		if err := syscall.Kill(p.pid(), syscall.SIGUSR1); err != nil {
 			t.Fatal(err)
@@ -99,7 +105,7 @@ func TestE2ESignals(t *testing.T) {
 
 	t.Run("SIGTERM", func(t *testing.T) {
 		ss := nameServers(t, 1)
-		addr, p := e2eCfg{servers: srvLines(ss, []int{1})}.run(t)
+		addr, p := e2eCfg{servers: srvLines(ss, []int{1})}.runWith(t, bin)
 		c, _ := openName(t, "127.0.0.2", addr)
 		if err := syscall.Kill(p.pid(), syscall.SIGTERM); err != nil {
 			t.Fatal(err)
@@ -116,7 +122,7 @@ func TestE2ESignals(t *testing.T) {
 		ss := nameServers(t, 1, silent)
 		addr := loopAddr(t)
 		text := e2eCfg{servers: srvLines(ss, []int{1})}.render(addr)
-		old := startGoproxy(t, text, addr)
+		old := startServing(t, bin, text, addr)
 		long, err := dialFrom("127.0.0.2", addr)
 		if err != nil {
 			t.Fatal(err)
@@ -127,7 +133,7 @@ func TestE2ESignals(t *testing.T) {
 		}
 
 		cfg := writeFile(t, t.TempDir(), "new.cfg", text)
-		nu := startBin(t, goproxyBin, cfg, "-sf", strconv.Itoa(old.pid()))
+		nu := startBin(t, bin, cfg, "-sf", strconv.Itoa(old.pid()))
 		waitFor(t, 5*time.Second, "the new process to hold the listener and the old one to drop it", func() bool {
 			l := listenerPIDs(t, addr, old.pid(), nu.pid())
 			return l[nu.pid()] && !l[old.pid()]

@@ -63,8 +63,14 @@ func streamOn(c *net.TCPConn, size int) error {
 }
 
 func TestE2EHalfClose(t *testing.T) {
+	for name, bin := range oracles() {
+		t.Run(name, func(t *testing.T) { testHalfClose(t, bin) })
+	}
+}
+
+func testHalfClose(t *testing.T, bin string) {
 	ss := nameServers(t, 1, silent)
-	addr, _ := e2eCfg{servers: srvLines(ss, []int{1})}.run(t)
+	addr, _ := e2eCfg{servers: srvLines(ss, []int{1})}.runWith(t, bin)
 	var wg sync.WaitGroup
 	errs := make(chan error, 4)
 	for i := 0; i < 4; i++ {
@@ -89,9 +95,15 @@ func TestE2EHalfClose(t *testing.T) {
 func resetter(s *nameServer) { s.reset = true }
 
 func TestE2EResets(t *testing.T) {
+	for name, bin := range oracles() {
+		t.Run(name, func(t *testing.T) { testResets(t, bin) })
+	}
+}
+
+func testResets(t *testing.T, bin string) {
 	t.Run("from client", func(t *testing.T) {
 		ss := nameServers(t, 1, holding)
-		addr, _ := e2eCfg{servers: srvLines(ss, []int{1})}.run(t)
+		addr, _ := e2eCfg{servers: srvLines(ss, []int{1})}.runWith(t, bin)
 		c, _ := openName(t, "127.0.0.2", addr)
 		c.(*net.TCPConn).SetLinger(0)
 		c.Close()
@@ -100,7 +112,7 @@ func TestE2EResets(t *testing.T) {
 
 	t.Run("from server", func(t *testing.T) {
 		ss := nameServers(t, 1, resetter)
-		addr, _ := e2eCfg{servers: srvLines(ss, []int{1})}.run(t)
+		addr, _ := e2eCfg{servers: srvLines(ss, []int{1})}.runWith(t, bin)
 		c, _ := openName(t, "127.0.0.2", addr)
 		if _, err := c.Write([]byte("x")); err != nil {
 			t.Fatal(err)
