@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net"
 	"os/exec"
 	"regexp"
 	"strings"
@@ -56,6 +57,34 @@ func TestE2EDifferential(t *testing.T) {
 	fromSources := func(t *testing.T, addr string) []string { return askN(t, addr, "", 50) }
 	sequence := func(t *testing.T, addr string) []string { return askN(t, addr, "127.0.0.2", 42) }
 
+	// held opens 12 connections and keeps them, closes every third one,
+	// then opens 8 more: the choices depend on the servers' loads.
+	held := func(t *testing.T, addr string) []string {
+		var names []string
+		var conns []net.Conn
+		for i := 0; i < 12; i++ {
+			c, n := openName(t, srcIP(i), addr)
+			names, conns = append(names, n), append(conns, c)
+		}
+		// One at a time, so that the order of the releases is fixed: the
+		// client half-closes and waits for the end of the session (the
+		// server's close, forwarded) before the next one.
+		for i := 0; i < 12; i += 3 {
+			conns[i].(*net.TCPConn).CloseWrite()
+			expectClosed(t, conns[i], 3*time.Second)
+			conns[i].Close()
+		}
+		for i := 0; i < 8; i++ {
+			c, n := openName(t, srcIP(20+i), addr)
+			names, conns = append(names, n), append(conns, c)
+		}
+		for _, c := range conns {
+			c.Close()
+		}
+		waitFor(t, 3*time.Second, "every session to end", func() bool { return openTotal(ss) == 0 })
+		return names
+	}
+
 	cases := []struct {
 		name    string
 		backend []string
@@ -69,6 +98,9 @@ func TestE2EDifferential(t *testing.T) {
 		{"roundrobin", []string{"balance roundrobin"}, "", sequence},
 		{"roundrobin one down", []string{"balance roundrobin"}, "s3", sequence},
 		{"static-rr one down", []string{"balance static-rr"}, "s1", sequence},
+		{"leastconn held", []string{"balance leastconn"}, "", held},
+		{"leastconn held one down", []string{"balance leastconn"}, "s2", held},
+		{"first held", []string{"balance first"}, "", held},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
