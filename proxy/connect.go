@@ -41,12 +41,12 @@ func (s *session) connect() {
 	err = unix.Connect(fd, sa)
 	if err != nil && !errors.Is(err, unix.EINPROGRESS) {
 		unix.Close(fd)
-		s.connFailed()
+		s.connFailed(false)
 		return
 	}
 	if err := l.register(fd, s, nil); err != nil {
 		unix.Close(fd)
-		s.connFailed()
+		s.connFailed(false)
 		return
 	}
 	s.sfd = int32(fd)
@@ -68,9 +68,10 @@ func (s *session) closeServer() {
 	s.flags &^= fSrvR | fSrvW
 }
 
-// connFailed handles a failed connection attempt: retry the same server
-// after HAProxy's turn-around delay, redispatch, or give up.
-func (s *session) connFailed() {
+// connFailed handles a failed connection attempt (timedOut: timeout
+// connect expired): retry the same server after HAProxy's turn-around
+// delay, redispatch, or give up (SC, or sC after a timeout).
+func (s *session) connFailed(timedOut bool) {
 	s.l.clock()
 	s.closeServer()
 	srv, be := s.srv, s.be
@@ -78,7 +79,11 @@ func (s *session) connFailed() {
 		// As HAProxy, econ counts sessions that gave up, not attempts.
 		srv.ctr.econ.Add(1)
 		be.ctr.econ.Add(1)
-		s.finish(termConnFail)
+		if timedOut {
+			s.finish(termConnTO)
+		} else {
+			s.finish(termConnFail)
+		}
 		return
 	}
 	s.retries--

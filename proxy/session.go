@@ -50,6 +50,9 @@ var (
 	termSrvTimeout = [2]byte{'s', 'D'}
 	termConnFail   = [2]byte{'S', 'C'}
 	termQueueTO    = [2]byte{'s', 'Q'}
+	termConnTO     = [2]byte{'s', 'C'}
+	termCliAbortQ  = [2]byte{'C', 'Q'}
+	termCliAbortC  = [2]byte{'C', 'C'}
 	termKilled     = [2]byte{'K', 'D'}
 	termDown       = [2]byte{'D', 'D'}
 	termDenied     = [2]byte{'P', 'R'}
@@ -291,13 +294,16 @@ func (s *session) event(side int, ev uint32) {
 	if ev&unix.EPOLLOUT != 0 {
 		s.flags |= fW(side)
 	}
+	if side == 0 && ev&(unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0 && s.earlyClientAbort() {
+		return
+	}
 	if side == 1 && s.state == stConnecting {
 		if ev&(unix.EPOLLOUT|unix.EPOLLERR|unix.EPOLLHUP) == 0 {
 			return
 		}
 		soerr, err := unix.GetsockoptInt(int(s.sfd), unix.SOL_SOCKET, unix.SO_ERROR)
 		if err != nil || soerr != 0 || ev&unix.EPOLLOUT == 0 {
-			s.connFailed()
+			s.connFailed(false)
 		} else {
 			s.connected()
 		}
@@ -325,6 +331,26 @@ func (s *session) event(side int, ev uint32) {
 		s.pump()
 		s.arm()
 	}
+}
+
+// earlyClientAbort ends a session whose client closed or failed while it
+// waited in a queue or for its server connection: nothing was sent to a
+// server yet, so, as HAProxy, the session is given up (CQ, CC) without
+// counting an abort. It reports whether the session ended.
+func (s *session) earlyClientAbort() bool {
+	switch s.state {
+	case stQueued:
+		if s.be.unqueue(s) != qQueued {
+			return false // a slot is on its way: the data phase sees the close
+		}
+		s.tw = elapsedMs(s.l.now - s.tQueue)
+		s.finish(termCliAbortQ)
+		return true
+	case stConnecting, stTurnAround:
+		s.finish(termCliAbortC)
+		return true
+	}
+	return false
 }
 
 // abort ends the session because of side (0 client, 1 server): an error, a

@@ -83,7 +83,7 @@ func (s *session) expire() {
 	case stTurnAround:
 		s.connect()
 	case stConnecting:
-		s.connFailed()
+		s.connFailed(true)
 	case stData:
 		if s.exp[0] != 0 && s.exp[0] <= s.l.now {
 			s.abort(0, termCliTimeout)
