@@ -92,7 +92,13 @@ func textGateway(ip, addr string) (string, error) {
 
 func TestE2ESeed(t *testing.T) {
 	_, gwAddrs := startGateways(t, 3)
-	port := freePort(t)
+	// The seed binds *:port: the port must be free on every address.
+	ln, err := net.Listen("tcp", ":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	startGoproxy(t, seedConfig(t, port, gwAddrs), addr)
 
