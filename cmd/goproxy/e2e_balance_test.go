@@ -145,8 +145,9 @@ func testRetriesRedispatch(t *testing.T, bin string) {
 	t.Logf("10 sessions, half of them first refused, in %v", time.Since(start))
 
 	// Without redispatch the sessions sent to the refusing server fail
-	// (after HAProxy's 1 s turn-around before the retry).
-	cfg.defaults = []string{"retries 1"}
+	// (after the turn-around before the retry: 1 s, or timeout connect
+	// when shorter).
+	cfg.defaults = []string{"retries 1", "timeout connect 200ms"}
 	addr, _ = cfg.runWith(t, bin)
 	served, failed := 0, 0
 	for i := 0; i < 4; i++ {
