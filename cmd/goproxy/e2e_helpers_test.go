@@ -171,6 +171,10 @@ type nameServer struct {
 	hold bool
 	// reset: greet, then answer the first byte read with a reset.
 	reset bool
+	// finFirst: greet, half-close, then count what it reads until EOF
+	// into received.
+	finFirst bool
+	received chan int64
 
 	mu    sync.Mutex
 	conns map[net.Conn]struct{}
@@ -184,7 +188,7 @@ func startNameServer(t *testing.T, name, addr string, opts ...func(*nameServer))
 	if err != nil {
 		t.Fatalf("backend %s: %v", name, err)
 	}
-	s := &nameServer{name: name, ln: ln, conns: map[net.Conn]struct{}{}}
+	s := &nameServer{name: name, ln: ln, conns: map[net.Conn]struct{}{}, received: make(chan int64, 16)}
 	for _, o := range opts {
 		o(s)
 	}
@@ -227,6 +231,14 @@ func (s *nameServer) handle(c net.Conn) {
 		if _, err := io.WriteString(c, s.name+"\n"); err != nil {
 			return
 		}
+	}
+	if s.finFirst {
+		if tc, ok := c.(*net.TCPConn); ok {
+			_ = tc.CloseWrite()
+		}
+		n, _ := io.Copy(io.Discard, c)
+		s.received <- n
+		return
 	}
 	if s.reset {
 		_, _ = c.Read(make([]byte, 1))

@@ -90,6 +90,38 @@ func testHalfClose(t *testing.T, bin string) {
 	waitFor(t, 3*time.Second, "the server sides to close", func() bool { return openTotal(ss) == 0 })
 }
 
+func TestE2EServerHalfClose(t *testing.T) {
+	for name, bin := range oracles() {
+		t.Run(name, func(t *testing.T) { testServerHalfClose(t, bin) })
+	}
+}
+
+// testServerHalfClose: the server says its line and half-closes first; the
+// client still sends 256 kB, all of which must reach the server.
+func testServerHalfClose(t *testing.T, bin string) {
+	ss := nameServers(t, 1, func(s *nameServer) { s.finFirst = true })
+	addr, _ := e2eCfg{servers: srvLines(ss, []int{1})}.runWith(t, bin)
+	c, name := openName(t, "127.0.0.2", addr)
+	if name != "s1" {
+		t.Fatalf("greeting %q", name)
+	}
+	expectClosed(t, c, 3*time.Second) // the server's FIN, forwarded
+	const size = 256 << 10
+	c.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	if _, err := c.Write(make([]byte, size)); err != nil {
+		t.Fatalf("writing after the server's half-close: %v", err)
+	}
+	c.(*net.TCPConn).CloseWrite()
+	select {
+	case n := <-ss[0].received:
+		if n != size {
+			t.Errorf("server received %d bytes after its half-close, want %d", n, size)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the server never saw the client's end")
+	}
+}
+
 // resetter is a backend that greets, then answers the first byte it reads
 // with a reset.
 func resetter(s *nameServer) { s.reset = true }
@@ -173,5 +205,31 @@ func TestE2ENoLeak(t *testing.T) {
 	}
 	if took > 20*time.Second {
 		t.Errorf("%d connect/close cycles took %v", cycles, took)
+	}
+}
+
+// TestE2EIdleSessionMemory holds 1,000 idle sessions (as CMPP links
+// between heartbeats) and bounds goproxy's memory per session.
+func TestE2EIdleSessionMemory(t *testing.T) {
+	ss := nameServers(t, 2, holding)
+	addr, p := e2eCfg{servers: srvLines(ss, []int{1, 1})}.run(t)
+	pid := p.pid()
+	// One session first, so that start-up allocations are not counted.
+	openName(t, "127.0.0.2", addr)
+	rss0 := procStatus(t, pid, "VmRSS")
+	const n = 1000
+	for i := 0; i < n; i++ {
+		c, err := dialFrom(srcIP(i), addr)
+		if err != nil {
+			t.Fatalf("session %d: %v", i, err)
+		}
+		t.Cleanup(func() { c.Close() })
+	}
+	waitFor(t, 10*time.Second, "every session to reach a server", func() bool { return openTotal(ss) == n+1 })
+	rss := procStatus(t, pid, "VmRSS")
+	per := float64(rss-rss0) * 1024 / n
+	t.Logf("RSS %d kB -> %d kB with %d idle sessions: %.0f bytes per session; %d fds", rss0, rss, n, per, fdCount(t, pid))
+	if per > 8<<10 { // two goroutine stacks per session would cost more
+		t.Errorf("%.0f bytes of RSS per idle session, want at most 8 KiB", per)
 	}
 }
