@@ -103,6 +103,40 @@ func testSignals(t *testing.T, bin string) {
 		}
 	})
 
+	t.Run("SIGUSR1 with hard-stop-after", func(t *testing.T) {
+		ss := nameServers(t, 1)
+		addr, p := e2eCfg{global: []string{"hard-stop-after 400ms"}, servers: srvLines(ss, []int{1})}.runWith(t, bin)
+		c, _ := openName(t, "127.0.0.2", addr)
+		if err := syscall.Kill(p.pid(), syscall.SIGUSR1); err != nil {
+			t.Fatal(err)
+		}
+		checkDuration(t, "session cut by hard-stop-after", expectClosed(t, c, 5*time.Second), 300*time.Millisecond, 3*time.Second)
+		p.waitExit(t, 5*time.Second)
+	})
+
+	t.Run("SIGTTOU pause, SIGTTIN resume", func(t *testing.T) {
+		ss := nameServers(t, 1)
+		addr, p := e2eCfg{servers: srvLines(ss, []int{1})}.runWith(t, bin)
+		c, _ := openName(t, "127.0.0.2", addr)
+		if err := syscall.Kill(p.pid(), syscall.SIGTTOU); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 3*time.Second, "new connections to go unserved", func() bool {
+			_, err := ask("127.0.0.3", addr)
+			return err != nil
+		})
+		if err := echoRoundTrip(c, "paused\n"); err != nil {
+			t.Errorf("established session while paused: %v", err)
+		}
+		if err := syscall.Kill(p.pid(), syscall.SIGTTIN); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 3*time.Second, "new connections to be served again", func() bool {
+			name, err := ask("127.0.0.4", addr)
+			return err == nil && name == "s1"
+		})
+	})
+
 	t.Run("SIGTERM", func(t *testing.T) {
 		ss := nameServers(t, 1)
 		addr, p := e2eCfg{servers: srvLines(ss, []int{1})}.runWith(t, bin)
@@ -115,6 +149,24 @@ func testSignals(t *testing.T, bin string) {
 		waitFor(t, 3*time.Second, "the server side to close", func() bool { return openTotal(ss) == 0 })
 		if portListening(addr) {
 			t.Error("the port still listens after SIGTERM")
+		}
+	})
+
+	t.Run("reload -st", func(t *testing.T) {
+		ss := nameServers(t, 1)
+		addr := loopAddr(t)
+		text := e2eCfg{servers: srvLines(ss, []int{1})}.render(addr)
+		old := startServing(t, bin, text, addr)
+		c, _ := openName(t, "127.0.0.2", addr)
+		nu := startBin(t, bin, writeFile(t, t.TempDir(), "new.cfg", text), "-st", strconv.Itoa(old.pid()))
+		old.waitExit(t, 5*time.Second)
+		expectClosed(t, c, 3*time.Second)
+		waitFor(t, 5*time.Second, "the new process to serve", func() bool {
+			name, err := ask("127.0.0.3", addr)
+			return err == nil && name == "s1"
+		})
+		if !nu.running() {
+			t.Fatalf("the new process is gone:\n%s", nu.out.String())
 		}
 	})
 
