@@ -1,16 +1,21 @@
 package main
 
 import (
+	"context"
+	"fmt"
 	"os"
+	"sync"
 
 	"github.com/sirupsen/logrus"
 
+	"goproxy/health"
 	"goproxy/parser"
 	"goproxy/proxy"
+	"goproxy/stats"
 )
 
 // graph is what the process lifecycle needs of a running configuration
-// (*proxy.Graph satisfies it).
+// (*procRuntime satisfies it).
 type graph interface {
 	// Start binds every listener and starts serving. On error nothing is
 	// left bound, and Start may be called again.
@@ -35,14 +40,158 @@ type buildOptions struct {
 	Log            logrus.FieldLogger
 	InheritedFDs   map[int]*os.File // fd@N binds handed down by a parent
 	DefaultMaxConn int              // -N; 0 means the global maxconn
+	// Takeover is set when the process replaces older ones (-sf/-st): the
+	// stats sockets they still listen on are taken over.
+	Takeover bool
 }
 
-// build turns a configuration into a graph. It is a variable so that tests
-// can substitute a fake; it is wired to proxy.Build.
+// build turns a configuration into a running process: the proxy graph,
+// the saved server states applied, its health checks and its stats
+// sockets. It is a variable so that tests can substitute a fake.
 var build = func(cfg *parser.Config, o buildOptions) (graph, error) {
-	g, err := proxy.Build(cfg, proxy.Options{Log: o.Log, InheritedFDs: o.InheritedFDs, DefaultMaxConn: o.DefaultMaxConn})
-	if err != nil {
-		return nil, err // no typed nil in the interface
-	}
-	return g, nil
+	return newRuntime(cfg, o)
 }
+
+// procRuntime owns the pieces of a running configuration: the proxy graph, the
+// health checks that drive its servers' states, and the runtime API.
+//
+// Start order: listeners, then stats sockets, then checks. On a soft stop
+// the stats sockets close at once (the new process owns the path) while
+// the checks keep running until the last session ends (on-marked-down
+// needs them); Done is closed once everything has stopped.
+type procRuntime struct {
+	g      *proxy.Graph
+	checks *health.Manager
+	api    *stats.Server
+	log    logrus.FieldLogger
+
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	mu      sync.Mutex
+	started bool
+	apiOpen bool
+	done    chan struct{}
+}
+
+func newRuntime(cfg *parser.Config, o buildOptions) (*procRuntime, error) {
+	log := o.Log
+	if log == nil {
+		l := logrus.New()
+		l.Out = discard{}
+		log = l
+	}
+	g, err := proxy.Build(cfg, proxy.Options{Log: log, InheritedFDs: o.InheritedFDs, DefaultMaxConn: o.DefaultMaxConn})
+	if err != nil {
+		return nil, err
+	}
+	src := stats.NewProxySource(g, cfg, log)
+	// Saved states apply before anything is served or checked.
+	stats.LoadServerState(cfg, src, log)
+
+	var targets []health.Target
+	for _, px := range cfg.Proxies {
+		if px.Cap&parser.CapBackend == 0 {
+			continue
+		}
+		if b := g.Backend(px.Name); b != nil {
+			for _, s := range b.Servers {
+				targets = append(targets, s)
+			}
+		}
+	}
+	checks, err := health.New(targets, health.Options{Log: log, SpreadChecks: cfg.Global.SpreadChecks})
+	if err != nil {
+		return nil, err
+	}
+	api, err := stats.NewServer(cfg.Global, src, log)
+	if err != nil {
+		return nil, err
+	}
+	api.Takeover = o.Takeover
+	rt := &procRuntime{g: g, checks: checks, api: api, log: log, done: make(chan struct{})}
+	rt.ctx, rt.cancel = context.WithCancel(context.Background())
+	return rt, nil
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// Start binds the listeners, then the stats sockets, then starts the
+// checks. A failed stats socket undoes the listeners: the process cannot
+// go on without its runtime API, as HAProxy.
+func (rt *procRuntime) Start() error {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	if rt.started {
+		return fmt.Errorf("runtime already started")
+	}
+	if err := rt.g.Start(); err != nil {
+		return err
+	}
+	if err := rt.api.Start(); err != nil {
+		rt.g.Close()
+		// Not wrapped: a retry cannot help once the graph was closed.
+		return fmt.Errorf("%v", err)
+	}
+	rt.apiOpen = true
+	rt.checks.Start(rt.ctx)
+	rt.started = true
+	go rt.watch()
+	return nil
+}
+
+// watch stops the checks and the stats sockets once the graph is done.
+func (rt *procRuntime) watch() {
+	<-rt.g.Done()
+	rt.checks.Stop()
+	rt.closeAPI()
+	rt.cancel()
+	close(rt.done)
+}
+
+func (rt *procRuntime) closeAPI() {
+	rt.mu.Lock()
+	open := rt.apiOpen
+	rt.apiOpen = false
+	rt.mu.Unlock()
+	if open {
+		rt.api.Close()
+	}
+}
+
+// StopListening is the soft stop: the listeners and the stats sockets
+// close, sessions and checks go on until the last session ends.
+func (rt *procRuntime) StopListening() {
+	rt.g.StopListening()
+	rt.closeAPI()
+}
+
+// Pause stops accepting (SIGTTOU).
+func (rt *procRuntime) Pause() { rt.g.Pause() }
+
+// Resume accepts again (SIGTTIN).
+func (rt *procRuntime) Resume() { rt.g.Resume() }
+
+// Close stops everything now.
+func (rt *procRuntime) Close() {
+	rt.checks.Stop()
+	rt.closeAPI()
+	rt.g.Close()
+	rt.cancel()
+}
+
+// Done is closed once the graph is done and the checks and stats sockets
+// have stopped. Before a successful Start it is the graph's.
+func (rt *procRuntime) Done() <-chan struct{} {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	if !rt.started {
+		return rt.g.Done()
+	}
+	return rt.done
+}
+
+// ListenerFiles returns dups of the listening sockets.
+func (rt *procRuntime) ListenerFiles() []*os.File { return rt.g.ListenerFiles() }
