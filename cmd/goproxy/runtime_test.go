@@ -1,0 +1,277 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// runtimeSetup starts the real goproxy with two echo servers (s1, s2) and
+// a server nothing listens on (s3), and waits for the first checks.
+type runtimeSetup struct {
+	dir, sock, fe string
+	s1, s2        *echoServer
+	p             *proc
+}
+
+func startRuntime(t *testing.T) *runtimeSetup {
+	t.Helper()
+	dir := t.TempDir()
+	rs := &runtimeSetup{dir: dir, sock: sockPath(dir, "api.sock"), s1: newEcho(t), s2: newEcho(t)}
+	port := freePort(t)
+	rs.fe = fmt.Sprintf("127.0.0.1:%d", port)
+	cfg := runtimeConfig(dir, port, rs.sock, [][2]string{
+		{"s1", fmt.Sprint(rs.s1.port())}, {"s2", fmt.Sprint(rs.s2.port())}, {"s3", deadPort(t)}})
+	path := writeFile(t, dir, "rt.cfg", cfg)
+	rs.p = startReal(t, dir, "-db", "-f", path)
+	waitStat(t, rs.sock, 5*time.Second, "first checks", func(r map[string]statRow) bool {
+		return r["be/s3"]["status"] == "DOWN" && r["be/s1"]["check_status"] == "L4OK" && r["be/s2"]["check_status"] == "L4OK"
+	})
+	return rs
+}
+
+func atoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatalf("not a number: %q", s)
+	}
+	return n
+}
+
+func TestRuntimeShowStat(t *testing.T) {
+	rs := startRuntime(t)
+	out := cli(t, rs.sock, "show stat")
+	rows, order := parseStat(t, out)
+	want := []string{"fe/FRONTEND", "be/s1", "be/s2", "be/s3", "be/BACKEND"}
+	if strings.Join(order, " ") != strings.Join(want, " ") {
+		t.Fatalf("rows %v, want %v", order, want)
+	}
+	for _, tc := range []struct{ key, col, want string }{
+		{"fe/FRONTEND", "status", "OPEN"},
+		{"be/s1", "status", "UP"},
+		{"be/s2", "status", "UP"},
+		{"be/s3", "status", "DOWN"},
+		{"be/s3", "check_status", "L4CON"},
+		{"be/s3", "chkdown", "1"},
+		{"be/BACKEND", "status", "UP"},
+		{"be/BACKEND", "weight", "2"},
+		{"be/BACKEND", "act", "2"},
+		{"be/s3", "lastsess", "-1"},
+	} {
+		t.Run(tc.key+"/"+tc.col, func(t *testing.T) {
+			if got := rows[tc.key][tc.col]; got != tc.want {
+				t.Errorf("%s %s = %q, want %q", tc.key, tc.col, got, tc.want)
+			}
+		})
+	}
+
+	// Traffic moves the counters.
+	const n, msg = 6, "hello runtime\n"
+	for i := 0; i < n; i++ {
+		session(t, rs.fe, msg)
+	}
+	rows = waitStat(t, rs.sock, 3*time.Second, "sessions counted", func(r map[string]statRow) bool {
+		return r["fe/FRONTEND"]["stot"] == fmt.Sprint(n) && r["be/BACKEND"]["scur"] == "0"
+	})
+	for _, tc := range []struct{ key, col, want string }{
+		{"fe/FRONTEND", "bin", fmt.Sprint(n * len(msg))},
+		{"fe/FRONTEND", "bout", fmt.Sprint(n * len(msg))},
+		{"be/BACKEND", "stot", fmt.Sprint(n)},
+		{"be/BACKEND", "lbtot", fmt.Sprint(n)},
+		{"be/s1", "stot", fmt.Sprint(n / 2)},
+		{"be/s2", "stot", fmt.Sprint(n / 2)},
+		{"be/s1", "bout", fmt.Sprint(n / 2 * len(msg))},
+		{"be/s3", "stot", "0"},
+	} {
+		t.Run("traffic/"+tc.key+"/"+tc.col, func(t *testing.T) {
+			if got := rows[tc.key][tc.col]; got != tc.want {
+				t.Errorf("%s %s = %q, want %q", tc.key, tc.col, got, tc.want)
+			}
+		})
+	}
+
+	// socat sees the same rows.
+	if _, err := exec.LookPath("socat"); err != nil {
+		t.Skip("socat not installed")
+	}
+	cmd := exec.Command("socat", "-t", "2", "-", "UNIX-CONNECT:"+rs.sock)
+	cmd.Stdin = strings.NewReader("show stat\n")
+	b, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("socat: %v", err)
+	}
+	srows, sorder := parseStat(t, string(b))
+	if strings.Join(sorder, " ") != strings.Join(want, " ") {
+		t.Fatalf("socat rows %v, want %v", sorder, want)
+	}
+	if srows["be/s3"]["status"] != "DOWN" || srows["be/s1"]["stot"] != fmt.Sprint(n/2) {
+		t.Errorf("socat show stat: s3 %q, s1 stot %q", srows["be/s3"]["status"], srows["be/s1"]["stot"])
+	}
+}
+
+func TestRuntimeDisableServer(t *testing.T) {
+	rs := startRuntime(t)
+	if out := cli(t, rs.sock, "disable server be/s1"); out != "\n" {
+		t.Fatalf("disable server answered %q", out)
+	}
+	rows := showStat(t, rs.sock)
+	if got := rows["be/s1"]["status"]; got != "MAINT" {
+		t.Fatalf("s1 status %q after disable, want MAINT", got)
+	}
+	for i := 0; i < 4; i++ {
+		session(t, rs.fe, "x\n")
+	}
+	if a, b := rs.s1.sessions.Load(), rs.s2.sessions.Load(); a != 0 || b != 4 {
+		t.Fatalf("sessions s1=%d s2=%d with s1 in MAINT, want 0 and 4", a, b)
+	}
+	cli(t, rs.sock, "enable server be/s1")
+	waitStat(t, rs.sock, 3*time.Second, "s1 back UP", func(r map[string]statRow) bool {
+		return r["be/s1"]["status"] == "UP"
+	})
+	for i := 0; i < 4; i++ {
+		session(t, rs.fe, "x\n")
+	}
+	if a := rs.s1.sessions.Load(); a == 0 {
+		t.Fatal("s1 took no session after enable server")
+	}
+}
+
+func TestRuntimeSetWeight(t *testing.T) {
+	rs := startRuntime(t)
+	if out := cli(t, rs.sock, "set weight be/s1 3"); out != "\n" {
+		t.Fatalf("set weight answered %q", out)
+	}
+	if out := cli(t, rs.sock, "get weight be/s1"); out != "3 (initial 1)\n\n" {
+		t.Fatalf("get weight answered %q", out)
+	}
+	const n = 16
+	for i := 0; i < n; i++ {
+		session(t, rs.fe, "w\n")
+	}
+	if a, b := rs.s1.sessions.Load(), rs.s2.sessions.Load(); a != 12 || b != 4 {
+		t.Fatalf("sessions s1=%d s2=%d with weights 3:1, want 12 and 4", a, b)
+	}
+	rows := showStat(t, rs.sock)
+	if rows["be/s1"]["weight"] != "3" || rows["be/BACKEND"]["weight"] != "4" {
+		t.Errorf("weights: s1 %q backend %q, want 3 and 4", rows["be/s1"]["weight"], rows["be/BACKEND"]["weight"])
+	}
+}
+
+func TestRuntimeSetRateLimitUnsupported(t *testing.T) {
+	rs := startRuntime(t)
+	out := cli(t, rs.sock, "set rate-limit connections global 10")
+	if !strings.Contains(out, "not supported") {
+		t.Fatalf("set rate-limit answered %q", out)
+	}
+}
+
+func TestRuntimeExporter(t *testing.T) {
+	exp, err := exec.LookPath("prometheus-haproxy-exporter")
+	if err != nil {
+		t.Skip("prometheus-haproxy-exporter not installed")
+	}
+	rs := startRuntime(t)
+	session(t, rs.fe, "metrics\n")
+	port := freePort(t)
+	p := startCmd(t, exec.Command(exp, "--haproxy.scrape-uri=unix:"+rs.sock,
+		fmt.Sprintf("--web.listen-address=127.0.0.1:%d", port)), rs.dir)
+	var body string
+	waitFor(t, 5*time.Second, "exporter answering", func() bool {
+		c := http.Client{Timeout: 2 * time.Second}
+		resp, err := c.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", port))
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		body = string(b)
+		return resp.StatusCode == 200
+	})
+	_ = p
+	for _, want := range []string{
+		"haproxy_up 1",
+		`haproxy_server_up{backend="be",server="s1"} 1`,
+		`haproxy_server_up{backend="be",server="s3"} 0`,
+		`haproxy_backend_up{backend="be"} 1`,
+		`haproxy_frontend_bytes_in_total{frontend="fe"} 8`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("exporter output lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Logf("exporter output:\n%s", body)
+	}
+}
+
+func TestRuntimeServerStateReload(t *testing.T) {
+	dir := t.TempDir()
+	sock := sockPath(dir, "api.sock")
+	state := sockPath(dir, "state")
+	s1, s2 := newEcho(t), newEcho(t)
+	port := freePort(t)
+	fe := fmt.Sprintf("127.0.0.1:%d", port)
+	cfg := runtimeConfig(dir, port, sock, [][2]string{{"s1", fmt.Sprint(s1.port())}, {"s2", fmt.Sprint(s2.port())}},
+		"server-state-file "+state)
+	path := writeFile(t, dir, "rt.cfg", cfg)
+	old := startReal(t, dir, "-db", "-f", path)
+	waitStat(t, sock, 5*time.Second, "first checks", func(r map[string]statRow) bool {
+		return r["be/s1"]["check_status"] == "L4OK" && r["be/s2"]["check_status"] == "L4OK"
+	})
+	cli(t, sock, "set server be/s1 state maint")
+	cli(t, sock, "set weight be/s2 7")
+	dump := cli(t, sock, "show servers state")
+	if err := os.WriteFile(state, []byte(dump), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	oldPid := old.cmd.Process.Pid
+	nw := startReal(t, dir, "-db", "-f", path, "-sf", strconv.Itoa(oldPid))
+	if code := old.wait(t, 5*time.Second); code != 0 {
+		t.Fatalf("old process exited %d:\n%s", code, old.stderr.String())
+	}
+	waitFor(t, 5*time.Second, "new process answering", func() bool {
+		out, err := cliErr(sock, "show info")
+		return err == nil && strings.Contains(out, fmt.Sprintf("Pid: %d\n", nw.cmd.Process.Pid))
+	})
+	out := cli(t, sock, "show servers state be")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 4 {
+		t.Fatalf("show servers state:\n%s", out)
+	}
+	f1, f2 := strings.Fields(lines[2]), strings.Fields(lines[3])
+	// srv_op_state srv_admin_state srv_uweight are fields 5, 6, 7.
+	if f1[3] != "s1" || f1[5] != "0" || f1[6] != "1" {
+		t.Errorf("s1 after reload: %v, want op 0 admin 1", f1)
+	}
+	if f2[3] != "s2" || f2[7] != "7" {
+		t.Errorf("s2 after reload: %v, want uweight 7", f2)
+	}
+	for i := 0; i < 3; i++ {
+		session(t, fe, "r\n")
+	}
+	if a := s1.sessions.Load(); a != 0 {
+		t.Errorf("s1 in MAINT after reload took %d sessions", a)
+	}
+	nw.signal(t, syscall.SIGTERM)
+	nw.wait(t, 5*time.Second)
+}
+
+// unixDial reports whether a unix socket accepts.
+func unixDial(path string) bool {
+	c, err := net.DialTimeout("unix", path, 200*time.Millisecond)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}
