@@ -23,6 +23,7 @@ type ProxySource struct {
 	log   logrus.FieldLogger
 	start time.Time
 	hard  int // maxconn when the process started
+	be    *backendTracker
 }
 
 // NewProxySource returns the Source of g, built from cfg. State changes
@@ -33,7 +34,9 @@ func NewProxySource(g *proxy.Graph, cfg *parser.Config, log logrus.FieldLogger) 
 		nl.Out = nilWriter{}
 		log = nl
 	}
-	return &ProxySource{g: g, cfg: cfg, log: log, start: time.Now(), hard: int(g.MaxConn())}
+	now := time.Now()
+	return &ProxySource{g: g, cfg: cfg, log: log, start: now, hard: int(g.MaxConn()),
+		be: newBackendTracker(g.Backends(), now)}
 }
 
 // Admin returns the write side.
@@ -244,9 +247,10 @@ func serverRow(b *proxy.Backend, s *proxy.Server, now time.Time) Row {
 		ThrottleSet: snap.Throttle >= 0,
 		ChkFail:     u(snap.ChkFail),
 		SrvICur:     0,
-		UsedConnCur: u(st.Scur),
-		UsedConnMax: u(st.Smax),
-		NeedConnEst: u(st.Scur),
+		// TCP sessions do not use the connection pools HAProxy counts
+		// here; its estimate of needed connections stays at 1.
+		NeedConnEst: 1,
+		UsedConnMax: 1,
 		Check:       probeCheck(snap.Check),
 		Agent:       probeCheck(snap.Agent),
 		Host:        host,
@@ -266,7 +270,7 @@ func (p *ProxySource) backendRow(b *proxy.Backend, now time.Time) Row {
 	r := Row{Type: TypeBackend, Proxy: b.Name, IID: b.ID, Mode: "tcp"}
 	counterFields(&r, st)
 	r.QCur = u(b.Queued())
-	r.LastChg = u(int64(now.Sub(p.start) / time.Second))
+	p.be.fill(&r, b, now)
 	r.Algo = b.Config.Balance.Algo
 	if r.Algo == "" {
 		r.Algo = "roundrobin"
@@ -292,6 +296,9 @@ func (a *proxyAdmin) server(backend, server string) (*proxy.Server, error) {
 	return nil, errors.New("No such server.\n")
 }
 
+// changed records the backend transition a server change may have made.
+func (a *proxyAdmin) changed(s *proxy.Server) { (*ProxySource)(a).ServerChanged(s) }
+
 func (a *proxyAdmin) frontend(name string) (*proxy.Frontend, error) {
 	if f := a.g.Frontend(name); f != nil {
 		return f, nil
@@ -307,6 +314,7 @@ func (a *proxyAdmin) SetServerState(backend, server string, st ServerAdminState)
 	if err != nil {
 		return err
 	}
+	defer a.changed(s)
 	switch st {
 	case StateMaint:
 		s.SetMaint(true, a.log)
@@ -328,6 +336,7 @@ func (a *proxyAdmin) SetServerHealth(backend, server string, h ServerHealth) err
 	if err != nil {
 		return err
 	}
+	defer a.changed(s)
 	word := "up"
 	switch h {
 	case HealthStopping:
@@ -344,6 +353,7 @@ func (a *proxyAdmin) SetServerAgentHealth(backend, server string, up bool) error
 	if err != nil {
 		return err
 	}
+	defer a.changed(s)
 	word := "down"
 	if up {
 		word = "up"
@@ -357,6 +367,7 @@ func (a *proxyAdmin) SetServerWeight(backend, server string, weight int) error {
 	if err != nil {
 		return err
 	}
+	defer a.changed(s)
 	if msg := s.SetWeight(weight, a.log); msg != "" {
 		return errors.New(msg)
 	}
