@@ -41,6 +41,9 @@ type buildOptions struct {
 	Log            logrus.FieldLogger
 	InheritedFDs   map[int]*os.File // fd@N binds handed down by a parent
 	DefaultMaxConn int              // -N; 0 means the global maxconn
+	// StateLog receives the server state file messages (configLog);
+	// nil means Log.
+	StateLog logrus.FieldLogger
 	// Takeover is set when the process replaces older ones (-sf/-st): the
 	// stats sockets they still listen on are taken over.
 	Takeover bool
@@ -88,7 +91,11 @@ func newRuntime(cfg *parser.Config, o buildOptions) (*procRuntime, error) {
 	}
 	src := stats.NewProxySource(g, cfg, log)
 	// Saved states apply before anything is served or checked.
-	stats.LoadServerState(cfg, src, log)
+	stateLog := o.StateLog
+	if stateLog == nil {
+		stateLog = log
+	}
+	stats.LoadServerState(cfg, src, stateLog)
 
 	var targets []health.Target
 	for _, px := range cfg.Proxies {

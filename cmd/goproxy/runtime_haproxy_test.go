@@ -162,3 +162,57 @@ func statDiffs(t *testing.T, twins []twin) []string {
 	}
 	return diffs
 }
+
+// TestCheckModeStateFilesAgainstHAProxy compares the warnings of -c about
+// server state files with haproxy's.
+func TestCheckModeStateFilesAgainstHAProxy(t *testing.T) {
+	hap, err := exec.LookPath("haproxy")
+	if err != nil {
+		t.Skip("haproxy not installed")
+	}
+	const good = "1\n# header\n2 be 1 s1 127.0.0.1 2 1 1 1 0 6 3 4 6 0 0 0 - 1 - 0 0 - - 0\n"
+	for _, tc := range []struct{ name, mode, body string }{
+		{"global good", "global", good},
+		{"global corrupted", "global", good + "bogus line\n"},
+		{"global no version", "global", "garbage\n"},
+		{"global missing", "global", ""},
+		{"local good", "local", good},
+		{"local corrupted", "local", "1\nbogus\n" + good},
+		{"local missing", "local", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			state := "state"
+			if tc.mode == "local" {
+				state = "be"
+			}
+			if tc.body != "" {
+				writeFile(t, dir, state, tc.body)
+			}
+			cfg := "global\n    maxconn 100\n    server-state-base " + dir + "\n"
+			if tc.mode == "global" {
+				cfg += "    server-state-file state\n"
+			}
+			cfg += "defaults\n    mode tcp\n    timeout connect 1s\n    timeout client 1s\n    timeout server 1s\n" +
+				"    load-server-state-from-file " + tc.mode + "\n" +
+				"frontend fe\n    bind 127.0.0.1:1\n    default_backend be\nbackend be\n    server s1 127.0.0.1:1\n"
+			writeFile(t, dir, "c.cfg", cfg)
+			h := runBin(t, dir, hap, cleanEnv(), "-c", "-f", "c.cfg")
+			g := runBin(t, dir, goproxyBin, cleanEnv(), "-c", "-f", "c.cfg")
+			if h.code != g.code || h.stdout != g.stdout || warnings(h.stderr) != warnings(g.stderr) {
+				t.Errorf("haproxy (exit %d):\n%s%s\ngoproxy (exit %d):\n%s%s", h.code, h.stdout, h.stderr, g.code, g.stdout, g.stderr)
+			}
+		})
+	}
+}
+
+// warnings returns the [WARNING] and [ALERT] lines without their pids.
+func warnings(stderr string) string {
+	var b strings.Builder
+	for _, l := range strings.Split(stderr, "\n") {
+		if i := strings.Index(l, ") : "); i >= 0 && (strings.HasPrefix(l, "[WARNING]") || strings.HasPrefix(l, "[ALERT]")) {
+			b.WriteString(l[:10] + l[i+4:] + "\n")
+		}
+	}
+	return b.String()
+}
