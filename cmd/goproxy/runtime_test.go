@@ -275,3 +275,80 @@ func unixDial(path string) bool {
 	c.Close()
 	return true
 }
+
+// openEcho opens a session through addr, checks one echo and returns it.
+func openEcho(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	echoOn(t, c, "open\n")
+	return c
+}
+
+// echoOn sends msg on c and expects it back.
+func echoOn(t *testing.T, c net.Conn, msg string) {
+	t.Helper()
+	c.SetDeadline(time.Now().Add(3 * time.Second))
+	if _, err := c.Write([]byte(msg)); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, len(msg))
+	if _, err := io.ReadFull(c, buf); err != nil {
+		t.Fatalf("echo: %v", err)
+	}
+}
+
+// TestRuntimeAdminEffects checks that admin commands act on traffic:
+// drain keeps established sessions and takes no new ones, a new address
+// takes the new sessions, shutdown sessions closes them.
+func TestRuntimeAdminEffects(t *testing.T) {
+	rs := startRuntime(t)
+	cli(t, rs.sock, "disable server be/s2")
+	held := openEcho(t, rs.fe) // on s1, the only usable server
+	if rs.s1.sessions.Load() != 1 {
+		t.Fatalf("first session not on s1")
+	}
+	cli(t, rs.sock, "enable server be/s2")
+	waitStat(t, rs.sock, 3*time.Second, "s2 UP", func(r map[string]statRow) bool { return r["be/s2"]["status"] == "UP" })
+
+	t.Run("drain keeps sessions", func(t *testing.T) {
+		cli(t, rs.sock, "set server be/s1 state drain")
+		if st := showStat(t, rs.sock)["be/s1"]["status"]; st != "DRAIN" {
+			t.Fatalf("s1 status %q, want DRAIN", st)
+		}
+		echoOn(t, held, "still there\n")
+		for i := 0; i < 3; i++ {
+			session(t, rs.fe, "d\n")
+		}
+		if a, b := rs.s1.sessions.Load(), rs.s2.sessions.Load(); a != 1 || b != 3 {
+			t.Fatalf("sessions s1=%d s2=%d while s1 drains, want 1 and 3", a, b)
+		}
+		cli(t, rs.sock, "set server be/s1 state ready")
+	})
+
+	t.Run("shutdown sessions", func(t *testing.T) {
+		if out := cli(t, rs.sock, "shutdown sessions server be/s1"); out != "\n" {
+			t.Fatalf("answer %q", out)
+		}
+		held.SetReadDeadline(time.Now().Add(3 * time.Second))
+		if _, err := held.Read(make([]byte, 16)); err == nil {
+			t.Fatal("session on s1 still open after shutdown sessions")
+		}
+	})
+
+	t.Run("addr", func(t *testing.T) {
+		cli(t, rs.sock, "disable server be/s1")
+		before := rs.s1.sessions.Load()
+		out := cli(t, rs.sock, fmt.Sprintf("set server be/s2 addr 127.0.0.1 port %d", rs.s1.port()))
+		if !strings.Contains(out, "changed") {
+			t.Fatalf("set server addr answered %q", out)
+		}
+		session(t, rs.fe, "a\n")
+		if rs.s1.sessions.Load() != before+1 {
+			t.Fatal("the new session did not go to s2's new address")
+		}
+	})
+}
