@@ -18,6 +18,10 @@ import (
 // the graph's counters and server states into rows, and applies admin
 // commands to the graph with their real effects.
 type ProxySource struct {
+	// MaxSock is the Maxsock of show info, the descriptors the process
+	// sized itself for; 0 shows the open files limit. Set it before use.
+	MaxSock int
+
 	g     *proxy.Graph
 	cfg   *parser.Config
 	log   logrus.FieldLogger
@@ -68,6 +72,9 @@ func (p *ProxySource) Info() Info {
 	if unix.Getrlimit(unix.RLIMIT_NOFILE, &rl) == nil {
 		in.UlimitN = int(min(rl.Cur, 1<<31-1))
 		in.Maxsock = in.UlimitN
+	}
+	if p.MaxSock > 0 {
+		in.Maxsock = p.MaxSock
 	}
 	if h, err := os.Hostname(); err == nil {
 		in.Node = h

@@ -41,6 +41,9 @@ type buildOptions struct {
 	Log            logrus.FieldLogger
 	InheritedFDs   map[int]*os.File // fd@N binds handed down by a parent
 	DefaultMaxConn int              // -N; 0 means the global maxconn
+	// MaxSock is the descriptor count the process sized itself for (show
+	// info Maxsock); 0 means the open files limit.
+	MaxSock int
 	// StateLog receives the server state file messages (configLog);
 	// nil means Log.
 	StateLog logrus.FieldLogger
@@ -90,6 +93,7 @@ func newRuntime(cfg *parser.Config, o buildOptions) (*procRuntime, error) {
 		return nil, err
 	}
 	src := stats.NewProxySource(g, cfg, log)
+	src.MaxSock = o.MaxSock
 	// Saved states apply before anything is served or checked.
 	stateLog := o.StateLog
 	if stateLog == nil {

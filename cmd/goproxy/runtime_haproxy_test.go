@@ -64,6 +64,16 @@ func TestRuntimeAgainstHAProxy(t *testing.T) {
 		})
 	}
 	compareStat(t, "after traffic", twins)
+	ia, ib := infoFields(cli(t, twins[0].sock, "show info")), infoFields(cli(t, twins[1].sock, "show info"))
+	// Not compared: CumConns and TotalBytesOut (haproxy counts the CLI's
+	// own traffic, which the polling makes vary), Ulimit-n (haproxy lowers
+	// the open files limit to Maxsock, goproxy only raises it).
+	for _, k := range []string{"Nbthread", "Maxsock", "Maxconn", "Hard_maxconn", "CurrConns",
+		"Stopping", "Jobs", "Listeners"} {
+		if ia[k] != ib[k] {
+			t.Errorf("show info %s: goproxy %q, haproxy %q", k, ia[k], ib[k])
+		}
+	}
 
 	cmds := []string{
 		"disable server be/s1",
@@ -224,4 +234,15 @@ func warnings(stderr string) string {
 		}
 	}
 	return b.String()
+}
+
+// infoFields parses "show info" into its values by name.
+func infoFields(out string) map[string]string {
+	m := map[string]string{}
+	for _, l := range strings.Split(out, "\n") {
+		if k, v, ok := strings.Cut(l, ": "); ok {
+			m[k] = v
+		}
+	}
+	return m
 }
