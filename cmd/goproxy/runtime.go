@@ -76,6 +76,7 @@ type procRuntime struct {
 	cancel context.CancelFunc
 
 	mu      sync.Mutex
+	bound   bool // the graph's listeners are bound
 	started bool
 	apiOpen bool
 	done    chan struct{}
@@ -157,21 +158,24 @@ type discard struct{}
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
 
 // Start binds the listeners, then the stats sockets, then starts the
-// checks. A failed stats socket undoes the listeners: the process cannot
-// go on without its runtime API, as HAProxy.
+// checks. When a stats socket cannot be bound the listeners stay bound and
+// Start may be called again (a reload waiting for the old process); the
+// caller closes the runtime if it gives up, as the process cannot go on
+// without its runtime API.
 func (rt *procRuntime) Start() error {
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
 	if rt.started {
 		return fmt.Errorf("runtime already started")
 	}
-	if err := rt.g.Start(); err != nil {
-		return err
+	if !rt.bound {
+		if err := rt.g.Start(); err != nil {
+			return err
+		}
+		rt.bound = true
 	}
 	if err := rt.api.Start(); err != nil {
-		rt.g.Close()
-		// Not wrapped: a retry cannot help once the graph was closed.
-		return fmt.Errorf("%v", err)
+		return err
 	}
 	rt.apiOpen = true
 	rt.checks.Start(rt.ctx)

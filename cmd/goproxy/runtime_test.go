@@ -352,3 +352,73 @@ func TestRuntimeAdminEffects(t *testing.T) {
 		}
 	})
 }
+
+// TestRuntimeTCPStatsSocketReload reloads a process whose runtime API
+// listens on TCP: the new one binds beside the old one (SO_REUSEPORT, as
+// haproxy), the old one stops, the new one answers.
+func TestRuntimeTCPStatsSocketReload(t *testing.T) {
+	dir := t.TempDir()
+	s1 := newEcho(t)
+	port, apiPort := freePort(t), freePort(t)
+	api := fmt.Sprintf("127.0.0.1:%d", apiPort)
+	cfg := runtimeConfig(dir, port, sockPath(dir, "api.sock"), [][2]string{{"s1", fmt.Sprint(s1.port())}},
+		"stats socket ipv4@"+api+" level admin")
+	path := writeFile(t, dir, "rt.cfg", cfg)
+	old := startReal(t, dir, "-db", "-f", path)
+	tcpCli := func() string {
+		c, err := net.DialTimeout("tcp", api, time.Second)
+		if err != nil {
+			return ""
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(2 * time.Second))
+		c.Write([]byte("show info\n"))
+		b, _ := io.ReadAll(c)
+		return string(b)
+	}
+	waitFor(t, 5*time.Second, "old process answering on TCP", func() bool {
+		return strings.Contains(tcpCli(), fmt.Sprintf("Pid: %d\n", old.cmd.Process.Pid))
+	})
+	nw := startReal(t, dir, "-db", "-f", path, "-sf", strconv.Itoa(old.cmd.Process.Pid))
+	if code := old.wait(t, 5*time.Second); code != 0 {
+		t.Fatalf("old process exited %d:\n%s", code, old.stderr.String())
+	}
+	waitFor(t, 5*time.Second, "new process answering on TCP", func() bool {
+		return strings.Contains(tcpCli(), fmt.Sprintf("Pid: %d\n", nw.cmd.Process.Pid))
+	})
+	nw.signal(t, syscall.SIGTERM)
+	if code := nw.wait(t, 5*time.Second); code != 0 {
+		t.Fatalf("new process exited %d:\n%s", code, nw.stderr.String())
+	}
+}
+
+// TestRuntimeStatsSocketBindFailure: a stats socket that cannot be bound
+// stops the start with haproxy's alert.
+func TestRuntimeStatsSocketBindFailure(t *testing.T) {
+	dir := t.TempDir()
+	cfg := runtimeConfig(dir, freePort(t), sockPath(dir, "missing/api.sock"), [][2]string{{"s1", "1"}})
+	writeFile(t, dir, "rt.cfg", cfg)
+	g := runBin(t, dir, goproxyBin, cleanEnv(), "-db", "-f", "rt.cfg")
+	want := "[ALERT]    (" // pid varies
+	tail := " : Binding [rt.cfg:3] for frontend GLOBAL: cannot bind UNIX socket (No such file or directory) [" +
+		sockPath(dir, "missing/api.sock") + "]\n"
+	if g.code != 1 || !strings.Contains(g.stderr, tail) || !strings.Contains(g.stderr, want) {
+		t.Fatalf("exit %d, stderr:\n%s", g.code, g.stderr)
+	}
+	if hap, err := exec.LookPath("haproxy"); err == nil {
+		h := runBin(t, dir, hap, cleanEnv(), "-db", "-f", "rt.cfg")
+		// The closing alert names argv[0] in haproxy; compare the rest.
+		binding := func(s string) string {
+			var out []string
+			for _, l := range strings.Split(warnings(s), "\n") {
+				if !strings.Contains(l, "main()]") {
+					out = append(out, l)
+				}
+			}
+			return strings.Join(out, "\n")
+		}
+		if h.code != g.code || binding(h.stderr) != binding(g.stderr) {
+			t.Errorf("haproxy (exit %d):\n%s\ngoproxy (exit %d):\n%s", h.code, h.stderr, g.code, g.stderr)
+		}
+	}
+}
