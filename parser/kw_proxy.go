@@ -141,6 +141,10 @@ func (p *parser) kwBind(px *Proxy, w []string, _ kwMod) {
 		return
 	}
 	for _, a := range addrs {
+		if a.Family == FamilyUnix || a.Family == FamilyAbns {
+			p.alert("'%s %s' : UNIX and abstract sockets are not supported by goproxy for 'bind' (TCP and fd@ listeners only).", w[0], w[1])
+			return
+		}
 		if a.Family == FamilyFD {
 			if m := checkFD(a.FD); m != "" {
 				p.alert("'%s' : %s", w[0], m)
@@ -171,6 +175,13 @@ func (p *parser) parseBindOptions(head, w []string, o *BindOptions, stats bool) 
 		return w[i+1], true
 	}
 	for i := 0; i < len(w); i++ {
+		switch w[i] {
+		case "mode", "uid", "gid", "user", "group":
+			if !stats {
+				p.alert("%s : '%s' only applies to UNIX sockets, which goproxy does not support for 'bind'.", where, w[i])
+				return false
+			}
+		}
 		switch w[i] {
 		case "name":
 			v, ok := need(i)
@@ -211,7 +222,8 @@ func (p *parser) parseBindOptions(head, w []string, o *BindOptions, stats bool) 
 		case "defer-accept":
 			o.DeferAccept = true
 		case "tfo":
-			o.TFO = true
+			p.alert("%s : 'tfo' is not supported by goproxy (TCP Fast Open is not implemented).", where)
+			return false
 		case "interface":
 			v, ok := need(i)
 			if !ok {

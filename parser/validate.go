@@ -152,8 +152,10 @@ func (p *parser) resolveServers() {
 				continue
 			}
 			if p.opts.SkipResolve || hasInitAddrNone(s.InitAddr) {
+				// Starts in maintenance without an address, as HAProxy.
 				s.Disabled = true
 				s.Unresolved = true
+				s.Addr.Host = "0.0.0.0"
 				continue
 			}
 			p.report(&Error{Pos: s.Pos, Server: px.Name + "/" + s.Name, Style: StyleServer,
