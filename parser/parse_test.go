@@ -118,6 +118,11 @@ func TestKeywordErrors(t *testing.T) {
 		{"duplicate proxy", "backend a\nbackend a\n", "Parsing [t.cfg:2]: backend 'a' has the same name as backend 'a' declared at t.cfg:1."},
 		{"mode udp", "backend b\n  mode udp\n", "unknown proxy mode 'udp'."},
 		{"mode http rejected", "backend b\n  mode http\n", "'mode http' is not supported by goproxy"},
+		{"http frontend without exporter", "frontend f\n  mode http\n  bind :80\n  timeout client 1s\n", "'mode http' is not supported by goproxy in frontend 'f'"},
+		{"exporter without mode http", "frontend f\n  bind :80\n  timeout client 1s\n  http-request use-service prometheus-exporter\n", "needs 'mode http'"},
+		{"other http rule", "frontend f\n  mode http\n  http-request deny\n", "'http-request deny' is not supported by goproxy"},
+		{"exporter condition", "frontend f\n  mode http\n  http-request use-service prometheus-exporter if { hdr(host) x }\n", "only supports no condition or 'if { path <path> }'"},
+		{"exporter with backend", "frontend f\n  mode http\n  bind :80\n  timeout client 1s\n  http-request use-service prometheus-exporter\n  default_backend b\nbackend b\n", "goproxy does not forward HTTP requests to backends"},
 		{"balance", "backend b\n  balance foo\n", "balance only supports 'roundrobin'"},
 		{"balance random draws", "backend b\n  balance random(x)\n", "balance random : unexpected character 'x' after argument."},
 		{"hash-type", "backend b\n  hash-type foo\n", "'hash-type' only supports 'consistent' and 'map-based'."},
@@ -451,5 +456,21 @@ func TestMultipleGlobalsAndFiles(t *testing.T) {
 	_, err = LoadFiles([]string{dir + "/missing.cfg"}, Options{})
 	if err == nil || !strings.Contains(err.Error(), "Cannot open configuration file/directory "+dir+"/missing.cfg : No such file or directory") {
 		t.Errorf("missing file error = %v", err)
+	}
+}
+
+func TestPrometheusExporterFrontend(t *testing.T) {
+	src := "frontend prometheus\n    mode http\n    bind 127.0.0.1:8405\n    timeout client 10s\n" +
+		"    http-request use-service prometheus-exporter if { path /metrics }\n    no log\n"
+	cfg, err := parseText(t, src)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, diagText(cfg))
+	}
+	px := cfg.Proxies[0]
+	if px.Mode != ModeHTTP || !px.PromExporter || px.PromPath != "/metrics" || px.PromPos.Line != 5 {
+		t.Errorf("exporter frontend = mode %v exporter %v path %q", px.Mode, px.PromExporter, px.PromPath)
+	}
+	if len(cfg.Warnings()) != 0 {
+		t.Errorf("unexpected warnings:\n%s", diagText(cfg))
 	}
 }
