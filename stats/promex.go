@@ -64,7 +64,9 @@ func (e *Exporter) Start() error {
 			network = "tcp6"
 		}
 		addr := net.JoinHostPort(b.Addr.Host, strconv.Itoa(b.Addr.Port))
-		ln, err := net.Listen(network, addr)
+		// SO_REUSEPORT, as every HAProxy listener: a reloading process
+		// binds beside the old one.
+		ln, err := reusePortConfig.Listen(context.Background(), network, addr)
 		if err != nil {
 			e.Close()
 			return fmt.Errorf("Binding [%s:%d] for proxy %s: cannot bind socket (%w) for [%s]", b.File, b.Line, e.px.Name, unwrapSyscall(err), b.Addr.String())

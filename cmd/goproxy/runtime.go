@@ -62,14 +62,16 @@ var build = func(cfg *parser.Config, o buildOptions) (graph, error) {
 // procRuntime owns the pieces of a running configuration: the proxy graph, the
 // health checks that drive its servers' states, and the runtime API.
 //
-// Start order: listeners, then stats sockets, then checks. On a soft stop
-// the stats sockets close at once (the new process owns the path) while
+// Start order: listeners, then Prometheus exporters (promex frontends) and
+// stats sockets, then checks. On a soft stop the stats sockets and the
+// exporters close at once (the new process owns them) while
 // the checks keep running until the last session ends (on-marked-down
 // needs them); Done is closed once everything has stopped.
 type procRuntime struct {
 	g      *proxy.Graph
 	checks *health.Manager
 	api    *stats.Server
+	promex []*stats.Exporter // HAProxy's promex frontends
 	log    logrus.FieldLogger
 
 	ctx    context.Context
@@ -123,6 +125,11 @@ func newRuntime(cfg *parser.Config, o buildOptions) (*procRuntime, error) {
 	}
 	api.Takeover = o.Takeover
 	rt := &procRuntime{g: g, checks: checks, api: api, log: log, done: make(chan struct{})}
+	for _, px := range cfg.Proxies {
+		if px.PromExporter && !px.Disabled {
+			rt.promex = append(rt.promex, stats.NewExporter(px, src, log))
+		}
+	}
 	rt.ctx, rt.cancel = context.WithCancel(context.Background())
 	return rt, nil
 }
@@ -157,8 +164,8 @@ type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
 
-// Start binds the listeners, then the stats sockets, then starts the
-// checks. When a stats socket cannot be bound the listeners stay bound and
+// Start binds the listeners, then the Prometheus exporters and the stats
+// sockets, then starts the checks. When a stats socket cannot be bound the listeners stay bound and
 // Start may be called again (a reload waiting for the old process); the
 // caller closes the runtime if it gives up, as the process cannot go on
 // without its runtime API.
@@ -174,7 +181,14 @@ func (rt *procRuntime) Start() error {
 		}
 		rt.bound = true
 	}
+	for i, e := range rt.promex {
+		if err := e.Start(); err != nil {
+			closeExporters(rt.promex[:i])
+			return err
+		}
+	}
 	if err := rt.api.Start(); err != nil {
+		closeExporters(rt.promex)
 		return err
 	}
 	rt.apiOpen = true
@@ -193,6 +207,7 @@ func (rt *procRuntime) watch() {
 	close(rt.done)
 }
 
+// closeAPI closes the stats sockets and the Prometheus exporters, once.
 func (rt *procRuntime) closeAPI() {
 	rt.mu.Lock()
 	open := rt.apiOpen
@@ -200,6 +215,13 @@ func (rt *procRuntime) closeAPI() {
 	rt.mu.Unlock()
 	if open {
 		rt.api.Close()
+		closeExporters(rt.promex)
+	}
+}
+
+func closeExporters(es []*stats.Exporter) {
+	for _, e := range es {
+		e.Close()
 	}
 }
 

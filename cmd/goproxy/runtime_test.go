@@ -422,3 +422,47 @@ func TestRuntimeStatsSocketBindFailure(t *testing.T) {
 		}
 	}
 }
+
+// TestRuntimePromexFrontend scrapes the built-in exporter of a promex
+// frontend.
+func TestRuntimePromexFrontend(t *testing.T) {
+	dir := t.TempDir()
+	s1 := newEcho(t)
+	port, mport := freePort(t), freePort(t)
+	cfg := runtimeConfig(dir, port, sockPath(dir, "api.sock"), [][2]string{{"s1", fmt.Sprint(s1.port())}, {"s2", deadPort(t)}}) +
+		fmt.Sprintf("frontend prometheus\n    mode http\n    bind 127.0.0.1:%d\n    http-request use-service prometheus-exporter if { path /metrics }\n", mport)
+	path := writeFile(t, dir, "rt.cfg", cfg)
+	p := startReal(t, dir, "-db", "-f", path)
+	waitStat(t, sockPath(dir, "api.sock"), 5*time.Second, "first checks", func(r map[string]statRow) bool {
+		return r["be/s2"]["status"] == "DOWN" && r["be/s1"]["check_status"] == "L4OK"
+	})
+	session(t, fmt.Sprintf("127.0.0.1:%d", port), "prom\n")
+	c := http.Client{Timeout: 2 * time.Second}
+	resp, err := c.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", mport))
+	if err != nil {
+		t.Fatalf("scrape: %v\n%s", err, p.stderr.String())
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	body := string(b)
+	for _, want := range []string{
+		`haproxy_server_status{proxy="be",server="s1",state="UP"} 1`,
+		`haproxy_server_status{proxy="be",server="s2",state="DOWN"} 1`,
+		`haproxy_backend_sessions_total{proxy="be"} 1`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Logf("metrics:\n%s", body)
+	}
+	resp, err = c.Get(fmt.Sprintf("http://127.0.0.1:%d/other", mport))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("/other answered %d, want 503", resp.StatusCode)
+	}
+}
