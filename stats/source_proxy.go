@@ -68,6 +68,16 @@ func (p *ProxySource) Info() Info {
 		TotalBytesOut: uint64(max(gi.TotalBytesOut, 0)),
 		IdlePct:       100,
 	}
+	// The promex frontends' binds are listeners too (served by Exporter
+	// from start to soft stop).
+	if !gi.Stopping && gi.Listeners > 0 {
+		for _, px := range p.cfg.Proxies {
+			if px.PromExporter && !px.Disabled {
+				in.Listeners += uint64(len(px.Binds))
+				in.Jobs += uint64(len(px.Binds))
+			}
+		}
+	}
 	var rl unix.Rlimit
 	if unix.Getrlimit(unix.RLIMIT_NOFILE, &rl) == nil {
 		in.UlimitN = int(min(rl.Cur, 1<<31-1))

@@ -457,6 +457,10 @@ func TestRuntimePromexFrontend(t *testing.T) {
 	if t.Failed() {
 		t.Logf("metrics:\n%s", body)
 	}
+	// The exporter's bind counts as a listener, as in haproxy.
+	if info := infoFields(cli(t, sockPath(dir, "api.sock"), "show info")); info["Listeners"] != "3" {
+		t.Errorf("Listeners = %q, want 3 (frontend, exporter, stats socket)", info["Listeners"])
+	}
 	resp, err = c.Get(fmt.Sprintf("http://127.0.0.1:%d/other", mport))
 	if err != nil {
 		t.Fatal(err)
