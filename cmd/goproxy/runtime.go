@@ -165,10 +165,10 @@ type discard struct{}
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
 
 // Start binds the listeners, then the Prometheus exporters and the stats
-// sockets, then starts the checks. When a stats socket cannot be bound the listeners stay bound and
-// Start may be called again (a reload waiting for the old process); the
-// caller closes the runtime if it gives up, as the process cannot go on
-// without its runtime API.
+// sockets, then starts the checks. When an exporter or a stats socket
+// cannot be bound, the listeners stay bound and Start may be called again
+// (a reload waiting for the old process); the caller closes the runtime if
+// it gives up, as the process cannot go on without its runtime API.
 func (rt *procRuntime) Start() error {
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
