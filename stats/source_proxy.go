@@ -175,11 +175,18 @@ func listenerRow(f *proxy.Frontend, ln *proxy.Listener) Row {
 		BIn: u(st.Bin), BOut: u(st.Bout), DReq: u(st.Dreq), EReq: u(st.Ereq),
 		DCon: u(st.Dcon), Addr: ln.Addr,
 	}
+	// HAProxy's get_li_status: FULL at the bind's maxconn (the frontend's
+	// when the bind has none), WAITING while a process-wide limit holds it
+	// back, OPEN otherwise, paused or not.
+	limit := st.Slim
+	if limit <= 0 {
+		limit = f.MaxConn()
+	}
 	switch {
-	case !ln.Listening():
-		r.ListenerStatus = "WAITING"
-	case ln.Full():
+	case limit > 0 && st.Scur >= limit:
 		r.ListenerStatus = "FULL"
+	case ln.Listening() && ln.Full():
+		r.ListenerStatus = "WAITING"
 	default:
 		r.ListenerStatus = "OPEN"
 	}

@@ -70,7 +70,7 @@ func TestProxySourceRows(t *testing.T) {
 	if c := byName["be/c/2"]; !c.Server.Backup || c.Server.Host != "127.0.0.1" || c.Server.Port != 12 {
 		t.Errorf("server c: %+v", c.Server)
 	}
-	if ln := byName["li/first/3"]; ln.SID != 1 || ln.Addr != "127.0.0.1:1" || ln.ListenerStatus != "WAITING" {
+	if ln := byName["li/first/3"]; ln.SID != 1 || ln.Addr != "127.0.0.1:1" || ln.ListenerStatus != "OPEN" {
 		t.Errorf("listener: sid %d addr %q status %q", ln.SID, ln.Addr, ln.ListenerStatus)
 	}
 	in := src.Info()
