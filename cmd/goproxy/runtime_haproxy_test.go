@@ -104,6 +104,14 @@ func TestRuntimeAgainstHAProxy(t *testing.T) {
 		"shutdown sessions server be/s1",
 		"set maxconn frontend fe 50",
 		"clear counters",
+		"set server be/s1 health stopping",
+		"set server be/s1 health up",
+		"set server be/s1 agent up",
+		"set maxconn global 500",
+		"set server be/s1 state drain",
+		"set weight be/s1 0",
+		"set server be/s1 state ready",
+		"set weight be/s1 100%",
 	}
 	for _, c := range cmds {
 		t.Run(c, func(t *testing.T) {
@@ -129,6 +137,13 @@ func TestRuntimeAgainstHAProxy(t *testing.T) {
 		})
 	}
 	compareStat(t, "after admin commands", twins)
+
+	for _, tw := range twins {
+		if out := cli(t, tw.sock, "shutdown frontend fe"); out != "\n" {
+			t.Errorf("%s: shutdown frontend answered %q", tw.name, out)
+		}
+	}
+	compareStat(t, "after shutdown frontend", twins)
 }
 
 // blankColumn replaces column i of the data lines of out with "-".

@@ -470,3 +470,42 @@ func TestRuntimePromexFrontend(t *testing.T) {
 		t.Errorf("/other answered %d, want 503", resp.StatusCode)
 	}
 }
+
+// TestRuntimeChecksRunDuringSoftStop: after SIGUSR1 the checks go on while
+// sessions drain, so a server marked down still ends its sessions
+// (on-marked-down shutdown-sessions) and the process can exit.
+func TestRuntimeChecksRunDuringSoftStop(t *testing.T) {
+	dir := t.TempDir()
+	s1 := newEcho(t)
+	port := freePort(t)
+	sock := sockPath(dir, "api.sock")
+	cfg := fmt.Sprintf("global\n    maxconn 100\n    stats socket %s level admin\n"+
+		"defaults\n    mode tcp\n    timeout connect 1s\n    timeout client 30s\n    timeout server 30s\n"+
+		"frontend fe\n    bind 127.0.0.1:%d\n    default_backend be\n"+
+		"backend be\n    server s1 127.0.0.1:%d check inter 100ms fall 1 on-marked-down shutdown-sessions\n",
+		sock, port, s1.port())
+	p := startReal(t, dir, "-db", "-f", writeFile(t, dir, "rt.cfg", cfg))
+	waitStat(t, sock, 5*time.Second, "s1 checked", func(r map[string]statRow) bool {
+		return r["be/s1"]["check_status"] == "L4OK"
+	})
+	held := openEcho(t, fmt.Sprintf("127.0.0.1:%d", port))
+	p.signal(t, syscall.SIGUSR1)
+	waitFor(t, 3*time.Second, "stats socket closed", func() bool { return !unixDial(sock) })
+	echoOn(t, held, "draining\n")
+	select {
+	case <-p.exited:
+		t.Fatal("process exited with a session open")
+	case <-time.After(200 * time.Millisecond):
+	}
+	s1.ln.Close() // checks now fail: s1 goes down and its sessions end
+	held.SetReadDeadline(time.Now().Add(3 * time.Second))
+	if _, err := held.Read(make([]byte, 16)); err == nil {
+		t.Fatal("session still open after its server went down")
+	}
+	if code := p.wait(t, 5*time.Second); code != 0 {
+		t.Fatalf("exit %d:\n%s", code, p.stderr.String())
+	}
+	if !strings.Contains(p.stderr.String(), "Server be/s1 is DOWN") {
+		t.Errorf("no DOWN line in the log:\n%s", p.stderr.String())
+	}
+}
