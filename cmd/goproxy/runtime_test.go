@@ -339,6 +339,26 @@ func TestRuntimeAdminEffects(t *testing.T) {
 		}
 	})
 
+	t.Run("show sess and shutdown session", func(t *testing.T) {
+		c := openEcho(t, rs.fe)
+		var id string
+		for _, l := range strings.Split(cli(t, rs.sock, "show sess"), "\n") {
+			if strings.Contains(l, "proto=tcpv4") && strings.Contains(l, " fe=fe be=be srv=s") {
+				id, _, _ = strings.Cut(l, ":")
+			}
+		}
+		if id == "" {
+			t.Fatal("show sess does not list the session")
+		}
+		if out := cli(t, rs.sock, "shutdown session "+id); out != "\n" {
+			t.Fatalf("shutdown session answered %q", out)
+		}
+		c.SetReadDeadline(time.Now().Add(3 * time.Second))
+		if _, err := c.Read(make([]byte, 16)); err == nil {
+			t.Fatal("session still open after shutdown session")
+		}
+	})
+
 	t.Run("addr", func(t *testing.T) {
 		cli(t, rs.sock, "disable server be/s1")
 		before := rs.s1.sessions.Load()
