@@ -500,7 +500,7 @@ func (a *proxyAdmin) SetGlobalMaxConn(maxconn int) error {
 
 // SetRateLimit is not supported: goproxy has no global rate limiter.
 func (a *proxyAdmin) SetRateLimit(kind string, limit int) error {
-	return errors.New("Global " + kind + " rate limits are not supported by this process.\n")
+	return errors.New("This command is not supported by goproxy (no global " + kind + " rate limit).\n")
 }
 
 // ShutdownSession closes one session.
