@@ -12,18 +12,18 @@ TEST_FUZZTIME ?= 10s
 FUZZ_PKGS   = $(shell find . -name '*_test.go' -not -path './bin/*' -exec grep -l '^func Fuzz' {} + | xargs -r -n1 dirname | sort -u)
 GOLDEN_PKGS = $(shell find . -name '*_test.go' -not -path './bin/*' -exec grep -l 'flag.Bool."update"' {} + | xargs -r -n1 dirname | sort -u)
 
-.PHONY: all build run test vet unit integration fuzz lint fmt golden bench clean
+.PHONY: all build run demo test vet unit integration fuzz lint fmt golden bench clean
 
 all: build
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/goproxy ./cmd/goproxy
 
-# For now the demo is a configuration check of the demo config (loopback
-# ports, stats socket under ./run/).
+# The demo: three CMPP gateway simulators on 127.0.0.1:9315-9317 and goproxy
+# in the foreground on 127.0.0.1:9999 with testdata/demo.cfg (stats socket
+# in ./run/). Ctrl-C stops everything it started.
 run: build
-	mkdir -p run
-	bin/goproxy -c -f testdata/demo.cfg
+	scripts/demo.sh
 
 test: vet unit
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(TEST_FUZZTIME)
@@ -62,9 +62,12 @@ golden:
 	if [ -z "$$pkgs" ]; then echo "golden: no package takes -update"; exit 0; fi; \
 	$(GO) test -count=1 $$pkgs -update
 
-bench:
-	@if [ -d bench ]; then $(GO) run ./bench; \
-	else echo "bench: there is no ./bench in this tree yet" >&2; exit 1; fi
+# Runs goproxy and HAProxy side by side on the same workloads and prints
+# goproxy/haproxy ratios (BENCHFLAGS=-quick for a short run).
+bench: build
+	$(GO) run ./bench $(BENCHFLAGS)
 
 clean:
 	rm -rf bin run
+
+include demo.mk

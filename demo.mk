@@ -1,5 +1,5 @@
 # demo.mk: `make demo` runs goproxy in front of three CMPP gateway simulators
 # (see scripts/demo.sh). Included by the Makefile.
 .PHONY: demo
-demo:
+demo: build
 	scripts/demo.sh

@@ -53,6 +53,9 @@ func (p *parser) kwOption(px *Proxy, w []string, mod kwMod) {
 		if mod == modDefault {
 			v = false
 		}
+		if name == "splice-auto" && v {
+			p.warn("'option splice-auto' has no effect in goproxy: its event loop copies through a per-loop buffer and never splices.")
+		}
 		*bo.field(&px.Options) = v
 		return
 	}

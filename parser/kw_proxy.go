@@ -44,6 +44,7 @@ func init() {
 		"fullconn":        {inD | inB, (*parser).kwFullConn},
 		"stats":           {inAll, (*parser).kwStats},
 		"disabled":        {inAll, (*parser).kwDisabled},
+		"http-request":    {inF, (*parser).kwHTTPRequest},
 		"enabled":         {inAll, (*parser).kwDisabled},
 
 		"load-server-state-from-file": {inD | inB, (*parser).kwLoadServerState},
@@ -122,7 +123,11 @@ func (p *parser) kwMode(px *Proxy, w []string, _ kwMod) {
 	case "tcp":
 		px.Mode = ModeTCP
 	case "http":
-		p.alert("'mode http' is not supported by goproxy (goproxy is a TCP load balancer; HTTP processing is not implemented).")
+		if px.Cap != CapFrontend {
+			p.alert("'mode http' is not supported by goproxy (goproxy is a TCP load balancer; HTTP mode is only accepted in a frontend serving 'http-request use-service prometheus-exporter').")
+			return
+		}
+		px.Mode = ModeHTTP
 	case "health":
 		p.alert("'mode health' is not supported by goproxy (removed in HAProxy 2.x).")
 	default:
@@ -141,6 +146,10 @@ func (p *parser) kwBind(px *Proxy, w []string, _ kwMod) {
 		return
 	}
 	for _, a := range addrs {
+		if a.Family == FamilyUnix || a.Family == FamilyAbns {
+			p.alert("'%s %s' : UNIX and abstract sockets are not supported by goproxy for 'bind' (TCP and fd@ listeners only).", w[0], w[1])
+			return
+		}
 		if a.Family == FamilyFD {
 			if m := checkFD(a.FD); m != "" {
 				p.alert("'%s' : %s", w[0], m)
@@ -171,6 +180,13 @@ func (p *parser) parseBindOptions(head, w []string, o *BindOptions, stats bool) 
 		return w[i+1], true
 	}
 	for i := 0; i < len(w); i++ {
+		switch w[i] {
+		case "mode", "uid", "gid", "user", "group":
+			if !stats {
+				p.alert("%s : '%s' only applies to UNIX sockets, which goproxy does not support for 'bind'.", where, w[i])
+				return false
+			}
+		}
 		switch w[i] {
 		case "name":
 			v, ok := need(i)
@@ -211,7 +227,8 @@ func (p *parser) parseBindOptions(head, w []string, o *BindOptions, stats bool) 
 		case "defer-accept":
 			o.DeferAccept = true
 		case "tfo":
-			o.TFO = true
+			p.alert("%s : 'tfo' is not supported by goproxy (TCP Fast Open is not implemented).", where)
+			return false
 		case "interface":
 			v, ok := need(i)
 			if !ok {
@@ -543,4 +560,31 @@ func (p *parser) kwDisabled(px *Proxy, w []string, _ kwMod) {
 		return
 	}
 	px.Disabled = w[0] == "disabled"
+}
+
+// kwHTTPRequest accepts the one HTTP rule goproxy serves: HAProxy's
+// built-in Prometheus exporter, optionally limited to one path:
+//
+//	http-request use-service prometheus-exporter [if { path /metrics }]
+func (p *parser) kwHTTPRequest(px *Proxy, w []string, _ kwMod) {
+	if argAt(w, 1) != "use-service" || argAt(w, 2) != "prometheus-exporter" {
+		p.alert("'%s %s' is not supported by goproxy (HTTP mode only; the one HTTP rule goproxy serves is 'http-request use-service prometheus-exporter').", w[0], argAt(w, 1))
+		return
+	}
+	path := ""
+	switch {
+	case len(w) == 3:
+	case len(w) == 8 && w[3] == "if" && w[4] == "{" && w[5] == "path" && w[7] == "}":
+		path = w[6]
+	default:
+		p.alert("'%s %s %s' : goproxy only supports no condition or 'if { path <path> }' here.", w[0], w[1], w[2])
+		return
+	}
+	if px.PromExporter {
+		p.alert("'%s %s %s' : only one prometheus-exporter rule per frontend is supported by goproxy.", w[0], w[1], w[2])
+		return
+	}
+	px.PromExporter = true
+	px.PromPath = path
+	px.PromPos = p.pos()
 }

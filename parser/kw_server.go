@@ -17,6 +17,10 @@ func (p *parser) kwServer(px *Proxy, w []string, _ kwMod) {
 		p.serverAlert(px.Name, name, "%s", msg)
 		return
 	}
+	if addr.Family == FamilyUnix || addr.Family == FamilyAbns {
+		p.serverAlert(px.Name, name, "UNIX and abstract socket servers are not supported by goproxy ('%s').", w[2])
+		return
+	}
 	srv := &Server{Pos: p.pos(), Name: name, Addr: addr, ServerParams: px.DefServer}
 	srv.InitAddr = append([]string(nil), px.DefServer.InitAddr...)
 	if !p.parseServerParams(px, name, w[3:], &srv.ServerParams, false) {
@@ -150,7 +154,9 @@ func (p *parser) parseServerParams(px *Proxy, name string, w []string, sp *Serve
 			}
 			sp.Weight = n
 			i++
-		case "maxconn", "maxqueue", "minconn":
+		case "minconn":
+			return fail("'%s' is not supported by goproxy (dynamic server maxconn is not implemented)", kw)
+		case "maxconn", "maxqueue":
 			v := argAt(w, i+1)
 			if v == "" {
 				return fail("'%s' expects an integer argument.", kw)

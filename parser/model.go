@@ -141,6 +141,14 @@ type Proxy struct {
 	// backend's name.
 	ServerStateFileName string
 
+	// PromExporter is set on an HTTP frontend whose only job is HAProxy's
+	// built-in Prometheus exporter ("http-request use-service
+	// prometheus-exporter"); PromPath is the path of its condition, or "" to
+	// answer every request.
+	PromExporter bool
+	PromPath     string
+	PromPos      Pos
+
 	// Checks.
 	CheckKind CheckKind
 	CheckArgs CheckArgs

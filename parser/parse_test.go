@@ -118,6 +118,11 @@ func TestKeywordErrors(t *testing.T) {
 		{"duplicate proxy", "backend a\nbackend a\n", "Parsing [t.cfg:2]: backend 'a' has the same name as backend 'a' declared at t.cfg:1."},
 		{"mode udp", "backend b\n  mode udp\n", "unknown proxy mode 'udp'."},
 		{"mode http rejected", "backend b\n  mode http\n", "'mode http' is not supported by goproxy"},
+		{"http frontend without exporter", "frontend f\n  mode http\n  bind :80\n  timeout client 1s\n", "'mode http' is not supported by goproxy in frontend 'f'"},
+		{"exporter without mode http", "frontend f\n  bind :80\n  timeout client 1s\n  http-request use-service prometheus-exporter\n", "needs 'mode http'"},
+		{"other http rule", "frontend f\n  mode http\n  http-request deny\n", "'http-request deny' is not supported by goproxy"},
+		{"exporter condition", "frontend f\n  mode http\n  http-request use-service prometheus-exporter if { hdr(host) x }\n", "only supports no condition or 'if { path <path> }'"},
+		{"exporter with backend", "frontend f\n  mode http\n  bind :80\n  timeout client 1s\n  http-request use-service prometheus-exporter\n  default_backend b\nbackend b\n", "goproxy does not forward HTTP requests to backends"},
 		{"balance", "backend b\n  balance foo\n", "balance only supports 'roundrobin'"},
 		{"balance random draws", "backend b\n  balance random(x)\n", "balance random : unexpected character 'x' after argument."},
 		{"hash-type", "backend b\n  hash-type foo\n", "'hash-type' only supports 'consistent' and 'map-based'."},
@@ -142,6 +147,10 @@ func TestKeywordErrors(t *testing.T) {
 		{"bind option", "frontend f\n  bind *:85 bogus\n", "'bind *:85' in section 'frontend': unknown keyword 'bogus'."},
 		{"bind option value", "frontend f\n  bind *:86 backlog\n", "'bind *:86' in section 'frontend' : 'backlog' : missing value"},
 		{"bind ssl", "frontend f\n  bind *:443 ssl crt /x.pem\n", "'ssl' is not supported by goproxy (TLS is not implemented)."},
+		{"bind unix", "frontend f\n  bind unix@/tmp/x.sock\n", "'bind unix@/tmp/x.sock' : UNIX and abstract sockets are not supported by goproxy for 'bind'"},
+		{"bind tfo", "frontend f\n  bind :80 tfo\n", "'tfo' is not supported by goproxy"},
+		{"server unix", "backend b\n  server s unix@/tmp/x.sock\n", "'server b/s' : UNIX and abstract socket servers are not supported by goproxy"},
+		{"server minconn", "backend b\n  server s 127.0.0.1:1 minconn 5\n", "'minconn' is not supported by goproxy"},
 		{"server args", "backend b\n  server s1\n", "[t.cfg:2] : 'server' expects <name> and <addr>[:<port>] as arguments."},
 		{"server port", "backend b\n  server s1 127.0.0.1:abc\n", "[t.cfg:2] : 'server b/s1' : invalid character 'a' in port number 'abc' in '127.0.0.1:abc'"},
 		{"server keyword", "backend b\n  server s1 127.0.0.1:80 bogus\n", "'server b/s1' : unknown keyword 'bogus'."},
@@ -354,9 +363,6 @@ func TestBindForms(t *testing.T) {
     bind ipv6@:::26606 v6only
     bind [::1]:26607
     bind 127.0.0.1:26608 accept-proxy transparent interface lo
-    bind unix@/tmp/kw-fe.sock mode 660
-    bind /tmp/kw2.sock
-    bind abns@kwfe
     bind ipv4@127.0.0.2:26609 v4v6 defer-accept
 `
 	cfg, err := parseText(t, src)
@@ -364,8 +370,8 @@ func TestBindForms(t *testing.T) {
 		t.Fatalf("%v\n%s", err, diagText(cfg))
 	}
 	b := cfg.Proxies[0].Binds
-	if len(b) != 11 {
-		t.Fatalf("binds = %d, want 11", len(b))
+	if len(b) != 8 {
+		t.Fatalf("binds = %d, want 8", len(b))
 	}
 	if b[0].Addr.Port != 26602 || b[3].Addr.Port != 26605 || b[3].Name != "multi" || b[3].Backlog != 100 || b[3].MaxConn != 50 {
 		t.Errorf("multi bind = %+v %+v", b[0], b[3])
@@ -379,14 +385,8 @@ func TestBindForms(t *testing.T) {
 	if !b[6].AcceptProxy || !b[6].Transparent || b[6].Interface != "lo" {
 		t.Errorf("options = %+v", b[6])
 	}
-	if b[7].Addr.Family != FamilyUnix || b[7].Addr.Path != "/tmp/kw-fe.sock" || b[7].Mode != 0660 {
-		t.Errorf("unix = %+v", b[7])
-	}
-	if b[8].Addr.Family != FamilyUnix || b[9].Addr.Family != FamilyAbns {
-		t.Errorf("path/abns = %+v %+v", b[8], b[9])
-	}
-	if b[10].Addr.Host != "127.0.0.2" || !b[10].V4V6 {
-		t.Errorf("ipv4@ = %+v", b[10])
+	if b[7].Addr.Host != "127.0.0.2" || !b[7].V4V6 {
+		t.Errorf("ipv4@ = %+v", b[7])
 	}
 }
 
@@ -396,7 +396,7 @@ func TestServerAddrForms(t *testing.T) {
     server b 127.0.0.1:+10
     server c 127.0.0.1:-5
     server d [::1]:80
-    server e unix@/tmp/s.sock
+    server e 127.0.0.1:83
     server f 127.0.0.1:80 id 10
     server g 127.0.0.1:81
     server h localhost:82 check agent-check agent-port 9 agent-inter 5s disabled init-addr last,libc,none
@@ -412,7 +412,7 @@ func TestServerAddrForms(t *testing.T) {
 	if !s[1].Addr.HasOffset || s[1].Addr.PortOffset != 10 || s[2].Addr.PortOffset != -5 {
 		t.Errorf("offsets = %+v %+v", s[1].Addr, s[2].Addr)
 	}
-	if s[3].Addr.Family != FamilyTCP6 || s[4].Addr.Family != FamilyUnix {
+	if s[3].Addr.Family != FamilyTCP6 || s[4].Addr.Family != FamilyTCP4 {
 		t.Errorf("families = %v %v", s[3].Addr.Family, s[4].Addr.Family)
 	}
 	ids := []int{1, 2, 3, 4, 5, 10, 6, 7}
@@ -456,5 +456,21 @@ func TestMultipleGlobalsAndFiles(t *testing.T) {
 	_, err = LoadFiles([]string{dir + "/missing.cfg"}, Options{})
 	if err == nil || !strings.Contains(err.Error(), "Cannot open configuration file/directory "+dir+"/missing.cfg : No such file or directory") {
 		t.Errorf("missing file error = %v", err)
+	}
+}
+
+func TestPrometheusExporterFrontend(t *testing.T) {
+	src := "frontend prometheus\n    mode http\n    bind 127.0.0.1:8405\n    timeout client 10s\n" +
+		"    http-request use-service prometheus-exporter if { path /metrics }\n    no log\n"
+	cfg, err := parseText(t, src)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, diagText(cfg))
+	}
+	px := cfg.Proxies[0]
+	if px.Mode != ModeHTTP || !px.PromExporter || px.PromPath != "/metrics" || px.PromPos.Line != 5 {
+		t.Errorf("exporter frontend = mode %v exporter %v path %q", px.Mode, px.PromExporter, px.PromPath)
+	}
+	if len(cfg.Warnings()) != 0 {
+		t.Errorf("unexpected warnings:\n%s", diagText(cfg))
 	}
 }

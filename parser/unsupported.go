@@ -121,7 +121,6 @@ var notYetProxy = map[string]string{
 	"http-after-response":   "HTTP mode only",
 	"http-check":            "HTTP mode only",
 	"http-error":            "HTTP mode only",
-	"http-request":          "HTTP mode only",
 	"http-response":         "HTTP mode only",
 	"http-reuse":            "HTTP mode only",
 	"http-send-name-header": "HTTP mode only",

@@ -44,6 +44,10 @@ func typeName(px *Proxy) string {
 }
 
 func (p *parser) validateProxy(px *Proxy) {
+	if px.Mode == ModeHTTP || px.PromExporter {
+		p.validateExporter(px)
+		return
+	}
 	if px.Cap&CapFrontend != 0 && len(px.Binds) == 0 {
 		p.checkWarn("%s '%s' has no 'bind' directive. Please declare it as a backend if this was intended.", typeName(px), px.Name)
 	}
@@ -152,8 +156,10 @@ func (p *parser) resolveServers() {
 				continue
 			}
 			if p.opts.SkipResolve || hasInitAddrNone(s.InitAddr) {
+				// Starts in maintenance without an address, as HAProxy.
 				s.Disabled = true
 				s.Unresolved = true
+				s.Addr.Host = "0.0.0.0"
 				continue
 			}
 			p.report(&Error{Pos: s.Pos, Server: px.Name + "/" + s.Name, Style: StyleServer,
@@ -212,4 +218,30 @@ func (c *Config) Listeners() int {
 		}
 	}
 	return n
+}
+
+// validateExporter checks an HTTP frontend: goproxy serves it only as the
+// Prometheus exporter, so it needs the use-service rule and nothing that
+// would send requests to a backend.
+func (p *parser) validateExporter(px *Proxy) {
+	switch {
+	case px.Mode != ModeHTTP:
+		p.report(&Error{Pos: px.PromPos, Phase: PhaseCheck,
+			Msg: fmt.Sprintf("%s '%s' : 'http-request use-service prometheus-exporter' needs 'mode http'.", typeName(px), px.Name)})
+	case !px.PromExporter:
+		p.report(&Error{Pos: px.Pos, Phase: PhaseCheck,
+			Msg: fmt.Sprintf("'mode http' is not supported by goproxy in %s '%s' (an HTTP frontend must serve 'http-request use-service prometheus-exporter').", typeName(px), px.Name)})
+	case px.DefaultBackend != "" || len(px.UseBackends) > 0:
+		p.report(&Error{Pos: px.Pos, Phase: PhaseCheck,
+			Msg: fmt.Sprintf("%s '%s' : goproxy does not forward HTTP requests to backends; remove default_backend/use_backend from the exporter frontend.", typeName(px), px.Name)})
+	}
+	if len(px.Binds) == 0 {
+		p.checkWarn("%s '%s' has no 'bind' directive. Please declare it as a backend if this was intended.", typeName(px), px.Name)
+	}
+	if px.Timeouts.Client == 0 {
+		p.checkWarn("missing timeouts for %s '%s'.\n"+
+			"   | While not properly invalid, you will certainly encounter various problems\n"+
+			"   | with such a configuration. To fix this, please ensure that all following\n"+
+			"   | timeouts are set to a non-zero value: 'client', 'connect', 'server'.", typeName(px), px.Name)
+	}
 }

@@ -49,7 +49,7 @@ func Build(cfg *parser.Config, opts Options) (*Graph, error) {
 	var errs *multierror.Error
 	byName := map[string]*Backend{}
 	for _, p := range cfg.Proxies {
-		if p.Cap&parser.CapBackend == 0 {
+		if p.Cap&parser.CapBackend == 0 || p.Disabled {
 			continue
 		}
 		b, err := g.buildBackend(p)
@@ -61,7 +61,9 @@ func Build(cfg *parser.Config, opts Options) (*Graph, error) {
 		g.backends = append(g.backends, b)
 	}
 	for _, p := range cfg.Proxies {
-		if p.Cap&parser.CapFrontend == 0 {
+		// Disabled frontends do not listen; the Prometheus exporter
+		// frontend is an HTTP service the process serves on its own.
+		if p.Cap&parser.CapFrontend == 0 || p.Disabled || p.PromExporter {
 			continue
 		}
 		f, err := g.buildFrontend(p, byName)

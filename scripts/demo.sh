@@ -2,7 +2,7 @@
 # demo.sh: goproxy in front of three CMPP gateway simulators, as in the seed
 # configuration. Builds bin/goproxy and bin/cmppgw, starts the gateways on
 # 127.0.0.1:9315-9317 (pids in ./run/), runs the proxy in the foreground on
-# *:9999 with testdata/demo.cfg, and stops the gateways it started when the
+# 127.0.0.1:9999 with testdata/demo.cfg, and stops the gateways it started when the
 # proxy exits (Ctrl-C).
 #
 # Then, from another terminal:

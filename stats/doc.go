@@ -29,7 +29,9 @@
 //     computed here, with HAProxy's rules, for CSV, typed and JSON output
 //     alike (one field table, fieldmeta.go).
 //   - Info holds the process values; the CLI adds its own connections to
-//     CurrConns, CumConns and Jobs, and its sockets to Listeners and Jobs.
+//     CumConns and Jobs (not CurrConns: as HAProxy's, CLI connections are
+//     not limited by maxconn and not counted there), and its sockets to
+//     Listeners and Jobs.
 //   - show servers state/conn, show backend and get weight are views of the
 //     server and backend rows.
 //

@@ -82,7 +82,7 @@ func infoValues(in Info, cc cliCounts) map[string]value {
 		"Maxsock":                     numi(in.Maxsock),
 		"Maxconn":                     numi(in.Maxconn),
 		"Hard_maxconn":                numi(in.HardMaxconn),
-		"CurrConns":                   num(in.CurrConns + cli),
+		"CurrConns":                   num(in.CurrConns), // CLI connections are unlimited, not counted
 		"CumConns":                    num(in.CumConns + cc.total),
 		"CumReq":                      num(in.CumReq),
 		"MaxSslConns":                 num(0),

@@ -1,6 +1,7 @@
 package stats
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -102,26 +103,35 @@ type nilWriter struct{}
 func (nilWriter) Write(p []byte) (int, error) { return len(p), nil }
 
 // Start binds every configured socket and starts accepting. On error the
-// sockets already bound are closed and removed.
+// sockets it bound are closed and removed, and Start may be called again
+// (a reload waiting for the old process to let go of an address).
 func (s *Server) Start() error {
+	var bound []*cliListener
 	for _, sk := range s.socks {
 		l, err := s.bind(sk)
 		if err != nil {
-			s.Close()
+			for _, b := range bound {
+				b.close()
+			}
 			return err
 		}
-		s.mu.Lock()
-		if s.closed {
-			s.mu.Unlock()
-			l.close()
-			return errors.New("stats: server closed")
+		bound = append(bound, l)
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		for _, b := range bound {
+			b.close()
 		}
+		return errors.New("stats: server closed")
+	}
+	for _, l := range bound {
 		s.listeners = append(s.listeners, l)
 		s.wg.Add(1)
-		s.mu.Unlock()
 		s.log.WithFields(logrus.Fields{"socket": l.name, "level": l.level.String()}).Debug("stats socket listening")
 		go s.acceptLoop(l)
 	}
+	s.mu.Unlock()
 	return nil
 }
 
@@ -131,7 +141,7 @@ func (s *Server) bind(sk parser.StatsSocket) (*cliListener, error) {
 	case parser.FamilyUnix:
 		ln, fi, err := listenUnix(sk, s.Takeover)
 		if err != nil {
-			return nil, fmt.Errorf("stats socket %s: %w", sk.Addr.Path, err)
+			return nil, bindError(sk, "cannot bind UNIX socket", err, "["+sk.Addr.Path+"]")
 		}
 		return &cliListener{ln: ln, level: level, path: sk.Addr.Path, file: fi, addr: sk.Addr.Path,
 			name: "unix@" + sk.Addr.Path}, nil
@@ -141,9 +151,9 @@ func (s *Server) bind(sk parser.StatsSocket) (*cliListener, error) {
 			network = "tcp6"
 		}
 		addr := net.JoinHostPort(sk.Addr.Host, strconv.Itoa(sk.Addr.Port))
-		ln, err := net.Listen(network, addr)
+		ln, err := reusePortConfig.Listen(context.Background(), network, addr)
 		if err != nil {
-			return nil, fmt.Errorf("stats socket %s: %w", sk.Addr.Text, err)
+			return nil, bindError(sk, "cannot bind socket", err, "for ["+addr+"]")
 		}
 		prefix := "ipv4@"
 		if network == "tcp6" {

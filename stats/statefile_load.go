@@ -29,7 +29,7 @@ const maxStatePath = 4096
 // skips the line). What is applied, and how, is ApplyServerState's rule.
 //
 // Nothing here is fatal: a missing, unreadable, empty or unversioned file,
-// malformed lines (skipped, with file:line), invalid values and unknown
+// a malformed line (the whole file is then ignored), invalid values and unknown
 // servers are logged as warnings with HAProxy's words, and the servers
 // keep their configured state. With a nil src the files are read and
 // checked but nothing is applied (configuration check mode). It returns
@@ -198,8 +198,11 @@ func readStateFile(path string, log logrus.FieldLogger, prefix, what string) *St
 		log.Warnf("%sCan't load %s '%s': %v", prefix, what, path, err)
 		return nil
 	}
-	for _, le := range sf.Errors {
-		log.Warnf("%scorrupted line skipped in %s: %s", prefix, what, le.Error())
+	// As HAProxy, one malformed line makes the whole file unusable; its
+	// line numbers start after the version line.
+	if len(sf.Errors) > 0 {
+		log.Warnf("%scorrupted %s '%s' at line %d.", prefix, what, path, sf.Errors[0].Line-1)
+		return nil
 	}
 	return sf
 }

@@ -98,8 +98,7 @@ backend e1
 		"1 g1 1 a 127.0.0.1 2 0 3 10 4 1 0 2 0 0 0 0 - 1001 - 0 0 - - 0\n"+
 		"1 g1 1 a 127.0.0.1 2 0 7 10 4 1 0 2 0 0 0 0 - 1001 - 0 0 - - 0\n"+ // duplicate: first wins
 		"1 g1 9 zz 127.0.0.1 2 0 3 10 4 1 0 2 0 0 0 0 - 1001 - 0 0 - - 0\n"+ // unknown server: ignored quietly
-		"5 n1 1 a 127.0.0.1 2 0 3 10 4 1 0 2 0 0 0 0 - 1007 - 0 0 - - 0\n"+ // backend loads nothing
-		"1 g1 2 b 127.0.0.1 2\n") // malformed: skipped
+		"5 n1 1 a 127.0.0.1 2 0 3 10 4 1 0 2 0 0 0 0 - 1007 - 0 0 - - 0\n") // backend loads nothing
 	writeState(t, filepath.Join(dir, "l1"), "1\n"+
 		"7 l1 1 s 127.0.0.1 0 1 1 1 4 1 0 2 0 0 0 0 - 1003 - 0 0 - - 0\n"+ // id mismatch: warned, applied
 		"2 l1 2 t 127.0.0.1 2 8 1 1 4 1 0 2 0 0 0 0 - 1004 - 0 0 - - 0\n"+
@@ -124,7 +123,6 @@ backend e1
 		msgs = append(msgs, e.Message)
 	}
 	want := []string{
-		"config: corrupted line skipped in global server state file: " + dir + "/global.state:7: 6 fields, version 1 lines have 20 to 25",
 		dir + "/global.state:4: duplicate entry for server 'g1/a' ignored",
 		"Proxy 'l1': backend ID mismatch: from server state file: '7', from running config '2'",
 		"Proxy 'l1': can't find server 'gone' in backend 'l1'",
@@ -154,6 +152,10 @@ func TestLoadServerStateGlobalFileProblems(t *testing.T) {
 		{"missing", "", "config: Can't open global server state file '" + dir + "/st': No such file or directory"},
 		{"empty", "\x00", "config: Can't get version of the global server state file '" + dir + "/st'."},
 		{"version 2", "2\n", "config: Can't get version of the global server state file '" + dir + "/st'."},
+		// One malformed line drops the whole file, the good lines before it
+		// included; the line is counted from the one after the version.
+		{"corrupted", "1\n# header\n1 b 1 s 127.0.0.1 0 1 1 1 0 6 3 4 6 0 0 0 - 1 - 0 0 - - 0\nbogus line\n",
+			"config: corrupted global server state file '" + dir + "/st' at line 3."},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(dir, "st")

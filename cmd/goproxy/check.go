@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"goproxy/parser"
+	"goproxy/stats"
 )
 
 // Exit statuses of -c, as HAProxy's.
@@ -22,6 +23,8 @@ func runCheck(o *options, stdout io.Writer, c *console) int {
 	if !reportLoad(c, cfg, err) {
 		return exitError
 	}
+	// As HAProxy, -c reads the server state files and warns about them.
+	stats.LoadServerState(cfg, nil, configLog(c))
 	if zeroWarning(o, cfg) && c.warned() > 0 {
 		c.alert("config : Some warnings were found and 'zero-warning' is set. Aborting.")
 		return exitError

@@ -1,16 +1,22 @@
 package main
 
 import (
+	"context"
+	"fmt"
 	"os"
+	"sync"
+	"time"
 
 	"github.com/sirupsen/logrus"
 
+	"goproxy/health"
 	"goproxy/parser"
 	"goproxy/proxy"
+	"goproxy/stats"
 )
 
 // graph is what the process lifecycle needs of a running configuration
-// (*proxy.Graph satisfies it).
+// (*procRuntime satisfies it).
 type graph interface {
 	// Start binds every listener and starts serving. On error nothing is
 	// left bound, and Start may be called again.
@@ -35,14 +41,221 @@ type buildOptions struct {
 	Log            logrus.FieldLogger
 	InheritedFDs   map[int]*os.File // fd@N binds handed down by a parent
 	DefaultMaxConn int              // -N; 0 means the global maxconn
+	// MaxSock is the descriptor count the process sized itself for (show
+	// info Maxsock); 0 means the open files limit.
+	MaxSock int
+	// StateLog receives the server state file messages (configLog);
+	// nil means Log.
+	StateLog logrus.FieldLogger
+	// Takeover is set when the process replaces older ones (-sf/-st): the
+	// stats sockets they still listen on are taken over.
+	Takeover bool
 }
 
-// build turns a configuration into a graph. It is a variable so that tests
-// can substitute a fake; it is wired to proxy.Build.
+// build turns a configuration into a running process: the proxy graph,
+// the saved server states applied, its health checks and its stats
+// sockets. It is a variable so that tests can substitute a fake.
 var build = func(cfg *parser.Config, o buildOptions) (graph, error) {
-	g, err := proxy.Build(cfg, proxy.Options{Log: o.Log, InheritedFDs: o.InheritedFDs, DefaultMaxConn: o.DefaultMaxConn})
-	if err != nil {
-		return nil, err // no typed nil in the interface
-	}
-	return g, nil
+	return newRuntime(cfg, o)
 }
+
+// procRuntime owns the pieces of a running configuration: the proxy graph, the
+// health checks that drive its servers' states, and the runtime API.
+//
+// Start order: listeners, then Prometheus exporters (promex frontends) and
+// stats sockets, then checks. On a soft stop the stats sockets and the
+// exporters close at once (the new process owns them) while
+// the checks keep running until the last session ends (on-marked-down
+// needs them); Done is closed once everything has stopped.
+type procRuntime struct {
+	g      *proxy.Graph
+	checks *health.Manager
+	api    *stats.Server
+	promex []*stats.Exporter // HAProxy's promex frontends
+	log    logrus.FieldLogger
+
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	mu      sync.Mutex
+	bound   bool // the graph's listeners are bound
+	started bool
+	apiOpen bool
+	done    chan struct{}
+}
+
+func newRuntime(cfg *parser.Config, o buildOptions) (*procRuntime, error) {
+	log := o.Log
+	if log == nil {
+		l := logrus.New()
+		l.Out = discard{}
+		log = l
+	}
+	g, err := proxy.Build(cfg, proxy.Options{Log: log, InheritedFDs: o.InheritedFDs, DefaultMaxConn: o.DefaultMaxConn})
+	if err != nil {
+		return nil, err
+	}
+	src := stats.NewProxySource(g, cfg, log)
+	src.MaxSock = o.MaxSock
+	// Saved states apply before anything is served or checked.
+	stateLog := o.StateLog
+	if stateLog == nil {
+		stateLog = log
+	}
+	stats.LoadServerState(cfg, src, stateLog)
+
+	var targets []health.Target
+	for _, px := range cfg.Proxies {
+		if px.Cap&parser.CapBackend == 0 {
+			continue
+		}
+		if b := g.Backend(px.Name); b != nil {
+			for _, s := range b.Servers {
+				targets = append(targets, checkedServer{Server: s, src: src})
+			}
+		}
+	}
+	checks, err := health.New(targets, health.Options{Log: log, SpreadChecks: cfg.Global.SpreadChecks})
+	if err != nil {
+		return nil, err
+	}
+	api, err := stats.NewServer(cfg.Global, src, log)
+	if err != nil {
+		return nil, err
+	}
+	api.Takeover = o.Takeover
+	rt := &procRuntime{g: g, checks: checks, api: api, log: log, done: make(chan struct{})}
+	for _, px := range cfg.Proxies {
+		if px.PromExporter && !px.Disabled {
+			rt.promex = append(rt.promex, stats.NewExporter(px, src, log))
+		}
+	}
+	rt.ctx, rt.cancel = context.WithCancel(context.Background())
+	return rt, nil
+}
+
+// checkedServer is a server as its health checks see it: each result goes
+// to the server, then the stats source hears of the change (a backend
+// left without usable servers is counted when it happens).
+type checkedServer struct {
+	*proxy.Server
+	src *stats.ProxySource
+}
+
+// ReportCheck applies a health check result.
+func (c checkedServer) ReportCheck(status, code int, desc string, took time.Duration, log logrus.FieldLogger) {
+	c.Server.ReportCheck(status, code, desc, took, log)
+	c.src.ServerChanged(c.Server)
+}
+
+// ReportAgent applies an agent check without a usable reply.
+func (c checkedServer) ReportAgent(status, code int, desc string, took time.Duration, log logrus.FieldLogger) {
+	c.Server.ReportAgent(status, code, desc, took, log)
+	c.src.ServerChanged(c.Server)
+}
+
+// ReportAgentReply applies an agent's reply.
+func (c checkedServer) ReportAgentReply(health, admin, weight, maxconn, errWord, desc string, took time.Duration, log logrus.FieldLogger) {
+	c.Server.ReportAgentReply(health, admin, weight, maxconn, errWord, desc, took, log)
+	c.src.ServerChanged(c.Server)
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// Start binds the listeners, then the Prometheus exporters and the stats
+// sockets, then starts the checks. When an exporter or a stats socket
+// cannot be bound, the listeners stay bound and Start may be called again
+// (a reload waiting for the old process); the caller closes the runtime if
+// it gives up, as the process cannot go on without its runtime API.
+func (rt *procRuntime) Start() error {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	if rt.started {
+		return fmt.Errorf("runtime already started")
+	}
+	if !rt.bound {
+		if err := rt.g.Start(); err != nil {
+			return err
+		}
+		rt.bound = true
+	}
+	for i, e := range rt.promex {
+		if err := e.Start(); err != nil {
+			closeExporters(rt.promex[:i])
+			return err
+		}
+	}
+	if err := rt.api.Start(); err != nil {
+		closeExporters(rt.promex)
+		return err
+	}
+	rt.apiOpen = true
+	rt.checks.Start(rt.ctx)
+	rt.started = true
+	go rt.watch()
+	return nil
+}
+
+// watch stops the checks and the stats sockets once the graph is done.
+func (rt *procRuntime) watch() {
+	<-rt.g.Done()
+	rt.checks.Stop()
+	rt.closeAPI()
+	rt.cancel()
+	close(rt.done)
+}
+
+// closeAPI closes the stats sockets and the Prometheus exporters, once.
+func (rt *procRuntime) closeAPI() {
+	rt.mu.Lock()
+	open := rt.apiOpen
+	rt.apiOpen = false
+	rt.mu.Unlock()
+	if open {
+		rt.api.Close()
+		closeExporters(rt.promex)
+	}
+}
+
+func closeExporters(es []*stats.Exporter) {
+	for _, e := range es {
+		e.Close()
+	}
+}
+
+// StopListening is the soft stop: the listeners and the stats sockets
+// close, sessions and checks go on until the last session ends.
+func (rt *procRuntime) StopListening() {
+	rt.g.StopListening()
+	rt.closeAPI()
+}
+
+// Pause stops accepting (SIGTTOU).
+func (rt *procRuntime) Pause() { rt.g.Pause() }
+
+// Resume accepts again (SIGTTIN).
+func (rt *procRuntime) Resume() { rt.g.Resume() }
+
+// Close stops everything now.
+func (rt *procRuntime) Close() {
+	rt.checks.Stop()
+	rt.closeAPI()
+	rt.g.Close()
+	rt.cancel()
+}
+
+// Done is closed once the graph is done and the checks and stats sockets
+// have stopped. Before a successful Start it is the graph's.
+func (rt *procRuntime) Done() <-chan struct{} {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	if !rt.started {
+		return rt.g.Done()
+	}
+	return rt.done
+}
+
+// ListenerFiles returns dups of the listening sockets.
+func (rt *procRuntime) ListenerFiles() []*os.File { return rt.g.ListenerFiles() }

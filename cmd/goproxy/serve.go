@@ -43,7 +43,7 @@ func serveConfig(o *options, c *console, out *outWriter, cfg *parser.Config, sta
 	cfg.Global.MaxConn = plan.MaxConn
 
 	log := newLogger(c, o.debug)
-	g, err := build(cfg, buildOptions{Log: log, DefaultMaxConn: o.maxPConn})
+	g, err := build(cfg, buildOptions{Log: log, DefaultMaxConn: o.maxPConn, Takeover: len(o.oldPids) > 0, StateLog: configLog(c), MaxSock: plan.MaxSock})
 	if err != nil {
 		alertLines(c, err)
 		return exitError

@@ -1,0 +1,160 @@
+package stats
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/sirupsen/logrus"
+
+	"goproxy/parser"
+)
+
+// noServerBody is what HAProxy answers on an HTTP frontend when no rule
+// serves the request and there is no backend.
+const noServerBody = "<html><body><h1>503 Service Unavailable</h1>\nNo server is available to handle this request.\n</body></html>\n"
+
+// Exporter serves HAProxy's built-in Prometheus exporter on the binds of a
+// frontend written as HAProxy's promex stanza:
+//
+//	frontend prometheus
+//	    mode http
+//	    bind 127.0.0.1:8405
+//	    http-request use-service prometheus-exporter if { path /metrics }
+//
+// It answers the metrics of the Collector on the rule's path (every path
+// when the rule has no condition), with ?no-maint as promex does, and
+// HAProxy's 503 page elsewhere.
+type Exporter struct {
+	px   *parser.Proxy
+	src  Source
+	log  logrus.FieldLogger
+	srvs []*http.Server
+	lns  []net.Listener
+	wg   sync.WaitGroup
+}
+
+// NewExporter prepares the exporter of one frontend; Start listens.
+func NewExporter(px *parser.Proxy, src Source, log logrus.FieldLogger) *Exporter {
+	if log == nil {
+		l := logrus.New()
+		l.Out = discard{}
+		log = l
+	}
+	return &Exporter{px: px, src: src, log: log}
+}
+
+type discard struct{}
+
+func (discard) Write(b []byte) (int, error) { return len(b), nil }
+
+// Start binds every address of the frontend and serves. On error nothing
+// stays bound.
+func (e *Exporter) Start() error {
+	for _, b := range e.px.Binds {
+		network := "tcp4"
+		if b.Addr.Family == parser.FamilyTCP6 {
+			network = "tcp6"
+		}
+		addr := net.JoinHostPort(b.Addr.Host, strconv.Itoa(b.Addr.Port))
+		// SO_REUSEPORT, as every HAProxy listener: a reloading process
+		// binds beside the old one.
+		ln, err := reusePortConfig.Listen(context.Background(), network, addr)
+		if err != nil {
+			e.Close()
+			return fmt.Errorf("Binding [%s:%d] for proxy %s: cannot bind socket (%w) for [%s]", b.File, b.Line, e.px.Name, unwrapSyscall(err), b.Addr.String())
+		}
+		e.lns = append(e.lns, ln)
+	}
+	for _, ln := range e.lns {
+		srv := &http.Server{
+			Handler:           e,
+			ReadHeaderTimeout: e.timeout(),
+			IdleTimeout:       e.timeout(),
+			MaxHeaderBytes:    16 << 10,
+		}
+		e.srvs = append(e.srvs, srv)
+		e.wg.Add(1)
+		go func(ln net.Listener) {
+			defer e.wg.Done()
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				e.log.WithError(err).Warn("prometheus exporter stopped")
+			}
+		}(ln)
+	}
+	return nil
+}
+
+// timeout is the frontend's client timeout, 10 s when unset.
+func (e *Exporter) timeout() time.Duration {
+	if t := e.px.Timeouts.Client; t > 0 {
+		return t
+	}
+	return 10 * time.Second
+}
+
+// ServeHTTP answers one request.
+func (e *Exporter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if e.px.PromPath != "" && r.URL.Path != e.px.PromPath {
+		w.Header().Set("Cache-Control", "no-cache")
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte(noServerBody))
+		return
+	}
+	c := NewCollector(e.src)
+	_, c.NoMaint = r.URL.Query()["no-maint"]
+	reg := prometheus.NewRegistry()
+	if err := reg.Register(c); err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}).ServeHTTP(w, r)
+}
+
+// Close stops listening, ends open requests and waits for the servers.
+func (e *Exporter) Close() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	for _, s := range e.srvs {
+		_ = s.Shutdown(ctx)
+	}
+	for _, ln := range e.lns {
+		ln.Close()
+	}
+	e.wg.Wait()
+	e.srvs, e.lns = nil, nil
+}
+
+// unwrapSyscall returns the system error inside a net error (for HAProxy's
+// "(Address already in use)" wording).
+func unwrapSyscall(err error) error {
+	var se interface{ Unwrap() error }
+	for errors.As(err, &se) {
+		inner := se.Unwrap()
+		if inner == nil {
+			break
+		}
+		err = inner
+	}
+	return capitalized{err}
+}
+
+type capitalized struct{ err error }
+
+func (c capitalized) Error() string {
+	s := c.err.Error()
+	if s != "" && s[0] >= 'a' && s[0] <= 'z' {
+		s = string(s[0]-'a'+'A') + s[1:]
+	}
+	return s
+}
+
+func (c capitalized) Unwrap() error { return c.err }
