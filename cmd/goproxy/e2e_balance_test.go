@@ -123,6 +123,43 @@ func testBackupTakeover(t *testing.T, bin string) {
 	}
 }
 
+func TestE2EBackupTakeoverByChecks(t *testing.T) {
+	for name, bin := range oracles() {
+		t.Run(name, func(t *testing.T) {
+			if name == "goproxy" && !healthWired(t) {
+				t.Skip("health checks are not wired into the process yet (cmd/goproxy does not import goproxy/health)")
+			}
+			testBackupTakeoverByChecks(t, bin)
+		})
+	}
+}
+
+// testBackupTakeoverByChecks: both active servers have no listener and
+// fail their checks; the backup takes over, and the first active server
+// takes the traffic back once it listens and passes a check.
+func testBackupTakeoverByChecks(t *testing.T, bin string) {
+	backup := startNameServer(t, "b1", "127.0.0.1:0")
+	a1, a2 := loopAddr(t), loopAddr(t)
+	chk := "check inter 100ms fall 1 rise 1"
+	cfg := e2eCfg{servers: []string{"server s1 " + a1 + " " + chk, "server s2 " + a2 + " " + chk, "server b1 " + backup.addr() + " backup " + chk}}
+	addr, _ := cfg.runWith(t, bin)
+	waitFor(t, 5*time.Second, "the backup to take over", func() bool {
+		name, err := ask("127.0.0.2", addr)
+		return err == nil && name == "b1"
+	})
+	if got := counts(askN(t, addr, "127.0.0.2", 10)); got["b1"] != 10 {
+		t.Errorf("with both active servers DOWN: %v, want all on the backup", got)
+	}
+	startNameServer(t, "s1", a1)
+	waitFor(t, 5*time.Second, "s1 to take the traffic back", func() bool {
+		name, err := ask("127.0.0.2", addr)
+		return err == nil && name == "s1"
+	})
+	if got := counts(askN(t, addr, "127.0.0.2", 10)); got["s1"] != 10 {
+		t.Errorf("with s1 UP again: %v, want all on s1", got)
+	}
+}
+
 func TestE2ERetriesRedispatch(t *testing.T) {
 	for name, bin := range oracles() {
 		t.Run(name, func(t *testing.T) { testRetriesRedispatch(t, bin) })
