@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -100,7 +101,8 @@ func TestE2ESeed(t *testing.T) {
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	startGoproxy(t, seedConfig(t, port, gwAddrs), addr)
+	text := seedConfig(t, port, gwAddrs)
+	p := startGoproxy(t, text, addr)
 
 	t.Run("same source same server", func(t *testing.T) {
 		first := ""
@@ -169,6 +171,57 @@ func TestE2ESeed(t *testing.T) {
 				t.Errorf("TERMINATE: %v", err)
 			}
 			c.Close()
+		}
+	})
+
+	// Last: the reload must neither cut nor move a CMPP session.
+	t.Run("CMPP session across a -sf reload", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		c, err := cmpp.Dial(ctx, addr, "127.0.0.20")
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		resp, err := c.Connect("901234", "", cmpp.Version30)
+		if err != nil {
+			t.Fatal(err)
+		}
+		submit := func(when string) {
+			t.Helper()
+			sr, err := c.Submit(cmpp.Submit{ServiceID: "svc", SrcID: "1065", DestID: "13800000000", Content: []byte(when)})
+			if err != nil {
+				t.Fatalf("SUBMIT %s: %v", when, err)
+			}
+			if sr.Gateway() != resp.Gateway {
+				t.Fatalf("SUBMIT %s answered by %s, CONNECT by %s", when, sr.Gateway(), resp.Gateway)
+			}
+			if err := c.ActiveTest(); err != nil {
+				t.Fatalf("ACTIVE_TEST %s: %v", when, err)
+			}
+		}
+		submit("before")
+		cfg := writeFile(t, t.TempDir(), "seed-reloaded.cfg", text)
+		nu := startBin(t, goproxyBin, cfg, "-sf", strconv.Itoa(p.pid()))
+		waitFor(t, 5*time.Second, "the new process to take the listener", func() bool {
+			l := listenerPIDs(t, addr, p.pid(), nu.pid())
+			return l[nu.pid()] && !l[p.pid()]
+		})
+		for i := 0; i < 5; i++ {
+			submit("after reload " + strconv.Itoa(i))
+		}
+		if !p.running() {
+			t.Fatal("the old process left with a CMPP session established")
+		}
+		if name, err := textGateway("127.0.0.20", addr); err != nil || name != resp.Gateway {
+			t.Errorf("a new connection from the same source through the new process: %q %v, want %s", name, err, resp.Gateway)
+		}
+		if err := c.Terminate(); err != nil {
+			t.Errorf("TERMINATE: %v", err)
+		}
+		c.Close()
+		if code := p.waitExit(t, 5*time.Second); code != 0 {
+			t.Errorf("old process exit code %d", code)
 		}
 	})
 }
