@@ -1,0 +1,60 @@
+package proxy
+
+import (
+	"net"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// TestClientAbortWhileWaiting: a client that leaves while its session is
+// queued or between connection attempts ends the session at once, and its
+// server never sees a connection for it (HAProxy's CQ and CC).
+func TestClientAbortWhileWaiting(t *testing.T) {
+	t.Run("queued", func(t *testing.T) {
+		var accepted atomic.Int64
+		srv := startServer(t, func(c net.Conn) {
+			accepted.Add(1)
+			echo(c)
+		})
+		p := listenProxy(srv.port())
+		p.Servers[0].MaxConn = 1
+		p.Timeouts.Queue = 5 * time.Second
+		g := startGraph(t, config(p))
+		addr := feAddr(t, g, "li")
+		first := dial(t, addr)
+		roundTrip(t, first, "one")
+		second := dial(t, addr)
+		waitFor(t, "the second session to queue", func() bool { return queuedNow(g, true)+queuedNow(g, false) == 1 })
+		second.Close()
+		be := g.Backend("li")
+		start := time.Now()
+		waitFor(t, "the aborted session to leave the queue", func() bool { return queuedNow(g, true)+queuedNow(g, false) == 0 && be.Stats().Scur == 1 })
+		if d := time.Since(start); d > time.Second {
+			t.Errorf("the aborted session left the queue after %v", d)
+		}
+		first.Close()
+		waitFor(t, "the first session to end", func() bool { return be.Stats().Scur == 0 })
+		if n := accepted.Load(); n != 1 {
+			t.Errorf("the server accepted %d connections, want 1: the aborted session must not reach it", n)
+		}
+	})
+
+	t.Run("turn-around", func(t *testing.T) {
+		p := listenProxy(deadPort(t))
+		p.Retries = 3
+		g := startGraph(t, config(p))
+		be := g.Backend("li")
+		c := dial(t, feAddr(t, g, "li"))
+		waitFor(t, "a first retry", func() bool { return be.Stats().Wretr >= 1 })
+		c.Close()
+		start := time.Now()
+		waitFor(t, "the session to end", func() bool { return be.Stats().Scur == 0 })
+		if d := time.Since(start); d > 500*time.Millisecond {
+			t.Errorf("the session ended %v after its client left, want at once (not after the retries)", d)
+		}
+		if st := be.Stats(); st.Econ != 0 || st.CliAbrt != 0 {
+			t.Errorf("econ=%d cli_abrt=%d, want 0/0 as haproxy", st.Econ, st.CliAbrt)
+		}
+	})
+}
