@@ -52,6 +52,44 @@ func TestE2ELogDifferential(t *testing.T) {
 				echoRound(t, addr).Close()
 			}
 		}},
+		{"1 MB stream with half-close", func(t *testing.T) (e2eCfg, func(*testing.T, string)) {
+			ss := nameServers(t, 1, silent)
+			return e2eCfg{servers: srvLines(ss, []int{1})}, func(t *testing.T, addr string) {
+				if err := streamExchange("127.0.0.2", addr, 1<<20); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}},
+		{"tunnel timeout", func(t *testing.T) (e2eCfg, func(*testing.T, string)) {
+			ss := nameServers(t, 1, holding)
+			return e2eCfg{defaults: []string{"timeout tunnel 200ms"}, servers: srvLines(ss, []int{1})}, func(t *testing.T, addr string) {
+				c, _ := openName(t, "127.0.0.2", addr)
+				expectClosed(t, c, 3*time.Second)
+				c.Close()
+			}
+		}},
+		{"client half-closes (client-fin set)", func(t *testing.T) (e2eCfg, func(*testing.T, string)) {
+			ss := nameServers(t, 1, silent, holding)
+			return e2eCfg{defaults: []string{"timeout client-fin 200ms"}, servers: srvLines(ss, []int{1})}, func(t *testing.T, addr string) {
+				c, err := dialFrom("127.0.0.2", addr)
+				if err != nil {
+					t.Fatal(err)
+				}
+				c.Write([]byte("x"))
+				c.CloseWrite()
+				expectClosed(t, c, 3*time.Second)
+				c.Close()
+			}
+		}},
+		{"server half-closes first (server-fin set)", func(t *testing.T) (e2eCfg, func(*testing.T, string)) {
+			ss := nameServers(t, 1, func(s *nameServer) { s.finFirst = true })
+			return e2eCfg{defaults: []string{"timeout server-fin 200ms"}, servers: srvLines(ss, []int{1})}, func(t *testing.T, addr string) {
+				c, _ := openName(t, "127.0.0.2", addr)
+				expectClosed(t, c, 3*time.Second)
+				time.Sleep(500 * time.Millisecond) // longer than server-fin
+				c.Close()
+			}
+		}},
 		{"client timeout", func(t *testing.T) (e2eCfg, func(*testing.T, string)) {
 			ss := nameServers(t, 1, holding)
 			return e2eCfg{defaults: []string{"timeout client 200ms"}, servers: srvLines(ss, []int{1})}, func(t *testing.T, addr string) {
