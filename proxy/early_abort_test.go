@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"io"
 	"net"
 	"sync/atomic"
 	"testing"
@@ -37,6 +38,30 @@ func TestClientAbortWhileWaiting(t *testing.T) {
 		waitFor(t, "the first session to end", func() bool { return be.Stats().Scur == 0 })
 		if n := accepted.Load(); n != 1 {
 			t.Errorf("the server accepted %d connections, want 1: the aborted session must not reach it", n)
+		}
+	})
+
+	t.Run("queued with a request and a half-close", func(t *testing.T) {
+		srv := startServer(t, echo)
+		p := listenProxy(srv.port())
+		p.Servers[0].MaxConn = 1
+		p.Timeouts.Queue = 5 * time.Second
+		g := startGraph(t, config(p))
+		addr := feAddr(t, g, "li")
+		first := dial(t, addr)
+		roundTrip(t, first, "one")
+		second := dial(t, addr)
+		if _, err := second.Write([]byte("request")); err != nil {
+			t.Fatal(err)
+		}
+		second.CloseWrite()
+		waitFor(t, "the second session to queue", func() bool { return queuedNow(g, true)+queuedNow(g, false) == 1 })
+		time.Sleep(50 * time.Millisecond) // its FIN has arrived by now
+		first.Close()
+		_ = second.SetReadDeadline(time.Now().Add(3 * time.Second))
+		got, err := io.ReadAll(second)
+		if string(got) != "request" || err != nil {
+			t.Errorf("a queued client that sent its request and half-closed got %q (%v), want it echoed", got, err)
 		}
 	})
 

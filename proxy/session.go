@@ -294,7 +294,7 @@ func (s *session) event(side int, ev uint32) {
 	if ev&unix.EPOLLOUT != 0 {
 		s.flags |= fW(side)
 	}
-	if side == 0 && ev&(unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0 && s.earlyClientAbort() {
+	if side == 0 && ev&(unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0 && s.earlyClientAbort(ev) {
 		return
 	}
 	if side == 1 && s.state == stConnecting {
@@ -333,11 +333,23 @@ func (s *session) event(side int, ev uint32) {
 	}
 }
 
-// earlyClientAbort ends a session whose client closed or failed while it
-// waited in a queue or for its server connection: nothing was sent to a
-// server yet, so, as HAProxy, the session is given up (CQ, CC) without
-// counting an abort. It reports whether the session ended.
-func (s *session) earlyClientAbort() bool {
+// earlyClientAbort ends a session whose client failed, or closed with
+// nothing left to forward, while it waited in a queue or for its server
+// connection: as HAProxy, the session is given up (CQ, CC) without counting
+// an abort. A client that sent its request and half-closed is still served.
+// It reports whether the session ended.
+func (s *session) earlyClientAbort(ev uint32) bool {
+	if s.state != stQueued && s.state != stConnecting && s.state != stTurnAround {
+		return false
+	}
+	if ev&(unix.EPOLLERR|unix.EPOLLHUP) == 0 {
+		if s.pend[0] != nil {
+			return false
+		}
+		if n, err := unix.IoctlGetInt(int(s.cfd), unix.SIOCINQ); err != nil || n > 0 {
+			return false
+		}
+	}
 	switch s.state {
 	case stQueued:
 		if s.be.unqueue(s) != qQueued {

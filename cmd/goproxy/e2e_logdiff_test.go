@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"net"
 	"os/exec"
 	"regexp"
@@ -9,9 +10,10 @@ import (
 	"time"
 )
 
-// tcplogRe takes apart an option tcplog line: server, Tw, Tc, Tt, bytes,
-// termination state, ac/fc/bc/sc/rc, sq/bq.
-var tcplogRe = regexp.MustCompile(syslogHeader + `\S+ \[[^\]]+\] fe be/(\S+) (-?\d+)/(-?\d+)/(\d+) (\d+) (\S\S) (\d+)/(\d+)/(\d+)/(\d+)/(\+?\d+) (\d+)/(\d+)\n$`)
+// tcplogRe takes apart an option tcplog line of the client under test
+// (127.0.0.2; other sessions of a scenario come from elsewhere): server,
+// Tw, Tc, Tt, bytes, termination state, ac/fc/bc/sc/rc, sq/bq.
+var tcplogRe = regexp.MustCompile(syslogHeader + `127\.0\.0\.2:\d+ \[[^\]]+\] fe be/(\S+) (-?\d+)/(-?\d+)/(\d+) (\d+) (\S\S) (\d+)/(\d+)/(\d+)/(\d+)/(\+?\d+) (\d+)/(\d+)\n$`)
 
 // logSummary is what two programs must agree on in a tcplog line: the
 // timers only by whether they were reached (-1 or not).
@@ -135,6 +137,26 @@ func TestE2ELogDifferential(t *testing.T) {
 				time.Sleep(100 * time.Millisecond) // queued, not yet served
 				c.Close()
 				time.AfterFunc(300*time.Millisecond, func() { first.Close() })
+			}
+		}},
+		{"request and half-close while queued", func(t *testing.T) (e2eCfg, func(*testing.T, string)) {
+			ss := nameServers(t, 1)
+			return e2eCfg{servers: srvLines(ss, []int{1}, "maxconn 1")}, func(t *testing.T, addr string) {
+				first, _ := openName(t, "127.0.0.3", addr)
+				c, err := dialFrom("127.0.0.2", addr)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer c.Close()
+				c.Write([]byte("hello\n"))
+				c.CloseWrite()
+				time.Sleep(100 * time.Millisecond) // queued with its request
+				first.Close()
+				c.SetReadDeadline(time.Now().Add(3 * time.Second))
+				got, err := io.ReadAll(c)
+				if string(got) != "s1\nhello\n" {
+					t.Errorf("queued half-closed client got %q (%v), want its answer", got, err)
+				}
 			}
 		}},
 		{"connection refused", func(t *testing.T) (e2eCfg, func(*testing.T, string)) {
