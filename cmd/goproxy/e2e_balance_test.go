@@ -20,6 +20,7 @@ func srvLines(ss []*nameServer, weights []int, extra ...string) []string {
 }
 
 func TestE2EBalanceWeighted(t *testing.T) {
+	t.Parallel()
 	for name, bin := range oracles() {
 		t.Run(name, func(t *testing.T) { testBalanceWeighted(t, bin) })
 	}
@@ -161,6 +162,7 @@ func testBackupTakeoverByChecks(t *testing.T, bin string) {
 }
 
 func TestE2ERetriesRedispatch(t *testing.T) {
+	t.Parallel()
 	for name, bin := range oracles() {
 		t.Run(name, func(t *testing.T) { testRetriesRedispatch(t, bin) })
 	}

@@ -2,9 +2,12 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"net"
 	"os/exec"
+	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -23,6 +26,7 @@ func (p *e2eProc) stop() {
 // goproxy in turn, on the same backends, drives the same traffic and
 // requires the same server choices and the same bytes.
 func TestE2EDifferential(t *testing.T) {
+	t.Parallel()
 	haproxy, err := exec.LookPath("haproxy")
 	if err != nil {
 		t.Skip("haproxy is not on PATH")
@@ -40,13 +44,17 @@ func TestE2EDifferential(t *testing.T) {
 		return lines
 	}
 	// both runs drive against each program and returns their results.
+	// statsSock is the stats socket of the program being driven.
+	var statsSock string
 	both := func(t *testing.T, cfg e2eCfg, drive func(t *testing.T, addr string) []string) (h, g []string) {
 		t.Helper()
-		cfg.global = append(cfg.global, "maxconn 1000")
+		global := cfg.global
 		for _, prog := range []struct {
 			bin string
 			out *[]string
 		}{{haproxy, &h}, {goproxyBin, &g}} {
+			statsSock = filepath.Join(t.TempDir(), "stats.sock")
+			cfg.global = append(append([]string(nil), global...), "maxconn 1000", "stats socket "+statsSock+" level admin")
 			addr := loopAddr(t)
 			p := startServing(t, prog.bin, cfg.render(addr), addr)
 			*prog.out = drive(t, addr)
@@ -66,13 +74,13 @@ func TestE2EDifferential(t *testing.T) {
 			c, n := openName(t, srcIP(i), addr)
 			names, conns = append(names, n), append(conns, c)
 		}
-		// One at a time, so that the order of the releases is fixed: the
-		// client half-closes and waits for the end of the session (the
-		// server's close, forwarded) before the next one.
+		// One at a time, so that the order of the releases is fixed: each
+		// session must be gone from the backend's scur (stats socket)
+		// before the next one closes.
 		for i := 0; i < 12; i += 3 {
-			conns[i].(*net.TCPConn).CloseWrite()
-			expectClosed(t, conns[i], 3*time.Second)
 			conns[i].Close()
+			left := 12 - i/3 - 1
+			waitFor(t, 3*time.Second, "the session to end", func() bool { return backendScur(t, statsSock) == left })
 		}
 		for i := 0; i < 8; i++ {
 			c, n := openName(t, srcIP(20+i), addr)
@@ -155,4 +163,42 @@ func TestE2EDifferential(t *testing.T) {
 			t.Errorf("1 MB stream with half-close: haproxy %s, goproxy %s", h[0], g[0])
 		}
 	})
+}
+
+// backendScur asks a stats socket for the current sessions of backend be.
+func backendScur(t *testing.T, sock string) int {
+	t.Helper()
+	c, err := net.DialTimeout("unix", sock, time.Second)
+	if err != nil {
+		t.Fatalf("stats socket: %v", err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(2 * time.Second))
+	if _, err := c.Write([]byte("show stat\n")); err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(b), "\n")
+	head := strings.Split(strings.TrimPrefix(lines[0], "# "), ",")
+	col := -1
+	for i, h := range head {
+		if h == "scur" {
+			col = i
+		}
+	}
+	for _, l := range lines[1:] {
+		f := strings.Split(l, ",")
+		if col >= 0 && len(f) > col && f[0] == "be" && f[1] == "BACKEND" {
+			n, err := strconv.Atoi(f[col])
+			if err != nil {
+				t.Fatalf("scur %q", f[col])
+			}
+			return n
+		}
+	}
+	t.Fatalf("no be/BACKEND scur in show stat:\n%s", b)
+	return -1
 }

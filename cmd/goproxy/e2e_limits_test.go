@@ -50,6 +50,7 @@ func checkDuration(t *testing.T, what string, d, lo, hi time.Duration) {
 }
 
 func TestE2ETimeouts(t *testing.T) {
+	t.Parallel()
 	for name, bin := range oracles() {
 		t.Run(name, func(t *testing.T) { testTimeouts(t, bin) })
 	}

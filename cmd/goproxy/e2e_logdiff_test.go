@@ -32,6 +32,7 @@ func logSummary(m []string) string {
 // termination state tells apart, through haproxy and goproxy, and requires
 // the same tcplog verdicts.
 func TestE2ELogDifferential(t *testing.T) {
+	t.Parallel()
 	haproxy, err := exec.LookPath("haproxy")
 	if err != nil {
 		t.Skip("haproxy is not on PATH")

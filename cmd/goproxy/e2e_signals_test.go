@@ -71,6 +71,7 @@ func readFull(c net.Conn, buf []byte) (int, error) {
 }
 
 func TestE2ESignals(t *testing.T) {
+	t.Parallel()
 	for name, bin := range oracles() {
 		t.Run(name, func(t *testing.T) { testSignals(t, bin) })
 	}
