@@ -12,7 +12,7 @@ import (
 func TestSeedConfig(t *testing.T) {
 	src, err := os.ReadFile("../testdata/seed.cfg")
 	if err != nil {
-		t.Skip("seed configuration not available")
+		t.Fatalf("seed configuration: %v", err)
 	}
 	srv := startServer(t, echo)
 	port := deadPort(t)

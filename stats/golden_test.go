@@ -12,13 +12,14 @@ import (
 	"goproxy/parser"
 )
 
-const goldenDir = "/work/shared/reference/golden"
+// goldenDir holds the raw captures from HAProxy 2.6 (see its README.md).
+const goldenDir = "../testdata/haproxy"
 
 func golden(t *testing.T, name string) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(goldenDir, name))
 	if err != nil {
-		t.Skipf("golden file not available: %v", err)
+		t.Fatalf("golden capture missing: %v", err)
 	}
 	return string(b)
 }

@@ -127,9 +127,6 @@ func testBackupTakeover(t *testing.T, bin string) {
 func TestE2EBackupTakeoverByChecks(t *testing.T) {
 	for name, bin := range oracles() {
 		t.Run(name, func(t *testing.T) {
-			if name == "goproxy" && !healthWired(t) {
-				t.Skip("health checks are not wired into the process yet (cmd/goproxy does not import goproxy/health)")
-			}
 			testBackupTakeoverByChecks(t, bin)
 		})
 	}

@@ -2,11 +2,8 @@ package main
 
 import (
 	"net"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 )
@@ -79,9 +76,6 @@ func TestE2ESyslog(t *testing.T) {
 
 	for name, bin := range oracles() {
 		t.Run(name+"/server DOWN event", func(t *testing.T) {
-			if name == "goproxy" && !healthWired(t) {
-				t.Skip("health checks are not wired into the process yet (cmd/goproxy does not import goproxy/health; see cmd/goproxy/runtime.go)")
-			}
 			sink := startSyslog(t)
 			ss := nameServers(t, 1)
 			servers := append(srvLines(ss, []int{1}), "server dead "+loopAddr(t)+" check inter 100ms fall 1 rise 1")
@@ -135,27 +129,4 @@ func testTrafficLogs(t *testing.T, bin string) {
 			t.Errorf("bytes %s, termination %s, retries %s; want 9, --, 0 in %q", m[6], m[7], m[12], m[0])
 		}
 	})
-}
-
-// healthWired reports whether the goproxy command runs health checks:
-// whether one of its non-test sources imports goproxy/health.
-func healthWired(t *testing.T) bool {
-	t.Helper()
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range files {
-		if strings.HasSuffix(f, "_test.go") {
-			continue
-		}
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if strings.Contains(string(b), `"goproxy/health"`) {
-			return true
-		}
-	}
-	return false
 }
