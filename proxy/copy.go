@@ -32,7 +32,7 @@ func (s *session) pumpDir(d int) {
 		if !s.has(fW(dst)) {
 			return
 		}
-		n, err := unix.Write(dfd, p.b[p.off:p.end])
+		n, err := rawWrite(dfd, p.b[p.off:p.end])
 		if err != nil {
 			if err == unix.EAGAIN {
 				s.flags &^= fW(dst)
@@ -57,7 +57,7 @@ func (s *session) pumpDir(d int) {
 			l.again1(s)
 			break
 		}
-		n, err := unix.Read(sfd, l.scratch)
+		n, err := rawRead(sfd, l.scratch)
 		if err != nil {
 			if err == unix.EAGAIN {
 				s.flags &^= fR(src)
@@ -77,7 +77,7 @@ func (s *session) pumpDir(d int) {
 		s.touch(src)
 		w := 0
 		if s.has(fW(dst)) {
-			w, err = unix.Write(dfd, l.scratch[:n])
+			w, err = rawWrite(dfd, l.scratch[:n])
 			if err != nil {
 				if err != unix.EAGAIN && err != unix.EINTR {
 					s.abort(dst, abortTerm(dst))

@@ -145,8 +145,13 @@ func (l *loop) run() {
 	defer l.shutdown()
 	events := make([]unix.EpollEvent, 256)
 	for !l.exit {
+		// Collect what is ready without sleeping first; sleep in the
+		// scheduler-aware epoll_wait only when nothing is.
 		timeout := l.waitMs()
-		n, err := unix.EpollWait(l.epfd, events, timeout)
+		n, err := pollNow(l.epfd, events)
+		if err == nil && n == 0 && timeout != 0 {
+			n, err = unix.EpollWait(l.epfd, events, timeout)
+		}
 		l.clock()
 		if err != nil && !errors.Is(err, unix.EINTR) {
 			l.g.log.WithError(err).Error("epoll_wait failed")
