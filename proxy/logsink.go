@@ -8,7 +8,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"goproxy/parser"
 )
@@ -188,10 +191,26 @@ func (t *logTarget) send(line []byte) {
 	if t.conn == nil {
 		return
 	}
-	// A log line must never hold traffic: write with an immediate deadline
-	// and drop it if the socket is full.
-	_ = t.conn.SetWriteDeadline(time.Now().Add(time.Millisecond))
-	_, _ = t.conn.Write(line)
+	// A log line must never hold traffic: send without waiting, and drop
+	// the datagram if the socket buffer is full (as HAProxy does).
+	sendNow(t.conn, line)
+}
+
+// sendNow writes one datagram on conn without ever waiting for the socket
+// to become writable.
+func sendNow(conn net.Conn, b []byte) {
+	sc, ok := conn.(syscall.Conn)
+	if !ok {
+		return
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return
+	}
+	_ = rc.Write(func(fd uintptr) bool {
+		_, _ = unix.Write(int(fd), b)
+		return true // done, whatever happened: never wait
+	})
 }
 
 // Close closes the targets' sockets.
