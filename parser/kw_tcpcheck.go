@@ -179,6 +179,10 @@ func (p *parser) tcpCheckExpect(r *TCPCheckRule, where string, args []string) bo
 				p.alert("%s : '%s' expects a string as argument.", where, a)
 				return false
 			}
+			if a != "comment" && strings.Contains(v, "%") {
+				p.alert("%s : '%s' : log-format expressions are not supported by goproxy (got '%s'; use plain text).", where, a, v)
+				return false
+			}
 			switch a {
 			case "comment":
 				r.Comment = v

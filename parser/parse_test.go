@@ -181,6 +181,7 @@ func TestKeywordErrors(t *testing.T) {
 		{"tcp-check hex", "backend b\n  tcp-check send-binary zz\n", "'zz' invalid binary string (an hex digit is expected (found 'z'))."},
 		{"tcp-check odd hex", "backend b\n  tcp-check expect binary 0\n", "invalid binary string (an even number of hex digit is expected)."},
 		{"tcp-check regex", "backend b\n  tcp-check expect rstring (\n", "regex '(' is invalid"},
+		{"tcp-check log-format", "backend b\n  tcp-check expect string OK on-error \"%[check.desc]\"\n", "'on-error' : log-format expressions are not supported by goproxy"},
 		{"tcp-check port", "backend b\n  tcp-check connect port\n", "'port' expects a port number or a sample expression as argument.."},
 		{"unsupported section", "peers p\n  peer a 1.2.3.4:1\n", "'peers' section is not supported by goproxy"},
 		{"unsupported proxy keyword", "backend b\n  stick-table type ip size 1m\n", "'stick-table' is not supported by goproxy (stick tables are not implemented)."},
