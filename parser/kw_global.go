@@ -12,6 +12,7 @@ var globalKeywords = map[string]func(p *parser, w []string, mod kwMod){
 	"log-send-hostname": (*parser).globalLogSendHostname,
 	"log-tag":           (*parser).globalLogTag,
 	"maxconn":           (*parser).globalMaxConn,
+	"maxconnrate":       (*parser).globalMaxConnRate,
 	"daemon":            (*parser).globalDaemon,
 	"nbthread":          (*parser).globalNbThread,
 	"pidfile":           (*parser).globalPidFile,
@@ -398,4 +399,19 @@ func (p *parser) parseLogTarget(w []string, inProxy bool) (LogTarget, bool) {
 		return t, false
 	}
 	return t, true
+}
+
+func (p *parser) globalMaxConnRate(w []string, _ kwMod) {
+	if p.cfg.Global.MaxConnRate != 0 {
+		p.report(&Error{Pos: p.pos(), Msg: fmt.Sprintf("'%s' already specified. Continuing.", w[0]), Phase: PhaseParse, Soft: true})
+		return
+	}
+	if p.tooManyArgs(w, 1) {
+		return
+	}
+	if argAt(w, 1) == "" {
+		p.alert("'%s' expects an integer argument.", w[0])
+		return
+	}
+	p.cfg.Global.MaxConnRate = atol(w[1])
 }

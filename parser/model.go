@@ -60,6 +60,7 @@ type Global struct {
 	LogTag          string // empty means the program name
 	MaxConn         int    // 0 = computed from the fd limit
 	MaxConnSet      bool
+	MaxConnRate     int // connections accepted per second, 0 = unlimited
 	Daemon          bool
 	MasterWorker    bool
 	NbThread        int

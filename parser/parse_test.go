@@ -476,3 +476,13 @@ func TestPrometheusExporterFrontend(t *testing.T) {
 		t.Errorf("unexpected warnings:\n%s", diagText(cfg))
 	}
 }
+
+func TestMaxConnRate(t *testing.T) {
+	cfg, err := parseText(t, "global\n  maxconnrate 100\n  maxconnrate 5\nfrontend f\n  bind :80\n  timeout client 1s\n")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, diagText(cfg))
+	}
+	if cfg.Global.MaxConnRate != 100 || !strings.Contains(diagText(cfg), "'maxconnrate' already specified. Continuing.") {
+		t.Errorf("maxconnrate = %d\n%s", cfg.Global.MaxConnRate, diagText(cfg))
+	}
+}

@@ -38,7 +38,6 @@ var notYetGlobal = map[string]string{
 	"master-worker":  "master-worker mode is not implemented",
 	"node":           "not shown by goproxy yet",
 	"description":    "not shown by goproxy yet",
-	"maxconnrate":    "rate limits are not implemented",
 	"maxsessrate":    "rate limits are not implemented",
 	"cpu-map":        "goproxy schedules its event loops itself",
 	"nbproc":         "nbproc is not supported any more since HAProxy 2.5",

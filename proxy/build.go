@@ -46,6 +46,7 @@ func Build(cfg *parser.Config, opts Options) (*Graph, error) {
 	}
 	g := &Graph{cfg: cfg, log: log, opts: opts, done: make(chan struct{})}
 	g.maxConn.Store(int64(cfg.Global.MaxConn))
+	g.rate.limit.Store(int64(cfg.Global.MaxConnRate))
 	var errs *multierror.Error
 	byName := map[string]*Backend{}
 	for _, p := range cfg.Proxies {

@@ -19,6 +19,7 @@ import (
 // listeners, backends with their servers, and the event loops serving them.
 // Its topology never changes after Build.
 type Graph struct {
+	rate      connRate // global maxconnrate
 	cfg       *parser.Config
 	log       logrus.FieldLogger
 	opts      Options
@@ -413,6 +414,9 @@ func (g *Graph) releaseConnSlot(f *Frontend, ln *Listener) {
 // canAccept reports whether a connection on ln would get a slot now.
 func (g *Graph) canAccept(f *Frontend, ln *Listener) bool {
 	under := func(c *atomic.Int64, limit int64) bool { return limit <= 0 || c.Load() < limit }
+	if g.rate.full(time.Now()) {
+		return false
+	}
 	return under(&g.cur, g.maxConn.Load()) && under(&f.ctr.cur, f.maxConn.Load()) && under(&ln.ctr.cur, ln.maxConn)
 }
 

@@ -277,6 +277,13 @@ func (l *loop) runTimers() {
 func (l *loop) accept(ln *Listener) {
 	g, fe := l.g, ln.Frontend
 	for i := 0; i < acceptBatch; i++ {
+		if !g.rate.take(l.wall) {
+			l.block(ln)
+			if at := l.now + int64(nextWindow(l.wall)); l.retryAt == 0 || at < l.retryAt {
+				l.retryAt = at
+			}
+			return
+		}
 		if !g.takeConnSlot(fe, ln) {
 			l.block(ln)
 			return

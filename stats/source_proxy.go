@@ -60,6 +60,7 @@ func (p *ProxySource) Info() Info {
 		CumConns:      uint64(max(gi.CumConns, 0)),
 		ConnRate:      uint64(max(gi.ConnRate, 0)),
 		MaxConnRate:   uint64(max(gi.MaxConnRate, 0)),
+		ConnRateLimit: uint64(max(p.g.ConnRateLimit(), 0)),
 		SessRate:      uint64(max(gi.SessRate, 0)),
 		MaxSessRate:   uint64(max(gi.MaxSessRate, 0)),
 		Stopping:      gi.Stopping,
@@ -498,8 +499,13 @@ func (a *proxyAdmin) SetGlobalMaxConn(maxconn int) error {
 	return nil
 }
 
-// SetRateLimit is not supported: goproxy has no global rate limiter.
+// SetRateLimit sets the global connection rate limit; goproxy has no
+// session, SSL or compression rate limiters.
 func (a *proxyAdmin) SetRateLimit(kind string, limit int) error {
+	if kind == "connections" {
+		a.g.SetConnRateLimit(int64(limit))
+		return nil
+	}
 	return errors.New("This command is not supported by goproxy (no global " + kind + " rate limit).\n")
 }
 

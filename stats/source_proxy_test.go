@@ -117,8 +117,11 @@ func TestProxySourceAdmin(t *testing.T) {
 	if err := adm.SetServerWeight("li", "a", 5); err == nil || !strings.Contains(err.Error(), "static LB") {
 		t.Errorf("weight 5 on a static backend: %v", err)
 	}
-	if err := adm.SetRateLimit("connections", 10); err == nil || !strings.Contains(err.Error(), "not supported") {
-		t.Errorf("SetRateLimit: %v", err)
+	if err := adm.SetRateLimit("connections", 10); err != nil {
+		t.Errorf("SetRateLimit connections: %v", err)
+	}
+	if err := adm.SetRateLimit("sessions", 10); err == nil || !strings.Contains(err.Error(), "not supported") {
+		t.Errorf("SetRateLimit sessions: %v", err)
 	}
 	if err := adm.SetServerState("li", "nosuch", StateMaint); err == nil {
 		t.Error("unknown server accepted")

@@ -236,3 +236,15 @@ func startCmd(t *testing.T, cmd *exec.Cmd, dir string) *proc {
 func deadPort(t *testing.T) string { return fmt.Sprint(freePort(t)) }
 
 func sockPath(dir, name string) string { return filepath.Join(dir, name) }
+
+// showInfoField returns one field of "show info".
+func showInfoField(t *testing.T, sock, name string) string {
+	t.Helper()
+	for _, line := range strings.Split(cli(t, sock, "show info"), "\n") {
+		if k, v, ok := strings.Cut(line, ": "); ok && k == name {
+			return v
+		}
+	}
+	t.Fatalf("show info has no %s", name)
+	return ""
+}

@@ -166,11 +166,44 @@ func TestRuntimeSetWeight(t *testing.T) {
 	}
 }
 
-func TestRuntimeSetRateLimitUnsupported(t *testing.T) {
+// TestRuntimeSetRateLimit: "set rate-limit connections global N" caps the
+// connections accepted per second; the others wait in the backlog and are
+// served in the next seconds, none is refused.
+func TestRuntimeSetRateLimit(t *testing.T) {
 	rs := startRuntime(t)
-	out := cli(t, rs.sock, "set rate-limit connections global 10")
-	if !strings.Contains(out, "not supported") {
+	if out := cli(t, rs.sock, "set rate-limit connections global 4"); out != "\n" {
 		t.Fatalf("set rate-limit answered %q", out)
+	}
+	if got := showInfoField(t, rs.sock, "ConnRateLimit"); got != "4" {
+		t.Errorf("show info ConnRateLimit = %q, want 4", got)
+	}
+	start := time.Now()
+	done := make(chan time.Duration, 12)
+	for i := 0; i < 12; i++ {
+		go func() {
+			session(t, rs.fe, "rate\n")
+			done <- time.Since(start)
+		}()
+	}
+	var last time.Duration
+	for i := 0; i < 12; i++ {
+		select {
+		case d := <-done:
+			last = max(last, d)
+		case <-time.After(10 * time.Second):
+			t.Fatal("a rate-limited client was never served")
+		}
+	}
+	// 12 connections at 4 per second take three one-second windows: the
+	// last ones wait for the second boundary after the next.
+	if last < time.Second {
+		t.Errorf("12 connections served in %v with a limit of 4/s", last)
+	}
+	if out := cli(t, rs.sock, "set rate-limit sessions global 4"); !strings.Contains(out, "not supported") {
+		t.Errorf("sessions rate limit answered %q", out)
+	}
+	if out := cli(t, rs.sock, "set rate-limit connections global 0"); out != "\n" {
+		t.Errorf("removing the limit answered %q", out)
 	}
 }
 
