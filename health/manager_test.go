@@ -129,8 +129,11 @@ func TestManyServersNoDrift(t *testing.T) {
 	if p := pct(lags, 90); p > 75*time.Millisecond {
 		t.Errorf("checks: 90%% start within %v of their time, want 75ms", p)
 	}
-	// 500 checks per 200 ms = 50 per 20 ms slice on average.
-	if p := pct(counts, 90); p > 100 {
+	// 500 checks per 200 ms = 50 per 20 ms slice on average; a scheduler
+	// that bunched them would put hundreds in a slice. A stall of the shared
+	// machine also bunches the checks that were due during it, so allow up
+	// to three times the average in the busiest tenth of the slices.
+	if p := pct(counts, 90); p > 150 {
 		t.Errorf("bursts: 10%% of 20 ms slices hold more than %d checks", p)
 	}
 }
