@@ -94,6 +94,13 @@ func (s *session) pumpDir(d int) {
 			s.pend[d] = l.bufs.get(l.scratch[w:n])
 			break
 		}
+		if n < len(l.scratch) && !s.has(fHup(src)) {
+			// A short read emptied the socket: with edge-triggered
+			// epoll the next bytes, or the FIN, bring a new event, so
+			// the read that would only return EAGAIN is skipped.
+			s.flags &^= fR(src)
+			break
+		}
 	}
 	if s.has(fEOF(d)) && s.pend[d] == nil && !s.has(fShut(d)) {
 		_ = unix.Shutdown(dfd, unix.SHUT_WR)

@@ -33,12 +33,15 @@ const (
 	fAgain                        // in the loop's again list
 	fRedisp                       // redispatched at least once
 	fDstKnown                     // dst is set
+	fCliHup                       // epoll reported the client's FIN or hang-up
+	fSrvHup                       // epoll reported the server's FIN or hang-up
 )
 
 func fR(side int) uint32             { return fCliR << (2 * side) }
 func fW(side int) uint32             { return fCliW << (2 * side) }
 func fEOF(d int) uint32              { return fEOF0 << d }
 func fShut(d int) uint32             { return fShut0 << d }
+func fHup(side int) uint32           { return fCliHup << side }
 func (s *session) has(f uint32) bool { return s.flags&f != 0 }
 
 // Termination states, HAProxy's two letters.
@@ -293,6 +296,9 @@ func (s *session) event(side int, ev uint32) {
 	}
 	if ev&unix.EPOLLOUT != 0 {
 		s.flags |= fW(side)
+	}
+	if ev&(unix.EPOLLRDHUP|unix.EPOLLHUP) != 0 {
+		s.flags |= fHup(side)
 	}
 	if side == 0 && ev&(unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0 && s.earlyClientAbort(ev) {
 		return
