@@ -281,7 +281,7 @@ func (l *loop) accept(ln *Listener) {
 			l.block(ln)
 			return
 		}
-		nfd, sa, err := unix.Accept4(ln.fd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
+		nfd, src, err := rawAccept(ln.fd)
 		if err != nil {
 			g.releaseConnSlot(fe, ln)
 			switch {
@@ -298,7 +298,7 @@ func (l *loop) accept(ln *Listener) {
 			}
 			return
 		}
-		l.newSession(ln, nfd, sa)
+		l.newSession(ln, nfd, src)
 	}
 }
 

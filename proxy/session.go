@@ -107,7 +107,7 @@ type session struct {
 
 // newSession starts a session for an accepted client connection. The
 // connection slots (global, frontend, listener) are already taken.
-func (l *loop) newSession(ln *Listener, fd int, sa unix.Sockaddr) {
+func (l *loop) newSession(ln *Listener, fd int, src netip.AddrPort) {
 	fe := ln.Frontend
 	g := l.g
 	l.clock()
@@ -119,7 +119,7 @@ func (l *loop) newSession(ln *Listener, fd int, sa unix.Sockaddr) {
 	}
 	s := &session{
 		id: g.sessID.Add(1), l: l, ln: ln, fe: fe,
-		src: addrPortOf(sa), cfd: int32(fd), sfd: -1, flags: fCliW,
+		src: src, cfd: int32(fd), sfd: -1, flags: fCliW,
 		tAccept: l.now, tw: -1, tc: -1, hidx: -1, term: termNormal,
 	}
 	ci := connInfo{src: s.src}
