@@ -307,11 +307,18 @@ func (s *session) event(side int, ev uint32) {
 		if ev&(unix.EPOLLOUT|unix.EPOLLERR|unix.EPOLLHUP) == 0 {
 			return
 		}
-		soerr, err := unix.GetsockoptInt(int(s.sfd), unix.SOL_SOCKET, unix.SO_ERROR)
-		if err != nil || soerr != 0 || ev&unix.EPOLLOUT == 0 {
-			s.connFailed(false)
-		} else {
+		// EPOLLOUT without EPOLLERR or EPOLLHUP means the connection is
+		// established: a failed connect sets the socket's error, which
+		// epoll reports as EPOLLERR. SO_ERROR is only read otherwise.
+		ok := ev&(unix.EPOLLOUT|unix.EPOLLERR|unix.EPOLLHUP) == unix.EPOLLOUT
+		if !ok && ev&unix.EPOLLOUT != 0 {
+			soerr, err := unix.GetsockoptInt(int(s.sfd), unix.SOL_SOCKET, unix.SO_ERROR)
+			ok = err == nil && soerr == 0
+		}
+		if ok {
 			s.connected()
+		} else {
+			s.connFailed(false)
 		}
 		s.arm()
 		return
