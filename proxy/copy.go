@@ -103,7 +103,12 @@ func (s *session) pumpDir(d int) {
 		}
 	}
 	if s.has(fEOF(d)) && s.pend[d] == nil && !s.has(fShut(d)) {
-		_ = unix.Shutdown(dfd, unix.SHUT_WR)
+		// When the other direction is already done, the session ends
+		// now and closing dst sends the same FIN: dst's peer has sent
+		// its own FIN and everything before it was read.
+		if !s.has(fShut(1 - d)) {
+			_ = unix.Shutdown(dfd, unix.SHUT_WR)
+		}
 		s.flags |= fShut(d)
 		s.touch(dst) // the fin timeout now applies to dst
 	}
