@@ -11,8 +11,8 @@ import (
 // The event loop only calls read, write and epoll_wait(0) on non-blocking
 // descriptors: they never block, so they bypass the Go scheduler's syscall
 // bookkeeping (entersyscall/exitsyscall and the hand-off of the loop's P
-// that follows when the kernel is slow to return). The loop still sleeps
-// in epoll_wait through the regular, scheduler-aware path.
+// that follows when the kernel is slow to return). The loop sleeps in a
+// raw epoll_wait only under the conditions of loop.wait.
 
 // rawRead reads from a non-blocking descriptor.
 func rawRead(fd int, p []byte) (int, error) {
@@ -80,4 +80,16 @@ func rawAddrPort(rsa *unix.RawSockaddrAny) netip.AddrPort {
 		return netip.AddrPortFrom(netip.AddrFrom16(a.Addr).Unmap(), uint16(p[0])<<8|uint16(p[1]))
 	}
 	return netip.AddrPort{}
+}
+
+// rawWait is epoll_wait with a timeout (ms), holding the caller's P.
+func rawWait(epfd int, events []unix.EpollEvent, ms int) (int, error) {
+	if len(events) == 0 {
+		return 0, nil
+	}
+	n, _, e := syscall.RawSyscall6(syscall.SYS_EPOLL_WAIT, uintptr(epfd), uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), uintptr(ms), 0, 0)
+	if e != 0 {
+		return 0, e
+	}
+	return int(n), nil
 }
