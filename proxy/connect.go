@@ -50,7 +50,7 @@ func (s *session) connect() {
 		return
 	}
 	s.sfd = int32(fd)
-	s.flags &^= fSrvR | fSrvW
+	s.flags &^= fSrvR | fSrvW | fSrvHup
 	s.state = stConnecting
 	s.stExp = 0
 	if to := be.timeoutConnect; to > 0 {
@@ -65,7 +65,7 @@ func (s *session) closeServer() {
 		unix.Close(int(s.sfd))
 		s.sfd = -1
 	}
-	s.flags &^= fSrvR | fSrvW
+	s.flags &^= fSrvR | fSrvW | fSrvHup
 }
 
 // connFailed handles a failed connection attempt (timedOut: timeout

@@ -94,9 +94,21 @@ func (s *session) pumpDir(d int) {
 			s.pend[d] = l.bufs.get(l.scratch[w:n])
 			break
 		}
+		if n < len(l.scratch) && !s.has(fHup(src)) {
+			// A short read emptied the socket: with edge-triggered
+			// epoll the next bytes, or the FIN, bring a new event, so
+			// the read that would only return EAGAIN is skipped.
+			s.flags &^= fR(src)
+			break
+		}
 	}
 	if s.has(fEOF(d)) && s.pend[d] == nil && !s.has(fShut(d)) {
-		_ = unix.Shutdown(dfd, unix.SHUT_WR)
+		// When the other direction is already done, the session ends
+		// now and closing dst sends the same FIN: dst's peer has sent
+		// its own FIN and everything before it was read.
+		if !s.has(fShut(1 - d)) {
+			_ = unix.Shutdown(dfd, unix.SHUT_WR)
+		}
 		s.flags |= fShut(d)
 		s.touch(dst) // the fin timeout now applies to dst
 	}

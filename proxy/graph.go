@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -127,6 +126,7 @@ func (g *Graph) Start() error {
 			l.addListener(ln)
 		}
 	}
+	reserveSpareProc(len(g.loops))
 	for _, l := range g.loops {
 		go l.run()
 	}
@@ -142,12 +142,12 @@ func (g *Graph) Start() error {
 }
 
 // loopCount is the number of event loops: nbthread when set, else one per
-// usable CPU (GOMAXPROCS).
+// usable CPU.
 func (g *Graph) loopCount() int {
 	if n := g.cfg.Global.NbThread; n > 0 {
 		return min(n, maxLoops)
 	}
-	return min(max(runtime.GOMAXPROCS(0), 1), maxLoops)
+	return min(UsableCPUs, maxLoops)
 }
 
 // maxLoops bounds the number of event loops.

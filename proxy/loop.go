@@ -3,6 +3,7 @@ package proxy
 import (
 	"errors"
 	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -142,16 +143,24 @@ func (l *loop) clock() {
 
 // run is the loop's goroutine.
 func (l *loop) run() {
+	liveLoops.Add(1)
+	defer liveLoops.Add(-1)
+	// The loop may sleep in a raw epoll_wait (see wait): keep it on one
+	// thread so that the preemptions that wake it do not move it.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	defer l.shutdown()
 	events := make([]unix.EpollEvent, 256)
+	busy := false
 	for !l.exit {
-		// Collect what is ready without sleeping first; sleep in the
-		// scheduler-aware epoll_wait only when nothing is.
+		// Collect what is ready without sleeping first; sleep only when
+		// nothing is.
 		timeout := l.waitMs()
 		n, err := pollNow(l.epfd, events)
 		if err == nil && n == 0 && timeout != 0 {
-			n, err = unix.EpollWait(l.epfd, events, timeout)
+			n, err = l.wait(events, timeout, busy)
 		}
+		busy = n > 0
 		l.clock()
 		if err != nil && !errors.Is(err, unix.EINTR) {
 			l.g.log.WithError(err).Error("epoll_wait failed")
@@ -170,6 +179,29 @@ func (l *loop) run() {
 			l.exit = true
 		}
 	}
+}
+
+// rawWaitMs caps a raw sleep: a loop that finds nothing in that time goes
+// back to the scheduler-aware sleep, so an idle proxy costs no wake-ups.
+const rawWaitMs = 20
+
+// wait sleeps in epoll_wait until an event or timeout (ms, -1: none).
+//
+// The scheduler-aware epoll_wait hands the loop's P back when the sleep
+// outlasts a sysmon tick, which with one P per loop happens at nearly every
+// sleep under traffic: sysmon then polls every 20µs, preempts the loop on
+// its CPU, and the loop takes its P back through the slow path. While
+// traffic flows (busy: the last wait returned events) and the process has a
+// P to spare beyond its loops, the loop sleeps in a raw epoll_wait instead,
+// holding its P, for at most rawWaitMs; other goroutines run on the spare P.
+func (l *loop) wait(events []unix.EpollEvent, timeout int, busy bool) (int, error) {
+	if busy && int(liveLoops.Load()) < runtime.GOMAXPROCS(0) {
+		if timeout < 0 || timeout > rawWaitMs {
+			timeout = rawWaitMs
+		}
+		return rawWait(l.epfd, events, timeout)
+	}
+	return unix.EpollWait(l.epfd, events, timeout)
 }
 
 // waitMs returns epoll_wait's timeout: until the next timer, or -1.
@@ -288,7 +320,7 @@ func (l *loop) accept(ln *Listener) {
 			l.block(ln)
 			return
 		}
-		nfd, sa, err := unix.Accept4(ln.fd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
+		nfd, src, err := rawAccept(ln.fd)
 		if err != nil {
 			g.releaseConnSlot(fe, ln)
 			switch {
@@ -305,7 +337,7 @@ func (l *loop) accept(ln *Listener) {
 			}
 			return
 		}
-		l.newSession(ln, nfd, sa)
+		l.newSession(ln, nfd, src)
 	}
 }
 

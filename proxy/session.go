@@ -33,12 +33,15 @@ const (
 	fAgain                        // in the loop's again list
 	fRedisp                       // redispatched at least once
 	fDstKnown                     // dst is set
+	fCliHup                       // epoll reported the client's FIN or hang-up
+	fSrvHup                       // epoll reported the server's FIN or hang-up
 )
 
 func fR(side int) uint32             { return fCliR << (2 * side) }
 func fW(side int) uint32             { return fCliW << (2 * side) }
 func fEOF(d int) uint32              { return fEOF0 << d }
 func fShut(d int) uint32             { return fShut0 << d }
+func fHup(side int) uint32           { return fCliHup << side }
 func (s *session) has(f uint32) bool { return s.flags&f != 0 }
 
 // Termination states, HAProxy's two letters.
@@ -104,7 +107,7 @@ type session struct {
 
 // newSession starts a session for an accepted client connection. The
 // connection slots (global, frontend, listener) are already taken.
-func (l *loop) newSession(ln *Listener, fd int, sa unix.Sockaddr) {
+func (l *loop) newSession(ln *Listener, fd int, src netip.AddrPort) {
 	fe := ln.Frontend
 	g := l.g
 	l.clock()
@@ -116,7 +119,7 @@ func (l *loop) newSession(ln *Listener, fd int, sa unix.Sockaddr) {
 	}
 	s := &session{
 		id: g.sessID.Add(1), l: l, ln: ln, fe: fe,
-		src: addrPortOf(sa), cfd: int32(fd), sfd: -1, flags: fCliW,
+		src: src, cfd: int32(fd), sfd: -1, flags: fCliW,
 		tAccept: l.now, tw: -1, tc: -1, hidx: -1, term: termNormal,
 	}
 	ci := connInfo{src: s.src}
@@ -294,6 +297,9 @@ func (s *session) event(side int, ev uint32) {
 	if ev&unix.EPOLLOUT != 0 {
 		s.flags |= fW(side)
 	}
+	if ev&(unix.EPOLLRDHUP|unix.EPOLLHUP) != 0 {
+		s.flags |= fHup(side)
+	}
 	if side == 0 && ev&(unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0 && s.earlyClientAbort(ev) {
 		return
 	}
@@ -301,11 +307,18 @@ func (s *session) event(side int, ev uint32) {
 		if ev&(unix.EPOLLOUT|unix.EPOLLERR|unix.EPOLLHUP) == 0 {
 			return
 		}
-		soerr, err := unix.GetsockoptInt(int(s.sfd), unix.SOL_SOCKET, unix.SO_ERROR)
-		if err != nil || soerr != 0 || ev&unix.EPOLLOUT == 0 {
-			s.connFailed(false)
-		} else {
+		// EPOLLOUT without EPOLLERR or EPOLLHUP means the connection is
+		// established: a failed connect sets the socket's error, which
+		// epoll reports as EPOLLERR. SO_ERROR is only read otherwise.
+		ok := ev&(unix.EPOLLOUT|unix.EPOLLERR|unix.EPOLLHUP) == unix.EPOLLOUT
+		if !ok && ev&unix.EPOLLOUT != 0 {
+			soerr, err := unix.GetsockoptInt(int(s.sfd), unix.SOL_SOCKET, unix.SO_ERROR)
+			ok = err == nil && soerr == 0
+		}
+		if ok {
 			s.connected()
+		} else {
+			s.connFailed(false)
 		}
 		s.arm()
 		return

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/netip"
 	"os"
-	"runtime"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -97,7 +96,7 @@ func (p *ProxySource) nbthread() int {
 	if n := p.cfg.Global.NbThread; n > 0 {
 		return n
 	}
-	return max(runtime.GOMAXPROCS(0), 1)
+	return proxy.UsableCPUs
 }
 
 // Sessions lists the client sessions.
