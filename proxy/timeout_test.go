@@ -116,11 +116,24 @@ func TestClientFinTimeout(t *testing.T) {
 func TestServerFinTimeout(t *testing.T) {
 	// The client shuts its side and waits; the server never answers nor
 	// closes: server-fin ends the session.
-	srv := startServer(t, func(c net.Conn) { time.Sleep(3 * time.Second) })
+	accepted := make(chan struct{}, 1)
+	srv := startServer(t, func(c net.Conn) {
+		accepted <- struct{}{}
+		time.Sleep(3 * time.Second)
+	})
 	p := listenProxy(srv.port())
 	p.Timeouts.ServerFin = 200 * time.Millisecond
 	g := startGraph(t, config(p))
 	c := dial(t, feAddr(t, g, "li"))
+	// Shut the client side only once the server connection is up: a client
+	// that leaves with nothing sent while the proxy is still connecting
+	// ends the session at once (CC), as HAProxy does.
+	select {
+	case <-accepted:
+	case <-time.After(2 * time.Second):
+		t.Fatal("the server connection was never made")
+	}
+	waitFor(t, "session in data state", func() bool { ss := g.Sessions(); return len(ss) == 1 && ss[0].State == "established" })
 	_ = c.CloseWrite()
 	if d := expectClosed(t, c, 2*time.Second); d < 150*time.Millisecond {
 		t.Errorf("closed after %v, want about 200ms", d)
