@@ -30,10 +30,18 @@ func parseAddrList(s string, use addrUse, lookup func(string) ([]string, error))
 		if msg != "" {
 			return nil, msg
 		}
+		if len(out)+len(addrs) > maxListeners {
+			return nil, fmt.Sprintf("too many addresses in '%s' (goproxy's limit is %d listeners)", s, maxListeners)
+		}
 		out = append(out, addrs...)
 	}
 	return out, ""
 }
+
+// maxListeners bounds the listening addresses of a whole configuration: a
+// listener takes a file descriptor, and port ranges must not make the parser
+// allocate without bound.
+const maxListeners = 65536
 
 // parseAddrRange parses one address with an optional port range.
 func parseAddrRange(s string, use addrUse, lookup func(string) ([]string, error)) ([]Addr, string) {

@@ -145,6 +145,11 @@ func (p *parser) kwBind(px *Proxy, w []string, _ kwMod) {
 		p.alert("'%s' : %s", w[0], msg)
 		return
 	}
+	if p.binds+len(addrs) > maxListeners {
+		p.alert("'%s' : too many listening addresses in the configuration (goproxy's limit is %d).", w[0], maxListeners)
+		return
+	}
+	p.binds += len(addrs)
 	for _, a := range addrs {
 		if a.Family == FamilyUnix || a.Family == FamilyAbns {
 			p.alert("'%s %s' : UNIX and abstract sockets are not supported by goproxy for 'bind' (TCP and fd@ listeners only).", w[0], w[1])

@@ -148,6 +148,8 @@ func TestKeywordErrors(t *testing.T) {
 		{"bind option value", "frontend f\n  bind *:86 backlog\n", "'bind *:86' in section 'frontend' : 'backlog' : missing value"},
 		{"bind ssl", "frontend f\n  bind *:443 ssl crt /x.pem\n", "'ssl' is not supported by goproxy (TLS is not implemented)."},
 		{"bind unix", "frontend f\n  bind unix@/tmp/x.sock\n", "'bind unix@/tmp/x.sock' : UNIX and abstract sockets are not supported by goproxy for 'bind'"},
+		{"bind too many", "frontend f\n  bind " + strings.TrimSuffix(strings.Repeat(":1-65535,", 3), ",") + "\n", "goproxy's limit is 65536 listeners"},
+		{"binds too many", "frontend f\n  bind :1-65535\n  bind :1-100\n", "too many listening addresses in the configuration"},
 		{"bind tfo", "frontend f\n  bind :80 tfo\n", "'tfo' is not supported by goproxy"},
 		{"server unix", "backend b\n  server s unix@/tmp/x.sock\n", "'server b/s' : UNIX and abstract socket servers are not supported by goproxy"},
 		{"server minconn", "backend b\n  server s 127.0.0.1:1 minconn 5\n", "'minconn' is not supported by goproxy"},
