@@ -190,9 +190,6 @@ func (c *condEval) integer() (int64, bool) {
 		j++
 	}
 	if j == i {
-		if base == 16 {
-			return 0, false
-		}
 		return 0, false
 	}
 	n, err := strconv.ParseInt(strings.TrimPrefix(strings.TrimPrefix(s[:j], "0x"), "0X"), base, 64)

@@ -273,8 +273,7 @@ func (p *parser) kwTCPRequest(px *Proxy, w []string, _ kwMod) {
 			p.alert("'%s %s' expects 'accept', 'reject', 'track-sc0' ... in %s '%s'", w[0], what, px.Kind, px.Name)
 			return
 		default:
-			if known, ok := tcpRequestActions[action]; ok || strings.HasPrefix(action, "set-var") || strings.HasPrefix(action, "sc-") || strings.HasPrefix(action, "track-sc") {
-				_ = known
+			if tcpRequestActions[action] || strings.HasPrefix(action, "set-var") || strings.HasPrefix(action, "sc-") || strings.HasPrefix(action, "track-sc") {
 				p.alert("'%s %s %s' is not supported by goproxy (only 'accept' and 'reject' are implemented).", w[0], what, action)
 				return
 			}

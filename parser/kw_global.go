@@ -92,7 +92,7 @@ func (p *parser) globalMaxConn(w []string, _ kwMod) {
 		return
 	}
 	if p.cfg.Global.MaxConnSet {
-		p.report(&Error{Pos: p.pos(), Msg: fmt.Sprintf("'%s' already specified. Continuing.", w[0]), Phase: PhaseParse, Soft: true})
+		p.nonFatalAlert("'%s' already specified. Continuing.", w[0])
 		return
 	}
 	if argAt(w, 1) == "" {
@@ -222,7 +222,7 @@ func (p *parser) globalUlimitN(w []string, _ kwMod) {
 		return
 	}
 	if p.cfg.Global.UlimitN != 0 {
-		p.report(&Error{Pos: p.pos(), Msg: fmt.Sprintf("'%s' already specified. Continuing.", w[0]), Phase: PhaseParse, Soft: true})
+		p.nonFatalAlert("'%s' already specified. Continuing.", w[0])
 		return
 	}
 	if argAt(w, 1) == "" {
@@ -403,7 +403,7 @@ func (p *parser) parseLogTarget(w []string, inProxy bool) (LogTarget, bool) {
 
 func (p *parser) globalMaxConnRate(w []string, _ kwMod) {
 	if p.cfg.Global.MaxConnRate != 0 {
-		p.report(&Error{Pos: p.pos(), Msg: fmt.Sprintf("'%s' already specified. Continuing.", w[0]), Phase: PhaseParse, Soft: true})
+		p.nonFatalAlert("'%s' already specified. Continuing.", w[0])
 		return
 	}
 	if p.tooManyArgs(w, 1) {

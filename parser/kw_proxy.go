@@ -535,18 +535,13 @@ func (p *parser) kwLog(px *Proxy, w []string, mod kwMod) {
 	}
 }
 
-func (p *parser) kwMaxConn(px *Proxy, w []string, _ kwMod) {
-	if argAt(w, 1) == "" {
-		p.alert("'%s' expects an integer argument.", w[0])
-		return
-	}
-	if p.tooManyArgs(w, 1) {
-		return
-	}
-	px.MaxConn = atol(w[1])
-}
+func (p *parser) kwMaxConn(px *Proxy, w []string, _ kwMod) { p.intArg(w, &px.MaxConn) }
 
-func (p *parser) kwFullConn(px *Proxy, w []string, _ kwMod) {
+func (p *parser) kwFullConn(px *Proxy, w []string, _ kwMod) { p.intArg(w, &px.FullConn) }
+
+// intArg parses the single integer argument of a keyword into dst, with
+// HAProxy's messages (atol: "abc" is 0).
+func (p *parser) intArg(w []string, dst *int) {
 	if argAt(w, 1) == "" {
 		p.alert("'%s' expects an integer argument.", w[0])
 		return
@@ -554,7 +549,7 @@ func (p *parser) kwFullConn(px *Proxy, w []string, _ kwMod) {
 	if p.tooManyArgs(w, 1) {
 		return
 	}
-	px.FullConn = atol(w[1])
+	*dst = atol(w[1])
 }
 
 func (p *parser) kwStats(px *Proxy, w []string, _ kwMod) {

@@ -1,7 +1,5 @@
 package parser
 
-import "fmt"
-
 // Server state files: which file a backend reads at start to restore the
 // servers' state saved from the previous process ("show servers state").
 
@@ -29,13 +27,6 @@ func (p *parser) globalServerStateBase(w []string, _ kwMod) {
 		return
 	}
 	g.ServerStateBase = w[1]
-}
-
-// nonFatalAlert records an alert that HAProxy prints but that does not make
-// the configuration invalid.
-func (p *parser) nonFatalAlert(format string, args ...any) {
-	e := &Error{Pos: p.pos(), Msg: fmt.Sprintf(format, args...), Phase: PhaseParse, Sev: SevAlert}
-	p.cfg.Diags = append(p.cfg.Diags, e)
 }
 
 // kwLoadServerState parses "load-server-state-from-file global|local|none";

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -204,7 +205,7 @@ func readConfigFile(path string) ([]byte, error) {
 	}
 	defer f.Close()
 	var buf bytes.Buffer
-	n, err := buf.ReadFrom(&limitedReader{f, maxFileSize + 1})
+	n, err := buf.ReadFrom(io.LimitReader(f, maxFileSize+1))
 	if err != nil {
 		return nil, errors.New(errnoText(err))
 	}
@@ -212,23 +213,6 @@ func readConfigFile(path string) ([]byte, error) {
 		return nil, fmt.Errorf("File too large (more than %d bytes)", maxFileSize)
 	}
 	return buf.Bytes(), nil
-}
-
-type limitedReader struct {
-	f interface{ Read([]byte) (int, error) }
-	n int64
-}
-
-func (l *limitedReader) Read(b []byte) (int, error) {
-	if l.n <= 0 {
-		return 0, fs.ErrClosed
-	}
-	if int64(len(b)) > l.n {
-		b = b[:l.n]
-	}
-	n, err := l.f.Read(b)
-	l.n -= int64(n)
-	return n, err
 }
 
 // pos returns the current position.
@@ -242,6 +226,12 @@ func (p *parser) alert(format string, args ...any) {
 // alertStyle records a fatal error with a given location style.
 func (p *parser) alertStyle(style Style, format string, args ...any) {
 	p.report(&Error{Pos: p.pos(), Msg: fmt.Sprintf(format, args...), Phase: PhaseParse, Style: style})
+}
+
+// nonFatalAlert records an alert that HAProxy prints without failing the
+// configuration ("'maxconn' already specified. Continuing.").
+func (p *parser) nonFatalAlert(format string, args ...any) {
+	p.report(&Error{Pos: p.pos(), Msg: fmt.Sprintf(format, args...), Phase: PhaseParse, Soft: true})
 }
 
 // serverAlert records a fatal error of a server line.
