@@ -181,8 +181,9 @@ type checkState struct {
 
 // stateEvent is one log line produced by a state change.
 type stateEvent struct {
-	alert bool // "has no server available" (HAProxy ALERT); else WARNING
-	msg   string
+	alert  bool // "has no server available" (HAProxy ALERT); else WARNING
+	msg    string
+	syslog string // the syslog text when it differs from msg
 }
 
 // pending collects what a state change must do once the lock is released.
@@ -396,7 +397,9 @@ func (s *Server) noServerEvent() stateEvent {
 	if s.Backend != nil && s.Backend.Config != nil && s.Backend.Config.Cap&parser.CapFrontend != 0 {
 		kind = "listen"
 	}
-	return stateEvent{alert: true, msg: fmt.Sprintf("%s '%s' has no server available!", kind, s.backendName())}
+	return stateEvent{alert: true,
+		msg:    fmt.Sprintf("%s '%s' has no server available!", kind, s.backendName()),
+		syslog: fmt.Sprintf("%s %s has no server available!", kind, s.backendName())}
 }
 
 // setOpLocked moves the operational state and keeps the running flag in
@@ -572,14 +575,8 @@ func (e stateEvent) syslogLevel() int {
 }
 
 func (e stateEvent) syslogText() string {
-	if !e.alert {
-		return e.msg
-	}
-	// "backend 'b' has no server available!" -> "backend b has no server available!"
-	if i := strings.IndexByte(e.msg, '\''); i >= 0 {
-		if j := strings.IndexByte(e.msg[i+1:], '\''); j >= 0 {
-			return e.msg[:i] + e.msg[i+1:i+1+j] + e.msg[i+2+j:]
-		}
+	if e.syslog != "" {
+		return e.syslog
 	}
 	return e.msg
 }

@@ -47,7 +47,8 @@ type logTarget struct {
 	cfg  parser.LogTarget
 	mu   sync.Mutex // serialises writes to w (stdout/stderr)
 	conn net.Conn   // UDP or unix datagram socket
-	w    io.Writer  // stdout or stderr
+	raw  syscall.RawConn
+	w    io.Writer // stdout or stderr
 }
 
 // NewLogSink opens the targets: the proxy's own, plus the global ones when
@@ -88,22 +89,41 @@ func openLogTarget(t parser.LogTarget) (*logTarget, error) {
 	case t.Stream == "stderr":
 		lt.w = os.Stderr
 	case t.Addr.Family == parser.FamilyUnix:
-		conn, err := net.DialUnix("unixgram", nil, &net.UnixAddr{Name: t.Addr.Path, Net: "unixgram"})
-		if err != nil {
-			// HAProxy keeps going when the log socket is missing; so do we,
-			// retrying at each line.
-			return lt, nil
-		}
-		lt.conn = conn
+		// HAProxy keeps going when the log socket is missing; so do we,
+		// retrying at each line.
+		_ = lt.dial()
 	default:
-		addr := net.JoinHostPort(t.Addr.Host, strconv.Itoa(t.Addr.Port))
-		conn, err := net.Dial("udp", addr)
-		if err != nil {
-			return nil, fmt.Errorf("log target %s: %w", addr, err)
+		if err := lt.dial(); err != nil {
+			return nil, err
 		}
-		lt.conn = conn
 	}
 	return lt, nil
+}
+
+// dial opens the target's datagram socket and keeps its raw connection for
+// sends that never wait.
+func (t *logTarget) dial() error {
+	var conn net.Conn
+	var err error
+	if t.cfg.Addr.Family == parser.FamilyUnix {
+		conn, err = net.DialUnix("unixgram", nil, &net.UnixAddr{Name: t.cfg.Addr.Path, Net: "unixgram"})
+	} else {
+		addr := net.JoinHostPort(t.cfg.Addr.Host, strconv.Itoa(t.cfg.Addr.Port))
+		conn, err = net.Dial("udp", addr)
+		if err != nil {
+			err = fmt.Errorf("log target %s: %w", addr, err)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	raw, err := conn.(syscall.Conn).SyscallConn()
+	if err != nil {
+		conn.Close()
+		return fmt.Errorf("log target %s: %w", conn.RemoteAddr(), err)
+	}
+	t.conn, t.raw = conn, raw
+	return nil
 }
 
 // Enabled reports whether any target would take a line at level.
@@ -181,34 +201,14 @@ func (t *logTarget) send(line []byte) {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.conn == nil && t.cfg.Addr.Family == parser.FamilyUnix {
-		conn, err := net.DialUnix("unixgram", nil, &net.UnixAddr{Name: t.cfg.Addr.Path, Net: "unixgram"})
-		if err != nil {
-			return
-		}
-		t.conn = conn
-	}
-	if t.conn == nil {
+	if t.conn == nil && (t.cfg.Addr.Family != parser.FamilyUnix || t.dial() != nil) {
 		return
 	}
-	// A log line must never hold traffic: send without waiting, and drop
-	// the datagram if the socket buffer is full (as HAProxy does).
-	sendNow(t.conn, line)
-}
-
-// sendNow writes one datagram on conn without ever waiting for the socket
-// to become writable.
-func sendNow(conn net.Conn, b []byte) {
-	sc, ok := conn.(syscall.Conn)
-	if !ok {
-		return
-	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
-		return
-	}
-	_ = rc.Write(func(fd uintptr) bool {
-		_, _ = unix.Write(int(fd), b)
+	// A log line must never hold traffic: send without waiting for the
+	// socket to become writable, and drop the datagram if its buffer is
+	// full (as HAProxy does).
+	_ = t.raw.Write(func(fd uintptr) bool {
+		_, _ = unix.Write(int(fd), line)
 		return true // done, whatever happened: never wait
 	})
 }
@@ -222,7 +222,7 @@ func (s *LogSink) Close() {
 		t.mu.Lock()
 		if t.conn != nil {
 			t.conn.Close()
-			t.conn = nil
+			t.conn, t.raw = nil, nil
 		}
 		t.mu.Unlock()
 	}
