@@ -49,7 +49,14 @@ type proc struct {
 
 func startProc(t *testing.T, dir string, env []string, args ...string) *proc {
 	t.Helper()
-	p := &proc{cmd: asMain(t, dir, env, args...), stderr: &syncBuffer{}, exited: make(chan struct{})}
+	return startProcess(t, asMain(t, dir, env, args...))
+}
+
+// startProcess starts cmd with its output captured; the process is killed, by
+// PID, at the end of the test if it is still running.
+func startProcess(t *testing.T, cmd *exec.Cmd) *proc {
+	t.Helper()
+	p := &proc{cmd: cmd, stderr: &syncBuffer{}, exited: make(chan struct{})}
 	p.cmd.Stdout, p.cmd.Stderr = p.stderr, p.stderr
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)

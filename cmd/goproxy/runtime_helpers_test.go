@@ -212,24 +212,7 @@ func startCmd(t *testing.T, cmd *exec.Cmd, dir string) *proc {
 	t.Helper()
 	cmd.Dir = dir
 	cmd.Env = cleanEnv()
-	p := &proc{cmd: cmd, stderr: &syncBuffer{}, exited: make(chan struct{})}
-	p.cmd.Stdout, p.cmd.Stderr = p.stderr, p.stderr
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		p.err = p.cmd.Wait()
-		close(p.exited)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-p.exited:
-		default:
-			_ = p.cmd.Process.Kill()
-			<-p.exited
-		}
-	})
-	return p
+	return startProcess(t, cmd)
 }
 
 // deadPort is a loopback port nothing listens on.
