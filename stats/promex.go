@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -69,7 +70,12 @@ func (e *Exporter) Start() error {
 		ln, err := reusePortConfig.Listen(context.Background(), network, addr)
 		if err != nil {
 			e.Close()
-			return fmt.Errorf("Binding [%s:%d] for proxy %s: cannot bind socket (%w) for [%s]", b.File, b.Line, e.px.Name, unwrapSyscall(err), b.Addr.String())
+			reason := err.Error()
+			var en syscall.Errno
+			if errors.As(err, &en) {
+				reason = strerror(en)
+			}
+			return &BindError{Msg: fmt.Sprintf("Binding [%s:%d] for proxy %s: cannot bind socket (%s) for [%s]", b.File, b.Line, e.px.Name, reason, b.Addr.String()), Err: err}
 		}
 		e.lns = append(e.lns, ln)
 	}
@@ -132,29 +138,3 @@ func (e *Exporter) Close() {
 	e.wg.Wait()
 	e.srvs, e.lns = nil, nil
 }
-
-// unwrapSyscall returns the system error inside a net error (for HAProxy's
-// "(Address already in use)" wording).
-func unwrapSyscall(err error) error {
-	var se interface{ Unwrap() error }
-	for errors.As(err, &se) {
-		inner := se.Unwrap()
-		if inner == nil {
-			break
-		}
-		err = inner
-	}
-	return capitalized{err}
-}
-
-type capitalized struct{ err error }
-
-func (c capitalized) Error() string {
-	s := c.err.Error()
-	if s != "" && s[0] >= 'a' && s[0] <= 'z' {
-		s = string(s[0]-'a'+'A') + s[1:]
-	}
-	return s
-}
-
-func (c capitalized) Unwrap() error { return c.err }
