@@ -33,7 +33,7 @@ var checkStatusText = [...]struct{ code, desc string }{
 	CheckUnknown:  {"UNK", "Unknown"},
 	CheckIni:      {"INI", "Initializing"},
 	CheckStart:    {"", ""},
-	CheckChecked:  {"", ""},
+	CheckChecked:  {"CHECKED", "No status change"},
 	CheckHana:     {"HANA", "Health analyze"},
 	CheckSockErr:  {"SOCKERR", "Socket error"},
 	CheckL4OK:     {"L4OK", "Layer4 check passed"},
