@@ -2,19 +2,20 @@ package proxy
 
 import (
 	"errors"
+	"net/netip"
 	"time"
 
 	"golang.org/x/sys/unix"
 )
 
 // serverAddr returns the address to connect to for the session.
-func (s *session) serverAddr() unix.Sockaddr {
+func (s *session) serverAddr() netip.AddrPort {
 	d := s.srv.dest.Load()
 	port := d.port
 	if d.portMap {
 		port = int(s.dstAddr().Port()) + d.offset
 	}
-	return sockaddrOf(d.ip, port)
+	return netip.AddrPortFrom(d.ip.Unmap(), uint16(port))
 }
 
 // connect starts a non-blocking connection to s.srv.
@@ -24,12 +25,12 @@ func (s *session) connect() {
 	srv.ctr.connect.Add(1)
 	be.ctr.connect.Add(1)
 	srv.ctr.newSession(l.wall) // HAProxy counts a server's stot per attempt
-	sa := s.serverAddr()
+	dest := s.serverAddr()
 	family := unix.AF_INET
-	if _, ok := sa.(*unix.SockaddrInet6); ok {
+	if !dest.Addr().Is4() {
 		family = unix.AF_INET6
 	}
-	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	fd, err := rawSocket(family)
 	if err != nil {
 		l.g.log.WithError(err).Warn("cannot create a socket for a server connection")
 		srv.ctr.econ.Add(1)
@@ -38,14 +39,14 @@ func (s *session) connect() {
 		return
 	}
 	setConnOpts(fd, be.keepalive)
-	err = unix.Connect(fd, sa)
+	err = rawConnect(fd, dest)
 	if err != nil && !errors.Is(err, unix.EINPROGRESS) {
-		unix.Close(fd)
+		rawClose(fd)
 		s.connFailed(false)
 		return
 	}
 	if err := l.register(fd, s, nil); err != nil {
-		unix.Close(fd)
+		rawClose(fd)
 		s.connFailed(false)
 		return
 	}
@@ -62,7 +63,7 @@ func (s *session) connect() {
 func (s *session) closeServer() {
 	if s.sfd >= 0 {
 		s.l.unregister(int(s.sfd))
-		unix.Close(int(s.sfd))
+		rawClose(int(s.sfd))
 		s.sfd = -1
 	}
 	s.flags &^= fSrvR | fSrvW | fSrvHup

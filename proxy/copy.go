@@ -107,7 +107,7 @@ func (s *session) pumpDir(d int) {
 		// now and closing dst sends the same FIN: dst's peer has sent
 		// its own FIN and everything before it was read.
 		if !s.has(fShut(1 - d)) {
-			_ = unix.Shutdown(dfd, unix.SHUT_WR)
+			rawShutdownWrite(dfd)
 		}
 		s.flags |= fShut(d)
 		s.touch(dst) // the fin timeout now applies to dst

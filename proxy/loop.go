@@ -93,7 +93,7 @@ func (l *loop) register(fd int, s *session, ln *Listener) error {
 	} else {
 		ev.Events = unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLRDHUP | unix.EPOLLET
 	}
-	if err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
+	if err := rawEpollCtl(l.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
 		return os.NewSyscallError("epoll_ctl", err)
 	}
 	l.fds[fd] = fdEntry{s: s, ln: ln, tag: l.tagSeq}
@@ -145,10 +145,6 @@ func (l *loop) clock() {
 func (l *loop) run() {
 	liveLoops.Add(1)
 	defer liveLoops.Add(-1)
-	// The loop may sleep in a raw epoll_wait (see wait): keep it on one
-	// thread so that the preemptions that wake it do not move it.
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
 	defer l.shutdown()
 	events := make([]unix.EpollEvent, 256)
 	busy := false
@@ -194,6 +190,9 @@ const rawWaitMs = 20
 // traffic flows (busy: the last wait returned events) and the process has a
 // P to spare beyond its loops, the loop sleeps in a raw epoll_wait instead,
 // holding its P, for at most rawWaitMs; other goroutines run on the spare P.
+// The loop is not locked to its thread: sysmon still preempts it every
+// 10ms (it never yields), and a locked goroutine would then need two
+// thread hand-offs to run again, where an unlocked one simply resumes.
 func (l *loop) wait(events []unix.EpollEvent, timeout int, busy bool) (int, error) {
 	if busy && int(liveLoops.Load()) < runtime.GOMAXPROCS(0) {
 		if timeout < 0 || timeout > rawWaitMs {

@@ -93,3 +93,102 @@ func rawWait(epfd int, events []unix.EpollEvent, ms int) (int, error) {
 	}
 	return int(n), nil
 }
+
+// The calls below are the loop's per-connection system calls on
+// non-blocking sockets: none of them waits (close does not linger: the
+// proxy never sets SO_LINGER with a timeout), so they too bypass the
+// scheduler's syscall bookkeeping. A P seen "in a syscall" by sysmon would
+// otherwise be retaken and handed off, and sysmon would fall back to
+// polling every 20µs on the loop's CPU.
+
+// rawSocket creates a non-blocking, close-on-exec TCP socket.
+func rawSocket(family int) (int, error) {
+	fd, _, e := syscall.RawSyscall(syscall.SYS_SOCKET, uintptr(family),
+		uintptr(unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC), 0)
+	if e != 0 {
+		return -1, e
+	}
+	return int(fd), nil
+}
+
+// rawConnect starts a connection to an IPv4 or IPv6 address
+// (IPv4-mapped addresses connect over IPv4).
+func rawConnect(fd int, ap netip.AddrPort) error {
+	var rsa unix.RawSockaddrAny
+	var alen uintptr
+	ip, port := ap.Addr().Unmap(), ap.Port()
+	if ip.Is4() {
+		r := (*unix.RawSockaddrInet4)(unsafe.Pointer(&rsa))
+		r.Family = unix.AF_INET
+		p := (*[2]byte)(unsafe.Pointer(&r.Port))
+		p[0], p[1] = byte(port>>8), byte(port)
+		r.Addr = ip.As4()
+		alen = unix.SizeofSockaddrInet4
+	} else {
+		r := (*unix.RawSockaddrInet6)(unsafe.Pointer(&rsa))
+		r.Family = unix.AF_INET6
+		p := (*[2]byte)(unsafe.Pointer(&r.Port))
+		p[0], p[1] = byte(port>>8), byte(port)
+		r.Addr = ip.As16()
+		alen = unix.SizeofSockaddrInet6
+	}
+	_, _, e := syscall.RawSyscall(syscall.SYS_CONNECT, uintptr(fd), uintptr(unsafe.Pointer(&rsa)), alen)
+	if e != 0 {
+		return e
+	}
+	return nil
+}
+
+// rawClose closes a descriptor.
+func rawClose(fd int) {
+	_, _, _ = syscall.RawSyscall(syscall.SYS_CLOSE, uintptr(fd), 0, 0)
+}
+
+// rawShutdownWrite sends a FIN on a connected socket.
+func rawShutdownWrite(fd int) {
+	_, _, _ = syscall.RawSyscall(syscall.SYS_SHUTDOWN, uintptr(fd), unix.SHUT_WR, 0)
+}
+
+// rawSetsockoptInt sets an integer socket option.
+func rawSetsockoptInt(fd, level, opt, value int) error {
+	v := int32(value)
+	_, _, e := syscall.RawSyscall6(syscall.SYS_SETSOCKOPT, uintptr(fd), uintptr(level), uintptr(opt),
+		uintptr(unsafe.Pointer(&v)), 4, 0)
+	if e != 0 {
+		return e
+	}
+	return nil
+}
+
+// rawGetsockoptInt reads an integer socket option.
+func rawGetsockoptInt(fd, level, opt int) (int, error) {
+	var v int32
+	l := uint32(4)
+	_, _, e := syscall.RawSyscall6(syscall.SYS_GETSOCKOPT, uintptr(fd), uintptr(level), uintptr(opt),
+		uintptr(unsafe.Pointer(&v)), uintptr(unsafe.Pointer(&l)), 0)
+	if e != 0 {
+		return 0, e
+	}
+	return int(v), nil
+}
+
+// rawEpollCtl adds, changes or removes a descriptor in an epoll set.
+func rawEpollCtl(epfd, op, fd int, ev *unix.EpollEvent) error {
+	_, _, e := syscall.RawSyscall6(syscall.SYS_EPOLL_CTL, uintptr(epfd), uintptr(op), uintptr(fd),
+		uintptr(unsafe.Pointer(ev)), 0, 0)
+	if e != 0 {
+		return e
+	}
+	return nil
+}
+
+// rawGetsockname returns a socket's local IPv4 or IPv6 address.
+func rawGetsockname(fd int) (netip.AddrPort, error) {
+	var rsa unix.RawSockaddrAny
+	alen := uint32(unix.SizeofSockaddrAny)
+	_, _, e := syscall.RawSyscall(syscall.SYS_GETSOCKNAME, uintptr(fd), uintptr(unsafe.Pointer(&rsa)), uintptr(unsafe.Pointer(&alen)))
+	if e != 0 {
+		return netip.AddrPort{}, e
+	}
+	return rawAddrPort(&rsa), nil
+}

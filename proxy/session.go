@@ -132,7 +132,7 @@ func (l *loop) newSession(ln *Listener, fd int, src netip.AddrPort) {
 			ln.ctr.dcon.Add(1)
 		}
 		_ = unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1})
-		unix.Close(fd)
+		rawClose(fd)
 		g.releaseConnSlot(fe, ln)
 		return
 	}
@@ -145,7 +145,7 @@ func (l *loop) newSession(ln *Listener, fd int, src netip.AddrPort) {
 	}
 	setConnOpts(fd, fe.keepalive)
 	if err := l.register(fd, s, nil); err != nil {
-		unix.Close(fd)
+		rawClose(fd)
 		g.releaseConnSlot(fe, ln)
 		return
 	}
@@ -196,8 +196,8 @@ func (s *session) start(ci *connInfo) {
 // dstAddr returns the local address the client connected to.
 func (s *session) dstAddr() netip.AddrPort {
 	if !s.has(fDstKnown) {
-		if sa, err := unix.Getsockname(int(s.cfd)); err == nil {
-			s.dst = addrPortOf(sa)
+		if ap, err := rawGetsockname(int(s.cfd)); err == nil {
+			s.dst = ap
 		}
 		s.flags |= fDstKnown
 	}
@@ -312,7 +312,7 @@ func (s *session) event(side int, ev uint32) {
 		// epoll reports as EPOLLERR. SO_ERROR is only read otherwise.
 		ok := ev&(unix.EPOLLOUT|unix.EPOLLERR|unix.EPOLLHUP) == unix.EPOLLOUT
 		if !ok && ev&unix.EPOLLOUT != 0 {
-			soerr, err := unix.GetsockoptInt(int(s.sfd), unix.SOL_SOCKET, unix.SO_ERROR)
+			soerr, err := rawGetsockoptInt(int(s.sfd), unix.SOL_SOCKET, unix.SO_ERROR)
 			ok = err == nil && soerr == 0
 		}
 		if ok {
@@ -435,7 +435,7 @@ func (s *session) finish(term [2]byte) {
 	s.closeServer()
 	if s.cfd >= 0 {
 		l.unregister(int(s.cfd))
-		unix.Close(int(s.cfd))
+		rawClose(int(s.cfd))
 		s.cfd = -1
 	}
 	for d := range s.pend {
