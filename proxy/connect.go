@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"goproxy/internal/rawsys"
 )
 
 // serverAddr returns the address to connect to for the session.
@@ -30,7 +32,7 @@ func (s *session) connect() {
 	if !dest.Addr().Is4() {
 		family = unix.AF_INET6
 	}
-	fd, err := rawSocket(family)
+	fd, err := rawsys.Socket(family)
 	if err != nil {
 		l.g.log.WithError(err).Warn("cannot create a socket for a server connection")
 		srv.ctr.econ.Add(1)
@@ -39,14 +41,14 @@ func (s *session) connect() {
 		return
 	}
 	setConnOpts(fd, be.keepalive)
-	err = rawConnect(fd, dest)
+	err = rawsys.Connect(fd, dest)
 	if err != nil && !errors.Is(err, unix.EINPROGRESS) {
-		rawClose(fd)
+		rawsys.Close(fd)
 		s.connFailed(false)
 		return
 	}
 	if err := l.register(fd, s, nil); err != nil {
-		rawClose(fd)
+		rawsys.Close(fd)
 		s.connFailed(false)
 		return
 	}
@@ -63,7 +65,7 @@ func (s *session) connect() {
 func (s *session) closeServer() {
 	if s.sfd >= 0 {
 		s.l.unregister(int(s.sfd))
-		rawClose(int(s.sfd))
+		rawsys.Close(int(s.sfd))
 		s.sfd = -1
 	}
 	s.flags &^= fSrvR | fSrvW | fSrvHup

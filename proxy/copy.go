@@ -2,6 +2,8 @@ package proxy
 
 import (
 	"golang.org/x/sys/unix"
+
+	"goproxy/internal/rawsys"
 )
 
 // scratchSize is the size of a loop's read buffer.
@@ -32,7 +34,7 @@ func (s *session) pumpDir(d int) {
 		if !s.has(fW(dst)) {
 			return
 		}
-		n, err := rawWrite(dfd, p.b[p.off:p.end])
+		n, err := rawsys.Write(dfd, p.b[p.off:p.end])
 		if err != nil {
 			if err == unix.EAGAIN {
 				s.flags &^= fW(dst)
@@ -57,7 +59,7 @@ func (s *session) pumpDir(d int) {
 			l.again1(s)
 			break
 		}
-		n, err := rawRead(sfd, l.scratch)
+		n, err := rawsys.Read(sfd, l.scratch)
 		if err != nil {
 			if err == unix.EAGAIN {
 				s.flags &^= fR(src)
@@ -77,7 +79,7 @@ func (s *session) pumpDir(d int) {
 		s.touch(src)
 		w := 0
 		if s.has(fW(dst)) {
-			w, err = rawWrite(dfd, l.scratch[:n])
+			w, err = rawsys.Write(dfd, l.scratch[:n])
 			if err != nil {
 				if err != unix.EAGAIN && err != unix.EINTR {
 					s.abort(dst, abortTerm(dst))
@@ -107,7 +109,7 @@ func (s *session) pumpDir(d int) {
 		// now and closing dst sends the same FIN: dst's peer has sent
 		// its own FIN and everything before it was read.
 		if !s.has(fShut(1 - d)) {
-			rawShutdownWrite(dfd)
+			rawsys.ShutdownWrite(dfd)
 		}
 		s.flags |= fShut(d)
 		s.touch(dst) // the fin timeout now applies to dst

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"goproxy/internal/rawsys"
 )
 
 // acceptBatch bounds the connections accepted per listener wake-up.
@@ -93,7 +95,7 @@ func (l *loop) register(fd int, s *session, ln *Listener) error {
 	} else {
 		ev.Events = unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLRDHUP | unix.EPOLLET
 	}
-	if err := rawEpollCtl(l.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
+	if err := rawsys.EpollCtl(l.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
 		return os.NewSyscallError("epoll_ctl", err)
 	}
 	l.fds[fd] = fdEntry{s: s, ln: ln, tag: l.tagSeq}
@@ -152,7 +154,7 @@ func (l *loop) run() {
 		// Collect what is ready without sleeping first; sleep only when
 		// nothing is.
 		timeout := l.waitMs()
-		n, err := pollNow(l.epfd, events)
+		n, err := rawsys.PollNow(l.epfd, events)
 		if err == nil && n == 0 && timeout != 0 {
 			n, err = l.wait(events, timeout, busy)
 		}
@@ -198,7 +200,7 @@ func (l *loop) wait(events []unix.EpollEvent, timeout int, busy bool) (int, erro
 		if timeout < 0 || timeout > rawWaitMs {
 			timeout = rawWaitMs
 		}
-		return rawWait(l.epfd, events, timeout)
+		return rawsys.EpollWait(l.epfd, events, timeout)
 	}
 	return unix.EpollWait(l.epfd, events, timeout)
 }
@@ -319,7 +321,7 @@ func (l *loop) accept(ln *Listener) {
 			l.block(ln)
 			return
 		}
-		nfd, src, err := rawAccept(ln.fd)
+		nfd, src, err := rawsys.Accept(ln.fd)
 		if err != nil {
 			g.releaseConnSlot(fe, ln)
 			switch {

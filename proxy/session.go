@@ -4,6 +4,8 @@ import (
 	"net/netip"
 
 	"golang.org/x/sys/unix"
+
+	"goproxy/internal/rawsys"
 )
 
 // Session states.
@@ -132,7 +134,7 @@ func (l *loop) newSession(ln *Listener, fd int, src netip.AddrPort) {
 			ln.ctr.dcon.Add(1)
 		}
 		_ = unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1})
-		rawClose(fd)
+		rawsys.Close(fd)
 		g.releaseConnSlot(fe, ln)
 		return
 	}
@@ -145,7 +147,7 @@ func (l *loop) newSession(ln *Listener, fd int, src netip.AddrPort) {
 	}
 	setConnOpts(fd, fe.keepalive)
 	if err := l.register(fd, s, nil); err != nil {
-		rawClose(fd)
+		rawsys.Close(fd)
 		g.releaseConnSlot(fe, ln)
 		return
 	}
@@ -196,7 +198,7 @@ func (s *session) start(ci *connInfo) {
 // dstAddr returns the local address the client connected to.
 func (s *session) dstAddr() netip.AddrPort {
 	if !s.has(fDstKnown) {
-		if ap, err := rawGetsockname(int(s.cfd)); err == nil {
+		if ap, err := rawsys.Getsockname(int(s.cfd)); err == nil {
 			s.dst = ap
 		}
 		s.flags |= fDstKnown
@@ -312,7 +314,7 @@ func (s *session) event(side int, ev uint32) {
 		// epoll reports as EPOLLERR. SO_ERROR is only read otherwise.
 		ok := ev&(unix.EPOLLOUT|unix.EPOLLERR|unix.EPOLLHUP) == unix.EPOLLOUT
 		if !ok && ev&unix.EPOLLOUT != 0 {
-			soerr, err := rawGetsockoptInt(int(s.sfd), unix.SOL_SOCKET, unix.SO_ERROR)
+			soerr, err := rawsys.GetsockoptInt(int(s.sfd), unix.SOL_SOCKET, unix.SO_ERROR)
 			ok = err == nil && soerr == 0
 		}
 		if ok {
@@ -435,7 +437,7 @@ func (s *session) finish(term [2]byte) {
 	s.closeServer()
 	if s.cfd >= 0 {
 		l.unregister(int(s.cfd))
-		rawClose(int(s.cfd))
+		rawsys.Close(int(s.cfd))
 		s.cfd = -1
 	}
 	for d := range s.pend {

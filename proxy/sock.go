@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"goproxy/internal/rawsys"
 	"goproxy/parser"
 )
 
@@ -179,8 +180,8 @@ func adoptSocket(f *os.File, n, backlog int) (int, error) {
 // setConnOpts sets TCP_NODELAY and, when keepalive is set, SO_KEEPALIVE on a
 // proxied connection. Failures are harmless and ignored.
 func setConnOpts(fd int, keepalive bool) {
-	_ = rawSetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+	_ = rawsys.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
 	if keepalive {
-		_ = rawSetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_KEEPALIVE, 1)
+		_ = rawsys.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_KEEPALIVE, 1)
 	}
 }

@@ -1,4 +1,11 @@
-package proxy
+// Package rawsys holds the system calls of an event loop on non-blocking
+// sockets: read, write, accept, connect, close, socket options, epoll.
+// None of them waits, so they bypass the Go scheduler's syscall bookkeeping
+// (entersyscall/exitsyscall, and the hand-off of the caller's P that sysmon
+// starts when the kernel is slow to return, after which it polls every
+// 20µs). Only EpollWait with a timeout sleeps, holding the caller's P: the
+// caller decides when that is acceptable (see proxy's loop.wait).
+package rawsys
 
 import (
 	"net/netip"
@@ -8,14 +15,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// The event loop only calls read, write and epoll_wait(0) on non-blocking
-// descriptors: they never block, so they bypass the Go scheduler's syscall
-// bookkeeping (entersyscall/exitsyscall and the hand-off of the loop's P
-// that follows when the kernel is slow to return). The loop sleeps in a
-// raw epoll_wait only under the conditions of loop.wait.
-
-// rawRead reads from a non-blocking descriptor.
-func rawRead(fd int, p []byte) (int, error) {
+// Read reads from a non-blocking descriptor.
+func Read(fd int, p []byte) (int, error) {
 	var ptr unsafe.Pointer
 	if len(p) > 0 {
 		ptr = unsafe.Pointer(&p[0])
@@ -27,8 +28,8 @@ func rawRead(fd int, p []byte) (int, error) {
 	return int(n), nil
 }
 
-// rawWrite writes to a non-blocking descriptor.
-func rawWrite(fd int, p []byte) (int, error) {
+// Write writes to a non-blocking descriptor.
+func Write(fd int, p []byte) (int, error) {
 	var ptr unsafe.Pointer
 	if len(p) > 0 {
 		ptr = unsafe.Pointer(&p[0])
@@ -40,8 +41,8 @@ func rawWrite(fd int, p []byte) (int, error) {
 	return int(n), nil
 }
 
-// pollNow collects ready events without waiting.
-func pollNow(epfd int, events []unix.EpollEvent) (int, error) {
+// PollNow collects ready events without waiting.
+func PollNow(epfd int, events []unix.EpollEvent) (int, error) {
 	if len(events) == 0 {
 		return 0, nil
 	}
@@ -52,11 +53,11 @@ func pollNow(epfd int, events []unix.EpollEvent) (int, error) {
 	return int(n), nil
 }
 
-// rawAccept accepts a connection on a non-blocking listener and returns its
+// Accept accepts a connection on a non-blocking listener and returns its
 // descriptor (non-blocking, close-on-exec) and peer address (zero for
 // families other than IPv4 and IPv6). unix.Accept4 would also ask the
 // listener for its protocol with one more system call per connection.
-func rawAccept(fd int) (int, netip.AddrPort, error) {
+func Accept(fd int) (int, netip.AddrPort, error) {
 	var rsa unix.RawSockaddrAny
 	alen := uint32(unix.SizeofSockaddrAny)
 	nfd, _, e := syscall.RawSyscall6(syscall.SYS_ACCEPT4, uintptr(fd), uintptr(unsafe.Pointer(&rsa)), uintptr(unsafe.Pointer(&alen)),
@@ -64,11 +65,11 @@ func rawAccept(fd int) (int, netip.AddrPort, error) {
 	if e != 0 {
 		return -1, netip.AddrPort{}, e
 	}
-	return int(nfd), rawAddrPort(&rsa), nil
+	return int(nfd), addrPort(&rsa), nil
 }
 
-// rawAddrPort decodes an IPv4 or IPv6 socket address.
-func rawAddrPort(rsa *unix.RawSockaddrAny) netip.AddrPort {
+// addrPort decodes an IPv4 or IPv6 socket address.
+func addrPort(rsa *unix.RawSockaddrAny) netip.AddrPort {
 	switch rsa.Addr.Family {
 	case unix.AF_INET:
 		a := (*unix.RawSockaddrInet4)(unsafe.Pointer(rsa))
@@ -82,8 +83,8 @@ func rawAddrPort(rsa *unix.RawSockaddrAny) netip.AddrPort {
 	return netip.AddrPort{}
 }
 
-// rawWait is epoll_wait with a timeout (ms), holding the caller's P.
-func rawWait(epfd int, events []unix.EpollEvent, ms int) (int, error) {
+// EpollWait is epoll_wait with a timeout (ms), holding the caller's P.
+func EpollWait(epfd int, events []unix.EpollEvent, ms int) (int, error) {
 	if len(events) == 0 {
 		return 0, nil
 	}
@@ -94,15 +95,8 @@ func rawWait(epfd int, events []unix.EpollEvent, ms int) (int, error) {
 	return int(n), nil
 }
 
-// The calls below are the loop's per-connection system calls on
-// non-blocking sockets: none of them waits (close does not linger: the
-// proxy never sets SO_LINGER with a timeout), so they too bypass the
-// scheduler's syscall bookkeeping. A P seen "in a syscall" by sysmon would
-// otherwise be retaken and handed off, and sysmon would fall back to
-// polling every 20µs on the loop's CPU.
-
-// rawSocket creates a non-blocking, close-on-exec TCP socket.
-func rawSocket(family int) (int, error) {
+// Socket creates a non-blocking, close-on-exec TCP socket.
+func Socket(family int) (int, error) {
 	fd, _, e := syscall.RawSyscall(syscall.SYS_SOCKET, uintptr(family),
 		uintptr(unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC), 0)
 	if e != 0 {
@@ -111,27 +105,31 @@ func rawSocket(family int) (int, error) {
 	return int(fd), nil
 }
 
-// rawConnect starts a connection to an IPv4 or IPv6 address
-// (IPv4-mapped addresses connect over IPv4).
-func rawConnect(fd int, ap netip.AddrPort) error {
-	var rsa unix.RawSockaddrAny
-	var alen uintptr
+// sockaddr encodes an IPv4 or IPv6 address (IPv4-mapped addresses as
+// IPv4) in rsa and returns its length.
+func sockaddr(ap netip.AddrPort, rsa *unix.RawSockaddrAny) uintptr {
 	ip, port := ap.Addr().Unmap(), ap.Port()
 	if ip.Is4() {
-		r := (*unix.RawSockaddrInet4)(unsafe.Pointer(&rsa))
+		r := (*unix.RawSockaddrInet4)(unsafe.Pointer(rsa))
 		r.Family = unix.AF_INET
 		p := (*[2]byte)(unsafe.Pointer(&r.Port))
 		p[0], p[1] = byte(port>>8), byte(port)
 		r.Addr = ip.As4()
-		alen = unix.SizeofSockaddrInet4
-	} else {
-		r := (*unix.RawSockaddrInet6)(unsafe.Pointer(&rsa))
-		r.Family = unix.AF_INET6
-		p := (*[2]byte)(unsafe.Pointer(&r.Port))
-		p[0], p[1] = byte(port>>8), byte(port)
-		r.Addr = ip.As16()
-		alen = unix.SizeofSockaddrInet6
+		return unix.SizeofSockaddrInet4
 	}
+	r := (*unix.RawSockaddrInet6)(unsafe.Pointer(rsa))
+	r.Family = unix.AF_INET6
+	p := (*[2]byte)(unsafe.Pointer(&r.Port))
+	p[0], p[1] = byte(port>>8), byte(port)
+	r.Addr = ip.As16()
+	return unix.SizeofSockaddrInet6
+}
+
+// Connect starts a connection to an IPv4 or IPv6 address (IPv4-mapped
+// addresses connect over IPv4).
+func Connect(fd int, ap netip.AddrPort) error {
+	var rsa unix.RawSockaddrAny
+	alen := sockaddr(ap, &rsa)
 	_, _, e := syscall.RawSyscall(syscall.SYS_CONNECT, uintptr(fd), uintptr(unsafe.Pointer(&rsa)), alen)
 	if e != 0 {
 		return e
@@ -139,18 +137,29 @@ func rawConnect(fd int, ap netip.AddrPort) error {
 	return nil
 }
 
-// rawClose closes a descriptor.
-func rawClose(fd int) {
+// Bind binds a socket to a local IPv4 or IPv6 address.
+func Bind(fd int, ap netip.AddrPort) error {
+	var rsa unix.RawSockaddrAny
+	alen := sockaddr(ap, &rsa)
+	_, _, e := syscall.RawSyscall(syscall.SYS_BIND, uintptr(fd), uintptr(unsafe.Pointer(&rsa)), alen)
+	if e != 0 {
+		return e
+	}
+	return nil
+}
+
+// Close closes a descriptor.
+func Close(fd int) {
 	_, _, _ = syscall.RawSyscall(syscall.SYS_CLOSE, uintptr(fd), 0, 0)
 }
 
-// rawShutdownWrite sends a FIN on a connected socket.
-func rawShutdownWrite(fd int) {
+// ShutdownWrite sends a FIN on a connected socket.
+func ShutdownWrite(fd int) {
 	_, _, _ = syscall.RawSyscall(syscall.SYS_SHUTDOWN, uintptr(fd), unix.SHUT_WR, 0)
 }
 
-// rawSetsockoptInt sets an integer socket option.
-func rawSetsockoptInt(fd, level, opt, value int) error {
+// SetsockoptInt sets an integer socket option.
+func SetsockoptInt(fd, level, opt, value int) error {
 	v := int32(value)
 	_, _, e := syscall.RawSyscall6(syscall.SYS_SETSOCKOPT, uintptr(fd), uintptr(level), uintptr(opt),
 		uintptr(unsafe.Pointer(&v)), 4, 0)
@@ -160,8 +169,8 @@ func rawSetsockoptInt(fd, level, opt, value int) error {
 	return nil
 }
 
-// rawGetsockoptInt reads an integer socket option.
-func rawGetsockoptInt(fd, level, opt int) (int, error) {
+// GetsockoptInt reads an integer socket option.
+func GetsockoptInt(fd, level, opt int) (int, error) {
 	var v int32
 	l := uint32(4)
 	_, _, e := syscall.RawSyscall6(syscall.SYS_GETSOCKOPT, uintptr(fd), uintptr(level), uintptr(opt),
@@ -172,8 +181,8 @@ func rawGetsockoptInt(fd, level, opt int) (int, error) {
 	return int(v), nil
 }
 
-// rawEpollCtl adds, changes or removes a descriptor in an epoll set.
-func rawEpollCtl(epfd, op, fd int, ev *unix.EpollEvent) error {
+// EpollCtl adds, changes or removes a descriptor in an epoll set.
+func EpollCtl(epfd, op, fd int, ev *unix.EpollEvent) error {
 	_, _, e := syscall.RawSyscall6(syscall.SYS_EPOLL_CTL, uintptr(epfd), uintptr(op), uintptr(fd),
 		uintptr(unsafe.Pointer(ev)), 0, 0)
 	if e != 0 {
@@ -182,13 +191,13 @@ func rawEpollCtl(epfd, op, fd int, ev *unix.EpollEvent) error {
 	return nil
 }
 
-// rawGetsockname returns a socket's local IPv4 or IPv6 address.
-func rawGetsockname(fd int) (netip.AddrPort, error) {
+// Getsockname returns a socket's local IPv4 or IPv6 address.
+func Getsockname(fd int) (netip.AddrPort, error) {
 	var rsa unix.RawSockaddrAny
 	alen := uint32(unix.SizeofSockaddrAny)
 	_, _, e := syscall.RawSyscall(syscall.SYS_GETSOCKNAME, uintptr(fd), uintptr(unsafe.Pointer(&rsa)), uintptr(unsafe.Pointer(&alen)))
 	if e != 0 {
 		return netip.AddrPort{}, e
 	}
-	return rawAddrPort(&rsa), nil
+	return addrPort(&rsa), nil
 }
