@@ -137,6 +137,9 @@ type Listener struct {
 
 	fd      int // -1 until bound, and again once closed
 	backlog int
+	// optsInherited: the listening socket carries the options of proxied
+	// connections (setListenerOpts), so accepted sockets need no setsockopt.
+	optsInherited bool
 	maxConn int64
 	ctr     Counters
 	// stats are kept only with option socket-stats.

@@ -176,6 +176,10 @@ func (g *Graph) bind(ln *Listener) error {
 		}
 	}
 	ln.fd = fd
+	// Accepted sockets inherit TCP_NODELAY and SO_KEEPALIVE from the
+	// listening socket on Linux: set once here, they cost no system call
+	// per connection. Where the listener refuses, each connection gets them.
+	ln.optsInherited = setListenerOpts(fd, ln.Frontend.keepalive) == nil
 	ln.state.Store(lnReady)
 	return nil
 }

@@ -145,7 +145,9 @@ func (l *loop) newSession(ln *Listener, fd int, src netip.AddrPort) {
 		setMax(&ln.ctr.max, ln.ctr.cur.Load())
 		ln.ctr.newSession(l.wall)
 	}
-	setConnOpts(fd, fe.keepalive)
+	if !ln.optsInherited {
+		setConnOpts(fd, fe.keepalive)
+	}
 	if err := l.register(fd, s, nil); err != nil {
 		rawsys.Close(fd)
 		g.releaseConnSlot(fe, ln)

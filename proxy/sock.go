@@ -177,6 +177,23 @@ func adoptSocket(f *os.File, n, backlog int) (int, error) {
 	return fd, nil
 }
 
+// setListenerOpts sets on a listening socket the options its accepted
+// sockets inherit: TCP_NODELAY, and SO_KEEPALIVE as keepalive says (also
+// off, since an inherited fd@N socket may carry its previous owner's).
+func setListenerOpts(fd int, keepalive bool) error {
+	if err := unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1); err != nil {
+		return os.NewSyscallError("setsockopt TCP_NODELAY", err)
+	}
+	ka := 0
+	if keepalive {
+		ka = 1
+	}
+	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_KEEPALIVE, ka); err != nil {
+		return os.NewSyscallError("setsockopt SO_KEEPALIVE", err)
+	}
+	return nil
+}
+
 // setConnOpts sets TCP_NODELAY and, when keepalive is set, SO_KEEPALIVE on a
 // proxied connection. Failures are harmless and ignored.
 func setConnOpts(fd int, keepalive bool) {
