@@ -2,33 +2,22 @@ package main
 
 import (
 	"errors"
-	"io"
 	"net"
 	"sync"
 	"sync/atomic"
 	"time"
 )
 
-// backendKind says what a backend server does with a connection.
-type backendKind int
-
-const (
-	sinkBackend  backendKind = iota // reads and discards, counting bytes
-	replyBackend                    // reads reqSize bytes, writes respSize bytes, again
-)
-
-// backend is a server the proxies forward to, run in the harness process.
-// Every connection gets a deadline at accept (connDeadline), so nothing
-// waits forever.
+// backend is the bulk workloads' server: it reads and discards, counting
+// bytes, in the harness process. Every connection gets a deadline at accept
+// (connDeadline), so nothing waits forever. (The other workloads' servers
+// are rawBackends, served by their run's engine.)
 type backend struct {
-	kind              backendKind
-	reqSize, respSize int
-	connDeadline      time.Duration
+	connDeadline time.Duration
 
 	ln    net.Listener
-	bytes atomic.Int64 // bytes received (sink)
+	bytes atomic.Int64 // bytes received
 	cur   atomic.Int64 // connections open now
-	total atomic.Int64 // connections accepted
 
 	mu     sync.Mutex
 	conns  map[net.Conn]struct{}
@@ -36,14 +25,13 @@ type backend struct {
 	wg     sync.WaitGroup
 }
 
-// startBackend listens on a free loopback port and serves until close.
-func startBackend(kind backendKind, req, resp int, connDeadline time.Duration) (*backend, error) {
+// startSink listens on a free loopback port and serves until close.
+func startSink(connDeadline time.Duration) (*backend, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
-	b := &backend{kind: kind, reqSize: req, respSize: resp, connDeadline: connDeadline,
-		ln: ln, conns: make(map[net.Conn]struct{})}
+	b := &backend{connDeadline: connDeadline, ln: ln, conns: make(map[net.Conn]struct{})}
 	b.wg.Add(1)
 	go b.acceptLoop()
 	return b, nil
@@ -71,7 +59,6 @@ func (b *backend) acceptLoop() {
 		b.conns[c] = struct{}{}
 		b.wg.Add(1)
 		b.mu.Unlock()
-		b.total.Add(1)
 		b.cur.Add(1)
 		go b.serve(c)
 	}
@@ -87,26 +74,11 @@ func (b *backend) serve(c net.Conn) {
 		b.wg.Done()
 	}()
 	c.SetDeadline(time.Now().Add(b.connDeadline))
-	if b.kind == sinkBackend {
-		buf := make([]byte, 256<<10)
-		for {
-			n, err := c.Read(buf)
-			b.bytes.Add(int64(n))
-			if err != nil {
-				return
-			}
-		}
-	}
-	req := make([]byte, b.reqSize)
-	resp := make([]byte, b.respSize)
-	for i := range resp {
-		resp[i] = 'r'
-	}
+	buf := make([]byte, 256<<10)
 	for {
-		if _, err := io.ReadFull(c, req); err != nil {
-			return
-		}
-		if _, err := c.Write(resp); err != nil {
+		n, err := c.Read(buf)
+		b.bytes.Add(int64(n))
+		if err != nil {
 			return
 		}
 	}

@@ -1,10 +1,11 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
-	"io"
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -163,72 +164,80 @@ func (b *bench) runBulk(p *proxyProc, streams int, out map[string]float64) error
 // runShort opens, uses (64 B each way) and closes connections, `workers`
 // at a time.
 func (b *bench) runShort(p *proxyProc, workers int, out map[string]float64) error {
-	var stop atomic.Bool
-	var done, errs, slow, slowDial atomic.Int64
-	var wg sync.WaitGroup
-	hardEnd := time.Now().Add(b.warmup + b.duration + 10*time.Second)
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			req := make([]byte, 64)
-			resp := make([]byte, 64)
-			d := b.dialer(w, 2*time.Second)
-			for i := 0; !stop.Load() && time.Now().Before(hardEnd); i++ {
-				t0 := time.Now()
-				c, err := d.Dial("tcp", b.fe["short"])
-				if time.Since(t0) > 200*time.Millisecond {
-					slowDial.Add(1)
-				}
-				if err != nil {
-					errs.Add(1)
-					time.Sleep(time.Millisecond)
-					continue
-				}
-				c.SetDeadline(time.Now().Add(2 * time.Second))
-				_, err = c.Write(req)
-				if err == nil {
-					_, err = io.ReadFull(c, resp)
-				}
-				c.Close()
-				if err != nil {
-					errs.Add(1)
-					continue
-				}
-				if time.Since(t0) > 200*time.Millisecond {
-					slow.Add(1)
-				}
-				done.Add(1)
-			}
-		}()
-	}
-	b.sleep(b.warmup)
-	n0, e0 := done.Load(), errs.Load()
-	m, err := beginMeasure(p.pid())
-	if err == nil {
-		if !b.sleep(b.duration) {
-			err = errInterrupted
-		} else {
-			err = m.end(p.pid())
-		}
-	}
-	n1, e1 := done.Load(), errs.Load()
-	stop.Store(true)
-	wg.Wait()
+	e, err := newEngine(b.done, b.echo)
 	if err != nil {
 		return err
 	}
-	if e1 > e0 {
-		b.logf("  short connections: %d errors in the window", e1-e0)
+	defer e.close()
+	dst, err := netip.ParseAddrPort(b.fe["short"])
+	if err != nil {
+		return err
 	}
-	conns := float64(n1 - n0)
-	if conns <= 0 {
-		return fmt.Errorf("no connection completed (%d errors)", e1)
+	req := make([]byte, 64)
+	measuring := false
+	var done, errs, slow int
+	var firstErr error
+	dial := func(id int) {
+		if err := e.dial(id, b.source(id), dst, len(req), 2*time.Second); err != nil {
+			if measuring {
+				errs++
+			}
+			firstErr = cmp.Or(firstErr, err)
+			e.retryLater(id, time.Millisecond)
+		}
 	}
-	out["short.rate"] = conns / m.elapsed.Seconds()
-	out["short.cpu100k"] = m.proxyUsed.Seconds() / (conns / 1e5)
-	out["short.errors"] = float64(e1 - e0)
-	b.logf("  short: %d connections over 200 ms, %d slow dials (whole run)", slow.Load(), slowDial.Load())
+	e.onConnected = func(c *esock) {
+		if err := e.send(c, req); err != nil {
+			e.fail(c, err)
+		}
+	}
+	e.onReply = func(c *esock) {
+		if measuring {
+			done++
+			if e.now()-c.sentAt > int64(200*time.Millisecond) {
+				slow++
+			}
+		}
+		e.closeSock(c)
+		dial(c.id)
+	}
+	e.onFail = func(c *esock, err error) {
+		if measuring {
+			errs++
+		}
+		firstErr = cmp.Or(firstErr, err)
+		e.retryLater(c.id, time.Millisecond)
+	}
+	e.onRetry = dial
+	for w := range workers {
+		dial(w)
+	}
+	if !e.runFor(b.warmup, nil) {
+		return errInterrupted
+	}
+	m, err := beginMeasure(p.pid())
+	if err != nil {
+		return err
+	}
+	measuring = true
+	if !e.runFor(b.duration, nil) {
+		return errInterrupted
+	}
+	if err := m.end(p.pid()); err != nil {
+		return err
+	}
+	measuring = false
+	e.closeClients(2 * time.Second)
+	if errs > 0 {
+		b.logf("  short connections: %d errors in the window (first: %v)", errs, firstErr)
+	}
+	if done == 0 {
+		return fmt.Errorf("no connection completed (%d errors, first: %v)", errs, firstErr)
+	}
+	out["short.rate"] = float64(done) / m.elapsed.Seconds()
+	out["short.cpu100k"] = m.proxyUsed.Seconds() / (float64(done) / 1e5)
+	out["short.errors"] = float64(errs)
+	b.logf("  short: %d exchanges over 200 ms", slow)
 	m.cpuPercents(out, "short")
 	return nil
 }
@@ -252,17 +261,14 @@ func (b *bench) runPersistent(p *proxyProc, spec persistentSpec, out map[string]
 			return err
 		}
 	}
-	conns, err := b.dialMany(spec.conns, b.fe["msg"])
-	defer func() {
-		for _, c := range conns {
-			c.Close()
-		}
-	}()
+	e, err := newEngine(b.done, b.msg)
 	if err != nil {
 		return err
 	}
-	if !b.msg.waitConns(int64(spec.conns), 20*time.Second) {
-		return fmt.Errorf("the backend holds %d connections, want %d", b.msg.cur.Load(), spec.conns)
+	defer e.close()
+	conns, err := b.openPersistent(e, spec.conns)
+	if err != nil {
+		return err
 	}
 	if spec.rss {
 		time.Sleep(time.Second)
@@ -273,74 +279,58 @@ func (b *bench) runPersistent(p *proxyProc, spec persistentSpec, out map[string]
 		out[spec.prefix+".rssidle"] = float64(rss1-rss0) / 1024 / float64(spec.conns)
 	}
 
-	warmup := b.warmup
-	if spec.interval > warmup {
-		warmup = spec.interval // every connection has started its schedule
-	}
-	hist := new(histogram)
-	var phase atomic.Int32 // 0 warm-up, 1 measuring, 2 stopping
-	var errs atomic.Int64
-	stopCh := make(chan struct{})
-	var wg sync.WaitGroup
 	req := make([]byte, 150)
 	for i := range req {
 		req[i] = 'q'
 	}
-	start := time.Now()
-	deadline := start.Add(warmup + b.duration + 30*time.Second)
-	for i, c := range conns {
-		c.SetDeadline(deadline)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			resp := make([]byte, 30)
-			next := start
-			if spec.interval > 0 {
-				next = start.Add(spec.interval * time.Duration(i) / time.Duration(len(conns)))
+	hist := new(histogram)
+	measuring, sending := false, true
+	var errs int
+	var firstErr error
+	e.onReply = func(c *esock) {
+		if measuring {
+			hist.Record(0, time.Duration(e.now()-c.sentAt))
+		}
+		if spec.interval == 0 && sending {
+			if err := e.send(c, req); err != nil {
+				e.fail(c, err)
 			}
-			for phase.Load() < 2 {
-				if spec.interval > 0 {
-					if wait := time.Until(next); wait > 0 && !sleepOrStop(wait, stopCh) {
-						return
-					}
-					next = next.Add(spec.interval)
-					if now := time.Now(); next.Before(now) {
-						next = now
-					}
-				}
-				t := time.Now()
-				if _, err := c.Write(req); err != nil {
-					errs.Add(1)
-					return
-				}
-				if _, err := io.ReadFull(c, resp); err != nil {
-					errs.Add(1)
-					return
-				}
-				if phase.Load() == 1 {
-					hist.Record(i, time.Since(t))
-				}
-			}
-		}()
-	}
-	b.sleep(warmup)
-	phase.Store(1)
-	m, err := beginMeasure(p.pid())
-	if err == nil {
-		if !b.sleep(b.duration) {
-			err = errInterrupted
-		} else {
-			err = m.end(p.pid())
 		}
 	}
-	phase.Store(2)
-	close(stopCh)
-	wg.Wait()
+	e.onFail = func(c *esock, err error) {
+		errs++
+		firstErr = cmp.Or(firstErr, err)
+	}
+	var tick func(now int64) int64
+	if spec.interval == 0 {
+		for _, c := range conns {
+			if err := e.send(c, req); err != nil {
+				e.fail(c, err)
+			}
+		}
+	} else {
+		tick = pacer(e, conns, spec.interval, req, &sending)
+	}
+	warmup := max(b.warmup, spec.interval) // every connection has started its schedule
+	if !e.runFor(warmup, tick) {
+		return errInterrupted
+	}
+	m, err := beginMeasure(p.pid())
 	if err != nil {
 		return err
 	}
-	if n := errs.Load(); n > 0 {
-		return fmt.Errorf("%d connections failed", n)
+	measuring = true
+	if !e.runFor(b.duration, tick) {
+		return errInterrupted
+	}
+	if err := m.end(p.pid()); err != nil {
+		return err
+	}
+	measuring, sending = false, false
+	// Let the requests in flight finish, so that the connections are idle.
+	e.runUntil(func(int64) bool { return inFlight(conns) == 0 }, e.now()+int64(5*time.Second), nil)
+	if errs > 0 {
+		return fmt.Errorf("%d connections failed (first: %v)", errs, firstErr)
 	}
 	counts := hist.snapshot()
 	msgs := float64(count(counts))
@@ -360,46 +350,93 @@ func (b *bench) runPersistent(p *proxyProc, spec persistentSpec, out map[string]
 		}
 		out[spec.prefix+".rssafter"] = float64(rss2-rss0) / 1024 / float64(spec.conns)
 	}
+	e.closeClients(5 * time.Second)
 	return nil
 }
 
-// dialMany opens n connections to addr, 32 dials at a time, spread over the
-// source addresses. On error it returns the connections opened so far.
-func (b *bench) dialMany(n int, addr string) ([]net.Conn, error) {
-	conns := make([]net.Conn, n)
-	var next atomic.Int64
-	var firstErr error
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for range 32 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= n {
-					return
-				}
-				c, err := b.dialer(i, 5*time.Second).Dial("tcp", addr)
-				if err != nil {
-					mu.Lock()
-					if firstErr == nil {
-						firstErr = fmt.Errorf("connection %d of %d: %w", i+1, n, err)
-					}
-					mu.Unlock()
-					next.Store(int64(n)) // stop the others
-					return
-				}
-				conns[i] = c
-			}
-		}()
+// openPersistent opens n client connections through the proxy's msg
+// frontend, 64 connects at a time, and waits until the backend holds n.
+func (b *bench) openPersistent(e *engine, n int) ([]*esock, error) {
+	dst, err := netip.ParseAddrPort(b.fe["msg"])
+	if err != nil {
+		return nil, err
 	}
-	wg.Wait()
-	opened := conns[:0]
+	conns := make([]*esock, 0, n)
+	dialed := 0
+	var firstErr error
+	e.onConnected = func(c *esock) {
+		c.deadline = 0
+		conns = append(conns, c)
+	}
+	e.onFail = func(c *esock, err error) {
+		firstErr = cmp.Or(firstErr, fmt.Errorf("connection %d of %d: %w", c.id+1, n, err))
+	}
+	tick := func(int64) int64 {
+		for firstErr == nil && dialed < n && dialed-len(conns) < 64 {
+			if err := e.dial(dialed, b.source(dialed), dst, 30, 5*time.Second); err != nil {
+				firstErr = fmt.Errorf("connection %d of %d: %w", dialed+1, n, err)
+			}
+			dialed++
+		}
+		return 0
+	}
+	end := e.now() + int64(30*time.Second)
+	ok := e.runUntil(func(int64) bool {
+		return firstErr != nil || (len(conns) == n && b.msg.open == n)
+	}, end, tick)
+	switch {
+	case !ok:
+		return nil, errInterrupted
+	case firstErr != nil:
+		return nil, firstErr
+	case len(conns) < n || b.msg.open != n:
+		return nil, fmt.Errorf("%d of %d connections established, the backend holds %d", len(conns), n, b.msg.open)
+	}
+	return conns, nil
+}
+
+// pacer returns the tick that sends one request per interval on each
+// connection, their schedules spread evenly over the interval. A
+// connection whose reply is late skips its turn; one whose turn came while
+// the harness was busy sends at once (requests are not dropped to hide a
+// slow proxy).
+func pacer(e *engine, conns []*esock, interval time.Duration, req []byte, sending *bool) func(now int64) int64 {
+	next := make([]int64, len(conns)) // FIFO of turns, in the order of conns
+	base := e.now()
+	for i := range conns {
+		next[i] = base + int64(interval)*int64(i)/int64(len(conns))
+	}
+	head := 0
+	return func(now int64) int64 {
+		for range len(conns) {
+			if !*sending || next[head] > now {
+				break
+			}
+			if c := conns[head]; c.fd >= 0 && !c.inFlight {
+				if err := e.send(c, req); err != nil {
+					e.fail(c, err)
+				}
+			}
+			next[head] += int64(interval)
+			head = (head + 1) % len(conns)
+		}
+		return next[head]
+	}
+}
+
+// inFlight counts the connections waiting for a reply.
+func inFlight(conns []*esock) int {
+	n := 0
 	for _, c := range conns {
-		if c != nil {
-			opened = append(opened, c)
+		if c.fd >= 0 && c.inFlight {
+			n++
 		}
 	}
-	return opened, firstErr
+	return n
+}
+
+// source returns the client source address of connection i.
+func (b *bench) source(i int) netip.Addr {
+	ip, _ := netip.AddrFromSlice(b.sources[i%len(b.sources)].To4())
+	return ip
 }

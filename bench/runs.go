@@ -15,28 +15,26 @@ func (b *bench) setup() error {
 	}
 	const connLife = 10 * time.Minute
 	var err error
-	if b.sink, err = startBackend(sinkBackend, 0, 0, connLife); err != nil {
+	if b.sink, err = startSink(connLife); err != nil {
 		return err
 	}
-	if b.echo, err = startBackend(replyBackend, 64, 64, connLife); err != nil {
+	if b.echo, err = listenBackend(64, 64); err != nil {
 		return err
 	}
-	if b.msg, err = startBackend(replyBackend, 150, 30, connLife); err != nil {
+	if b.msg, err = listenBackend(150, 30); err != nil {
 		return err
 	}
 	b.fe = map[string]string{}
 	var routes []route
 	for _, r := range []struct {
-		name    string
-		be      *backend
-		balance string
-	}{{"bulk", b.sink, "roundrobin"}, {"short", b.echo, "roundrobin"}, {"msg", b.msg, "source"}} {
+		name, server, balance string
+	}{{"bulk", b.sink.addr(), "roundrobin"}, {"short", b.echo.addr, "roundrobin"}, {"msg", b.msg.addr, "source"}} {
 		addr, err := freePort()
 		if err != nil {
 			return err
 		}
 		b.fe[r.name] = addr
-		routes = append(routes, route{Name: r.name, Listen: addr, Server: r.be.addr(), Balance: r.balance})
+		routes = append(routes, route{Name: r.name, Listen: addr, Server: r.server, Balance: r.balance})
 	}
 	text, err := proxyConfig(maxconnFor(b.conns, fdLimit()), routes)
 	if err != nil {
@@ -47,20 +45,19 @@ func (b *bench) setup() error {
 }
 
 func (b *bench) teardown() {
-	for _, be := range []*backend{b.sink, b.echo, b.msg} {
-		if be != nil {
-			be.close()
-		}
+	if b.sink != nil {
+		b.sink.close()
 	}
+	b.echo.close()
+	b.msg.close()
 }
 
 // runOne starts a fresh proxy, runs one workload on it and stops it.
 func (b *bench) runOne(t target, w string) (map[string]float64, error) {
-	// Sessions of the previous run must be gone from the backends.
-	for _, be := range []*backend{b.sink, b.echo, b.msg} {
-		if !be.waitConns(0, 10*time.Second) {
-			return nil, fmt.Errorf("backend %s still holds %d connections", be.addr(), be.cur.Load())
-		}
+	// Sessions of the previous run must be gone from the sink (the other
+	// backends' connections end with the run's engine).
+	if !b.sink.waitConns(0, 10*time.Second) {
+		return nil, fmt.Errorf("backend %s still holds %d connections", b.sink.addr(), b.sink.cur.Load())
 	}
 	p, err := startProxy(t.name, t.bin, b.cfg, b.dir, b.proxyCPU, []string{b.fe["bulk"], b.fe["short"], b.fe["msg"]})
 	if err != nil {
