@@ -339,7 +339,7 @@ func (e *engine) accept(be *rawBackend) {
 // serve reads what a backend connection received and answers every
 // complete request; it closes the connection at end of stream.
 func (e *engine) serve(s *esock, events uint32) {
-	for {
+	for range maxReads {
 		n, err := rawsys.Read(s.fd, e.scratch)
 		if err != nil {
 			if !errors.Is(err, unix.EAGAIN) {
@@ -369,7 +369,12 @@ func (e *engine) serve(s *esock, events uint32) {
 			return
 		}
 	}
+	e.closeSock(s) // a peer that never stops sending: not these workloads
 }
+
+// maxReads bounds the reads of one event (64 MiB with the 64 KiB buffer);
+// a socket still not drained then is closed.
+const maxReads = 1024
 
 // client handles an event of a client connection.
 func (e *engine) client(c *esock, events uint32) {
@@ -391,7 +396,10 @@ func (e *engine) client(c *esock, events uint32) {
 	if events&(unix.EPOLLIN|unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) == 0 {
 		return
 	}
-	for c.fd >= 0 {
+	for range maxReads {
+		if c.fd < 0 {
+			return
+		}
 		n, err := rawsys.Read(c.fd, e.scratch)
 		if err != nil {
 			if !errors.Is(err, unix.EAGAIN) {
@@ -416,6 +424,7 @@ func (e *engine) client(c *esock, events uint32) {
 			return
 		}
 	}
+	e.fail(c, errors.New("the proxy never stops sending"))
 }
 
 // fail reports a client's failure and closes it.

@@ -14,6 +14,10 @@ const swrateN = 512
 // them one by one (consistent enough for stats).
 type Counters struct {
 	cur, max atomic.Int64 // scur, smax
+	// live counts the sessions past accept (frontends, listeners): smax
+	// follows it, not cur, which also holds the slots other loops took
+	// for an accept still under way (and that may find nothing).
+	live atomic.Int64
 	tot      atomic.Int64 // stot: sessions accepted (F) or forwarded (B, S)
 	connTot  atomic.Int64 // conn_tot: connections accepted (F)
 	bin      atomic.Int64 // bytes from clients

@@ -415,6 +415,16 @@ func (g *Graph) releaseConnSlot(f *Frontend, ln *Listener) {
 	g.wakeListeners()
 }
 
+// releaseSession ends a session that newSession counted: the live counts
+// and the connection slot.
+func (g *Graph) releaseSession(f *Frontend, ln *Listener) {
+	f.ctr.live.Add(-1)
+	if ln.stats {
+		ln.ctr.live.Add(-1)
+	}
+	g.releaseConnSlot(f, ln)
+}
+
 // canAccept reports whether a connection on ln would get a slot now.
 func (g *Graph) canAccept(f *Frontend, ln *Listener) bool {
 	under := func(c *atomic.Int64, limit int64) bool { return limit <= 0 || c.Load() < limit }

@@ -138,11 +138,11 @@ func (l *loop) newSession(ln *Listener, fd int, src netip.AddrPort) {
 		g.releaseConnSlot(fe, ln)
 		return
 	}
-	setMax(&fe.ctr.max, fe.ctr.cur.Load())
+	setMax(&fe.ctr.max, fe.ctr.live.Add(1))
 	fe.ctr.newSession(l.wall)
 	setMax(&g.sessMax, g.sessRate.inc(l.wall))
 	if ln.stats {
-		setMax(&ln.ctr.max, ln.ctr.cur.Load())
+		setMax(&ln.ctr.max, ln.ctr.live.Add(1))
 		ln.ctr.newSession(l.wall)
 	}
 	if !ln.optsInherited {
@@ -150,7 +150,7 @@ func (l *loop) newSession(ln *Listener, fd int, src netip.AddrPort) {
 	}
 	if err := l.register(fd, s, nil); err != nil {
 		rawsys.Close(fd)
-		g.releaseConnSlot(fe, ln)
+		g.releaseSession(fe, ln)
 		return
 	}
 	l.nsess++
@@ -458,5 +458,5 @@ func (s *session) finish(term [2]byte) {
 	}
 	s.dropSlot()
 	l.nsess--
-	g.releaseConnSlot(s.fe, s.ln)
+	g.releaseSession(s.fe, s.ln)
 }
