@@ -29,6 +29,14 @@
 // are written; the session ends when both directions ended, or at once on an
 // error or reset (counted as cli_abrt or srv_abrt).
 //
+// The loop's system calls on its sockets (package internal/rawsys) bypass
+// the Go scheduler: none of them waits, so sysmon never finds the loop's P
+// "in a syscall" to hand off (after which it would poll every 20µs on the
+// loop's CPU). Under traffic a loop sleeps in a raw epoll_wait that keeps
+// its P, for at most 20 ms, and GOMAXPROCS is loops+1 so that health
+// checks, the stats socket and signal handling run on the spare P; an idle
+// loop sleeps in the scheduler-aware epoll_wait.
+//
 // Timeouts (connect, queue, client, server, tunnel, client-fin, server-fin,
 // and the turn-around between retries) are deadlines in the session record,
 // kept in the loop's heap lazily: activity only moves a deadline later.
