@@ -18,10 +18,11 @@ type Counters struct {
 	// follows it, not cur, which also holds the slots other loops took
 	// for an accept still under way (and that may find nothing).
 	live atomic.Int64
-	tot      atomic.Int64 // stot: sessions accepted (F) or forwarded (B, S)
-	connTot  atomic.Int64 // conn_tot: connections accepted (F)
-	bin      atomic.Int64 // bytes from clients
-	bout     atomic.Int64 // bytes to clients
+
+	tot     atomic.Int64 // stot: sessions accepted (F) or forwarded (B, S)
+	connTot atomic.Int64 // conn_tot: connections accepted (F)
+	bin     atomic.Int64 // bytes from clients
+	bout    atomic.Int64 // bytes to clients
 
 	econ, eresp      atomic.Int64
 	wretr, wredis    atomic.Int64

@@ -140,6 +140,7 @@ type Listener struct {
 	// optsInherited: the listening socket carries the options of proxied
 	// connections (setListenerOpts), so accepted sockets need no setsockopt.
 	optsInherited bool
+
 	maxConn int64
 	ctr     Counters
 	// stats are kept only with option socket-stats.
