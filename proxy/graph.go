@@ -428,7 +428,7 @@ func (g *Graph) releaseSession(f *Frontend, ln *Listener) {
 // canAccept reports whether a connection on ln would get a slot now.
 func (g *Graph) canAccept(f *Frontend, ln *Listener) bool {
 	under := func(c *atomic.Int64, limit int64) bool { return limit <= 0 || c.Load() < limit }
-	if g.rate.full(time.Now()) {
+	if !g.rate.allow(g.rateNow()) {
 		return false
 	}
 	return under(&g.cur, g.maxConn.Load()) && under(&f.ctr.cur, f.maxConn.Load()) && under(&ln.ctr.cur, ln.maxConn)

@@ -310,19 +310,21 @@ func (l *loop) runTimers() {
 func (l *loop) accept(ln *Listener) {
 	g, fe := l.g, ln.Frontend
 	for i := 0; i < acceptBatch; i++ {
-		if !g.rate.take(l.wall) {
+		if ok, at := g.rate.take(l.now / int64(time.Millisecond)); !ok {
 			l.block(ln)
-			if at := l.now + int64(nextWindow(l.wall)); l.retryAt == 0 || at < l.retryAt {
+			if at := at * int64(time.Millisecond); l.retryAt == 0 || at < l.retryAt {
 				l.retryAt = at
 			}
 			return
 		}
 		if !g.takeConnSlot(fe, ln) {
+			g.rate.cancel()
 			l.block(ln)
 			return
 		}
 		nfd, src, err := rawsys.Accept(ln.fd)
 		if err != nil {
+			g.rate.cancel()
 			g.releaseConnSlot(fe, ln)
 			switch {
 			case errors.Is(err, unix.EINTR), errors.Is(err, unix.ECONNABORTED):
