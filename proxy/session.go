@@ -37,6 +37,12 @@ const (
 	fDstKnown                     // dst is set
 	fCliHup                       // epoll reported the client's FIN or hang-up
 	fSrvHup                       // epoll reported the server's FIN or hang-up
+	// fSrvTimedOut: timeout server expired while data flowed. As HAProxy,
+	// the server is no longer read and the client gets a FIN, while what
+	// the client sends still goes to the server; the session ends when the
+	// client closes (or its own timeout), and its termination state is sD
+	// whatever ends it.
+	fSrvTimedOut
 )
 
 func fR(side int) uint32             { return fCliR << (2 * side) }
@@ -388,6 +394,10 @@ func (s *session) abort(side int, term [2]byte) {
 	if s.state == stClosed {
 		return
 	}
+	if s.has(fSrvTimedOut) {
+		s.finish(termSrvTimeout) // the first error was counted
+		return
+	}
 	if side == 0 {
 		s.fe.ctr.cliAbrt.Add(1)
 		if s.be != nil {
@@ -424,6 +434,9 @@ func (s *session) finish(term [2]byte) {
 	l, g := s.l, s.l.g
 	prev := s.state
 	s.state = stClosed
+	if s.has(fSrvTimedOut) {
+		term = termSrvTimeout
+	}
 	s.term = term
 	s.logEnd()
 	if h := g.hooks.End; h != nil {

@@ -88,7 +88,29 @@ func (s *session) expire() {
 		if s.exp[0] != 0 && s.exp[0] <= s.l.now {
 			s.abort(0, termCliTimeout)
 		} else {
-			s.abort(1, termSrvTimeout)
+			s.serverTimedOut()
 		}
 	}
+}
+
+// serverTimedOut handles timeout server (or tunnel) on the server side:
+// the first time, as HAProxy 2.6, reading from the server stops and the
+// client is sent a FIN once the bytes it is owed are written, while the
+// client's bytes still reach the server; the session then ends with the
+// client. A second expiry (the server takes no more of the client's
+// bytes) ends it at once.
+func (s *session) serverTimedOut() {
+	if s.has(fSrvTimedOut) {
+		s.finish(termSrvTimeout)
+		return
+	}
+	if s.be != nil {
+		s.be.ctr.srvAbrt.Add(1)
+	}
+	if s.srv != nil {
+		s.srv.ctr.srvAbrt.Add(1)
+	}
+	s.flags |= fSrvTimedOut | fEOF1
+	s.exp[1] = 0
+	s.pump()
 }

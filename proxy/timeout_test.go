@@ -48,10 +48,13 @@ func TestIdleTimeouts(t *testing.T) {
 		wantMax   time.Duration // and no later
 		cliAbrt   int64
 		srvAbrt   int64
+		// oneWay: the session outlives the FIN the client got, until the
+		// client closes (timeout server, as HAProxy).
+		oneWay bool
 	}{
-		{"client", parser.Timeouts{Connect: time.Second, Client: 200 * ms, Server: 5 * time.Second}, 190 * ms, 800 * ms, 1, 0},
-		{"server", parser.Timeouts{Connect: time.Second, Client: 5 * time.Second, Server: 200 * ms}, 190 * ms, 800 * ms, 0, 1},
-		{"tunnel replaces both", parser.Timeouts{Connect: time.Second, Client: 100 * ms, Server: 100 * ms, Tunnel: 400 * ms}, 390 * ms, 1200 * ms, 1, 0},
+		{"client", parser.Timeouts{Connect: time.Second, Client: 200 * ms, Server: 5 * time.Second}, 190 * ms, 800 * ms, 1, 0, false},
+		{"server", parser.Timeouts{Connect: time.Second, Client: 5 * time.Second, Server: 200 * ms}, 190 * ms, 800 * ms, 0, 1, true},
+		{"tunnel replaces both", parser.Timeouts{Connect: time.Second, Client: 100 * ms, Server: 100 * ms, Tunnel: 400 * ms}, 390 * ms, 1200 * ms, 1, 0, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -69,6 +72,13 @@ func TestIdleTimeouts(t *testing.T) {
 				t.Fatalf("closed after %v (err %v), want between %v and %v", d, err, tt.wantAfter, tt.wantMax)
 			}
 			be := g.Backend("li")
+			if tt.oneWay {
+				time.Sleep(100 * ms)
+				if cur := be.Stats().Scur; cur != 1 {
+					t.Errorf("%d sessions after the client got its FIN, want 1 until it closes", cur)
+				}
+			}
+			c.Close()
 			waitFor(t, "session end", func() bool { return be.Stats().Scur == 0 })
 			if st := be.Stats(); st.CliAbrt != tt.cliAbrt || st.SrvAbrt != tt.srvAbrt || st.Eresp != 0 {
 				t.Errorf("cli_abrt=%d srv_abrt=%d, want %d/%d", st.CliAbrt, st.SrvAbrt, tt.cliAbrt, tt.srvAbrt)

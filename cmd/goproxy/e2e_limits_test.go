@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"net"
 	"strconv"
 	"testing"
@@ -66,19 +67,39 @@ func testTimeouts(t *testing.T, bin string) {
 	})
 
 	t.Run("server", func(t *testing.T) {
-		ss := nameServers(t, 1, holding, silent)
-		addr, _ := e2eCfg{defaults: []string{"timeout server 300ms"}, servers: srvLines(ss, []int{1})}.runWith(t, bin)
+		rec := startRecorder(t)
+		addr, _ := e2eCfg{defaults: []string{"timeout server 300ms"},
+			servers: []string{"server s1 " + rec.addr()}}.runWith(t, bin)
 		c, err := dialFrom("127.0.0.2", addr)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer c.Close()
-		waitFor(t, 3*time.Second, "the server connection", func() bool { return openTotal(ss) == 1 })
+		if _, err := c.Write([]byte("early\n")); err != nil {
+			t.Fatal(err)
+		}
 		checkDuration(t, "idle server closed", expectClosed(t, c, 5*time.Second), 100*time.Millisecond, 3*time.Second)
-		// HAProxy keeps the server connection until the client side ends
-		// too (here: the client closes; else timeout client).
+		// The client got a FIN, but the server connection stays, and what
+		// the client still sends reaches the server: HAProxy stops reading
+		// the server only. The session ends when the client closes.
+		if _, err := c.Write([]byte("late\n")); err != nil {
+			t.Fatalf("write after the timeout: %v", err)
+		}
+		time.Sleep(200 * time.Millisecond)
+		select {
+		case got := <-rec.done:
+			t.Fatalf("server connection closed with the client's FIN (received %q)", got)
+		default:
+		}
 		c.Close()
-		waitFor(t, 3*time.Second, "the server side to close", func() bool { return openTotal(ss) == 0 })
+		select {
+		case got := <-rec.done:
+			if got != "early\nlate\n" {
+				t.Errorf("the server received %q, want %q", got, "early\nlate\n")
+			}
+		case <-time.After(3 * time.Second):
+			t.Fatal("the server connection outlived the client")
+		}
 	})
 
 	t.Run("tunnel", func(t *testing.T) {
@@ -185,3 +206,33 @@ func isTimeout(err error) bool {
 	ne, ok := err.(net.Error)
 	return ok && ne.Timeout()
 }
+
+// recorder is a backend that accepts one connection, never writes, and
+// reports everything it read once the connection ends.
+type recorder struct {
+	ln   net.Listener
+	done chan string
+}
+
+func startRecorder(t *testing.T) *recorder {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &recorder{ln: ln, done: make(chan string, 1)}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		_ = c.SetDeadline(time.Now().Add(20 * time.Second))
+		b, _ := io.ReadAll(c)
+		r.done <- string(b)
+	}()
+	return r
+}
+
+func (r *recorder) addr() string { return r.ln.Addr().String() }
