@@ -53,7 +53,7 @@ func parseAgentLine(line string) agentReply {
 		case word[0] >= '0' && word[0] <= '9' && strings.Contains(word, "%"):
 			a.weight = word
 		case strings.HasPrefix(lw, "maxconn:"):
-			a.maxconn = word[len("maxconn:"):]
+			a.maxconn = word
 		default:
 			if a.errWord == "" {
 				a.errWord = word

@@ -293,7 +293,7 @@ func TestAgentLine(t *testing.T) {
 	}{
 		{"up 75%", agentReply{health: "up", weight: "75%"}},
 		{"DRAIN,50% # busy now", agentReply{admin: "DRAIN", weight: "50%", desc: "busy now"}},
-		{"down maxconn:10 bogus", agentReply{health: "down", maxconn: "10", errWord: "bogus"}},
+		{"down maxconn:10 bogus", agentReply{health: "down", maxconn: "maxconn:10", errWord: "bogus"}},
 		{"", agentReply{}},
 	}
 	for _, c := range cases {

@@ -138,7 +138,7 @@ func showStat(t *testing.T, sock string, cols []string) map[string][]string {
 	return out
 }
 
-var diffCols = []string{"status", "check_status", "last_chk", "check_health", "check_desc", "agent_status", "last_agt"}
+var diffCols = []string{"status", "check_status", "last_chk", "check_health", "check_desc", "agent_status", "last_agt", "slim"}
 
 // ourStat renders the same columns from our servers.
 func ourStat(servers []*proxy.Server) map[string][]string {
@@ -149,8 +149,12 @@ func ourStat(servers []*proxy.Server) map[string][]string {
 		if snap.Check.Shown {
 			health = fmt.Sprint(snap.Check.Health)
 		}
+		slim := ""
+		if n := s.MaxConn(); n > 0 {
+			slim = fmt.Sprint(n)
+		}
 		out[s.Backend.Name+"/"+s.Name] = []string{snap.Status, snap.Check.Status, snap.Check.LastChk,
-			health, snap.Check.Desc, snap.Agent.Status, snap.Agent.LastChk}
+			health, snap.Check.Desc, snap.Agent.Status, snap.Agent.LastChk, slim}
 	}
 	return out
 }
@@ -317,6 +321,10 @@ func diffBackends() []diffBackend {
 					agent: func(n int, c net.Conn) { c.Write([]byte("down # maintenance window\n")) }},
 				{name: "agent_weird", handler: func(n int, c net.Conn) {},
 					agent: func(n int, c net.Conn) { c.Write([]byte("hello\n")) }},
+				{name: "agent_maxconn", handler: func(n int, c net.Conn) {},
+					agent: func(n int, c net.Conn) { c.Write([]byte("up maxconn:7\n")) }},
+				{name: "agent_badmaxconn", handler: func(n int, c net.Conn) {},
+					agent: func(n int, c net.Conn) { c.Write([]byte("up 50% maxconn:7x\n")) }},
 			}},
 		{name: "be_redis", lines: "    option redis-check\n", px: &parser.Proxy{CheckKind: parser.CheckRedis},
 			servers: []diffServer{

@@ -43,7 +43,7 @@ type AgentTarget interface {
 	ReportAgent(status, code int, desc string, took time.Duration, log logrus.FieldLogger)
 	// ReportAgentReply applies an agent's reply line, split into words:
 	// health (up, down, stopped, fail), admin (ready, drain, maint),
-	// weight ("75%"), maxconn ("maxconn:10"), the first unknown word and
+	// weight ("75%"), maxconn (the word, "maxconn:10"), the first unknown word and
 	// the description after '#'.
 	ReportAgentReply(health, admin, weight, maxconn, errWord, desc string, took time.Duration, log logrus.FieldLogger)
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"goproxy/internal/cnum"
 	"goproxy/parser"
 )
 
@@ -191,6 +192,7 @@ type pending struct {
 	events        []stateEvent
 	shutdown      []*Server
 	updateBalance bool
+	serveQueue    bool // the maxconn changed: give free slots to queued sessions
 }
 
 func (p *pending) emit(log logrus.FieldLogger) {
@@ -544,6 +546,9 @@ func (s *Server) checksAllowUpLocked() bool {
 func (s *Server) finishPending(pd *pending, log logrus.FieldLogger) {
 	if pd.updateBalance && s.Backend != nil && s.Backend.lb != nil {
 		s.Backend.lb.update()
+	}
+	if pd.serveQueue {
+		s.ServeQueue()
 	}
 	pd.emit(log)
 	if s.Backend != nil {
@@ -1033,6 +1038,11 @@ func (s *Server) ReportAgentReply(health, admin, weight, maxconn, errWord, desc 
 	if weight != "" {
 		wrn = s.applyWeightLocked(weight, &pd)
 	}
+	if maxconn != "" {
+		if msg := s.applyMaxconnLocked(maxconn[len("maxconn:"):], &pd); wrn == "" {
+			wrn = msg
+		}
+	}
 	status := CheckChecked
 	switch strings.ToLower(health) {
 	case "up":
@@ -1077,6 +1087,26 @@ func (s *Server) ReportAgentReply(health, admin, weight, maxconn, errWord, desc 
 	}
 	c.mu.Unlock()
 	s.finishPending(&pd, log)
+}
+
+// applyMaxconnLocked is HAProxy's server_parse_maxconn_change_request for
+// an agent's "maxconn:<n>" word: the server's maxconn becomes n (0 or less:
+// unlimited, as "set maxconn server"), and sessions waiting in the queue
+// are served if the limit grew. It returns an error text or "".
+func (s *Server) applyMaxconnLocked(str string, pd *pending) string {
+	if str == "" {
+		return "Require <maxconn>.\n"
+	}
+	v, rest, ok := cnum.Strtol(str)
+	if !ok {
+		return "maxconn string empty or preceded by garbage"
+	}
+	if rest != "" {
+		return "Trailing garbage in maxconn string"
+	}
+	s.maxConnR.Store(max(v, 0))
+	pd.serveQueue = true
+	return ""
 }
 
 // staticAlgo reports whether the backend's algorithm cannot change weights

@@ -250,6 +250,14 @@ func TestAgentReply(t *testing.T) {
 	if s.Admin()&AdminDrain == 0 {
 		t.Fatal("agent drain not applied")
 	}
+	s.ReportAgentReply("", "", "", "maxconn:3", "", "", 0, log)
+	if s.MaxConn() != 3 || s.CheckSnapshot(time.Now()).Agent.LastChk != "" {
+		t.Fatalf("agent maxconn:3: maxconn %d, %+v", s.MaxConn(), s.CheckSnapshot(time.Now()).Agent)
+	}
+	s.ReportAgentReply("", "", "", "MAXCONN:x", "", "", 0, log)
+	if snap := s.CheckSnapshot(time.Now()); s.MaxConn() != 3 || snap.Agent.LastChk != "agent warns : maxconn string empty or preceded by garbage" {
+		t.Fatalf("agent maxconn:x: maxconn %d, last_agt %q", s.MaxConn(), snap.Agent.LastChk)
+	}
 	msgs := messages(hook)
 	if len(msgs) != 3 || !strings.Contains(msgs[0], `is DOWN, reason: Layer7 wrong status, code: 0, info: "via agent : down (going away)"`) {
 		t.Fatalf("agent log %q", msgs)

@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"goproxy/internal/cnum"
 )
 
 // ServerAdminState is what "set server ... state" (and disable/enable
@@ -70,35 +72,6 @@ func adminResult(err error) string {
 	return msg
 }
 
-// strtol parses like C's strtol in base 10: optional blanks and sign, then
-// digits. It returns the value, the rest of the string, and whether any
-// digit was read.
-func strtol(s string) (int64, string, bool) {
-	i := 0
-	for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n') {
-		i++
-	}
-	neg := false
-	if i < len(s) && (s[i] == '+' || s[i] == '-') {
-		neg = s[i] == '-'
-		i++
-	}
-	start := i
-	var n int64
-	for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
-		if n < 1<<40 {
-			n = n*10 + int64(s[i]-'0')
-		}
-	}
-	if i == start {
-		return 0, s, false
-	}
-	if neg {
-		n = -n
-	}
-	return n, s[i:], true
-}
-
 func (s *session) admin() Admin { return s.srv.src.Admin() }
 
 func cmdDisableServer(s *session, args []string) string {
@@ -150,7 +123,7 @@ func weightChange(be *Row, r *Row, arg string) (int, string) {
 	if arg == "" {
 		return 0, "Require <weight> or <weight%>.\n"
 	}
-	w, rest, ok := strtol(arg)
+	w, rest, ok := cnum.Strtol(arg)
 	switch {
 	case !ok:
 		return 0, "Empty weight string empty or preceded by garbage"
@@ -291,7 +264,7 @@ func (s *session) setServerAddr(r *Row, args []string) string {
 	newPort := 0
 	if portArg != "" {
 		msg.WriteString(", ")
-		p, _, ok := strtol(portArg)
+		p, _, ok := cnum.Strtol(portArg)
 		switch {
 		case !ok:
 			fmt.Fprintf(&msg, "problem converting port '%s' to an int", portArg)
@@ -325,7 +298,7 @@ func cmdSetMaxconnServer(s *session, args []string) string {
 	if arg == "" {
 		return "Require <maxconn>.\n"
 	}
-	v, rest, ok := strtol(arg)
+	v, rest, ok := cnum.Strtol(arg)
 	if !ok {
 		return "maxconn string empty or preceded by garbage"
 	}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"goproxy/internal/cnum"
 )
 
 // Limits of a server state file (the output of "show servers state").
@@ -104,7 +106,7 @@ func ParseStateFile(name string, r io.Reader) (*StateFile, error) {
 		// Empty, or a version line without its newline.
 		return nil, fmt.Errorf("%s: %w", name, ErrStateVersion)
 	}
-	v, tail, digits := strtol(string(first))
+	v, tail, digits := cnum.Strtol(string(first))
 	if !digits || tail != "" || v != 1 {
 		return nil, fmt.Errorf("%s: %w", name, ErrStateVersion)
 	}

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/sirupsen/logrus"
+
+	"goproxy/internal/cnum"
 )
 
 // savedState is the validated part of a state line that is applied.
@@ -37,7 +39,7 @@ func parseSavedState(e *StateEntry) (savedState, string) {
 		fmt.Fprintf(&b, ", invalid %s value '%s'", field, v)
 	}
 	num := func(s string) (int64, bool) {
-		v, _, ok := strtol(s)
+		v, _, ok := cnum.Strtol(s)
 		return v, ok
 	}
 	var st savedState

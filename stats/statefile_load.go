@@ -9,6 +9,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"goproxy/internal/cnum"
 	"goproxy/parser"
 )
 
@@ -154,7 +155,7 @@ func localEntries(px *parser.Proxy, base string, log logrus.FieldLogger) map[str
 	entries := map[string]*StateEntry{}
 	for i := range sf.Entries {
 		e := &sf.Entries[i]
-		id, _, _ := strtol(e.BackendID)
+		id, _, _ := cnum.Strtol(e.BackendID)
 		idOK := id == int64(px.ID)
 		nameOK := e.Backend == px.Name
 		switch {

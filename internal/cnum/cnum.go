@@ -1,0 +1,32 @@
+// Package cnum parses numbers the way HAProxy's C code does, so that the
+// runtime API and agent replies accept and refuse the same texts.
+package cnum
+
+// Strtol parses like C's strtol in base 10: optional blanks and sign, then
+// digits. It returns the value, the rest of the string, and whether any
+// digit was read. Values saturate far above any setting's range.
+func Strtol(s string) (int64, string, bool) {
+	i := 0
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n') {
+		i++
+	}
+	neg := false
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		neg = s[i] == '-'
+		i++
+	}
+	start := i
+	var n int64
+	for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+		if n < 1<<40 {
+			n = n*10 + int64(s[i]-'0')
+		}
+	}
+	if i == start {
+		return 0, s, false
+	}
+	if neg {
+		n = -n
+	}
+	return n, s[i:], true
+}

@@ -1,0 +1,28 @@
+package cnum
+
+import "testing"
+
+func TestStrtol(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		v    int64
+		rest string
+		ok   bool
+	}{
+		{"10", 10, "", true},
+		{" \t-7x", -7, "x", true},
+		{"+3", 3, "", true},
+		{"", 0, "", false},
+		{"x1", 0, "x1", false},
+		{"-", 0, "-", false},
+	} {
+		v, rest, ok := Strtol(tc.in)
+		if ok != tc.ok || rest != tc.rest || v != tc.v {
+			t.Errorf("Strtol(%q) = %d, %q, %v; want %d, %q, %v", tc.in, v, rest, ok, tc.v, tc.rest, tc.ok)
+		}
+	}
+	// Huge values saturate instead of wrapping.
+	if v, rest, ok := Strtol("99999999999999999999"); !ok || rest != "" || v < 1<<40 {
+		t.Errorf("Strtol of 20 nines = %d, %q, %v", v, rest, ok)
+	}
+}
