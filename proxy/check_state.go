@@ -1094,15 +1094,9 @@ func (s *Server) ReportAgentReply(health, admin, weight, maxconn, errWord, desc 
 // unlimited, as "set maxconn server"), and sessions waiting in the queue
 // are served if the limit grew. It returns an error text or "".
 func (s *Server) applyMaxconnLocked(str string, pd *pending) string {
-	if str == "" {
-		return "Require <maxconn>.\n"
-	}
-	v, rest, ok := cnum.Strtol(str)
-	if !ok {
-		return "maxconn string empty or preceded by garbage"
-	}
-	if rest != "" {
-		return "Trailing garbage in maxconn string"
+	v, msg := cnum.Maxconn(str)
+	if msg != "" {
+		return msg
 	}
 	s.maxConnR.Store(max(v, 0))
 	pd.serveQueue = true

@@ -294,16 +294,9 @@ func cmdSetMaxconnServer(s *session, args []string) string {
 	if r == nil {
 		return msg
 	}
-	arg := argAt(args, 4)
-	if arg == "" {
-		return "Require <maxconn>.\n"
-	}
-	v, rest, ok := cnum.Strtol(arg)
-	if !ok {
-		return "maxconn string empty or preceded by garbage"
-	}
-	if rest != "" {
-		return "Trailing garbage in maxconn string"
+	v, msg := cnum.Maxconn(argAt(args, 4))
+	if msg != "" {
+		return msg
 	}
 	return adminResult(s.admin().SetServerMaxConn(r.Proxy, r.Name, int(v)))
 }

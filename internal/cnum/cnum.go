@@ -30,3 +30,20 @@ func Strtol(s string) (int64, string, bool) {
 	}
 	return n, s[i:], true
 }
+
+// Maxconn parses a new server maxconn as HAProxy's
+// server_parse_maxconn_change_request does ("set maxconn server", agent
+// "maxconn:" replies); on error it returns HAProxy's message.
+func Maxconn(s string) (int64, string) {
+	if s == "" {
+		return 0, "Require <maxconn>.\n"
+	}
+	v, rest, ok := Strtol(s)
+	if !ok {
+		return 0, "maxconn string empty or preceded by garbage"
+	}
+	if rest != "" {
+		return 0, "Trailing garbage in maxconn string"
+	}
+	return v, ""
+}

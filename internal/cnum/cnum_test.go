@@ -26,3 +26,19 @@ func TestStrtol(t *testing.T) {
 		t.Errorf("Strtol of 20 nines = %d, %q, %v", v, rest, ok)
 	}
 }
+
+func TestMaxconn(t *testing.T) {
+	for in, want := range map[string]string{
+		"":    "Require <maxconn>.\n",
+		"x":   "maxconn string empty or preceded by garbage",
+		"12a": "Trailing garbage in maxconn string",
+		"12":  "",
+	} {
+		if _, msg := Maxconn(in); msg != want {
+			t.Errorf("Maxconn(%q) = %q, want %q", in, msg, want)
+		}
+	}
+	if v, _ := Maxconn("-3"); v != -3 {
+		t.Errorf("Maxconn(-3) = %d", v)
+	}
+}
