@@ -394,10 +394,6 @@ func (s *session) abort(side int, term [2]byte) {
 	if s.state == stClosed {
 		return
 	}
-	if s.has(fSrvTimedOut) {
-		s.finish(termSrvTimeout) // the first error was counted
-		return
-	}
 	if side == 0 {
 		s.fe.ctr.cliAbrt.Add(1)
 		if s.be != nil {
