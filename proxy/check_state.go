@@ -1039,7 +1039,11 @@ func (s *Server) ReportAgentReply(health, admin, weight, maxconn, errWord, desc 
 		wrn = s.applyWeightLocked(weight, &pd)
 	}
 	if maxconn != "" {
-		if msg := s.applyMaxconnLocked(maxconn[len("maxconn:"):], &pd); wrn == "" {
+		n := maxconn
+		if len(n) >= len("maxconn:") && strings.EqualFold(n[:len("maxconn:")], "maxconn:") {
+			n = n[len("maxconn:"):]
+		}
+		if msg := s.applyMaxconnLocked(n, &pd); wrn == "" {
 			wrn = msg
 		}
 	}

@@ -20,6 +20,7 @@ func (s *session) pump() {
 	for d := 0; d < 2 && s.state == stData; d++ {
 		s.pumpDir(d)
 	}
+	s.srvWriteTimer()
 	if s.state == stData && s.has(fShut0) && s.has(fShut1) {
 		s.finish(termNormal)
 	}
@@ -112,7 +113,12 @@ func (s *session) pumpDir(d int) {
 			rawsys.ShutdownWrite(dfd)
 		}
 		s.flags |= fShut(d)
-		s.touch(dst) // the fin timeout now applies to dst
+		if s.finTimeout(dst) > 0 {
+			// As HAProxy's half-closed timeout: the fin timeout now
+			// applies to dst, from now. Without one, dst's timer keeps
+			// counting from its last activity.
+			s.touch(dst)
+		}
 	}
 }
 

@@ -357,8 +357,14 @@ func (l *loop) block(ln *Listener) {
 	l.hasBlocked.Store(true)
 	l.g.nblocked.Add(1)
 	// A slot may have freed between the failed take and now: look again.
+	// Slots that free up wake the loop, the rate limit's second does not:
+	// when it refuses now, come back when it will allow a connection.
 	if l.g.canAccept(ln.Frontend, ln) {
 		l.resumeBlocked()
+	} else if at := l.g.rate.retryAt(l.g.rateNow()); at != 0 {
+		if at *= int64(time.Millisecond); l.retryAt == 0 || at < l.retryAt {
+			l.retryAt = at
+		}
 	}
 }
 

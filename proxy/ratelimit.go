@@ -97,6 +97,21 @@ func (r *connRate) allow(now int64) bool {
 	return r.total(now) < lim*ratePeriod
 }
 
+// retryAt returns the first millisecond after now at which a connection
+// will be allowed, or 0 when one is allowed now (or there is no limit).
+func (r *connRate) retryAt(now int64) int64 {
+	lim := r.limit.Load()
+	if lim <= 0 {
+		return 0
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.total(now) < lim*ratePeriod {
+		return 0
+	}
+	return r.nextAllowed(now, lim)
+}
+
 // nextAllowed returns the first millisecond after now at which the estimate
 // is under lim (it only falls while nothing is counted, and reaches 0 two
 // periods on).

@@ -394,6 +394,12 @@ func (s *session) abort(side int, term [2]byte) {
 	if s.state == stClosed {
 		return
 	}
+	if s.has(fSrvTimedOut) && (side == 1 || term == termCliTimeout) {
+		// As HAProxy: after timeout server, neither a server error nor
+		// the client's timeout counts again; a client error does.
+		s.finish(term)
+		return
+	}
 	if side == 0 {
 		s.fe.ctr.cliAbrt.Add(1)
 		if s.be != nil {

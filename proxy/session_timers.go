@@ -4,8 +4,14 @@ import (
 	"time"
 )
 
-// touch re-arms side's idle timer after activity on it.
+// touch re-arms side's idle timer after activity on it. After timeout
+// server the server side keeps only a write timer: armed while bytes wait
+// for it, off otherwise (see srvWriteTimer).
 func (s *session) touch(side int) {
+	if side == 1 && s.has(fSrvTimedOut) && s.pend[0] == nil {
+		s.exp[1] = 0
+		return
+	}
 	if to := s.idleTimeout(side); to > 0 {
 		s.exp[side] = s.l.now + int64(to)
 	} else {
@@ -33,6 +39,15 @@ func (s *session) idleTimeout(side int) time.Duration {
 		return s.be.timeoutTunnel
 	}
 	return s.be.timeoutServer
+}
+
+// finTimeout is side's half-closed timeout (client-fin, server-fin), 0
+// when not set.
+func (s *session) finTimeout(side int) time.Duration {
+	if side == 0 {
+		return s.fe.timeoutClientFin
+	}
+	return s.be.timeoutServerFin
 }
 
 // deadline returns the session's real next deadline, 0 for none.
@@ -113,4 +128,21 @@ func (s *session) serverTimedOut() {
 	s.flags |= fSrvTimedOut | fEOF1
 	s.exp[1] = 0
 	s.pump()
+	s.srvWriteTimer()
+}
+
+// srvWriteTimer keeps, after timeout server, the server side's only timer:
+// running while client bytes wait for the server (started when they begin
+// to wait, pushed back by each write that makes progress), off when none
+// do. Its expiry ends the session.
+func (s *session) srvWriteTimer() {
+	switch {
+	case s.state != stData || !s.has(fSrvTimedOut):
+	case s.pend[0] == nil:
+		s.exp[1] = 0
+	case s.exp[1] == 0:
+		if to := s.idleTimeout(1); to > 0 {
+			s.exp[1] = s.l.now + int64(to)
+		}
+	}
 }

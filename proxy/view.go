@@ -32,6 +32,11 @@ type Stats struct {
 	QtimeMax, CtimeMax, TtimeMax int64
 }
 
+// sessMax is smax where sessions are counted past accept (frontends and
+// listeners): Scur also holds slots taken for an accept still under way,
+// which smax does not follow.
+func (c *Counters) sessMax() int64 { return max(c.max.Load(), c.live.Load()) }
+
 // snapshot copies the counters.
 func (c *Counters) snapshot(now time.Time) Stats {
 	st := Stats{
@@ -64,6 +69,7 @@ func (c *Counters) snapshot(now time.Time) Stats {
 // Stats returns the frontend's counters; Slim is its maxconn.
 func (f *Frontend) Stats() Stats {
 	st := f.ctr.snapshot(time.Now())
+	st.Smax = f.ctr.sessMax()
 	st.Slim = f.maxConn.Load()
 	return st
 }
@@ -86,6 +92,9 @@ func (s *Server) Stats() Stats {
 // Scur is always live). Slim is the bind's maxconn.
 func (ln *Listener) Stats() Stats {
 	st := ln.ctr.snapshot(time.Now())
+	if ln.stats {
+		st.Smax = ln.ctr.sessMax()
+	}
 	st.Slim = ln.maxConn
 	return st
 }
