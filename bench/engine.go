@@ -30,8 +30,10 @@ type engine struct {
 	stop    <-chan struct{} // closed: interrupt the run
 	stopped bool
 
-	clients int // client sockets open
-	later   []retry
+	clients      int // client sockets open
+	later        []retry
+	replyTimeout int64 // ns a client waits for a reply before it fails (0: none)
+	err          error // what stopped the engine early (nil: nothing, or interrupted)
 
 	// Client callbacks: the connection is established; a whole reply
 	// arrived; the connection failed (it is closed after the callback).
@@ -197,6 +199,9 @@ func (e *engine) send(c *esock, req []byte) error {
 		return err
 	}
 	c.inFlight, c.sentAt, c.got = true, e.now(), 0
+	if e.replyTimeout > 0 {
+		c.deadline = c.sentAt + e.replyTimeout
+	}
 	return nil
 }
 
@@ -234,13 +239,14 @@ func (e *engine) runFor(d time.Duration, tick func(now int64) int64) bool {
 func (e *engine) runUntil(done func(now int64) bool, end int64, tick func(now int64) int64) bool {
 	nextSweep := int64(0)
 	for {
-		if e.interrupted() {
+		if e.interrupted() || e.err != nil {
 			return false
 		}
 		now := e.now()
 		if done(now) || now >= end {
 			return true
 		}
+		e.runRetries(now)
 		wake := end
 		if tick != nil {
 			if at := tick(now); at != 0 && at < wake {
@@ -282,13 +288,17 @@ func (e *engine) interrupted() bool {
 	return e.stopped
 }
 
-// sweep fails the clients whose deadline passed and runs due retries.
+// sweep fails the clients whose deadline passed.
 func (e *engine) sweep(now int64) {
 	for _, s := range e.socks {
 		if s != nil && s.role == roleClient && s.deadline != 0 && now > s.deadline && (s.inFlight || !s.connected) {
 			e.fail(s, errTimeout)
 		}
 	}
+}
+
+// runRetries dials again the clients whose retry time came.
+func (e *engine) runRetries(now int64) {
 	if len(e.later) == 0 {
 		return
 	}
@@ -301,6 +311,15 @@ func (e *engine) sweep(now int64) {
 			e.later = append(e.later, r)
 		}
 	}
+}
+
+// stopReason is why a run returned early: the engine's error, or an
+// interruption.
+func (e *engine) stopReason() error {
+	if e.err != nil {
+		return e.err
+	}
+	return errInterrupted
 }
 
 // dispatch handles one epoll event.
@@ -325,6 +344,11 @@ func (e *engine) accept(be *rawBackend) {
 	for range 64 {
 		fd, _, err := rawsys.Accept(be.fd)
 		if err != nil {
+			if !errors.Is(err, unix.EAGAIN) && !errors.Is(err, unix.EINTR) && !errors.Is(err, unix.ECONNABORTED) {
+				// EMFILE and the like: the listener would stay ready
+				// and the loop spin; stop the run instead.
+				e.err = fmt.Errorf("backend accept: %w", err)
+			}
 			return
 		}
 		_ = rawsys.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
@@ -356,7 +380,9 @@ func (e *engine) serve(s *esock, events uint32) {
 			s.got -= k * s.be.req
 			for k > 0 {
 				batch := min(k, len(e.replies)/s.be.resp)
-				if _, err := rawsys.Write(s.fd, e.replies[:batch*s.be.resp]); err != nil {
+				// Replies are small and the client reads them before
+				// it sends again: a short write is a failure.
+				if n, err := rawsys.Write(s.fd, e.replies[:batch*s.be.resp]); err != nil || n < batch*s.be.resp {
 					e.closeSock(s)
 					return
 				}
