@@ -50,14 +50,14 @@ func (r *connRate) total(now int64) int64 {
 // Checking and counting under one lock keeps loops that accept at the same
 // moment from both taking the last connection of the second. An accept
 // that finds nothing gives the connection back with cancel.
+//
+// Connections are counted with no limit set too, as HAProxy does, so that
+// a limit set at run time applies to the traffic already flowing.
 func (r *connRate) take(now int64) (ok bool, retryAt int64) {
 	lim := r.limit.Load()
-	if lim <= 0 {
-		return true, 0
-	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.total(now) >= lim*ratePeriod {
+	if lim > 0 && r.total(now) >= lim*ratePeriod {
 		return false, r.nextAllowed(now, lim)
 	}
 	if !r.started {
@@ -76,9 +76,6 @@ func (r *connRate) take(now int64) (ok bool, retryAt int64) {
 
 // cancel gives back a connection take counted and that was not accepted.
 func (r *connRate) cancel() {
-	if r.limit.Load() <= 0 {
-		return
-	}
 	r.mu.Lock()
 	if r.curr > 0 {
 		r.curr--

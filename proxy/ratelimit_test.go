@@ -94,3 +94,18 @@ func TestConnRateCancel(t *testing.T) {
 		t.Error("a third connection allowed with a limit of 2")
 	}
 }
+
+// TestConnRateCountsWithoutLimit: connections are counted while no limit
+// is set, so a limit set at run time applies to the traffic under way.
+func TestConnRateCountsWithoutLimit(t *testing.T) {
+	var r connRate
+	for range 10 {
+		if ok, _ := r.take(100); !ok {
+			t.Fatal("refused without a limit")
+		}
+	}
+	r.limit.Store(5)
+	if ok, at := r.take(200); ok || at <= 200 {
+		t.Errorf("with 10 connections in the last second and a new limit of 5: allowed %v, retry at %d", ok, at)
+	}
+}
