@@ -191,7 +191,7 @@ func (e *engine) dial(id int, src netip.Addr, dst netip.AddrPort, want int, time
 
 // send writes a request on an established client connection.
 func (e *engine) send(c *esock, req []byte) error {
-	n, err := rawsys.Write(c.fd, req)
+	n, err := rawsys.Send(c.fd, req)
 	if err == nil && n < len(req) {
 		err = fmt.Errorf("short write: %d of %d bytes", n, len(req))
 	}
@@ -364,7 +364,7 @@ func (e *engine) accept(be *rawBackend) {
 // complete request; it closes the connection at end of stream.
 func (e *engine) serve(s *esock, events uint32) {
 	for range maxReads {
-		n, err := rawsys.Read(s.fd, e.scratch)
+		n, err := rawsys.Recv(s.fd, e.scratch)
 		if err != nil {
 			if !errors.Is(err, unix.EAGAIN) {
 				e.closeSock(s)
@@ -382,7 +382,7 @@ func (e *engine) serve(s *esock, events uint32) {
 				batch := min(k, len(e.replies)/s.be.resp)
 				// Replies are small and the client reads them before
 				// it sends again: a short write is a failure.
-				if n, err := rawsys.Write(s.fd, e.replies[:batch*s.be.resp]); err != nil || n < batch*s.be.resp {
+				if n, err := rawsys.Send(s.fd, e.replies[:batch*s.be.resp]); err != nil || n < batch*s.be.resp {
 					e.closeSock(s)
 					return
 				}
@@ -426,7 +426,7 @@ func (e *engine) client(c *esock, events uint32) {
 		if c.fd < 0 {
 			return
 		}
-		n, err := rawsys.Read(c.fd, e.scratch)
+		n, err := rawsys.Recv(c.fd, e.scratch)
 		if err != nil {
 			if !errors.Is(err, unix.EAGAIN) {
 				e.fail(c, err)

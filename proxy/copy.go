@@ -35,7 +35,7 @@ func (s *session) pumpDir(d int) {
 		if !s.has(fW(dst)) {
 			return
 		}
-		n, err := rawsys.Write(dfd, p.b[p.off:p.end])
+		n, err := rawsys.Send(dfd, p.b[p.off:p.end])
 		if err != nil {
 			if err == unix.EAGAIN {
 				s.flags &^= fW(dst)
@@ -60,7 +60,7 @@ func (s *session) pumpDir(d int) {
 			l.again1(s)
 			break
 		}
-		n, err := rawsys.Read(sfd, l.scratch)
+		n, err := rawsys.Recv(sfd, l.scratch)
 		if err != nil {
 			if err == unix.EAGAIN {
 				s.flags &^= fR(src)
@@ -80,7 +80,7 @@ func (s *session) pumpDir(d int) {
 		s.touch(src)
 		w := 0
 		if s.has(fW(dst)) {
-			w, err = rawsys.Write(dfd, l.scratch[:n])
+			w, err = rawsys.Send(dfd, l.scratch[:n])
 			if err != nil {
 				if err != unix.EAGAIN && err != unix.EINTR {
 					s.abort(dst, abortTerm(dst))

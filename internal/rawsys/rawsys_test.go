@@ -117,3 +117,30 @@ func TestConnectFromSource(t *testing.T) {
 		})
 	}
 }
+
+// TestSendRecv moves bytes over a socket pair, reads EAGAIN from an empty
+// socket, and gets EPIPE (not a signal) once the peer is gone.
+func TestSendRecv(t *testing.T) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer Close(fds[0])
+	if n, err := Send(fds[0], []byte("hello")); n != 5 || err != nil {
+		t.Fatalf("Send = %d, %v", n, err)
+	}
+	buf := make([]byte, 16)
+	if n, err := Recv(fds[1], buf); n != 5 || err != nil || string(buf[:n]) != "hello" {
+		t.Fatalf("Recv = %d %q, %v", n, buf[:n], err)
+	}
+	if _, err := Recv(fds[1], buf); err != unix.EAGAIN {
+		t.Fatalf("Recv on an empty socket: %v, want EAGAIN", err)
+	}
+	Close(fds[1])
+	if _, err := Send(fds[0], []byte("x")); err != unix.EPIPE {
+		t.Fatalf("Send to a closed peer: %v, want EPIPE", err)
+	}
+	if n, err := Recv(fds[0], buf); n != 0 || err != nil {
+		t.Fatalf("Recv after the peer closed = %d, %v; want end of stream", n, err)
+	}
+}
