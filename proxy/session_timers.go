@@ -127,8 +127,7 @@ func (s *session) serverTimedOut() {
 	}
 	s.flags |= fSrvTimedOut | fEOF1
 	s.exp[1] = 0
-	s.pump()
-	s.srvWriteTimer()
+	s.pump() // also starts the write timer if client bytes wait
 }
 
 // srvWriteTimer keeps, after timeout server, the server side's only timer:
