@@ -11,8 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
+	"goproxy/internal/rawsys"
 	"goproxy/parser"
 )
 
@@ -140,11 +139,11 @@ func feAddr(t *testing.T, g *Graph, fe string) string {
 	if f == nil || len(f.Listeners) == 0 {
 		t.Fatalf("no frontend %s", fe)
 	}
-	sa, err := unix.Getsockname(f.Listeners[0].fd)
+	ap, err := rawsys.Getsockname(f.Listeners[0].fd)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return addrPortOf(sa).String()
+	return ap.String()
 }
 
 // dial connects to addr with a deadline on every operation.

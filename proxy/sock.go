@@ -14,28 +14,6 @@ import (
 	"goproxy/parser"
 )
 
-// addrPortOf converts a socket address to a netip.AddrPort (zero for unix
-// sockets and unknown families).
-func addrPortOf(sa unix.Sockaddr) netip.AddrPort {
-	switch a := sa.(type) {
-	case *unix.SockaddrInet4:
-		return netip.AddrPortFrom(netip.AddrFrom4(a.Addr), uint16(a.Port))
-	case *unix.SockaddrInet6:
-		return netip.AddrPortFrom(netip.AddrFrom16(a.Addr).Unmap(), uint16(a.Port))
-	}
-	return netip.AddrPort{}
-}
-
-// sockaddrOf converts an address and port to a socket address of the family
-// of ip (IPv4-mapped addresses become IPv4).
-func sockaddrOf(ip netip.Addr, port int) unix.Sockaddr {
-	ip = ip.Unmap()
-	if ip.Is4() {
-		return &unix.SockaddrInet4{Port: port, Addr: ip.As4()}
-	}
-	return &unix.SockaddrInet6{Port: port, Addr: ip.As16()}
-}
-
 // hostIP returns the IP of a parsed address, or the family's any address.
 func hostIP(a parser.Addr) (netip.Addr, error) {
 	if a.Host == "" {
@@ -133,7 +111,7 @@ func listenSocket(b *parser.Bind, backlog int) (int, error) {
 		// Best effort, as HAProxy: not fatal where unsupported.
 		_ = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_DEFER_ACCEPT, 1)
 	}
-	if err := unix.Bind(fd, sockaddrOf(ip, b.Addr.Port)); err != nil {
+	if err := rawsys.Bind(fd, netip.AddrPortFrom(ip, uint16(b.Addr.Port))); err != nil {
 		return -1, err
 	}
 	if err := unix.Listen(fd, backlog); err != nil {

@@ -130,21 +130,21 @@ func sockaddr(ap netip.AddrPort, rsa *unix.RawSockaddrAny) uintptr {
 
 // Connect starts a connection to an IPv4 or IPv6 address (IPv4-mapped
 // addresses connect over IPv4).
-func Connect(fd int, ap netip.AddrPort) error {
-	var rsa unix.RawSockaddrAny
-	alen := sockaddr(ap, &rsa)
-	_, _, e := syscall.RawSyscall(syscall.SYS_CONNECT, uintptr(fd), uintptr(unsafe.Pointer(&rsa)), alen)
-	if e != 0 {
-		return e
-	}
-	return nil
-}
+func Connect(fd int, ap netip.AddrPort) error { return addrCall(syscall.SYS_CONNECT, fd, ap) }
 
 // Bind binds a socket to a local IPv4 or IPv6 address.
-func Bind(fd int, ap netip.AddrPort) error {
+func Bind(fd int, ap netip.AddrPort) error { return addrCall(syscall.SYS_BIND, fd, ap) }
+
+// addrCall makes a system call that takes a socket and an address.
+func addrCall(trap uintptr, fd int, ap netip.AddrPort) error {
 	var rsa unix.RawSockaddrAny
 	alen := sockaddr(ap, &rsa)
-	_, _, e := syscall.RawSyscall(syscall.SYS_BIND, uintptr(fd), uintptr(unsafe.Pointer(&rsa)), alen)
+	_, _, e := syscall.RawSyscall(trap, uintptr(fd), uintptr(unsafe.Pointer(&rsa)), alen)
+	return errnoErr(e)
+}
+
+// errnoErr returns e as an error, nil for 0.
+func errnoErr(e syscall.Errno) error {
 	if e != 0 {
 		return e
 	}
@@ -166,10 +166,7 @@ func SetsockoptInt(fd, level, opt, value int) error {
 	v := int32(value)
 	_, _, e := syscall.RawSyscall6(syscall.SYS_SETSOCKOPT, uintptr(fd), uintptr(level), uintptr(opt),
 		uintptr(unsafe.Pointer(&v)), 4, 0)
-	if e != 0 {
-		return e
-	}
-	return nil
+	return errnoErr(e)
 }
 
 // GetsockoptInt reads an integer socket option.
@@ -188,10 +185,7 @@ func GetsockoptInt(fd, level, opt int) (int, error) {
 func EpollCtl(epfd, op, fd int, ev *unix.EpollEvent) error {
 	_, _, e := syscall.RawSyscall6(syscall.SYS_EPOLL_CTL, uintptr(epfd), uintptr(op), uintptr(fd),
 		uintptr(unsafe.Pointer(ev)), 0, 0)
-	if e != 0 {
-		return e
-	}
-	return nil
+	return errnoErr(e)
 }
 
 // Getsockname returns a socket's local IPv4 or IPv6 address.
