@@ -427,10 +427,13 @@ func (g *Graph) releaseSession(f *Frontend, ln *Listener) {
 
 // canAccept reports whether a connection on ln would get a slot now.
 func (g *Graph) canAccept(f *Frontend, ln *Listener) bool {
+	return g.slotsFree(f, ln) && g.rate.retryAt(g.rateNow()) == 0
+}
+
+// slotsFree reports whether the global, frontend and listener limits leave
+// a slot for a connection on ln.
+func (g *Graph) slotsFree(f *Frontend, ln *Listener) bool {
 	under := func(c *atomic.Int64, limit int64) bool { return limit <= 0 || c.Load() < limit }
-	if !g.rate.allow(g.rateNow()) {
-		return false
-	}
 	return under(&g.cur, g.maxConn.Load()) && under(&f.ctr.cur, f.maxConn.Load()) && under(&ln.ctr.cur, ln.maxConn)
 }
 

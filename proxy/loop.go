@@ -359,12 +359,13 @@ func (l *loop) block(ln *Listener) {
 	// A slot may have freed between the failed take and now: look again.
 	// Slots that free up wake the loop, the rate limit's second does not:
 	// when it refuses now, come back when it will allow a connection.
-	if l.g.canAccept(ln.Frontend, ln) {
+	if !l.g.slotsFree(ln.Frontend, ln) {
+		return
+	}
+	if at := l.g.rate.retryAt(l.g.rateNow()); at == 0 {
 		l.resumeBlocked()
-	} else if at := l.g.rate.retryAt(l.g.rateNow()); at != 0 {
-		if at *= int64(time.Millisecond); l.retryAt == 0 || at < l.retryAt {
-			l.retryAt = at
-		}
+	} else if at *= int64(time.Millisecond); l.retryAt == 0 || at < l.retryAt {
+		l.retryAt = at
 	}
 }
 

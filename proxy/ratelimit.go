@@ -83,17 +83,6 @@ func (r *connRate) cancel() {
 	r.mu.Unlock()
 }
 
-// allow reports whether a connection would be counted at now (ms).
-func (r *connRate) allow(now int64) bool {
-	lim := r.limit.Load()
-	if lim <= 0 {
-		return true
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.total(now) < lim*ratePeriod
-}
-
 // retryAt returns the first millisecond after now at which a connection
 // will be allowed, or 0 when one is allowed now (or there is no limit).
 func (r *connRate) retryAt(now int64) int64 {
