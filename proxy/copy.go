@@ -20,7 +20,9 @@ func (s *session) pump() {
 	for d := 0; d < 2 && s.state == stData; d++ {
 		s.pumpDir(d)
 	}
-	s.srvWriteTimer()
+	if s.has(fSrvTimedOut) {
+		s.srvWriteTimer()
+	}
 	if s.state == stData && s.has(fShut0) && s.has(fShut1) {
 		s.finish(termNormal)
 	}

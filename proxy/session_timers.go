@@ -130,13 +130,13 @@ func (s *session) serverTimedOut() {
 	s.pump() // also starts the write timer if client bytes wait
 }
 
-// srvWriteTimer keeps, after timeout server, the server side's only timer:
-// running while client bytes wait for the server (started when they begin
-// to wait, pushed back by each write that makes progress), off when none
-// do. Its expiry ends the session.
+// srvWriteTimer keeps, after timeout server (fSrvTimedOut), the server
+// side's only timer: running while client bytes wait for the server
+// (started when they begin to wait, pushed back by each write that makes
+// progress), off when none do. Its expiry ends the session.
 func (s *session) srvWriteTimer() {
 	switch {
-	case s.state != stData || !s.has(fSrvTimedOut):
+	case s.state != stData:
 	case s.pend[0] == nil:
 		s.exp[1] = 0
 	case s.exp[1] == 0:
