@@ -87,19 +87,27 @@ func queuedNow(g *Graph, serverQ bool) int64 {
 	return be.Queued()
 }
 
+// queuedBehind starts a listen section whose one server takes a single
+// session, with the given algorithm and timeout queue, and returns the
+// graph, a served client and a second client that waits in the queue.
+func queuedBehind(t *testing.T, algo string, queue time.Duration) (*Graph, *net.TCPConn, *net.TCPConn) {
+	t.Helper()
+	srv := startServer(t, echo)
+	p := listenProxy(srv.port())
+	p.Balance.Algo = algo
+	p.Servers[0].MaxConn = 1
+	p.Timeouts.Queue = queue
+	g := startGraph(t, config(p))
+	addr := feAddr(t, g, "li")
+	first := dial(t, addr)
+	roundTrip(t, first, "one")
+	return g, first, dial(t, addr)
+}
+
 func TestServerMaxConnQueue(t *testing.T) {
 	for _, tc := range queueCases {
 		t.Run(tc.algo, func(t *testing.T) {
-			srv := startServer(t, echo)
-			p := listenProxy(srv.port())
-			p.Balance.Algo = tc.algo
-			p.Servers[0].MaxConn = 1
-			p.Timeouts.Queue = 3 * time.Second
-			g := startGraph(t, config(p))
-			addr := feAddr(t, g, "li")
-			first := dial(t, addr)
-			roundTrip(t, first, "one")
-			second := dial(t, addr)
+			g, first, second := queuedBehind(t, tc.algo, 3*time.Second)
 			_, _ = second.Write([]byte("two"))
 			expectNothing(t, second, 300*time.Millisecond)
 			be, s1 := g.Backend("li"), g.Backend("li").Servers[0]
@@ -131,16 +139,7 @@ func TestServerMaxConnQueue(t *testing.T) {
 func TestQueueTimeout(t *testing.T) {
 	for _, tc := range queueCases {
 		t.Run(tc.algo, func(t *testing.T) {
-			srv := startServer(t, echo)
-			p := listenProxy(srv.port())
-			p.Balance.Algo = tc.algo
-			p.Servers[0].MaxConn = 1
-			p.Timeouts.Queue = 200 * time.Millisecond
-			g := startGraph(t, config(p))
-			addr := feAddr(t, g, "li")
-			first := dial(t, addr)
-			roundTrip(t, first, "one")
-			second := dial(t, addr)
+			g, first, second := queuedBehind(t, tc.algo, 200*time.Millisecond)
 			if d := expectClosed(t, second, 2*time.Second); d < 150*time.Millisecond || d > time.Second {
 				t.Errorf("queued client closed after %v, want about 200ms", d)
 			}
