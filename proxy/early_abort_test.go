@@ -42,15 +42,7 @@ func TestClientAbortWhileWaiting(t *testing.T) {
 	})
 
 	t.Run("queued with a request and a half-close", func(t *testing.T) {
-		srv := startServer(t, echo)
-		p := listenProxy(srv.port())
-		p.Servers[0].MaxConn = 1
-		p.Timeouts.Queue = 5 * time.Second
-		g := startGraph(t, config(p))
-		addr := feAddr(t, g, "li")
-		first := dial(t, addr)
-		roundTrip(t, first, "one")
-		second := dial(t, addr)
+		g, first, second := queuedBehind(t, "roundrobin", 5 * time.Second)
 		if _, err := second.Write([]byte("request")); err != nil {
 			t.Fatal(err)
 		}

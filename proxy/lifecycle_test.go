@@ -215,15 +215,7 @@ func TestFrontendShutdownAndSetAddr(t *testing.T) {
 }
 
 func TestSoftStopServesQueuedSessions(t *testing.T) {
-	srv := startServer(t, echo)
-	p := listenProxy(srv.port())
-	p.Servers[0].MaxConn = 1
-	p.Timeouts.Queue = 5 * time.Second
-	g := startGraph(t, config(p))
-	addr := feAddr(t, g, "li")
-	first := dial(t, addr)
-	roundTrip(t, first, "one")
-	second := dial(t, addr)
+	g, first, second := queuedBehind(t, "roundrobin", 5 * time.Second)
 	_, _ = second.Write([]byte("two"))
 	waitFor(t, "second queued", func() bool { return g.Backend("li").Queued() == 1 })
 	g.StopListening()
