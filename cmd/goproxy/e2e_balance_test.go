@@ -21,9 +21,7 @@ func srvLines(ss []*nameServer, weights []int, extra ...string) []string {
 
 func TestE2EBalanceWeighted(t *testing.T) {
 	t.Parallel()
-	for name, bin := range oracles() {
-		t.Run(name, func(t *testing.T) { testBalanceWeighted(t, bin) })
-	}
+	onOracles(t, testBalanceWeighted)
 }
 
 func testBalanceWeighted(t *testing.T, bin string) {
@@ -97,9 +95,7 @@ func testBalanceWeighted(t *testing.T, bin string) {
 }
 
 func TestE2EBackupTakeover(t *testing.T) {
-	for name, bin := range oracles() {
-		t.Run(name, func(t *testing.T) { testBackupTakeover(t, bin) })
-	}
+	onOracles(t, testBackupTakeover)
 }
 
 func testBackupTakeover(t *testing.T, bin string) {
@@ -160,9 +156,7 @@ func testBackupTakeoverByChecks(t *testing.T, bin string) {
 
 func TestE2ERetriesRedispatch(t *testing.T) {
 	t.Parallel()
-	for name, bin := range oracles() {
-		t.Run(name, func(t *testing.T) { testRetriesRedispatch(t, bin) })
-	}
+	onOracles(t, testRetriesRedispatch)
 }
 
 func testRetriesRedispatch(t *testing.T, bin string) {

@@ -439,6 +439,15 @@ func oracles() map[string]string {
 	return m
 }
 
+// onOracles runs test as a subtest for each of goproxy and, when
+// installed, haproxy.
+func onOracles(t *testing.T, test func(t *testing.T, bin string)) {
+	t.Helper()
+	for name, bin := range oracles() {
+		t.Run(name, func(t *testing.T) { test(t, bin) })
+	}
+}
+
 // nameServers starts backends named s1..sn and returns them.
 func nameServers(t *testing.T, n int, opts ...func(*nameServer)) []*nameServer {
 	t.Helper()

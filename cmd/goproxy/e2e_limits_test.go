@@ -52,9 +52,7 @@ func checkDuration(t *testing.T, what string, d, lo, hi time.Duration) {
 
 func TestE2ETimeouts(t *testing.T) {
 	t.Parallel()
-	for name, bin := range oracles() {
-		t.Run(name, func(t *testing.T) { testTimeouts(t, bin) })
-	}
+	onOracles(t, testTimeouts)
 }
 
 func testTimeouts(t *testing.T, bin string) {
@@ -150,9 +148,7 @@ func testTimeouts(t *testing.T, bin string) {
 }
 
 func TestE2EMaxconn(t *testing.T) {
-	for name, bin := range oracles() {
-		t.Run(name, func(t *testing.T) { testMaxconn(t, bin) })
-	}
+	onOracles(t, testMaxconn)
 }
 
 func testMaxconn(t *testing.T, bin string) {

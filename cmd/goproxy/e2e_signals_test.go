@@ -72,9 +72,7 @@ func readFull(c net.Conn, buf []byte) (int, error) {
 
 func TestE2ESignals(t *testing.T) {
 	t.Parallel()
-	for name, bin := range oracles() {
-		t.Run(name, func(t *testing.T) { testSignals(t, bin) })
-	}
+	onOracles(t, testSignals)
 }
 
 func testSignals(t *testing.T, bin string) {

@@ -63,9 +63,7 @@ func streamOn(c *net.TCPConn, size int) error {
 }
 
 func TestE2EHalfClose(t *testing.T) {
-	for name, bin := range oracles() {
-		t.Run(name, func(t *testing.T) { testHalfClose(t, bin) })
-	}
+	onOracles(t, testHalfClose)
 }
 
 func testHalfClose(t *testing.T, bin string) {
@@ -91,9 +89,7 @@ func testHalfClose(t *testing.T, bin string) {
 }
 
 func TestE2EServerHalfClose(t *testing.T) {
-	for name, bin := range oracles() {
-		t.Run(name, func(t *testing.T) { testServerHalfClose(t, bin) })
-	}
+	onOracles(t, testServerHalfClose)
 }
 
 // testServerHalfClose: the server says its line and half-closes first; the
@@ -127,9 +123,7 @@ func testServerHalfClose(t *testing.T, bin string) {
 func resetter(s *nameServer) { s.reset = true }
 
 func TestE2EResets(t *testing.T) {
-	for name, bin := range oracles() {
-		t.Run(name, func(t *testing.T) { testResets(t, bin) })
-	}
+	onOracles(t, testResets)
 }
 
 func testResets(t *testing.T, bin string) {

@@ -70,9 +70,7 @@ func (s *syslogSink) next(t *testing.T, re *regexp.Regexp, d time.Duration) []st
 const syslogHeader = `^<(\d+)>[A-Z][a-z]{2} [ 1-3]\d \d\d:\d\d:\d\d haproxy\[(\d+)\]: `
 
 func TestE2ESyslog(t *testing.T) {
-	for name, bin := range oracles() {
-		t.Run(name, func(t *testing.T) { testTrafficLogs(t, bin) })
-	}
+	onOracles(t, testTrafficLogs)
 
 	for name, bin := range oracles() {
 		t.Run(name+"/server DOWN event", func(t *testing.T) {
