@@ -6,13 +6,13 @@ import (
 	"encoding/hex"
 	"io"
 	"net"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"goproxy/internal/nettest"
 	"goproxy/parser"
 )
 
@@ -66,32 +66,6 @@ func closedPort(t *testing.T) int {
 		t.Fatal(err)
 	}
 	return sa.(*syscall.SockaddrInet4).Port
-}
-
-// blackhole returns a loopback port whose accept queue is full, so that
-// new SYNs are dropped and connects time out.
-func blackhole(t *testing.T) int {
-	t.Helper()
-	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { syscall.Close(fd) })
-	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Listen(fd, 0); err != nil {
-		t.Fatal(err)
-	}
-	sa, _ := syscall.Getsockname(fd)
-	port := sa.(*syscall.SockaddrInet4).Port
-	for range 2 {
-		c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), 200*time.Millisecond)
-		if err == nil {
-			t.Cleanup(func() { c.Close() })
-		}
-	}
-	return port
 }
 
 func mustHex(t *testing.T, s string) []byte {
@@ -166,7 +140,7 @@ func TestChecks(t *testing.T) {
 		{name: "plain check refused", px: testProxy(parser.CheckL4), port: closedPort(t), status: StatusL4Con, desc: "Connection refused"},
 		{name: "tcp-check no rules refused", px: testProxy(parser.CheckTCP), port: closedPort(t), status: StatusL4Con,
 			desc: "Connection refused at initial connection step of tcp-check"},
-		{name: "tcp-check no rules timeout", px: testProxy(parser.CheckTCP), port: blackhole(t), status: StatusL4TOut,
+		{name: "tcp-check no rules timeout", px: testProxy(parser.CheckTCP), port: nettest.Blackhole(t), status: StatusL4TOut,
 			desc: " at initial connection step of tcp-check", minTook: 250 * time.Millisecond},
 		{name: "cmpp ok", px: testProxy(parser.CheckTCP, cmppRules(t)...), port: serve(t, cmppOK), status: StatusL7OK, desc: "(tcp-check)"},
 		{name: "cmpp wrong bytes", px: testProxy(parser.CheckTCP, cmppRules(t)...), port: serve(t, wrongThenClose), status: StatusL7Rsp,
@@ -333,9 +307,9 @@ func TestTimeouts(t *testing.T) {
 		want           time.Duration
 	}{
 		{name: "connect bounded by inter without timeout check", connect: 100 * ms, inter: 400 * ms,
-			port: blackhole(t), status: StatusL4TOut, want: 400 * ms},
+			port: nettest.Blackhole(t), status: StatusL4TOut, want: 400 * ms},
 		{name: "connect bounded by timeout connect with timeout check", connect: 150 * ms, check: time.Second, inter: 600 * ms,
-			port: blackhole(t), status: StatusL4TOut, want: 150 * ms},
+			port: nettest.Blackhole(t), status: StatusL4TOut, want: 150 * ms},
 		{name: "read bounded by inter without timeout check", connect: 100 * ms, inter: 400 * ms,
 			port: serve(t, silent), rules: cmppRules(t), status: StatusL7TOut, want: 400 * ms},
 		{name: "read bounded by timeout check", connect: 100 * ms, check: 150 * ms, inter: time.Second,

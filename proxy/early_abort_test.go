@@ -42,7 +42,7 @@ func TestClientAbortWhileWaiting(t *testing.T) {
 	})
 
 	t.Run("queued with a request and a half-close", func(t *testing.T) {
-		g, first, second := queuedBehind(t, "roundrobin", 5 * time.Second)
+		g, first, second := queuedBehind(t, "roundrobin", 5*time.Second)
 		if _, err := second.Write([]byte("request")); err != nil {
 			t.Fatal(err)
 		}

@@ -10,6 +10,8 @@ import (
 
 	"github.com/sirupsen/logrus"
 	"github.com/sirupsen/logrus/hooks/test"
+
+	"goproxy/internal/nettest"
 )
 
 func TestSoftStopKeepsSessions(t *testing.T) {
@@ -215,7 +217,7 @@ func TestFrontendShutdownAndSetAddr(t *testing.T) {
 }
 
 func TestSoftStopServesQueuedSessions(t *testing.T) {
-	g, first, second := queuedBehind(t, "roundrobin", 5 * time.Second)
+	g, first, second := queuedBehind(t, "roundrobin", 5*time.Second)
 	_, _ = second.Write([]byte("two"))
 	waitFor(t, "second queued", func() bool { return g.Backend("li").Queued() == 1 })
 	g.StopListening()
@@ -231,7 +233,7 @@ func TestSoftStopServesQueuedSessions(t *testing.T) {
 
 func TestCloseWithQueuedAndConnecting(t *testing.T) {
 	srv := startServer(t, echo)
-	p := listenProxy(srv.port(), blackhole(t))
+	p := listenProxy(srv.port(), nettest.Blackhole(t))
 	p.Balance.Algo = "source"
 	p.Servers[0].MaxConn = 1
 	p.Timeouts.Connect = 5 * time.Second

@@ -7,37 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
+	"goproxy/internal/nettest"
 	"goproxy/parser"
 )
-
-// blackhole returns a port whose accept queue is full, so that connects to
-// it hang until they time out.
-func blackhole(t *testing.T) int {
-	t.Helper()
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { unix.Close(fd) })
-	if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := unix.Listen(fd, 0); err != nil {
-		t.Fatal(err)
-	}
-	sa, _ := unix.Getsockname(fd)
-	port := sa.(*unix.SockaddrInet4).Port
-	// Fill the queue: with a backlog of 0 the kernel keeps one connection.
-	for i := 0; i < 2; i++ {
-		c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), 300*time.Millisecond)
-		if err == nil {
-			t.Cleanup(func() { c.Close() })
-		}
-	}
-	return port
-}
 
 func TestIdleTimeouts(t *testing.T) {
 	const ms = time.Millisecond
@@ -151,7 +123,7 @@ func TestServerFinTimeout(t *testing.T) {
 }
 
 func TestConnectTimeoutAndRetries(t *testing.T) {
-	p := listenProxy(blackhole(t))
+	p := listenProxy(nettest.Blackhole(t))
 	p.Timeouts.Connect = 150 * time.Millisecond
 	p.Retries = 1
 	g := startGraph(t, config(p))

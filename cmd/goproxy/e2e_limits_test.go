@@ -7,39 +7,13 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
+	"goproxy/internal/nettest"
 )
 
 // blackhole returns the address of a listener whose accept queue is full,
 // so that a new connect gets no answer (the kernel drops its SYN).
 func blackhole(t *testing.T) string {
-	t.Helper()
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { unix.Close(fd) })
-	if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := unix.Listen(fd, 0); err != nil {
-		t.Fatal(err)
-	}
-	sa, err := unix.Getsockname(fd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := "127.0.0.1:" + strconv.Itoa(sa.(*unix.SockaddrInet4).Port)
-	// Fill the queue until a connect hangs.
-	for i := 0; i < 8; i++ {
-		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-		if err != nil {
-			return addr
-		}
-		t.Cleanup(func() { c.Close() })
-	}
-	t.Fatal("could not fill the accept queue of a backlog-0 listener")
-	return ""
+	return "127.0.0.1:" + strconv.Itoa(nettest.Blackhole(t))
 }
 
 // checkDuration fails unless lo <= d <= hi.
