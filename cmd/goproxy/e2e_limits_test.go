@@ -16,6 +16,16 @@ func blackhole(t *testing.T) string {
 	return "127.0.0.1:" + strconv.Itoa(nettest.Blackhole(t))
 }
 
+// expectWaiting fails unless c receives nothing for 300 ms: the client
+// waits in the listen backlog or the queue.
+func expectWaiting(t *testing.T, c net.Conn, who string) {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	if n, err := c.Read(make([]byte, 8)); err == nil || !isTimeout(err) {
+		t.Fatalf("%s read %d bytes, err %v; want it to wait", who, n, err)
+	}
+}
+
 // checkDuration fails unless lo <= d <= hi.
 func checkDuration(t *testing.T, what string, d, lo, hi time.Duration) {
 	t.Helper()
@@ -136,10 +146,7 @@ func testMaxconn(t *testing.T, bin string) {
 		}
 		defer second.Close()
 		// The second client waits in the listen backlog: no greeting yet.
-		second.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
-		if n, err := second.Read(make([]byte, 8)); err == nil || !isTimeout(err) {
-			t.Fatalf("second client over frontend maxconn 1 read %d bytes, err %v; want it to wait", n, err)
-		}
+		expectWaiting(t, second, "second client over frontend maxconn 1")
 		if n := ss[0].accepted.Load(); n != 1 {
 			t.Errorf("server accepted %d connections, want 1", n)
 		}
@@ -158,10 +165,7 @@ func testMaxconn(t *testing.T, bin string) {
 			t.Fatal(err)
 		}
 		defer second.Close()
-		second.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
-		if n, err := second.Read(make([]byte, 8)); err == nil || !isTimeout(err) {
-			t.Fatalf("second client over server maxconn 1 read %d bytes, err %v; want it queued", n, err)
-		}
+		expectWaiting(t, second, "second client over server maxconn 1")
 		first.Close()
 		if name, err := readName(second); err != nil || name != "s1" {
 			t.Fatalf("queued client after the first left: %q %v", name, err)
