@@ -19,6 +19,7 @@ var boolOptions = map[string]boolOption{
 	"splice-auto":  {inF | inB, true, func(o *ProxyOptions) *bool { return &o.SpliceAuto }},
 	"allbackups":   {inB, true, func(o *ProxyOptions) *bool { return &o.AllBackups }},
 	"socket-stats": {inF, true, func(o *ProxyOptions) *bool { return &o.SocketStats }},
+	"abortonclose": {inB, true, func(o *ProxyOptions) *bool { return &o.AbortOnClose }},
 }
 
 func (p *parser) kwOption(px *Proxy, w []string, mod kwMod) {

@@ -174,7 +174,6 @@ var notYetOptions = map[string]string{
 	"external-check":      "external checks are not implemented",
 	"log-health-checks":   "not implemented yet",
 	"logasap":             "not implemented yet",
-	"abortonclose":        "not implemented yet",
 	"transparent":         "transparent proxying is not implemented",
 	"nolinger":            "not implemented",
 	"independent-streams": "not implemented",

@@ -90,6 +90,10 @@ func (s *session) connFailed(timedOut bool) {
 		return
 	}
 	s.retries--
+	if s.abortsOnClose() {
+		s.finish(termCliAbortC)
+		return
+	}
 	if s.shouldRedispatch() {
 		srv.ctr.wredis.Add(1)
 		be.ctr.wredis.Add(1)

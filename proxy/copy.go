@@ -24,8 +24,47 @@ func (s *session) pump() {
 		s.srvWriteTimer()
 	}
 	if s.state == stData && s.has(fShut0) && s.has(fShut1) {
-		s.finish(termNormal)
+		if s.has(fFailed) {
+			s.finish(s.failTerm)
+		} else {
+			s.finish(termNormal)
+		}
 	}
+}
+
+// fail handles an error on side (a reset, a write the peer refused) while
+// data flows. What side sent before its error is still read and delivered
+// to the other side, as HAProxy forwards what its buffer holds, and the
+// other side then gets its FIN; what was on its way to side is dropped,
+// and the other side is no longer read. The session ends with side's
+// abort state (CD, SD), counted at once, when nothing is left to deliver.
+// A second error, on the other side, ends it at once.
+func (s *session) fail(side int) {
+	if s.has(fFailed) {
+		if int(s.failSide) != side {
+			s.finish(s.failTerm)
+		}
+		return
+	}
+	if s.has(fEOF(side)) && s.has(fShut(side)) {
+		// Side had closed and all it sent was delivered: its error
+		// (a reset for bytes sent after its close) ends the session as
+		// a close, as HAProxy logs it.
+		s.finish(termNormal)
+		return
+	}
+	term := abortTerm(side)
+	s.countAbort(side, term)
+	s.flags |= fFailed
+	s.failSide, s.failTerm = int8(side), term
+	toward := 1 - side // the direction that writes to side
+	if p := s.pend[toward]; p != nil {
+		s.l.bufs.put(p)
+		s.pend[toward] = nil
+	}
+	s.flags |= fEOF(toward) | fShut(toward) | fR(side)
+	s.exp[side] = 0
+	s.l.again1(s)
 }
 
 // pumpDir moves bytes in direction d: from side d to side 1-d.
@@ -44,7 +83,7 @@ func (s *session) pumpDir(d int) {
 				return
 			}
 			if err != unix.EINTR {
-				s.abort(dst, abortTerm(dst))
+				s.fail(dst)
 			}
 			return
 		}
@@ -71,8 +110,11 @@ func (s *session) pumpDir(d int) {
 			if err == unix.EINTR {
 				continue
 			}
-			s.abort(src, abortTerm(src))
-			return
+			// The kernel returns the bytes src sent before its error
+			// first: its input ends here.
+			s.fail(src)
+			s.flags |= fEOF(d)
+			break
 		}
 		if n == 0 {
 			s.flags |= fEOF(d)
@@ -85,7 +127,7 @@ func (s *session) pumpDir(d int) {
 			w, err = rawsys.Send(dfd, l.scratch[:n])
 			if err != nil {
 				if err != unix.EAGAIN && err != unix.EINTR {
-					s.abort(dst, abortTerm(dst))
+					s.fail(dst) // the bytes for dst are dropped with it
 					return
 				}
 				w = 0

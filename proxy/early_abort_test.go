@@ -8,9 +8,11 @@ import (
 	"time"
 )
 
-// TestClientAbortWhileWaiting: a client that leaves while its session is
-// queued or between connection attempts ends the session at once, and its
-// server never sees a connection for it (HAProxy's CQ and CC).
+// TestClientAbortWhileWaiting: with option abortonclose, a client that
+// closes while its session is queued or between connection attempts ends
+// the session at once, and its server never sees a connection for it
+// (HAProxy's CQ and CC). Without it, a FIN is a half-close and the session
+// is served; a reset ends it at once either way.
 func TestClientAbortWhileWaiting(t *testing.T) {
 	t.Run("queued", func(t *testing.T) {
 		var accepted atomic.Int64
@@ -21,6 +23,7 @@ func TestClientAbortWhileWaiting(t *testing.T) {
 		p := listenProxy(srv.port())
 		p.Servers[0].MaxConn = 1
 		p.Timeouts.Queue = 5 * time.Second
+		p.Options.AbortOnClose = true
 		g := startGraph(t, config(p))
 		addr := feAddr(t, g, "li")
 		first := dial(t, addr)
@@ -60,6 +63,7 @@ func TestClientAbortWhileWaiting(t *testing.T) {
 	t.Run("turn-around", func(t *testing.T) {
 		p := listenProxy(deadPort(t))
 		p.Retries = 3
+		p.Options.AbortOnClose = true
 		g := startGraph(t, config(p))
 		be := g.Backend("li")
 		c := dial(t, feAddr(t, g, "li"))
@@ -74,4 +78,54 @@ func TestClientAbortWhileWaiting(t *testing.T) {
 			t.Errorf("econ=%d cli_abrt=%d, want 0/0 as haproxy", st.Econ, st.CliAbrt)
 		}
 	})
+
+	for _, tc := range []struct {
+		name   string
+		leave  func(c *net.TCPConn)
+		served bool
+	}{
+		{"queued, FIN without abortonclose", func(c *net.TCPConn) { c.CloseWrite() }, true},
+		{"queued, reset without abortonclose", func(c *net.TCPConn) { c.SetLinger(0); c.Close() }, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var accepted atomic.Int64
+			srv := startServer(t, func(c net.Conn) {
+				accepted.Add(1)
+				c.Write([]byte("banner"))
+				echo(c)
+			})
+			p := listenProxy(srv.port())
+			p.Servers[0].MaxConn = 1
+			p.Timeouts.Queue = 5 * time.Second
+			g := startGraph(t, config(p))
+			addr := feAddr(t, g, "li")
+			first := dial(t, addr)
+			first.Write([]byte("one"))
+			buf := make([]byte, 9)
+			if _, err := io.ReadFull(first, buf); err != nil || string(buf) != "bannerone" {
+				t.Fatalf("first client got %q (%v)", buf, err)
+			}
+			second := dial(t, addr)
+			waitFor(t, "the second session to queue", func() bool { return queuedNow(g, true)+queuedNow(g, false) == 1 })
+			tc.leave(second)
+			time.Sleep(100 * time.Millisecond)
+			first.Close()
+			be := g.Backend("li")
+			waitFor(t, "every session to end", func() bool { return be.Stats().Scur == 0 })
+			if tc.served {
+				_ = second.SetReadDeadline(time.Now().Add(3 * time.Second))
+				got, err := io.ReadAll(second)
+				if string(got) != "banner" || err != nil {
+					t.Errorf("the half-closed client got %q (%v), want the server's banner", got, err)
+				}
+			}
+			want := int64(1)
+			if tc.served {
+				want = 2
+			}
+			if n := accepted.Load(); n != want {
+				t.Errorf("the server accepted %d connections, want %d", n, want)
+			}
+		})
+	}
 }

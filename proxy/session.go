@@ -43,6 +43,8 @@ const (
 	// client closes (or its own timeout), and its termination state is sD
 	// whatever ends it.
 	fSrvTimedOut
+	// fFailed: side failSide had an error while data flowed (see fail).
+	fFailed
 )
 
 func fR(side int) uint32             { return fCliR << (2 * side) }
@@ -93,6 +95,8 @@ type session struct {
 	term     [2]byte
 	retries  int16 // retries left
 	flags    uint32
+	failSide int8    // with fFailed: the side whose error ends the session
+	failTerm [2]byte // with fFailed: its termination state
 
 	pend   [2]*pbuf // bytes read from side d that side 1-d could not take yet
 	bytes  [2]int64 // bytes that flowed in each direction
@@ -343,12 +347,11 @@ func (s *session) event(side int, ev uint32) {
 		return
 	}
 	if ev&unix.EPOLLERR != 0 {
-		if side == 0 {
-			s.abort(0, termCliAbort)
-		} else {
-			s.abort(1, termSrvAbort)
+		if s.state != stData {
+			s.abort(side, abortTerm(side))
+			return
 		}
-		return
+		s.fail(side)
 	}
 	if s.state == stData {
 		s.pump()
@@ -356,22 +359,19 @@ func (s *session) event(side int, ev uint32) {
 	}
 }
 
-// earlyClientAbort ends a session whose client failed, or closed with
-// nothing left to forward, while it waited in a queue or for its server
-// connection: as HAProxy, the session is given up (CQ, CC) without counting
-// an abort. A client that sent its request and half-closed is still served.
+// earlyClientAbort ends a session whose client failed (a reset) while it
+// waited in a queue or for its server connection (CQ, CC, no abort
+// counted). A client's FIN alone is a half-close: the client may still
+// wait for the answer (a server that speaks first, a request sent in one
+// go), so the session goes on and the FIN is forwarded once connected.
+// Only option abortonclose gives such a session up, as HAProxy documents.
 // It reports whether the session ended.
 func (s *session) earlyClientAbort(ev uint32) bool {
 	if s.state != stQueued && s.state != stConnecting && s.state != stTurnAround {
 		return false
 	}
-	if ev&(unix.EPOLLERR|unix.EPOLLHUP) == 0 {
-		if s.pend[0] != nil {
-			return false
-		}
-		if n, err := unix.IoctlGetInt(int(s.cfd), unix.SIOCINQ); err != nil || n > 0 {
-			return false
-		}
+	if ev&(unix.EPOLLERR|unix.EPOLLHUP) == 0 && !s.be.Config.Options.AbortOnClose {
+		return false
 	}
 	switch s.state {
 	case stQueued:
@@ -381,11 +381,34 @@ func (s *session) earlyClientAbort(ev uint32) bool {
 		s.tw = elapsedMs(s.l.now - s.tQueue)
 		s.finish(termCliAbortQ)
 		return true
-	case stConnecting, stTurnAround:
+	case stConnecting:
+		if !s.connectPending() {
+			return false // connected or failed: its own event comes next
+		}
+		s.finish(termCliAbortC)
+		return true
+	case stTurnAround:
 		s.finish(termCliAbortC)
 		return true
 	}
 	return false
+}
+
+// connectPending reports whether the server has not yet answered the
+// connection request, the window in which option abortonclose gives up.
+func (s *session) connectPending() bool {
+	info, err := unix.GetsockoptTCPInfo(int(s.sfd), unix.IPPROTO_TCP, unix.TCP_INFO)
+	return err != nil || info.State == tcpSynSent
+}
+
+// tcpSynSent is the kernel's TCP_SYN_SENT state in tcp_info.
+const tcpSynSent = 2
+
+// abortsOnClose reports whether option abortonclose gives the session up
+// now that its client closed its side before the server connection was
+// established.
+func (s *session) abortsOnClose() bool {
+	return s.be.Config.Options.AbortOnClose && s.has(fCliHup)
 }
 
 // abort ends the session because of side (0 client, 1 server): an error, a
@@ -394,10 +417,16 @@ func (s *session) abort(side int, term [2]byte) {
 	if s.state == stClosed {
 		return
 	}
+	s.countAbort(side, term)
+	s.finish(term)
+}
+
+// countAbort counts an abort of side in cli_abrt or srv_abrt (and a
+// server error in eresp).
+func (s *session) countAbort(side int, term [2]byte) {
 	if s.has(fSrvTimedOut) && (side == 1 || term == termCliTimeout) {
 		// As HAProxy: after timeout server, neither a server error nor
 		// the client's timeout counts again; a client error does.
-		s.finish(term)
 		return
 	}
 	if side == 0 {
@@ -424,7 +453,6 @@ func (s *session) abort(side int, term [2]byte) {
 			}
 		}
 	}
-	s.finish(term)
 }
 
 // finish closes the session: both connections, its queue place, its slots,
@@ -451,6 +479,14 @@ func (s *session) finish(term [2]byte) {
 	if prev == stQueued {
 		s.be.unqueue(s) // qDequeued: dequeued() gives the slot back
 	}
+	if s.has(fFailed) {
+		// The healthy side may have sent bytes that are no longer read:
+		// closing it with them unread would reset its connection and
+		// could destroy the answer still in flight to it.
+		if fd := s.fdOf(1 - int(s.failSide)); fd >= 0 {
+			s.discardInput(fd)
+		}
+	}
 	s.closeServer()
 	if s.cfd >= 0 {
 		l.unregister(int(s.cfd))
@@ -474,4 +510,14 @@ func (s *session) finish(term [2]byte) {
 	s.dropSlot()
 	l.nsess--
 	g.releaseSession(s.fe, s.ln)
+}
+
+// discardInput reads and drops what fd has received (a bounded amount).
+func (s *session) discardInput(fd int) {
+	for i := 0; i < 4; i++ {
+		n, err := rawsys.Recv(fd, s.l.scratch)
+		if err != nil || n < len(s.l.scratch) {
+			return
+		}
+	}
 }

@@ -127,9 +127,9 @@ func TestE2ELogDifferential(t *testing.T) {
 				time.AfterFunc(300*time.Millisecond, func() { first.Close() })
 			}
 		}},
-		{"client abort in queue", func(t *testing.T) (e2eCfg, func(*testing.T, string)) {
+		{"client abort in queue (abortonclose)", func(t *testing.T) (e2eCfg, func(*testing.T, string)) {
 			ss := nameServers(t, 1, holding)
-			return e2eCfg{servers: srvLines(ss, []int{1}, "maxconn 1")}, func(t *testing.T, addr string) {
+			return e2eCfg{backend: []string{"option abortonclose"}, servers: srvLines(ss, []int{1}, "maxconn 1")}, func(t *testing.T, addr string) {
 				first, _ := openName(t, "127.0.0.3", addr)
 				c, err := dialFrom("127.0.0.2", addr)
 				if err != nil {
@@ -170,8 +170,8 @@ func TestE2ELogDifferential(t *testing.T) {
 				c.Close()
 			}
 		}},
-		{"client abort while retrying", func(t *testing.T) (e2eCfg, func(*testing.T, string)) {
-			return e2eCfg{defaults: []string{"retries 3"}, servers: []string{"server s1 " + loopAddr(t)}}, func(t *testing.T, addr string) {
+		{"client abort while retrying (abortonclose)", func(t *testing.T) (e2eCfg, func(*testing.T, string)) {
+			return e2eCfg{defaults: []string{"retries 3", "option abortonclose"}, servers: []string{"server s1 " + loopAddr(t)}}, func(t *testing.T, addr string) {
 				c, err := dialFrom("127.0.0.2", addr)
 				if err != nil {
 					t.Fatal(err)
