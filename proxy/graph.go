@@ -213,6 +213,21 @@ func (g *Graph) onLoops(fn func(l *loop)) {
 	wg.Wait()
 }
 
+// onFirstLoop runs fn on the first loop and waits for it; it does nothing
+// when no loop runs.
+func (g *Graph) onFirstLoop(fn func(l *loop)) {
+	g.mu.Lock()
+	loops := g.loops
+	g.mu.Unlock()
+	if len(loops) == 0 {
+		return
+	}
+	done := make(chan struct{})
+	if loops[0].post(func(l *loop) { fn(l); close(done) }) {
+		<-done
+	}
+}
+
 // listeners returns every listener of every frontend.
 func (g *Graph) listeners() []*Listener {
 	var out []*Listener
@@ -239,6 +254,16 @@ func (g *Graph) StopListening() {
 			l.dropListener(ln)
 		}
 		l.stopping = true
+	})
+	// No loop watches the listeners now. One loop accepts what the kernel
+	// has queued on each and closes it in the same step, so the accept
+	// queue is empty when the socket goes: closing a listener resets the
+	// connections still queued on it, and with SO_REUSEPORT about half
+	// of those arriving during a reload are queued on the old process.
+	g.onFirstLoop(func(l *loop) {
+		for _, ln := range g.listeners() {
+			l.drainListener(ln)
+		}
 	})
 	g.closeListeners()
 	for _, f := range g.frontends {
@@ -396,6 +421,15 @@ func (g *Graph) takeConnSlot(f *Frontend, ln *Listener) bool {
 		return false
 	}
 	return true
+}
+
+// forceConnSlot takes the slots of takeConnSlot past their limits: for
+// the connections a closing listener still has queued, which would be
+// reset otherwise.
+func (g *Graph) forceConnSlot(f *Frontend, ln *Listener) {
+	g.cur.Add(1)
+	f.ctr.cur.Add(1)
+	ln.ctr.cur.Add(1)
 }
 
 func takeSlot(c *atomic.Int64, limit int64) bool {

@@ -344,6 +344,38 @@ func (l *loop) accept(ln *Listener) {
 	}
 }
 
+// maxDrain bounds the connections a closing listener's drain accepts: the
+// kernel caps an accept queue at 65535 (somaxconn's upper bound).
+const maxDrain = 1 << 16
+
+// drainListener accepts the connections the kernel queued on ln, as
+// sessions of this loop whatever the connection limits, until the queue
+// is empty, then closes ln in the same step. Only a connection arriving
+// between the last accept and the close can still be reset;
+// net.ipv4.tcp_migrate_req=1 has the kernel move even those to another
+// listener of the same port.
+func (l *loop) drainListener(ln *Listener) {
+	if ln.state.Swap(lnClosed) == lnClosed || ln.fd < 0 {
+		return
+	}
+	g := l.g
+	l.clock()
+	for i := 0; i < maxDrain; i++ {
+		g.forceConnSlot(ln.Frontend, ln)
+		nfd, src, err := rawsys.Accept(ln.fd)
+		if err != nil {
+			g.releaseConnSlot(ln.Frontend, ln)
+			if errors.Is(err, unix.EINTR) || errors.Is(err, unix.ECONNABORTED) {
+				continue
+			}
+			break
+		}
+		l.newSession(ln, nfd, src)
+	}
+	unix.Close(ln.fd)
+	ln.fd = -1
+}
+
 // block takes ln out of the epoll set until a slot frees.
 func (l *loop) block(ln *Listener) {
 	for _, b := range l.blocked {
