@@ -449,7 +449,7 @@ func (s *session) finish(term [2]byte) {
 	}
 	l.timers.remove(s)
 	if prev == stQueued {
-		s.be.unqueue(s) // qDequeued: dequeued() gives the slot back
+		s.be.unqueue(s) // qDequeued: dequeued() gives the slot back, or dequeue does if the loop refused it
 	}
 	s.closeServer()
 	if s.cfd >= 0 {
