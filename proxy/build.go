@@ -23,6 +23,10 @@ type Options struct {
 	InheritedFDs map[int]*os.File
 	// DefaultMaxConn is the per-proxy maxconn of -N (0: global maxconn).
 	DefaultMaxConn int
+	// LogStdout and LogStderr are where "log stdout" and "log stderr"
+	// write; nil means the process's descriptors 1 and 2. The graph uses
+	// their descriptors; the caller keeps them open while it runs.
+	LogStdout, LogStderr *os.File
 }
 
 // maxRetries bounds the retries of a session (HAProxy takes any int; more

@@ -38,6 +38,7 @@ type Graph struct {
 	closing  atomic.Bool
 	hooks    Hooks
 	sinks    []*LogSink
+	logDrops atomic.Uint64 // lines dropped by the sinks (DroppedLogs)
 
 	mu       sync.Mutex // lifecycle
 	loops    []*loop
@@ -512,6 +513,9 @@ type Info struct {
 	Jobs int64
 	// TotalBytesOut is the sum of the bytes sent to clients (frontends).
 	TotalBytesOut int64
+	// DroppedLogs counts the log lines dropped because a target could not
+	// take them in time (its queue was full, or its socket buffer).
+	DroppedLogs uint64
 }
 
 // Info returns the process-wide counters.
@@ -521,6 +525,7 @@ func (g *Graph) Info() Info {
 		MaxConn: g.maxConn.Load(), CurrConns: g.cur.Load(), CumConns: g.cumConns.Load(),
 		ConnRate: g.connRate.read(now), MaxConnRate: g.connMax.Load(),
 		SessRate: g.sessRate.read(now), MaxSessRate: g.sessMax.Load(),
+		DroppedLogs: g.logDrops.Load(),
 	}
 	for _, f := range g.frontends {
 		in.TotalBytesOut += f.ctr.bout.Load()

@@ -2,16 +2,10 @@ package proxy
 
 import (
 	"fmt"
-	"io"
-	"net"
 	"os"
-	"strconv"
 	"strings"
-	"sync"
-	"syscall"
+	"sync/atomic"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"goproxy/parser"
 )
@@ -32,29 +26,37 @@ const (
 const defaultLogLen = 1024
 
 // LogSink sends log lines to the syslog targets of one proxy (or of the
-// global section), in HAProxy's formats. It is safe for concurrent use; a
-// send never blocks traffic: datagrams that cannot be written at once are
-// dropped, as HAProxy drops them.
+// global section), in HAProxy's formats. It is safe for concurrent use, and
+// a send never waits and takes no lock: each target has a bounded queue and
+// a writer goroutine that owns the target's descriptor. A line that finds
+// its target's queue full, or a datagram the socket cannot take at once, is
+// dropped and counted (HAProxy's DroppedLogs).
 type LogSink struct {
 	targets  []*logTarget
 	tag      string
 	hostname string // empty unless log-send-hostname
 	pid      int
 	now      func() time.Time
-}
-
-type logTarget struct {
-	cfg  parser.LogTarget
-	mu   sync.Mutex // serialises writes to w (stdout/stderr)
-	conn net.Conn   // UDP or unix datagram socket
-	raw  syscall.RawConn
-	w    io.Writer // stdout or stderr
+	drops    *atomic.Uint64 // shared by the sinks of a graph
 }
 
 // NewLogSink opens the targets: the proxy's own, plus the global ones when
 // logGlobal is set. A sink with no target accepts and drops everything.
+// Close stops the targets' writers.
 func NewLogSink(g *parser.Global, own []parser.LogTarget, logGlobal bool) (*LogSink, error) {
-	s := &LogSink{tag: g.LogTag, pid: os.Getpid(), now: time.Now}
+	return newLogSink(g, own, logGlobal, logEnv{drops: new(atomic.Uint64), stdout: 1, stderr: 2})
+}
+
+// logEnv is what the sinks of one graph share: the drop counter and the
+// descriptors of "log stdout" and "log stderr".
+type logEnv struct {
+	drops          *atomic.Uint64
+	stdout, stderr int
+}
+
+// newLogSink is NewLogSink in env.
+func newLogSink(g *parser.Global, own []parser.LogTarget, logGlobal bool, env logEnv) (*LogSink, error) {
+	s := &LogSink{tag: g.LogTag, pid: os.Getpid(), now: time.Now, drops: env.drops}
 	if s.tag == "" {
 		s.tag = "haproxy"
 	}
@@ -71,7 +73,7 @@ func NewLogSink(g *parser.Global, own []parser.LogTarget, logGlobal bool) (*LogS
 		all = append(all, g.Logs...)
 	}
 	for _, t := range all {
-		lt, err := openLogTarget(t)
+		lt, err := openLogTarget(t, env)
 		if err != nil {
 			s.Close()
 			return nil, err
@@ -81,49 +83,13 @@ func NewLogSink(g *parser.Global, own []parser.LogTarget, logGlobal bool) (*LogS
 	return s, nil
 }
 
-func openLogTarget(t parser.LogTarget) (*logTarget, error) {
-	lt := &logTarget{cfg: t}
-	switch {
-	case t.Stream == "stdout":
-		lt.w = os.Stdout
-	case t.Stream == "stderr":
-		lt.w = os.Stderr
-	case t.Addr.Family == parser.FamilyUnix:
-		// HAProxy keeps going when the log socket is missing; so do we,
-		// retrying at each line.
-		_ = lt.dial()
-	default:
-		if err := lt.dial(); err != nil {
-			return nil, err
-		}
+// Dropped returns how many lines were dropped: by this sink, or by every
+// sink of the graph for the graph's sinks.
+func (s *LogSink) Dropped() uint64 {
+	if s == nil {
+		return 0
 	}
-	return lt, nil
-}
-
-// dial opens the target's datagram socket and keeps its raw connection for
-// sends that never wait.
-func (t *logTarget) dial() error {
-	var conn net.Conn
-	var err error
-	if t.cfg.Addr.Family == parser.FamilyUnix {
-		conn, err = net.DialUnix("unixgram", nil, &net.UnixAddr{Name: t.cfg.Addr.Path, Net: "unixgram"})
-	} else {
-		addr := net.JoinHostPort(t.cfg.Addr.Host, strconv.Itoa(t.cfg.Addr.Port))
-		conn, err = net.Dial("udp", addr)
-		if err != nil {
-			err = fmt.Errorf("log target %s: %w", addr, err)
-		}
-	}
-	if err != nil {
-		return err
-	}
-	raw, err := conn.(syscall.Conn).SyscallConn()
-	if err != nil {
-		conn.Close()
-		return fmt.Errorf("log target %s: %w", conn.RemoteAddr(), err)
-	}
-	t.conn, t.raw = conn, raw
-	return nil
+	return s.drops.Load()
 }
 
 // Enabled reports whether any target would take a line at level.
@@ -192,38 +158,14 @@ func (s *LogSink) format(t parser.LogTarget, level int, now time.Time, msg strin
 	return []byte(out + "\n")
 }
 
-func (t *logTarget) send(line []byte) {
-	if t.w != nil {
-		t.mu.Lock()
-		_, _ = t.w.Write(line)
-		t.mu.Unlock()
-		return
-	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.conn == nil && (t.cfg.Addr.Family != parser.FamilyUnix || t.dial() != nil) {
-		return
-	}
-	// A log line must never hold traffic: send without waiting for the
-	// socket to become writable, and drop the datagram if its buffer is
-	// full (as HAProxy does).
-	_ = t.raw.Write(func(fd uintptr) bool {
-		_, _ = unix.Write(int(fd), line)
-		return true // done, whatever happened: never wait
-	})
-}
-
-// Close closes the targets' sockets.
+// Close stops the targets' writers: each writes what its queue holds (for
+// at most logFlushTimeout) and closes its socket. Lines sent after Close
+// are dropped.
 func (s *LogSink) Close() {
 	if s == nil {
 		return
 	}
 	for _, t := range s.targets {
-		t.mu.Lock()
-		if t.conn != nil {
-			t.conn.Close()
-			t.conn, t.raw = nil, nil
-		}
-		t.mu.Unlock()
+		t.close()
 	}
 }

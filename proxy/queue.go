@@ -91,12 +91,38 @@ func (b *Backend) removeLocked(s *session) {
 
 // dequeue gives srv's freed slot to the oldest session waiting for srv or
 // for any server of the backend, and tells that session's loop. It reports
-// whether a session got the slot.
+// whether a session got the slot. A session whose loop refuses the command
+// (the loop is exiting, and its shutdown ends the session) gives the slot
+// straight back, and the next session in line is tried: each pass takes one
+// session out of a queue, so the passes end when the queues do.
 func (b *Backend) dequeue(srv *Server) bool {
+	for {
+		s := b.reserveNext(srv)
+		if s == nil {
+			return false
+		}
+		if s.l.post(func(*loop) { s.dequeued() }) {
+			return true
+		}
+		b.qmu.Lock()
+		if s.qstate == qDequeued {
+			s.qstate = qNone
+			s.qgot = nil
+		}
+		b.qmu.Unlock()
+		srv.served.Add(-1)
+	}
+}
+
+// reserveNext takes a slot on srv for the oldest session that may use it,
+// takes that session out of its queue and returns it; nil when no session
+// waits or srv is full.
+func (b *Backend) reserveNext(srv *Server) *session {
 	if srv.queued.Load() == 0 && (b.qlen.Load() == 0 || !srv.usable()) {
-		return false
+		return nil
 	}
 	b.qmu.Lock()
+	defer b.qmu.Unlock()
 	var s *session
 	sh, bh := srv.q.head, b.q.head
 	if !srv.usable() {
@@ -114,13 +140,10 @@ func (b *Backend) dequeue(srv *Server) bool {
 		s = bh
 	}
 	if s == nil || !srv.tryTake() {
-		b.qmu.Unlock()
-		return false
+		return nil
 	}
 	b.removeLocked(s)
 	s.qstate = qDequeued
 	s.qgot = srv
-	b.qmu.Unlock()
-	s.l.post(func(*loop) { s.dequeued() })
-	return true
+	return s
 }

@@ -477,7 +477,7 @@ func (s *session) finish(term [2]byte) {
 	}
 	l.timers.remove(s)
 	if prev == stQueued {
-		s.be.unqueue(s) // qDequeued: dequeued() gives the slot back
+		s.be.unqueue(s) // qDequeued: dequeued() gives the slot back, or dequeue does if the loop refused it
 	}
 	if s.has(fFailed) {
 		// The healthy side may have sent bytes that are no longer read:

@@ -10,6 +10,13 @@ import (
 // targets, plus the global ones with "log global") and hands it to the
 // frontend and backend built from that section.
 func (g *Graph) openLogSinks() error {
+	env := logEnv{drops: &g.logDrops, stdout: 1, stderr: 2}
+	if f := g.opts.LogStdout; f != nil {
+		env.stdout = int(f.Fd())
+	}
+	if f := g.opts.LogStderr; f != nil {
+		env.stderr = int(f.Fd())
+	}
 	sinks := map[*parser.Proxy]*LogSink{}
 	open := func(p *parser.Proxy) (*LogSink, error) {
 		if s, ok := sinks[p]; ok {
@@ -19,7 +26,7 @@ func (g *Graph) openLogSinks() error {
 			sinks[p] = nil
 			return nil, nil
 		}
-		s, err := NewLogSink(&g.cfg.Global, p.Logs, p.LogGlobal)
+		s, err := newLogSink(&g.cfg.Global, p.Logs, p.LogGlobal, env)
 		if err != nil {
 			return nil, fmt.Errorf("proxy '%s': opening log targets: %w", p.Name, err)
 		}
@@ -46,7 +53,8 @@ func (g *Graph) openLogSinks() error {
 	return nil
 }
 
-// closeLogSinks closes every sink opened by openLogSinks.
+// closeLogSinks closes every sink opened by openLogSinks: their writers
+// write what is queued (for a bounded time) and stop.
 func (g *Graph) closeLogSinks() {
 	for _, s := range g.sinks {
 		s.Close()

@@ -66,6 +66,7 @@ func (p *ProxySource) Info() Info {
 		Jobs:          uint64(max(gi.Jobs, 0)),
 		Listeners:     uint64(max(gi.Listeners, 0)),
 		TotalBytesOut: uint64(max(gi.TotalBytesOut, 0)),
+		DroppedLogs:   gi.DroppedLogs,
 		IdlePct:       100,
 	}
 	// The promex frontends' binds are listeners too (served by Exporter

@@ -32,10 +32,20 @@ type e2eProc struct {
 // t.Cleanup if it is still running.
 func startBin(t *testing.T, bin, cfg string, extra ...string) *e2eProc {
 	t.Helper()
+	return startBinOut(t, bin, cfg, nil, extra...)
+}
+
+// startBinOut is startBin with the process's stdout on stdout (nil: with
+// its stderr, in the process's output buffer).
+func startBinOut(t *testing.T, bin, cfg string, stdout *os.File, extra ...string) *e2eProc {
+	t.Helper()
 	args := append([]string{"-db", "-f", cfg}, extra...)
 	p := &e2eProc{cmd: exec.Command(bin, args...), out: &syncBuffer{}, exited: make(chan struct{})}
 	p.cmd.Env = cleanEnv("GORACE=atexit_sleep_ms=0")
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	if stdout != nil {
+		p.cmd.Stdout = stdout
+	}
 	if err := p.cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", bin, err)
 	}
@@ -93,8 +103,15 @@ var cfgSeq atomic.Int64
 
 func startServing(t *testing.T, bin, text, addr string, extra ...string) *e2eProc {
 	t.Helper()
+	return startServingOut(t, bin, text, addr, nil, extra...)
+}
+
+// startServingOut is startServing with the process's stdout on stdout
+// (nil: in the output buffer).
+func startServingOut(t *testing.T, bin, text, addr string, stdout *os.File, extra ...string) *e2eProc {
+	t.Helper()
 	cfg := writeFile(t, t.TempDir(), fmt.Sprintf("e2e-%d.cfg", cfgSeq.Add(1)), text)
-	p := startBin(t, bin, cfg, extra...)
+	p := startBinOut(t, bin, cfg, stdout, extra...)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		if !p.running() {

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/sirupsen/logrus"
 )
@@ -167,10 +168,15 @@ func newLogger(c *console, debug bool) *logrus.Logger {
 // them (a daemon launcher leaves that to its child) and be redirected (a
 // daemon child writes to its status pipe until it is ready).
 type outWriter struct {
-	mu  sync.Mutex
-	w   io.Writer // nil while holding back
-	buf bytes.Buffer
+	mu      sync.Mutex
+	w       io.Writer // nil while holding back
+	buf     bytes.Buffer
+	q       chan []byte // non-nil while writes are queued (see queue)
+	dropped int         // messages dropped because q was full
 }
+
+// outQueueLen bounds the messages waiting while writes are queued.
+const outQueueLen = 256
 
 func newOutWriter(w io.Writer) *outWriter { return &outWriter{w: w} }
 
@@ -178,10 +184,58 @@ func newOutWriter(w io.Writer) *outWriter { return &outWriter{w: w} }
 func (o *outWriter) Write(p []byte) (int, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if o.q != nil {
+		select {
+		case o.q <- append([]byte(nil), p...):
+		default:
+			o.dropped++
+		}
+		return len(p), nil
+	}
 	if o.w == nil {
 		return o.buf.Write(p)
 	}
 	return o.w.Write(p)
+}
+
+// queue makes later writes return at once: they wait in a bounded queue
+// that a goroutine writes out, and are dropped when it is full. Once the
+// process serves, an event loop that logs (an accept error, a socket that
+// cannot be created) must never wait for a stderr nobody reads. The
+// returned flush goes back to direct writes and waits at most d for the
+// queued messages to be written.
+func (o *outWriter) queue() (flush func(d time.Duration)) {
+	q := make(chan []byte, outQueueLen)
+	done := make(chan struct{})
+	o.mu.Lock()
+	o.q = q
+	o.mu.Unlock()
+	go func() {
+		defer close(done)
+		for b := range q {
+			o.mu.Lock()
+			w := o.w
+			if w == nil {
+				o.buf.Write(b)
+			}
+			o.mu.Unlock()
+			if w != nil {
+				_, _ = w.Write(b)
+			}
+		}
+	}()
+	return func(d time.Duration) {
+		o.mu.Lock()
+		if o.q == q {
+			o.q = nil
+			close(q)
+		}
+		o.mu.Unlock()
+		select {
+		case <-done:
+		case <-time.After(d):
+		}
+	}
 }
 
 // hold makes later writes wait in memory.

@@ -2,8 +2,11 @@ package main
 
 import (
 	"bytes"
+	"io"
+	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sirupsen/logrus"
 )
@@ -73,5 +76,45 @@ func TestRelayStatus(t *testing.T) {
 	out.Reset()
 	if _, ok := relayStatus(strings.NewReader("partial"), &out); ok || out.String() != "partial" {
 		t.Errorf("without marker: ok=%v out=%q", ok, out.String())
+	}
+}
+
+// TestOutWriterQueue: once queued, writes to a stderr nobody reads return
+// at once and the overflow is dropped; flush is bounded, and writes what it
+// can when the reader comes back.
+func TestOutWriterQueue(t *testing.T) {
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pw.Close()
+	defer pr.Close()
+	o := newOutWriter(pw)
+	flush := o.queue()
+	start := time.Now()
+	line := strings.Repeat("w", 99) + "\n"
+	const n = 2000 // 200 KB: more than the pipe and the queue hold
+	for i := 0; i < n; i++ {
+		_, _ = o.Write([]byte(line))
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("%d queued writes took %v", n, d)
+	}
+	o.mu.Lock()
+	dropped := o.dropped
+	o.mu.Unlock()
+	if dropped == 0 {
+		t.Errorf("nothing dropped with nobody reading")
+	}
+	start = time.Now()
+	flush(100 * time.Millisecond)
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("flush took %v with nobody reading", d)
+	}
+	// Direct writes again after flush; the reader gets whole lines.
+	_ = pr.SetReadDeadline(time.Now().Add(2 * time.Second))
+	b := make([]byte, 4096)
+	if _, err := io.ReadFull(pr, b); err != nil || !strings.HasPrefix(string(b), line+line) {
+		t.Errorf("read %v: %.40q", err, b)
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"strings"
+	"time"
 
 	"goproxy/parser"
 )
@@ -75,6 +76,9 @@ func serveConfig(o *options, c *console, out *outWriter, cfg *parser.Config, sta
 		out.release(os.Stderr, false)
 		status.report(exitOK)
 	}
+	// From now on the loops may log: never on their goroutine.
+	flush := out.queue()
+	defer flush(time.Second)
 	serveSignals(g, sigs, cfg.Global.HardStopAfter, log)
 	return exitOK
 }
