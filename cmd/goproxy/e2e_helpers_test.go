@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"goproxy/internal/nettest"
 )
 
 // These end-to-end tests run the real goproxy binary (built by TestMain)
@@ -100,7 +102,7 @@ func startServing(t *testing.T, bin, text, addr string, extra ...string) *e2ePro
 		if !p.running() {
 			t.Fatalf("%s exited early: %v\n%s", bin, p.err, p.out.String())
 		}
-		if portListening(addr) {
+		if listenerPIDs(t, addr, p.pid())[p.pid()] {
 			return p
 		}
 		if time.Now().After(deadline) {
@@ -110,30 +112,61 @@ func startServing(t *testing.T, bin, text, addr string, extra ...string) *e2ePro
 	}
 }
 
-// portListening reports whether a socket listens on addr's port, from
-// /proc/net/tcp: probing by connect would open a session through the proxy
-// (and shift a balancer), probing by bind could steal the port.
-func portListening(addr string) bool {
+// portListening reports whether a socket listens on addr's port. It asks
+// the kernel for the listeners of that one port (nettest.ListenerInodes,
+// whose comment says why not /proc/net/tcp): probing by connect would open
+// a session through the proxy (and shift a balancer), probing by bind
+// could steal the port.
+func portListening(t *testing.T, addr string) bool {
+	t.Helper()
+	return len(listenerInodes(t, addr)) > 0
+}
+
+// listenerInodes returns the inodes of the sockets listening on addr's
+// port, as the "socket:[N]" links of /proc/PID/fd name them.
+func listenerInodes(t *testing.T, addr string) map[string]bool {
+	t.Helper()
 	_, ps, err := net.SplitHostPort(addr)
 	if err != nil {
-		return false
+		t.Fatal(err)
 	}
 	port, err := strconv.Atoi(ps)
 	if err != nil {
-		return false
+		t.Fatal(err)
 	}
-	want := fmt.Sprintf(":%04X", port)
-	b, err := os.ReadFile("/proc/net/tcp")
+	in, err := nettest.ListenerInodes(port)
 	if err != nil {
-		return false
+		t.Fatal(err)
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		f := strings.Fields(line)
-		if len(f) > 3 && strings.HasSuffix(f[1], want) && f[3] == "0A" {
-			return true
+	out := map[string]bool{}
+	for _, i := range in {
+		out["socket:["+strconv.FormatUint(uint64(i), 10)+"]"] = true
+	}
+	return out
+}
+
+// listenerPIDs returns which of pids hold a listening socket on addr's
+// port: the listeners' inodes matched against each process's own
+// descriptors (/proc/PID/fd), so the cost is that of the few listeners and
+// of these processes' fds, whatever else the machine has open.
+func listenerPIDs(t *testing.T, addr string, pids ...int) map[int]bool {
+	t.Helper()
+	inodes := listenerInodes(t, addr)
+	out := map[int]bool{}
+	if len(inodes) == 0 {
+		return out
+	}
+	for _, pid := range pids {
+		dir := fmt.Sprintf("/proc/%d/fd", pid)
+		ents, _ := os.ReadDir(dir)
+		for _, e := range ents {
+			if l, err := os.Readlink(dir + "/" + e.Name()); err == nil && inodes[l] {
+				out[pid] = true
+				break
+			}
 		}
 	}
-	return false
+	return out
 }
 
 // loopAddr returns "127.0.0.1:port" for a free port.
