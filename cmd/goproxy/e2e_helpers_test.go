@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -95,18 +96,33 @@ var cfgSeq atomic.Int64
 
 func startServing(t *testing.T, bin, text, addr string, extra ...string) *e2eProc {
 	t.Helper()
+	p, err := tryServing(t, bin, text, addr, extra...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// errExitedEarly is tryServing's error when the process ends before it
+// listens; its output is in the message.
+var errExitedEarly = errors.New("exited early")
+
+// tryServing is startServing that returns an error (wrapping
+// errExitedEarly if the process ended) instead of failing the test.
+func tryServing(t *testing.T, bin, text, addr string, extra ...string) (*e2eProc, error) {
+	t.Helper()
 	cfg := writeFile(t, t.TempDir(), fmt.Sprintf("e2e-%d.cfg", cfgSeq.Add(1)), text)
 	p := startBin(t, bin, cfg, extra...)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		if !p.running() {
-			t.Fatalf("%s exited early: %v\n%s", bin, p.err, p.out.String())
+			return p, fmt.Errorf("%s %w: %v\n%s", bin, errExitedEarly, p.err, p.out.String())
 		}
 		if listenerPIDs(t, addr, p.pid())[p.pid()] {
-			return p
+			return p, nil
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s does not listen on %s; output:\n%s", bin, addr, p.out.String())
+			return p, fmt.Errorf("%s does not listen on %s; output:\n%s", bin, addr, p.out.String())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
