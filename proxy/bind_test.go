@@ -5,7 +5,6 @@ import (
 	"net"
 	"os"
 	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -115,28 +114,7 @@ func TestIPv6Binds(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			// A wildcard port may be taken by some connection's ephemeral
-			// port between the probe and the bind: try a few.
-			var g *Graph
-			var port int
-			for try := 0; g == nil; try++ {
-				p := listenProxy(srv.port())
-				port = deadPort(t)
-				p.Binds[0].Addr = parser.Addr{Family: parser.FamilyTCP6, Host: tc.host, Port: port}
-				p.Binds[0].V6Only, p.Binds[0].V4V6 = tc.v6only, tc.v4v6
-				var err error
-				if g, err = Build(config(p), Options{}); err != nil {
-					t.Fatal(err)
-				}
-				if err = g.Start(); err != nil {
-					if try < 5 && strings.Contains(err.Error(), "Address already in use") {
-						g = nil
-						continue
-					}
-					t.Fatal(err)
-				}
-				t.Cleanup(g.Close)
-			}
+			g, port := startV6Bind(t, srv.port(), tc.host, tc.v6only, tc.v4v6, !tc.v4Served)
 			roundTrip(t, dial(t, net.JoinHostPort("::1", strconv.Itoa(port))), "over v6")
 			c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), time.Second)
 			if (err == nil) != tc.v4Served {
@@ -153,6 +131,51 @@ func TestIPv6Binds(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// startV6Bind starts a graph whose listener binds [host]:0 with the given
+// v6only/v4v6 options and returns it with the port the kernel chose: a port
+// picked by probing 127.0.0.1:0 and closing it could meanwhile be taken
+// by any IPv4 socket on that port (a wildcard dual-stack bind conflicts
+// with all of them, the ephemeral ports of connections included), while a
+// bind on port 0 cannot collide. With v4Refused, it also holds
+// 127.0.0.1:port bound (not listening) until the test ends, so that an
+// IPv4 connect to the port is refused for certain and not answered by some
+// other listener; a port whose IPv4 twin is taken is dropped for another,
+// a few times at most.
+func startV6Bind(t *testing.T, srvPort int, host string, v6only, v4v6, v4Refused bool) (*Graph, int) {
+	t.Helper()
+	for try := 0; ; try++ {
+		p := listenProxy(srvPort)
+		p.Binds[0].Addr = parser.Addr{Family: parser.FamilyTCP6, Host: host, Port: 0}
+		p.Binds[0].V6Only, p.Binds[0].V4V6 = v6only, v4v6
+		g := startGraph(t, config(p))
+		_, ps, err := net.SplitHostPort(feAddr(t, g, "li"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		port, err := strconv.Atoi(ps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !v4Refused {
+			return g, port
+		}
+		fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}, Port: port})
+		if err == nil {
+			t.Cleanup(func() { syscall.Close(fd) })
+			return g, port
+		}
+		syscall.Close(fd)
+		g.Close()
+		if !errors.Is(err, syscall.EADDRINUSE) || try == 4 {
+			t.Fatalf("holding 127.0.0.1:%d: %v", port, err)
+		}
 	}
 }
 

@@ -7,7 +7,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"goproxy/parser"
 )
@@ -36,9 +35,10 @@ func newTestServer(t *testing.T, src Source) *Server {
 // run executes one request line in a fresh session at level and returns the
 // bytes it would send.
 func run(srv *Server, level Level, line string) string {
-	s := &session{srv: srv, sockLevel: level, level: level, timeout: time.Second, start: time.Now()}
+	var sent strings.Builder
+	s, _ := testSession(srv, level, &sent)
 	s.runLine(line)
-	return s.out.String()
+	return sent.String() + s.out.String()
 }
 
 func diffText(t *testing.T, got, want string) {
@@ -106,7 +106,7 @@ func TestShowStatUserLevelHidesLegends(t *testing.T) {
 		t.Fatalf("addr/algo shown at user level:\n%s", out)
 	}
 	// Lowering the session does not hide them: the socket level decides.
-	s := &session{srv: srv, sockLevel: LevelAdmin, level: LevelAdmin, timeout: time.Second}
+	s, _ := testSession(srv, LevelAdmin, nil)
 	s.runLine("user;show stat")
 	if !strings.Contains(s.out.String(), "127.0.0.1:19315") {
 		t.Fatal("addr hidden after lowering the session level")

@@ -121,7 +121,7 @@ func testBackupTakeover(t *testing.T, bin string) {
 }
 
 func TestE2EBackupTakeoverByChecks(t *testing.T) {
-	for name, bin := range oracles() {
+	for name, bin := range oracles(t) {
 		t.Run(name, func(t *testing.T) {
 			testBackupTakeoverByChecks(t, bin)
 		})

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -14,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"goproxy/internal/nettest"
 )
 
 // These end-to-end tests run the real goproxy binary (built by TestMain)
@@ -110,47 +113,99 @@ func startServing(t *testing.T, bin, text, addr string, extra ...string) *e2ePro
 // (nil: in the output buffer).
 func startServingOut(t *testing.T, bin, text, addr string, stdout *os.File, extra ...string) *e2eProc {
 	t.Helper()
+	p, err := tryServingOut(t, bin, text, addr, stdout, extra...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// errExitedEarly is tryServing's error when the process ends before it
+// listens; its output is in the message.
+var errExitedEarly = errors.New("exited early")
+
+// tryServing is startServing that returns an error (wrapping
+// errExitedEarly if the process ended) instead of failing the test.
+func tryServing(t *testing.T, bin, text, addr string, extra ...string) (*e2eProc, error) {
+	t.Helper()
+	return tryServingOut(t, bin, text, addr, nil, extra...)
+}
+
+// tryServingOut is tryServing with the process's stdout on stdout.
+func tryServingOut(t *testing.T, bin, text, addr string, stdout *os.File, extra ...string) (*e2eProc, error) {
+	t.Helper()
 	cfg := writeFile(t, t.TempDir(), fmt.Sprintf("e2e-%d.cfg", cfgSeq.Add(1)), text)
 	p := startBinOut(t, bin, cfg, stdout, extra...)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		if !p.running() {
-			t.Fatalf("%s exited early: %v\n%s", bin, p.err, p.out.String())
+			return p, fmt.Errorf("%s %w: %v\n%s", bin, errExitedEarly, p.err, p.out.String())
 		}
-		if portListening(addr) {
-			return p
+		if listenerPIDs(t, addr, p.pid())[p.pid()] {
+			return p, nil
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s does not listen on %s; output:\n%s", bin, addr, p.out.String())
+			return p, fmt.Errorf("%s does not listen on %s; output:\n%s", bin, addr, p.out.String())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
 }
 
-// portListening reports whether a socket listens on addr's port, from
-// /proc/net/tcp: probing by connect would open a session through the proxy
-// (and shift a balancer), probing by bind could steal the port.
-func portListening(addr string) bool {
+// portListening reports whether a socket listens on addr's port. It asks
+// the kernel for the listeners of that one port (nettest.ListenerInodes,
+// whose comment says why not /proc/net/tcp): probing by connect would open
+// a session through the proxy (and shift a balancer), probing by bind
+// could steal the port.
+func portListening(t *testing.T, addr string) bool {
+	t.Helper()
+	return len(listenerInodes(t, addr)) > 0
+}
+
+// listenerInodes returns the inodes of the sockets listening on addr's
+// port, as the "socket:[N]" links of /proc/PID/fd name them.
+func listenerInodes(t *testing.T, addr string) map[string]bool {
+	t.Helper()
 	_, ps, err := net.SplitHostPort(addr)
 	if err != nil {
-		return false
+		t.Fatal(err)
 	}
 	port, err := strconv.Atoi(ps)
 	if err != nil {
-		return false
+		t.Fatal(err)
 	}
-	want := fmt.Sprintf(":%04X", port)
-	b, err := os.ReadFile("/proc/net/tcp")
+	in, err := nettest.ListenerInodes(port)
 	if err != nil {
-		return false
+		t.Fatal(err)
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		f := strings.Fields(line)
-		if len(f) > 3 && strings.HasSuffix(f[1], want) && f[3] == "0A" {
-			return true
+	out := map[string]bool{}
+	for _, i := range in {
+		out["socket:["+strconv.FormatUint(uint64(i), 10)+"]"] = true
+	}
+	return out
+}
+
+// listenerPIDs returns which of pids hold a listening socket on addr's
+// port: the listeners' inodes matched against each process's own
+// descriptors (/proc/PID/fd), so the cost is that of the few listeners and
+// of these processes' fds, whatever else the machine has open.
+func listenerPIDs(t *testing.T, addr string, pids ...int) map[int]bool {
+	t.Helper()
+	inodes := listenerInodes(t, addr)
+	out := map[int]bool{}
+	if len(inodes) == 0 {
+		return out
+	}
+	for _, pid := range pids {
+		dir := fmt.Sprintf("/proc/%d/fd", pid)
+		ents, _ := os.ReadDir(dir)
+		for _, e := range ents {
+			if l, err := os.Readlink(dir + "/" + e.Name()); err == nil && inodes[l] {
+				out[pid] = true
+				break
+			}
 		}
 	}
-	return false
+	return out
 }
 
 // loopAddr returns "127.0.0.1:port" for a free port.
@@ -447,22 +502,31 @@ func (c e2eCfg) runWith(t *testing.T, bin string) (string, *e2eProc) {
 }
 
 // oracles returns goproxy and, when installed, haproxy, by name: tests of
-// formats run on both so that the expectations are HAProxy's own.
-func oracles() map[string]string {
+// formats run on both so that the expectations are HAProxy's own. Without
+// haproxy, t's log says which half is skipped.
+func oracles(t *testing.T) map[string]string {
+	t.Helper()
 	m := map[string]string{"goproxy": goproxyBin}
 	if h, err := exec.LookPath("haproxy"); err == nil {
 		m["haproxy"] = h
+	} else {
+		t.Logf("SKIP: the haproxy half of %s: haproxy is not on PATH", t.Name())
 	}
 	return m
 }
 
-// onOracles runs test as a subtest for each of goproxy and, when
-// installed, haproxy.
+// onOracles runs test as a subtest for goproxy, then one for haproxy,
+// skipped when haproxy is not installed.
 func onOracles(t *testing.T, test func(t *testing.T, bin string)) {
 	t.Helper()
-	for name, bin := range oracles() {
-		t.Run(name, func(t *testing.T) { test(t, bin) })
-	}
+	t.Run("goproxy", func(t *testing.T) { test(t, goproxyBin) })
+	t.Run("haproxy", func(t *testing.T) {
+		h, err := exec.LookPath("haproxy")
+		if err != nil {
+			t.Skip("haproxy is not on PATH")
+		}
+		test(t, h)
+	})
 }
 
 // nameServers starts backends named s1..sn and returns them.

@@ -19,7 +19,7 @@ func TestE2EConnRateLimitLikeHAProxy(t *testing.T) {
 		t.Skip("takes 3 seconds per proxy")
 	}
 	got := map[string][]time.Duration{}
-	for name, bin := range oracles() {
+	for name, bin := range oracles(t) {
 		ss := nameServers(t, 1)
 		global := []string{"maxconnrate 4"}
 		if name == "haproxy" {

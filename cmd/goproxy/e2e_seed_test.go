@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -93,16 +94,31 @@ func textGateway(ip, addr string) (string, error) {
 
 func TestE2ESeed(t *testing.T) {
 	_, gwAddrs := startGateways(t, 3)
-	// The seed binds *:port: the port must be free on every address.
-	ln, err := net.Listen("tcp", ":0")
-	if err != nil {
-		t.Fatal(err)
+	// The seed binds *:port: the port must be free on every address, and
+	// stay so until goproxy binds it, while any socket of the machine bound
+	// to some address with that port (a connection's ephemeral port
+	// among them) makes the wildcard bind fail. A bind failure costs a new
+	// pick, a few at most.
+	var p *e2eProc
+	var addr, text string
+	for try := 0; p == nil; try++ {
+		ln, err := net.Listen("tcp", ":0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+		addr = fmt.Sprintf("127.0.0.1:%d", port)
+		text = seedConfig(t, port, gwAddrs)
+		p, err = tryServing(t, goproxyBin, text, addr)
+		if err != nil {
+			if try < 4 && errors.Is(err, errExitedEarly) && strings.Contains(p.out.String(), "Address already in use") {
+				p = nil
+				continue
+			}
+			t.Fatal(err)
+		}
 	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	text := seedConfig(t, port, gwAddrs)
-	p := startGoproxy(t, text, addr)
 
 	t.Run("same source same server", func(t *testing.T) {
 		first := ""

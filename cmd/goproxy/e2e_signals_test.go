@@ -3,44 +3,11 @@ package main
 import (
 	"fmt"
 	"net"
-	"os"
 	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
 )
-
-// listenerPIDs returns which of pids hold a listening socket on addr's
-// port, from /proc/net/tcp inodes and /proc/PID/fd links.
-func listenerPIDs(t *testing.T, addr string, pids ...int) map[int]bool {
-	t.Helper()
-	_, ps, _ := net.SplitHostPort(addr)
-	port, _ := strconv.Atoi(ps)
-	want := fmt.Sprintf(":%04X", port)
-	b, err := os.ReadFile("/proc/net/tcp")
-	if err != nil {
-		t.Fatal(err)
-	}
-	inodes := map[string]bool{}
-	for _, line := range strings.Split(string(b), "\n") {
-		f := strings.Fields(line)
-		if len(f) > 9 && strings.HasSuffix(f[1], want) && f[3] == "0A" {
-			inodes["socket:["+f[9]+"]"] = true
-		}
-	}
-	out := map[int]bool{}
-	for _, pid := range pids {
-		dir := fmt.Sprintf("/proc/%d/fd", pid)
-		ents, _ := os.ReadDir(dir)
-		for _, e := range ents {
-			if l, err := os.Readlink(dir + "/" + e.Name()); err == nil && inodes[l] {
-				out[pid] = true
-			}
-		}
-	}
-	return out
-}
 
 // echoRoundTrip writes msg on c and expects it back.
 func echoRoundTrip(c net.Conn, msg string) error {
@@ -83,7 +50,7 @@ func testSignals(t *testing.T, bin string) {
 		if err := syscall.Kill(p.pid(), syscall.SIGUSR1); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, 3*time.Second, "the listener to close", func() bool { return !portListening(addr) })
+		waitFor(t, 3*time.Second, "the listener to close", func() bool { return !portListening(t, addr) })
 		if c2, err := dialFrom("127.0.0.3", addr); err == nil {
 			c2.Close()
 			t.Error("a new connection was accepted after SIGUSR1")
@@ -146,7 +113,7 @@ func testSignals(t *testing.T, bin string) {
 		p.waitExit(t, 5*time.Second)
 		expectClosed(t, c, 3*time.Second)
 		waitFor(t, 3*time.Second, "the server side to close", func() bool { return openTotal(ss) == 0 })
-		if portListening(addr) {
+		if portListening(t, addr) {
 			t.Error("the port still listens after SIGTERM")
 		}
 	})

@@ -27,7 +27,7 @@ func TestE2EAfterServerTimeout(t *testing.T) {
 	}
 	scenarios := []string{"idle", "late", "clientreset", "serverreset"}
 	got := map[string]map[string]result{}
-	for name, bin := range oracles() {
+	for name, bin := range oracles(t) {
 		got[name] = map[string]result{}
 		for _, sc := range scenarios {
 			ln, err := net.Listen("tcp", "127.0.0.1:0")

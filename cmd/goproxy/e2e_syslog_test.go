@@ -72,7 +72,7 @@ const syslogHeader = `^<(\d+)>[A-Z][a-z]{2} [ 1-3]\d \d\d:\d\d:\d\d haproxy\[(\d
 func TestE2ESyslog(t *testing.T) {
 	onOracles(t, testTrafficLogs)
 
-	for name, bin := range oracles() {
+	for name, bin := range oracles(t) {
 		t.Run(name+"/server DOWN event", func(t *testing.T) {
 			sink := startSyslog(t)
 			ss := nameServers(t, 1)

@@ -1,0 +1,127 @@
+package main
+
+import (
+	"errors"
+	"io"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// hammerCounts are the outcomes of a hammer's connections.
+type hammerCounts struct {
+	ok, reset, refused, other atomic.Int64
+	lastOther                 atomic.Value
+}
+
+// hammer connects back to back from several workers until stop is closed:
+// each connection sends a line and must get it echoed.
+func hammer(addr string, workers int, stop <-chan struct{}) (*hammerCounts, *sync.WaitGroup) {
+	c := &hammerCounts{}
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := 0; i < 1_000_000; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				c.record(hammerOnce(srcIP(w*7+i%7), addr))
+			}
+		}(w)
+	}
+	return c, &wg
+}
+
+func (c *hammerCounts) record(err error) {
+	switch {
+	case err == nil:
+		c.ok.Add(1)
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.EPIPE):
+		c.reset.Add(1)
+	case errors.Is(err, syscall.ECONNREFUSED):
+		c.refused.Add(1)
+	default:
+		c.other.Add(1)
+		c.lastOther.Store(err.Error())
+	}
+}
+
+func hammerOnce(ip, addr string) error {
+	conn, err := dialFrom(ip, addr)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := conn.Write([]byte("ping\n")); err != nil {
+		return err
+	}
+	buf := make([]byte, 5)
+	if _, err := io.ReadFull(conn, buf); err != nil {
+		return err
+	}
+	if string(buf) != "ping\n" {
+		return errors.New("wrong echo " + strconv.Quote(string(buf)))
+	}
+	return nil
+}
+
+// TestE2EReloadHammer reloads 20 times with -sf while workers connect back
+// to back: connections the kernel queued on the old process's listener
+// must be served, not reset, and none may be refused.
+func TestE2EReloadHammer(t *testing.T) {
+	t.Parallel()
+	onOracles(t, func(t *testing.T, bin string) {
+		const reloads = 20
+		echo := startSpeaker(t, func(c *net.TCPConn) { _, _ = io.Copy(c, c) })
+		addr := loopAddr(t)
+		text := e2eCfg{global: []string{"maxconn 1000"}, servers: []string{"server s1 " + echo.addr()}}.render(addr)
+		cur := startServing(t, bin, text, addr)
+		stop := make(chan struct{})
+		counts, wg := hammer(addr, 4, stop)
+		stopped := false
+		defer func() {
+			if !stopped {
+				close(stop)
+				wg.Wait()
+			}
+		}()
+		cfg := writeFile(t, t.TempDir(), "reload.cfg", text)
+		for i := 0; i < reloads; i++ {
+			time.Sleep(100 * time.Millisecond)
+			nu := startBin(t, bin, cfg, "-sf", strconv.Itoa(cur.pid()))
+			if code := cur.waitExit(t, 10*time.Second); code != 0 {
+				t.Fatalf("reload %d: the old process exited %d:\n%s", i, code, cur.out.String())
+			}
+			if !nu.running() {
+				t.Fatalf("reload %d: the new process is gone:\n%s", i, nu.out.String())
+			}
+			cur = nu
+		}
+		time.Sleep(100 * time.Millisecond)
+		close(stop)
+		wg.Wait()
+		stopped = true
+		other, _ := counts.lastOther.Load().(string)
+		t.Logf("%s: %d reloads, %d connections served, %d reset, %d refused, %d other (%s)",
+			bin, reloads, counts.ok.Load(), counts.reset.Load(), counts.refused.Load(), counts.other.Load(), other)
+		if bin != goproxyBin {
+			return
+		}
+		if counts.reset.Load() != 0 || counts.refused.Load() != 0 || counts.other.Load() != 0 {
+			t.Errorf("%d connections reset, %d refused, %d failed otherwise (%s) over %d reloads; want none",
+				counts.reset.Load(), counts.refused.Load(), counts.other.Load(), other, reloads)
+		}
+		if counts.ok.Load() < 100 {
+			t.Errorf("only %d connections served: the hammer did not run", counts.ok.Load())
+		}
+	})
+}
