@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/hashicorp/go-multierror"
 	"github.com/sirupsen/logrus"
@@ -27,15 +28,42 @@ type Options struct {
 	// write; nil means the process's descriptors 1 and 2. The graph uses
 	// their descriptors; the caller keeps them open while it runs.
 	LogStdout, LogStderr *os.File
+	// Takeover is set when the process replaces older ones (-sf/-st):
+	// each listener it binds beside an older process's socket takes every
+	// new connection of its port at once (see steerToNewest), so that the
+	// older process's accept queues only drain.
+	Takeover bool
 }
 
 // maxRetries bounds the retries of a session (HAProxy takes any int; more
 // than this makes no sense with a turn-around of up to one second each).
 const maxRetries = 10000
 
-// defaultBacklog is the listen backlog when neither the bind line nor a
-// maxconn gives one.
-const defaultBacklog = 1024
+// burstBacklog is the listen backlog of a bind that sets none. HAProxy
+// uses the frontend's maxconn, so that a burst of clients beyond it
+// overflows the kernel's queue: their SYNs and final ACKs are dropped and
+// they fall into TCP's retransmission back-off (1, 3, 7, 15, 31 s). goproxy
+// keeps them queued instead, with a backlog of at least min(somaxconn,
+// 4096): they wait in the kernel and are served in order as sessions end,
+// while maxconn still bounds the sessions served at once.
+func burstBacklog(maxconn int64) int {
+	floor := int64(min(somaxconn(), 4096))
+	return int(max(min(maxconn, 1<<20), floor))
+}
+
+// somaxconn is the kernel's cap on a listen backlog (4096 when it cannot
+// be read).
+func somaxconn() int {
+	b, err := os.ReadFile("/proc/sys/net/core/somaxconn")
+	if err != nil {
+		return 4096
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || n <= 0 {
+		return 4096
+	}
+	return n
+}
 
 // Build turns a validated configuration into a runtime graph. It checks what
 // only the runtime can (balancing algorithms, address kinds it cannot
@@ -253,10 +281,7 @@ func (g *Graph) buildFrontend(p *parser.Proxy, backends map[string]*Backend) (*F
 		ln.maxConn = int64(b.MaxConn)
 		ln.backlog = b.Backlog
 		if ln.backlog <= 0 {
-			ln.backlog = int(min(mc, 1<<20))
-		}
-		if ln.backlog <= 0 {
-			ln.backlog = defaultBacklog
+			ln.backlog = burstBacklog(mc)
 		}
 		switch b.Addr.Family {
 		case parser.FamilyTCP4, parser.FamilyTCP6, parser.FamilyFD:

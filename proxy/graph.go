@@ -163,6 +163,11 @@ func (g *Graph) bind(ln *Listener) error {
 		fd, err = adoptSocket(g.opts.InheritedFDs[b.Addr.FD], b.Addr.FD, ln.backlog)
 	} else {
 		fd, err = listenSocket(b, ln.backlog)
+		if err == nil && g.opts.Takeover {
+			if serr := steerToNewest(fd, b); serr != nil {
+				g.log.WithError(serr).Debug("new connections of " + ln.Addr + " are shared with the older process")
+			}
+		}
 	}
 	if err != nil {
 		kind := "proxy"

@@ -121,6 +121,36 @@ func listenSocket(b *parser.Bind, backlog int) (int, error) {
 	return fd, nil
 }
 
+// steerToNewest makes fd, which has just joined the SO_REUSEPORT group of
+// its address, the socket that gets every new connection of the group.
+// Without it the kernel spreads new connections over the older process's
+// socket too, until that one closes, and whatever is still queued on a
+// closing listener is reset: its drain (loop.drainListener) would race
+// the connections still arriving. The group's sockets are numbered in the
+// order they joined, so the newest is the last of the sockets listening
+// on the same address. With only fd there, nothing is attached.
+func steerToNewest(fd int, b *parser.Bind) error {
+	ip, err := hostIP(b.Addr)
+	if err != nil {
+		return err
+	}
+	self := netip.AddrPortFrom(ip, uint16(b.Addr.Port))
+	ls, err := rawsys.Listeners(b.Addr.Port)
+	if err != nil {
+		return err
+	}
+	n := 0
+	for _, l := range ls {
+		if l.Addr == self {
+			n++
+		}
+	}
+	if n < 2 {
+		return nil
+	}
+	return rawsys.SteerReuseport(fd, uint32(n-1))
+}
+
 // adoptSocket takes an inherited listening socket (fd@N): it duplicates the
 // descriptor so the caller keeps its *os.File, and makes it non-blocking.
 // A socket that does not listen (paused by its previous owner) is made to

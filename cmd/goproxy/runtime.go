@@ -91,7 +91,7 @@ func newRuntime(cfg *parser.Config, o buildOptions) (*procRuntime, error) {
 		l.Out = discard{}
 		log = l
 	}
-	g, err := proxy.Build(cfg, proxy.Options{Log: log, InheritedFDs: o.InheritedFDs, DefaultMaxConn: o.DefaultMaxConn})
+	g, err := proxy.Build(cfg, proxy.Options{Log: log, InheritedFDs: o.InheritedFDs, DefaultMaxConn: o.DefaultMaxConn, Takeover: o.Takeover})
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"goproxy/internal/rawsys"
 )
 
 // Blackhole returns the port of a loopback listener whose accept queue is
@@ -43,4 +45,19 @@ func Blackhole(t testing.TB) int {
 	}
 	t.Fatal("could not fill the accept queue of a backlog-0 listener")
 	return 0
+}
+
+// ListenerInodes returns the socket inodes of the TCP sockets (IPv4 and
+// IPv6, any address) that listen on port in this network namespace (see
+// rawsys.Listeners).
+func ListenerInodes(port int) ([]uint32, error) {
+	ls, err := rawsys.Listeners(port)
+	if err != nil {
+		return nil, err
+	}
+	inodes := make([]uint32, 0, len(ls))
+	for _, l := range ls {
+		inodes = append(inodes, l.Inode)
+	}
+	return inodes, nil
 }

@@ -1,16 +1,25 @@
-package nettest
+package rawsys
 
 import (
 	"encoding/binary"
 	"fmt"
+	"net/netip"
 	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
 )
 
-// ListenerInodes returns the socket inodes of the TCP sockets (IPv4 and
-// IPv6, any address) that listen on port in this network namespace.
+// Listening is one TCP socket in state LISTEN.
+type Listening struct {
+	Addr    netip.AddrPort // its local address (the unspecified one for a wildcard)
+	Inode   uint32
+	Queued  uint32 // connections in its accept queue
+	Backlog uint32 // the accept queue's size, as listen() set it
+}
+
+// Listeners returns the TCP sockets (IPv4 and IPv6, any address) that
+// listen on port in this network namespace.
 //
 // It asks the kernel through netlink sock_diag (what `ss -ltn sport = :N`
 // does) instead of reading /proc/net/tcp: that file lists every socket of
@@ -20,16 +29,16 @@ import (
 // the matching sockets. It is exact, and unlike a probing connect it opens
 // no session through a proxy (nor shifts its balancer), and unlike a
 // probing bind it cannot steal the port.
-func ListenerInodes(port int) ([]uint32, error) {
-	var inodes []uint32
+func Listeners(port int) ([]Listening, error) {
+	var out []Listening
 	for _, family := range []uint8{unix.AF_INET, unix.AF_INET6} {
-		in, err := listenerInodes(family, port)
+		in, err := listeners(family, port)
 		if err != nil {
 			return nil, err
 		}
-		inodes = append(inodes, in...)
+		out = append(out, in...)
 	}
-	return inodes, nil
+	return out, nil
 }
 
 // Layout of linux/inet_diag.h, which golang.org/x/sys/unix does not carry.
@@ -38,10 +47,12 @@ const (
 	sizeofInetDiagReqV2  = 8 + sizeofInetDiagSockID
 	sizeofInetDiagMsg    = 4 + sizeofInetDiagSockID + 5*4
 	offInetDiagMsgInode  = sizeofInetDiagMsg - 4
+	offInetDiagMsgRqueue = 4 + sizeofInetDiagSockID + 4 // after idiag_expires
+	offInetDiagMsgWqueue = offInetDiagMsgRqueue + 4
 	tcpListen            = 10 // TCP_LISTEN in the kernel's state numbering
 )
 
-func listenerInodes(family uint8, port int) ([]uint32, error) {
+func listeners(family uint8, port int) ([]Listening, error) {
 	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_SOCK_DIAG)
 	if err != nil {
 		return nil, fmt.Errorf("sock_diag socket: %w", err)
@@ -69,7 +80,7 @@ func listenerInodes(family uint8, port int) ([]uint32, error) {
 		return nil, fmt.Errorf("sock_diag request: %w", err)
 	}
 
-	var inodes []uint32
+	var found []Listening
 	buf := make([]byte, 64<<10)
 	// Each read holds several answers; the dump ends with NLMSG_DONE. The
 	// bound on reads only guards against a kernel that never says done.
@@ -85,7 +96,7 @@ func listenerInodes(family uint8, port int) ([]uint32, error) {
 		for _, m := range msgs {
 			switch m.Header.Type {
 			case unix.NLMSG_DONE:
-				return inodes, nil
+				return found, nil
 			case unix.NLMSG_ERROR:
 				if len(m.Data) >= 4 {
 					if e := int32(ne.Uint32(m.Data)); e != 0 {
@@ -101,10 +112,37 @@ func listenerInodes(family uint8, port int) ([]uint32, error) {
 				// hash walk compares id.idiag_sport); check it again so
 				// that an older kernel that did not would not fool us.
 				if int(binary.BigEndian.Uint16(m.Data[4:])) == port && m.Data[1] == tcpListen {
-					inodes = append(inodes, ne.Uint32(m.Data[offInetDiagMsgInode:]))
+					found = append(found, Listening{
+						Addr:    diagAddr(family, m.Data[4:]),
+						Inode:   ne.Uint32(m.Data[offInetDiagMsgInode:]),
+						Queued:  ne.Uint32(m.Data[offInetDiagMsgRqueue:]),
+						Backlog: ne.Uint32(m.Data[offInetDiagMsgWqueue:]),
+					})
 				}
 			}
 		}
 	}
 	return nil, fmt.Errorf("sock_diag: no end of dump")
+}
+
+// diagAddr decodes the local address of an inet_diag_sockid.
+func diagAddr(family uint8, id []byte) netip.AddrPort {
+	port := binary.BigEndian.Uint16(id[0:])
+	if family == unix.AF_INET {
+		return netip.AddrPortFrom(netip.AddrFrom4([4]byte(id[4:8])), port)
+	}
+	return netip.AddrPortFrom(netip.AddrFrom16([16]byte(id[4:20])), port)
+}
+
+// SteerReuseport attaches to the SO_REUSEPORT group of the listening
+// socket fd a program that gives every new connection to the group's
+// socket at index (sockets are numbered in the order they joined; the
+// kernel falls back to its hash when index is past the last one).
+func SteerReuseport(fd int, index uint32) error {
+	prog := []unix.SockFilter{{Code: unix.BPF_RET | unix.BPF_K, K: index}}
+	fprog := unix.SockFprog{Len: uint16(len(prog)), Filter: &prog[0]}
+	if err := unix.SetsockoptSockFprog(fd, unix.SOL_SOCKET, unix.SO_ATTACH_REUSEPORT_CBPF, &fprog); err != nil {
+		return fmt.Errorf("setsockopt SO_ATTACH_REUSEPORT_CBPF: %w", err)
+	}
+	return nil
 }
