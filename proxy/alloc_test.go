@@ -2,9 +2,13 @@ package proxy
 
 import (
 	"io"
+	"net/netip"
 	"runtime"
+	"syscall"
 	"testing"
 	"time"
+
+	"goproxy/internal/rawsys"
 )
 
 // TestSteadyTrafficAllocations holds the data path to its design: moving
@@ -49,4 +53,99 @@ func TestSteadyTrafficAllocations(t *testing.T) {
 	if perMsg > 0.5 {
 		t.Errorf("%.2f allocations per message; the data path must not allocate per read", perMsg)
 	}
+}
+
+// TestShortConnectionAllocations: accepting a client, connecting to its
+// server, proxying a request and its answer and closing both allocate
+// nothing in steady state (sessions and their records are reused), so
+// that connection churn does not lift the heap and the process's RSS.
+// Client and server use raw system calls, which allocate nothing either.
+func TestShortConnectionAllocations(t *testing.T) {
+	srvFD, srvPort := rawListener(t)
+	stop := make(chan struct{})
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		buf := make([]byte, 4)
+		for {
+			nfd, _, e := syscall.Syscall6(syscall.SYS_ACCEPT4, uintptr(srvFD), 0, 0, syscall.SOCK_CLOEXEC, 0, 0)
+			if e != 0 {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if e == syscall.EINTR || e == syscall.ECONNABORTED {
+					continue
+				}
+				return
+			}
+			fd := int(nfd)
+			if n, err := syscall.Read(fd, buf); err == nil && n > 0 {
+				_, _ = syscall.Write(fd, buf[:n])
+			}
+			syscall.Close(fd)
+		}
+	}()
+	t.Cleanup(func() {
+		close(stop)
+		syscall.Shutdown(srvFD, syscall.SHUT_RDWR)
+		<-served
+		syscall.Close(srvFD)
+	})
+	g := startGraph(t, config(listenProxy(srvPort)))
+	fe := netip.MustParseAddrPort(feAddr(t, g, "li"))
+	req, resp := []byte("ping"), make([]byte, 4)
+	exchange := func() {
+		fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer syscall.Close(fd)
+		if err := rawsys.Connect(fd, fe); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := syscall.Write(fd, req); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := syscall.Read(fd, resp); err != nil || n != 4 {
+			t.Fatalf("read %d bytes: %v", n, err)
+		}
+	}
+	for i := 0; i < 300; i++ {
+		exchange()
+	}
+	const conns = 3000
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for i := 0; i < conns; i++ {
+		exchange()
+	}
+	runtime.ReadMemStats(&after)
+	per := float64(after.Mallocs-before.Mallocs) / conns
+	t.Logf("%.3f allocations per proxied connection (client and server included)", per)
+	if per > 0.05 {
+		t.Errorf("%.3f allocations per proxied connection; accept, connect and close must reuse what they need", per)
+	}
+}
+
+// rawListener listens on a loopback port with raw system calls.
+func rawListener(t *testing.T) (int, int) {
+	t.Helper()
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Listen(fd, 1024); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fd, sa.(*syscall.SockaddrInet4).Port
 }

@@ -39,6 +39,9 @@ type loop struct {
 	bufs    bufPool
 	again   []*session
 	againB  []*session
+	// retired and freeSess are the session records to reuse (see
+	// session_pool.go).
+	retired, freeSess []*session
 	now     int64     // nanoseconds since g.base, at the last wake-up
 	wall    time.Time // wall clock at the last wake-up
 
@@ -173,6 +176,7 @@ func (l *loop) run() {
 			l.retryAt = 0
 			l.resumeBlocked()
 		}
+		l.recycle()
 		if l.stopping && l.nsess == 0 {
 			l.exit = true
 		}

@@ -129,7 +129,8 @@ func (l *loop) newSession(ln *Listener, fd int, src netip.AddrPort) {
 	if ln.stats {
 		ln.ctr.newConn(l.wall)
 	}
-	s := &session{
+	s := l.getSession()
+	*s = session{
 		id: g.sessID.Add(1), l: l, ln: ln, fe: fe,
 		src: src, cfd: int32(fd), sfd: -1, flags: fCliW,
 		tAccept: l.now, tw: -1, tc: -1, hidx: -1, term: termNormal,
@@ -146,6 +147,7 @@ func (l *loop) newSession(ln *Listener, fd int, src netip.AddrPort) {
 		_ = unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1})
 		rawsys.Close(fd)
 		g.releaseConnSlot(fe, ln)
+		l.retire(s)
 		return
 	}
 	setMax(&fe.ctr.max, fe.ctr.live.Add(1))
@@ -161,6 +163,7 @@ func (l *loop) newSession(ln *Listener, fd int, src netip.AddrPort) {
 	if err := l.register(fd, s, nil); err != nil {
 		rawsys.Close(fd)
 		g.releaseSession(fe, ln)
+		l.retire(s)
 		return
 	}
 	l.nsess++
@@ -476,8 +479,11 @@ func (s *session) finish(term [2]byte) {
 		h(&r)
 	}
 	l.timers.remove(s)
-	if prev == stQueued {
-		s.be.unqueue(s) // qDequeued: dequeued() gives the slot back, or dequeue does if the loop refused it
+	reusable := true
+	if prev == stQueued && s.be.unqueue(s) == qDequeued {
+		// dequeued() gives the slot back later through this record, or
+		// dequeue does if the loop refused it: it is not reused.
+		reusable = false
 	}
 	if s.has(fFailed) {
 		// The healthy side may have sent bytes that are no longer read:
@@ -510,6 +516,9 @@ func (s *session) finish(term [2]byte) {
 	s.dropSlot()
 	l.nsess--
 	g.releaseSession(s.fe, s.ln)
+	if reusable {
+		l.retire(s)
+	}
 }
 
 // discardInput reads and drops what fd has received (a bounded amount).
