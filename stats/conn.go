@@ -34,7 +34,8 @@ type session struct {
 // stays what it is in HAProxy: how long the CLI waits for a command.
 const lineTimeout = time.Second
 
-// errLineTooLong is returned when a request line exceeds maxLine.
+// errLineTooLong is returned when a request line exceeds maxLine bytes
+// before its '\n' (a '\r' counts, as in HAProxy).
 var errLineTooLong = errors.New("cli: request line too long")
 
 // readLine reads one line ending in '\n' (returned without it and without a
@@ -43,7 +44,7 @@ func readLine(r *bufio.Reader) (string, error) {
 	var line []byte
 	for {
 		frag, err := r.ReadSlice('\n')
-		if len(line)+len(frag) > maxLine+2 {
+		if len(line)+len(frag) > maxLine+1 {
 			return "", errLineTooLong
 		}
 		line = append(line, frag...)
@@ -114,8 +115,10 @@ func (s *session) serve() {
 // close its side.
 const drainTime = 200 * time.Millisecond
 
-// drainMax bounds what a finished session reads and discards.
-const drainMax = 4 << 20
+// drainMax bounds what a finished session reads and discards: enough for
+// the rest of a long line sent by socat, too little for a client that
+// sends megabytes to cost much.
+const drainMax = 64 << 10
 
 // flush writes the pending output, bounded by the session timeout so a
 // client that does not read cannot hold the goroutine forever.

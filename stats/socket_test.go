@@ -182,6 +182,15 @@ func TestLongLineAndGarbage(t *testing.T) {
 	if got := exchange(t, path, long, false); got != "" {
 		t.Fatalf("long line answered %q", got)
 	}
+	// HAProxy's limit: 15360 bytes before the newline are answered, one
+	// more is not; the connection ends cleanly either way.
+	pad := func(n int) string { return "show version " + strings.Repeat("a", n-len("show version ")) + "\n" }
+	if got := exchange(t, path, pad(maxLine), false); got != "2.6.12-1+deb12u4\n\n" {
+		t.Fatalf("line of %d bytes answered %q", maxLine, got)
+	}
+	if got := exchange(t, path, pad(maxLine+1), false); got != "" {
+		t.Fatalf("line of %d bytes answered %q", maxLine+1, got)
+	}
 	got := exchange(t, path, "\x00\xff\xfe garbage\x01\n", false)
 	if !strings.HasPrefix(got, "Unknown command. Please enter one of the following commands only:\n") {
 		t.Fatalf("garbage answered %.100q", got)
