@@ -20,7 +20,7 @@ import (
 // its ten CLI slots are held by the slow clients until the stats timeout.
 func TestE2EStatsSocketUnderAbuse(t *testing.T) {
 	if testing.Short() {
-		t.Skip("takes about 20 seconds")
+		t.Skip("takes about 5 seconds, 25 more with haproxy")
 	}
 	ask := askSocat
 	if _, err := exec.LookPath("socat"); err != nil {
@@ -127,11 +127,15 @@ func statsUnderAbuse(t *testing.T, bin string, strict bool, ask asker) {
 		t.Errorf("after the abusers left: %d bytes after %v", len(out), took)
 	}
 	if !first {
-		// How long until the socket answers again.
-		for i := 0; i < 10 && !answers(out); i++ {
+		// How long until the socket answers again (a few more tries).
+		for i := 0; i < 5 && !answers(out); i++ {
 			out, _ = ask(t, sock)
 		}
-		t.Logf("first answer %v after the abusers left (%v)", time.Since(left).Round(time.Millisecond), answers(out))
+		if answers(out) {
+			t.Logf("first answer %v after the abusers left", time.Since(left).Round(time.Millisecond))
+		} else {
+			t.Logf("still no answer %v after the abusers left", time.Since(left).Round(time.Millisecond))
+		}
 	}
 	if !strict {
 		return
