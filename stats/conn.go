@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"sync/atomic"
 	"time"
 )
 
@@ -21,9 +22,20 @@ type session struct {
 	start       time.Time
 	out         bytes.Buffer
 	quit        bool
+
+	// Read by the accept loop to choose whom to evict.
+	busy     atomic.Bool  // waiting for or holding a stats maxconn slot
+	progress atomic.Int64 // unix ns of the accept or the last line answered
 }
 
-// errLineTooLong is returned when a request line exceeds maxLine.
+// lineTimeout bounds the time a request line may take to arrive once its
+// first byte has: a client sending a byte now and then holds its
+// connection for a second, not for the stats timeout. The stats timeout
+// stays what it is in HAProxy: how long the CLI waits for a command.
+const lineTimeout = time.Second
+
+// errLineTooLong is returned when a request line exceeds maxLine bytes
+// before its '\n' (a '\r' counts, as in HAProxy).
 var errLineTooLong = errors.New("cli: request line too long")
 
 // readLine reads one line ending in '\n' (returned without it and without a
@@ -32,7 +44,7 @@ func readLine(r *bufio.Reader) (string, error) {
 	var line []byte
 	for {
 		frag, err := r.ReadSlice('\n')
-		if len(line)+len(frag) > maxLine+2 {
+		if len(line)+len(frag) > maxLine+1 {
 			return "", errLineTooLong
 		}
 		line = append(line, frag...)
@@ -57,19 +69,34 @@ func (s *session) serve() {
 	defer s.conn.Close()
 	r := bufio.NewReaderSize(s.conn, 4096)
 	for !s.quit {
+		// Idle: wait up to the stats timeout for the next command to
+		// begin, then up to lineTimeout for the rest of its line.
 		if err := s.conn.SetReadDeadline(time.Now().Add(s.timeout)); err != nil {
 			return
 		}
+		if _, err := r.Peek(1); err != nil {
+			return
+		}
+		if err := s.conn.SetReadDeadline(time.Now().Add(lineTimeout)); err != nil {
+			return
+		}
 		line, err := readLine(r)
+		if errors.Is(err, errLineTooLong) {
+			// HAProxy answers nothing to a line longer than its buffer
+			// and closes: so does goproxy, but cleanly (below), so that
+			// the client sees the end instead of a reset.
+			break
+		}
 		if err != nil {
-			// EOF before a newline, idle timeout, line too long, closed
-			// socket: HAProxy executes nothing and closes.
+			// EOF before a newline, idle or line timeout, closed socket:
+			// HAProxy executes nothing and closes.
 			return
 		}
 		s.runLine(line)
 		if !s.flush() {
 			return
 		}
+		s.progress.Store(time.Now().UnixNano())
 		if !s.interactive && r.Buffered() == 0 {
 			break
 		}
@@ -79,7 +106,7 @@ func (s *session) serve() {
 	// input would reset the connection and could lose the answer's tail.
 	if c, ok := s.conn.(interface{ CloseWrite() error }); ok {
 		if c.CloseWrite() == nil && s.conn.SetReadDeadline(time.Now().Add(drainTime)) == nil {
-			_, _ = io.Copy(io.Discard, io.LimitReader(r, maxLine))
+			_, _ = io.Copy(io.Discard, io.LimitReader(r, drainMax))
 		}
 	}
 }
@@ -87,6 +114,11 @@ func (s *session) serve() {
 // drainTime bounds how long a finished session waits for the client to
 // close its side.
 const drainTime = 200 * time.Millisecond
+
+// drainMax bounds what a finished session reads and discards: enough for
+// the rest of a long line sent by socat, too little for a client that
+// sends megabytes to cost much.
+const drainMax = 64 << 10
 
 // flush writes the pending output, bounded by the session timeout so a
 // client that does not read cannot hold the goroutine forever.
@@ -150,5 +182,30 @@ func (s *session) answer(args []string) string {
 	if s.level < c.level {
 		return permissionDenied
 	}
+	if !s.admit() {
+		s.quit = true
+		return ""
+	}
+	defer s.release()
 	return c.run(s, args)
+}
+
+// admit takes a stats maxconn slot for one command, waiting while
+// stats maxconn commands run. It reports false when the server is closing.
+// Unknown commands, usage texts and refusals need no slot: they read
+// nothing of the proxy.
+func (s *session) admit() bool {
+	s.busy.Store(true)
+	select {
+	case s.srv.sem <- struct{}{}:
+		return true
+	case <-s.srv.done:
+		s.busy.Store(false)
+		return false
+	}
+}
+
+func (s *session) release() {
+	<-s.srv.sem
+	s.busy.Store(false)
 }

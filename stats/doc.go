@@ -20,6 +20,14 @@
 // goroutines and removes the socket files the server created (unless a
 // newer process has replaced them: see Server.Takeover for reloads).
 //
+// Connections and slots: stats maxconn bounds the commands running at once,
+// not the connections. A session takes a slot only while a known command
+// runs (session.admit); a request line, once begun, must arrive within
+// lineTimeout; stats timeout is the wait for a command. At most
+// sessionsPerSlot × stats maxconn connections stay open: one more evicts the
+// session that has made no progress for the longest time. Misbehaving local
+// clients therefore cannot keep an operator's "show stat" from answering.
+//
 // What the Source provides, and what this package derives:
 //
 //   - Rows carry raw state (operational state, admin flags, check state,

@@ -2,8 +2,10 @@ package stats
 
 import "strings"
 
-// maxLine is the longest request line accepted, HAProxy's bufsize.
-const maxLine = 16384
+// maxLine is the longest request line accepted, without its '\n': what
+// HAProxy 2.6's CLI buffer takes in, tune.bufsize (16384) less
+// tune.maxrewrite (1024). HAProxy answers nothing to a longer line.
+const maxLine = 16384 - 1024
 
 // maxWords bounds the number of words of one command (HAProxy: MAX_CLI_ARGS).
 const maxWords = 64

@@ -24,14 +24,24 @@ const (
 	DefaultMaxConn = 10
 )
 
+// sessionsPerSlot bounds the open CLI connections: stats maxconn commands
+// run at once, and up to sessionsPerSlot times as many connections may
+// wait between commands. A connection beyond that evicts the one that has
+// made no progress for the longest time.
+const sessionsPerSlot = 20
+
 // Server is the set of CLI sockets of one process.
 type Server struct {
 	src     Source
 	log     logrus.FieldLogger
 	timeout time.Duration
-	sem     chan struct{} // stats maxconn slots
-	socks   []parser.StatsSocket
-	start   time.Time
+	sem     chan struct{} // stats maxconn slots, one per command running
+	done    chan struct{} // closed by Close: wakes commands waiting for a slot
+	// maxSessions bounds the open connections (sessionsPerSlot × stats
+	// maxconn).
+	maxSessions int
+	socks       []parser.StatsSocket
+	start       time.Time
 
 	mu        sync.Mutex
 	listeners []*cliListener
@@ -40,7 +50,8 @@ type Server struct {
 	nextID    uint64
 	wg        sync.WaitGroup
 
-	cumConns atomic.Uint64
+	cumConns  atomic.Uint64
+	evictions atomic.Uint64
 
 	// Takeover lets Start replace a unix socket another process is still
 	// listening on. Set it before Start when taking over from an old
@@ -75,6 +86,7 @@ func NewServer(g parser.Global, src Source, log logrus.FieldLogger) (*Server, er
 		timeout: g.StatsTimeout,
 		socks:   g.StatsSockets,
 		conns:   make(map[*session]struct{}),
+		done:    make(chan struct{}),
 		start:   time.Now(),
 	}
 	if s.timeout <= 0 {
@@ -85,6 +97,7 @@ func NewServer(g parser.Global, src Source, log logrus.FieldLogger) (*Server, er
 		maxconn = DefaultMaxConn
 	}
 	s.sem = make(chan struct{}, maxconn)
+	s.maxSessions = sessionsPerSlot * maxconn
 	for _, sk := range g.StatsSockets {
 		if _, err := ParseLevel(sk.Level); err != nil {
 			return nil, fmt.Errorf("stats socket %s: %w", sk.Addr.Text, err)
@@ -240,15 +253,17 @@ func (l *cliListener) close() {
 	}
 }
 
-// acceptLoop accepts CLI connections while a stats maxconn slot is free.
+// acceptLoop accepts CLI connections. Accepting takes no stats maxconn
+// slot: a session takes one only while it runs a command (see
+// session.admit), so clients that connect and send nothing, or send
+// slowly, cannot keep an operator out. When maxSessions connections are
+// open, a new one evicts the session idle or stuck in a line the longest.
 func (s *Server) acceptLoop(l *cliListener) {
 	defer s.wg.Done()
 	backoff := 5 * time.Millisecond
 	for {
-		s.sem <- struct{}{} // wait for a slot before accepting
 		c, err := l.ln.Accept()
 		if err != nil {
-			<-s.sem
 			if errors.Is(err, net.ErrClosed) {
 				return
 			}
@@ -261,20 +276,28 @@ func (s *Server) acceptLoop(l *cliListener) {
 		}
 		backoff = 5 * time.Millisecond
 		s.cumConns.Add(1)
+		now := time.Now()
 		sess := &session{
 			srv:       s,
 			conn:      c,
 			sockLevel: l.level,
 			level:     l.level,
 			timeout:   s.timeout,
-			start:     time.Now(),
+			start:     now,
 		}
+		sess.progress.Store(now.UnixNano())
 		s.mu.Lock()
 		if s.closed {
 			s.mu.Unlock()
 			c.Close()
-			<-s.sem
 			return
+		}
+		if len(s.conns) >= s.maxSessions && !s.evictLocked() {
+			// Every session is running a command: the newcomer is the
+			// one to go.
+			s.mu.Unlock()
+			c.Close()
+			continue
 		}
 		s.nextID++
 		sess.id = s.nextID
@@ -283,13 +306,36 @@ func (s *Server) acceptLoop(l *cliListener) {
 		s.mu.Unlock()
 		go func() {
 			defer s.wg.Done()
-			defer func() { <-s.sem }()
 			sess.serve()
 			s.mu.Lock()
 			delete(s.conns, sess)
 			s.mu.Unlock()
 		}()
 	}
+}
+
+// evictLocked closes the session that has made no progress (a line read
+// and answered) for the longest time, among those not running a command,
+// and forgets it at once so the next eviction picks another. It reports
+// whether it found one. s.mu is held.
+func (s *Server) evictLocked() bool {
+	var victim *session
+	var oldest int64
+	for sess := range s.conns {
+		if sess.busy.Load() {
+			continue
+		}
+		if p := sess.progress.Load(); victim == nil || p < oldest {
+			victim, oldest = sess, p
+		}
+	}
+	if victim == nil {
+		return false
+	}
+	delete(s.conns, victim)
+	victim.conn.Close()
+	s.evictions.Add(1)
+	return true
 }
 
 // Addrs returns the addresses the server listens on (unix paths or ip:port),
@@ -314,6 +360,7 @@ func (s *Server) Close() {
 		return
 	}
 	s.closed = true
+	close(s.done)
 	ls := s.listeners
 	for sess := range s.conns {
 		sess.conn.Close()

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -181,6 +182,15 @@ func TestLongLineAndGarbage(t *testing.T) {
 	if got := exchange(t, path, long, false); got != "" {
 		t.Fatalf("long line answered %q", got)
 	}
+	// HAProxy's limit: 15360 bytes before the newline are answered, one
+	// more is not; the connection ends cleanly either way.
+	pad := func(n int) string { return "show version " + strings.Repeat("a", n-len("show version ")) + "\n" }
+	if got := exchange(t, path, pad(maxLine), false); got != "2.6.12-1+deb12u4\n\n" {
+		t.Fatalf("line of %d bytes answered %q", maxLine, got)
+	}
+	if got := exchange(t, path, pad(maxLine+1), false); got != "" {
+		t.Fatalf("line of %d bytes answered %q", maxLine+1, got)
+	}
 	got := exchange(t, path, "\x00\xff\xfe garbage\x01\n", false)
 	if !strings.HasPrefix(got, "Unknown command. Please enter one of the following commands only:\n") {
 		t.Fatalf("garbage answered %.100q", got)
@@ -191,28 +201,148 @@ func TestLongLineAndGarbage(t *testing.T) {
 	}
 }
 
-func TestMaxConnAndSlowClients(t *testing.T) {
-	_, path := startServer(t, parser.Global{StatsMaxConn: 2, StatsTimeout: 5 * time.Second}, newFakeSource())
-	// Two idle clients take both slots.
-	a, b := dial(t, path), dial(t, path)
-	io.WriteString(a, "prompt\n")
-	io.WriteString(b, "prompt\n")
+// blockingSource holds every Stats call until gate is closed.
+type blockingSource struct {
+	*fakeSource
+	gate    chan struct{}
+	waiting atomic.Int32
+}
+
+func (b *blockingSource) Stats() []Row {
+	b.waiting.Add(1)
+	<-b.gate
+	return b.fakeSource.Stats()
+}
+
+func TestMaxConnCountsCommands(t *testing.T) {
+	src := &blockingSource{fakeSource: newFakeSource(), gate: make(chan struct{})}
+	_, path := startServer(t, parser.Global{StatsMaxConn: 2, StatsTimeout: 5 * time.Second}, src)
+	released := false
+	release := func() {
+		if !released {
+			released = true
+			close(src.gate)
+		}
+	}
+	t.Cleanup(release)
+	// Idle clients take no slot.
 	buf := make([]byte, 3)
-	io.ReadFull(a, buf)
-	io.ReadFull(b, buf)
-	// A third one is not served while they stay.
+	for range 3 {
+		c := dial(t, path)
+		io.WriteString(c, "prompt\n")
+		if _, err := io.ReadFull(c, buf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := exchange(t, path, "show version\n", false); got != "2.6.12-1+deb12u4\n\n" {
+		t.Fatalf("beside idle clients: %q", got)
+	}
+	// Two commands running take both slots.
+	var running []net.Conn
+	for range 2 {
+		c := dial(t, path)
+		io.WriteString(c, "show stat\n")
+		running = append(running, c)
+	}
+	deadline := time.Now().Add(3 * time.Second)
+	for src.waiting.Load() < 2 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := src.waiting.Load(); n != 2 {
+		t.Fatalf("%d show stat running, want 2", n)
+	}
+	// A third command waits for a slot...
 	c := dial(t, path)
 	io.WriteString(c, "show version\n")
 	c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
 	if n, _ := c.Read(buf); n != 0 {
-		t.Fatal("third client served beyond stats maxconn")
+		t.Fatal("third command run beyond stats maxconn")
 	}
-	// When one leaves, the waiting client gets its answer.
-	io.WriteString(a, "quit\n")
+	// ...but an unknown command needs none.
+	if got := exchange(t, path, "foo\n", false); !strings.HasPrefix(got, "Unknown command") {
+		t.Fatalf("unknown command while slots are busy: %.60q", got)
+	}
+	// When the commands end, the waiting one runs.
+	release()
 	c.SetReadDeadline(time.Now().Add(3 * time.Second))
-	got, _ := io.ReadAll(c)
-	if string(got) != "2.6.12-1+deb12u4\n\n" {
-		t.Fatalf("got %q", got)
+	if got, _ := io.ReadAll(c); string(got) != "2.6.12-1+deb12u4\n\n" {
+		t.Fatalf("waiting command: %q", got)
+	}
+	want := golden(t, "show-stat.csv")
+	for _, r := range running {
+		if got, _ := io.ReadAll(r); string(got) != want {
+			t.Fatalf("show stat: %.60q", got)
+		}
+	}
+}
+
+func TestFullSocketEvictsLongestIdle(t *testing.T) {
+	srv, path := startServer(t, parser.Global{StatsMaxConn: 1, StatsTimeout: time.Minute}, newFakeSource())
+	var idle []net.Conn
+	buf := make([]byte, 3)
+	for range sessionsPerSlot {
+		c := dial(t, path)
+		io.WriteString(c, "prompt\n")
+		if _, err := io.ReadFull(c, buf); err != nil {
+			t.Fatal(err)
+		}
+		idle = append(idle, c)
+	}
+	// One more connection than the socket keeps: the newcomer is served
+	// and the session idle the longest goes.
+	if got := exchange(t, path, "show version\n", false); got != "2.6.12-1+deb12u4\n\n" {
+		t.Fatalf("newcomer on a full socket: %q", got)
+	}
+	idle[0].SetReadDeadline(time.Now().Add(time.Second))
+	if _, err := idle[0].Read(buf); err == nil {
+		t.Fatal("longest idle session not evicted")
+	}
+	if n := srv.evictions.Load(); n != 1 {
+		t.Fatalf("%d evictions, want 1", n)
+	}
+	// The others are still served.
+	c := idle[1]
+	io.WriteString(c, "show version\n")
+	want := "2.6.12-1+deb12u4\n\n> "
+	got := make([]byte, len(want))
+	if _, err := io.ReadFull(c, got); err != nil || string(got) != want {
+		t.Fatalf("second idle session: %q, %v", got, err)
+	}
+}
+
+func TestSlowLineTimesOut(t *testing.T) {
+	_, path := startServer(t, parser.Global{StatsTimeout: time.Minute}, newFakeSource())
+	c := dial(t, path)
+	start := time.Now()
+	// One byte every 200 ms: the line is dropped after about lineTimeout,
+	// not after the stats timeout, and nothing is executed.
+	var err error
+	for i := 0; i < 20 && err == nil; i++ {
+		_, err = io.WriteString(c, "s")
+		time.Sleep(200 * time.Millisecond)
+		c.SetReadDeadline(time.Now().Add(time.Millisecond))
+		var n int
+		n, err = c.Read(make([]byte, 1))
+		if n > 0 {
+			t.Fatal("answer to an unfinished line")
+		}
+		if ne, ok := err.(net.Error); ok && ne.Timeout() {
+			err = nil
+		}
+	}
+	if d := time.Since(start); err == nil || d < lineTimeout || d > lineTimeout+time.Second {
+		t.Fatalf("slow line: %v after %v", err, d)
+	}
+	// In prompt mode the stats timeout still governs the wait between
+	// commands (TestIdleTimeout), and a command typed in one go is fine.
+	c = dial(t, path)
+	io.WriteString(c, "prompt\n")
+	time.Sleep(lineTimeout + 200*time.Millisecond)
+	io.WriteString(c, "show version\n")
+	want := "\n> 2.6.12-1+deb12u4\n\n> "
+	got := make([]byte, len(want))
+	if _, err := io.ReadFull(c, got); err != nil || string(got) != want {
+		t.Fatalf("prompt after a pause: %q, %v", got, err)
 	}
 }
 

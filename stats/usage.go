@@ -64,17 +64,51 @@ func fingerprint(fp *[1024]uint8, word string) {
 	fp[32*from+28]++
 }
 
-func fpDistance(a, b *[1024]uint8) int {
-	d := 0
-	for i := range a {
-		k := int(a[i]) - int(b[i])
-		if k < 0 {
-			k = -k
-		}
-		d += k
+func abs(n int) int {
+	if n < 0 {
+		return -n
 	}
-	return d
+	return n
 }
+
+// sigCell is one non-zero cell of a fingerprint.
+type sigCell struct {
+	at uint16
+	n  uint8
+}
+
+// kwSig is the fingerprint of a keyword's words from some index on, kept
+// as its non-zero cells, with the total length of those words.
+type kwSig struct {
+	cells  []sigCell
+	length int
+}
+
+// kwSigs[k][i] is the fingerprint of keywords[k].words[i:], for every i up
+// to len(words): the distance to a command's words then costs a few dozen
+// steps instead of two 1 KiB arrays per keyword.
+var kwSigs = func() [][]kwSig {
+	out := make([][]kwSig, len(keywords))
+	for k, kw := range keywords {
+		out[k] = make([]kwSig, len(kw.words)+1)
+		for i := range out[k] {
+			var fp [1024]uint8
+			n := 0
+			for _, w := range kw.words[i:] {
+				fingerprint(&fp, w)
+				n += len(w)
+			}
+			ks := kwSig{length: n}
+			for at, v := range fp {
+				if v != 0 {
+					ks.cells = append(ks.cells, sigCell{uint16(at), v})
+				}
+			}
+			out[k][i] = ks
+		}
+	}
+	return out
+}()
 
 // usageMessage builds the help or unknown-command text for args as
 // HAProxy's cli_gen_usage_msg does: exact prefix matches, then up to five
@@ -128,22 +162,30 @@ func usageMessage(args []string, isHelp bool) string {
 		matches[i].dist = int(^uint(0) >> 1)
 	}
 	if arg(length) != "" {
+		// The words' fingerprint is the same against every keyword: build
+		// it once; the keywords' own are precomputed (kwSigs).
+		var wsig [1024]uint8
+		wlen := 0
+		for i := length; i < kwPrefixWords && arg(i) != ""; i++ {
+			fingerprint(&wsig, args[i])
+			wlen += len(args[i])
+		}
+		wsum := 0
+		for _, v := range wsig {
+			wsum += int(v)
+		}
 		for k := range keywords {
 			kw := &keywords[k]
 			if kw.usage == "" || !prefixMatch(*kw) {
 				continue
 			}
-			var wsig, lsig [1024]uint8
-			totlen := 0
-			for i := length; i < kwPrefixWords && arg(i) != ""; i++ {
-				fingerprint(&wsig, args[i])
-				totlen += len(args[i])
+			ks := &kwSigs[k][min(length, len(kw.words))]
+			totlen := wlen + ks.length
+			dist := wsum
+			for _, c := range ks.cells {
+				w := int(wsig[c.at])
+				dist += abs(w-int(c.n)) - w
 			}
-			for i := length; i < len(kw.words); i++ {
-				fingerprint(&lsig, kw.words[i])
-				totlen += len(kw.words[i])
-			}
-			dist := fpDistance(&wsig, &lsig)
 			if dist < 5*totlen/2 && dist < matches[maxMatches-1].dist {
 				matches[maxMatches-1] = match{kw, dist}
 				for i := maxMatches - 2; i >= 0; i-- {
