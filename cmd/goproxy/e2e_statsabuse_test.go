@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -27,11 +28,16 @@ func TestE2EStatsSocketUnderAbuse(t *testing.T) {
 		t.Log("SKIP socat: not installed; asking with a Go unix-socket client")
 		ask = askGo
 	}
-	bins := oracles()
+	bins := oracles(t)
 	for _, name := range []string{"goproxy", "haproxy"} {
 		bin, ok := bins[name]
 		if !ok {
-			t.Logf("SKIP %s: not installed", name)
+			continue // oracles said SKIP
+		}
+		if name == "haproxy" && os.Getenv("GOPROXY_SLOW_DIFF") == "" {
+			// haproxy holds its slots for the whole stats timeout: the
+			// run takes 20 s more and only logs its failure.
+			t.Log("SKIP haproxy half: set GOPROXY_SLOW_DIFF=1 to run it (measured: 0 of 5 answers within 1 s)")
 			continue
 		}
 		t.Run(name, func(t *testing.T) { statsUnderAbuse(t, bin, name == "goproxy", ask) })
