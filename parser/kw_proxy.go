@@ -294,7 +294,6 @@ func (p *parser) parseBindOptions(head, w []string, o *BindOptions, stats bool) 
 				p.alert("%s : ''expose-fd' only supports 'listeners' (got '%s')'", where, argAt(w, i+1))
 				return false
 			}
-			p.warn("%s : 'expose-fd listeners' has no effect in goproxy: a reload binds beside the old process with SO_REUSEPORT ('-x' is not supported).", where)
 			o.ExposeFD, i = true, i+1
 		case "ssl", "crt", "crt-list", "ca-file", "alpn", "npn", "ciphers", "ciphersuites",
 			"verify", "ssl-min-ver", "ssl-max-ver", "curves", "ecdhe", "strict-sni", "no-sslv3",

@@ -225,7 +225,6 @@ func TestWarnings(t *testing.T) {
 		{"tcplog without log", "frontend f\n  bind :80\n  timeout client 1s\n  option tcplog\n", "log format ignored for frontend 'f' since it has no log address."},
 		{"timer trailing garbage", "frontend f\n  bind :80\n  timeout client 1sec\n", "unexpected character 'e' after the timer value '1sec', only (us=microseconds,ms=milliseconds,s=seconds,m=minutes,h=hours,d=days) are supported."},
 		{"warning directive", ".warning \"careful\"\nfrontend f\n  bind :80\n  timeout client 1s\n", "parsing [t.cfg:1]: 'careful'."},
-		{"expose-fd", "global\n  stats socket /tmp/x.sock level admin expose-fd listeners\nfrontend f\n  bind :80\n  timeout client 1s\n", "'expose-fd listeners' has no effect in goproxy"},
 		{"acl without pattern", "frontend f\n  bind :80\n  timeout client 1s\n  acl a src\n", "no pattern to match against were provided"},
 	}
 	for _, tc := range tests {

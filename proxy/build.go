@@ -33,6 +33,10 @@ type Options struct {
 	// new connection of its port at once (see steerToNewest), so that the
 	// older process's accept queues only drain.
 	Takeover bool
+	// Transferred are the listening sockets received from an older
+	// process (-x): binds that match one use it instead of binding. The
+	// graph closes them once started.
+	Transferred []TransferredSocket
 }
 
 // maxRetries bounds the retries of a session (HAProxy takes any int; more
@@ -76,7 +80,7 @@ func Build(cfg *parser.Config, opts Options) (*Graph, error) {
 		l.Out = nopWriter{}
 		log = l
 	}
-	g := &Graph{cfg: cfg, log: log, opts: opts, done: make(chan struct{})}
+	g := &Graph{cfg: cfg, log: log, opts: opts, done: make(chan struct{}), transferred: opts.Transferred}
 	g.maxConn.Store(int64(cfg.Global.MaxConn))
 	g.rate.limit.Store(int64(cfg.Global.MaxConnRate))
 	var errs *multierror.Error

@@ -22,6 +22,11 @@ type Graph struct {
 	cfg       *parser.Config
 	log       logrus.FieldLogger
 	opts      Options
+	// transferred are the sockets of Options.Transferred no bind took yet,
+	// adopted those taken (closed once started, see closeTransferred).
+	transferred []TransferredSocket
+	adopted     []int
+	exported    atomic.Bool // ExportListeners ran: soft stop does not drain
 	frontends []*Frontend
 	backends  []*Backend
 	base      time.Time // origin of the loops' clocks
@@ -132,6 +137,7 @@ func (g *Graph) Start() error {
 		go l.run()
 	}
 	g.started = true
+	g.closeTransferred()
 	go func() {
 		for _, l := range g.loops {
 			<-l.done
@@ -161,6 +167,8 @@ func (g *Graph) bind(ln *Listener) error {
 	var err error
 	if b.Addr.Family == parser.FamilyFD {
 		fd, err = adoptSocket(g.opts.InheritedFDs[b.Addr.FD], b.Addr.FD, ln.backlog)
+	} else if t := g.transferredFor(b); t >= 0 {
+		fd, err = adoptSocket(nil, t, ln.backlog)
 	} else {
 		fd, err = listenSocket(b, ln.backlog)
 		if err == nil && g.opts.Takeover {
@@ -266,11 +274,13 @@ func (g *Graph) StopListening() {
 	// queue is empty when the socket goes: closing a listener resets the
 	// connections still queued on it, and with SO_REUSEPORT about half
 	// of those arriving during a reload are queued on the old process.
-	g.onFirstLoop(func(l *loop) {
-		for _, ln := range g.listeners() {
-			l.drainListener(ln)
-		}
-	})
+	if !g.exported.Load() {
+		g.onFirstLoop(func(l *loop) {
+			for _, ln := range g.listeners() {
+				l.drainListener(ln)
+			}
+		})
+	}
 	g.closeListeners()
 	for _, f := range g.frontends {
 		if f.stopped.Swap(true) {

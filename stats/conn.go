@@ -8,6 +8,8 @@ import (
 	"net"
 	"sync/atomic"
 	"time"
+
+	"goproxy/internal/sockxfer"
 )
 
 // session is one CLI connection. It is owned by the goroutine running serve.
@@ -15,6 +17,7 @@ type session struct {
 	srv         *Server
 	conn        net.Conn
 	sockLevel   Level // level of the socket: decides what show stat reveals
+	exposeFD    bool  // the socket has expose-fd listeners
 	level       Level // current level, lowered by "operator" and "user"
 	interactive bool
 	timeout     time.Duration
@@ -158,6 +161,9 @@ func (s *session) exec(args []string) {
 		return
 	case len(args) >= 1 && args[0] == "prompt":
 		s.interactive = !s.interactive
+	case len(args) >= 1 && args[0] == sockxfer.Command:
+		s.sendListeners()
+		return
 	default:
 		answer = s.answer(args)
 	}

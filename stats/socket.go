@@ -15,6 +15,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"goproxy/internal/sockxfer"
 	"goproxy/parser"
 )
 
@@ -57,12 +58,16 @@ type Server struct {
 	// listening on. Set it before Start when taking over from an old
 	// process on reload (-sf/-st); otherwise a live socket is an error.
 	Takeover bool
+	// Listeners returns the listening sockets that "_getsocks" hands to a
+	// new process ("-x") on a socket with expose-fd listeners; nil: none.
+	Listeners func() []sockxfer.Socket
 }
 
 // cliListener is one bound stats socket.
 type cliListener struct {
-	ln    net.Listener
-	level Level
+	ln       net.Listener
+	level    Level
+	exposeFD bool
 	path  string      // unix socket file we created, removed on Close
 	file  os.FileInfo // the socket file as created, to remove only our own
 	addr  string      // path or ip:port
@@ -122,6 +127,9 @@ func (s *Server) Start() error {
 	var bound []*cliListener
 	for _, sk := range s.socks {
 		l, err := s.bind(sk)
+		if err == nil {
+			l.exposeFD = sk.ExposeFD
+		}
 		if err != nil {
 			for _, b := range bound {
 				b.close()
@@ -281,6 +289,7 @@ func (s *Server) acceptLoop(l *cliListener) {
 			srv:       s,
 			conn:      c,
 			sockLevel: l.level,
+			exposeFD:  l.exposeFD,
 			level:     l.level,
 			timeout:   s.timeout,
 			start:     now,

@@ -35,6 +35,9 @@ type options struct {
 
 	pidFile   string         // -p
 	oldPids   []int          // -sf / -st
+	// xferSocket is -x: the old process's stats socket to take the
+	// listening sockets from.
+	xferSocket string
 	oldSignal syscall.Signal // SIGUSR1 for -sf, SIGTERM for -st
 	maxConn   int            // -n (0 = not given)
 	maxPConn  int            // -N (0 = not given)
@@ -122,7 +125,7 @@ func parseArgs(argv []string) (action, *options, error) {
 				return actUsage, o, &argError{msg: "Unix socket path expected with the -x flag", withUsage: true}
 			}
 			i++
-			o.unbuilt = append(o.unbuilt, "-x (fetch listening sockets from an old process)")
+			o.xferSocket = argv[i]
 		case f0 == 'S':
 			if i+1 >= len(argv) {
 				return actUsage, o, nil
@@ -269,7 +272,7 @@ const usageText = `Usage : %[1]s [-f <cfgfile|cfgdir>]* [ -vdVD ] [ -n <maxconn>
         -dW fails if any warning is emitted
         -dD diagnostic mode : warn about suspicious configuration statements
         -sf/-st [pid ]* finishes/terminates old pids.
-        -x <unix_socket> get listening sockets from a unix socket (not supported)
+        -x <unix_socket> get listening sockets from a unix socket
         -S <bind>[,<bind options>...] new master CLI (not supported)
 
 `

@@ -83,8 +83,8 @@ func TestParseArgs(t *testing.T) {
 			name: "unbuilt features are recorded", argv: []string{"-f", "a.cfg", "-W", "-x", "/s", "-S", "x", "-Ws", "-m", "10", "-dR"},
 			act: actRun,
 			check: func(t *testing.T, o *options) {
-				if len(o.unbuilt) != 6 {
-					t.Errorf("unbuilt = %q, want 6 entries", o.unbuilt)
+				if len(o.unbuilt) != 5 || o.xferSocket != "/s" {
+					t.Errorf("unbuilt = %q (want 5 entries), -x %q", o.unbuilt, o.xferSocket)
 				}
 			},
 		},

@@ -2,9 +2,13 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net"
+	"os/exec"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -124,4 +128,73 @@ func TestE2EReloadHammer(t *testing.T) {
 			t.Errorf("only %d connections served: the hammer did not run", counts.ok.Load())
 		}
 	})
+}
+
+// TestE2EReloadTakeover reloads with -x (the new process takes the old
+// one's listening sockets over its stats socket, HAProxy's _getsocks)
+// while workers connect back to back: 20 goproxy reloads, then a
+// migration goproxy -> haproxy -> goproxy -> haproxy -> goproxy. No
+// connection may be reset or refused: the listening socket is never
+// closed.
+func TestE2EReloadTakeover(t *testing.T) {
+	t.Parallel()
+	echo := startSpeaker(t, func(c *net.TCPConn) { _, _ = io.Copy(c, c) })
+	sock := filepath.Join(t.TempDir(), "admin.sock")
+	addr := loopAddr(t)
+	text := e2eCfg{
+		global:  []string{"maxconn 1000", "stats socket " + sock + " level admin expose-fd listeners"},
+		servers: []string{"server s1 " + echo.addr()},
+	}.render(addr)
+	cfg := writeFile(t, t.TempDir(), "takeover.cfg", text)
+	chain := []string{}
+	for i := 0; i < 20; i++ {
+		chain = append(chain, goproxyBin)
+	}
+	if h, err := exec.LookPath("haproxy"); err == nil {
+		chain = append(chain, h, goproxyBin, h, goproxyBin)
+	} else {
+		t.Log("SKIP: the migrations to and from haproxy: haproxy is not on PATH")
+	}
+	cur := startServing(t, goproxyBin, text, addr)
+	inode := listenerInodes(t, addr)
+	stop := make(chan struct{})
+	counts, wg := hammer(addr, 4, stop)
+	stopped := false
+	defer func() {
+		if !stopped {
+			close(stop)
+			wg.Wait()
+		}
+	}()
+	for i, bin := range chain {
+		time.Sleep(100 * time.Millisecond)
+		nu := startBin(t, bin, cfg, "-x", sock, "-sf", strconv.Itoa(cur.pid()))
+		if code := cur.waitExit(t, 10*time.Second); code != 0 {
+			t.Fatalf("step %d: the old process exited %d:\n%s", i, code, cur.out.String())
+		}
+		if !nu.running() {
+			t.Fatalf("step %d (%s): the new process is gone:\n%s", i, bin, nu.out.String())
+		}
+		cur = nu
+	}
+	time.Sleep(100 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	stopped = true
+	other, _ := counts.lastOther.Load().(string)
+	t.Logf("%d takeovers (%d through haproxy): %d connections served, %d reset, %d refused, %d other (%s)",
+		len(chain), len(chain)-20, counts.ok.Load(), counts.reset.Load(), counts.refused.Load(), counts.other.Load(), other)
+	if counts.reset.Load() != 0 || counts.refused.Load() != 0 || counts.other.Load() != 0 {
+		t.Errorf("%d connections reset, %d refused, %d failed otherwise (%s); want none",
+			counts.reset.Load(), counts.refused.Load(), counts.other.Load(), other)
+	}
+	if counts.ok.Load() < 100 {
+		t.Errorf("only %d connections served: the hammer did not run", counts.ok.Load())
+	}
+	if after := listenerInodes(t, addr); len(inode) != 1 || fmt.Sprint(after) != fmt.Sprint(inode) {
+		t.Errorf("listening socket inodes %v at the start, %v at the end: want the same one socket throughout", inode, after)
+	}
+	if out := cur.out.String(); strings.Contains(out, "ALERT") {
+		t.Errorf("the last process alerted:\n%s", out)
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"goproxy/health"
+	"goproxy/internal/sockxfer"
 	"goproxy/parser"
 	"goproxy/proxy"
 	"goproxy/stats"
@@ -50,6 +51,9 @@ type buildOptions struct {
 	// Takeover is set when the process replaces older ones (-sf/-st): the
 	// stats sockets they still listen on are taken over.
 	Takeover bool
+	// Transferred are the listening sockets taken from the old process
+	// (-x).
+	Transferred []proxy.TransferredSocket
 }
 
 // build turns a configuration into a running process: the proxy graph,
@@ -91,7 +95,7 @@ func newRuntime(cfg *parser.Config, o buildOptions) (*procRuntime, error) {
 		l.Out = discard{}
 		log = l
 	}
-	g, err := proxy.Build(cfg, proxy.Options{Log: log, InheritedFDs: o.InheritedFDs, DefaultMaxConn: o.DefaultMaxConn, Takeover: o.Takeover})
+	g, err := proxy.Build(cfg, proxy.Options{Log: log, InheritedFDs: o.InheritedFDs, DefaultMaxConn: o.DefaultMaxConn, Takeover: o.Takeover, Transferred: o.Transferred})
 	if err != nil {
 		return nil, err
 	}
@@ -124,6 +128,13 @@ func newRuntime(cfg *parser.Config, o buildOptions) (*procRuntime, error) {
 		return nil, err
 	}
 	api.Takeover = o.Takeover
+	api.Listeners = func() []sockxfer.Socket {
+		var out []sockxfer.Socket
+		for _, l := range g.ExportListeners() {
+			out = append(out, sockxfer.Socket{FD: l.FD, Interface: l.Interface})
+		}
+		return out
+	}
 	rt := &procRuntime{g: g, checks: checks, api: api, log: log, done: make(chan struct{})}
 	for _, px := range cfg.Proxies {
 		if px.PromExporter && !px.Disabled {

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"errors"
 	"os"
 	"strings"
 	"time"
 
+	"goproxy/internal/sockxfer"
 	"goproxy/parser"
+	"goproxy/proxy"
 )
 
 // serveConfig runs a loaded configuration: size the fd limit, build and
@@ -44,7 +47,22 @@ func serveConfig(o *options, c *console, out *outWriter, cfg *parser.Config, sta
 	cfg.Global.MaxConn = plan.MaxConn
 
 	log := newLogger(c, o.debug)
-	g, err := build(cfg, buildOptions{Log: log, DefaultMaxConn: o.maxPConn, Takeover: len(o.oldPids) > 0, StateLog: configLog(c), MaxSock: plan.MaxSock})
+	var transferred []proxy.TransferredSocket
+	if o.xferSocket != "" {
+		socks, err := sockxfer.Fetch(o.xferSocket)
+		if err != nil {
+			var fe *sockxfer.FetchError
+			if errors.As(err, &fe) {
+				c.warning("%s", fe.Msg)
+			}
+			c.alert("[haproxy.main()] Failed to get the sockets from the old process!")
+			return exitError
+		}
+		for _, s := range socks {
+			transferred = append(transferred, proxy.TransferredSocket{FD: s.FD, Namespace: s.Namespace, Interface: s.Interface})
+		}
+	}
+	g, err := build(cfg, buildOptions{Log: log, DefaultMaxConn: o.maxPConn, Takeover: len(o.oldPids) > 0, StateLog: configLog(c), MaxSock: plan.MaxSock, Transferred: transferred})
 	if err != nil {
 		alertLines(c, err)
 		return exitError

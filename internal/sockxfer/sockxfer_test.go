@@ -1,0 +1,100 @@
+package sockxfer
+
+import (
+	"bufio"
+	"net"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// serveOnce answers one _getsocks request on a unix socket with socks.
+func serveOnce(t *testing.T, socks []Socket) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "cli.sock")
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		c, err := ln.AcceptUnix()
+		ln.Close()
+		if err != nil {
+			done <- err
+			return
+		}
+		defer c.Close()
+		line, err := bufio.NewReader(c).ReadString('\n')
+		if err != nil || line != Command+"\n" {
+			done <- err
+			return
+		}
+		done <- Serve(c, socks)
+	}()
+	t.Cleanup(func() {
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	})
+	return path
+}
+
+// TestRoundTrip hands 300 listening sockets (two batches) with their
+// interface names across and checks each arrives as the same socket.
+func TestRoundTrip(t *testing.T) {
+	var socks []Socket
+	ports := map[int]bool{}
+	for i := 0; i < 300; i++ {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := ln.(*net.TCPListener).File()
+		ln.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Close() })
+		iface := ""
+		if i%3 == 0 {
+			iface = "lo" + strconv.Itoa(i)
+		}
+		socks = append(socks, Socket{FD: int(f.Fd()), Interface: iface})
+		ports[ln.Addr().(*net.TCPAddr).Port] = true
+	}
+	got, err := Fetch(serveOnce(t, socks))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(socks) {
+		t.Fatalf("got %d sockets, want %d", len(got), len(socks))
+	}
+	for i, s := range got {
+		sa, err := unix.Getsockname(s.FD)
+		if err != nil {
+			t.Fatalf("socket %d: %v", i, err)
+		}
+		if !ports[sa.(*unix.SockaddrInet4).Port] || s.Interface != socks[i].Interface || s.Namespace != "" {
+			t.Errorf("socket %d: port %d interface %q, want one of ours with %q", i, sa.(*unix.SockaddrInet4).Port, s.Interface, socks[i].Interface)
+		}
+		unix.Close(s.FD)
+	}
+}
+
+// TestNothingToSend: with no socket, HAProxy's server closes without a
+// word and its client fails.
+func TestNothingToSend(t *testing.T) {
+	if _, err := Fetch(serveOnce(t, nil)); err == nil {
+		t.Fatal("Fetch succeeded with nothing sent")
+	}
+}
+
+func TestNoServer(t *testing.T) {
+	_, err := Fetch(filepath.Join(t.TempDir(), "none.sock"))
+	if fe, ok := err.(*FetchError); !ok || fe.Msg == "" {
+		t.Fatalf("err %v, want a FetchError", err)
+	}
+}
