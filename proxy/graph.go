@@ -18,18 +18,18 @@ import (
 // listeners, backends with their servers, and the event loops serving them.
 // Its topology never changes after Build.
 type Graph struct {
-	rate      connRate // global maxconnrate
-	cfg       *parser.Config
-	log       logrus.FieldLogger
-	opts      Options
+	rate connRate // global maxconnrate
+	cfg  *parser.Config
+	log  logrus.FieldLogger
+	opts Options
 	// transferred are the sockets of Options.Transferred no bind took yet,
 	// adopted those taken (closed once started, see closeTransferred).
 	transferred []TransferredSocket
 	adopted     []int
 	exported    atomic.Bool // ExportListeners ran: soft stop does not drain
-	frontends []*Frontend
-	backends  []*Backend
-	base      time.Time // origin of the loops' clocks
+	frontends   []*Frontend
+	backends    []*Backend
+	base        time.Time // origin of the loops' clocks
 
 	maxConn  atomic.Int64 // global maxconn, 0 = unlimited
 	cur      atomic.Int64 // CurrConns

@@ -68,10 +68,10 @@ type cliListener struct {
 	ln       net.Listener
 	level    Level
 	exposeFD bool
-	path  string      // unix socket file we created, removed on Close
-	file  os.FileInfo // the socket file as created, to remove only our own
-	addr  string      // path or ip:port
-	name  string      // as show cli sockets prints it: unix@path, ipv4@ip:port
+	path     string      // unix socket file we created, removed on Close
+	file     os.FileInfo // the socket file as created, to remove only our own
+	addr     string      // path or ip:port
+	name     string      // as show cli sockets prints it: unix@path, ipv4@ip:port
 }
 
 // NewServer checks the stats socket configuration of g. It binds nothing:

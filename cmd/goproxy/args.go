@@ -33,17 +33,17 @@ type options struct {
 	zeroWarning     bool // -dW
 	resolveDontFail bool // -dr
 
-	pidFile   string         // -p
-	oldPids   []int          // -sf / -st
+	pidFile string // -p
+	oldPids []int  // -sf / -st
 	// xferSocket is -x: the old process's stats socket to take the
 	// listening sockets from.
 	xferSocket string
-	oldSignal syscall.Signal // SIGUSR1 for -sf, SIGTERM for -st
-	maxConn   int            // -n (0 = not given)
-	maxPConn  int            // -N (0 = not given)
-	localPeer string         // -L
-	chdir     string         // -C
-	unbuilt   []string       // flags whose feature goproxy does not have
+	oldSignal  syscall.Signal // SIGUSR1 for -sf, SIGTERM for -st
+	maxConn    int            // -n (0 = not given)
+	maxPConn   int            // -N (0 = not given)
+	localPeer  string         // -L
+	chdir      string         // -C
+	unbuilt    []string       // flags whose feature goproxy does not have
 }
 
 // argError is a command-line error reported as an [ALERT] line, optionally
