@@ -24,6 +24,7 @@ var globalKeywords = map[string]func(p *parser, w []string, mod kwMod){
 	"spread-checks":     (*parser).globalSpreadChecks,
 	"server-state-file": (*parser).globalServerStateFile,
 	"server-state-base": (*parser).globalServerStateBase,
+	"session-handoff":   (*parser).globalSessionHandoff,
 }
 
 func (p *parser) globalKeyword(w []string, mod kwMod) {
@@ -108,6 +109,16 @@ func (p *parser) globalDaemon(w []string, _ kwMod) {
 		return
 	}
 	p.cfg.Global.Daemon = true
+}
+
+// globalSessionHandoff is a goproxy extension (HAProxy rejects it: write
+// it inside ".if feature(GOPROXY)"): on a -sf reload the old process hands
+// its established sessions to the new one instead of keeping them.
+func (p *parser) globalSessionHandoff(w []string, _ kwMod) {
+	if p.tooManyArgs(w, 0) {
+		return
+	}
+	p.cfg.Global.SessionHandoff = true
 }
 
 func (p *parser) globalNbThread(w []string, _ kwMod) {

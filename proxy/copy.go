@@ -96,7 +96,7 @@ func (s *session) pumpDir(d int) {
 		l.bufs.put(p)
 		s.pend[d] = nil
 	}
-	for i := 0; s.has(fR(src)) && !s.has(fEOF(d)); i++ {
+	for i := 0; s.has(fR(src)) && !s.has(fEOF(d)) && !s.has(fHandoff); i++ {
 		if i == pumpRounds {
 			l.again1(s)
 			break

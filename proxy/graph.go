@@ -27,6 +27,11 @@ type Graph struct {
 	transferred []TransferredSocket
 	adopted     []int
 	exported    atomic.Bool // ExportListeners ran: soft stop does not drain
+	// handoffMu serialises handoff requests; handoffSeq spreads adopted
+	// sessions over the loops; handedOff counts sessions handed over.
+	handoffMu  sync.Mutex
+	handoffSeq atomic.Uint64
+	handedOff  atomic.Int64
 	frontends   []*Frontend
 	backends    []*Backend
 	base        time.Time // origin of the loops' clocks

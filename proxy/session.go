@@ -17,6 +17,7 @@ const (
 	stConnecting       // non-blocking connect in progress
 	stData             // both sides connected, bytes flow
 	stClosed
+	stHanded // frozen for a handoff to a new process (see handoff.go)
 )
 
 // Session flags. Sides: 0 client, 1 server. Directions: 0 client to server,
@@ -45,6 +46,9 @@ const (
 	fSrvTimedOut
 	// fFailed: side failSide had an error while data flowed (see fail).
 	fFailed
+	// fHandoff: a handoff waits for the session's buffers to drain: it
+	// reads neither side.
+	fHandoff
 )
 
 func fR(side int) uint32             { return fCliR << (2 * side) }

@@ -81,6 +81,8 @@ type procRuntime struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
+	handoff bool // session-handoff: serve handoffs, pull on reload
+
 	mu      sync.Mutex
 	bound   bool // the graph's listeners are bound
 	started bool
@@ -135,7 +137,7 @@ func newRuntime(cfg *parser.Config, o buildOptions) (*procRuntime, error) {
 		}
 		return out
 	}
-	rt := &procRuntime{g: g, checks: checks, api: api, log: log, done: make(chan struct{})}
+	rt := &procRuntime{g: g, checks: checks, api: api, log: log, done: make(chan struct{}), handoff: cfg.Global.SessionHandoff}
 	for _, px := range cfg.Proxies {
 		if px.PromExporter && !px.Disabled {
 			rt.promex = append(rt.promex, stats.NewExporter(px, src, log))
@@ -203,10 +205,32 @@ func (rt *procRuntime) Start() error {
 		return err
 	}
 	rt.apiOpen = true
+	if rt.handoff {
+		if err := rt.g.ServeHandoffs(); err != nil {
+			rt.log.WithError(err).Warn("session-handoff: a newer process cannot take this one's sessions")
+		}
+	}
 	rt.checks.Start(rt.ctx)
 	rt.started = true
 	go rt.watch()
 	return nil
+}
+
+// PullSessions takes the established sessions of the old processes pids
+// (session-handoff), one after the other.
+func (rt *procRuntime) PullSessions(pids []int) {
+	if !rt.handoff {
+		return
+	}
+	for _, pid := range pids {
+		adopted, cut, err := rt.g.PullSessions(pid)
+		entry := rt.log.WithFields(logrus.Fields{"pid": pid, "adopted": adopted, "cut": cut})
+		if err != nil {
+			entry.WithError(err).Warn("session handoff from the old process incomplete")
+			continue
+		}
+		entry.Info("session handoff from the old process done")
+	}
 }
 
 // watch stops the checks and the stats sockets once the graph is done.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"goproxy/internal/sockxfer"
@@ -87,6 +88,9 @@ func serveConfig(o *options, c *console, out *outWriter, cfg *parser.Config, sta
 		}
 	}
 	tellOldPids(o.oldPids, o.oldSignal, log)
+	if p, ok := g.(interface{ PullSessions([]int) }); ok && o.oldSignal == syscall.SIGUSR1 && len(o.oldPids) > 0 {
+		go p.PullSessions(o.oldPids)
+	}
 	c.doneStarting()
 	if status != nil {
 		// Listening: release the launcher; later messages go to our own

@@ -39,6 +39,7 @@ var features = []feature{
 	{"DEVICEATLAS", false},
 	{"EPOLL", true},       // Go's network poller on Linux
 	{"GETADDRINFO", true}, // server names resolved through the system resolver
+	{"GOPROXY", true},     // this is goproxy: ".if feature(GOPROXY)" guards its extensions
 	{"KQUEUE", false},
 	{"LIBCRYPT", false},
 	{"LINUX_SPLICE", true}, // TCP to TCP copies use splice(2)
