@@ -32,9 +32,9 @@ type Graph struct {
 	handoffMu  sync.Mutex
 	handoffSeq atomic.Uint64
 	handedOff  atomic.Int64
-	frontends   []*Frontend
-	backends    []*Backend
-	base        time.Time // origin of the loops' clocks
+	frontends  []*Frontend
+	backends   []*Backend
+	base       time.Time // origin of the loops' clocks
 
 	maxConn  atomic.Int64 // global maxconn, 0 = unlimited
 	cur      atomic.Int64 // CurrConns

@@ -170,7 +170,7 @@ func (l *loop) adoptHanded(r *handoffRecord, ln *Listener, be *Backend, srv *Ser
 	*s = session{
 		id: g.sessID.Add(1), l: l, ln: ln, fe: fe, be: be,
 		src: src, dst: dst, cfd: int32(cfd), sfd: int32(sfd), state: stData,
-		flags: fCliR | fCliW | fSrvR | fSrvW | fConnected | fDstKnown | r.Flags&handoffFlags,
+		flags:   fCliR | fCliW | fSrvR | fSrvW | fConnected | fDstKnown | r.Flags&handoffFlags,
 		tAccept: l.now - r.AgeMs*int64(time.Millisecond), tw: r.Tw, tc: r.Tc,
 		hidx: -1, term: termNormal, bytes: [2]int64{r.BytesIn, r.BytesOut},
 	}
