@@ -62,7 +62,7 @@ type Global struct {
 	MaxConnSet      bool
 	MaxConnRate     int // connections accepted per second, 0 = unlimited
 	Daemon          bool
-	SessionHandoff  bool // goproxy extension: hand sessions over on reload
+	SessionHandoff  bool `json:",omitzero"` // goproxy extension: hand sessions over on reload
 	MasterWorker    bool
 	NbThread        int
 	PidFile         string

@@ -81,8 +81,8 @@ func TestShortConnectionAllocations(t *testing.T) {
 				return
 			}
 			fd := int(nfd)
-			if n, err := syscall.Read(fd, buf); err == nil && n > 0 {
-				_, _ = syscall.Write(fd, buf[:n])
+			if n, err := retryEINTR(func() (int, error) { return syscall.Read(fd, buf) }); err == nil && n > 0 {
+				_, _ = retryEINTR(func() (int, error) { return syscall.Write(fd, buf[:n]) })
 			}
 			syscall.Close(fd)
 		}
@@ -102,13 +102,18 @@ func TestShortConnectionAllocations(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer syscall.Close(fd)
-		if err := rawsys.Connect(fd, fe); err != nil {
+		err = rawsys.Connect(fd, fe)
+		for i := 0; i < 5000 && (err == syscall.EINTR || err == syscall.EALREADY); i++ {
+			time.Sleep(time.Millisecond) // an interrupted connect goes on
+			err = rawsys.Connect(fd, fe)
+		}
+		if err != nil && err != syscall.EISCONN {
 			t.Fatal(err)
 		}
-		if _, err := syscall.Write(fd, req); err != nil {
+		if _, err := retryEINTR(func() (int, error) { return syscall.Write(fd, req) }); err != nil {
 			t.Fatal(err)
 		}
-		if n, err := syscall.Read(fd, resp); err != nil || n != 4 {
+		if n, err := retryEINTR(func() (int, error) { return syscall.Read(fd, resp) }); err != nil || n != 4 {
 			t.Fatalf("read %d bytes: %v", n, err)
 		}
 	}
@@ -148,4 +153,15 @@ func rawListener(t *testing.T) (int, int) {
 		t.Fatal(err)
 	}
 	return fd, sa.(*syscall.SockaddrInet4).Port
+}
+
+// retryEINTR runs a blocking call again while the runtime's preemption
+// signals interrupt it.
+func retryEINTR(call func() (int, error)) (int, error) {
+	for {
+		n, err := call()
+		if err != syscall.EINTR {
+			return n, err
+		}
+	}
 }

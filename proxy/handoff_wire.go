@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"goproxy/internal/sockxfer"
 )
 
 // The handoff exchange, on the old process's abstract socket:
@@ -260,7 +262,7 @@ func readHandoffBatch(c *net.UnixConn) ([]handoffRecord, []int, error) {
 	}
 	for off := 0; off < len(head); {
 		n, oobn, _, _, err := c.ReadMsgUnix(head[off:], oob)
-		got, perr := parseRights(oob[:oobn])
+		got, perr := sockxfer.Rights(oob[:oobn])
 		fds = append(fds, got...)
 		if err != nil || perr != nil {
 			closeAll()
@@ -295,28 +297,6 @@ func readHandoffBatch(c *net.UnixConn) ([]handoffRecord, []int, error) {
 		unix.CloseOnExec(fd)
 	}
 	return recs, fds, nil
-}
-
-// parseRights returns the descriptors of the SCM_RIGHTS messages in oob.
-func parseRights(oob []byte) ([]int, error) {
-	if len(oob) == 0 {
-		return nil, nil
-	}
-	msgs, err := unix.ParseSocketControlMessage(oob)
-	if err != nil {
-		return nil, err
-	}
-	var fds []int
-	for i := range msgs {
-		if msgs[i].Header.Level == unix.SOL_SOCKET && msgs[i].Header.Type == unix.SCM_RIGHTS {
-			got, err := unix.ParseUnixRights(&msgs[i])
-			if err != nil {
-				return fds, err
-			}
-			fds = append(fds, got...)
-		}
-	}
-	return fds, nil
 }
 
 // adoptBatch spreads a batch's sessions over the loops. A session whose

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 
 	"goproxy/internal/rawsys"
 )
@@ -83,16 +84,34 @@ func rawExchange(fe netip.AddrPort) error {
 	defer syscall.Close(fd)
 	tv := syscall.Timeval{Sec: 5}
 	_ = syscall.SetsockoptTimeval(fd, syscall.SOL_SOCKET, syscall.SO_RCVTIMEO, &tv)
-	if err := rawsys.Connect(fd, fe); err != nil {
+	// The runtime's preemption signals interrupt blocking calls (EINTR):
+	// an interrupted connect goes on in the kernel and is waited for.
+	err = rawsys.Connect(fd, fe)
+	for i := 0; errors.Is(err, syscall.EINTR) || errors.Is(err, syscall.EALREADY); i++ {
+		if i == 5000 {
+			return fmt.Errorf("connect: still in progress")
+		}
+		time.Sleep(time.Millisecond)
+		err = rawsys.Connect(fd, fe)
+	}
+	if err != nil && !errors.Is(err, syscall.EISCONN) {
 		return fmt.Errorf("connect: %w", err)
 	}
 	req, resp := [4]byte{'p', 'i', 'n', 'g'}, [4]byte{}
-	if _, err := syscall.Write(fd, req[:]); err != nil {
+	for {
+		if _, err = syscall.Write(fd, req[:]); !errors.Is(err, syscall.EINTR) {
+			break
+		}
+	}
+	if err != nil {
 		return fmt.Errorf("write: %w", err)
 	}
 	n := 0
 	for n < 4 {
 		k, err := syscall.Read(fd, resp[n:])
+		if errors.Is(err, syscall.EINTR) {
+			continue
+		}
 		if err != nil {
 			return fmt.Errorf("read after %d bytes: %w", n, err)
 		}

@@ -141,7 +141,7 @@ func Fetch(path string) ([]Socket, error) {
 		if n == 0 && err == nil {
 			err = errors.New("connection closed")
 		}
-		got, perr := rights(oob[:oobn])
+		got, perr := Rights(oob[:oobn])
 		fds = append(fds, got...)
 		if err != nil {
 			return fail(fmt.Sprintf("We didn't get the expected number of sockets (expecting %d got %d)", want, len(fds)), err)
@@ -200,8 +200,9 @@ func name(data []byte) (string, []byte, bool) {
 	return string(data[1 : 1+n]), data[1+n:], true
 }
 
-// rights returns the descriptors of the SCM_RIGHTS messages in oob.
-func rights(oob []byte) ([]int, error) {
+// Rights returns the descriptors of the SCM_RIGHTS messages in oob (the
+// control data of a read); on error none is left open.
+func Rights(oob []byte) ([]int, error) {
 	if len(oob) == 0 {
 		return nil, nil
 	}
@@ -232,7 +233,7 @@ func readFull(c *net.UnixConn, b []byte) error {
 	oob := make([]byte, unix.CmsgSpace(4*maxSendFD))
 	for off := 0; off < len(b); {
 		n, oobn, _, _, err := c.ReadMsgUnix(b[off:], oob)
-		if fds, _ := rights(oob[:oobn]); len(fds) > 0 {
+		if fds, _ := Rights(oob[:oobn]); len(fds) > 0 {
 			for _, fd := range fds {
 				unix.Close(fd)
 			}
