@@ -37,10 +37,10 @@ func (p *parser) optionHTTPChk(px *Proxy, w []string, mod kwMod, ignoredCap func
 	}
 	px.CheckKind = CheckHTTP
 	px.HTTPCheck = hc
-	if px.inheritedHTTPChecks {
+	if !px.ownHTTPCheck {
 		// A proxy's own option httpchk replaces the rules of its defaults.
 		px.HTTPChecks = nil
-		px.inheritedHTTPChecks = false
+		px.ownHTTPCheck = true
 	}
 }
 
@@ -109,10 +109,13 @@ func (p *parser) kwHTTPCheck(px *Proxy, w []string, _ kwMod) {
 	if !ok {
 		return
 	}
-	if px.inheritedHTTPChecks {
-		// A proxy's own rules replace those inherited from defaults.
+	if !px.ownHTTPCheck {
+		// A proxy's own rules replace those inherited from defaults, and
+		// with them the request of an inherited option httpchk.
 		px.HTTPChecks = nil
-		px.inheritedHTTPChecks = false
+		h := &px.HTTPCheck
+		h.Method, h.URI, h.Version, h.Headers, h.Body = "", "", "", nil, ""
+		px.ownHTTPCheck = true
 	}
 	if kind == "send" {
 		// HTTP checks do not keep connections alive: a second request

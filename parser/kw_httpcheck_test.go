@@ -118,7 +118,7 @@ backend own_option
 	if in.CheckKind != CheckHTTP || in.HTTPCheck.URI != "/def" || len(in.HTTPChecks) != 1 || !in.HTTPCheck.Disable404 {
 		t.Errorf("inherits: %+v %d", in.HTTPCheck, len(in.HTTPChecks))
 	}
-	if len(rules.HTTPChecks) != 1 || rules.HTTPChecks[0].Headers[0].Name != "X-Own" {
+	if len(rules.HTTPChecks) != 1 || rules.HTTPChecks[0].Headers[0].Name != "X-Own" || rules.HTTPCheck.URI != "" || rules.CheckKind != CheckHTTP {
 		t.Errorf("own rules: %+v", rules.HTTPChecks)
 	}
 	if opt.HTTPCheck.Method != "HEAD" || len(opt.HTTPChecks) != 0 || !opt.HTTPCheck.Disable404 {

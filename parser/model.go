@@ -159,8 +159,8 @@ type Proxy struct {
 	HTTPCheck  HTTPCheck        `json:",omitzero"`
 	HTTPChecks []*HTTPCheckRule `json:",omitzero"`
 
-	inheritedChecks     bool // TCPChecks came from defaults; own rules replace them
-	inheritedHTTPChecks bool // HTTPChecks came from defaults; own rules replace them
+	inheritedChecks bool // TCPChecks came from defaults; own rules replace them
+	ownHTTPCheck    bool // this section has its own option httpchk or http-check rules
 }
 
 // ProxyOptions are the boolean and small-valued `option` keywords.

@@ -274,7 +274,6 @@ func newProxy(def *Proxy) *Proxy {
 	px.HTTPCheck = def.HTTPCheck
 	px.HTTPCheck.Headers = append([]HTTPHeader(nil), def.HTTPCheck.Headers...)
 	px.HTTPChecks = append([]*HTTPCheckRule(nil), def.HTTPChecks...)
-	px.inheritedHTTPChecks = len(def.HTTPChecks) > 0
 	// tcp-request rules and ACLs of a named defaults section apply to the
 	// proxies that use it.
 	px.TCPReqConn = append([]*TCPRule(nil), def.TCPReqConn...)
