@@ -420,7 +420,12 @@ func (r *run) handshake(rl *rule, conn net.Conn) evalRet {
 		if isTimeout(err) {
 			r.finish(StatusL6TOut, r.stepText())
 		} else {
-			r.finish(StatusL6Rsp, "SSL handshake failure")
+			// As chk_report_conn_err: the socket's errno, when there is one.
+			desc := "SSL handshake failure"
+			if e := errnoText(err); e != "" {
+				desc += " (" + e + ")"
+			}
+			r.finish(StatusL6Rsp, desc)
 		}
 		return evalStop
 	}

@@ -10,6 +10,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"math/big"
 	"net"
@@ -235,6 +236,8 @@ func TestHTTPCheckResults(t *testing.T) {
 		{"check-ssl silent server", chk, serve(t, func(c net.Conn) { io.Copy(io.Discard, c) }), parser.ServerParams{CheckSSL: true, Verify: "none"}, false, StatusL6TOut, 0, ""},
 		{"connect ssl", "  option httpchk GET /healthz\n  http-check connect ssl\n  http-check send meth GET uri /healthz\n  http-check expect status 200\n",
 			serveTLS(ok200), parser.ServerParams{Verify: "none"}, false, StatusL7OK, 200, ""},
+		{"check port and addr", chk, closedPort(t), parser.ServerParams{CheckAddr: "127.0.0.1", CheckPort: serve(t, ok200)}, false, StatusL7OK, 200, ""},
+		{"connect port", "  option httpchk\n  http-check connect port " + fmt.Sprint(serve(t, ok200)) + "\n", closedPort(t), parser.ServerParams{}, false, StatusL7OK, 200, ""},
 		{"L4 check-ssl", "", serveTLS(ok200), parser.ServerParams{CheckSSL: true, Verify: "none"}, false, StatusL6OK, 0, ""},
 	}
 	for _, tc := range cases {
