@@ -216,3 +216,26 @@ func TestHTTPCheckRulesWithoutOption(t *testing.T) {
 		t.Errorf("diagnostics:\n%s\nwant %q", diagText(cfg), want)
 	}
 }
+
+// TestHTTPCheckPrefixes parses every prefix of long http-check lines: each
+// either parses or fails with a message, never panics.
+func TestHTTPCheckPrefixes(t *testing.T) {
+	lines := []string{
+		"option httpchk OPTIONS /master HTTP/1.1",
+		"http-check connect default port 8443 addr 127.0.0.1 send-proxy ssl sni a alpn h2 linger proto h1 comment c",
+		"http-check send meth GET uri /x ver HTTP/1.1 hdr Host a hdr X b body c comment d",
+		"http-check expect min-recv 3 comment c ok-status L7OK error-status L7RSP tout-status L7TOUT on-success s on-error e ! status 200-299,404",
+		"http-check expect ! hdr name -m reg ^x- value -m beg y",
+		"http-check expect fhdr name x value -m sub y",
+		"http-check expect rstring ^ok$",
+	}
+	for _, l := range lines {
+		w := strings.Fields(l)
+		for n := 1; n <= len(w); n++ {
+			src := httpCheckDefaults + "backend b\n  option httpchk\n  " + strings.Join(w[:n], " ") + "\n"
+			if cfg, err := parseText(t, src); err != nil && len(cfg.Diags) == 0 {
+				t.Errorf("%q: error without a diagnostic: %v", strings.Join(w[:n], " "), err)
+			}
+		}
+	}
+}
