@@ -488,8 +488,12 @@ func (p *parser) checkHTTPChecks(px *Proxy) {
 	if len(px.HTTPChecks) > 0 && px.CheckKind != CheckHTTP {
 		p.checkWarn("%s '%s' uses http-check rules without 'option httpchk', so the rules are ignored.", typeName(px), px.Name)
 	}
+	connectSSL := false
+	for _, r := range px.HTTPChecks {
+		connectSSL = connectSSL || (r.Kind == "connect" && r.SSL)
+	}
 	for _, s := range px.Servers {
-		if s.CheckSSL && s.Verify != "none" && s.CAFile == "" {
+		if (s.CheckSSL || connectSSL) && s.Verify != "none" && s.CAFile == "" {
 			p.report(&Error{Pos: s.Pos, Server: px.Name + "/" + s.Name, Style: StyleServer, Phase: PhaseCheck,
 				Msg: "verify is enabled by default but no CA file specified. If you're running on a LAN where you're certain to trust the server's certificate, please set an explicit 'verify none' statement on the 'server' line, or use 'ssl-server-verify none' in the global section to disable server-side verifications by default."})
 		}

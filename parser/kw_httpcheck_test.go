@@ -207,6 +207,17 @@ func TestCheckTLSServerOptions(t *testing.T) {
 	}
 }
 
+func TestConnectSSLNeedsVerifySetting(t *testing.T) {
+	cfg, err := parseText(t, httpCheckDefaults+"backend b\n  option httpchk\n  http-check connect ssl\n  server s 127.0.0.1:80 check\n  server s2 127.0.0.1:80 check verify none\n")
+	if err == nil {
+		t.Fatalf("no error\n%s", diagText(cfg))
+	}
+	got := diagText(cfg)
+	if !strings.Contains(got, "'server b/s' : verify is enabled by default but no CA file specified.") || strings.Contains(got, "b/s2") {
+		t.Errorf("diagnostics:\n%s", got)
+	}
+}
+
 func TestHTTPCheckRulesWithoutOption(t *testing.T) {
 	cfg, err := parseText(t, httpCheckDefaults+"backend b\n  http-check expect status 200\n  server s 127.0.0.1:80 check\n")
 	if err != nil {
