@@ -3,6 +3,7 @@ package health
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -36,6 +37,13 @@ type probeSpec struct {
 	pgUser      string
 	mysqlUser   string
 	mysqlPre41  bool
+	// TLS of checks: check-ssl applies to default connects, "connect ssl"
+	// to its own; tlsConf carries verify and ca-file.
+	checkSSL  bool
+	tlsConf   *tls.Config
+	checkSNI  string
+	checkALPN string
+	state     StateTarget // nil when the target cannot describe itself
 }
 
 // outcome is the result of one check run.
@@ -65,6 +73,7 @@ type run struct {
 	step     *rule
 	code     int
 	out      outcome
+	tlsUsed  bool // the last connect set up TLS
 }
 
 // finish sets the check's result once; later calls are ignored, as
@@ -115,12 +124,20 @@ func (r *run) closeConn() {
 	if r.conn == nil {
 		return
 	}
-	if tc, ok := r.conn.(*net.TCPConn); ok && (r.step == nil || !r.connectRuleLinger()) {
+	if tc, ok := rawConn(r.conn).(*net.TCPConn); ok && (r.step == nil || !r.connectRuleLinger()) {
 		// HAProxy closes check connections with a reset unless "linger".
 		_ = tc.SetLinger(0)
 	}
 	_ = r.conn.Close()
 	r.setConn(nil)
+}
+
+// rawConn returns the socket under a TLS connection.
+func rawConn(c net.Conn) net.Conn {
+	if tc, ok := c.(*tls.Conn); ok {
+		return tc.NetConn()
+	}
+	return c
 }
 
 func (r *run) connectRuleLinger() bool {
@@ -192,7 +209,11 @@ func (r *run) main() {
 		if last.implicit {
 			desc = ""
 		}
-		r.finish(StatusL4OK, desc)
+		st := StatusL4OK
+		if r.tlsUsed {
+			st = StatusL6OK
+		}
+		r.finish(st, desc)
 	default:
 		r.finish(StatusL7OK, "(tcp-check)")
 	}
@@ -361,12 +382,62 @@ func (r *run) evalConnect(rl *rule) evalRet {
 	if sp.tCheck > 0 {
 		r.deadline = time.Now().Add(sp.tCheck)
 	}
+	r.tlsUsed = false
+	if rl.ssl || (rl.defaultConnect && sp.checkSSL) {
+		return r.handshake(rl, conn)
+	}
+	return evalContinue
+}
+
+// handshake sets up TLS on the check connection: a timeout is a layer 6
+// timeout, any other failure "SSL handshake failure" (L6RSP).
+func (r *run) handshake(rl *rule, conn net.Conn) evalRet {
+	sp := r.spec
+	conf := &tls.Config{InsecureSkipVerify: true}
+	if sp.tlsConf != nil {
+		conf = sp.tlsConf.Clone()
+	}
+	sni, alpn := rl.sni, rl.alpn
+	if rl.defaultConnect {
+		if sni == "" {
+			sni = sp.checkSNI
+		}
+		if alpn == "" {
+			alpn = sp.checkALPN
+		}
+	}
+	conf.ServerName = sni
+	if alpn != "" {
+		conf.NextProtos = strings.Split(alpn, ",")
+	}
+	tc := tls.Client(conn, conf)
+	_ = tc.SetDeadline(r.deadline)
+	err := tc.HandshakeContext(r.ctx)
+	if err != nil {
+		if r.ctx.Err() != nil {
+			return evalStop
+		}
+		if isTimeout(err) {
+			r.finish(StatusL6TOut, r.stepText())
+		} else {
+			// As chk_report_conn_err: the socket's errno, when there is one.
+			desc := "SSL handshake failure"
+			if e := errnoText(err); e != "" {
+				desc += " (" + e + ")"
+			}
+			r.finish(StatusL6Rsp, desc)
+		}
+		return evalStop
+	}
+	_ = tc.SetDeadline(time.Time{})
+	r.setConn(tc)
+	r.tlsUsed = true
 	return evalContinue
 }
 
 func (r *run) closeConnKeep() {
 	if r.conn != nil {
-		if tc, ok := r.conn.(*net.TCPConn); ok {
+		if tc, ok := rawConn(r.conn).(*net.TCPConn); ok {
 			_ = tc.SetLinger(0)
 		}
 		_ = r.conn.Close()
@@ -446,7 +517,7 @@ func (r *run) recv(rl *rule) evalRet {
 	if len(r.buf) == 0 && r.connErr != nil {
 		return r.ioError(r.connErr)
 	}
-	if read == 0 && len(r.buf) == 0 {
+	if read == 0 && len(r.buf) == 0 && r.spec.rs.proto != protoHTTP {
 		desc := fmt.Sprintf("TCPCHK got an empty response at step %d", stepID(rl))
 		if rl.comment != "" {
 			desc += fmt.Sprintf(" comment: '%s'", rl.comment)

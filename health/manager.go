@@ -104,6 +104,9 @@ func New(targets []Target, opts Options) (*Manager, error) {
 			if err != nil {
 				return nil, fmt.Errorf("server %s/%s: %w", px.Name, name, err)
 			}
+			if st, ok := t.(StateTarget); ok {
+				spec.state = st
+			}
 			m.jobs = append(m.jobs, &job{target: t, spec: spec, log: m.log})
 		}
 		if at, ok := t.(AgentTarget); ok && at.AgentConfigured() {

@@ -43,6 +43,7 @@ const (
 	protoLDAP
 	protoSSL3
 	protoAgent
+	protoHTTP // option httpchk
 )
 
 // evalRet is the outcome of evaluating a rule, as HAProxy's
@@ -73,6 +74,8 @@ type rule struct {
 	defaultConnect bool // use the server's check settings (port, addr, check-send-proxy)
 	implicit       bool
 	linger         bool
+	ssl            bool   // http-check connect ssl
+	sni, alpn      string // http-check connect sni/alpn
 
 	// send
 	data   []byte
@@ -94,7 +97,8 @@ type rule struct {
 	onErrorFn   func(buf []byte) string
 	statusCode  func(buf []byte) (int, bool)
 	custom      customExpect
-	head        int // position in the rule slice of the first expect of this series
+	http        *httpExpect // http-check expect
+	head        int         // position in the rule slice of the first expect of this series
 }
 
 // ruleset is a compiled list of rules plus its family.

@@ -29,6 +29,8 @@ func rulesetFor(px *parser.Proxy) (*ruleset, error) {
 		return ldapRules(), nil
 	case parser.CheckSSLHello:
 		return sslHelloRules(), nil
+	case parser.CheckHTTP:
+		return httpRules(px)
 	}
 	return nil, fmt.Errorf("check kind %d is not supported", px.CheckKind)
 }
@@ -80,6 +82,19 @@ func healthSpec(px *parser.Proxy, rs *ruleset, addr parser.Addr, p parser.Server
 	sp.pgUser = px.CheckArgs.User
 	sp.mysqlUser = px.CheckArgs.User
 	sp.mysqlPre41 = px.CheckArgs.Pre41
+	sp.checkSSL = p.CheckSSL
+	sp.checkSNI = p.CheckSNI
+	if sp.checkSNI == "" {
+		sp.checkSNI = literalSNI(p.SNI)
+	}
+	sp.checkALPN = p.CheckALPN
+	if p.CheckSSL || usesTLS(rs) {
+		conf, err := checkTLSConfig(p)
+		if err != nil {
+			return nil, err
+		}
+		sp.tlsConf = conf
+	}
 	if sp.network == "tcp" && sp.port == 0 && p.CheckPort == 0 {
 		_, cport := splitHostPort(p.CheckAddr)
 		if cport == 0 && !connectsWithPort(rs) {
@@ -109,4 +124,14 @@ func agentSpec(px *parser.Proxy, addr parser.Addr, p parser.ServerParams) *probe
 	sp.checkPort = p.AgentPort
 	sp.agentString = []byte(p.AgentSend)
 	return sp
+}
+
+// usesTLS reports whether a connect rule asks for TLS.
+func usesTLS(rs *ruleset) bool {
+	for _, r := range rs.rules {
+		if r.action == actConnect && r.ssl {
+			return true
+		}
+	}
+	return false
 }

@@ -102,11 +102,15 @@ func (p *parser) kwOption(px *Proxy, w []string, mod kwMod) {
 		px.Options.TCPLog = true
 		return
 	case "httpslog", "httpclose", "http-server-close", "http-keep-alive", "forwardfor",
-		"httpchk", "http-buffer-request", "http-pretend-keepalive", "http-no-delay", "http-use-proxy-header",
+		"http-buffer-request", "http-pretend-keepalive", "http-no-delay", "http-use-proxy-header",
 		"http-ignore-probes", "http-restrict-req-hdr-names", "accept-invalid-http-request",
 		"accept-invalid-http-response", "checkcache", "disable-h2-upgrade", "h1-case-adjust-bogus-client",
 		"h1-case-adjust-bogus-server", "idle-close-on-response":
 		p.alert("'option %s' is not supported by goproxy (HTTP mode only).", name)
+		return
+	}
+	if name == "httpchk" {
+		p.optionHTTPChk(px, w, mod, ignoredCap)
 		return
 	}
 	if kind, ok := protocolChecks[name]; ok {

@@ -37,6 +37,7 @@ func init() {
 		"default-server":  {inD | inB, (*parser).kwDefaultServer},
 		"option":          {inAll, (*parser).kwOption},
 		"tcp-check":       {inD | inB, (*parser).kwTCPCheck},
+		"http-check":      {inD | inB, (*parser).kwHTTPCheck},
 		"retries":         {inD | inB, (*parser).kwRetries},
 		"timeout":         {inAll, (*parser).kwTimeout},
 		"log":             {inAll, (*parser).kwLog},
@@ -99,7 +100,7 @@ func (p *parser) proxyKeyword(w []string, mod kwMod) {
 			hint = " Maybe you want 'fullconn' instead ?"
 		}
 		p.warn("'%s' ignored because %s '%s' has no %s capability.%s", kw, px.Kind, px.Name, otherCapName(row.caps), hint)
-		if kw == "bind" || kw == "balance" || kw == "hash-type" || kw == "fullconn" || kw == "default-server" || kw == "retries" || kw == "tcp-check" {
+		if kw == "bind" || kw == "balance" || kw == "hash-type" || kw == "fullconn" || kw == "default-server" || kw == "retries" || kw == "tcp-check" || kw == "http-check" {
 			return
 		}
 		if kw == "server" {

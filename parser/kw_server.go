@@ -1,8 +1,11 @@
 package parser
 
 import (
+	"errors"
 	"fmt"
+	"os"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -264,7 +267,54 @@ func (p *parser) parseServerParams(px *Proxy, name string, w []string, sp *Serve
 			}
 			sp.ID = n
 			i++
-		case "ssl", "check-ssl", "verify", "ca-file", "crt", "sni", "check-sni", "alpn", "check-alpn",
+		case "check-ssl":
+			sp.CheckSSL = true
+		case "no-check-ssl":
+			sp.CheckSSL = false
+		case "verify":
+			v := argAt(w, i+1)
+			switch v {
+			case "":
+				return fail("'%s' : missing verify method", kw)
+			case "none", "required":
+			default:
+				return fail("'%s' : unknown verify method '%s', only 'none' and 'required' are supported", kw, v)
+			}
+			sp.Verify = v
+			i++
+		case "ca-file":
+			v := argAt(w, i+1)
+			if v == "" {
+				return fail("'%s' : missing CAfile path", kw)
+			}
+			if msg := unreadableFile(v); msg != "" {
+				fail("Couldn't open the ca-file '%s' (%s)", v, msg)
+				p.report(&Error{Msg: fmt.Sprintf("'%s' : unable to load %s.", kw, v), Phase: PhaseParse})
+				return false
+			}
+			sp.CAFile = v
+			i++
+		case "sni", "check-sni", "check-alpn":
+			v := argAt(w, i+1)
+			if v == "" {
+				switch kw {
+				case "sni":
+					return fail("'%s' : missing sni expression", kw)
+				case "check-sni":
+					return fail("'%s' : missing SNI", kw)
+				}
+				return fail("'%s' : missing the comma-delimited ALPN protocol suite", kw)
+			}
+			switch kw {
+			case "sni":
+				sp.SNI = v
+			case "check-sni":
+				sp.CheckSNI = v
+			default:
+				sp.CheckALPN = v
+			}
+			i++
+		case "ssl", "crt", "alpn",
 			"npn", "ciphers", "ciphersuites", "no-ssl-reuse", "ssl-min-ver", "ssl-max-ver", "no-sslv3",
 			"no-tlsv10", "no-tlsv11", "no-tlsv12", "no-tlsv13", "force-sslv3", "force-tlsv10",
 			"force-tlsv11", "force-tlsv12", "force-tlsv13", "crl-file", "verifyhost", "ssl-reuse", "allow-0rtt":
@@ -287,4 +337,19 @@ func (p *parser) parseServerParams(px *Proxy, name string, w []string, sp *Serve
 		}
 	}
 	return true
+}
+
+// unreadableFile returns strerror's text when path cannot be opened, or "".
+func unreadableFile(path string) string {
+	f, err := os.Open(path)
+	if err == nil {
+		f.Close()
+		return ""
+	}
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		t := errno.Error()
+		return strings.ToUpper(t[:1]) + t[1:]
+	}
+	return err.Error()
 }

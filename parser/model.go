@@ -155,8 +155,13 @@ type Proxy struct {
 	CheckKind CheckKind
 	CheckArgs CheckArgs
 	TCPChecks []*TCPCheckRule
+	// HTTPCheck holds option httpchk and the http-check switches;
+	// HTTPChecks the http-check connect/send/expect/comment rules.
+	HTTPCheck  HTTPCheck        `json:",omitzero"`
+	HTTPChecks []*HTTPCheckRule `json:",omitzero"`
 
 	inheritedChecks bool // TCPChecks came from defaults; own rules replace them
+	ownHTTPCheck    bool // this section has its own option httpchk or http-check rules
 }
 
 // ProxyOptions are the boolean and small-valued `option` keywords.
@@ -303,6 +308,13 @@ type ServerParams struct {
 	TCPKA          bool
 	Redir          string
 	Track          string
+	// TLS settings of health checks only (the proxied traffic stays plain).
+	CheckSSL  bool   `json:",omitzero"` // check-ssl
+	Verify    string `json:",omitzero"` // "none", "required", or "" (required by default)
+	CAFile    string `json:",omitzero"` // ca-file
+	SNI       string `json:",omitzero"` // sni (a sample expression; checks use str(...) only)
+	CheckSNI  string `json:",omitzero"` // check-sni
+	CheckALPN string `json:",omitzero"` // check-alpn, comma-separated
 }
 
 // Server is a server line.
@@ -364,6 +376,7 @@ const (
 	CheckSMTP
 	CheckLDAP
 	CheckSSLHello
+	CheckHTTP // option httpchk
 )
 
 // CheckArgs are the arguments of protocol check options.
@@ -391,4 +404,57 @@ type TCPCheckRule struct {
 	Comment   string
 	OnSuccess string
 	OnError   string
+}
+
+// HTTPCheck is "option httpchk" and the http-check switches of a proxy.
+type HTTPCheck struct {
+	// Method, URI and Version are the request line of option httpchk;
+	// empty means HAProxy's default (OPTIONS, "/", HTTP/1.0).
+	Method, URI, Version string
+	// Headers and Body are what the deprecated form hides after the
+	// version ("HTTP/1.1\r\nHost:\ www").
+	Headers    []HTTPHeader
+	Body       string
+	Disable404 bool // http-check disable-on-404
+	SendState  bool // http-check send-state
+}
+
+// HTTPHeader is one header of an HTTP check request.
+type HTTPHeader struct {
+	Name, Value string
+}
+
+// HTTPCheckRule is one http-check connect, send, expect or comment line.
+type HTTPCheckRule struct {
+	Pos
+	Kind    string // connect, send, expect, comment
+	Comment string
+	// connect
+	Port      int
+	Addr      string
+	SendProxy bool
+	SSL       bool
+	SNI       string
+	ALPN      string
+	Linger    bool
+	// send: empty fields keep the defaults (those of option httpchk for
+	// the first send).
+	Method, URI, Version string
+	Headers              []HTTPHeader
+	Body                 string
+	HasBody              bool
+	// expect
+	Negate  bool
+	Match   string // status, rstatus, string, rstring, hdr, fhdr
+	Pattern string // status list, regex or string
+	// hdr/fhdr: name and optional value, each with its method (str, beg,
+	// end, sub, reg).
+	HdrName, HdrNameMeth   string
+	HdrValue, HdrValueMeth string
+	HasHdrValue            bool
+	MinRecv                int // -1 = unset
+	OKStatus               string
+	ErrorStatus            string
+	ToutStatus             string
+	OnSuccess, OnError     string
 }

@@ -136,7 +136,7 @@ func TestKeywordErrors(t *testing.T) {
 		{"unknown option", "backend b\n  option tcp-chek\n", "unknown option 'tcp-chek'; did you mean 'tcp-check' maybe ?"},
 		{"option extra arg", "backend b\n  option tcpka x\n", "'option tcpka' cannot handle unexpected argument 'x'."},
 		{"no option not negatable", "backend b\n  no option tcplog\n", "negation/default is not supported for option 'tcplog'."},
-		{"http option", "backend b\n  option httpchk\n", "'option httpchk' is not supported by goproxy (HTTP mode only)."},
+		{"http option", "backend b\n  option http-buffer-request\n", "'option http-buffer-request' is not supported by goproxy (HTTP mode only)."},
 		{"bind in defaults", "defaults\n  bind :80\n", "'bind' not allowed in 'defaults' section."},
 		{"bind port", "frontend f\n  bind *:99999\n", "'bind' : invalid port '99999'"},
 		{"bind port zero", "frontend f\n  bind *:0\n", "'bind' : invalid port '0'"},

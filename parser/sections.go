@@ -271,6 +271,9 @@ func newProxy(def *Proxy) *Proxy {
 	px.Logs = append([]LogTarget(nil), def.Logs...)
 	px.TCPChecks = append([]*TCPCheckRule(nil), def.TCPChecks...)
 	px.inheritedChecks = len(def.TCPChecks) > 0
+	px.HTTPCheck = def.HTTPCheck
+	px.HTTPCheck.Headers = append([]HTTPHeader(nil), def.HTTPCheck.Headers...)
+	px.HTTPChecks = append([]*HTTPCheckRule(nil), def.HTTPChecks...)
 	// tcp-request rules and ACLs of a named defaults section apply to the
 	// proxies that use it.
 	px.TCPReqConn = append([]*TCPRule(nil), def.TCPReqConn...)

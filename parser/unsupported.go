@@ -118,7 +118,6 @@ var notYetProxy = map[string]string{
 	"filter":                "filters are not implemented",
 	"force-persist":         "HTTP mode only",
 	"http-after-response":   "HTTP mode only",
-	"http-check":            "HTTP mode only",
 	"http-error":            "HTTP mode only",
 	"http-response":         "HTTP mode only",
 	"http-reuse":            "HTTP mode only",

@@ -92,6 +92,7 @@ func (p *parser) validateProxy(px *Proxy) {
 	if px.Cap&CapBackend != 0 && len(px.TCPChecks) > 0 && px.CheckKind != CheckTCP {
 		p.checkWarn("%s '%s' uses tcp-check rules without 'option tcp-check', so the rules are ignored.", typeName(px), px.Name)
 	}
+	p.checkHTTPChecks(px)
 	if px.Cap&CapFrontend != 0 && px.Options.TCPLog && len(px.Logs) == 0 &&
 		!(px.LogGlobal && len(p.cfg.Global.Logs) > 0) {
 		p.checkWarn("log format ignored for %s '%s' since it has no log address.", typeName(px), px.Name)
