@@ -234,7 +234,7 @@ func TestHTTPCheckResults(t *testing.T) {
 		{"check-ssl wrong CA", chk, serveTLS(ok200), parser.ServerParams{CheckSSL: true, Verify: "required", CAFile: otherCA}, false, StatusL6Rsp, 0, "SSL handshake failure"},
 		{"check-ssl plain server", chk, serve(t, func(c net.Conn) { c.Read(make([]byte, 512)); c.Write([]byte("HTTP/1.1 200 OK\r\n\r\n")) }), parser.ServerParams{CheckSSL: true, Verify: "none"}, false, StatusL6Rsp, 0, "SSL handshake failure"},
 		{"check-ssl silent server", chk, serve(t, func(c net.Conn) { io.Copy(io.Discard, c) }), parser.ServerParams{CheckSSL: true, Verify: "none"}, false, StatusL6TOut, 0, ""},
-		{"connect ssl", "  option httpchk GET /healthz\n  http-check connect ssl\n  http-check send meth GET uri /healthz\n  http-check expect status 200\n",
+		{"connect ssl", "  default-server verify none\n  option httpchk GET /healthz\n  http-check connect ssl\n  http-check send meth GET uri /healthz\n  http-check expect status 200\n",
 			serveTLS(ok200), parser.ServerParams{Verify: "none"}, false, StatusL7OK, 200, ""},
 		{"check port and addr", chk, closedPort(t), parser.ServerParams{CheckAddr: "127.0.0.1", CheckPort: serve(t, ok200)}, false, StatusL7OK, 200, ""},
 		{"connect port", "  option httpchk\n  http-check connect port " + fmt.Sprint(serve(t, ok200)) + "\n", closedPort(t), parser.ServerParams{}, false, StatusL7OK, 200, ""},
