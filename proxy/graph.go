@@ -272,7 +272,6 @@ func (g *Graph) StopListening() {
 		for _, ln := range append([]*Listener(nil), l.listeners...) {
 			l.dropListener(ln)
 		}
-		l.stopping = true
 	})
 	// No loop watches the listeners now. One loop accepts what the kernel
 	// has queued on each and closes it in the same step, so the accept
@@ -287,6 +286,9 @@ func (g *Graph) StopListening() {
 		})
 	}
 	g.closeListeners()
+	// Only now may a loop without sessions exit: the drain above needs
+	// its loop, and gives it sessions.
+	g.onLoops(func(l *loop) { l.stopping = true })
 	for _, f := range g.frontends {
 		if f.stopped.Swap(true) {
 			continue // disabled, or stopped alone before (shutdown frontend)
