@@ -50,6 +50,10 @@ func (p *parser) kwOption(px *Proxy, w []string, mod kwMod) {
 		if name == "tcplog" && !isDefaults && px.Cap&CapFrontend == 0 {
 			p.warn("%s '%s' : 'option %s' directive is ignored in backends.", px.Kind, px.Name, name)
 		}
+		if name == "tcplog" {
+			p.logFormatOption(px, name, w)
+			return
+		}
 		v := mod == modNone
 		if mod == modDefault {
 			v = false
@@ -87,26 +91,24 @@ func (p *parser) kwOption(px *Proxy, w []string, mod kwMod) {
 		}
 		px.CheckKind = CheckTCP
 		return
-	case "httplog":
-		if p.tooManyArgsOpt(w, 1) {
+	case "httplog", "httpslog":
+		max := 0
+		if name == "httplog" {
+			max = 1
+		}
+		if p.tooManyArgsOpt(w, max) {
 			return
 		}
-		if isDefaults {
-			px.Options.TCPLog = true
-			return
-		}
-		if px.Cap&CapFrontend == 0 {
+		if !isDefaults && px.Cap&CapFrontend == 0 {
 			p.warn("%s '%s' : 'option %s' directive is ignored in backends.", px.Kind, px.Name, name)
 		}
-		p.warn("'option %s' not usable with %s '%s' (needs 'mode http'). Falling back to 'option tcplog'.", name, typeName(px), px.Name)
-		px.Options.TCPLog = true
+		p.logFormatOption(px, name, w)
 		return
-	case "httpslog", "httpclose", "http-server-close", "http-keep-alive", "forwardfor",
-		"httpchk", "http-buffer-request", "http-pretend-keepalive", "http-no-delay", "http-use-proxy-header",
-		"http-ignore-probes", "http-restrict-req-hdr-names", "accept-invalid-http-request",
-		"accept-invalid-http-response", "checkcache", "disable-h2-upgrade", "h1-case-adjust-bogus-client",
-		"h1-case-adjust-bogus-server", "idle-close-on-response":
+	case "httpchk":
 		p.alert("'option %s' is not supported by goproxy (HTTP mode only).", name)
+		return
+	}
+	if p.kwHTTPOption(px, w, mod, ignoredCap) {
 		return
 	}
 	if kind, ok := protocolChecks[name]; ok {

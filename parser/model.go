@@ -156,6 +156,19 @@ type Proxy struct {
 	TCPChecks []*TCPCheckRule
 
 	inheritedChecks bool // TCPChecks came from defaults; own rules replace them
+
+	// Description is the proxy's "description" text.
+	Description string `json:",omitempty"`
+
+	// HTTP-mode settings HAProxy accepts in a TCP proxy and ignores (or
+	// warns about) once the proxy's mode is known; see kw_http.go.
+	modePos   Pos      // where the mode was set (this section or its defaults)
+	logFmt    string   // "option tcplog", "option httplog", ... as HAProxy names it
+	logFmtPos Pos      // HAProxy's conf.args position, printed with the httplog fallback
+	httpOpts  uint32   // bits of httpOnlyOptions set on this proxy
+	httpRules []string // "http-request", "http-response", ... written in this section
+	hasRules  bool     // a defaults section with tcp-request/http-* rules
+	rulesCap  Cap      // the capabilities of the proxies using a defaults section with rules
 }
 
 // ProxyOptions are the boolean and small-valued `option` keywords.

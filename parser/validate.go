@@ -44,10 +44,23 @@ func typeName(px *Proxy) string {
 }
 
 func (p *parser) validateProxy(px *Proxy) {
-	if px.Mode == ModeHTTP || px.PromExporter {
+	switch {
+	case px.PromExporter || (px.Mode == ModeHTTP && px.Cap == CapFrontend):
 		p.validateExporter(px)
 		return
+	case px.Mode == ModeHTTP:
+		where := "set in this section"
+		if px.modePos.File != "" && px.modePos != px.Pos {
+			where = fmt.Sprintf("set at %s:%d", px.modePos.File, px.modePos.Line)
+			if px.modePos.Line < px.Line || px.modePos.File != px.File {
+				where = fmt.Sprintf("inherited from the defaults section, set at %s:%d", px.modePos.File, px.modePos.Line)
+			}
+		}
+		p.report(&Error{Pos: px.Pos, Phase: PhaseCheck,
+			Msg: fmt.Sprintf("'mode http' is not supported by goproxy in %s '%s' (%s; goproxy is a TCP load balancer: HTTP mode is only accepted in a frontend serving 'http-request use-service prometheus-exporter').", typeName(px), px.Name, where)})
+		return
 	}
+	p.validateHTTPLog(px)
 	if px.Cap&CapFrontend != 0 && len(px.Binds) == 0 {
 		p.checkWarn("%s '%s' has no 'bind' directive. Please declare it as a backend if this was intended.", typeName(px), px.Name)
 	}
@@ -96,6 +109,7 @@ func (p *parser) validateProxy(px *Proxy) {
 		!(px.LogGlobal && len(p.cfg.Global.Logs) > 0) {
 		p.checkWarn("log format ignored for %s '%s' since it has no log address.", typeName(px), px.Name)
 	}
+	p.validateHTTPInTCP(px)
 }
 
 // assignProxyIDs numbers proxies as HAProxy does: the hidden GLOBAL proxy
@@ -231,6 +245,9 @@ func (p *parser) validateExporter(px *Proxy) {
 	case !px.PromExporter:
 		p.report(&Error{Pos: px.Pos, Phase: PhaseCheck,
 			Msg: fmt.Sprintf("'mode http' is not supported by goproxy in %s '%s' (an HTTP frontend must serve 'http-request use-service prometheus-exporter').", typeName(px), px.Name)})
+	case len(px.httpRules) > 0:
+		p.report(&Error{Pos: px.Pos, Phase: PhaseCheck,
+			Msg: fmt.Sprintf("%s '%s' : goproxy serves 'http-request use-service prometheus-exporter' and no other HTTP rule in an HTTP frontend.", typeName(px), px.Name)})
 	case px.DefaultBackend != "" || len(px.UseBackends) > 0:
 		p.report(&Error{Pos: px.Pos, Phase: PhaseCheck,
 			Msg: fmt.Sprintf("%s '%s' : goproxy does not forward HTTP requests to backends; remove default_backend/use_backend from the exporter frontend.", typeName(px), px.Name)})
