@@ -597,8 +597,12 @@ func (p *parser) kwHTTPRequest(px *Proxy, w []string, _ kwMod) {
 }
 
 func (p *parser) kwDescription(px *Proxy, w []string, _ kwMod) {
+	if px.Cap&CapDefaults != 0 {
+		p.alertStyle(StyleLine, "'%s' not allowed in 'defaults' section.", w[0])
+		return
+	}
 	if argAt(w, 1) == "" {
-		p.alert("'%s' expects a string argument.", w[0])
+		p.alertStyle(StyleLine, "'%s' expects a string argument.", w[0])
 		return
 	}
 	px.Description = strings.Join(w[1:], " ")

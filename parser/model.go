@@ -80,6 +80,10 @@ type Global struct {
 	User, Group     string
 	UID, GID        int
 	Chroot          string
+	// Node and Description are shown by "show info" (node defaults to
+	// the host name).
+	Node        string `json:",omitempty"`
+	Description string `json:",omitempty"`
 }
 
 // Capability bits of a proxy section.
