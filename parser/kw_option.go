@@ -11,15 +11,17 @@ type boolOption struct {
 }
 
 var boolOptions = map[string]boolOption{
-	"dontlognull":  {inF, true, func(o *ProxyOptions) *bool { return &o.DontLogNull }},
-	"tcplog":       {inF | inB, false, func(o *ProxyOptions) *bool { return &o.TCPLog }},
-	"tcpka":        {inF | inB, false, func(o *ProxyOptions) *bool { return &o.TCPKA }},
-	"clitcpka":     {inF, true, func(o *ProxyOptions) *bool { return &o.CliTCPKA }},
-	"srvtcpka":     {inB, true, func(o *ProxyOptions) *bool { return &o.SrvTCPKA }},
-	"splice-auto":  {inF | inB, true, func(o *ProxyOptions) *bool { return &o.SpliceAuto }},
-	"allbackups":   {inB, true, func(o *ProxyOptions) *bool { return &o.AllBackups }},
-	"socket-stats": {inF, true, func(o *ProxyOptions) *bool { return &o.SocketStats }},
-	"abortonclose": {inB, true, func(o *ProxyOptions) *bool { return &o.AbortOnClose }},
+	"dontlognull":         {inF, true, func(o *ProxyOptions) *bool { return &o.DontLogNull }},
+	"tcplog":              {inF | inB, false, func(o *ProxyOptions) *bool { return &o.TCPLog }},
+	"tcpka":               {inF | inB, false, func(o *ProxyOptions) *bool { return &o.TCPKA }},
+	"clitcpka":            {inF, true, func(o *ProxyOptions) *bool { return &o.CliTCPKA }},
+	"srvtcpka":            {inB, true, func(o *ProxyOptions) *bool { return &o.SrvTCPKA }},
+	"splice-auto":         {inF | inB, true, func(o *ProxyOptions) *bool { return &o.SpliceAuto }},
+	"allbackups":          {inB, true, func(o *ProxyOptions) *bool { return &o.AllBackups }},
+	"socket-stats":        {inF, true, func(o *ProxyOptions) *bool { return &o.SocketStats }},
+	"abortonclose":        {inB, true, func(o *ProxyOptions) *bool { return &o.AbortOnClose }},
+	"dontlog-normal":      {inF, true, func(o *ProxyOptions) *bool { return &o.DontLogNormal }},
+	"log-separate-errors": {inF, true, func(o *ProxyOptions) *bool { return &o.LogSeparateErrors }},
 }
 
 func (p *parser) kwOption(px *Proxy, w []string, mod kwMod) {

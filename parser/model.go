@@ -190,6 +190,8 @@ type ProxyOptions struct {
 	LogHealthChecks    bool
 	AllBackups         bool
 	SocketStats        bool
+	DontLogNormal      bool `json:",omitempty"`
+	LogSeparateErrors  bool `json:",omitempty"`
 	Transparent        bool
 }
 

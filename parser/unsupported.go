@@ -170,8 +170,6 @@ var notYetOptions = map[string]string{
 	"transparent":         "transparent proxying is not implemented",
 	"nolinger":            "not implemented",
 	"independent-streams": "not implemented",
-	"log-separate-errors": "not implemented",
-	"dontlog-normal":      "not implemented",
 	"contstats":           "not implemented",
 	"persist":             "not implemented",
 	"prefer-last-server":  "not implemented",

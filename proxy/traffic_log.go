@@ -76,7 +76,7 @@ func (s *session) logAccept() {
 // session's counters are released, as HAProxy logs them.
 func (s *session) logEnd() {
 	f := s.fe
-	if f.logs == nil || !f.Config.Options.TCPLog || !f.logs.Enabled(LogInfo) {
+	if f.logs == nil || !f.Config.Options.TCPLog {
 		return
 	}
 	if f.Config.Options.DontLogNull && s.bytes[0] == 0 && s.bytes[1] == 0 {
@@ -84,6 +84,15 @@ func (s *session) logEnd() {
 	}
 	var r SessionRecord
 	s.record(&r)
+	level := LogInfo
+	if abnormal := abnormalSession(&r); !abnormal && f.Config.Options.DontLogNormal {
+		return
+	} else if abnormal && f.Config.Options.LogSeparateErrors {
+		level = LogErr
+	}
+	if !f.logs.Enabled(level) {
+		return
+	}
 	rec := TCPLogRecord{
 		Client: r.Client, Accept: r.Accept, Frontend: f.Name, Backend: f.Name,
 		Tw: r.Tw, Tc: r.Tc, Tt: r.Tt, BytesOut: r.BytesOut, Term: r.Term,
@@ -96,5 +105,16 @@ func (s *session) logEnd() {
 	if r.Server != nil {
 		rec.Server = r.Server.Name
 	}
-	f.logs.Log(LogInfo, rec.String())
+	f.logs.Log(level, rec.String())
+}
+
+// abnormalSession is HAProxy's test in strm_log() for option
+// dontlog-normal and log-separate-errors: a redispatch, a termination
+// cause other than none or "L" (local), or retries without an error.
+func abnormalSession(r *SessionRecord) bool {
+	cause := byte('-')
+	if r.Term != "" {
+		cause = r.Term[0]
+	}
+	return r.Redispatched || (cause != '-' && cause != 'L') || (cause == '-' && r.Retries > 0)
 }
