@@ -71,3 +71,32 @@ func TestNoEffectGlobals(t *testing.T) {
 		t.Errorf("node %q description %q", cfg.Global.Node, cfg.Global.Description)
 	}
 }
+
+func TestCheckWithoutPort(t *testing.T) {
+	src := "backend b\n\tserver s1 127.0.0.1 check\n\tserver s2 127.0.0.1 check port 80\nbackend c\n\tserver s1 127.0.0.1 check\n"
+	_, err := Parse("t.cfg", src, Options{LookupHost: fakeLookup})
+	want := "config: backend 'b': server 's1' has neither service port nor check port.\n" +
+		"config: backend 'c': server 's1' has neither service port nor check port nor tcp_check rule 'connect' with port information."
+	if err == nil || err.Error() != want {
+		t.Errorf("err = %v, want %s", err, want)
+	}
+}
+
+func TestCrossReferenceDiag(t *testing.T) {
+	src := "frontend f\n\tbind 127.0.0.1:8000\n\tdefault_backend nope\n"
+	cfg, _ := Parse("t.cfg", src, Options{LookupHost: fakeLookup, Diag: true})
+	if got := diagText(cfg); !strings.Contains(got, "Proxy 'f': unable to find required default_backend: 'nope'.\nparsing [t.cfg:3] : 'default_backend nope' of frontend 'f' is here.\n") {
+		t.Errorf("diagnostics:\n%s", got)
+	}
+	cfg, _ = Parse("t.cfg", src, Options{LookupHost: fakeLookup})
+	if got := diagText(cfg); strings.Contains(got, "is here") {
+		t.Errorf("position line printed without -dD:\n%s", got)
+	}
+}
+
+func TestUndefinedEnvIsEmpty(t *testing.T) {
+	cfg, err := Parse("t.cfg", "global\n\tdescription \"a${GOPROXY_UNDEFINED_VAR}b\"\n", Options{Env: func(string) (string, bool) { return "", false }})
+	if err != nil || cfg.Global.Description != "ab" {
+		t.Errorf("description %q, err %v", cfg.Global.Description, err)
+	}
+}

@@ -3,6 +3,7 @@ package parser
 import (
 	"fmt"
 	"net/netip"
+	"strings"
 )
 
 // validate runs HAProxy's post-parse checks (check_config_validity) on a
@@ -16,6 +17,7 @@ func (p *parser) validate() {
 		}
 		p.validateProxy(px)
 	}
+	p.checkServerPorts()
 	if p.errs.ErrorOrNil() != nil {
 		p.trailer("Fatal errors found in configuration.")
 		return
@@ -25,6 +27,16 @@ func (p *parser) validate() {
 
 func (p *parser) checkAlert(format string, args ...any) {
 	p.report(&Error{Msg: fmt.Sprintf(format, args...), Phase: PhaseCheck})
+}
+
+// diagAt names, in -dD mode only, the line behind a post-parse error that
+// HAProxy prints without a location: the error line itself stays
+// HAProxy's, byte for byte, for the scripts that compare outputs.
+func (p *parser) diagAt(pos Pos, format string, args ...any) {
+	if !p.opts.Diag || pos.File == "" {
+		return
+	}
+	p.report(&Error{Pos: pos, Msg: fmt.Sprintf(format, args...), Phase: PhaseCheck, Sev: SevDiag})
 }
 
 func (p *parser) checkWarn(format string, args ...any) {
@@ -69,13 +81,16 @@ func (p *parser) validateProxy(px *Proxy) {
 		switch {
 		case be == nil:
 			p.checkAlert("Proxy '%s': unable to find required default_backend: '%s'.", px.Name, px.DefaultBackend)
+			p.diagAt(px.DefaultBackPos, "'default_backend %s' of %s '%s' is here.", px.DefaultBackend, typeName(px), px.Name)
 		case be == px:
 			p.checkAlert("Proxy '%s': loop detected for default_backend: '%s'.", px.Name, px.DefaultBackend)
+			p.diagAt(px.DefaultBackPos, "'default_backend %s' of %s '%s' is here.", px.DefaultBackend, typeName(px), px.Name)
 		}
 	}
 	for _, ub := range px.UseBackends {
 		if p.cfg.Backend(ub.Backend) == nil {
 			p.checkAlert("Proxy '%s': unable to find required use_backend: '%s'.", px.Name, ub.Backend)
+			p.diagAt(ub.Pos, "'use_backend %s' of %s '%s' is here.", ub.Backend, typeName(px), px.Name)
 		}
 	}
 	missingTimeouts := (px.Cap&CapFrontend != 0 && px.Timeouts.Client == 0) ||
@@ -261,4 +276,63 @@ func (p *parser) validateExporter(px *Proxy) {
 			"   | with such a configuration. To fix this, please ensure that all following\n"+
 			"   | timeouts are set to a non-zero value: 'client', 'connect', 'server'.", typeName(px), px.Name)
 	}
+}
+
+// checkServerPorts is HAProxy's init_srv_check() test, run after every
+// proxy's own checks: a checked TCP server needs a port to check, its
+// service port, "port N", or a first tcp-check rule "connect port N".
+//
+// HAProxy words it after the tcp-check rules the proxy has when its
+// servers are checked: none for the first backend without rules of its
+// own, then a shared default ruleset (one "connect" without a port) that
+// this first backend leaves behind for the following ones.
+func (p *parser) checkServerPorts() {
+	shared := false
+	for _, px := range p.cfg.Proxies {
+		if px.Disabled || px.Cap&CapBackend == 0 || px.Mode == ModeHTTP {
+			continue
+		}
+		own := len(px.TCPChecks) > 0 || (px.CheckKind != CheckL4 && px.CheckKind != CheckTCP)
+		for _, s := range px.Servers {
+			if !s.Check || s.CheckPort != 0 || (s.Addr.Port != 0 && !s.Addr.HasOffset) {
+				continue
+			}
+			if s.Addr.Family != FamilyTCP4 && s.Addr.Family != FamilyTCP6 {
+				continue
+			}
+			if strings.Contains(s.CheckAddr, "@") && !strings.HasPrefix(s.CheckAddr, "ipv4@") && !strings.HasPrefix(s.CheckAddr, "ipv6@") {
+				continue // a UNIX or abstract check address needs no port
+			}
+			switch {
+			case !own && !shared:
+				p.checkAlert("config: %s '%s': server '%s' has neither service port nor check port.", typeName(px), px.Name, s.Name)
+			case own && len(px.TCPChecks) > 0 && connectWithPort(px.TCPChecks):
+			default:
+				p.checkAlert("config: %s '%s': server '%s' has neither service port nor check port nor tcp_check rule 'connect' with port information.", typeName(px), px.Name, s.Name)
+			}
+		}
+		if !own {
+			shared = true
+		}
+	}
+}
+
+// connectWithPort reports whether the first tcp-check action (comments
+// aside) is a connect with a port.
+func connectWithPort(rules []*TCPCheckRule) bool {
+	for _, r := range rules {
+		if r.Kind == "comment" {
+			continue
+		}
+		if r.Kind != "connect" {
+			return false
+		}
+		if r.Port != 0 {
+			return true
+		}
+		i := strings.LastIndexByte(r.Addr, ':')
+		_, ok := strictInt(r.Addr[i+1:])
+		return i >= 0 && ok
+	}
+	return false
 }
