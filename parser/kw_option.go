@@ -22,6 +22,7 @@ var boolOptions = map[string]boolOption{
 	"abortonclose":        {inB, true, func(o *ProxyOptions) *bool { return &o.AbortOnClose }},
 	"dontlog-normal":      {inF, true, func(o *ProxyOptions) *bool { return &o.DontLogNormal }},
 	"log-separate-errors": {inF, true, func(o *ProxyOptions) *bool { return &o.LogSeparateErrors }},
+	"logasap":             {inF, true, func(o *ProxyOptions) *bool { return &o.LogASAP }},
 }
 
 func (p *parser) kwOption(px *Proxy, w []string, mod kwMod) {

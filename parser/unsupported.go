@@ -166,7 +166,6 @@ var notYetOptions = map[string]string{
 	"spop-check":          "SPOE is not implemented",
 	"external-check":      "external checks are not implemented",
 	"log-health-checks":   "not implemented yet",
-	"logasap":             "not implemented yet",
 	"transparent":         "transparent proxying is not implemented",
 	"nolinger":            "not implemented",
 	"independent-streams": "not implemented",

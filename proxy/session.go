@@ -45,6 +45,8 @@ const (
 	fSrvTimedOut
 	// fFailed: side failSide had an error while data flowed (see fail).
 	fFailed
+	// fLogged: the tcplog line was written at connect (option logasap).
+	fLogged
 )
 
 func fR(side int) uint32             { return fCliR << (2 * side) }
