@@ -257,6 +257,8 @@ func (p *parser) checkRulesParent(parent *Proxy, caps Cap) bool {
 		p.abortf("a listen section cannot inherit from a defaults section defining TCP/HTTP rules.")
 	case parent.rulesCap != 0 && parent.rulesCap != caps&both:
 		p.abortf("frontends and backends cannot inherit from the same defaults section if it defines TCP/HTTP rules (defaults section at %s:%d).", parent.File, parent.Line)
+	case caps&CapFrontend == 0 && len(parent.TCPReqConn) > 0:
+		p.abortf("a backend section cannot inherit from a defaults section defining 'tcp-request connection' or 'tcp-request session' rules (defaults section at %s:%d).", parent.File, parent.Line)
 	default:
 		parent.rulesCap = caps & both
 		return true
