@@ -368,3 +368,82 @@ func (p *parser) validateHTTPLog(px *Proxy) {
 	p.report(&Error{Pos: px.logFmtPos, Sev: SevWarning, Phase: PhaseCheck,
 		Msg: fmt.Sprintf("'%s' not usable with %s '%s' (needs 'mode http'). Falling back to 'option tcplog'.", name, typeName(px), px.Name)})
 }
+
+func (p *parser) kwErrorloc(px *Proxy, w []string, _ kwMod) {
+	if argAt(w, 1) == "" || argAt(w, 2) == "" {
+		p.alert("%s : expects <status_code> and <url> as arguments.\n", w[0])
+		return
+	}
+	if !errorfileCodes[w[1]] {
+		p.alert("%s : status code '%s' not handled.", w[0], w[1])
+	}
+}
+
+func (p *parser) kwMonitorURI(px *Proxy, w []string, _ kwMod) {
+	if argAt(w, 1) == "" {
+		p.alert("'%s' expects an URI.", w[0])
+		return
+	}
+	if p.tooManyArgs(w, 1) {
+		return
+	}
+	px.monitorURI = true
+}
+
+func (p *parser) kwMaxKeepAliveQueue(px *Proxy, w []string, _ kwMod) {
+	if px.Cap&CapDefaults == 0 && px.Cap&CapBackend == 0 {
+		p.warn("%s will be ignored because %s '%s' has no backend capability", w[0], px.Kind, px.Name)
+		return
+	}
+	v := argAt(w, 1)
+	if v == "" {
+		p.alert("'%s' expects expects an integer value (or -1 to disable)", w[0])
+		return
+	}
+	digits := strings.TrimPrefix(v, "-")
+	for i := 0; i < len(digits); i++ {
+		if !isDigit(digits[i]) {
+			p.alert("'%s' : unexpected character '%c' in integer value '%s'", w[0], digits[i], v)
+			return
+		}
+	}
+}
+
+// retryOnKeywords are the conditions of HAProxy 2.6's retry-on.
+var retryOnKeywords = map[string]bool{"none": true, "conn-failure": true, "empty-response": true,
+	"junk-response": true, "response-timeout": true, "0rtt-rejected": true, "all-retryable-errors": true,
+	"401": true, "403": true, "404": true, "408": true, "425": true, "500": true, "501": true,
+	"502": true, "503": true, "504": true}
+
+func (p *parser) kwRetryOn(px *Proxy, w []string, _ kwMod) {
+	if px.Cap&CapBackend == 0 {
+		p.alert("'%s' only available in backend or listen section", w[0])
+		return
+	}
+	if len(w) < 2 || w[1] == "" {
+		p.alert("'%s' needs at least one keyword to specify when to retry", w[0])
+		return
+	}
+	for _, k := range w[1:] {
+		if !retryOnKeywords[k] {
+			p.alert("'%s': unknown keyword '%s'", w[0], k)
+			return
+		}
+		if k == "none" && len(w) > 2 {
+			p.alert("'%s' 'none' keyworld only usable alone", w[0])
+			return
+		}
+	}
+}
+
+func (p *parser) kwHTTPSendNameHeader(px *Proxy, w []string, _ kwMod) {
+	if argAt(w, 1) == "" {
+		p.alert("'%s' requires a header string.", w[0])
+	}
+}
+
+func (p *parser) kwUniqueIDHeader(px *Proxy, w []string, _ kwMod) {
+	if argAt(w, 1) == "" {
+		p.alert("%s expects an argument.", w[0])
+	}
+}

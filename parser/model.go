@@ -166,13 +166,14 @@ type Proxy struct {
 
 	// HTTP-mode settings HAProxy accepts in a TCP proxy and ignores (or
 	// warns about) once the proxy's mode is known; see kw_http.go.
-	modePos   Pos      // where the mode was set (this section or its defaults)
-	logFmt    string   // "option tcplog", "option httplog", ... as HAProxy names it
-	logFmtPos Pos      // HAProxy's conf.args position, printed with the httplog fallback
-	httpOpts  uint32   // bits of httpOnlyOptions set on this proxy
-	httpRules []string // "http-request", "http-response", ... written in this section
-	hasRules  bool     // a defaults section with tcp-request/http-* rules
-	rulesCap  Cap      // the capabilities of the proxies using a defaults section with rules
+	modePos    Pos      // where the mode was set (this section or its defaults)
+	logFmt     string   // "option tcplog", "option httplog", ... as HAProxy names it
+	logFmtPos  Pos      // HAProxy's conf.args position, printed with the httplog fallback
+	httpOpts   uint32   // bits of httpOnlyOptions set on this proxy
+	httpRules  []string // "http-request", "http-response", ... written in this section
+	hasRules   bool     // a defaults section with tcp-request/http-* rules
+	rulesCap   Cap      // the capabilities of the proxies using a defaults section with rules
+	monitorURI bool     // monitor-uri is set (HTTP mode only)
 }
 
 // ProxyOptions are the boolean and small-valued `option` keywords.

@@ -232,6 +232,7 @@ func (p *parser) beginProxy(words []string) {
 	if parent != nil && caps&CapFrontend != 0 {
 		// HAProxy copies the log format to frontends only.
 		px.logFmt, px.logFmtPos = parent.logFmt, parent.logFmtPos
+		px.monitorURI = parent.monitorURI
 	}
 	if parent != nil && parent.hasRules && !p.checkRulesParent(parent, caps) {
 		return

@@ -72,6 +72,9 @@ func (p *parser) validateProxy(px *Proxy) {
 			Msg: fmt.Sprintf("'mode http' is not supported by goproxy in %s '%s' (%s; goproxy is a TCP load balancer: HTTP mode is only accepted in a frontend serving 'http-request use-service prometheus-exporter').", typeName(px), px.Name, where)})
 		return
 	}
+	if px.monitorURI && px.Cap&CapFrontend != 0 {
+		p.checkWarn("monitor-uri will be ignored for %s '%s' (needs 'mode http').", typeName(px), px.Name)
+	}
 	p.validateHTTPLog(px)
 	if px.Cap&CapFrontend != 0 && len(px.Binds) == 0 {
 		p.checkWarn("%s '%s' has no 'bind' directive. Please declare it as a backend if this was intended.", typeName(px), px.Name)
