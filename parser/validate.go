@@ -43,6 +43,19 @@ func (p *parser) checkWarn(format string, args ...any) {
 	p.report(&Error{Msg: fmt.Sprintf(format, args...), Phase: PhaseCheck, Sev: SevWarning})
 }
 
+// modeOrigin says where a proxy's mode was set: its own section or the
+// defaults section it inherits from.
+func modeOrigin(px *Proxy) string {
+	m := px.modePos
+	if m.File == "" {
+		return "set in this section"
+	}
+	if m.File != px.File || m.Line < px.Line {
+		return fmt.Sprintf("inherited from the defaults section, set at %s:%d", m.File, m.Line)
+	}
+	return fmt.Sprintf("set at %s:%d", m.File, m.Line)
+}
+
 // typeName is HAProxy's proxy_type_str(): listen sections are "proxy".
 func typeName(px *Proxy) string {
 	switch {
@@ -61,15 +74,8 @@ func (p *parser) validateProxy(px *Proxy) {
 		p.validateExporter(px)
 		return
 	case px.Mode == ModeHTTP:
-		where := "set in this section"
-		if px.modePos.File != "" && px.modePos != px.Pos {
-			where = fmt.Sprintf("set at %s:%d", px.modePos.File, px.modePos.Line)
-			if px.modePos.Line < px.Line || px.modePos.File != px.File {
-				where = fmt.Sprintf("inherited from the defaults section, set at %s:%d", px.modePos.File, px.modePos.Line)
-			}
-		}
 		p.report(&Error{Pos: px.Pos, Phase: PhaseCheck,
-			Msg: fmt.Sprintf("'mode http' is not supported by goproxy in %s '%s' (%s; goproxy is a TCP load balancer: HTTP mode is only accepted in a frontend serving 'http-request use-service prometheus-exporter').", typeName(px), px.Name, where)})
+			Msg: fmt.Sprintf("'mode http' is not supported by goproxy in %s '%s' (%s; goproxy is a TCP load balancer: HTTP mode is only accepted in a frontend serving 'http-request use-service prometheus-exporter').", typeName(px), px.Name, modeOrigin(px))})
 		return
 	}
 	if px.monitorURI && px.Cap&CapFrontend != 0 {
@@ -262,7 +268,7 @@ func (p *parser) validateExporter(px *Proxy) {
 			Msg: fmt.Sprintf("%s '%s' : 'http-request use-service prometheus-exporter' needs 'mode http'.", typeName(px), px.Name)})
 	case !px.PromExporter:
 		p.report(&Error{Pos: px.Pos, Phase: PhaseCheck,
-			Msg: fmt.Sprintf("'mode http' is not supported by goproxy in %s '%s' (an HTTP frontend must serve 'http-request use-service prometheus-exporter').", typeName(px), px.Name)})
+			Msg: fmt.Sprintf("'mode http' is not supported by goproxy in %s '%s' (%s; an HTTP frontend must serve 'http-request use-service prometheus-exporter').", typeName(px), px.Name, modeOrigin(px))})
 	case len(px.httpRules) > 0:
 		p.report(&Error{Pos: px.Pos, Phase: PhaseCheck,
 			Msg: fmt.Sprintf("%s '%s' : goproxy serves 'http-request use-service prometheus-exporter' and no other HTTP rule in an HTTP frontend.", typeName(px), px.Name)})
