@@ -262,6 +262,9 @@ func (p *parser) kwTCPRequest(px *Proxy, w []string, _ kwMod) {
 		}
 		px.InspectDelay = d
 	case "connection", "content":
+		if px.Cap&CapDefaults != 0 {
+			px.hasRules = true
+		}
 		if what == "connection" && px.Cap&CapFrontend == 0 {
 			p.alert("%s %s is not allowed because %s %s is not a frontend", w[0], what, px.Kind, px.Name)
 			return

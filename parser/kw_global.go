@@ -25,6 +25,35 @@ var globalKeywords = map[string]func(p *parser, w []string, mod kwMod){
 	"server-state-file": (*parser).globalServerStateFile,
 	"server-state-base": (*parser).globalServerStateBase,
 	"session-handoff":   (*parser).globalSessionHandoff,
+	"node":              (*parser).globalNode,
+	"description":       (*parser).globalDescription,
+}
+
+func (p *parser) globalNode(w []string, _ kwMod) {
+	if p.tooManyArgs(w, 1) {
+		return
+	}
+	v := argAt(w, 1)
+	ok := v != ""
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if !isAlpha(c) && !isDigit(c) && c != '.' && c != '-' && c != '_' {
+			ok = false
+		}
+	}
+	if !ok {
+		p.alertStyle(StyleLine, "'%s' requires valid node name - non-empty string with digits(0-9), letters(A-Z, a-z), dot(.), hyphen(-) or underscode(_).", w[0])
+		return
+	}
+	p.cfg.Global.Node = v
+}
+
+func (p *parser) globalDescription(w []string, _ kwMod) {
+	if argAt(w, 1) == "" {
+		p.alertStyle(StyleLine, "'%s' expects a string argument.", w[0])
+		return
+	}
+	p.cfg.Global.Description = strings.Join(w[1:], " ")
 }
 
 func (p *parser) globalKeyword(w []string, mod kwMod) {

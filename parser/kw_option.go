@@ -11,15 +11,18 @@ type boolOption struct {
 }
 
 var boolOptions = map[string]boolOption{
-	"dontlognull":  {inF, true, func(o *ProxyOptions) *bool { return &o.DontLogNull }},
-	"tcplog":       {inF | inB, false, func(o *ProxyOptions) *bool { return &o.TCPLog }},
-	"tcpka":        {inF | inB, false, func(o *ProxyOptions) *bool { return &o.TCPKA }},
-	"clitcpka":     {inF, true, func(o *ProxyOptions) *bool { return &o.CliTCPKA }},
-	"srvtcpka":     {inB, true, func(o *ProxyOptions) *bool { return &o.SrvTCPKA }},
-	"splice-auto":  {inF | inB, true, func(o *ProxyOptions) *bool { return &o.SpliceAuto }},
-	"allbackups":   {inB, true, func(o *ProxyOptions) *bool { return &o.AllBackups }},
-	"socket-stats": {inF, true, func(o *ProxyOptions) *bool { return &o.SocketStats }},
-	"abortonclose": {inB, true, func(o *ProxyOptions) *bool { return &o.AbortOnClose }},
+	"dontlognull":         {inF, true, func(o *ProxyOptions) *bool { return &o.DontLogNull }},
+	"tcplog":              {inF | inB, false, func(o *ProxyOptions) *bool { return &o.TCPLog }},
+	"tcpka":               {inF | inB, false, func(o *ProxyOptions) *bool { return &o.TCPKA }},
+	"clitcpka":            {inF, true, func(o *ProxyOptions) *bool { return &o.CliTCPKA }},
+	"srvtcpka":            {inB, true, func(o *ProxyOptions) *bool { return &o.SrvTCPKA }},
+	"splice-auto":         {inF | inB, true, func(o *ProxyOptions) *bool { return &o.SpliceAuto }},
+	"allbackups":          {inB, true, func(o *ProxyOptions) *bool { return &o.AllBackups }},
+	"socket-stats":        {inF, true, func(o *ProxyOptions) *bool { return &o.SocketStats }},
+	"abortonclose":        {inB, true, func(o *ProxyOptions) *bool { return &o.AbortOnClose }},
+	"dontlog-normal":      {inF, true, func(o *ProxyOptions) *bool { return &o.DontLogNormal }},
+	"log-separate-errors": {inF, true, func(o *ProxyOptions) *bool { return &o.LogSeparateErrors }},
+	"logasap":             {inF, true, func(o *ProxyOptions) *bool { return &o.LogASAP }},
 }
 
 func (p *parser) kwOption(px *Proxy, w []string, mod kwMod) {
@@ -49,6 +52,10 @@ func (p *parser) kwOption(px *Proxy, w []string, mod kwMod) {
 		}
 		if name == "tcplog" && !isDefaults && px.Cap&CapFrontend == 0 {
 			p.warn("%s '%s' : 'option %s' directive is ignored in backends.", px.Kind, px.Name, name)
+		}
+		if name == "tcplog" {
+			p.logFormatOption(px, name, w)
+			return
 		}
 		v := mod == modNone
 		if mod == modDefault {
@@ -87,30 +94,25 @@ func (p *parser) kwOption(px *Proxy, w []string, mod kwMod) {
 		}
 		px.CheckKind = CheckTCP
 		return
-	case "httplog":
-		if p.tooManyArgsOpt(w, 1) {
+	case "httplog", "httpslog":
+		max := 0
+		if name == "httplog" {
+			max = 1
+		}
+		if p.tooManyArgsOpt(w, max) {
 			return
 		}
-		if isDefaults {
-			px.Options.TCPLog = true
-			return
-		}
-		if px.Cap&CapFrontend == 0 {
+		if !isDefaults && px.Cap&CapFrontend == 0 {
 			p.warn("%s '%s' : 'option %s' directive is ignored in backends.", px.Kind, px.Name, name)
 		}
-		p.warn("'option %s' not usable with %s '%s' (needs 'mode http'). Falling back to 'option tcplog'.", name, typeName(px), px.Name)
-		px.Options.TCPLog = true
-		return
-	case "httpslog", "httpclose", "http-server-close", "http-keep-alive", "forwardfor",
-		"http-buffer-request", "http-pretend-keepalive", "http-no-delay", "http-use-proxy-header",
-		"http-ignore-probes", "http-restrict-req-hdr-names", "accept-invalid-http-request",
-		"accept-invalid-http-response", "checkcache", "disable-h2-upgrade", "h1-case-adjust-bogus-client",
-		"h1-case-adjust-bogus-server", "idle-close-on-response":
-		p.alert("'option %s' is not supported by goproxy (HTTP mode only).", name)
+		p.logFormatOption(px, name, w)
 		return
 	}
 	if name == "httpchk" {
 		p.optionHTTPChk(px, w, mod, ignoredCap)
+		return
+	}
+	if p.kwHTTPOption(px, w, mod, ignoredCap) {
 		return
 	}
 	if kind, ok := protocolChecks[name]; ok {

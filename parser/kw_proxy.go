@@ -25,28 +25,42 @@ var proxyKeywords map[string]proxyKeyword
 
 func init() {
 	proxyKeywords = map[string]proxyKeyword{
-		"mode":            {inAll, (*parser).kwMode},
-		"bind":            {inF, (*parser).kwBind},
-		"default_backend": {inD | inF, (*parser).kwDefaultBackend},
-		"use_backend":     {inF, (*parser).kwUseBackend},
-		"acl":             {inAll, (*parser).kwACL},
-		"tcp-request":     {inAll, (*parser).kwTCPRequest},
-		"balance":         {inD | inB, (*parser).kwBalance},
-		"hash-type":       {inD | inB, (*parser).kwHashType},
-		"server":          {inB, (*parser).kwServer},
-		"default-server":  {inD | inB, (*parser).kwDefaultServer},
-		"option":          {inAll, (*parser).kwOption},
-		"tcp-check":       {inD | inB, (*parser).kwTCPCheck},
-		"http-check":      {inD | inB, (*parser).kwHTTPCheck},
-		"retries":         {inD | inB, (*parser).kwRetries},
-		"timeout":         {inAll, (*parser).kwTimeout},
-		"log":             {inAll, (*parser).kwLog},
-		"maxconn":         {inD | inF, (*parser).kwMaxConn},
-		"fullconn":        {inD | inB, (*parser).kwFullConn},
-		"stats":           {inAll, (*parser).kwStats},
-		"disabled":        {inAll, (*parser).kwDisabled},
-		"http-request":    {inF, (*parser).kwHTTPRequest},
-		"enabled":         {inAll, (*parser).kwDisabled},
+		"mode":                  {inAll, (*parser).kwMode},
+		"bind":                  {inF, (*parser).kwBind},
+		"default_backend":       {inD | inF, (*parser).kwDefaultBackend},
+		"use_backend":           {inF, (*parser).kwUseBackend},
+		"acl":                   {inAll, (*parser).kwACL},
+		"tcp-request":           {inAll, (*parser).kwTCPRequest},
+		"balance":               {inD | inB, (*parser).kwBalance},
+		"hash-type":             {inD | inB, (*parser).kwHashType},
+		"server":                {inB, (*parser).kwServer},
+		"default-server":        {inD | inB, (*parser).kwDefaultServer},
+		"option":                {inAll, (*parser).kwOption},
+		"tcp-check":             {inD | inB, (*parser).kwTCPCheck},
+		"http-check":            {inD | inB, (*parser).kwHTTPCheck},
+		"retries":               {inD | inB, (*parser).kwRetries},
+		"timeout":               {inAll, (*parser).kwTimeout},
+		"log":                   {inAll, (*parser).kwLog},
+		"maxconn":               {inD | inF, (*parser).kwMaxConn},
+		"fullconn":              {inD | inB, (*parser).kwFullConn},
+		"stats":                 {inAll, (*parser).kwStats},
+		"disabled":              {inAll, (*parser).kwDisabled},
+		"http-request":          {inAll, (*parser).kwHTTPRule},
+		"http-response":         {inAll, (*parser).kwHTTPRule},
+		"http-after-response":   {inAll, (*parser).kwHTTPRule},
+		"errorfile":             {inAll, (*parser).kwErrorfile},
+		"http-reuse":            {inD | inB, (*parser).kwHTTPReuse},
+		"compression":           {inAll, (*parser).kwCompression},
+		"description":           {inAll, (*parser).kwDescription},
+		"errorloc":              {inAll, (*parser).kwErrorloc},
+		"errorloc302":           {inAll, (*parser).kwErrorloc},
+		"errorloc303":           {inAll, (*parser).kwErrorloc},
+		"monitor-uri":           {inD | inF, (*parser).kwMonitorURI},
+		"max-keep-alive-queue":  {inAll, (*parser).kwMaxKeepAliveQueue},
+		"retry-on":              {inAll, (*parser).kwRetryOn},
+		"http-send-name-header": {inD | inB, (*parser).kwHTTPSendNameHeader},
+		"unique-id-header":      {inAll, (*parser).kwUniqueIDHeader},
+		"enabled":               {inAll, (*parser).kwDisabled},
 
 		"load-server-state-from-file": {inD | inB, (*parser).kwLoadServerState},
 		"server-state-file-name":      {inD | inB, (*parser).kwServerStateFileName},
@@ -123,12 +137,12 @@ func (p *parser) kwMode(px *Proxy, w []string, _ kwMod) {
 	switch argAt(w, 1) {
 	case "tcp":
 		px.Mode = ModeTCP
+		px.modePos = p.pos()
 	case "http":
-		if px.Cap != CapFrontend {
-			p.alert("'mode http' is not supported by goproxy (goproxy is a TCP load balancer; HTTP mode is only accepted in a frontend serving 'http-request use-service prometheus-exporter').")
-			return
-		}
+		// Accepted everywhere, as HAProxy: validate rejects the proxies
+		// that end up in HTTP mode, other than the Prometheus exporter.
 		px.Mode = ModeHTTP
+		px.modePos = p.pos()
 	case "health":
 		p.alert("'mode health' is not supported by goproxy (removed in HAProxy 2.x).")
 	default:
@@ -471,9 +485,9 @@ var timeoutCaps = map[string]Cap{
 func (p *parser) kwTimeout(px *Proxy, w []string, _ kwMod) {
 	name := argAt(w, 1)
 	field, ok := timeoutNames[name]
-	if name == "http-request" || name == "http-keep-alive" || name == "tarpit" {
-		p.alert("'timeout %s' is not supported by goproxy (HTTP mode only).", name)
-		return
+	if httpTimeouts[name] {
+		var ignored time.Duration
+		field, ok = func(*Timeouts) *time.Duration { return &ignored }, true
 	}
 	if !ok || name == "contimeout" || name == "clitimeout" || name == "srvtimeout" {
 		p.alert("'timeout' supports 'client', 'server', 'connect', 'check', 'queue', 'http-keep-alive', 'http-request', 'tunnel', 'tarpit', 'client-fin' and 'server-fin' (got '%s')", name)
@@ -504,7 +518,7 @@ func (p *parser) kwTimeout(px *Proxy, w []string, _ kwMod) {
 	if p.tooManyArgs(w[1:], 1) {
 		return
 	}
-	if px.Cap&CapDefaults == 0 && px.Cap&timeoutCaps[name] == 0 {
+	if caps, ok := timeoutCaps[name]; ok && px.Cap&CapDefaults == 0 && px.Cap&caps == 0 {
 		p.warn("'%s' will be ignored because %s '%s' has no %s capability", full, px.Kind, px.Name, otherCapName(timeoutCaps[name]))
 		return
 	}
@@ -588,4 +602,16 @@ func (p *parser) kwHTTPRequest(px *Proxy, w []string, _ kwMod) {
 	px.PromExporter = true
 	px.PromPath = path
 	px.PromPos = p.pos()
+}
+
+func (p *parser) kwDescription(px *Proxy, w []string, _ kwMod) {
+	if px.Cap&CapDefaults != 0 {
+		p.alertStyle(StyleLine, "'%s' not allowed in 'defaults' section.", w[0])
+		return
+	}
+	if argAt(w, 1) == "" {
+		p.alertStyle(StyleLine, "'%s' expects a string argument.", w[0])
+		return
+	}
+	px.Description = strings.Join(w[1:], " ")
 }

@@ -328,11 +328,19 @@ func (p *parser) parseServerParams(px *Proxy, name string, w []string, sp *Serve
 			"proxy-v2-options", "stick", "non-stick", "log-proto", "agent-inter-x", "check-via-socks4":
 			return fail("'%s' is not supported by goproxy", kw)
 		default:
+			msg := fmt.Sprintf("unknown keyword '%s'", kw)
+			if s := bestMatch(kw, knownServerKeywords); s != "" {
+				msg += fmt.Sprintf("; did you mean '%s' maybe ?", s)
+			} else {
+				msg += "."
+			}
 			if isDefault {
-				p.alert("'default-server' : unknown keyword '%s'.", kw)
+				// HAProxy's wording, hint included.
+				p.report(&Error{Pos: p.pos(), Style: StyleBare, Phase: PhaseParse,
+					Msg: msg + " Hint: no address was expected for this server."})
 				return false
 			}
-			p.serverAlert(px.Name, name, "unknown keyword '%s'.", kw)
+			p.serverAlert(px.Name, name, "%s", msg)
 			return false
 		}
 	}
@@ -353,3 +361,21 @@ func unreadableFile(path string) string {
 	}
 	return err.Error()
 }
+
+// knownServerKeywords are HAProxy 2.6's server and default-server
+// keywords, for "did you mean" suggestions.
+var knownServerKeywords = strings.Fields(`addr agent-addr agent-check agent-inter
+agent-port agent-send allow-0rtt alpn backup ca-file check check-alpn
+check-proto check-send-proxy check-sni check-ssl check-via-socks4 ciphers
+ciphersuites cookie crl-file crt disabled downinter enabled error-limit fall
+fastinter force-sslv3 force-tlsv10 force-tlsv11 force-tlsv12 force-tlsv13 id
+init-addr inter log-proto max-reuse maxconn maxqueue minconn namespace
+no-agent-check no-backup no-check no-check-ssl no-send-proxy no-send-proxy-v2
+no-send-proxy-v2-ssl no-send-proxy-v2-ssl-cn no-ssl no-ssl-reuse no-sslv3
+no-tfo no-tls-tickets no-tlsv10 no-tlsv11 no-tlsv12 no-tlsv13 no-verifyhost
+non-stick npn observe on-error on-marked-down on-marked-up pool-low-conn
+pool-max-conn pool-purge-delay port proto proxy-v2-options redir resolve-net
+resolve-opts resolve-prefer resolvers rise send-proxy send-proxy-v2
+send-proxy-v2-ssl send-proxy-v2-ssl-cn slowstart sni socks4 source ssl
+ssl-max-ver ssl-min-ver ssl-reuse stick tcp-ut tfo tls-tickets track verify
+verifyhost weight ws`)

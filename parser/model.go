@@ -81,6 +81,10 @@ type Global struct {
 	User, Group     string
 	UID, GID        int
 	Chroot          string
+	// Node and Description are shown by "show info" (node defaults to
+	// the host name).
+	Node        string `json:",omitempty"`
+	Description string `json:",omitempty"`
 }
 
 // Capability bits of a proxy section.
@@ -162,6 +166,20 @@ type Proxy struct {
 
 	inheritedChecks bool // TCPChecks came from defaults; own rules replace them
 	ownHTTPCheck    bool // this section has its own option httpchk or http-check rules
+
+	// Description is the proxy's "description" text.
+	Description string `json:",omitempty"`
+
+	// HTTP-mode settings HAProxy accepts in a TCP proxy and ignores (or
+	// warns about) once the proxy's mode is known; see kw_http.go.
+	modePos    Pos      // where the mode was set (this section or its defaults)
+	logFmt     string   // "option tcplog", "option httplog", ... as HAProxy names it
+	logFmtPos  Pos      // HAProxy's conf.args position, printed with the httplog fallback
+	httpOpts   uint32   // bits of httpOnlyOptions set on this proxy
+	httpRules  []string // "http-request", "http-response", ... written in this section
+	hasRules   bool     // a defaults section with tcp-request/http-* rules
+	rulesCap   Cap      // the capabilities of the proxies using a defaults section with rules
+	monitorURI bool     // monitor-uri is set (HTTP mode only)
 }
 
 // ProxyOptions are the boolean and small-valued `option` keywords.
@@ -179,6 +197,8 @@ type ProxyOptions struct {
 	LogHealthChecks    bool
 	AllBackups         bool
 	SocketStats        bool
+	DontLogNormal      bool `json:",omitempty"`
+	LogSeparateErrors  bool `json:",omitempty"`
 	Transparent        bool
 }
 

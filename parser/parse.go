@@ -66,9 +66,10 @@ type parser struct {
 	acls         map[*Proxy]bool
 
 	globalSeen bool
-	binds      int  // listening addresses so far (bounded by maxListeners)
-	abort      bool // stop loading now (structural error, .alert)
-	stopFile   bool // stop reading the current file (unknown directive)
+	baseDirs   map[string]bool // ca-base/crt-base already seen
+	binds      int             // listening addresses so far (bounded by maxListeners)
+	abort      bool            // stop loading now (structural error, .alert)
+	stopFile   bool            // stop reading the current file (unknown directive)
 }
 
 const (

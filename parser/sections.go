@@ -229,6 +229,14 @@ func (p *parser) beginProxy(words []string) {
 	if arg(fromAt) == "from" {
 		px.From = arg(fromAt + 1)
 	}
+	if parent != nil && caps&CapFrontend != 0 {
+		// HAProxy copies the log format to frontends only.
+		px.logFmt, px.logFmtPos = parent.logFmt, parent.logFmtPos
+		px.monitorURI = parent.monitorURI
+	}
+	if parent != nil && parent.hasRules && !p.checkRulesParent(parent, caps) {
+		return
+	}
 	p.cur = px
 	if isDefaults {
 		p.defaults = append(p.defaults, px)
@@ -236,6 +244,28 @@ func (p *parser) beginProxy(words []string) {
 		return
 	}
 	p.cfg.Proxies = append(p.cfg.Proxies, px)
+}
+
+// checkRulesParent applies HAProxy's limits on a defaults section that
+// defines TCP/HTTP rules: only frontends, or only backends, may use it.
+// Breaking them aborts loading, as in HAProxy.
+func (p *parser) checkRulesParent(parent *Proxy, caps Cap) bool {
+	both := CapFrontend | CapBackend
+	switch {
+	case caps&CapDefaults != 0:
+		p.abortf("a defaults section cannot inherit from a defaults section defining TCP/HTTP rules (defaults section at %s:%d).", parent.File, parent.Line)
+	case caps&both == both:
+		p.abortf("a listen section cannot inherit from a defaults section defining TCP/HTTP rules.")
+	case parent.rulesCap != 0 && parent.rulesCap != caps&both:
+		p.abortf("frontends and backends cannot inherit from the same defaults section if it defines TCP/HTTP rules (defaults section at %s:%d).", parent.File, parent.Line)
+	case caps&CapFrontend == 0 && len(parent.TCPReqConn) > 0:
+		p.abortf("a backend section cannot inherit from a defaults section defining 'tcp-request connection' or 'tcp-request session' rules (defaults section at %s:%d).", parent.File, parent.Line)
+	default:
+		parent.rulesCap = caps & both
+		return true
+	}
+	p.sect = secUnsupported
+	return false
 }
 
 // newProxy returns a proxy initialised from its defaults section, or with
@@ -274,6 +304,8 @@ func newProxy(def *Proxy) *Proxy {
 	px.HTTPCheck = def.HTTPCheck
 	px.HTTPCheck.Headers = append([]HTTPHeader(nil), def.HTTPCheck.Headers...)
 	px.HTTPChecks = append([]*HTTPCheckRule(nil), def.HTTPChecks...)
+	px.modePos = def.modePos
+	px.httpOpts = def.httpOpts
 	// tcp-request rules and ACLs of a named defaults section apply to the
 	// proxies that use it.
 	px.TCPReqConn = append([]*TCPRule(nil), def.TCPReqConn...)

@@ -3,6 +3,7 @@ package parser
 import (
 	"fmt"
 	"net/netip"
+	"strings"
 )
 
 // validate runs HAProxy's post-parse checks (check_config_validity) on a
@@ -16,6 +17,7 @@ func (p *parser) validate() {
 		}
 		p.validateProxy(px)
 	}
+	p.checkServerPorts()
 	if p.errs.ErrorOrNil() != nil {
 		p.trailer("Fatal errors found in configuration.")
 		return
@@ -27,8 +29,31 @@ func (p *parser) checkAlert(format string, args ...any) {
 	p.report(&Error{Msg: fmt.Sprintf(format, args...), Phase: PhaseCheck})
 }
 
+// diagAt names, in -dD mode only, the line behind a post-parse error that
+// HAProxy prints without a location: the error line itself stays
+// HAProxy's, byte for byte, for the scripts that compare outputs.
+func (p *parser) diagAt(pos Pos, format string, args ...any) {
+	if !p.opts.Diag || pos.File == "" {
+		return
+	}
+	p.report(&Error{Pos: pos, Msg: fmt.Sprintf(format, args...), Phase: PhaseCheck, Sev: SevDiag})
+}
+
 func (p *parser) checkWarn(format string, args ...any) {
 	p.report(&Error{Msg: fmt.Sprintf(format, args...), Phase: PhaseCheck, Sev: SevWarning})
+}
+
+// modeOrigin says where a proxy's mode was set: its own section or the
+// defaults section it inherits from.
+func modeOrigin(px *Proxy) string {
+	m := px.modePos
+	if m.File == "" {
+		return "set in this section"
+	}
+	if m.File != px.File || m.Line < px.Line {
+		return fmt.Sprintf("inherited from the defaults section, set at %s:%d", m.File, m.Line)
+	}
+	return fmt.Sprintf("set at %s:%d", m.File, m.Line)
 }
 
 // typeName is HAProxy's proxy_type_str(): listen sections are "proxy".
@@ -44,10 +69,19 @@ func typeName(px *Proxy) string {
 }
 
 func (p *parser) validateProxy(px *Proxy) {
-	if px.Mode == ModeHTTP || px.PromExporter {
+	switch {
+	case px.PromExporter || (px.Mode == ModeHTTP && px.Cap == CapFrontend):
 		p.validateExporter(px)
 		return
+	case px.Mode == ModeHTTP:
+		p.report(&Error{Pos: px.Pos, Phase: PhaseCheck,
+			Msg: fmt.Sprintf("'mode http' is not supported by goproxy in %s '%s' (%s; goproxy is a TCP load balancer: HTTP mode is only accepted in a frontend serving 'http-request use-service prometheus-exporter').", typeName(px), px.Name, modeOrigin(px))})
+		return
 	}
+	if px.monitorURI && px.Cap&CapFrontend != 0 {
+		p.checkWarn("monitor-uri will be ignored for %s '%s' (needs 'mode http').", typeName(px), px.Name)
+	}
+	p.validateHTTPLog(px)
 	if px.Cap&CapFrontend != 0 && len(px.Binds) == 0 {
 		p.checkWarn("%s '%s' has no 'bind' directive. Please declare it as a backend if this was intended.", typeName(px), px.Name)
 	}
@@ -56,13 +90,16 @@ func (p *parser) validateProxy(px *Proxy) {
 		switch {
 		case be == nil:
 			p.checkAlert("Proxy '%s': unable to find required default_backend: '%s'.", px.Name, px.DefaultBackend)
+			p.diagAt(px.DefaultBackPos, "'default_backend %s' of %s '%s' is here.", px.DefaultBackend, typeName(px), px.Name)
 		case be == px:
 			p.checkAlert("Proxy '%s': loop detected for default_backend: '%s'.", px.Name, px.DefaultBackend)
+			p.diagAt(px.DefaultBackPos, "'default_backend %s' of %s '%s' is here.", px.DefaultBackend, typeName(px), px.Name)
 		}
 	}
 	for _, ub := range px.UseBackends {
 		if p.cfg.Backend(ub.Backend) == nil {
 			p.checkAlert("Proxy '%s': unable to find required use_backend: '%s'.", px.Name, ub.Backend)
+			p.diagAt(ub.Pos, "'use_backend %s' of %s '%s' is here.", ub.Backend, typeName(px), px.Name)
 		}
 	}
 	missingTimeouts := (px.Cap&CapFrontend != 0 && px.Timeouts.Client == 0) ||
@@ -97,6 +134,7 @@ func (p *parser) validateProxy(px *Proxy) {
 		!(px.LogGlobal && len(p.cfg.Global.Logs) > 0) {
 		p.checkWarn("log format ignored for %s '%s' since it has no log address.", typeName(px), px.Name)
 	}
+	p.validateHTTPInTCP(px)
 }
 
 // assignProxyIDs numbers proxies as HAProxy does: the hidden GLOBAL proxy
@@ -231,7 +269,10 @@ func (p *parser) validateExporter(px *Proxy) {
 			Msg: fmt.Sprintf("%s '%s' : 'http-request use-service prometheus-exporter' needs 'mode http'.", typeName(px), px.Name)})
 	case !px.PromExporter:
 		p.report(&Error{Pos: px.Pos, Phase: PhaseCheck,
-			Msg: fmt.Sprintf("'mode http' is not supported by goproxy in %s '%s' (an HTTP frontend must serve 'http-request use-service prometheus-exporter').", typeName(px), px.Name)})
+			Msg: fmt.Sprintf("'mode http' is not supported by goproxy in %s '%s' (%s; an HTTP frontend must serve 'http-request use-service prometheus-exporter').", typeName(px), px.Name, modeOrigin(px))})
+	case len(px.httpRules) > 0:
+		p.report(&Error{Pos: px.Pos, Phase: PhaseCheck,
+			Msg: fmt.Sprintf("%s '%s' : goproxy serves 'http-request use-service prometheus-exporter' and no other HTTP rule in an HTTP frontend.", typeName(px), px.Name)})
 	case px.DefaultBackend != "" || len(px.UseBackends) > 0:
 		p.report(&Error{Pos: px.Pos, Phase: PhaseCheck,
 			Msg: fmt.Sprintf("%s '%s' : goproxy does not forward HTTP requests to backends; remove default_backend/use_backend from the exporter frontend.", typeName(px), px.Name)})
@@ -245,4 +286,63 @@ func (p *parser) validateExporter(px *Proxy) {
 			"   | with such a configuration. To fix this, please ensure that all following\n"+
 			"   | timeouts are set to a non-zero value: 'client', 'connect', 'server'.", typeName(px), px.Name)
 	}
+}
+
+// checkServerPorts is HAProxy's init_srv_check() test, run after every
+// proxy's own checks: a checked TCP server needs a port to check, its
+// service port, "port N", or a first tcp-check rule "connect port N".
+//
+// HAProxy words it after the tcp-check rules the proxy has when its
+// servers are checked: none for the first backend without rules of its
+// own, then a shared default ruleset (one "connect" without a port) that
+// this first backend leaves behind for the following ones.
+func (p *parser) checkServerPorts() {
+	shared := false
+	for _, px := range p.cfg.Proxies {
+		if px.Disabled || px.Cap&CapBackend == 0 || px.Mode == ModeHTTP {
+			continue
+		}
+		own := len(px.TCPChecks) > 0 || (px.CheckKind != CheckL4 && px.CheckKind != CheckTCP)
+		for _, s := range px.Servers {
+			if !s.Check || s.CheckPort != 0 || (s.Addr.Port != 0 && !s.Addr.HasOffset) {
+				continue
+			}
+			if s.Addr.Family != FamilyTCP4 && s.Addr.Family != FamilyTCP6 {
+				continue
+			}
+			if strings.Contains(s.CheckAddr, "@") && !strings.HasPrefix(s.CheckAddr, "ipv4@") && !strings.HasPrefix(s.CheckAddr, "ipv6@") {
+				continue // a UNIX or abstract check address needs no port
+			}
+			switch {
+			case !own && !shared:
+				p.checkAlert("config: %s '%s': server '%s' has neither service port nor check port.", typeName(px), px.Name, s.Name)
+			case own && len(px.TCPChecks) > 0 && connectWithPort(px.TCPChecks):
+			default:
+				p.checkAlert("config: %s '%s': server '%s' has neither service port nor check port nor tcp_check rule 'connect' with port information.", typeName(px), px.Name, s.Name)
+			}
+		}
+		if !own {
+			shared = true
+		}
+	}
+}
+
+// connectWithPort reports whether the first tcp-check action (comments
+// aside) is a connect with a port.
+func connectWithPort(rules []*TCPCheckRule) bool {
+	for _, r := range rules {
+		if r.Kind == "comment" {
+			continue
+		}
+		if r.Kind != "connect" {
+			return false
+		}
+		if r.Port != 0 {
+			return true
+		}
+		i := strings.LastIndexByte(r.Addr, ':')
+		_, ok := strictInt(r.Addr[i+1:])
+		return i >= 0 && ok
+	}
+	return false
 }

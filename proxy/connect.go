@@ -147,5 +147,6 @@ func (s *session) connected() {
 	if s.srv.Config.SendProxyV2 || s.srv.Config.SendProxy {
 		s.sendProxyHeader()
 	}
+	s.logConnected()
 	s.pump()
 }

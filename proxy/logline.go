@@ -35,6 +35,9 @@ type TCPLogRecord struct {
 	Redispatched bool
 	SrvQueue     int64
 	BeQueue      int64
+	// ASAP is option logasap: Tt and the byte count are prefixed with '+',
+	// as they may not be final.
+	ASAP bool
 }
 
 // String renders the record as HAProxy's tcplog line.
@@ -54,7 +57,11 @@ func (r *TCPLogRecord) String() string {
 	} else {
 		b.WriteString(r.Server)
 	}
-	fmt.Fprintf(&b, " %d/%d/%d %d ", r.Tw, r.Tc, r.Tt, r.BytesOut)
+	if r.ASAP {
+		fmt.Fprintf(&b, " %d/%d/+%d +%d ", r.Tw, r.Tc, r.Tt, r.BytesOut)
+	} else {
+		fmt.Fprintf(&b, " %d/%d/%d %d ", r.Tw, r.Tc, r.Tt, r.BytesOut)
+	}
 	term := r.Term
 	if len(term) != 2 {
 		term = "--"

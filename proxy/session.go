@@ -49,6 +49,8 @@ const (
 	// fHandoff: a handoff waits for the session's buffers to drain: it
 	// reads neither side.
 	fHandoff
+	// fLogged: the tcplog line was written at connect (option logasap).
+	fLogged
 )
 
 func fR(side int) uint32             { return fCliR << (2 * side) }

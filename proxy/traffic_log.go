@@ -76,7 +76,7 @@ func (s *session) logAccept() {
 // session's counters are released, as HAProxy logs them.
 func (s *session) logEnd() {
 	f := s.fe
-	if f.logs == nil || !f.Config.Options.TCPLog || !f.logs.Enabled(LogInfo) {
+	if f.logs == nil || !f.Config.Options.TCPLog || s.has(fLogged) {
 		return
 	}
 	if f.Config.Options.DontLogNull && s.bytes[0] == 0 && s.bytes[1] == 0 {
@@ -84,11 +84,51 @@ func (s *session) logEnd() {
 	}
 	var r SessionRecord
 	s.record(&r)
+	s.writeTCPLog(&r)
+}
+
+// logConnected logs the tcplog line as soon as the server connection is
+// established, for option logasap (HAProxy's back_establish()): the total
+// time is the time to connect and the byte count what was sent so far,
+// both marked '+'; the session still counts in its backend and server,
+// and no line is written at its end. option dontlognull does not apply.
+func (s *session) logConnected() {
+	f := s.fe
+	if f.logs == nil || !f.Config.Options.TCPLog || !f.Config.Options.LogASAP {
+		return
+	}
+	s.flags |= fLogged
+	var r SessionRecord
+	s.record(&r)
+	r.Term = "--"
+	if s.be != nil {
+		r.BeConn++
+	}
+	if r.Server != nil && s.has(fSlot) {
+		r.SrvConn++
+	}
+	s.writeTCPLog(&r)
+}
+
+// writeTCPLog writes a tcplog line at the level options dontlog-normal
+// and log-separate-errors give it.
+func (s *session) writeTCPLog(r *SessionRecord) {
+	f := s.fe
+	level := LogInfo
+	if abnormal := abnormalSession(r); !abnormal && f.Config.Options.DontLogNormal {
+		return
+	} else if abnormal && f.Config.Options.LogSeparateErrors {
+		level = LogErr
+	}
+	if !f.logs.Enabled(level) {
+		return
+	}
 	rec := TCPLogRecord{
 		Client: r.Client, Accept: r.Accept, Frontend: f.Name, Backend: f.Name,
 		Tw: r.Tw, Tc: r.Tc, Tt: r.Tt, BytesOut: r.BytesOut, Term: r.Term,
 		ActConn: r.ActConn, FeConn: r.FeConn, BeConn: r.BeConn, SrvConn: r.SrvConn,
 		Retries: r.Retries, Redispatched: r.Redispatched, SrvQueue: r.SrvQueue, BeQueue: r.BeQueue,
+		ASAP: f.Config.Options.LogASAP,
 	}
 	if r.Backend != nil {
 		rec.Backend = r.Backend.Name
@@ -96,5 +136,16 @@ func (s *session) logEnd() {
 	if r.Server != nil {
 		rec.Server = r.Server.Name
 	}
-	f.logs.Log(LogInfo, rec.String())
+	f.logs.Log(level, rec.String())
+}
+
+// abnormalSession is HAProxy's test in strm_log() for option
+// dontlog-normal and log-separate-errors: a redispatch, a termination
+// cause other than none or "L" (local), or retries without an error.
+func abnormalSession(r *SessionRecord) bool {
+	cause := byte('-')
+	if r.Term != "" {
+		cause = r.Term[0]
+	}
+	return r.Redispatched || (cause != '-' && cause != 'L') || (cause == '-' && r.Retries > 0)
 }

@@ -90,6 +90,10 @@ func (p *ProxySource) Info() Info {
 	if h, err := os.Hostname(); err == nil {
 		in.Node = h
 	}
+	if n := p.cfg.Global.Node; n != "" {
+		in.Node = n
+	}
+	in.Description = p.cfg.Global.Description
 	return in
 }
 

@@ -178,7 +178,7 @@ func TestRunCheckVerdicts(t *testing.T) {
 
 func TestFeatureLine(t *testing.T) {
 	line := featureLine()
-	for _, want := range []string{"+EPOLL", "+LINUX_SPLICE", "-OPENSSL", "-LUA"} {
+	for _, want := range []string{"+EPOLL", "-LINUX_SPLICE", "+PROMEX", "-OPENSSL", "-LUA"} {
 		if !strings.Contains(" "+line+" ", " "+want+" ") {
 			t.Errorf("feature line %q lacks %s", line, want)
 		}

@@ -42,7 +42,7 @@ var features = []feature{
 	{"GOPROXY", true},     // this is goproxy: ".if feature(GOPROXY)" guards its extensions
 	{"KQUEUE", false},
 	{"LIBCRYPT", false},
-	{"LINUX_SPLICE", true}, // TCP to TCP copies use splice(2)
+	{"LINUX_SPLICE", false}, // the event loop copies through its own buffers, never splice(2)
 	{"LINUX_TPROXY", false},
 	{"LUA", false},
 	{"NETFILTER", false},
@@ -53,7 +53,7 @@ var features = []feature{
 	{"PCRE2", false},
 	{"PCRE2_JIT", false},
 	{"POLL", false},
-	{"PROMEX", false}, // no "use-service prometheus-exporter"
+	{"PROMEX", true}, // "http-request use-service prometheus-exporter"
 	{"QUIC", false},
 	{"SLZ", false},
 	{"SYSTEMD", false},
@@ -135,12 +135,13 @@ func printBuildOptions(w io.Writer) {
 	fmt.Fprintf(w, "\nFeature list : %s\n", featureLine())
 	fmt.Fprintf(w, "\nDefault settings :\n  maxconn = computed from the file descriptor limit\n\n")
 	fmt.Fprintf(w, "Built with multi-threading support (GOMAXPROCS=%d).\n", runtime.GOMAXPROCS(0))
+	fmt.Fprintf(w, "Built with the Prometheus exporter as a service\n")
 	fmt.Fprintf(w, "\nAvailable polling systems :\n")
 	fmt.Fprintf(w, "      epoll : pref=300,  test result OK\n")
 	fmt.Fprintf(w, "Total: 1 (1 usable), will use epoll.\n")
 	fmt.Fprintf(w, "\nAvailable multiplexer protocols :\n")
 	fmt.Fprintf(w, "(protocols marked as <default> cannot be specified using 'proto' keyword)\n")
 	fmt.Fprintf(w, "  <default> : mode=TCP   side=FE|BE  mux=PASS  flags=\n")
-	fmt.Fprintf(w, "\nAvailable services : none\n")
+	fmt.Fprintf(w, "\nAvailable services : prometheus-exporter\n")
 	fmt.Fprintf(w, "Available filters : none\n\n")
 }
