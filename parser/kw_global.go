@@ -25,6 +25,11 @@ var globalKeywords = map[string]func(p *parser, w []string, mod kwMod){
 	"server-state-file": (*parser).globalServerStateFile,
 	"server-state-base": (*parser).globalServerStateBase,
 	"session-handoff":   (*parser).globalSessionHandoff,
+	"uid":               (*parser).globalUID,
+	"gid":               (*parser).globalGID,
+	"user":              (*parser).globalUser,
+	"group":             (*parser).globalGroup,
+	"chroot":            (*parser).globalChroot,
 	"node":              (*parser).globalNode,
 	"description":       (*parser).globalDescription,
 }

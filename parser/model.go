@@ -78,9 +78,11 @@ type Global struct {
 	SpreadChecks    int  // percent, 0..50
 	ServerStateFile string
 	ServerStateBase string
-	User, Group     string
-	UID, GID        int
-	Chroot          string
+	// The privilege drop once everything is open: user/uid, group/gid,
+	// chroot ("" and 0: none).
+	User, Group string
+	UID, GID    int
+	Chroot      string
 	// Node and Description are shown by "show info" (node defaults to
 	// the host name).
 	Node        string `json:",omitempty"`

@@ -29,11 +29,6 @@ deviceatlas-json-file wurfl-data-file`)
 
 // notYetGlobal are global keywords goproxy knows but does not act on yet.
 var notYetGlobal = map[string]string{
-	"chroot":         "privilege separation is not implemented",
-	"user":           "privilege separation is not implemented",
-	"group":          "privilege separation is not implemented",
-	"uid":            "privilege separation is not implemented",
-	"gid":            "privilege separation is not implemented",
 	"localpeer":      "peers are not implemented",
 	"master-worker":  "master-worker mode is not implemented",
 	"node":           "not shown by goproxy yet",

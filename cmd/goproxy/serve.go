@@ -87,6 +87,11 @@ func serveConfig(o *options, c *console, out *outWriter, cfg *parser.Config, sta
 			return exitError
 		}
 	}
+	if alert := dropPrivileges(cfg.Global, c); alert != "" {
+		c.alert("%s", alert)
+		g.Close()
+		return exitError
+	}
 	tellOldPids(o.oldPids, o.oldSignal, log)
 	if p, ok := g.(interface{ PullSessions([]int) }); ok && o.oldSignal == syscall.SIGUSR1 && len(o.oldPids) > 0 {
 		go p.PullSessions(o.oldPids)
