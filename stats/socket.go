@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
 
 	"goproxy/internal/sockxfer"
 	"goproxy/parser"
@@ -197,8 +198,12 @@ func listenUnix(sk parser.StatsSocket, takeover bool) (net.Listener, os.FileInfo
 			return nil, nil, fmt.Errorf("%s exists and is not a socket", path)
 		}
 		if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
+			holder := peerPID(c)
 			c.Close()
 			if !takeover {
+				if holder > 0 {
+					return nil, nil, fmt.Errorf("another process (pid %d) is already listening on this socket: to replace it, start with -sf %d, and give the first start -p <pidfile> or a 'pidfile' so that reloads find its pid", holder, holder)
+				}
 				return nil, nil, errors.New("another process is already listening on this socket")
 			}
 		}
@@ -421,4 +426,24 @@ func socketOwner(o parser.BindOptions) (int, int, error) {
 		gid = o.GID
 	}
 	return uid, gid, nil
+}
+
+// peerPID returns the pid of the process listening at the other end of a
+// unix connection (SO_PEERCRED), 0 when unknown.
+func peerPID(c net.Conn) int {
+	uc, ok := c.(*net.UnixConn)
+	if !ok {
+		return 0
+	}
+	raw, err := uc.SyscallConn()
+	if err != nil {
+		return 0
+	}
+	pid := 0
+	_ = raw.Control(func(fd uintptr) {
+		if cred, err := unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED); err == nil {
+			pid = int(cred.Pid)
+		}
+	})
+	return pid
 }

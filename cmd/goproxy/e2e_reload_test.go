@@ -198,3 +198,29 @@ func TestE2EReloadTakeover(t *testing.T) {
 		t.Errorf("the last process alerted:\n%s", out)
 	}
 }
+
+// TestE2EReloadWithoutPid runs the seed's reload line after a first start
+// without -p: "-sf $(cat pidfile)" then names no pid. goproxy refuses to
+// start beside the running process (HAProxy would start a second
+// instance), and its alert names the running process and the command
+// that replaces it.
+func TestE2EReloadWithoutPid(t *testing.T) {
+	t.Parallel()
+	sock := filepath.Join(t.TempDir(), "admin.sock")
+	addr := loopAddr(t)
+	ss := nameServers(t, 1)
+	text := e2eCfg{global: []string{"stats socket " + sock + " level admin"}, servers: srvLines(ss, []int{1})}.render(addr)
+	first := startServing(t, goproxyBin, text, addr)
+	cfg := writeFile(t, t.TempDir(), "again.cfg", text)
+	second := startBin(t, goproxyBin, cfg, "-sf")
+	if code := second.waitExit(t, 10*time.Second); code != 1 {
+		t.Errorf("second start exited %d, want 1", code)
+	}
+	want := fmt.Sprintf("another process (pid %d) is already listening on this socket: to replace it, start with -sf %d", first.pid(), first.pid())
+	if out := second.out.String(); !strings.Contains(out, want) {
+		t.Errorf("alert does not name the running process; want %q in:\n%s", want, out)
+	}
+	if !first.running() {
+		t.Error("the running process is gone")
+	}
+}
