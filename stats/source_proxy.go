@@ -69,11 +69,11 @@ func (p *ProxySource) Info() Info {
 		DroppedLogs:   gi.DroppedLogs,
 		IdlePct:       100,
 	}
-	// The promex frontends' binds are listeners too (served by Exporter
-	// from start to soft stop).
+	// The binds of the HTTP frontends (promex, statistics page) are
+	// listeners too (served by Exporter from start to soft stop).
 	if !gi.Stopping && gi.Listeners > 0 {
 		for _, px := range p.cfg.Proxies {
-			if px.PromExporter && !px.Disabled {
+			if px.ServesHTTP() && !px.Disabled {
 				in.Listeners += uint64(len(px.Binds))
 				in.Jobs += uint64(len(px.Binds))
 			}
