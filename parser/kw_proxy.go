@@ -597,5 +597,6 @@ func (p *parser) kwHTTPRequest(px *Proxy, w []string, _ kwMod) {
 	}
 	px.PromExporter = true
 	px.PromPath = path
+	px.PromRule = len(px.HTTPRules)
 	px.PromPos = p.pos()
 }

@@ -151,6 +151,9 @@ type Proxy struct {
 	PromExporter bool
 	PromPath     string
 	PromPos      Pos
+	// PromRule is how many HTTPRules come before the exporter's rule (they
+	// are evaluated first).
+	PromRule int `json:"-"`
 
 	// Stats is the HTTP statistics page ("stats ..." keywords), nil when
 	// the proxy has none.

@@ -36,6 +36,7 @@ const noServerBody = "<html><body><h1>503 Service Unavailable</h1>\nNo server is
 type Exporter struct {
 	px   *parser.Proxy
 	src  Source
+	page *Page // the statistics page, or nil
 	log  logrus.FieldLogger
 	srvs []*http.Server
 	lns  []net.Listener
@@ -106,8 +107,23 @@ func (e *Exporter) timeout() time.Duration {
 	return 10 * time.Second
 }
 
+// NewHTTPService prepares an HTTP frontend goproxy serves itself: the
+// statistics page when px has one (with its http-request rules and
+// userlists, and the exporter's rule if any), else the Prometheus exporter.
+func NewHTTPService(cfg *parser.Config, px *parser.Proxy, src Source, log logrus.FieldLogger) *Exporter {
+	e := NewExporter(px, src, log)
+	if px.Stats != nil || len(px.HTTPRules) > 0 {
+		e.page = NewPage(px, cfg.Userlists, src, http.HandlerFunc(e.serveMetrics))
+	}
+	return e
+}
+
 // ServeHTTP answers one request.
 func (e *Exporter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if e.page != nil {
+		e.page.ServeHTTP(w, r)
+		return
+	}
 	if e.px.PromPath != "" && r.URL.Path != e.px.PromPath {
 		w.Header().Set("Cache-Control", "no-cache")
 		w.Header().Set("Content-Type", "text/html")
@@ -115,6 +131,11 @@ func (e *Exporter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte(noServerBody))
 		return
 	}
+	e.serveMetrics(w, r)
+}
+
+// serveMetrics answers with the metrics of the Collector.
+func (e *Exporter) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	c := NewCollector(e.src)
 	_, c.NoMaint = r.URL.Query()["no-maint"]
 	reg := prometheus.NewRegistry()

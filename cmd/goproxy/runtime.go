@@ -71,7 +71,7 @@ type procRuntime struct {
 	g      *proxy.Graph
 	checks *health.Manager
 	api    *stats.Server
-	promex []*stats.Exporter // HAProxy's promex frontends
+	promex []*stats.Exporter // HTTP frontends: promex stanzas, statistics pages
 	log    logrus.FieldLogger
 
 	ctx    context.Context
@@ -126,8 +126,8 @@ func newRuntime(cfg *parser.Config, o buildOptions) (*procRuntime, error) {
 	api.Takeover = o.Takeover
 	rt := &procRuntime{g: g, checks: checks, api: api, log: log, done: make(chan struct{})}
 	for _, px := range cfg.Proxies {
-		if px.PromExporter && !px.Disabled {
-			rt.promex = append(rt.promex, stats.NewExporter(px, src, log))
+		if px.ServesHTTP() && !px.Disabled {
+			rt.promex = append(rt.promex, stats.NewHTTPService(cfg, px, src, log))
 		}
 	}
 	rt.ctx, rt.cancel = context.WithCancel(context.Background())
