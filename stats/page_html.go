@@ -124,6 +124,9 @@ func (w *htmlWriter) tdc(s string) { w.WriteString("<td class=ac>" + s + "</td>"
 func (pg *Page) renderHTML(out *bytes.Buffer, o pageOptions, admin bool) {
 	w := &htmlWriter{}
 	in := pg.src.Info()
+	if in.Version == "" {
+		in.Version, in.ReleaseDate = defaultVersion, defaultReleaseDate
+	}
 	now := in.Now
 	if now.IsZero() {
 		now = time.Now()
@@ -408,7 +411,11 @@ func (pg *Page) serverRow(w *htmlWriter, c cells, px string, form bool) {
 		if d := c.v("check_duration"); d != "" {
 			last += " in " + d + "ms"
 		}
-		w.p("<td class=ac><u> %s<div class=tips>%s</div></u></td>", html.EscapeString(last), html.EscapeString(c.v("last_chk")))
+		tip := c.v("check_desc")
+		if info := c.v("last_chk"); info != "" {
+			tip += ": " + info
+		}
+		w.p("<td class=ac><u> %s<div class=tips>%s</div></u></td>", html.EscapeString(last), html.EscapeString(tip))
 	} else {
 		w.WriteString("<td></td>")
 	}
