@@ -171,6 +171,9 @@ func (pg *Page) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	admin := pg.st.Admin != nil && pg.env.eval(pg.st.Admin, q)
 	opts := parsePageOptions(uri[len(pg.uri()):])
+	// ;norefresh means something (and is kept in links) only when the page
+	// refreshes.
+	opts.noRefresh = opts.noRefresh && pg.st.Refresh > 0
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
 		pg.serveGet(w, r, opts, admin)

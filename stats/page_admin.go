@@ -54,7 +54,7 @@ func (pg *Page) servePost(w http.ResponseWriter, r *http.Request, o pageOptions,
 	w.Header().Set("Cache-Control", "no-cache")
 	w.Header().Set("Content-Type", "text/plain")
 	w.Header().Set("Content-Length", "0")
-	w.Header().Set("Location", pg.uri()+o.suffix()+";st="+code)
+	w.Header().Set("Location", pg.uri()+";st="+code+o.suffix())
 	w.WriteHeader(http.StatusSeeOther)
 }
 
@@ -87,12 +87,12 @@ func (pg *Page) applyForm(w http.ResponseWriter, r *http.Request) string {
 	if backend == "" || !pg.inScope(backend) {
 		return stErrp
 	}
-	act := form.Get("action")
-	apply := pageAction(pg.src.Admin(), act)
+	acts, given := form["action"]
+	if !given {
+		return stNone
+	}
+	apply := pageAction(pg.src.Admin(), acts[len(acts)-1])
 	if apply == nil {
-		if act == "" {
-			return stNone
-		}
 		return stErrp
 	}
 	servers := form["s"]

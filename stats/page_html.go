@@ -239,8 +239,12 @@ func (pg *Page) renderInfo(w *htmlWriter, in Info, now time.Time, o pageOptions)
 		}
 	}
 	w.p("<li><a href=\"%s%s\">Refresh now</a><br>\n", uri, html.EscapeString(o.suffix()))
-	w.p("<li><a href=\"%s;csv;norefresh\">CSV export</a><br>\n", uri)
-	w.p("<li><a href=\"%s;json;norefresh\">JSON export</a><br>\n", uri)
+	exp := ""
+	if pg.st.Refresh > 0 {
+		exp = ";norefresh"
+	}
+	w.p("<li><a href=\"%s;csv%s\">CSV export</a><br>\n", uri, exp)
+	w.p("<li><a href=\"%s;json%s\">JSON export</a><br>\n", uri, exp)
 	w.WriteString("</ul></td></tr></table>\n")
 }
 

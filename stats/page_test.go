@@ -231,6 +231,9 @@ func TestPageAdminPost(t *testing.T) {
 	for _, c := range []struct{ form, want string }{
 		{"s=nosuch&action=maint&b=%233", "/st;st=ERRP"},
 		{"action=maint&b=%233", "/st;st=NONE"},
+		{"s=server1&b=%233", "/st;st=NONE"},
+		{"action=&b=%233", "/st;st=ERRP"},
+		{"s=server1&action=maint&b=persistent_connection_backend", "/st;st=DONE"},
 		{"s=server1&action=bogus&b=%233", "/st;st=ERRP"},
 		{"s=server1&s=nosuch&action=ready&b=%233", "/st;st=PART"},
 		{"s=server1&action=ready&b=%2399", "/st;st=ERRP"},
@@ -239,6 +242,11 @@ func TestPageAdminPost(t *testing.T) {
 		if got := w.Header().Get("Location"); w.Code != 303 || got != c.want {
 			t.Errorf("%s: %d %s, want %s", c.form, w.Code, got, c.want)
 		}
+	}
+	// The redirect keeps ;up and ;norefresh after the code, as HAProxy's.
+	w = pg.do(t, pageReq{method: "POST", uri: "/st;up;norefresh", user: "a", pass: "b", body: form})
+	if got := w.Header().Get("Location"); got != "/st;st=DONE;up;norefresh" {
+		t.Errorf("redirect from /st;up;norefresh: %s", got)
 	}
 	// Not admin (not from localhost): denied, nothing applied.
 	src.calls = nil
