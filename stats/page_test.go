@@ -267,3 +267,39 @@ func TestHumanTime(t *testing.T) {
 		}
 	}
 }
+
+func TestHTTPFrontendRows(t *testing.T) {
+	cfg, err := parser.Parse("p.cfg", strings.Replace(pageCfg, "127.0.0.1:8404", freeAddr(t), 1), parser.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := NewHTTPService(cfg, cfg.Proxies[0], newFakeSource(), nil)
+	if err := e.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	base := "http://" + e.lns[0].Addr().String()
+	get(t, base+"/st")      // 401
+	get(t, base+"/metrics") // 200
+	get(t, base+"/nope")    // 503
+	rows := e.Rows(1000)
+	if len(rows) != 2 {
+		t.Fatalf("rows: %+v", rows)
+	}
+	fe, be := rows[0], rows[1]
+	if fe.Type != TypeFrontend || fe.Mode != "http" || fe.IID != 1 || fe.SLim != 1000 || fe.STot == 0 || fe.BIn == 0 || fe.BOut == 0 ||
+		fe.HTTP.ReqTot != 3 || fe.HTTP.Rsp[1] != 1 || fe.HTTP.Rsp[3] != 1 || fe.HTTP.Rsp[4] != 1 || fe.HTTP.Intercepted != 2 {
+		t.Errorf("frontend row: %+v", fe)
+	}
+	if be.Type != TypeBackend || be.SLim != 100 || be.Algo != "roundrobin" || be.LastSess < 0 {
+		t.Errorf("backend row: %+v", be)
+	}
+	var b strings.Builder
+	for _, r := range rows {
+		c := cells{&r, &rowCtx{be: &beAgg{}}}
+		b.WriteString(c.v("status") + "," + c.v("downtime") + "," + c.v("intercepted") + ";")
+	}
+	if b.String() != "OPEN,,2;UP,,;" {
+		t.Errorf("status,downtime,intercepted = %s", b.String())
+	}
+}

@@ -37,6 +37,7 @@ type Exporter struct {
 	px   *parser.Proxy
 	src  Source
 	page *Page // the statistics page, or nil
+	cnt  *httpCounters
 	log  logrus.FieldLogger
 	srvs []*http.Server
 	lns  []net.Listener
@@ -50,8 +51,13 @@ func NewExporter(px *parser.Proxy, src Source, log logrus.FieldLogger) *Exporter
 		l.Out = discard{}
 		log = l
 	}
-	return &Exporter{px: px, src: src, log: log}
+	return &Exporter{px: px, src: src, log: log, cnt: &httpCounters{start: time.Now()}}
 }
+
+// Rows returns the frontend's show stat rows (FRONTEND, and BACKEND for a
+// listen section) with its HTTP counters; a frontend without maxconn shows
+// globalMaxConn as its limit.
+func (e *Exporter) Rows(globalMaxConn int) []Row { return e.cnt.rows(e.px, globalMaxConn) }
 
 type discard struct{}
 
@@ -78,11 +84,11 @@ func (e *Exporter) Start() error {
 			}
 			return &BindError{Msg: fmt.Sprintf("Binding [%s:%d] for proxy %s: cannot bind socket (%s) for [%s]", b.File, b.Line, e.px.Name, reason, b.Addr.String()), Err: err}
 		}
-		e.lns = append(e.lns, ln)
+		e.lns = append(e.lns, countingListener{Listener: ln, c: e.cnt})
 	}
 	for _, ln := range e.lns {
 		srv := &http.Server{
-			Handler:           e,
+			Handler:           e.cnt.count(e),
 			ReadHeaderTimeout: e.timeout(),
 			IdleTimeout:       e.timeout(),
 			MaxHeaderBytes:    16 << 10,
@@ -158,4 +164,5 @@ func (e *Exporter) Close() {
 	}
 	e.wg.Wait()
 	e.srvs, e.lns = nil, nil
+	e.cnt.stopped.Store(true)
 }

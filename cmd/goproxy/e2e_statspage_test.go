@@ -150,7 +150,7 @@ listen app
 	// The rendered DOM: one table per proxy, rows coloured by state.
 	dom := string(runChromium(t, browser, "--dump-dom", authed))
 	for _, want := range []string{
-		`<a class="px" href="#app">app</a>`,
+		`<a class="px" href="#stats">stats</a>`, `<a class="px" href="#app">app</a>`,
 		`<th colspan="3">Queue</th>`, `<th colspan="9">Server</th>`,
 		`<tr class="frontend">`, `<tr class="backend">`,
 		`<tr class="active_up"><td><input class="app-checkbox" type="checkbox" name="s" value="up1">`,
@@ -229,6 +229,12 @@ listen app
 	rows, _ := parseStat(t, string(csv))
 	if rows["app/up1"]["status"] != "MAINT" || rows["app/down1"]["status"] != "DOWN" || rows["app/BACKEND"] == nil {
 		t.Errorf(";csv: %s", csv)
+	}
+	// The page's own proxy is listed as HAProxy lists it, with its requests.
+	fe, be := rows["stats/FRONTEND"], rows["stats/BACKEND"]
+	if fe["mode"] != "http" || fe["status"] != "OPEN" || fe["req_tot"] == "0" || fe["hrsp_4xx"] == "0" || fe["hrsp_3xx"] != "1" ||
+		be["status"] != "UP" || be["algo"] != "roundrobin" {
+		t.Errorf("stats rows: %v\n%v", fe, be)
 	}
 }
 

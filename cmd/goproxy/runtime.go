@@ -127,7 +127,9 @@ func newRuntime(cfg *parser.Config, o buildOptions) (*procRuntime, error) {
 	rt := &procRuntime{g: g, checks: checks, api: api, log: log, done: make(chan struct{})}
 	for _, px := range cfg.Proxies {
 		if px.ServesHTTP() && !px.Disabled {
-			rt.promex = append(rt.promex, stats.NewHTTPService(cfg, px, src, log))
+			e := stats.NewHTTPService(cfg, px, src, log)
+			src.AddHTTPFrontend(px.Name, e.Rows)
+			rt.promex = append(rt.promex, e)
 		}
 	}
 	rt.ctx, rt.cancel = context.WithCancel(context.Background())
