@@ -23,7 +23,7 @@ func (p *parser) statsPage(px *Proxy) *StatsPage {
 // kwStats parses the proxy "stats" keywords of HAProxy's statistics page:
 //
 //	stats enable | uri <prefix> | realm <realm> | auth <user>:<password> |
-//	      refresh <delay> | hide-version | show-legends | show-node [<name>] |
+//	      refresh <delay> | hide-version | show-legends | show-modules | show-node [<name>] |
 //	      show-desc [<desc>] | admin {if|unless} <cond> | scope <proxy> |
 //	      http-request {allow|deny|auth [realm <realm>]} [{if|unless} <cond>]
 //
@@ -73,6 +73,8 @@ func (p *parser) kwStats(px *Proxy, w []string, _ kwMod) {
 		p.statsPage(px).HideVersion = true
 	case "show-legends":
 		p.statsPage(px).ShowLegends = true
+	case "show-modules":
+		p.statsPage(px).ShowModules = true
 	case "show-node":
 		st := p.statsPage(px)
 		st.ShowNode = true

@@ -25,6 +25,7 @@ listen stats
     stats refresh 5s
     stats hide-version
     stats show-legends
+    stats show-modules
     stats show-node edge-1
     stats show-desc primary load balancer
     stats admin if LOCALHOST
@@ -48,7 +49,7 @@ func TestStatsKeywords(t *testing.T) {
 		t.Fatalf("stats page not parsed: %+v", px)
 	}
 	if st.URI != "/st" || st.Realm != "My Stats" || st.Refresh != 5*time.Second || !st.HideVersion ||
-		!st.ShowLegends || !st.ShowNode || st.Node != "edge-1" || !st.ShowDesc || st.Desc != "primary load balancer" {
+		!st.ShowLegends || !st.ShowModules || !st.ShowNode || st.Node != "edge-1" || !st.ShowDesc || st.Desc != "primary load balancer" {
 		t.Errorf("settings: %+v", st)
 	}
 	if len(st.Users) != 2 || st.Users[1] != (StatsUser{"c", "d"}) {

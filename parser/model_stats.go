@@ -21,6 +21,9 @@ type StatsPage struct {
 	Refresh     time.Duration // 0: no refresh
 	HideVersion bool
 	ShowLegends bool
+	// ShowModules asks for the module counters (ssl, h2, h1) on the page;
+	// goproxy's page shows the standard columns only.
+	ShowModules bool
 	ShowNode    bool
 	Node        string // empty: the global node name (the host name)
 	ShowDesc    bool
