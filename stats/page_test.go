@@ -303,3 +303,44 @@ func TestHTTPFrontendRows(t *testing.T) {
 		t.Errorf("status,downtime,intercepted = %s", b.String())
 	}
 }
+
+func TestPageScopeAndRules(t *testing.T) {
+	cfg, err := parser.Parse("p.cfg", `listen s
+    mode http
+    bind 127.0.0.1:8404
+    timeout client 5s
+    stats uri /
+    stats scope persistent_connection_backend
+    stats http-request deny if { src 10.0.0.0/8 }
+    stats http-request allow if { src 192.0.2.0/24 }
+    stats http-request auth realm Inner if !LOCALHOST
+`, parser.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pg := NewPage(cfg.Proxies[0], nil, newFakeSource(), nil)
+	if w := pg.do(t, pageReq{uri: "/", remote: "10.1.2.3:1000"}); w.Code != 403 || w.Body.String() != forbiddenBody {
+		t.Errorf("denied source: %d %q", w.Code, w.Body.String())
+	}
+	if w := pg.do(t, pageReq{uri: "/", remote: "198.51.100.1:1000"}); w.Code != 401 || w.Header().Get("WWW-Authenticate") != `Basic realm="Inner"` {
+		t.Errorf("auth rule: %d %v", w.Code, w.Header())
+	}
+	w := pg.do(t, pageReq{uri: "/;csv", remote: "192.0.2.9:1000"})
+	if w.Code != 200 {
+		t.Fatalf("allowed source: %d", w.Code)
+	}
+	// stats scope: only the backend's rows.
+	for _, l := range strings.Split(strings.TrimSpace(w.Body.String()), "\n")[1:] {
+		if !strings.HasPrefix(l, "persistent_connection_backend,") {
+			t.Errorf("row outside the scope: %s", l)
+		}
+	}
+	// The form's scope text narrows further; HEAD has no body.
+	w = pg.do(t, pageReq{uri: "/?scope=FRONT"})
+	if strings.Contains(w.Body.String(), `<a class=px href="#persistent_connection_backend">`) {
+		t.Errorf("scope=FRONT shows the backend")
+	}
+	if w := pg.do(t, pageReq{method: "HEAD", uri: "/"}); w.Code != 200 || w.Body.Len() != 0 {
+		t.Errorf("HEAD: %d, %d bytes", w.Code, w.Body.Len())
+	}
+}
