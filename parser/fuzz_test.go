@@ -24,6 +24,7 @@ func FuzzParse(f *testing.F) {
 	addSeeds(f, "../testdata/*.cfg")
 	addSeeds(f, "../testdata/*/*.cfg")
 	f.Add(seedConfig)
+	f.Add(statsCfg)
 	f.Add("global\n.if defined(HOME) && !streq(a,b) || (1)\n  maxconn \"${X-1}\"\n.elif 0\n.else\n.endif\n")
 	f.Add("frontend f\n  bind :80,:81-82 name x\n  acl a src 10.0.0.0/8\n  use_backend b if a || { dst_port 1:2 }\nbackend b\n  tcp-check expect !rbinary ^00\n")
 	f.Fuzz(func(t *testing.T, src string) {

@@ -47,6 +47,26 @@ func (p *parser) parseACLExpr(w []string) (*ACL, string) {
 		return nil, "missing fetch method in ACL expression ''."
 	}
 	kind, ok := aclCriteria[crit]
+	arg := ""
+	if !ok && p.cur != nil && p.cur.Mode == ModeHTTP {
+		// The fetches the statistics page's rules evaluate.
+		base, rest, _ := strings.Cut(crit, "(")
+		if k, found := httpACLCriteria[base]; found {
+			if k == "auth" {
+				if !strings.HasSuffix(rest, ")") || len(rest) < 2 {
+					return nil, fmt.Sprintf("fetch method '%s' : missing userlist name in ACL expression '%s'.", base, crit)
+				}
+				arg = strings.TrimSuffix(rest, ")")
+				k = "none"
+				if base == "http_auth_group" {
+					k = "str"
+				}
+			} else if rest != "" {
+				return nil, fmt.Sprintf("fetch method '%s' does not take arguments in ACL expression '%s'.", base, crit)
+			}
+			kind, ok, crit = k, true, base
+		}
+	}
 	if !ok {
 		base := crit
 		if i := strings.IndexAny(base, "(,"); i >= 0 {
@@ -57,7 +77,7 @@ func (p *parser) parseACLExpr(w []string) (*ACL, string) {
 		}
 		return nil, fmt.Sprintf("unknown fetch method '%s' in ACL expression '%s'.", base, crit)
 	}
-	acl := &ACL{Criterion: crit}
+	acl := &ACL{Criterion: crit, Arg: arg}
 	args := w[1:]
 	for len(args) > 0 && strings.HasPrefix(args[0], "-") {
 		f := args[0]
@@ -67,7 +87,7 @@ func (p *parser) parseACLExpr(w []string) (*ACL, string) {
 		}
 		if f == "-m" {
 			m := argAt(args, 1)
-			if (kind == "ip" && m == "ip") || (kind == "int" && m == "int") {
+			if (kind == "ip" && m == "ip") || (kind == "int" && m == "int") || (kind == "str" && m == "str") {
 				args = args[2:]
 				continue
 			}
@@ -103,12 +123,21 @@ func (p *parser) parseACLExpr(w []string) (*ACL, string) {
 	return acl, ""
 }
 
+// httpACLCriteria are the HTTP fetches goproxy evaluates in the rules of
+// an HTTP frontend (the statistics page): "auth" takes a userlist argument.
+var httpACLCriteria = map[string]string{
+	"http_auth":       "auth",
+	"http_auth_group": "auth",
+	"path":            "str",
+	"path_beg":        "str",
+}
+
 // knownFetch reports whether name is an HAProxy sample fetch goproxy does
 // not evaluate (so the error says "not supported" rather than "unknown").
 func knownFetch(name string) bool {
 	switch {
 	case strings.HasPrefix(name, "req"), strings.HasPrefix(name, "res"), strings.HasPrefix(name, "ssl_"),
-		strings.HasPrefix(name, "hdr"), strings.HasPrefix(name, "path"), strings.HasPrefix(name, "url"),
+		strings.HasPrefix(name, "hdr"), strings.HasPrefix(name, "http_"), strings.HasPrefix(name, "path"), strings.HasPrefix(name, "url"),
 		strings.HasPrefix(name, "sc"), strings.HasPrefix(name, "src_"), strings.HasPrefix(name, "be_"),
 		strings.HasPrefix(name, "fe_"), strings.HasPrefix(name, "nbsrv"), strings.HasPrefix(name, "connslots"),
 		strings.HasPrefix(name, "method"), strings.HasPrefix(name, "base"), strings.HasPrefix(name, "cook"),
@@ -167,6 +196,9 @@ var tcpRequestActions = map[string]bool{
 	"close": true, "attach-srv": true,
 }
 
+// builtinACLs are HAProxy's predefined layer-4 ACLs goproxy evaluates.
+var builtinACLs = map[string]bool{"TRUE": true, "FALSE": true, "LOCALHOST": true}
+
 // parseCondition parses "if|unless <terms>" where terms are ACL names,
 // "!name", "{ anonymous acl }", joined by juxtaposition (AND) and "||" or
 // "or" (OR). ctx prefixes "no such ACL" errors.
@@ -222,7 +254,7 @@ func (p *parser) parseCondition(px *Proxy, w []string, ctx string) (*Condition, 
 			t.Anon = acl
 			i = end
 		} else {
-			found := false
+			found := builtinACLs[a]
 			for _, acl := range px.ACLs {
 				if acl.Name == a {
 					found = true

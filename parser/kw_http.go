@@ -313,7 +313,10 @@ func (p *parser) kwHTTPRule(px *Proxy, w []string, mod kwMod) {
 		p.alert("'%s' not allowed in anonymous 'defaults' section.", w[0])
 		return
 	}
-	if w[0] == "http-request" && argAt(w, 1) == "use-service" && argAt(w, 2) == "prometheus-exporter" && px.Cap == CapFrontend {
+	if w[0] == "http-request" && px.Cap&CapFrontend != 0 &&
+		(px.Mode == ModeHTTP || (argAt(w, 1) == "use-service" && argAt(w, 2) == "prometheus-exporter")) {
+		// An HTTP frontend's rules: the exporter, the statistics
+		// page's allow, deny and auth.
 		p.kwHTTPRequest(px, w, mod)
 		return
 	}

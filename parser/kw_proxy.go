@@ -566,10 +566,6 @@ func (p *parser) intArg(w []string, dst *int) {
 	*dst = atol(w[1])
 }
 
-func (p *parser) kwStats(px *Proxy, w []string, _ kwMod) {
-	p.alert("'stats %s' is not supported by goproxy (the HTTP statistics page needs 'mode http'; use the stats socket).", argAt(w, 1))
-}
-
 func (p *parser) kwDisabled(px *Proxy, w []string, _ kwMod) {
 	if p.tooManyArgs(w, 0) {
 		return
@@ -581,9 +577,23 @@ func (p *parser) kwDisabled(px *Proxy, w []string, _ kwMod) {
 // built-in Prometheus exporter, optionally limited to one path:
 //
 //	http-request use-service prometheus-exporter [if { path /metrics }]
+//
+// and, in an HTTP frontend serving the statistics page, allow, deny and
+// auth rules (see parseHTTPRule). A TCP proxy ignores them with HAProxy's
+// warning.
 func (p *parser) kwHTTPRequest(px *Proxy, w []string, _ kwMod) {
 	if argAt(w, 1) != "use-service" || argAt(w, 2) != "prometheus-exporter" {
-		p.alert("'%s %s' is not supported by goproxy (HTTP mode only; the one HTTP rule goproxy serves is 'http-request use-service prometheus-exporter').", w[0], argAt(w, 1))
+		if !px.hasHTTPRules {
+			px.hasHTTPRules, px.HTTPRulesPos = true, p.pos()
+		}
+		if px.Mode != ModeHTTP {
+			// Ignored (validateProxy warns); its fetches are HTTP ones.
+			px.httpRulesSkipped = true
+			return
+		}
+		if r, ok := p.parseHTTPRule(px, w, w[0]); ok {
+			px.HTTPRules = append(px.HTTPRules, r)
+		}
 		return
 	}
 	path := ""
@@ -601,6 +611,7 @@ func (p *parser) kwHTTPRequest(px *Proxy, w []string, _ kwMod) {
 	}
 	px.PromExporter = true
 	px.PromPath = path
+	px.PromRule = len(px.HTTPRules)
 	px.PromPos = p.pos()
 }
 

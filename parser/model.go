@@ -14,6 +14,8 @@ type Config struct {
 	// Proxies holds the frontend, backend and listen sections in declaration
 	// order, with defaults already applied. Defaults sections are not in it.
 	Proxies []*Proxy
+	// Userlists holds the userlist sections in declaration order.
+	Userlists []*Userlist `json:",omitempty"`
 	// Files lists the configuration files read, in order.
 	Files []string
 	// Diags holds every diagnostic in the order HAProxy prints them:
@@ -156,6 +158,25 @@ type Proxy struct {
 	PromExporter bool
 	PromPath     string
 	PromPos      Pos
+	// PromRule is how many HTTPRules come before the exporter's rule (they
+	// are evaluated first).
+	PromRule int `json:"-"`
+
+	// Stats is the HTTP statistics page ("stats ..." keywords), nil when
+	// the proxy has none.
+	Stats *StatsPage `json:",omitempty"`
+	// HTTPRules are the http-request auth/allow/deny rules of an HTTP
+	// frontend, in order (the prometheus-exporter rule is PromExporter).
+	HTTPRules []*HTTPRule `json:",omitempty"`
+	// HTTPRulesPos is where the first http-request line is, for the
+	// warning of a TCP proxy that ignores them.
+	HTTPRulesPos Pos `json:"-"`
+	hasHTTPRules bool
+	// httpRulesSkipped: http-request rules came before 'mode http'.
+	httpRulesSkipped bool
+	// statsInherited: Stats is the defaults section's, shared until the
+	// proxy's own stats keyword copies it.
+	statsInherited bool
 
 	// Checks.
 	CheckKind CheckKind
@@ -361,7 +382,8 @@ type UseBackend struct {
 type ACL struct {
 	Pos
 	Name      string
-	Criterion string // src, dst, src_port, dst_port, always_true, always_false
+	Criterion string // src, dst, src_port, dst_port, always_true, always_false; HTTP: http_auth, http_auth_group, path, path_beg
+	Arg       string `json:",omitempty"` // the fetch's argument: the userlist of http_auth(<userlist>)
 	Values    []string
 }
 

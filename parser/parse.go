@@ -44,6 +44,7 @@ const (
 	secNone section = iota
 	secGlobal
 	secProxy       // frontend, backend, listen, defaults
+	secUserlist    // userlist
 	secUnsupported // a section goproxy rejects; its lines are skipped
 )
 
@@ -64,6 +65,7 @@ type parser struct {
 	defaults     []*Proxy // every defaults section
 	defRefs      map[*Proxy]int
 	acls         map[*Proxy]bool
+	curUserlist  *Userlist
 
 	globalSeen bool
 	baseDirs   map[string]bool // ca-base/crt-base already seen

@@ -131,6 +131,7 @@ func TestKeywordErrors(t *testing.T) {
 		{"forwardfor args", "backend b\n  option forwardfor bogus\n", "'option forwardfor' only supports optional values: 'except', 'header' and 'if-none'."},
 		{"forwardfor negated", "backend b\n  no option forwardfor\n", "negation/default is not supported for option 'forwardfor'."},
 		{"rules defaults for both", "defaults d\n  tcp-request content accept\nfrontend f from d\nbackend b from d\n", "frontends and backends cannot inherit from the same defaults section if it defines TCP/HTTP rules (defaults section at t.cfg:1)."},
+		{"unsupported http rule", "frontend f\n  mode http\n  stats enable\n  http-request set-header X y\n", "'http-request set-header' is not supported by goproxy"},
 		{"exporter condition", "frontend f\n  mode http\n  http-request use-service prometheus-exporter if { hdr(host) x }\n", "only supports no condition or 'if { path <path> }'"},
 		{"exporter with backend", "frontend f\n  mode http\n  bind :80\n  timeout client 1s\n  http-request use-service prometheus-exporter\n  default_backend b\nbackend b\n", "goproxy does not forward HTTP requests to backends"},
 		{"balance", "backend b\n  balance foo\n", "balance only supports 'roundrobin'"},

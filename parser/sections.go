@@ -24,7 +24,6 @@ var sectionKeywords = []string{"global", "defaults", "frontend", "backend", "lis
 var unsupportedSections = map[string]string{
 	"peers":       "stick-table replication is not implemented",
 	"resolvers":   "runtime DNS resolution is not implemented; server names are resolved at start",
-	"userlist":    "HTTP authentication is HTTP mode only",
 	"mailers":     "email alerts are not implemented",
 	"program":     "the master process does not run external programs",
 	"http-errors": "HTTP mode only",
@@ -75,6 +74,8 @@ func (p *parser) statement(words []string) {
 		p.globalKeyword(words, mod)
 	case secProxy:
 		p.proxyKeyword(words, mod)
+	case secUserlist:
+		p.userlistKeyword(words)
 	}
 }
 
@@ -90,6 +91,7 @@ func (p *parser) isSectionKeyword(w string) bool {
 // endSection closes the current section.
 func (p *parser) endSection() {
 	p.cur = nil
+	p.curUserlist = nil
 }
 
 // beginSection opens a section from its header line.
@@ -102,6 +104,11 @@ func (p *parser) beginSection(words []string) {
 	if reason, ok := unsupportedSections[name]; ok {
 		p.alert("'%s' section is not supported by goproxy (%s).", name, reason)
 		p.sect = secUnsupported
+		return
+	}
+	if name == "userlist" {
+		p.sect = secUserlist
+		p.beginUserlist(words)
 		return
 	}
 	if name == "global" {
@@ -311,6 +318,7 @@ func newProxy(def *Proxy) *Proxy {
 	px.TCPReqConn = append([]*TCPRule(nil), def.TCPReqConn...)
 	px.TCPReqContent = append([]*TCPRule(nil), def.TCPReqContent...)
 	px.ACLs = append([]*ACL(nil), def.ACLs...)
+	px.Stats, px.statsInherited = def.Stats, def.Stats != nil
 	return px
 }
 

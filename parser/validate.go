@@ -11,6 +11,7 @@ import (
 // resolves server addresses.
 func (p *parser) validate() {
 	p.assignProxyIDs()
+	p.validateUserlists()
 	for _, px := range p.cfg.Proxies {
 		if px.Disabled {
 			continue
@@ -70,7 +71,7 @@ func typeName(px *Proxy) string {
 
 func (p *parser) validateProxy(px *Proxy) {
 	switch {
-	case px.PromExporter || (px.Mode == ModeHTTP && px.Cap == CapFrontend):
+	case px.PromExporter || (px.Mode == ModeHTTP && px.Cap&CapFrontend != 0):
 		p.validateExporter(px)
 		return
 	case px.Mode == ModeHTTP:
@@ -82,6 +83,9 @@ func (p *parser) validateProxy(px *Proxy) {
 		p.checkWarn("monitor-uri will be ignored for %s '%s' (needs 'mode http').", typeName(px), px.Name)
 	}
 	p.validateHTTPLog(px)
+	if px.Cap&CapDefaults == 0 && px.Stats != nil && !px.statsInherited {
+		p.checkWarn("'stats' statement ignored for %s '%s' as it requires HTTP mode.", typeName(px), px.Name)
+	}
 	if px.Cap&CapFrontend != 0 && len(px.Binds) == 0 {
 		p.checkWarn("%s '%s' has no 'bind' directive. Please declare it as a backend if this was intended.", typeName(px), px.Name)
 	}
@@ -267,16 +271,20 @@ func (p *parser) validateExporter(px *Proxy) {
 	case px.Mode != ModeHTTP:
 		p.report(&Error{Pos: px.PromPos, Phase: PhaseCheck,
 			Msg: fmt.Sprintf("%s '%s' : 'http-request use-service prometheus-exporter' needs 'mode http'.", typeName(px), px.Name)})
-	case !px.PromExporter:
+	case !px.PromExporter && px.Stats == nil:
 		p.report(&Error{Pos: px.Pos, Phase: PhaseCheck,
-			Msg: fmt.Sprintf("'mode http' is not supported by goproxy in %s '%s' (%s; an HTTP frontend must serve 'http-request use-service prometheus-exporter').", typeName(px), px.Name, modeOrigin(px))})
-	case len(px.httpRules) > 0:
+			Msg: fmt.Sprintf("'mode http' is not supported by goproxy in %s '%s' (%s; an HTTP frontend must serve the statistics page ('stats enable') or 'http-request use-service prometheus-exporter').", typeName(px), px.Name, modeOrigin(px))})
+	case len(px.httpRules) > 0 || (px.Stats == nil && len(px.HTTPRules) > 0):
 		p.report(&Error{Pos: px.Pos, Phase: PhaseCheck,
-			Msg: fmt.Sprintf("%s '%s' : goproxy serves 'http-request use-service prometheus-exporter' and no other HTTP rule in an HTTP frontend.", typeName(px), px.Name)})
-	case px.DefaultBackend != "" || len(px.UseBackends) > 0:
+			Msg: fmt.Sprintf("%s '%s' : goproxy serves 'http-request use-service prometheus-exporter' and no other HTTP rule in an HTTP frontend, but the allow, deny and auth rules of a statistics page.", typeName(px), px.Name)})
+	case px.DefaultBackend != "" || len(px.UseBackends) > 0 || len(px.Servers) > 0:
 		p.report(&Error{Pos: px.Pos, Phase: PhaseCheck,
-			Msg: fmt.Sprintf("%s '%s' : goproxy does not forward HTTP requests to backends; remove default_backend/use_backend from the exporter frontend.", typeName(px), px.Name)})
+			Msg: fmt.Sprintf("%s '%s' : goproxy does not forward HTTP requests to backends; remove default_backend/use_backend/server lines from the HTTP frontend.", typeName(px), px.Name)})
+	case px.httpRulesSkipped:
+		p.report(&Error{Pos: px.HTTPRulesPos, Phase: PhaseCheck,
+			Msg: fmt.Sprintf("%s '%s' : goproxy needs 'mode http' before the first 'http-request' rule.", typeName(px), px.Name)})
 	}
+	p.validateUserlistRefs(px)
 	if len(px.Binds) == 0 {
 		p.checkWarn("%s '%s' has no 'bind' directive. Please declare it as a backend if this was intended.", typeName(px), px.Name)
 	}

@@ -86,7 +86,9 @@ func Build(cfg *parser.Config, opts Options) (*Graph, error) {
 	var errs *multierror.Error
 	byName := map[string]*Backend{}
 	for _, p := range cfg.Proxies {
-		if p.Cap&parser.CapBackend == 0 || p.Disabled {
+		// HTTP services (statistics page, Prometheus exporter) are served
+		// by the process on their own, outside the graph.
+		if p.Cap&parser.CapBackend == 0 || p.Disabled || p.ServesHTTP() {
 			continue
 		}
 		b, err := g.buildBackend(p)
@@ -100,7 +102,7 @@ func Build(cfg *parser.Config, opts Options) (*Graph, error) {
 	for _, p := range cfg.Proxies {
 		// Disabled frontends do not listen; the Prometheus exporter
 		// frontend is an HTTP service the process serves on its own.
-		if p.Cap&parser.CapFrontend == 0 || p.Disabled || p.PromExporter {
+		if p.Cap&parser.CapFrontend == 0 || p.Disabled || p.PromExporter || p.ServesHTTP() {
 			continue
 		}
 		f, err := g.buildFrontend(p, byName)

@@ -345,6 +345,9 @@ func rawField(pos int, r *Row, ctx *rowCtx) value {
 		if srv && !s.Check.Enabled {
 			return value{}
 		}
+		if r.Type == TypeBackend && ctx.be.nbsrv == 0 {
+			return value{} // no servers: no downtime, as HAProxy
+		}
 		return num(r.Downtime)
 	case "qlimit":
 		if s.MaxQueue == 0 {
@@ -399,17 +402,35 @@ func rawField(pos int, r *Row, ctx *rowCtx) value {
 			return value{}
 		}
 		return num(uint64(s.Check.Duration.Milliseconds()))
-	case "hrsp_1xx", "hrsp_2xx", "hrsp_3xx", "hrsp_4xx", "hrsp_5xx", "hrsp_other",
-		"intercepted", "cache_lookups", "cache_hits":
+	case "hrsp_1xx", "hrsp_2xx", "hrsp_3xx", "hrsp_4xx", "hrsp_5xx", "hrsp_other":
 		if !http {
 			return value{}
+		}
+		i := 5 // hrsp_other
+		if c := fieldMeta[pos].name[5]; c >= '1' && c <= '5' {
+			i = int(c - '1')
+		}
+		return num(r.HTTP.Rsp[i])
+	case "intercepted", "cache_lookups", "cache_hits":
+		if !http {
+			return value{}
+		}
+		if fieldMeta[pos].name == "intercepted" {
+			if r.Type != TypeFrontend {
+				return value{}
+			}
+			return num(r.HTTP.Intercepted)
 		}
 		return num(0)
 	case "req_tot":
 		if r.Type != TypeFrontend && !http {
 			return value{}
 		}
-		return num(0)
+		return num(r.HTTP.ReqTot)
+	case "req_rate":
+		return num(r.HTTP.ReqRate)
+	case "req_rate_max":
+		return num(r.HTTP.ReqRateMax)
 	case "hanafail":
 		return value{}
 	case "wrew":

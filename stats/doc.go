@@ -56,4 +56,17 @@
 // Server.Collector (or NewCollector) exports the same Source to Prometheus
 // under the names of HAProxy's built-in exporter (haproxy_process_*,
 // haproxy_frontend_*, haproxy_backend_*, haproxy_server_*).
+//
+// The HTTP frontends of a configuration (parser.Proxy.ServesHTTP) are served
+// by an Exporter made with NewHTTPService: the promex stanza, and HAProxy's
+// HTML statistics page (Page: the report, ;csv and ;json from the same
+// field table as show stat, Basic auth, http-request allow/deny/auth rules
+// with userlists, and the admin form, applied through the Admin interface).
+// Their own counters appear in show stat once registered with
+// ProxySource.AddHTTPFrontend:
+//
+//	e := stats.NewHTTPService(cfg, px, src, log)
+//	src.AddHTTPFrontend(px.Name, e.Rows)
+//	if err := e.Start(); err != nil { ... }
+//	defer e.Close()
 package stats

@@ -36,6 +36,8 @@ const noServerBody = "<html><body><h1>503 Service Unavailable</h1>\nNo server is
 type Exporter struct {
 	px   *parser.Proxy
 	src  Source
+	page *Page // the statistics page, or nil
+	cnt  *httpCounters
 	log  logrus.FieldLogger
 	srvs []*http.Server
 	lns  []net.Listener
@@ -49,8 +51,13 @@ func NewExporter(px *parser.Proxy, src Source, log logrus.FieldLogger) *Exporter
 		l.Out = discard{}
 		log = l
 	}
-	return &Exporter{px: px, src: src, log: log}
+	return &Exporter{px: px, src: src, log: log, cnt: &httpCounters{start: time.Now()}}
 }
+
+// Rows returns the frontend's show stat rows (FRONTEND, and BACKEND for a
+// listen section) with its HTTP counters; a frontend without maxconn shows
+// globalMaxConn as its limit.
+func (e *Exporter) Rows(globalMaxConn int) []Row { return e.cnt.rows(e.px, globalMaxConn) }
 
 type discard struct{}
 
@@ -77,11 +84,11 @@ func (e *Exporter) Start() error {
 			}
 			return &BindError{Msg: fmt.Sprintf("Binding [%s:%d] for proxy %s: cannot bind socket (%s) for [%s]", b.File, b.Line, e.px.Name, reason, b.Addr.String()), Err: err}
 		}
-		e.lns = append(e.lns, ln)
+		e.lns = append(e.lns, countingListener{Listener: ln, c: e.cnt})
 	}
 	for _, ln := range e.lns {
 		srv := &http.Server{
-			Handler:           e,
+			Handler:           e.cnt.count(e),
 			ReadHeaderTimeout: e.timeout(),
 			IdleTimeout:       e.timeout(),
 			MaxHeaderBytes:    16 << 10,
@@ -106,8 +113,23 @@ func (e *Exporter) timeout() time.Duration {
 	return 10 * time.Second
 }
 
+// NewHTTPService prepares an HTTP frontend goproxy serves itself: the
+// statistics page when px has one (with its http-request rules and
+// userlists, and the exporter's rule if any), else the Prometheus exporter.
+func NewHTTPService(cfg *parser.Config, px *parser.Proxy, src Source, log logrus.FieldLogger) *Exporter {
+	e := NewExporter(px, src, log)
+	if px.Stats != nil || len(px.HTTPRules) > 0 {
+		e.page = NewPage(px, cfg.Userlists, src, http.HandlerFunc(e.serveMetrics))
+	}
+	return e
+}
+
 // ServeHTTP answers one request.
 func (e *Exporter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if e.page != nil {
+		e.page.ServeHTTP(w, r)
+		return
+	}
 	if e.px.PromPath != "" && r.URL.Path != e.px.PromPath {
 		w.Header().Set("Cache-Control", "no-cache")
 		w.Header().Set("Content-Type", "text/html")
@@ -115,6 +137,11 @@ func (e *Exporter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte(noServerBody))
 		return
 	}
+	e.serveMetrics(w, r)
+}
+
+// serveMetrics answers with the metrics of the Collector.
+func (e *Exporter) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	c := NewCollector(e.src)
 	_, c.NoMaint = r.URL.Query()["no-maint"]
 	reg := prometheus.NewRegistry()
@@ -137,4 +164,5 @@ func (e *Exporter) Close() {
 	}
 	e.wg.Wait()
 	e.srvs, e.lns = nil, nil
+	e.cnt.stopped.Store(true)
 }

@@ -78,6 +78,17 @@ type Row struct {
 
 	// Servers.
 	Server ServerState
+
+	// HTTP holds the HTTP counters of the HTTP frontends goproxy serves
+	// itself (statistics page, exporter); zero elsewhere.
+	HTTP HTTPCounters
+}
+
+// HTTPCounters are the HTTP columns of an HTTP-mode row.
+type HTTPCounters struct {
+	Rsp                 [6]uint64 // 1xx, 2xx, 3xx, 4xx, 5xx, other
+	ReqTot, Intercepted uint64
+	ReqRate, ReqRateMax uint64
 }
 
 // FrontState is the state of a frontend.

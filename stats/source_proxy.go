@@ -27,6 +27,17 @@ type ProxySource struct {
 	start time.Time
 	hard  int // maxconn when the process started
 	be    *backendTracker
+	http  map[string]func(globalMaxConn int) []Row // HTTP frontends served by the process
+}
+
+// AddHTTPFrontend registers the rows of an HTTP frontend the process
+// serves itself (statistics page, exporter), shown in configuration order
+// as HAProxy lists them. Call it before the source is used.
+func (p *ProxySource) AddHTTPFrontend(name string, rows func(globalMaxConn int) []Row) {
+	if p.http == nil {
+		p.http = map[string]func(int) []Row{}
+	}
+	p.http[name] = rows
 }
 
 // NewProxySource returns the Source of g, built from cfg. State changes
@@ -69,11 +80,11 @@ func (p *ProxySource) Info() Info {
 		DroppedLogs:   gi.DroppedLogs,
 		IdlePct:       100,
 	}
-	// The promex frontends' binds are listeners too (served by Exporter
-	// from start to soft stop).
+	// The binds of the HTTP frontends (promex, statistics page) are
+	// listeners too (served by Exporter from start to soft stop).
 	if !gi.Stopping && gi.Listeners > 0 {
 		for _, px := range p.cfg.Proxies {
-			if px.PromExporter && !px.Disabled {
+			if px.ServesHTTP() && !px.Disabled {
 				in.Listeners += uint64(len(px.Binds))
 				in.Jobs += uint64(len(px.Binds))
 			}
@@ -125,6 +136,10 @@ func (p *ProxySource) Stats() []Row {
 	now := time.Now()
 	var rows []Row
 	for _, px := range p.cfg.Proxies {
+		if fn := p.http[px.Name]; fn != nil && px.ServesHTTP() && !px.Disabled {
+			rows = append(rows, fn(int(p.g.MaxConn()))...)
+			continue
+		}
 		var f *proxy.Frontend
 		var b *proxy.Backend
 		if px.Cap&parser.CapFrontend != 0 {

@@ -75,7 +75,7 @@ type procRuntime struct {
 	g      *proxy.Graph
 	checks *health.Manager
 	api    *stats.Server
-	promex []*stats.Exporter // HAProxy's promex frontends
+	promex []*stats.Exporter // HTTP frontends: promex stanzas, statistics pages
 	log    logrus.FieldLogger
 
 	ctx    context.Context
@@ -139,8 +139,10 @@ func newRuntime(cfg *parser.Config, o buildOptions) (*procRuntime, error) {
 	}
 	rt := &procRuntime{g: g, checks: checks, api: api, log: log, done: make(chan struct{}), handoff: cfg.Global.SessionHandoff}
 	for _, px := range cfg.Proxies {
-		if px.PromExporter && !px.Disabled {
-			rt.promex = append(rt.promex, stats.NewExporter(px, src, log))
+		if px.ServesHTTP() && !px.Disabled {
+			e := stats.NewHTTPService(cfg, px, src, log)
+			src.AddHTTPFrontend(px.Name, e.Rows)
+			rt.promex = append(rt.promex, e)
 		}
 	}
 	rt.ctx, rt.cancel = context.WithCancel(context.Background())
