@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // globalKeywords are the keywords goproxy implements in the global section.
@@ -25,6 +26,8 @@ var globalKeywords = map[string]func(p *parser, w []string, mod kwMod){
 	"server-state-file": (*parser).globalServerStateFile,
 	"server-state-base": (*parser).globalServerStateBase,
 	"session-handoff":   (*parser).globalSessionHandoff,
+	"grace":             (*parser).globalGrace,
+	"close-spread-time": (*parser).globalCloseSpreadTime,
 	"uid":               (*parser).globalUID,
 	"gid":               (*parser).globalGID,
 	"user":              (*parser).globalUser,
@@ -244,9 +247,35 @@ func (p *parser) globalStats(w []string, _ kwMod) {
 }
 
 func (p *parser) globalHardStopAfter(w []string, _ kwMod) {
+	if d, ok := p.globalTime(w); ok {
+		p.cfg.Global.HardStopAfter = d
+	}
+}
+
+// globalGrace is "grace <time>": after SIGUSR1 the listeners keep
+// accepting for that long before the soft stop proceeds.
+func (p *parser) globalGrace(w []string, _ kwMod) {
+	if d, ok := p.globalTime(w); ok {
+		p.cfg.Global.Grace = d
+	}
+}
+
+// globalCloseSpreadTime is "close-spread-time <time>|infinite": the window
+// over which a soft stop closes idle and HTTP connections. A TCP session
+// is never closed by a soft stop, so it is checked and has no effect.
+func (p *parser) globalCloseSpreadTime(w []string, _ kwMod) {
+	if argAt(w, 1) == "infinite" {
+		return
+	}
+	p.globalTime(w)
+}
+
+// globalTime parses the <time> argument of a global keyword with HAProxy's
+// messages.
+func (p *parser) globalTime(w []string) (time.Duration, bool) {
 	if argAt(w, 1) == "" {
 		p.alert("'%s' expects <time> as argument.\n", w[0])
-		return
+		return 0, false
 	}
 	d, _, err := ParseTime(w[1])
 	if err != nil {
@@ -257,9 +286,9 @@ func (p *parser) globalHardStopAfter(w []string, _ kwMod) {
 		default:
 			p.alert("%s in argument to <%s> (maximum value is 2147483647 ms or ~24.8 days).\n", te.Error(), w[0])
 		}
-		return
+		return 0, false
 	}
-	p.cfg.Global.HardStopAfter = d
+	return d, true
 }
 
 func (p *parser) globalUlimitN(w []string, _ kwMod) {

@@ -72,6 +72,7 @@ type Global struct {
 	StatsTimeout    time.Duration // default 10s
 	StatsMaxConn    int           // default 10
 	HardStopAfter   time.Duration // 0 = never
+	Grace           time.Duration `json:",omitzero"` // listeners accept this long after SIGUSR1
 	UlimitN         int
 	LocalPeer       string
 	ZeroWarning     bool

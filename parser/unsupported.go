@@ -44,7 +44,6 @@ var notYetGlobal = map[string]string{
 	"external-check": "external checks are not implemented",
 	"default-path":   "not implemented",
 	"fd-hard-limit":  "not implemented",
-	"grace":          "not implemented",
 	"noreuseport":    "goproxy's reload needs SO_REUSEPORT",
 	"busy-polling":   "not implemented",
 	"quiet":          "use -q",

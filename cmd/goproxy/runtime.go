@@ -218,6 +218,9 @@ func (rt *procRuntime) Start() error {
 	return nil
 }
 
+// DumpServerStates answers SIGHUP (see proxy.Graph.DumpServerStates).
+func (rt *procRuntime) DumpServerStates() []string { return rt.g.DumpServerStates() }
+
 // PullSessions takes the established sessions of the old processes pids
 // (session-handoff), one after the other.
 func (rt *procRuntime) PullSessions(pids []int) {

@@ -106,7 +106,7 @@ func serveConfig(o *options, c *console, out *outWriter, cfg *parser.Config, sta
 	// From now on the loops may log: never on their goroutine.
 	flush := out.queue()
 	defer flush(time.Second)
-	serveSignals(g, sigs, cfg.Global.HardStopAfter, log)
+	serveSignals(g, sigs, cfg.Global.HardStopAfter, cfg.Global.Grace, log)
 	return exitOK
 }
 

@@ -13,20 +13,30 @@ import (
 
 // handledSignals are the signals a serving process reacts to, as HAProxy:
 // SIGUSR1 soft stop, SIGTERM/SIGINT hard stop, SIGTTOU pause the
-// listeners, SIGTTIN resume them.
-var handledSignals = []os.Signal{syscall.SIGUSR1, syscall.SIGTERM, syscall.SIGINT, syscall.SIGTTOU, syscall.SIGTTIN}
+// listeners, SIGTTIN resume them, SIGHUP dump the servers' states.
+var handledSignals = []os.Signal{syscall.SIGUSR1, syscall.SIGTERM, syscall.SIGINT, syscall.SIGTTOU, syscall.SIGTTIN, syscall.SIGHUP}
 
 // serveSignals runs the process until the graph is done: it owns the signal
 // channel and the hard-stop timer and returns once g has stopped. sigs must
 // already be registered with signal.Notify, before the listeners were
 // bound, so that no signal is missed.
-func serveSignals(g graph, sigs <-chan os.Signal, hardStopAfter time.Duration, log logrus.FieldLogger) {
-	var hardStop <-chan time.Time
+func serveSignals(g graph, sigs <-chan os.Signal, hardStopAfter, grace time.Duration, log logrus.FieldLogger) {
+	var hardStop, graceOver <-chan time.Time
 	stopping := false
+	softStop := func() {
+		log.Info("Soft stop on SIGUSR1: listeners closed, waiting for the sessions to end.")
+		g.StopListening()
+		if hardStopAfter > 0 {
+			hardStop = time.After(hardStopAfter)
+		}
+	}
 	for {
 		select {
 		case <-g.Done():
 			return
+		case <-graceOver:
+			graceOver = nil
+			softStop()
 		case <-hardStop:
 			log.Warn("Hard-stop-after reached: closing the remaining sessions.")
 			g.Close()
@@ -39,18 +49,24 @@ func serveSignals(g graph, sigs <-chan os.Signal, hardStopAfter time.Duration, l
 					continue
 				}
 				stopping = true
-				log.Info("Soft stop on SIGUSR1: listeners closed, waiting for the sessions to end.")
-				g.StopListening()
-				if hardStopAfter > 0 {
-					t := time.NewTimer(hardStopAfter)
-					defer t.Stop()
-					hardStop = t.C
+				if grace > 0 {
+					// As HAProxy's grace: the listeners go on accepting.
+					graceOver = time.After(grace)
+					continue
 				}
+				softStop()
 			case syscall.SIGTERM, syscall.SIGINT:
 				log.Debug("Exiting on " + sigName(s) + ": closing every session.")
 				g.Close()
 				<-g.Done()
 				return
+			case syscall.SIGHUP:
+				if d, ok := g.(interface{ DumpServerStates() []string }); ok {
+					log.Warn("SIGHUP received, dumping servers states.")
+					for _, l := range d.DumpServerStates() {
+						log.Warn(l)
+					}
+				}
 			case syscall.SIGTTOU:
 				g.Pause()
 			case syscall.SIGTTIN:
@@ -71,10 +87,11 @@ func sigName(s os.Signal) string {
 }
 
 // notifySignals registers the handled signals and returns their channel
-// and a function that unregisters them. SIGPIPE and SIGHUP are ignored, as
-// HAProxy does: a closed log pipe or terminal must not kill the proxy.
+// and a function that unregisters them. SIGPIPE is ignored, as HAProxy
+// does: a closed log pipe must not kill the proxy; SIGHUP dumps the
+// servers' states, as HAProxy's.
 func notifySignals() (<-chan os.Signal, func()) {
-	signal.Ignore(syscall.SIGPIPE, syscall.SIGHUP)
+	signal.Ignore(syscall.SIGPIPE)
 	ch := make(chan os.Signal, 8)
 	signal.Notify(ch, handledSignals...)
 	return ch, func() { signal.Stop(ch) }

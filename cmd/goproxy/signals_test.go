@@ -66,7 +66,7 @@ func TestServeSignals(t *testing.T) {
 			}
 			ended := make(chan struct{})
 			go func() {
-				serveSignals(g, ch, tt.hardStop, log)
+				serveSignals(g, ch, tt.hardStop, 0, log)
 				close(ended)
 			}()
 			if tt.endByDone {
@@ -96,4 +96,28 @@ func joinCalls(s []string) string {
 		out += x + ","
 	}
 	return out
+}
+
+// TestGraceDelaysSoftStop: with "grace", SIGUSR1 leaves the listeners
+// accepting for the grace time, then the soft stop proceeds.
+func TestGraceDelaysSoftStop(t *testing.T) {
+	log, _ := test.NewNullLogger()
+	g := newRecGraph()
+	ch := make(chan os.Signal, 1)
+	ch <- syscall.SIGUSR1
+	ended := make(chan struct{})
+	go func() {
+		serveSignals(g, ch, 0, 300*time.Millisecond, log)
+		close(ended)
+	}()
+	time.Sleep(100 * time.Millisecond)
+	if got := g.got(); len(got) != 0 {
+		t.Fatalf("during the grace time: %v, want nothing yet", got)
+	}
+	waitFor(t, 3*time.Second, "the soft stop after the grace time", func() bool { return len(g.got()) == 1 })
+	if got := g.got(); got[0] != "stop-listening" {
+		t.Errorf("after the grace time: %v, want stop-listening", got)
+	}
+	g.finish()
+	<-ended
 }
