@@ -262,7 +262,7 @@ func (p *parser) parseServerParams(px *Proxy, name string, w []string, sp *Serve
 					return fail("'%s' : custom id %d already used at %s:%d ('server %s')", kw, n, s.File, s.Line, s.Name)
 				}
 			}
-			sp.ID = n
+			sp.ID, sp.IDForced = n, true
 			i++
 		case "ssl", "check-ssl", "verify", "ca-file", "crt", "sni", "check-sni", "alpn", "check-alpn",
 			"npn", "ciphers", "ciphersuites", "no-ssl-reuse", "ssl-min-ver", "ssl-max-ver", "no-sslv3",

@@ -68,10 +68,11 @@ type cliListener struct {
 	ln       net.Listener
 	level    Level
 	exposeFD bool
-	path     string      // unix socket file we created, removed on Close
-	file     os.FileInfo // the socket file as created, to remove only our own
-	addr     string      // path or ip:port
-	name     string      // as show cli sockets prints it: unix@path, ipv4@ip:port
+	severity severityMode // the socket's severity-output
+	path     string       // unix socket file we created, removed on Close
+	file     os.FileInfo  // the socket file as created, to remove only our own
+	addr     string       // path or ip:port
+	name     string       // as show cli sockets prints it: unix@path, ipv4@ip:port
 }
 
 // NewServer checks the stats socket configuration of g. It binds nothing:
@@ -129,6 +130,7 @@ func (s *Server) Start() error {
 		l, err := s.bind(sk)
 		if err == nil {
 			l.exposeFD = sk.ExposeFD
+			l.severity, _ = parseSeverityMode(sk.SeverityOutput)
 		}
 		if err != nil {
 			for _, b := range bound {
@@ -290,6 +292,7 @@ func (s *Server) acceptLoop(l *cliListener) {
 			conn:      c,
 			sockLevel: l.level,
 			exposeFD:  l.exposeFD,
+			severity:  l.severity,
 			level:     l.level,
 			timeout:   s.timeout,
 			start:     now,

@@ -280,7 +280,7 @@ func serverRow(b *proxy.Backend, s *proxy.Server, now time.Time) Row {
 		Agent:       probeCheck(snap.Agent),
 		Host:        host,
 		Port:        port,
-		ForcedID:    s.Config.ID > 0,
+		ForcedID:    s.Config.IDForced,
 		CheckPort:   snap.CheckPort,
 		CheckAddr:   snap.CheckAddr,
 		AgentAddr:   snap.AgentAddr,
