@@ -109,7 +109,7 @@ func NewServer(g parser.Global, src Source, log logrus.FieldLogger) (*Server, er
 			return nil, fmt.Errorf("stats socket %s: %w", sk.Addr.Text, err)
 		}
 		switch sk.Addr.Family {
-		case parser.FamilyUnix, parser.FamilyTCP4, parser.FamilyTCP6:
+		case parser.FamilyUnix, parser.FamilyTCP4, parser.FamilyTCP6, parser.FamilyFD:
 		default:
 			return nil, fmt.Errorf("stats socket %s: unsupported address family", sk.Addr.Text)
 		}
@@ -161,6 +161,8 @@ func (s *Server) Start() error {
 func (s *Server) bind(sk parser.StatsSocket) (*cliListener, error) {
 	level, _ := ParseLevel(sk.Level)
 	switch sk.Addr.Family {
+	case parser.FamilyFD:
+		return bindFD(sk, level)
 	case parser.FamilyUnix:
 		ln, fi, err := listenUnix(sk, s.Takeover)
 		if err != nil {

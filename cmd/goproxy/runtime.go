@@ -140,7 +140,9 @@ func newRuntime(cfg *parser.Config, o buildOptions) (*procRuntime, error) {
 	rt := &procRuntime{g: g, checks: checks, api: api, log: log, done: make(chan struct{}), handoff: cfg.Global.SessionHandoff}
 	for _, px := range cfg.Proxies {
 		if px.PromExporter && !px.Disabled {
-			rt.promex = append(rt.promex, stats.NewExporter(px, src, log))
+			e := stats.NewExporter(px, src, log)
+			e.Build = stats.BuildInfo{Version: version, Revision: revision}
+			rt.promex = append(rt.promex, e)
 		}
 	}
 	rt.ctx, rt.cancel = context.WithCancel(context.Background())
