@@ -296,10 +296,7 @@ func (p *parser) parseBindOptions(head, w []string, o *BindOptions, stats bool) 
 			}
 			o.ExposeFD, i = true, i+1
 		case "severity-output":
-			if !stats {
-				p.alert("%s : 'severity-output' is only supported on stats sockets.", where)
-				return false
-			}
+			// HAProxy takes it on any bind; it acts on CLI sockets only.
 			v := argAt(w, i+1)
 			switch v {
 			case "":
