@@ -232,7 +232,9 @@ func cmdSetServer(s *session, args []string) string {
 		return s.setServerAddr(r, args)
 	case "fqdn":
 		return setServerFQDN(args)
-	case "agent-addr", "agent-port", "agent-send", "check-addr", "check-port", "ssl":
+	case "agent-addr", "agent-port", "agent-send", "check-addr", "check-port":
+		return setServerProbe(r, args)
+	case "ssl":
 		return notSupported
 	}
 	return setServerUsage

@@ -76,7 +76,7 @@ var dataCommands = [][]string{
 	{"get", "weight"}, {"show", "sess"}, {"show", "errors"}, {"show", "env"},
 	{"show", "schema"}, {"show", "cli", "sockets"}, {"show", "map"}, {"show", "acl"},
 	{"show", "table"}, {"show", "peers"}, {"show", "cache"}, {"show", "ssl"},
-	{"show", "startup-logs"}, {"show", "activity"}, {"show", "pools"}, {"show", "fd"},
+	{"show", "activity"}, {"show", "pools"}, {"show", "fd"},
 	{"_getsocks"},
 }
 
@@ -94,7 +94,7 @@ var dataErrors = map[string]bool{
 }
 
 // infoCommands answer with cli_msg(LOG_INFO).
-var infoCommands = [][]string{{"show", "version"}, {"show", "cli", "level"}}
+var infoCommands = [][]string{{"show", "version"}, {"show", "cli", "level"}, {"show", "startup-logs"}}
 
 // answerSeverity returns the severity HAProxy 2.6 gives the answer of
 // args, or 0 when the answer is data or empty.
@@ -113,6 +113,8 @@ func answerSeverity(args []string, answer string) int {
 		return 0
 	case answer == "All sockets are already enabled.\n" || answer == "All sockets are already disabled.\n":
 		return sevNotice
+	case answer == checksNotEnabled || answer == agentNotEnabled:
+		return sevWarning
 	case argAt(args, 0) == "set" && argAt(args, 1) == "server" && argAt(args, 3) == "addr" &&
 		strings.HasSuffix(answer, " by 'stats socket command'\n"):
 		// srv_update_addr_port's report, success or not, is a warning.

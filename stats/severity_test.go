@@ -38,6 +38,11 @@ func TestSeverityOutput(t *testing.T) {
 		{"set severity-output none; show version", "\n2.6.12-1+deb12u4\n\n"},
 		{"show env NOSUCH_VARIABLE_X", "[3]: Variable not found\n\n"},
 		{"get var", "[3]: Missing process-wide variable identifier.\n\n"},
+		{"set server " + s1 + " agent-port 80", "[4]: agent checks are not enabled on this server\n"},
+		{"set server " + s1 + " agent-send x", "[3]: agent checks are not enabled on this server.\n\n"},
+		{"set server " + s1 + " check-port", "[3]: set server <b>/<s> check-port requires a port.\n\n"},
+		{"set server " + s1 + " check-addr", "[3]: set server <b>/<s> check-addr requires an address and optionally a port.\n\n"},
+		{"show startup-logs", "[6]: \n\n"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.cmd, func(t *testing.T) {
