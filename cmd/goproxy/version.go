@@ -18,12 +18,17 @@ var (
 )
 
 // revision is the VCS revision the binary was built from ("-dirty" when
-// the tree was modified), from the build information; empty when unknown.
+// the tree was modified): the link-time value (make build, -X
+// main.revision=...), else go build's VCS stamp; empty when unknown.
 var revision string
 
 func init() {
 	bi, _ := debug.ReadBuildInfo()
-	version, revision = buildVersion(version, bi)
+	v, rev := buildVersion(version, bi)
+	version = v
+	if revision == "" {
+		revision = rev
+	}
 }
 
 // buildVersion returns the version goproxy reports and its revision: the
