@@ -242,7 +242,7 @@ func serverRow(b *proxy.Backend, s *proxy.Server, now time.Time) Row {
 
 	ip, port := s.Dest()
 	uw := s.UWeight()
-	w := uw
+	w := s.ShownWeight()
 	if snap.Throttle >= 0 {
 		w = (uw*snap.Throttle + 99) / 100
 	}

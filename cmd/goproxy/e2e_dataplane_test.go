@@ -129,15 +129,16 @@ backend be
 		{"show servers state be", serversStateShape, ""},
 		{"show stat -1 4 -1 typed", func(s string) string { return typedShape(s, stat) }, ""},
 		{"show info typed", func(s string) string { return typedShape(s, info) }, ""},
-		// The weight before the maintenance: HAProxy keeps showing a
-		// server's previous effective weight while it is in MAINT.
-		{"set server be/s weight 4", nil, ""},
-		{"get weight be/s", nil, ""},
+		// The Data Plane API's order: maintenance, then the weight. While
+		// in MAINT HAProxy keeps showing the weight the server had.
 		{"set server be/s state maint", nil, ""},
 		{"show servers state be", serversStateShape, ""},
+		{"set server be/s weight 4", nil, ""},
+		{"get weight be/s", nil, ""},
 		{"show stat -1 4 -1 typed", func(s string) string { return typedShape(s, stat) }, ""},
 		{"set server be/s state ready", nil, ""},
 		{"show stat -1 4 -1 typed", func(s string) string { return typedShape(s, stat) }, ""},
+		{"show servers state be", serversStateShape, ""},
 		{"set server nosuch/s state maint", nil, "[3]  No such backend.\n [set server nosuch/s state maint]"},
 		{"set server be/nosuch state maint", nil, "[3]  No such server.\n [set server be/nosuch state maint]"},
 		{"set server be/nosuch weight 4", nil, "[3]  No such server.\n [set server be/nosuch weight 4]"},
