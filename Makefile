@@ -3,7 +3,10 @@
 GO         ?= go
 VERSION    ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 BUILD_DATE ?= $(shell date -u +%Y/%m/%d)
-LDFLAGS    := -X main.version=$(VERSION) -X main.buildDate=$(BUILD_DATE)
+# The commit, "-dirty" when the tree differs: goproxy_build_info's revision
+# (go build stamps none in a git worktree or with -buildvcs=false).
+REVISION   ?= $(shell git rev-parse HEAD 2>/dev/null)$(shell git diff --quiet HEAD 2>/dev/null || echo -dirty)
+LDFLAGS    := -X main.version=$(VERSION) -X main.buildDate=$(BUILD_DATE) -X main.revision=$(REVISION)
 FUZZTIME   ?= 30s
 # Fuzzing done as part of `make test`, per target: short and bounded.
 TEST_FUZZTIME ?= 10s

@@ -198,6 +198,15 @@ func (p *parser) globalStats(w []string, _ kwMod) {
 			p.alert("parsing [%s:%d] : '%s %s' : %s\n", p.file, p.line, w[0], w[1], msg)
 			return
 		}
+		for _, a := range addrs {
+			if a.Family != FamilyFD {
+				continue
+			}
+			if m := checkFD(a.FD); m != "" {
+				p.alert("parsing [%s:%d] : '%s %s' : %s\n", p.file, p.line, w[0], w[1], m)
+				return
+			}
+		}
 		var opts BindOptions
 		if !p.parseBindOptions(w[:3], w[3:], &opts, true) {
 			return

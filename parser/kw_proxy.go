@@ -310,13 +310,26 @@ func (p *parser) parseBindOptions(head, w []string, o *BindOptions, stats bool) 
 				return false
 			}
 			o.ExposeFD, i = true, i+1
+		case "severity-output":
+			// HAProxy takes it on any bind; it acts on CLI sockets only.
+			v := argAt(w, i+1)
+			switch v {
+			case "":
+				p.alert("%s : ''%s' : missing severity format'", where, w[i])
+				return false
+			case "none", "number", "string":
+			default:
+				p.alert("%s : ''%s' only supports 'none', 'number', and 'string' (got '%s')'", where, w[i], v)
+				return false
+			}
+			o.SeverityOutput, i = v, i+1
 		case "ssl", "crt", "crt-list", "ca-file", "alpn", "npn", "ciphers", "ciphersuites",
 			"verify", "ssl-min-ver", "ssl-max-ver", "curves", "ecdhe", "strict-sni", "no-sslv3",
 			"no-tlsv10", "no-tlsv11", "no-tlsv12", "no-tlsv13", "crl-file", "generate-certificates":
 			p.alert("%s : '%s' is not supported by goproxy (TLS is not implemented).", where, w[i])
 			return false
 		case "process", "thread", "nice", "ns", "namespace", "mss", "tcp-ut", "allow-0rtt",
-			"quic-cc-algo", "proto", "severity-output", "accept-netscaler-cip", "gid-to":
+			"quic-cc-algo", "proto", "accept-netscaler-cip", "gid-to":
 			p.alert("%s : '%s' is not supported by goproxy.", where, w[i])
 			return false
 		default:

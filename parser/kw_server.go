@@ -265,7 +265,7 @@ func (p *parser) parseServerParams(px *Proxy, name string, w []string, sp *Serve
 					return fail("'%s' : custom id %d already used at %s:%d ('server %s')", kw, n, s.File, s.Line, s.Name)
 				}
 			}
-			sp.ID = n
+			sp.ID, sp.IDForced = n, true
 			i++
 		case "check-ssl":
 			sp.CheckSSL = true

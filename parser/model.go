@@ -271,6 +271,9 @@ type BindOptions struct {
 	User, Group string
 	Level       string // stats sockets: user, operator (default), admin
 	ExposeFD    bool   // stats sockets: expose-fd listeners
+	// SeverityOutput is the stats socket's severity-output: none (""),
+	// number or string.
+	SeverityOutput string
 }
 
 // AddrFamily says what kind of socket an address is.
@@ -349,6 +352,7 @@ type ServerParams struct {
 	Observe        string
 	InitAddr       []string
 	ID             int
+	IDForced       bool // ID comes from an `id` keyword, not from numbering
 	TCPKA          bool
 	Redir          string
 	Track          string

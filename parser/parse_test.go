@@ -107,6 +107,9 @@ func TestKeywordErrors(t *testing.T) {
 		{"nbthread range", "global\n  nbthread 0\n", "'nbthread' value must be between 1 and 64 (was 0)"},
 		{"stats socket relative path", "global\n  stats socket ./x.sock\n", "'stats socket' : missing port specification in './x.sock'"},
 		{"stats socket level", "global\n  stats socket /tmp/a.sock level foo\n", "''level' only supports 'user', 'operator', and 'admin' (got 'foo')'"},
+		{"stats socket severity-output", "global\n  stats socket /tmp/a.sock severity-output foo\n", "'stats socket' : ''severity-output' only supports 'none', 'number', and 'string' (got 'foo')'"},
+		{"stats socket severity-output missing", "global\n  stats socket /tmp/a.sock severity-output\n", "'stats socket' : ''severity-output' : missing severity format'"},
+		{"stats socket bad fd", "global\n  stats socket fd@99 level admin\n", "parsing [t.cfg:2] : 'stats socket' : cannot use file descriptor '99' : Bad file descriptor."},
 		{"stats keyword", "global\n  stats bogus\n", "'stats' only supports 'socket', 'maxconn', 'bind-process' and 'timeout' (got 'bogus')"},
 		{"log facility", "global\n  log 127.0.0.1 local9\n", "log : unknown log facility 'local9'"},
 		{"log level", "global\n  log 127.0.0.1 local2 debugx\n", "log : unknown optional log level 'debugx'"},
@@ -495,5 +498,23 @@ func TestMaxConnRate(t *testing.T) {
 	}
 	if cfg.Global.MaxConnRate != 100 || !strings.Contains(diagText(cfg), "'maxconnrate' already specified. Continuing.") {
 		t.Errorf("maxconnrate = %d\n%s", cfg.Global.MaxConnRate, diagText(cfg))
+	}
+}
+
+// TestStatsSocketSeverityOutput checks that the option is kept for the CLI
+// and, as in HAProxy, accepted (and ignored) on a frontend bind.
+func TestStatsSocketSeverityOutput(t *testing.T) {
+	cfg, err := parseText(t, "global\n  stats socket /tmp/a.sock level admin severity-output number\n"+
+		"frontend f\n  mode tcp\n  bind 127.0.0.1:1 severity-output string\n  timeout client 1s\n  default_backend b\n"+
+		"backend b\n  server s 127.0.0.1:2\n  server s2 127.0.0.1:3 id 9\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Global.StatsSockets[0].SeverityOutput; got != "number" {
+		t.Fatalf("SeverityOutput = %q", got)
+	}
+	b := cfg.Proxies[1]
+	if b.Servers[0].IDForced || !b.Servers[1].IDForced || b.Servers[0].ID != 1 || b.Servers[1].ID != 9 {
+		t.Fatalf("server ids: %+v %+v", b.Servers[0].ServerParams.ID, b.Servers[1].ServerParams.ID)
 	}
 }

@@ -275,6 +275,7 @@ func (s *Server) initCheckLocked(now time.Time) {
 	}
 	c.op = OpRunning
 	if cfg.Disabled {
+		s.maintWeight.Store(s.uweight.Load())
 		s.admin.Or(AdminMaint)
 		c.op = OpStopped
 		if c.hc.enabled {
@@ -811,6 +812,7 @@ func (s *Server) setMaintLocked(now time.Time, on bool, pd *pending) {
 		return
 	}
 	if on {
+		s.maintWeight.Store(s.uweight.Load())
 		act0, bck0 := s.usableCounts()
 		if c.hc.enabled {
 			c.paused = true

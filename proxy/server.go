@@ -27,6 +27,9 @@ type Server struct {
 	running atomic.Bool   // operational state: true = UP (or going down)
 	admin   atomic.Uint32 // AdminMaint | AdminDrain
 	uweight atomic.Int32  // user weight, 0..256
+	// maintWeight is the user weight when the server entered maintenance:
+	// HAProxy's effective weight is not recomputed while in MAINT.
+	maintWeight atomic.Int32
 
 	served atomic.Int64 // sessions currently established or being set up on it
 	queued atomic.Int64 // sessions waiting in its queue
@@ -47,6 +50,16 @@ func (s *Server) Admin() uint32 { return s.admin.Load() }
 
 // UWeight returns the user weight (0..256).
 func (s *Server) UWeight() int { return int(s.uweight.Load()) }
+
+// ShownWeight is the weight show stat reports: the user weight, except in
+// maintenance, where HAProxy keeps showing the weight the server had when
+// it entered it (a weight set meanwhile shows once it leaves).
+func (s *Server) ShownWeight() int {
+	if s.admin.Load()&AdminMaint != 0 {
+		return int(s.maintWeight.Load())
+	}
+	return int(s.uweight.Load())
+}
 
 // Served returns the number of sessions on the server.
 func (s *Server) Served() int64 { return s.served.Load() }

@@ -230,7 +230,11 @@ func cmdSetServer(s *session, args []string) string {
 		return s.setWeight(rows, r, argAt(args, 4))
 	case "addr":
 		return s.setServerAddr(r, args)
-	case "agent-addr", "agent-port", "agent-send", "check-addr", "check-port", "fqdn", "ssl":
+	case "fqdn":
+		return setServerFQDN(args)
+	case "agent-addr", "agent-port", "agent-send", "check-addr", "check-port":
+		return setServerProbe(r, args)
+	case "ssl":
 		return notSupported
 	}
 	return setServerUsage

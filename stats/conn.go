@@ -20,6 +20,7 @@ type session struct {
 	exposeFD    bool  // the socket has expose-fd listeners
 	level       Level // current level, lowered by "operator" and "user"
 	interactive bool
+	severity    severityMode // set severity-output, or the socket's option
 	timeout     time.Duration
 	id          uint64
 	start       time.Time
@@ -165,7 +166,7 @@ func (s *session) exec(args []string) {
 		s.sendListeners()
 		return
 	default:
-		answer = s.answer(args)
+		answer = s.withSeverity(args, s.answer(args))
 	}
 	s.out.WriteString(answer)
 	s.out.WriteByte('\n')

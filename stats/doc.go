@@ -2,8 +2,9 @@
 // the same numbers to Prometheus.
 //
 // It owns the CLI: listening sockets (unix paths with mode/owner, ipv4@/ipv6@
-// TCP addresses), the line protocol (non-interactive and prompt modes, ';'
-// separated commands, levels), the answers of the read commands (show stat,
+// TCP addresses, fd@N sockets inherited from the parent), the line protocol
+// (non-interactive and prompt modes, ';' separated commands, levels, the
+// severity prefixes of "set severity-output", severity.go), the answers of the read commands (show stat,
 // show info, show servers state, ...) byte for byte as HAProxy 2.6 prints
 // them, and the parsing and answer texts of the admin commands.
 //

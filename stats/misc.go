@@ -9,7 +9,8 @@ const statsSchema = "{\"$schema\":\"http://json-schema.org/draft-04/schema#\",\"
 
 func cmdShowSchema(s *session, args []string) string {
 	if argAt(args, 2) != "json" {
-		return "json is the only supported format.\n"
+		// HAProxy registers "show schema json" as one keyword.
+		return usageMessage(args, false)
 	}
 	return statsSchema
 }
@@ -42,7 +43,7 @@ func cmdEmptyList(header string) handler {
 
 func cmdGetVar(s *session, args []string) string {
 	if argAt(args, 2) == "" {
-		return "Missing variable name.\n"
+		return "Missing process-wide variable identifier.\n"
 	}
 	return "Variable not found.\n"
 }

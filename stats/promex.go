@@ -42,6 +42,10 @@ type Exporter struct {
 	srvs []*http.Server
 	lns  []net.Listener
 	wg   sync.WaitGroup
+
+	// Build, when its Version is set, adds goproxy_build_info to the
+	// metrics. Set it before Start.
+	Build BuildInfo
 }
 
 // NewExporter prepares the exporter of one frontend; Start listens.
@@ -72,9 +76,16 @@ func (e *Exporter) Start() error {
 			network = "tcp6"
 		}
 		addr := net.JoinHostPort(b.Addr.Host, strconv.Itoa(b.Addr.Port))
-		// SO_REUSEPORT, as every HAProxy listener: a reloading process
-		// binds beside the old one.
-		ln, err := reusePortConfig.Listen(context.Background(), network, addr)
+		var ln net.Listener
+		var err error
+		if b.Addr.Family == parser.FamilyFD {
+			// bind fd@N: the socket the parent handed down.
+			ln, err = listenFD(b.Addr.FD)
+		} else {
+			// SO_REUSEPORT, as every HAProxy listener: a reloading
+			// process binds beside the old one.
+			ln, err = reusePortConfig.Listen(context.Background(), network, addr)
+		}
 		if err != nil {
 			e.Close()
 			reason := err.Error()
@@ -148,6 +159,12 @@ func (e *Exporter) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	if err := reg.Register(c); err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
+	}
+	if e.Build.Version != "" {
+		if err := reg.Register(buildInfoCollector{e.Build}); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
 	}
 	promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}).ServeHTTP(w, r)
 }

@@ -69,10 +69,11 @@ type cliListener struct {
 	ln       net.Listener
 	level    Level
 	exposeFD bool
-	path     string      // unix socket file we created, removed on Close
-	file     os.FileInfo // the socket file as created, to remove only our own
-	addr     string      // path or ip:port
-	name     string      // as show cli sockets prints it: unix@path, ipv4@ip:port
+	severity severityMode // the socket's severity-output
+	path     string       // unix socket file we created, removed on Close
+	file     os.FileInfo  // the socket file as created, to remove only our own
+	addr     string       // path or ip:port
+	name     string       // as show cli sockets prints it: unix@path, ipv4@ip:port
 }
 
 // NewServer checks the stats socket configuration of g. It binds nothing:
@@ -109,7 +110,7 @@ func NewServer(g parser.Global, src Source, log logrus.FieldLogger) (*Server, er
 			return nil, fmt.Errorf("stats socket %s: %w", sk.Addr.Text, err)
 		}
 		switch sk.Addr.Family {
-		case parser.FamilyUnix, parser.FamilyTCP4, parser.FamilyTCP6:
+		case parser.FamilyUnix, parser.FamilyTCP4, parser.FamilyTCP6, parser.FamilyFD:
 		default:
 			return nil, fmt.Errorf("stats socket %s: unsupported address family", sk.Addr.Text)
 		}
@@ -130,6 +131,7 @@ func (s *Server) Start() error {
 		l, err := s.bind(sk)
 		if err == nil {
 			l.exposeFD = sk.ExposeFD
+			l.severity, _ = parseSeverityMode(sk.SeverityOutput)
 		}
 		if err != nil {
 			for _, b := range bound {
@@ -160,6 +162,8 @@ func (s *Server) Start() error {
 func (s *Server) bind(sk parser.StatsSocket) (*cliListener, error) {
 	level, _ := ParseLevel(sk.Level)
 	switch sk.Addr.Family {
+	case parser.FamilyFD:
+		return bindFD(sk, level)
 	case parser.FamilyUnix:
 		ln, fi, err := listenUnix(sk, s.Takeover)
 		if err != nil {
@@ -295,6 +299,7 @@ func (s *Server) acceptLoop(l *cliListener) {
 			conn:      c,
 			sockLevel: l.level,
 			exposeFD:  l.exposeFD,
+			severity:  l.severity,
 			level:     l.level,
 			timeout:   s.timeout,
 			start:     now,

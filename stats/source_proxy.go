@@ -261,7 +261,7 @@ func serverRow(b *proxy.Backend, s *proxy.Server, now time.Time) Row {
 
 	ip, port := s.Dest()
 	uw := s.UWeight()
-	w := uw
+	w := s.ShownWeight()
 	if snap.Throttle >= 0 {
 		w = (uw*snap.Throttle + 99) / 100
 	}
@@ -299,7 +299,7 @@ func serverRow(b *proxy.Backend, s *proxy.Server, now time.Time) Row {
 		Agent:       probeCheck(snap.Agent),
 		Host:        host,
 		Port:        port,
-		ForcedID:    s.Config.ID > 0,
+		ForcedID:    s.Config.IDForced,
 		CheckPort:   snap.CheckPort,
 		CheckAddr:   snap.CheckAddr,
 		AgentAddr:   snap.AgentAddr,

@@ -141,6 +141,7 @@ func newRuntime(cfg *parser.Config, o buildOptions) (*procRuntime, error) {
 	for _, px := range cfg.Proxies {
 		if px.ServesHTTP() && !px.Disabled {
 			e := stats.NewHTTPService(cfg, px, src, log)
+			e.Build = stats.BuildInfo{Version: version, Revision: revision}
 			src.AddHTTPFrontend(px.Name, e.Rows)
 			rt.promex = append(rt.promex, e)
 		}

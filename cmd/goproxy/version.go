@@ -17,6 +17,56 @@ var (
 	buildDate = ""
 )
 
+// revision is the VCS revision the binary was built from ("-dirty" when
+// the tree was modified): the link-time value (make build, -X
+// main.revision=...), else go build's VCS stamp; empty when unknown.
+var revision string
+
+func init() {
+	bi, _ := debug.ReadBuildInfo()
+	v, rev := buildVersion(version, bi)
+	version = v
+	if revision == "" {
+		revision = rev
+	}
+}
+
+// buildVersion returns the version goproxy reports and its revision: the
+// link-time version (make build, -X main.version=...) when set, else the
+// module version go build stamped (v0.0.0-<date>-<rev>[+dirty]), else the
+// revision, else "dev".
+func buildVersion(linked string, bi *debug.BuildInfo) (string, string) {
+	if bi == nil {
+		return linked, ""
+	}
+	rev, dirty := "", false
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	short := rev
+	if len(short) > 12 {
+		short = short[:12]
+	}
+	if rev != "" && dirty {
+		rev += "-dirty"
+		short += "-dirty"
+	}
+	switch {
+	case linked != "dev" && linked != "":
+		return linked, rev
+	case bi.Main.Version != "" && bi.Main.Version != "(devel)":
+		return bi.Main.Version, rev
+	case rev != "":
+		return "dev-" + short, rev
+	}
+	return linked, rev
+}
+
 // haproxyCompat is the HAProxy branch whose configuration language, command
 // line and runtime interfaces goproxy follows.
 const haproxyCompat = "2.6"
