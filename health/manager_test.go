@@ -123,11 +123,14 @@ func TestManyServersNoDrift(t *testing.T) {
 	for _, c := range buckets {
 		counts = append(counts, time.Duration(c))
 	}
-	if p := pct(offs, 90); p > 75*time.Millisecond {
-		t.Errorf("first checks: 90%% within %v of their spread slot, want 75ms", p)
+	// A scheduler that drifts or bunches is off by an interval (200 ms)
+	// or more; a loaded 2-core machine delays wake-ups by tens of ms.
+	const tolerance = 120 * time.Millisecond
+	if p := pct(offs, 90); p > tolerance {
+		t.Errorf("first checks: 90%% within %v of their spread slot, want %v", p, tolerance)
 	}
-	if p := pct(lags, 90); p > 75*time.Millisecond {
-		t.Errorf("checks: 90%% start within %v of their time, want 75ms", p)
+	if p := pct(lags, 90); p > tolerance {
+		t.Errorf("checks: 90%% start within %v of their time, want %v", p, tolerance)
 	}
 	// 500 checks per 200 ms = 50 per 20 ms slice on average; a scheduler
 	// that bunched them would put hundreds in a slice. A stall of the shared
