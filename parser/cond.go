@@ -1,7 +1,9 @@
 package parser
 
 import (
+	"errors"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 )
@@ -317,4 +319,18 @@ func versionParts(v string) []int {
 		out = append(out, 0, 0)
 	}
 	return out
+}
+
+// EvalCondition evaluates a condition of .if, as "-cc" does on the command
+// line: the environment from env (nil: the process's), the feature list
+// of -vv.
+func EvalCondition(text string, env func(string) (string, bool), features []string) (bool, error) {
+	if env == nil {
+		env = os.LookupEnv
+	}
+	v, msg, _ := evalCondition(text, env, features)
+	if v < 0 {
+		return false, errors.New(msg)
+	}
+	return v == 1, nil
 }

@@ -66,8 +66,17 @@ func run(argv []string, stdout, stderr io.Writer) int {
 		printBuildOptions(stdout)
 		return exitOK
 	case actCheckCond:
-		c.alert("config : -cc (condition evaluation) is not supported by goproxy yet.")
-		return exitNoListener
+		// As HAProxy: 0 when the condition holds, 1 when it does not, 2
+		// when it cannot be evaluated.
+		v, err := parser.EvalCondition(o.checkCond, nil, FeatureList())
+		switch {
+		case err != nil:
+			c.alert("config : Failed to evaluate condition: %v", err)
+			return exitNoListener
+		case v:
+			return exitOK
+		}
+		return exitError
 	}
 	if len(o.unbuilt) > 0 {
 		for _, f := range o.unbuilt {

@@ -210,3 +210,34 @@ func TestUnbuiltFlagsFail(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckCondition runs -cc as VTest does ("feature(...)" guards) on
+// goproxy and haproxy: 0 when the condition holds, 1 when it does not, 2
+// with HAProxy's alert when it cannot be parsed.
+func TestCheckCondition(t *testing.T) {
+	cases := []struct {
+		cond string
+		want int
+	}{
+		{"feature(EPOLL)", 0},
+		{"feature(EPOLL) && defined(HOME)", 0},
+		{"version_atleast(2.4)", 0},
+		{"version_before(2.4)", 1},
+		{"defined(GOPROXY_NO_SUCH_VAR)", 1},
+		{"", 1},
+		{"bogus(", 2},
+	}
+	for name, bin := range oracles(t) {
+		t.Run(name, func(t *testing.T) {
+			for _, tc := range cases {
+				r := runBin(t, t.TempDir(), bin, cleanEnv("HOME=/root"), "-cc", tc.cond)
+				if r.code != tc.want {
+					t.Errorf("-cc %q: exit %d, want %d (stderr %q)", tc.cond, r.code, tc.want, r.stderr)
+				}
+				if tc.want == 2 && !strings.Contains(r.stderr, "Failed to evaluate condition: unparsable conditional expression 'bogus('") {
+					t.Errorf("-cc %q: stderr %q", tc.cond, r.stderr)
+				}
+			}
+		})
+	}
+}
