@@ -185,6 +185,10 @@ type stateEvent struct {
 	alert  bool // "has no server available" (HAProxy ALERT); else WARNING
 	msg    string
 	syslog string // the syslog text when it differs from msg
+	// level, with hasLevel, is the syslog level when it is not the one
+	// its text implies.
+	level    int
+	hasLevel bool
 }
 
 // pending collects what a state change must do once the lock is released.
@@ -572,6 +576,8 @@ func (p *pending) syslog(sink *LogSink) {
 
 func (e stateEvent) syslogLevel() int {
 	switch {
+	case e.hasLevel:
+		return e.level
 	case e.alert:
 		return LogEmerg
 	case strings.Contains(e.msg, " is DOWN") && !strings.Contains(e.msg, "(leaving forced drain)"):
@@ -827,6 +833,12 @@ func (s *Server) setMaintLocked(now time.Time, on bool, pd *pending) {
 		}
 		c.hc.health = 0
 		c.lastChange = now.Unix()
+		// As HAProxy: an alert, or a notice when the server was
+		// already stopping (drain, NOLB).
+		level := LogAlert
+		if s.admin.Load()&AdminDrain != 0 || c.op == OpStopping {
+			level = LogNotice
+		}
 		s.admin.Or(AdminMaint)
 		s.stopWarmupLocked()
 		s.setOpLocked(OpStopped, pd)
@@ -842,7 +854,7 @@ func (s *Server) setMaintLocked(now time.Time, on bool, pd *pending) {
 		if bck > 0 && act == 0 {
 			backupNote = " Running on backup."
 		}
-		pd.events = append(pd.events, stateEvent{msg: fmt.Sprintf(
+		pd.events = append(pd.events, stateEvent{level: level, hasLevel: true, msg: fmt.Sprintf(
 			"%s is going DOWN for maintenance. %d active and %d backup servers left.%s %d sessions active, %d requeued, %d remaining in queue.",
 			s.serverLabel(), act, bck, backupNote, s.served.Load(), xferred, s.queued.Load())})
 		if act0+bck0 > 0 && act+bck == 0 {
