@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -120,4 +121,20 @@ func TestGraceDelaysSoftStop(t *testing.T) {
 	}
 	g.finish()
 	<-ended
+}
+
+// TestSIGQUITKeepsServing: SIGQUIT dumps the pools line and the process
+// goes on, as HAProxy (Go's default would end it with a goroutine dump).
+func TestSIGQUITKeepsServing(t *testing.T) {
+	ss := nameServers(t, 1)
+	addr, p := e2eCfg{servers: srvLines(ss, []int{1})}.run(t)
+	if err := syscall.Kill(p.pid(), syscall.SIGQUIT); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "the pools line", func() bool {
+		return strings.Contains(p.out.String(), "Dumping pools usage. Use SIGQUIT to flush them.\n")
+	})
+	if name, err := ask("127.0.0.2", addr); err != nil || name != "s1" || !p.running() {
+		t.Errorf("after SIGQUIT: %q %v, running %v", name, err, p.running())
+	}
 }
