@@ -63,6 +63,9 @@ type Global struct {
 	MaxConnRate     int // connections accepted per second, 0 = unlimited
 	Daemon          bool
 	MasterWorker    bool
+	// NoExitOnFailure is "master-worker no-exit-on-failure": a worker
+	// that fails does not make the master stop the others and exit.
+	NoExitOnFailure bool
 	NbThread        int
 	PidFile         string
 	StatsSockets    []StatsSocket

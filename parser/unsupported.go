@@ -35,7 +35,6 @@ var notYetGlobal = map[string]string{
 	"uid":            "privilege separation is not implemented",
 	"gid":            "privilege separation is not implemented",
 	"localpeer":      "peers are not implemented",
-	"master-worker":  "master-worker mode is not implemented",
 	"node":           "not shown by goproxy yet",
 	"description":    "not shown by goproxy yet",
 	"maxsessrate":    "rate limits are not implemented",
