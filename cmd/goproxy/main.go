@@ -34,6 +34,7 @@ func progName() string {
 // run is the whole program; it returns the exit status.
 func run(argv []string, stdout, stderr io.Writer) int {
 	status := daemonChild()
+	currentWorker = masterWorkerChild()
 	act, o, err := parseArgs(argv)
 	out := newOutWriter(stderr)
 	if status != nil {
@@ -86,6 +87,18 @@ func run(argv []string, stdout, stderr io.Writer) int {
 	if act == actCheck {
 		return runCheck(o, stdout, c)
 	}
+	if currentWorker != nil {
+		// A master-worker worker: serve in the foreground.
+		cfg, err := loadConfig(o.files, loadOptionsFor(o))
+		if !reportLoad(c, cfg, err) {
+			return exitError
+		}
+		return serveConfig(o, c, out, cfg, nil)
+	}
+	if os.Getenv(masterStateEnv) != "" {
+		// A master executed again by its reload.
+		return runMaster(argv, o, c, out, nil, nil)
+	}
 	if status != nil {
 		return finish(serve(o, c, out, status))
 	}
@@ -106,6 +119,9 @@ func launch(argv []string, o *options, c *console, out *outWriter, stderr io.Wri
 		if !ok {
 			return exitError
 		}
+		if masterWorker(o, cfg) {
+			return runMaster(argv, o, c, out, cfg, nil)
+		}
 		return serveConfig(o, c, out, cfg, nil)
 	}
 	out.release(stderr, true)
@@ -122,7 +138,20 @@ func serve(o *options, c *console, out *outWriter, status *statusPipe) int {
 	if !reportLoad(c, cfg, err) {
 		return exitError
 	}
+	if masterWorker(o, cfg) {
+		return runMaster(os.Args[1:], o, c, out, cfg, status)
+	}
 	return serveConfig(o, c, out, cfg, status)
+}
+
+// currentWorker is the channel to the master when this process is a
+// master-worker worker.
+var currentWorker *workerChannel
+
+// masterWorker reports whether to run as a master: -W, -Ws or
+// "master-worker".
+func masterWorker(o *options, cfg *parser.Config) bool {
+	return o.masterWorker || cfg.Global.MasterWorker
 }
 
 // wantDaemon reports whether to run in the background: -D or "daemon",
