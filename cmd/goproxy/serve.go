@@ -106,7 +106,12 @@ func serveConfig(o *options, c *console, out *outWriter, cfg *parser.Config, sta
 	// From now on the loops may log: never on their goroutine.
 	flush := out.queue()
 	defer flush(time.Second)
-	serveSignals(g, sigs, cfg.Global.HardStopAfter, log)
+	sig := serveSignals(g, sigs, cfg.Global.HardStopAfter, log)
+	if wk != nil && sig != 0 {
+		// A worker stopped by SIGTERM or SIGINT reports it to its master
+		// as HAProxy's do: "exited with code 143 (Terminated)".
+		return 128 + int(sig)
+	}
 	return exitOK
 }
 

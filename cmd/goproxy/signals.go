@@ -19,19 +19,20 @@ var handledSignals = []os.Signal{syscall.SIGUSR1, syscall.SIGTERM, syscall.SIGIN
 // serveSignals runs the process until the graph is done: it owns the signal
 // channel and the hard-stop timer and returns once g has stopped. sigs must
 // already be registered with signal.Notify, before the listeners were
-// bound, so that no signal is missed.
-func serveSignals(g graph, sigs <-chan os.Signal, hardStopAfter time.Duration, log logrus.FieldLogger) {
+// bound, so that no signal is missed. It returns the signal that closed
+// every session (SIGTERM, SIGINT), or 0.
+func serveSignals(g graph, sigs <-chan os.Signal, hardStopAfter time.Duration, log logrus.FieldLogger) syscall.Signal {
 	var hardStop <-chan time.Time
 	stopping := false
 	for {
 		select {
 		case <-g.Done():
-			return
+			return 0
 		case <-hardStop:
 			log.Warn("Hard-stop-after reached: closing the remaining sessions.")
 			g.Close()
 			<-g.Done()
-			return
+			return 0
 		case s := <-sigs:
 			switch s {
 			case syscall.SIGUSR1:
@@ -50,7 +51,7 @@ func serveSignals(g graph, sigs <-chan os.Signal, hardStopAfter time.Duration, l
 				log.Debug("Exiting on " + sigName(s) + ": closing every session.")
 				g.Close()
 				<-g.Done()
-				return
+				return s.(syscall.Signal)
 			case syscall.SIGTTOU:
 				g.Pause()
 			case syscall.SIGTTIN:

@@ -1,0 +1,567 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Master-worker mode through the binary, on goproxy and (when installed)
+// on haproxy with the same assertions: the master CLI's answers, the
+// sd_notify messages, the master's messages on worker exits, reloads.
+
+// startMW starts bin with args and env (added to the clean environment),
+// killing it by PID at cleanup if it still runs. A master's workers
+// follow it: the test kills them by the PIDs show proc gave.
+func startMW(t *testing.T, bin string, env []string, args ...string) *e2eProc {
+	t.Helper()
+	p := &e2eProc{cmd: exec.Command(bin, args...), out: &syncBuffer{}, exited: make(chan struct{})}
+	p.cmd.Env = append(cleanEnv("GORACE=atexit_sleep_ms=0"), env...)
+	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	if err := p.cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", bin, err)
+	}
+	go func() {
+		p.err = p.cmd.Wait()
+		close(p.exited)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-p.exited:
+		default:
+			_ = syscall.Kill(p.cmd.Process.Pid, syscall.SIGKILL)
+			<-p.exited
+		}
+	})
+	return p
+}
+
+// mwConfig is a frontend on addr to the echo backend at port, with a stats
+// socket (expose-fd listeners, as a -x reload wants) in dir.
+func mwConfig(dir, addr string, port int, global ...string) string {
+	g := ""
+	for _, l := range global {
+		g += "    " + l + "\n"
+	}
+	return "global\n" + g +
+		"    stats socket " + filepath.Join(dir, "stats.sock") + " level admin expose-fd listeners\n" +
+		"defaults\n    mode tcp\n    timeout connect 1s\n    timeout client 10s\n    timeout server 10s\n" +
+		"frontend fe\n    bind " + addr + "\n    default_backend be\n" +
+		"backend be\n    server s1 127.0.0.1:" + strconv.Itoa(port) + "\n"
+}
+
+// notifySocket is a unix datagram socket standing for the service
+// manager's $NOTIFY_SOCKET.
+type notifySocket struct {
+	path string
+	msgs chan string
+}
+
+func newNotifySocket(t *testing.T, dir string) *notifySocket {
+	t.Helper()
+	path := filepath.Join(dir, "notify.sock")
+	c, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := &notifySocket{path: path, msgs: make(chan string, 64)}
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			k, err := c.Read(buf)
+			if err != nil {
+				return
+			}
+			select {
+			case n.msgs <- string(buf[:k]):
+			default:
+			}
+		}
+	}()
+	t.Cleanup(func() { c.Close() })
+	return n
+}
+
+// expect waits for the next message and checks it.
+func (n *notifySocket) expect(t *testing.T, want string) {
+	t.Helper()
+	select {
+	case got := <-n.msgs:
+		if got != want {
+			t.Fatalf("sd_notify: got %q, want %q", got, want)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("sd_notify: no %q within 10s", want)
+	}
+}
+
+// waitListening waits for a listener on addr.
+func waitListening(t *testing.T, p *e2eProc, addr string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !portListening(t, addr) {
+		if !p.running() || time.Now().After(deadline) {
+			t.Fatalf("nothing listens on %s; output:\n%s", addr, p.out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// mcliOK sends one line to the master CLI and returns the answer. A
+// master that is reloading may accept and answer late (haproxy), or not
+// yet listen: it tries again for up to 10 s.
+func mcliOK(t *testing.T, sock, line string) string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		out, err := mcliTry(sock, line, "", 2*time.Second)
+		if err == nil {
+			return out
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("master CLI %q: %v", line, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// mcliTry sends line and reads the answer until the end, or until it ends
+// with until when until is not empty (a prompt, the session staying open).
+func mcliTry(sock, line, until string, d time.Duration) (string, error) {
+	c, err := net.DialTimeout("unix", sock, time.Second)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(d))
+	if _, err := c.Write([]byte(line + "\n")); err != nil {
+		return "", err
+	}
+	if until == "" {
+		// haproxy's master CLI answers, then waits for the client's end
+		// as socat sends it.
+		_ = c.(*net.UnixConn).CloseWrite()
+	}
+	var b []byte
+	buf := make([]byte, 4096)
+	for len(b) < 1<<20 {
+		n, err := c.Read(buf)
+		b = append(b, buf[:n]...)
+		if until != "" && strings.HasSuffix(string(b), until) {
+			return string(b), nil
+		}
+		if err == io.EOF {
+			return string(b), nil
+		}
+		if err != nil {
+			return string(b), err
+		}
+	}
+	return string(b), nil
+}
+
+// procs parses "show proc": the current and the old workers' pids and
+// reload counts.
+type procEntry struct{ pid, reloads int }
+
+func showProc(t *testing.T, sock string) (master string, cur, old []procEntry) {
+	t.Helper()
+	out := mcliOK(t, sock, "show proc")
+	section := ""
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, "# ") {
+			section = l
+			continue
+		}
+		f := strings.Fields(l)
+		if len(f) < 3 || strings.HasPrefix(l, "#") {
+			continue
+		}
+		if f[1] == "master" {
+			master = l
+			continue
+		}
+		pid, _ := strconv.Atoi(f[0])
+		r, _ := strconv.Atoi(f[2])
+		switch section {
+		case "# workers":
+			cur = append(cur, procEntry{pid, r})
+		case "# old workers":
+			old = append(old, procEntry{pid, r})
+		}
+	}
+	return master, cur, old
+}
+
+// killLater kills pid by PID at cleanup if it still runs (a worker the
+// test learnt of through show proc).
+func killLater(t *testing.T, pid int) {
+	t.Cleanup(func() {
+		if pid > 0 {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	})
+}
+
+var showProcRE = regexp.MustCompile(`^#<PID>          <type>          <reloads>       <uptime>        <version>      \n` +
+	`(\d+) {10,}master {10}0 \[failed: 0\]   0d00h00m\d\ds     \S+ *\n` +
+	`# workers\n` +
+	`(\d+) {10,}worker {10}0 {15}0d00h00m\d\ds     \S+ *\n` +
+	`# programs\n\n$`)
+
+const masterHelp = "The following commands are valid at this level:\n" +
+	"  @!<pid>                                 : send a command to the <pid> process\n" +
+	"  @<relative pid>                         : send a command to the <relative pid> process\n" +
+	"  @master                                 : send a command to the master process\n" +
+	"  operator                                : lower the level of the current CLI session to operator\n" +
+	"  reload                                  : reload haproxy\n" +
+	"  show cli level                          : display the level of the current CLI session\n" +
+	"  show cli sockets                        : dump list of cli sockets\n" +
+	"  show proc                               : show processes status\n" +
+	"  show version                            : show version of the current process\n" +
+	"  user                                    : lower the level of the current CLI session to user\n" +
+	"  help [<command>]                        : list matching or all commands\n" +
+	"  prompt                                  : toggle interactive mode with prompt\n" +
+	"  quit                                    : disconnect\n\n"
+
+// TestMWorkerCLI: -W with -S: show proc, help, the @ prefixes, prompt
+// mode, an unknown target; the pidfile holds the master's pid.
+func TestMWorkerCLI(t *testing.T) {
+	onOracles(t, func(t *testing.T, bin string) {
+		dir := t.TempDir()
+		be := newEcho(t)
+		addr := loopAddr(t)
+		cfg := writeFile(t, dir, "mw.cfg", mwConfig(dir, addr, be.port()))
+		sock := filepath.Join(dir, "master.sock")
+		pidf := filepath.Join(dir, "mw.pid")
+		p := startMW(t, bin, nil, "-W", "-db", "-f", cfg, "-S", sock, "-p", pidf)
+		waitListening(t, p, addr)
+		out := mcliOK(t, sock, "show proc")
+		m := showProcRE.FindStringSubmatch(out)
+		if m == nil {
+			t.Fatalf("show proc:\n%q", out)
+		}
+		if m[1] != strconv.Itoa(p.pid()) {
+			t.Errorf("show proc: master %s, want %d", m[1], p.pid())
+		}
+		wpid, _ := strconv.Atoi(m[2])
+		killLater(t, wpid)
+		if b, _ := os.ReadFile(pidf); string(b) != strconv.Itoa(p.pid())+"\n" {
+			t.Errorf("pidfile %q, want the master's pid %d", b, p.pid())
+		}
+		if got := mcliOK(t, sock, "help"); got != masterHelp {
+			t.Errorf("help:\n%s", got)
+		}
+		for _, prefix := range []string{"@1", "@!" + m[2]} {
+			if got := mcliOK(t, sock, prefix+" show info"); !strings.Contains(got, "\nPid: "+m[2]+"\n") {
+				t.Errorf("%s show info: %q", prefix, got)
+			}
+		}
+		if got := mcliOK(t, sock, "@master show version"); !strings.HasSuffix(got, "\n\n") || strings.Count(got, "\n") != 2 {
+			t.Errorf("@master show version: %q", got)
+		}
+		for _, bad := range []string{"@2", "@!1"} {
+			if got := mcliOK(t, sock, bad+" show info; show proc"); got != "Can't find the target PID matching the prefix '"+bad+"'\n" {
+				t.Errorf("%s: %q", bad, got)
+			}
+		}
+		if got := mcliOK(t, sock, "bogus"); !strings.HasPrefix(got, "Unknown command, but maybe one of the following ones is a better match:\n") || !strings.HasSuffix(got, "  quit                                    : disconnect\n\n") {
+			t.Errorf("bogus: %q", got)
+		}
+		if got := mcliOK(t, sock, "show cli level"); got != "admin\n\n" {
+			t.Errorf("show cli level: %q", got)
+		}
+
+		// Prompt mode: the prompt names the target.
+		c, err := net.DialTimeout("unix", sock, time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		r := bufio.NewReader(c)
+		step := func(line, want string) {
+			t.Helper()
+			if _, err := c.Write([]byte(line + "\n")); err != nil {
+				t.Fatal(err)
+			}
+			got := make([]byte, len(want))
+			if _, err := io.ReadFull(r, got); err != nil || string(got) != want {
+				t.Fatalf("%q: got %q (%v), want %q", line, got, err, want)
+			}
+		}
+		step("prompt", "master> ")
+		step("@1", m[2]+"> ")
+		step("show cli level", "admin\n\n"+m[2]+"> ")
+		step("@", "master> ")
+		step("operator", "master> ")
+		step("show cli level", "operator\n\nmaster> ")
+
+		_ = syscall.Kill(p.pid(), syscall.SIGTERM)
+		if code := p.waitExit(t, 10*time.Second); code != 0 {
+			t.Errorf("master exit %d, want 0", code)
+		}
+		for _, want := range []string{
+			fmt.Sprintf("New worker (%d) forked", wpid), "Loading success.", "Exiting Master process...",
+			fmt.Sprintf("[ALERT]    (%d) : Current worker (%d) exited with code 143 (Terminated)", p.pid(), wpid),
+			"All workers exited. Exiting... (0)",
+		} {
+			if !strings.Contains(p.out.String(), want) {
+				t.Errorf("output lacks %q:\n%s", want, p.out.String())
+			}
+		}
+	})
+}
+
+// TestMWorkerReload: -Ws under a notify socket: RELOADING=1 and
+// READY=1\nMAINPID=<master> at start and on each reload (SIGUSR2, then
+// "reload" on the master CLI); a session open across the reloads keeps
+// flowing through its old worker, which is listed among the old workers
+// and leaves when the session ends; a failed reload keeps the worker and
+// marks the prompt.
+func TestMWorkerReload(t *testing.T) {
+	onOracles(t, func(t *testing.T, bin string) {
+		dir := t.TempDir()
+		be := newEcho(t)
+		addr := loopAddr(t)
+		text := mwConfig(dir, addr, be.port())
+		cfg := writeFile(t, dir, "mw.cfg", text)
+		sock := filepath.Join(dir, "master.sock")
+		ns := newNotifySocket(t, dir)
+		p := startMW(t, bin, []string{"NOTIFY_SOCKET=" + ns.path}, "-Ws", "-db", "-f", cfg, "-S", sock)
+		ready := "READY=1\nMAINPID=" + strconv.Itoa(p.pid())
+		ns.expect(t, "RELOADING=1")
+		ns.expect(t, ready)
+		_, cur, _ := showProc(t, sock)
+		if len(cur) != 1 {
+			t.Fatalf("workers %v", cur)
+		}
+		first := cur[0].pid
+		killLater(t, first)
+		if err := echoOK(addr); err != nil {
+			t.Fatal(err)
+		}
+		held, err := net.DialTimeout("tcp", addr, time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer held.Close()
+		echoOn := func(c net.Conn, msg string) error {
+			c.SetDeadline(time.Now().Add(3 * time.Second))
+			if _, err := c.Write([]byte(msg)); err != nil {
+				return err
+			}
+			b := make([]byte, len(msg))
+			_, err := io.ReadFull(c, b)
+			return err
+		}
+		if err := echoOn(held, "before"); err != nil {
+			t.Fatal(err)
+		}
+
+		_ = syscall.Kill(p.pid(), syscall.SIGUSR2)
+		ns.expect(t, "RELOADING=1")
+		ns.expect(t, "RELOADING=1")
+		ns.expect(t, ready)
+		var second int
+		waitFor(t, 5*time.Second, "the new worker", func() bool {
+			_, cur, old := showProc(t, sock)
+			if len(cur) == 1 && cur[0].pid != first && cur[0].reloads == 0 && len(old) == 1 && old[0].pid == first && old[0].reloads == 1 {
+				second = cur[0].pid
+				return true
+			}
+			return false
+		})
+		killLater(t, second)
+		if err := echoOK(addr); err != nil {
+			t.Fatalf("after the reload: %v", err)
+		}
+		if err := echoOn(held, "during"); err != nil {
+			t.Fatalf("held session after the reload: %v", err)
+		}
+
+		// A reload from the master CLI (which closes the connection).
+		if _, err := mcliTry(sock, "reload", "", 5*time.Second); err != nil {
+			t.Fatalf("reload: %v", err)
+		}
+		ns.expect(t, "RELOADING=1")
+		ns.expect(t, "RELOADING=1")
+		ns.expect(t, ready)
+		var third int
+		waitFor(t, 5*time.Second, "the third worker", func() bool {
+			_, cur, _ := showProc(t, sock)
+			if len(cur) == 1 && cur[0].pid != second && cur[0].pid != first {
+				third = cur[0].pid
+				return true
+			}
+			return false
+		})
+		killLater(t, third)
+		waitFor(t, 5*time.Second, "the second worker to leave", func() bool {
+			return strings.Contains(p.out.String(), fmt.Sprintf("Former worker (%d) exited with code 0 (Exit)", second))
+		})
+		if err := echoOn(held, "still"); err != nil {
+			t.Fatalf("held session after two reloads: %v", err)
+		}
+		held.Close()
+		waitFor(t, 5*time.Second, "the first worker to leave", func() bool {
+			return strings.Contains(p.out.String(), fmt.Sprintf("Former worker (%d) exited with code 0 (Exit)", first))
+		})
+		master, cur, old := showProc(t, sock)
+		if len(cur) != 1 || cur[0].pid != third || len(old) != 0 || !strings.Contains(master, " 2 [failed: 0] ") {
+			t.Fatalf("show proc: master %q workers %v old %v", master, cur, old)
+		}
+
+		// A configuration that does not load: the worker stays.
+		writeFile(t, dir, "mw.cfg", text+"    bogus line\n")
+		_ = syscall.Kill(p.pid(), syscall.SIGUSR2)
+		ns.expect(t, "RELOADING=1")
+		ns.expect(t, "RELOADING=1")
+		ns.expect(t, ready)
+		master, cur, _ = showProc(t, sock)
+		if len(cur) != 1 || cur[0].pid != third || cur[0].reloads != 1 || !strings.Contains(master, " 3 [failed: 1] ") {
+			t.Fatalf("after a failed reload: master %q workers %v", master, cur)
+		}
+		if !strings.Contains(p.out.String(), "Loading failure!") {
+			t.Errorf("no Loading failure! in:\n%s", p.out.String())
+		}
+		if got, err := mcliTry(sock, "prompt", "> ", 3*time.Second); got != "master[ReloadFailed]> " {
+			t.Errorf("prompt after a failed reload: %q (%v)", got, err)
+		}
+		if err := echoOK(addr); err != nil {
+			t.Fatalf("after the failed reload: %v", err)
+		}
+
+		_ = syscall.Kill(p.pid(), syscall.SIGTERM)
+		if code := p.waitExit(t, 10*time.Second); code != 0 {
+			t.Errorf("master exit %d, want 0:\n%s", code, p.out.String())
+		}
+	})
+}
+
+// TestMWorkerWorkerDies: a worker killed by a signal makes the master stop
+// the others and exit with its status (exit-on-failure); a worker that
+// ends with 0 (SIGUSR1 to the master: soft stop of all) ends the master
+// with 0.
+func TestMWorkerWorkerDies(t *testing.T) {
+	onOracles(t, func(t *testing.T, bin string) {
+		for _, tc := range []struct {
+			name    string
+			sig     syscall.Signal
+			toChild bool
+			code    int
+			lines   []string
+		}{
+			{"worker killed", syscall.SIGKILL, true, 137, []string{
+				"[ALERT]    (MASTER) : Current worker (WORKER) exited with code 137 (Killed)",
+				"[ALERT]    (MASTER) : exit-on-failure: killing every processes with SIGTERM",
+				"[WARNING]  (MASTER) : All workers exited. Exiting... (137)"}},
+			{"master SIGUSR1", syscall.SIGUSR1, false, 0, []string{
+				"[WARNING]  (MASTER) : Exiting Master process...",
+				"[WARNING]  (MASTER) : Current worker (WORKER) exited with code 0 (Exit)",
+				"[WARNING]  (MASTER) : All workers exited. Exiting... (0)"}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				dir := t.TempDir()
+				be := newEcho(t)
+				addr := loopAddr(t)
+				cfg := writeFile(t, dir, "mw.cfg", mwConfig(dir, addr, be.port()))
+				sock := filepath.Join(dir, "master.sock")
+				p := startMW(t, bin, nil, "-W", "-db", "-f", cfg, "-S", sock)
+				waitListening(t, p, addr)
+				_, cur, _ := showProc(t, sock)
+				if len(cur) != 1 {
+					t.Fatalf("workers %v", cur)
+				}
+				killLater(t, cur[0].pid)
+				target := p.pid()
+				if tc.toChild {
+					target = cur[0].pid
+				}
+				_ = syscall.Kill(target, tc.sig)
+				if code := p.waitExit(t, 10*time.Second); code != tc.code {
+					t.Errorf("master exit %d, want %d", code, tc.code)
+				}
+				out := p.out.String()
+				for _, l := range tc.lines {
+					l = strings.ReplaceAll(strings.ReplaceAll(l, "MASTER", strconv.Itoa(p.pid())), "WORKER", strconv.Itoa(cur[0].pid))
+					if !strings.Contains(out, l+"\n") {
+						t.Errorf("output lacks %q:\n%s", l, out)
+					}
+				}
+			})
+		}
+	})
+}
+
+// TestMWorkerCheck: -W -c and -Ws -c -q -S check as -c does (the
+// Data Plane API's and the systemd unit's check) and bind nothing.
+func TestMWorkerCheck(t *testing.T) {
+	onOracles(t, func(t *testing.T, bin string) {
+		dir := t.TempDir()
+		cfg := writeFile(t, dir, "mw.cfg", mwConfig(dir, "127.0.0.1:"+strconv.Itoa(freePort(t)), freePort(t), "master-worker"))
+		sock := filepath.Join(dir, "master.sock")
+		if r := runBin(t, dir, bin, cleanEnv(), "-W", "-c", "-f", cfg); r.code != 0 || r.stdout != "Configuration file is valid\n" {
+			t.Errorf("-W -c: exit %d stdout %q stderr %q", r.code, r.stdout, r.stderr)
+		}
+		if r := runBin(t, dir, bin, cleanEnv(), "-Ws", "-f", cfg, "-c", "-q", "-S", sock); r.code != 0 || r.stdout != "" || r.stderr != "" {
+			t.Errorf("-Ws -c -q: exit %d stdout %q stderr %q", r.code, r.stdout, r.stderr)
+		}
+		if _, err := os.Stat(sock); err == nil {
+			t.Errorf("-c bound the master CLI socket")
+		}
+		writeFile(t, dir, "bad.cfg", "global\n    master-worker bogus\n")
+		if r := runBin(t, dir, bin, cleanEnv(), "-c", "-f", "bad.cfg"); r.code != 1 || !strings.Contains(r.stderr, "parsing [bad.cfg:2] : 'master-worker' only supports 'no-exit-on-failure' option.") {
+			t.Errorf("master-worker bogus: exit %d stderr %q", r.code, r.stderr)
+		}
+	})
+}
+
+// TestMWorkerKeyword: "master-worker" in global without -W runs a master;
+// with -D the launcher returns once the worker listens.
+func TestMWorkerKeyword(t *testing.T) {
+	onOracles(t, func(t *testing.T, bin string) {
+		dir := t.TempDir()
+		be := newEcho(t)
+		addr := loopAddr(t)
+		cfg := writeFile(t, dir, "mw.cfg", mwConfig(dir, addr, be.port(), "master-worker"))
+		sock := filepath.Join(dir, "master.sock")
+		pidf := filepath.Join(dir, "mw.pid")
+		r := runBin(t, dir, bin, cleanEnv(), "-D", "-f", cfg, "-S", sock, "-p", pidf)
+		if r.code != 0 {
+			t.Fatalf("-D: exit %d stderr %q", r.code, r.stderr)
+		}
+		b, err := os.ReadFile(pidf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mpid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+		if mpid <= 0 {
+			t.Fatalf("pidfile %q", b)
+		}
+		killLater(t, mpid)
+		waitFor(t, 5*time.Second, "the worker to listen", func() bool { return portListening(t, addr) })
+		master, cur, _ := showProc(t, sock)
+		if len(cur) != 1 || !strings.HasPrefix(master, strconv.Itoa(mpid)+" ") {
+			t.Fatalf("show proc: master %q workers %v (pidfile %d)", master, cur, mpid)
+		}
+		killLater(t, cur[0].pid)
+		if err := echoOK(addr); err != nil {
+			t.Fatal(err)
+		}
+		_ = syscall.Kill(mpid, syscall.SIGTERM)
+		waitFor(t, 5*time.Second, "the master to exit", func() bool {
+			return syscall.Kill(mpid, 0) != nil && syscall.Kill(cur[0].pid, 0) != nil
+		})
+	})
+}
