@@ -356,16 +356,7 @@ func TestMWorkerReload(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer held.Close()
-		echoOn := func(c net.Conn, msg string) error {
-			c.SetDeadline(time.Now().Add(3 * time.Second))
-			if _, err := c.Write([]byte(msg)); err != nil {
-				return err
-			}
-			b := make([]byte, len(msg))
-			_, err := io.ReadFull(c, b)
-			return err
-		}
-		if err := echoOn(held, "before"); err != nil {
+		if err := echoConn(held, "before"); err != nil {
 			t.Fatal(err)
 		}
 
@@ -386,7 +377,7 @@ func TestMWorkerReload(t *testing.T) {
 		if err := echoOK(addr); err != nil {
 			t.Fatalf("after the reload: %v", err)
 		}
-		if err := echoOn(held, "during"); err != nil {
+		if err := echoConn(held, "during"); err != nil {
 			t.Fatalf("held session after the reload: %v", err)
 		}
 
@@ -410,7 +401,7 @@ func TestMWorkerReload(t *testing.T) {
 		waitFor(t, 5*time.Second, "the second worker to leave", func() bool {
 			return strings.Contains(p.out.String(), fmt.Sprintf("Former worker (%d) exited with code 0 (Exit)", second))
 		})
-		if err := echoOn(held, "still"); err != nil {
+		if err := echoConn(held, "still"); err != nil {
 			t.Fatalf("held session after two reloads: %v", err)
 		}
 		held.Close()
