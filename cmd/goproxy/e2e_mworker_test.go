@@ -556,3 +556,29 @@ func TestMWorkerKeyword(t *testing.T) {
 		})
 	})
 }
+
+// TestMWorkerCLIWithoutW: -S without master-worker mode is a warning, and
+// the process serves alone.
+func TestMWorkerCLIWithoutW(t *testing.T) {
+	onOracles(t, func(t *testing.T, bin string) {
+		dir := t.TempDir()
+		be := newEcho(t)
+		addr := loopAddr(t)
+		cfg := writeFile(t, dir, "mw.cfg", mwConfig(dir, addr, be.port()))
+		sock := filepath.Join(dir, "master.sock")
+		p := startMW(t, bin, nil, "-db", "-f", cfg, "-S", sock)
+		waitListening(t, p, addr)
+		if err := echoOK(addr); err != nil {
+			t.Fatal(err)
+		}
+		_ = syscall.Kill(p.pid(), syscall.SIGUSR1)
+		p.waitExit(t, 10*time.Second)
+		want := fmt.Sprintf("[WARNING]  (%d) : config : a master CLI socket was defined, but master-worker mode (-W) is not enabled.\n", p.pid())
+		if !strings.Contains(p.out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, p.out.String())
+		}
+		if _, err := os.Stat(sock); err == nil {
+			t.Errorf("the master CLI socket was bound")
+		}
+	})
+}

@@ -20,6 +20,9 @@ import (
 // the launcher (status, for a daemon child) and serve until stopped.
 func serveConfig(o *options, c *console, out *outWriter, cfg *parser.Config, status *statusPipe) int {
 	wk := currentWorker
+	if wk == nil && len(o.masterCLI) > 0 {
+		c.warning("config : a master CLI socket was defined, but master-worker mode (-W) is not enabled.")
+	}
 	if zeroWarning(o, cfg) && c.warned() > 0 {
 		c.alert("config : Some warnings were found and 'zero-warning' is set. Aborting.")
 		return exitError
