@@ -380,6 +380,13 @@ func TestMWorkerReload(t *testing.T) {
 		if err := echoConn(held, "during"); err != nil {
 			t.Fatalf("held session after the reload: %v", err)
 		}
+		// A leaving worker is reached by its pid only.
+		if got := mcliOK(t, sock, fmt.Sprintf("@!%d show info", first)); !strings.Contains(got, fmt.Sprintf("\nPid: %d\n", first)) {
+			t.Errorf("@!%d show info on the old worker: %q", first, got)
+		}
+		if got := mcliOK(t, sock, "@1 show info"); !strings.Contains(got, fmt.Sprintf("\nPid: %d\n", second)) {
+			t.Errorf("@1 show info after the reload: %q", got)
+		}
 
 		// A reload from the master CLI (which closes the connection).
 		if _, err := mcliTry(sock, "reload", "", 5*time.Second); err != nil {

@@ -75,6 +75,7 @@ type procRuntime struct {
 	g      *proxy.Graph
 	checks *health.Manager
 	api    *stats.Server
+	chAPI  *stats.Server     // the master's channel (ServeCLI)
 	promex []*stats.Exporter // HAProxy's promex frontends
 	log    logrus.FieldLogger
 
@@ -135,7 +136,17 @@ func newRuntime(cfg *parser.Config, o buildOptions) (*procRuntime, error) {
 		}
 		return out
 	}
-	rt := &procRuntime{g: g, checks: checks, api: api, log: log, done: make(chan struct{})}
+	// The master's channel (master-worker mode) has a server of its own,
+	// without sockets: it keeps answering after a soft stop closes the
+	// stats sockets, so that "@!<pid>" reaches an old worker.
+	chg := cfg.Global
+	chg.StatsSockets = nil
+	chAPI, err := stats.NewServer(chg, src, log)
+	if err != nil {
+		return nil, err
+	}
+	chAPI.Listeners = api.Listeners
+	rt := &procRuntime{g: g, checks: checks, api: api, chAPI: chAPI, log: log, done: make(chan struct{})}
 	for _, px := range cfg.Proxies {
 		if px.PromExporter && !px.Disabled {
 			rt.promex = append(rt.promex, stats.NewExporter(px, src, log))
@@ -214,6 +225,7 @@ func (rt *procRuntime) watch() {
 	<-rt.g.Done()
 	rt.checks.Stop()
 	rt.closeAPI()
+	rt.chAPI.Close()
 	rt.cancel()
 	close(rt.done)
 }
@@ -253,6 +265,7 @@ func (rt *procRuntime) Resume() { rt.g.Resume() }
 func (rt *procRuntime) Close() {
 	rt.checks.Stop()
 	rt.closeAPI()
+	rt.chAPI.Close()
 	rt.g.Close()
 	rt.cancel()
 }

@@ -63,6 +63,6 @@ func (w *workerChannel) serve(g graph) {
 	}
 }
 
-// ServeCLI serves c as a connection to the stats socket of the process,
-// at level admin with expose-fd listeners (the master's channel).
-func (rt *procRuntime) ServeCLI(c net.Conn) { rt.api.ServeConn(c) }
+// ServeCLI serves c as a CLI connection of the process, at level admin
+// with expose-fd listeners (the master's channel), until the process ends.
+func (rt *procRuntime) ServeCLI(c net.Conn) { rt.chAPI.ServeConn(c) }
