@@ -304,8 +304,10 @@ func TestMWorkerCLI(t *testing.T) {
 		step("@1", m[2]+"> ")
 		step("show cli level", "admin\n\n"+m[2]+"> ")
 		step("@", "master> ")
-		step("operator", "master> ")
-		step("show cli level", "operator\n\nmaster> ")
+		step("show cli level; user", "admin\n\nmaster> master> ")
+		step("reload", "Permission denied\n\nmaster> ")
+		step("user", "master> ")
+		step("show cli level", "user\n\nmaster> ")
 
 		_ = syscall.Kill(p.pid(), syscall.SIGTERM)
 		if code := p.waitExit(t, 10*time.Second); code != 0 {
@@ -588,4 +590,54 @@ func TestMWorkerCLIWithoutW(t *testing.T) {
 			t.Errorf("the master CLI socket was bound")
 		}
 	})
+}
+
+var (
+	versionRE = regexp.MustCompile(`(test|2\.6\.[0-9][^ \n]*) *\n`)
+	workerRE  = regexp.MustCompile(`(?m)^\d+ +`)
+)
+
+// TestMWorkerCLIDiff sends the same master CLI lines to goproxy and haproxy
+// and compares the answers byte for byte, pids masked.
+func TestMWorkerCLIDiff(t *testing.T) {
+	bins := oracles(t)
+	if len(bins) < 2 {
+		t.Skip("haproxy is not on PATH")
+	}
+	lines := []string{
+		"help", "bogus", "show", "help show", "show procs", "reload please", "show cli level",
+		"@1 show cli level", "@2 show info", "@!1 show info", "@master show cli level",
+		"operator; @1 show cli level", "user; @1 show cli level", "user; reload", "user; show cli level",
+		"@1 show cli level; show cli level", "; ;", "", "show proc x; show version x", "help show proc",
+	}
+	answers := map[string][]string{}
+	for name, bin := range bins {
+		dir := t.TempDir()
+		be := newEcho(t)
+		addr := loopAddr(t)
+		cfg := writeFile(t, dir, "mw.cfg", mwConfig(dir, addr, be.port()))
+		sock := filepath.Join(dir, "master.sock")
+		p := startMW(t, bin, nil, "-W", "-db", "-f", cfg, "-S", sock)
+		waitListening(t, p, addr)
+		_, cur, _ := showProc(t, sock)
+		if len(cur) != 1 {
+			t.Fatalf("%s: workers %v", name, cur)
+		}
+		killLater(t, cur[0].pid)
+		for _, l := range lines {
+			out := mcliOK(t, sock, l)
+			out = strings.ReplaceAll(out, strconv.Itoa(cur[0].pid), "WORKER")
+			out = strings.ReplaceAll(out, strconv.Itoa(p.pid()), "MASTER")
+			out = versionRE.ReplaceAllString(out, "VERSION\n")
+			out = workerRE.ReplaceAllString(out, "WORKER ")
+			answers[name] = append(answers[name], out)
+		}
+		_ = syscall.Kill(p.pid(), syscall.SIGTERM)
+		p.waitExit(t, 10*time.Second)
+	}
+	for i, l := range lines {
+		if g, h := answers["goproxy"][i], answers["haproxy"][i]; g != h {
+			t.Errorf("%q:\ngoproxy: %q\nhaproxy: %q", l, g, h)
+		}
+	}
 }

@@ -292,13 +292,8 @@ func (s *mcliSession) runLine(line string) {
 			target = t
 			words = words[1:]
 		}
-		if len(words) == 0 {
-			if len(cmds) == 1 {
-				s.prompt()
-			}
-			continue
-		}
-		if target != 0 && words[0] != "prompt" && words[0] != "quit" {
+		// An empty command gets the usage text, as in HAProxy.
+		if target != 0 && (len(words) == 0 || words[0] != "prompt" && words[0] != "quit") {
 			s.forward(target, words)
 			s.prompt()
 			continue
@@ -362,18 +357,44 @@ func (s *mcliSession) forward(pid int, words []string) {
 		return
 	}
 	defer conn.Close()
+	// The worker's channel is at level admin: a lower session lowers it
+	// first, and the empty answer of that command is dropped.
 	line := strings.Join(words, " ")
+	var w io.Writer = s.w
 	switch s.level {
 	case stats.LevelOperator:
 		line = "operator; " + line
+		w = &skipByte{w: s.w, b: '\n'}
 	case stats.LevelUser:
 		line = "user; " + line
+		w = &skipByte{w: s.w, b: '\n'}
 	}
 	_ = conn.SetDeadline(time.Now().Add(mcliTimeout))
 	if _, err := conn.Write([]byte(line + "\n")); err != nil {
 		return
 	}
-	_, _ = io.Copy(s.w, io.LimitReader(conn, 64<<20))
+	_, _ = io.Copy(w, io.LimitReader(conn, 64<<20))
+}
+
+// skipByte writes through to w all but a first byte equal to b.
+type skipByte struct {
+	w    io.Writer
+	b    byte
+	done bool
+}
+
+func (s *skipByte) Write(p []byte) (int, error) {
+	n := len(p)
+	if !s.done && n > 0 {
+		s.done = true
+		if p[0] == s.b {
+			p = p[1:]
+		}
+	}
+	if _, err := s.w.Write(p); err != nil {
+		return 0, err
+	}
+	return n, nil
 }
 
 // master runs a command of the master itself.
@@ -384,7 +405,12 @@ func (s *mcliSession) master(words []string) {
 		s.w.WriteString("\n")
 		s.prompt()
 	}
-	switch strings.Join(words, " ") {
+	if len(words) == 0 {
+		answer(masterUsage.Usage(nil, false))
+		return
+	}
+	// A keyword ignores the words after it, as in HAProxy.
+	switch masterKeyword(words) {
 	case "prompt":
 		s.interactive = !s.interactive
 		s.prompt()
@@ -430,6 +456,21 @@ func (s *mcliSession) master(words []string) {
 		return
 	}
 	answer(masterUsage.Usage(words, false))
+}
+
+// masterKeyword returns the master command words start with ("show
+// proc" for "show proc x"), or "".
+func masterKeyword(words []string) string {
+	for _, kw := range []string{"prompt", "quit", "show proc", "show version", "show cli level", "operator", "user", "reload"} {
+		kws := strings.Fields(kw)
+		if len(words) >= len(kws) && strings.Join(words[:len(kws)], " ") == kw {
+			return kw
+		}
+	}
+	if words[0] == "help" && len(words) == 1 {
+		return "help"
+	}
+	return ""
 }
 
 // showProc is "show proc" in HAProxy 2.6's layout.
