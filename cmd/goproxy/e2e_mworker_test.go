@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"os"
 	"os/exec"
@@ -640,4 +641,73 @@ func TestMWorkerCLIDiff(t *testing.T) {
 			t.Errorf("%q:\ngoproxy: %q\nhaproxy: %q", l, g, h)
 		}
 	}
+}
+
+// TestMWorkerReloadHammer reloads a master 10 times (SIGUSR2) while
+// clients connect back to back: each new worker takes the listening
+// sockets from the current one over its socket pair, so no connection is
+// refused or reset (haproxy's figures are logged), and the listening
+// socket is the same one throughout.
+func TestMWorkerReloadHammer(t *testing.T) {
+	onOracles(t, func(t *testing.T, bin string) {
+		const reloads = 10
+		dir := t.TempDir()
+		be := newEcho(t)
+		addr := loopAddr(t)
+		cfg := writeFile(t, dir, "mw.cfg", mwConfig(dir, addr, be.port(), "maxconn 1000"))
+		sock := filepath.Join(dir, "master.sock")
+		p := startMW(t, bin, nil, "-W", "-db", "-f", cfg, "-S", sock)
+		waitListening(t, p, addr)
+		_, cur, _ := showProc(t, sock)
+		if len(cur) != 1 {
+			t.Fatalf("workers %v", cur)
+		}
+		killLater(t, cur[0].pid)
+		inodes := listenerInodes(t, addr)
+		stop := make(chan struct{})
+		counts, wg := hammer(addr, 4, stop)
+		stopped := false
+		defer func() {
+			if !stopped {
+				close(stop)
+				wg.Wait()
+			}
+		}()
+		last := cur[0].pid
+		for i := 0; i < reloads; i++ {
+			time.Sleep(100 * time.Millisecond)
+			_ = syscall.Kill(p.pid(), syscall.SIGUSR2)
+			waitFor(t, 10*time.Second, "the new worker", func() bool {
+				_, c, _ := showProc(t, sock)
+				if len(c) == 1 && c[0].pid != last {
+					last = c[0].pid
+					return true
+				}
+				return false
+			})
+			killLater(t, last)
+		}
+		time.Sleep(100 * time.Millisecond)
+		close(stop)
+		wg.Wait()
+		stopped = true
+		other, _ := counts.lastOther.Load().(string)
+		t.Logf("%s: %d reloads, %d connections served, %d reset, %d refused, %d other (%s)",
+			bin, reloads, counts.ok.Load(), counts.reset.Load(), counts.refused.Load(), counts.other.Load(), other)
+		if now := listenerInodes(t, addr); len(now) != 1 || len(inodes) != 1 || !maps.Equal(now, inodes) {
+			t.Errorf("listening sockets %v before the reloads, %v after: want the same one throughout", inodes, now)
+		}
+		_ = syscall.Kill(p.pid(), syscall.SIGTERM)
+		p.waitExit(t, 10*time.Second)
+		if bin != goproxyBin {
+			return
+		}
+		if counts.reset.Load() != 0 || counts.refused.Load() != 0 || counts.other.Load() != 0 {
+			t.Errorf("%d connections reset, %d refused, %d failed otherwise (%s) over %d reloads; want none",
+				counts.reset.Load(), counts.refused.Load(), counts.other.Load(), other, reloads)
+		}
+		if counts.ok.Load() < 100 {
+			t.Errorf("only %d connections served: the hammer did not run", counts.ok.Load())
+		}
+	})
 }
