@@ -711,3 +711,44 @@ func TestMWorkerReloadHammer(t *testing.T) {
 		}
 	})
 }
+
+// TestMWorkerReloadStorm: SIGUSR2 sent again while the master is
+// executing itself waits for the new master (the handled signals stay
+// blocked across the exec) instead of killing it.
+func TestMWorkerReloadStorm(t *testing.T) {
+	onOracles(t, func(t *testing.T, bin string) {
+		dir := t.TempDir()
+		be := newEcho(t)
+		addr := loopAddr(t)
+		cfg := writeFile(t, dir, "mw.cfg", mwConfig(dir, addr, be.port()))
+		sock := filepath.Join(dir, "master.sock")
+		p := startMW(t, bin, nil, "-W", "-db", "-f", cfg, "-S", sock)
+		waitListening(t, p, addr)
+		_, cur, _ := showProc(t, sock)
+		if len(cur) != 1 {
+			t.Fatalf("workers %v", cur)
+		}
+		killLater(t, cur[0].pid)
+		for i := 0; i < 5; i++ {
+			_ = syscall.Kill(p.pid(), syscall.SIGUSR2)
+			time.Sleep(time.Duration(i) * time.Millisecond)
+		}
+		waitFor(t, 10*time.Second, "one worker, a new one", func() bool {
+			if !p.running() {
+				t.Fatalf("the master died:\n%s", p.out.String())
+			}
+			_, c, old := showProc(t, sock)
+			for _, w := range append(c, old...) {
+				killLater(t, w.pid)
+			}
+			return len(c) == 1 && c[0].pid != cur[0].pid && len(old) == 0
+		})
+		if err := echoOK(addr); err != nil {
+			t.Fatal(err)
+		}
+		_ = syscall.Kill(p.pid(), syscall.SIGTERM)
+		if code := p.waitExit(t, 10*time.Second); code != 0 {
+			t.Errorf("master exit %d", code)
+		}
+	})
+}

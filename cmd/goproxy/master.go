@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -444,7 +445,18 @@ func (m *master) reload() {
 		_, _ = unix.FcntlInt(uintptr(fd), unix.F_SETFD, 0)
 	}
 	env := append(os.Environ(), masterStateEnv+"="+st)
+	// The signals the master handles stay blocked across the exec (the
+	// mask is inherited): one sent before the next master asks for it
+	// waits for it instead of killing the process.
+	runtime.LockOSThread()
+	var set, old unix.Sigset_t
+	for _, sig := range []syscall.Signal{syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGTERM, syscall.SIGINT} {
+		set.Val[(sig-1)/64] |= 1 << ((uint(sig) - 1) % 64)
+	}
+	_ = unix.PthreadSigmask(unix.SIG_BLOCK, &set, &old)
 	err = syscall.Exec(exe, append([]string{os.Args[0]}, m.argv...), env)
+	_ = unix.PthreadSigmask(unix.SIG_SETMASK, &old, nil)
+	runtime.UnlockOSThread()
 	// Still here: the exec failed. The descriptors go back to close-on-exec.
 	for _, fd := range keep {
 		_, _ = unix.FcntlInt(uintptr(fd), unix.F_SETFD, unix.FD_CLOEXEC)
