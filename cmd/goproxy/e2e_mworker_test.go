@@ -529,7 +529,8 @@ func TestMWorkerCheck(t *testing.T) {
 }
 
 // TestMWorkerKeyword: "master-worker" in global without -W runs a master;
-// with -D the launcher returns once the worker listens.
+// with -D the launcher returns once the worker listens, and the master
+// reloads in place.
 func TestMWorkerKeyword(t *testing.T) {
 	onOracles(t, func(t *testing.T, bin string) {
 		dir := t.TempDir()
@@ -560,9 +561,25 @@ func TestMWorkerKeyword(t *testing.T) {
 		if err := echoOK(addr); err != nil {
 			t.Fatal(err)
 		}
+		// A daemon master reloads in place: it does not go to the
+		// background again.
+		_ = syscall.Kill(mpid, syscall.SIGUSR2)
+		var nu int
+		waitFor(t, 10*time.Second, "the new worker", func() bool {
+			m, c, _ := showProc(t, sock)
+			if len(c) == 1 && c[0].pid != cur[0].pid && strings.HasPrefix(m, strconv.Itoa(mpid)+" ") {
+				nu = c[0].pid
+				return true
+			}
+			return false
+		})
+		killLater(t, nu)
+		if err := echoOK(addr); err != nil {
+			t.Fatal(err)
+		}
 		_ = syscall.Kill(mpid, syscall.SIGTERM)
 		waitFor(t, 5*time.Second, "the master to exit", func() bool {
-			return syscall.Kill(mpid, 0) != nil && syscall.Kill(cur[0].pid, 0) != nil
+			return syscall.Kill(mpid, 0) != nil && syscall.Kill(nu, 0) != nil
 		})
 	})
 }

@@ -454,7 +454,7 @@ func (m *master) reload() {
 		set.Val[(sig-1)/64] |= 1 << ((uint(sig) - 1) % 64)
 	}
 	_ = unix.PthreadSigmask(unix.SIG_BLOCK, &set, &old)
-	err = syscall.Exec(exe, append([]string{os.Args[0]}, m.argv...), env)
+	err = syscall.Exec(exe, append([]string{os.Args[0]}, reexecArgs(m.argv)...), env)
 	_ = unix.PthreadSigmask(unix.SIG_SETMASK, &old, nil)
 	runtime.UnlockOSThread()
 	// Still here: the exec failed. The descriptors go back to close-on-exec.
@@ -465,6 +465,29 @@ func (m *master) reload() {
 	m.reloadFailed = true
 	m.c.alert("Cannot reload: %v", err)
 	m.sdNotify("READY=1\nMAINPID=" + strconv.Itoa(os.Getpid()))
+}
+
+// reexecArgs is argv without -sf/-st and their pids and without -x and
+// its socket, as HAProxy's master drops them when it executes itself: they
+// were for the first worker, the master passes its own to the next ones.
+func reexecArgs(argv []string) []string {
+	var out []string
+	for i := 0; i < len(argv); i++ {
+		a := argv[i]
+		switch {
+		case a == "--":
+			return append(out, argv[i:]...)
+		case a == "-sf" || a == "-st":
+			for i+1 < len(argv) && !strings.HasPrefix(argv[i+1], "-") {
+				i++
+			}
+		case a == "-x":
+			i++
+		default:
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // state serialises what the next master needs: its counters, its CLI
