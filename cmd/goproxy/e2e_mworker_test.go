@@ -769,3 +769,64 @@ func TestMWorkerReloadStorm(t *testing.T) {
 		}
 	})
 }
+
+// TestMWorkerMigrateFromHAProxy: a standalone haproxy hands its listening
+// socket to "goproxy -W -x <its stats socket> -sf <its pid>" (the first
+// worker takes it), which then reloads with SIGUSR2: one listening socket
+// throughout, and no client refused or reset.
+func TestMWorkerMigrateFromHAProxy(t *testing.T) {
+	h, err := exec.LookPath("haproxy")
+	if err != nil {
+		t.Skip("haproxy is not on PATH")
+	}
+	dir := t.TempDir()
+	be := newEcho(t)
+	addr := loopAddr(t)
+	stats := filepath.Join(dir, "stats.sock")
+	cfg := writeFile(t, dir, "mw.cfg", mwConfig(dir, addr, be.port()))
+	old := startMW(t, h, nil, "-db", "-f", cfg)
+	waitListening(t, old, addr)
+	inodes := listenerInodes(t, addr)
+	stop := make(chan struct{})
+	counts, wg := hammer(addr, 2, stop)
+	stopped := false
+	defer func() {
+		if !stopped {
+			close(stop)
+			wg.Wait()
+		}
+	}()
+	sock := filepath.Join(dir, "master.sock")
+	time.Sleep(100 * time.Millisecond)
+	p := startMW(t, goproxyBin, nil, "-W", "-db", "-f", cfg, "-S", sock, "-x", stats, "-sf", strconv.Itoa(old.pid()))
+	if code := old.waitExit(t, 10*time.Second); code != 0 {
+		t.Fatalf("haproxy exited %d:\n%s", code, old.out.String())
+	}
+	_, cur, _ := showProc(t, sock)
+	if len(cur) != 1 {
+		t.Fatalf("workers %v:\n%s", cur, p.out.String())
+	}
+	killLater(t, cur[0].pid)
+	time.Sleep(100 * time.Millisecond)
+	_ = syscall.Kill(p.pid(), syscall.SIGUSR2)
+	waitFor(t, 10*time.Second, "the reloaded worker", func() bool {
+		_, c, o := showProc(t, sock)
+		if len(c) == 1 {
+			killLater(t, c[0].pid)
+		}
+		return len(c) == 1 && c[0].pid != cur[0].pid && len(o) == 0
+	})
+	time.Sleep(100 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	stopped = true
+	if now := listenerInodes(t, addr); !maps.Equal(now, inodes) {
+		t.Errorf("listening sockets %v under haproxy, %v after: want the same one", inodes, now)
+	}
+	if counts.reset.Load() != 0 || counts.refused.Load() != 0 || counts.other.Load() != 0 || counts.ok.Load() < 50 {
+		other, _ := counts.lastOther.Load().(string)
+		t.Errorf("%d served, %d reset, %d refused, %d other (%s)", counts.ok.Load(), counts.reset.Load(), counts.refused.Load(), counts.other.Load(), other)
+	}
+	_ = syscall.Kill(p.pid(), syscall.SIGTERM)
+	p.waitExit(t, 10*time.Second)
+}
