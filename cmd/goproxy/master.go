@@ -461,8 +461,10 @@ func (m *master) reload() {
 	for _, fd := range keep {
 		_, _ = unix.FcntlInt(uintptr(fd), unix.F_SETFD, unix.FD_CLOEXEC)
 	}
+	m.mu.Lock()
 	m.failed++
 	m.reloadFailed = true
+	m.mu.Unlock()
 	m.c.alert("Cannot reload: %v", err)
 	m.sdNotify("READY=1\nMAINPID=" + strconv.Itoa(os.Getpid()))
 }

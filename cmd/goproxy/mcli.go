@@ -181,8 +181,14 @@ func specLevel(spec string) (stats.Level, error) {
 	return stats.LevelAdmin, nil
 }
 
+// mcliMaxSessions bounds the master CLI sessions open at once; a
+// connection beyond it is closed at once.
+const mcliMaxSessions = 64
+
+var mcliSlots = make(chan struct{}, mcliMaxSessions)
+
 func (m *master) acceptCLI(l *mcliListener) {
-	for i := 0; ; i++ {
+	for {
 		c, err := l.ln.Accept()
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
@@ -191,7 +197,16 @@ func (m *master) acceptCLI(l *mcliListener) {
 			time.Sleep(50 * time.Millisecond)
 			continue
 		}
-		go m.serveCLI(c, l.level)
+		select {
+		case mcliSlots <- struct{}{}:
+		default:
+			c.Close()
+			continue
+		}
+		go func() {
+			defer func() { <-mcliSlots }()
+			m.serveCLI(c, l.level)
+		}()
 	}
 }
 
@@ -226,15 +241,13 @@ func (m *master) serveCLI(c net.Conn, level stats.Level) {
 	r := bufio.NewReaderSize(c, 4096)
 	for !s.quit {
 		_ = c.SetReadDeadline(time.Now().Add(mcliTimeout))
-		line, err := r.ReadString('\n')
-		if len(line) > mcliMaxLine {
+		line, err := readMasterLine(r)
+		if errors.Is(err, errLongLine) || (err != nil && line == "") {
 			return
 		}
-		if err != nil && line == "" {
-			return
-		}
-		s.runLine(strings.TrimRight(line, "\r\n"))
+		// The answer, forwarded ones included, is bounded in time too.
 		_ = c.SetWriteDeadline(time.Now().Add(mcliTimeout))
+		s.runLine(strings.TrimRight(line, "\r\n"))
 		if s.w.Flush() != nil {
 			return
 		}
@@ -246,6 +259,24 @@ func (m *master) serveCLI(c net.Conn, level stats.Level) {
 		_ = cw.CloseWrite()
 		_ = c.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
 		_, _ = io.Copy(io.Discard, io.LimitReader(r, 64<<10))
+	}
+}
+
+var errLongLine = errors.New("master CLI: request line too long")
+
+// readMasterLine reads up to a '\n', at most mcliMaxLine bytes.
+func readMasterLine(r *bufio.Reader) (string, error) {
+	var line []byte
+	for {
+		frag, err := r.ReadSlice('\n')
+		if len(line)+len(frag) > mcliMaxLine {
+			return "", errLongLine
+		}
+		line = append(line, frag...)
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		return string(line), err
 	}
 }
 

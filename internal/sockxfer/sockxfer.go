@@ -129,7 +129,8 @@ func SendConn(fd int) (*net.UnixConn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("socketpair: %w", err)
 	}
-	err = unix.Sendmsg(fd, []byte{0}, unix.UnixRights(pair[1]), nil, 0)
+	// MSG_DONTWAIT: a peer that does not read cannot block the sender.
+	err = unix.Sendmsg(fd, []byte{0}, unix.UnixRights(pair[1]), nil, unix.MSG_DONTWAIT)
 	unix.Close(pair[1])
 	if err != nil {
 		unix.Close(pair[0])
