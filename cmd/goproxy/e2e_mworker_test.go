@@ -832,3 +832,54 @@ func TestMWorkerMigrateFromHAProxy(t *testing.T) {
 	_ = syscall.Kill(p.pid(), syscall.SIGTERM)
 	p.waitExit(t, 10*time.Second)
 }
+
+// TestMWorkerMasterLog compares the master's own messages (start, a
+// reload, a failed reload, SIGTERM) with haproxy's, pids and versions
+// masked.
+func TestMWorkerMasterLog(t *testing.T) {
+	bins := oracles(t)
+	if len(bins) < 2 {
+		t.Skip("haproxy is not on PATH")
+	}
+	logs := map[string][]string{}
+	for name, bin := range bins {
+		dir := t.TempDir()
+		be := newEcho(t)
+		addr := loopAddr(t)
+		text := mwConfig(dir, addr, be.port())
+		cfg := writeFile(t, dir, "mw.cfg", text)
+		sock := filepath.Join(dir, "master.sock")
+		p := startMW(t, bin, nil, "-W", "-db", "-f", cfg, "-S", sock)
+		waitListening(t, p, addr)
+		_, cur, _ := showProc(t, sock)
+		killLater(t, cur[0].pid)
+		_ = syscall.Kill(p.pid(), syscall.SIGUSR2)
+		waitFor(t, 10*time.Second, "the old worker to leave", func() bool {
+			return strings.Contains(p.out.String(), fmt.Sprintf("Former worker (%d) exited", cur[0].pid))
+		})
+		_, cur, _ = showProc(t, sock)
+		killLater(t, cur[0].pid)
+		writeFile(t, dir, "mw.cfg", text+"    bogus line\n")
+		_ = syscall.Kill(p.pid(), syscall.SIGUSR2)
+		waitFor(t, 10*time.Second, "the failed reload", func() bool { return strings.Contains(p.out.String(), "Loading failure!") })
+		// haproxy executes itself once more after a failed reload (wait
+		// mode): a signal must not land in between.
+		time.Sleep(500 * time.Millisecond)
+		mcliOK(t, sock, "show proc")
+		_ = syscall.Kill(p.pid(), syscall.SIGTERM)
+		p.waitExit(t, 10*time.Second)
+		mine := fmt.Sprintf(" (%d) : ", p.pid())
+		for _, l := range strings.Split(p.out.String(), "\n") {
+			if !strings.Contains(l, mine) {
+				continue
+			}
+			l = strings.ReplaceAll(l, mine, " (MASTER) : ")
+			l = regexp.MustCompile(`\(\d+\)`).ReplaceAllString(l, "(PID)")
+			l = regexp.MustCompile(`version is \S+|executable is \S+|parsing \[\S+:|configuration file : \S+`).ReplaceAllString(l, "X")
+			logs[name] = append(logs[name], l)
+		}
+	}
+	if g, h := strings.Join(logs["goproxy"], "\n"), strings.Join(logs["haproxy"], "\n"); g != h {
+		t.Errorf("master messages differ:\ngoproxy:\n%s\nhaproxy:\n%s", g, h)
+	}
+}

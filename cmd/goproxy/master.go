@@ -122,6 +122,7 @@ func runMaster(argv []string, o *options, c *console, out *outWriter, cfg *parse
 		m.failed++
 		m.reloadFailed = true
 		c.warning("Loading failure!")
+		c.noticeAgain()
 		m.sdNotify("READY=1\nMAINPID=" + strconv.Itoa(os.Getpid()))
 	} else {
 		m.reloadFailed = false
@@ -162,7 +163,6 @@ func runMaster(argv []string, o *options, c *console, out *outWriter, cfg *parse
 	if m.status == nil {
 		m.out.release(os.Stderr, false)
 	}
-	c.doneStarting()
 	for {
 		select {
 		case s := <-sigs:
