@@ -627,7 +627,7 @@ func TestMWorkerCLIDiff(t *testing.T) {
 		"help", "bogus", "show", "help show", "show procs", "reload please", "show cli level",
 		"@1 show cli level", "@2 show info", "@!1 show info", "@master show cli level",
 		"operator; @1 show cli level", "user; @1 show cli level", "user; reload", "user; show cli level",
-		"@1 show cli level; show cli level", "; ;", "", "show proc x; show version x", "help show proc",
+		"@1 show cli level; show cli level", "; ;", "show cli sockets", "", "show proc x; show version x", "help show proc",
 	}
 	answers := map[string][]string{}
 	for name, bin := range bins {

@@ -5,10 +5,13 @@
 //	goproxy -db -f haproxy.cfg                      # foreground
 //	goproxy -D -p /run/haproxy.pid -f haproxy.cfg   # daemon + pidfile
 //	goproxy -D -p /run/haproxy.pid -f haproxy.cfg -sf $(cat /run/haproxy.pid)
+//	goproxy -Ws -f haproxy.cfg -p /run/haproxy.pid -S /run/haproxy-master.sock
 //
 // It owns the process: argv, daemon mode, pidfile, fd limits, signals
 // (SIGUSR1 soft stop, SIGTERM/SIGINT hard stop, SIGTTOU/SIGTTIN pause and
-// resume) and the -sf/-st handoff to the old process.
+// resume), the -sf/-st handoff to the old process, and master-worker
+// mode (master.go, mcli.go, worker.go: a master that starts workers,
+// reloads on SIGUSR2 and serves the master CLI; sd_notify with -Ws).
 package main
 
 import (

@@ -462,6 +462,10 @@ func (s *mcliSession) master(words []string) {
 	case "show cli level":
 		answer(s.level.String() + "\n")
 		return
+	case "show cli sockets":
+		// HAProxy 2.6's master lists none.
+		answer("")
+		return
 	case "operator":
 		if s.level > stats.LevelOperator {
 			s.level = stats.LevelOperator
@@ -492,7 +496,7 @@ func (s *mcliSession) master(words []string) {
 // masterKeyword returns the master command words start with ("show
 // proc" for "show proc x"), or "".
 func masterKeyword(words []string) string {
-	for _, kw := range []string{"prompt", "quit", "show proc", "show version", "show cli level", "operator", "user", "reload"} {
+	for _, kw := range []string{"prompt", "quit", "show proc", "show version", "show cli level", "show cli sockets", "operator", "user", "reload"} {
 		kws := strings.Fields(kw)
 		if len(words) >= len(kws) && strings.Join(words[:len(kws)], " ") == kw {
 			return kw
