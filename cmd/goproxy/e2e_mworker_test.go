@@ -883,3 +883,39 @@ func TestMWorkerMasterLog(t *testing.T) {
 		t.Errorf("master messages differ:\ngoproxy:\n%s\nhaproxy:\n%s", g, h)
 	}
 }
+
+// TestMWorkerEnv: HAProxy sets HAPROXY_MWORKER and HAPROXY_MASTER_CLI once
+// the configuration is parsed: a first start does not see them, a reload
+// does (a frontend under ".if defined(HAPROXY_MWORKER)" appears then).
+func TestMWorkerEnv(t *testing.T) {
+	onOracles(t, func(t *testing.T, bin string) {
+		dir := t.TempDir()
+		be := newEcho(t)
+		addr, addr2 := loopAddr(t), loopAddr(t)
+		sock := filepath.Join(dir, "master.sock")
+		text := mwConfig(dir, addr, be.port()) +
+			".if defined(HAPROXY_MWORKER)\n.if streq(\"$HAPROXY_MASTER_CLI\",\"unix@" + sock + "\")\n" +
+			"frontend fe2\n    bind " + addr2 + "\n    default_backend be\n.endif\n.endif\n"
+		cfg := writeFile(t, dir, "mw.cfg", text)
+		p := startMW(t, bin, nil, "-W", "-db", "-f", cfg, "-S", sock)
+		waitListening(t, p, addr)
+		_, cur, _ := showProc(t, sock)
+		killLater(t, cur[0].pid)
+		if portListening(t, addr2) {
+			t.Errorf("the first worker parsed with HAPROXY_MWORKER set")
+		}
+		_ = syscall.Kill(p.pid(), syscall.SIGUSR2)
+		waitFor(t, 10*time.Second, "the reloaded worker on "+addr2, func() bool {
+			_, c, _ := showProc(t, sock)
+			for _, w := range c {
+				killLater(t, w.pid)
+			}
+			return portListening(t, addr2)
+		})
+		if err := echoOK(addr2); err != nil {
+			t.Fatal(err)
+		}
+		_ = syscall.Kill(p.pid(), syscall.SIGTERM)
+		p.waitExit(t, 10*time.Second)
+	})
+}

@@ -96,6 +96,7 @@ func run(argv []string, stdout, stderr io.Writer) int {
 		if !reportLoad(c, cfg, err) {
 			return exitError
 		}
+		setMWorkerEnv(o)
 		return serveConfig(o, c, out, cfg, nil)
 	}
 	if os.Getenv(masterStateEnv) != "" {

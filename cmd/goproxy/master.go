@@ -72,6 +72,8 @@ type master struct {
 	noExit       bool
 	exitCode     int
 	pidFile      string
+	// parsedMWorker: HAPROXY_MWORKER was set when this master parsed.
+	parsedMWorker bool
 
 	mu      sync.Mutex
 	workers []*mworker // oldest first
@@ -89,7 +91,11 @@ type reloadRequest struct{}
 // loads it again).
 func runMaster(argv []string, o *options, c *console, out *outWriter, cfg *parser.Config, status *statusPipe) int {
 	m := &master{argv: argv, o: o, c: c, out: out, status: status, notify: o.systemd, start: time.Now(), exitCode: -1, events: make(chan any, 16)}
-	os.Setenv("HAPROXY_MWORKER", "1")
+	// As HAProxy: the variables are set once the configuration is parsed,
+	// so the first parse does not see them, a reloaded master's does; the
+	// worker parses as its master did.
+	m.parsedMWorker = os.Getenv("HAPROXY_MWORKER") != ""
+	setMWorkerEnv(o)
 	signal.Ignore(syscall.SIGPIPE, syscall.SIGHUP)
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGTERM, syscall.SIGINT)
@@ -232,7 +238,7 @@ func (m *master) spawn() error {
 	}
 	args = append(args, m.argv...)
 	cmd := exec.Command(exe, args...)
-	cmd.Env = workerEnviron()
+	cmd.Env = workerEnviron(m.parsedMWorker)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	cmd.ExtraFiles = files
 	if err := cmd.Start(); err != nil {
@@ -257,18 +263,52 @@ func (m *master) spawn() error {
 
 // workerEnviron is the master's environment for a worker: the worker
 // marker set, no sd_notify socket (only the master talks to the service
-// manager), no daemon or master markers.
-func workerEnviron() []string {
+// manager), no daemon or master markers, and the master-worker variables
+// only if the master parsed with them.
+func workerEnviron(parsedMWorker bool) []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
 		switch k {
 		case "NOTIFY_SOCKET", daemonEnv, masterStateEnv, workerEnv:
 			continue
+		case "HAPROXY_MWORKER", "HAPROXY_MASTER_CLI":
+			if !parsedMWorker {
+				continue
+			}
 		}
 		env = append(env, kv)
 	}
 	return append(env, workerEnv+"=1")
+}
+
+// setMWorkerEnv sets HAProxy's master-worker variables: HAPROXY_MWORKER,
+// and HAPROXY_MASTER_CLI, the -S addresses (last first, "unix@<path>",
+// "ipv4@<addr>"), as HAProxy 2.6 does.
+func setMWorkerEnv(o *options) {
+	os.Setenv("HAPROXY_MWORKER", "1")
+	if len(o.masterCLI) == 0 {
+		return
+	}
+	var addrs []string
+	for i := len(o.masterCLI) - 1; i >= 0; i-- {
+		addrs = append(addrs, masterCLIAddr(o.masterCLI[i]))
+	}
+	os.Setenv("HAPROXY_MASTER_CLI", strings.Join(addrs, ";"))
+}
+
+// masterCLIAddr is the address of a -S argument as HAProxy names it.
+func masterCLIAddr(spec string) string {
+	addr, _, _ := strings.Cut(spec, ",")
+	switch {
+	case strings.HasPrefix(addr, "unix@"), strings.HasPrefix(addr, "ipv4@"), strings.HasPrefix(addr, "ipv6@"):
+		return addr
+	case strings.Contains(addr, "/") || !strings.Contains(addr, ":"):
+		return "unix@" + addr
+	case strings.HasPrefix(addr, "["), strings.Count(addr, ":") > 1:
+		return "ipv6@" + addr
+	}
+	return "ipv4@" + addr
 }
 
 // exitStatus is a child's status as HAProxy reports it: the exit code, or

@@ -22,3 +22,17 @@ func TestShowProcLayout(t *testing.T) {
 		t.Errorf("uptime = %q", got)
 	}
 }
+
+func TestMasterCLIAddr(t *testing.T) {
+	for in, want := range map[string]string{
+		"/run/m.sock,level,admin": "unix@/run/m.sock",
+		"unix@/run/m.sock":        "unix@/run/m.sock",
+		"127.0.0.1:1234":          "ipv4@127.0.0.1:1234",
+		"ipv4@127.0.0.1:1234":     "ipv4@127.0.0.1:1234",
+		"[::1]:1234":              "ipv6@[::1]:1234",
+	} {
+		if got := masterCLIAddr(in); got != want {
+			t.Errorf("masterCLIAddr(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -24,7 +24,6 @@ func masterWorkerChild() *workerChannel {
 		return nil
 	}
 	os.Unsetenv(workerEnv)
-	os.Setenv("HAPROXY_MWORKER", "1")
 	unix.CloseOnExec(workerChannelFD)
 	return &workerChannel{fd: workerChannelFD}
 }
