@@ -129,6 +129,12 @@ func runMaster(argv []string, o *options, c *console, out *outWriter, cfg *parse
 		c.warning("Loading failure!")
 		c.noticeAgain()
 		m.sdNotify("READY=1\nMAINPID=" + strconv.Itoa(os.Getpid()))
+		if len(m.workers) == 0 {
+			// Nothing left to wait for.
+			c.warning("All workers exited. Exiting... (%d)", exitError)
+			m.closeCLI(true)
+			return exitError
+		}
 	} else {
 		m.reloadFailed = false
 		m.noExit = cfg.Global.NoExitOnFailure
