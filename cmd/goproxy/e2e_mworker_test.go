@@ -331,7 +331,7 @@ func TestMWorkerCLI(t *testing.T) {
 // "reload" on the master CLI); a session open across the reloads keeps
 // flowing through its old worker, which is listed among the old workers
 // and leaves when the session ends; a failed reload keeps the worker and
-// marks the prompt.
+// marks the prompt; SIGTERM sends STOPPING=1.
 func TestMWorkerReload(t *testing.T) {
 	onOracles(t, func(t *testing.T, bin string) {
 		dir := t.TempDir()
@@ -444,6 +444,7 @@ func TestMWorkerReload(t *testing.T) {
 		}
 
 		_ = syscall.Kill(p.pid(), syscall.SIGTERM)
+		ns.expect(t, "STOPPING=1")
 		if code := p.waitExit(t, 10*time.Second); code != 0 {
 			t.Errorf("master exit %d, want 0:\n%s", code, p.out.String())
 		}
