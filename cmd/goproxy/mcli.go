@@ -29,8 +29,14 @@ type mcliListener struct {
 	file  *os.File
 }
 
-// mcliTimeout bounds the wait for a command and for a worker's answer.
+// mcliTimeout bounds the wait for a first command, for a worker's answer
+// and for the client to take an answer.
 const mcliTimeout = 10 * time.Second
+
+// mcliIdleTimeout bounds the wait for the next command in prompt mode: an
+// operator at an interactive session is not cut after ten seconds (HAProxy
+// does not cut it either); mcliMaxSessions bounds what idle sessions hold.
+const mcliIdleTimeout = 30 * time.Minute
 
 // mcliMaxLine bounds a request line.
 const mcliMaxLine = 16 << 10
@@ -240,7 +246,11 @@ func (m *master) serveCLI(c net.Conn, level stats.Level) {
 	s := &mcliSession{m: m, c: c, w: bufio.NewWriter(c), level: level}
 	r := bufio.NewReaderSize(c, 4096)
 	for !s.quit {
-		_ = c.SetReadDeadline(time.Now().Add(mcliTimeout))
+		idle := mcliTimeout
+		if s.interactive {
+			idle = mcliIdleTimeout
+		}
+		_ = c.SetReadDeadline(time.Now().Add(idle))
 		line, err := readMasterLine(r)
 		if errors.Is(err, errLongLine) || (err != nil && line == "") {
 			return
