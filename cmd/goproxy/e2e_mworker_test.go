@@ -118,6 +118,14 @@ func waitListening(t *testing.T, p *e2eProc, addr string) {
 	}
 }
 
+// waitMaster waits for a master's worker to listen on addr and for the
+// master to have heard of it ("Loading success.").
+func waitMaster(t *testing.T, p *e2eProc, addr string) {
+	t.Helper()
+	waitListening(t, p, addr)
+	waitFor(t, 10*time.Second, "Loading success.", func() bool { return strings.Contains(p.out.String(), "Loading success.") })
+}
+
 // mcliOK sends one line to the master CLI and returns the answer. A
 // master that is reloading may accept and answer late (haproxy), or not
 // yet listen: it tries again for up to 10 s.
@@ -246,7 +254,7 @@ func TestMWorkerCLI(t *testing.T) {
 		sock := filepath.Join(dir, "master.sock")
 		pidf := filepath.Join(dir, "mw.pid")
 		p := startMW(t, bin, nil, "-W", "-db", "-f", cfg, "-S", sock, "-p", pidf)
-		waitListening(t, p, addr)
+		waitMaster(t, p, addr)
 		out := mcliOK(t, sock, "show proc")
 		m := showProcRE.FindStringSubmatch(out)
 		if m == nil {
@@ -488,7 +496,7 @@ func TestMWorkerWorkerDies(t *testing.T) {
 				cfg := writeFile(t, dir, "mw.cfg", mwConfig(dir, addr, be.port()))
 				sock := filepath.Join(dir, "master.sock")
 				p := startMW(t, bin, nil, "-W", "-db", "-f", cfg, "-S", sock)
-				waitListening(t, p, addr)
+				waitMaster(t, p, addr)
 				_, cur, _ := showProc(t, sock)
 				if len(cur) != 1 {
 					t.Fatalf("workers %v", cur)
@@ -646,7 +654,7 @@ func TestMWorkerCLIDiff(t *testing.T) {
 		cfg := writeFile(t, dir, "mw.cfg", mwConfig(dir, addr, be.port()))
 		sock := filepath.Join(dir, "master.sock")
 		p := startMW(t, bin, nil, "-W", "-db", "-f", cfg, "-S", sock)
-		waitListening(t, p, addr)
+		waitMaster(t, p, addr)
 		_, cur, _ := showProc(t, sock)
 		if len(cur) != 1 {
 			t.Fatalf("%s: workers %v", name, cur)
@@ -685,7 +693,7 @@ func TestMWorkerReloadHammer(t *testing.T) {
 		cfg := writeFile(t, dir, "mw.cfg", mwConfig(dir, addr, be.port(), "maxconn 1000"))
 		sock := filepath.Join(dir, "master.sock")
 		p := startMW(t, bin, nil, "-W", "-db", "-f", cfg, "-S", sock)
-		waitListening(t, p, addr)
+		waitMaster(t, p, addr)
 		_, cur, _ := showProc(t, sock)
 		if len(cur) != 1 {
 			t.Fatalf("workers %v", cur)
@@ -742,7 +750,9 @@ func TestMWorkerReloadHammer(t *testing.T) {
 
 // TestMWorkerReloadStorm: SIGUSR2 sent again while the master is
 // executing itself waits for the new master (the handled signals stay
-// blocked across the exec) instead of killing it.
+// blocked across the exec) instead of killing it. On goproxy the storm
+// also runs right at start, before the first worker listens (a reload then
+// waits for it, since the next worker takes its sockets).
 func TestMWorkerReloadStorm(t *testing.T) {
 	onOracles(t, func(t *testing.T, bin string) {
 		dir := t.TempDir()
@@ -751,12 +761,23 @@ func TestMWorkerReloadStorm(t *testing.T) {
 		cfg := writeFile(t, dir, "mw.cfg", mwConfig(dir, addr, be.port()))
 		sock := filepath.Join(dir, "master.sock")
 		p := startMW(t, bin, nil, "-W", "-db", "-f", cfg, "-S", sock)
-		waitListening(t, p, addr)
-		_, cur, _ := showProc(t, sock)
-		if len(cur) != 1 {
-			t.Fatalf("workers %v", cur)
+		if bin == goproxyBin {
+			// At start: the master's signals are set up before it
+			// answers on its CLI.
+			waitFor(t, 10*time.Second, "the master CLI", func() bool { _, err := os.Stat(sock); return err == nil })
+			for i := 0; i < 3; i++ {
+				_ = syscall.Kill(p.pid(), syscall.SIGUSR2)
+			}
 		}
-		killLater(t, cur[0].pid)
+		waitMaster(t, p, addr)
+		var cur []procEntry
+		waitFor(t, 10*time.Second, "one worker", func() bool {
+			_, cur, _ = showProc(t, sock)
+			for _, w := range cur {
+				killLater(t, w.pid)
+			}
+			return len(cur) == 1
+		})
 		for i := 0; i < 5; i++ {
 			_ = syscall.Kill(p.pid(), syscall.SIGUSR2)
 			time.Sleep(time.Duration(i) * time.Millisecond)
@@ -859,7 +880,7 @@ func TestMWorkerMasterLog(t *testing.T) {
 		cfg := writeFile(t, dir, "mw.cfg", text)
 		sock := filepath.Join(dir, "master.sock")
 		p := startMW(t, bin, nil, "-W", "-db", "-f", cfg, "-S", sock)
-		waitListening(t, p, addr)
+		waitMaster(t, p, addr)
 		_, cur, _ := showProc(t, sock)
 		killLater(t, cur[0].pid)
 		_ = syscall.Kill(p.pid(), syscall.SIGUSR2)
@@ -907,7 +928,7 @@ func TestMWorkerEnv(t *testing.T) {
 			"frontend fe2\n    bind " + addr2 + "\n    default_backend be\n.endif\n.endif\n"
 		cfg := writeFile(t, dir, "mw.cfg", text)
 		p := startMW(t, bin, nil, "-W", "-db", "-f", cfg, "-S", sock)
-		waitListening(t, p, addr)
+		waitMaster(t, p, addr)
 		_, cur, _ := showProc(t, sock)
 		killLater(t, cur[0].pid)
 		if portListening(t, addr2) {

@@ -80,6 +80,9 @@ type master struct {
 	cli     []*mcliListener
 
 	events chan any
+	// reloadWait is set while a reload waits for the newest worker to
+	// listen; it fires after reloadTimeout.
+	reloadWait <-chan time.Time
 }
 
 type workerReady struct{ pid int }
@@ -176,10 +179,14 @@ func runMaster(argv []string, o *options, c *console, out *outWriter, cfg *parse
 	}
 	for {
 		select {
+		case <-m.reloadWait:
+			// The new worker never said it listens: reload all the same.
+			m.reloadWait = nil
+			m.reload()
 		case s := <-sigs:
 			switch s {
 			case syscall.SIGUSR2:
-				m.reload()
+				m.requestedReload()
 			default:
 				c.warning("Exiting Master process...")
 				m.sdNotify("STOPPING=1")
@@ -188,15 +195,18 @@ func runMaster(argv []string, o *options, c *console, out *outWriter, cfg *parse
 		case ev := <-m.events:
 			switch ev := ev.(type) {
 			case reloadRequest:
-				m.reload()
+				m.requestedReload()
 			case workerReady:
 				m.ready(ev.pid)
+				m.pendingReload()
 			case workerExit:
-				if code, done := m.reap(ev); done {
+				code, done := m.reap(ev)
+				if done {
 					m.status.report(code)
 					m.closeCLI(true)
 					return code
 				}
+				m.pendingReload()
 			}
 		}
 	}
@@ -465,6 +475,45 @@ func (m *master) signalAll(sig syscall.Signal) {
 			m.c.warning("Failed to send signal %d to worker %d: %v.", int(sig), w.pid, err)
 		}
 	}
+}
+
+// reloadTimeout bounds how long a reload waits for the newest worker to
+// listen.
+const reloadTimeout = 10 * time.Second
+
+// requestedReload reloads now, or once the newest worker listens: a new
+// worker takes its listening sockets from the current one, which must
+// have them (a reload storm at start must not make it fail).
+func (m *master) requestedReload() {
+	if m.reloadWait != nil {
+		return // already waiting
+	}
+	if m.newestStarting() {
+		m.reloadWait = time.After(reloadTimeout)
+		return
+	}
+	m.reload()
+}
+
+// pendingReload runs a reload that waited for the newest worker, once it
+// listens or has gone.
+func (m *master) pendingReload() {
+	if m.reloadWait != nil && !m.newestStarting() {
+		m.reloadWait = nil
+		m.reload()
+	}
+}
+
+// newestStarting reports whether the newest worker is alive and not yet
+// listening.
+func (m *master) newestStarting() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.workers) == 0 {
+		return false
+	}
+	w := m.workers[len(m.workers)-1]
+	return !w.leaving && !w.ready && !w.closed
 }
 
 // reload executes the master again with the same arguments, keeping its
