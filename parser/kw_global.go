@@ -15,6 +15,7 @@ var globalKeywords = map[string]func(p *parser, w []string, mod kwMod){
 	"maxconn":           (*parser).globalMaxConn,
 	"maxconnrate":       (*parser).globalMaxConnRate,
 	"daemon":            (*parser).globalDaemon,
+	"master-worker":     (*parser).globalMasterWorker,
 	"nbthread":          (*parser).globalNbThread,
 	"pidfile":           (*parser).globalPidFile,
 	"stats":             (*parser).globalStats,
@@ -156,6 +157,19 @@ func (p *parser) globalSessionHandoff(w []string, _ kwMod) {
 		return
 	}
 	p.cfg.Global.SessionHandoff = true
+}
+
+// globalMasterWorker is "master-worker [no-exit-on-failure]", the -W of
+// the configuration.
+func (p *parser) globalMasterWorker(w []string, _ kwMod) {
+	if len(w) > 1 {
+		if w[1] != "no-exit-on-failure" {
+			p.alert("'%s' only supports 'no-exit-on-failure' option.", w[0])
+			return
+		}
+		p.cfg.Global.NoExitOnFailure = true
+	}
+	p.cfg.Global.MasterWorker = true
 }
 
 func (p *parser) globalNbThread(w []string, _ kwMod) {

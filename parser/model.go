@@ -66,6 +66,9 @@ type Global struct {
 	Daemon          bool
 	SessionHandoff  bool `json:",omitzero"` // goproxy extension: hand sessions over on reload
 	MasterWorker    bool
+	// NoExitOnFailure is "master-worker no-exit-on-failure": a worker
+	// that fails does not make the master stop the others and exit.
+	NoExitOnFailure bool
 	NbThread        int
 	PidFile         string
 	StatsSockets    []StatsSocket

@@ -292,45 +292,62 @@ func (s *Server) acceptLoop(l *cliListener) {
 			continue
 		}
 		backoff = 5 * time.Millisecond
-		s.cumConns.Add(1)
-		now := time.Now()
-		sess := &session{
-			srv:       s,
-			conn:      c,
-			sockLevel: l.level,
-			exposeFD:  l.exposeFD,
-			severity:  l.severity,
-			level:     l.level,
-			timeout:   s.timeout,
-			start:     now,
-		}
-		sess.progress.Store(now.UnixNano())
-		s.mu.Lock()
-		if s.closed {
-			s.mu.Unlock()
-			c.Close()
+		if !s.serveConn(c, l.level, l.exposeFD, l.severity) {
 			return
 		}
-		if len(s.conns) >= s.maxSessions && !s.evictLocked() {
-			// Every session is running a command: the newcomer is the
-			// one to go.
-			s.mu.Unlock()
-			c.Close()
-			continue
-		}
-		s.nextID++
-		sess.id = s.nextID
-		s.conns[sess] = struct{}{}
-		s.wg.Add(1)
-		s.mu.Unlock()
-		go func() {
-			defer s.wg.Done()
-			sess.serve()
-			s.mu.Lock()
-			delete(s.conns, sess)
-			s.mu.Unlock()
-		}()
 	}
+}
+
+// ServeConn serves c, an already connected CLI client, as a connection
+// accepted on a socket at level admin with expose-fd listeners: the
+// master process's channel to its worker (HAProxy's sockpair@ CLI). The
+// server owns c from now on; after Close it is closed at once.
+func (s *Server) ServeConn(c net.Conn) {
+	s.serveConn(c, LevelAdmin, true, severityNone)
+}
+
+// serveConn starts a session on c; it reports false once the server is
+// closed (c is closed then).
+func (s *Server) serveConn(c net.Conn, level Level, exposeFD bool, severity severityMode) bool {
+	s.cumConns.Add(1)
+	now := time.Now()
+	sess := &session{
+		srv:       s,
+		conn:      c,
+		sockLevel: level,
+		exposeFD:  exposeFD,
+		severity:  severity,
+		level:     level,
+		timeout:   s.timeout,
+		start:     now,
+	}
+	sess.progress.Store(now.UnixNano())
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		c.Close()
+		return false
+	}
+	if len(s.conns) >= s.maxSessions && !s.evictLocked() {
+		// Every session is running a command: the newcomer is the
+		// one to go.
+		s.mu.Unlock()
+		c.Close()
+		return true
+	}
+	s.nextID++
+	sess.id = s.nextID
+	s.conns[sess] = struct{}{}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	go func() {
+		defer s.wg.Done()
+		sess.serve()
+		s.mu.Lock()
+		delete(s.conns, sess)
+		s.mu.Unlock()
+	}()
+	return true
 }
 
 // evictLocked closes the session that has made no progress (a line read

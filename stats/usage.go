@@ -87,7 +87,10 @@ type kwSig struct {
 // kwSigs[k][i] is the fingerprint of keywords[k].words[i:], for every i up
 // to len(words): the distance to a command's words then costs a few dozen
 // steps instead of two 1 KiB arrays per keyword.
-var kwSigs = func() [][]kwSig {
+var kwSigs = signatures(keywords)
+
+// signatures computes kwSigs for a keyword list.
+func signatures(keywords []kwEntry) [][]kwSig {
 	out := make([][]kwSig, len(keywords))
 	for k, kw := range keywords {
 		out[k] = make([]kwSig, len(kw.words)+1)
@@ -108,12 +111,50 @@ var kwSigs = func() [][]kwSig {
 		}
 	}
 	return out
-}()
+}
 
 // usageMessage builds the help or unknown-command text for args as
 // HAProxy's cli_gen_usage_msg does: exact prefix matches, then up to five
 // fuzzy candidates for the first non-matching word, else the whole list.
 func usageMessage(args []string, isHelp bool) string {
+	return workerUsage.usage(args, isHelp)
+}
+
+// workerUsage is the table of a process's own CLI.
+var workerUsage = &UsageTable{keywords: keywords, sigs: kwSigs}
+
+// UsageTable renders the help and unknown-command texts of a CLI from its
+// keyword list, as HAProxy's cli_gen_usage_msg does.
+type UsageTable struct {
+	keywords []kwEntry
+	sigs     [][]kwSig
+}
+
+// Keyword is one entry of a CLI's help: its words and its usage line.
+type Keyword struct {
+	Words []string
+	Usage string
+}
+
+// NewUsageTable builds the table of a CLI with the keywords kws; help,
+// prompt and quit are appended, as HAProxy does.
+func NewUsageTable(kws []Keyword) *UsageTable {
+	var out []kwEntry
+	for _, k := range kws {
+		out = append(out, kwEntry{words: k.Words, usage: k.Usage})
+	}
+	for _, w := range []string{"help", "prompt", "quit"} {
+		out = append(out, kwEntry{words: []string{w}})
+	}
+	return &UsageTable{keywords: out, sigs: signatures(out)}
+}
+
+// Usage returns the help text (isHelp) or the answer to the unknown
+// command args.
+func (t *UsageTable) Usage(args []string, isHelp bool) string { return t.usage(args, isHelp) }
+
+func (t *UsageTable) usage(args []string, isHelp bool) string {
+	keywords, kwSigs := t.keywords, t.sigs
 	if len(args) > kwPrefixWords {
 		args = args[:kwPrefixWords]
 	}

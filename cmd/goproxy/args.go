@@ -44,6 +44,10 @@ type options struct {
 	localPeer  string         // -L
 	chdir      string         // -C
 	unbuilt    []string       // flags whose feature goproxy does not have
+
+	masterWorker bool     // -W, -Ws
+	systemd      bool     // -Ws: sd_notify the service manager
+	masterCLI    []string // -S <bind>[,<opts>]: master CLI sockets
 }
 
 // argError is a command-line error reported as an [ALERT] line, optionally
@@ -115,9 +119,9 @@ func parseArgs(argv []string) (action, *options, error) {
 		case f0 == 'D':
 			o.daemon = true
 		case f0 == 'W' && f1 == 's':
-			o.unbuilt = append(o.unbuilt, "-Ws (master-worker mode with systemd notify)")
+			o.masterWorker, o.systemd = true, true
 		case f0 == 'W':
-			o.unbuilt = append(o.unbuilt, "-W (master-worker mode)")
+			o.masterWorker = true
 		case f0 == 'q':
 			o.quiet = true
 		case f0 == 'x':
@@ -131,7 +135,7 @@ func parseArgs(argv []string) (action, *options, error) {
 				return actUsage, o, nil
 			}
 			i++
-			o.unbuilt = append(o.unbuilt, "-S (master CLI)")
+			o.masterCLI = append(o.masterCLI, argv[i])
 		case f0 == 's' && (f1 == 'f' || f1 == 't'):
 			if f1 == 't' {
 				o.oldSignal = syscall.SIGTERM
@@ -252,8 +256,8 @@ const usageText = `Usage : %[1]s [-f <cfgfile|cfgdir>]* [ -vdVD ] [ -n <maxconn>
         -dM[<byte>,help,...] debug memory (accepted, no effect)
         -V enters verbose mode (disables quiet mode)
         -D goes daemon ; -C changes to <dir> before loading files.
-        -W master-worker mode (not supported).
-        -Ws master-worker mode with systemd notify support (not supported).
+        -W master-worker mode.
+        -Ws master-worker mode with systemd notify support.
         -q quiet mode : don't display messages
         -c check mode : only check config files and exit
         -cc check condition : evaluate a condition and exit
@@ -273,6 +277,6 @@ const usageText = `Usage : %[1]s [-f <cfgfile|cfgdir>]* [ -vdVD ] [ -n <maxconn>
         -dD diagnostic mode : warn about suspicious configuration statements
         -sf/-st [pid ]* finishes/terminates old pids.
         -x <unix_socket> get listening sockets from a unix socket
-        -S <bind>[,<bind options>...] new master CLI (not supported)
+        -S <bind>[,<bind options>...] new master CLI
 
 `

@@ -80,11 +80,14 @@ func TestParseArgs(t *testing.T) {
 		{name: "sf negative pid ends the list then fails", argv: []string{"-f", "a.cfg", "-sf", "-1"}, act: actUsage},
 		{name: "x without socket", argv: []string{"-f", "a.cfg", "-x"}, act: actUsage, wantErr: "Unix socket path expected with the -x flag"},
 		{
-			name: "unbuilt features are recorded", argv: []string{"-f", "a.cfg", "-W", "-x", "/s", "-S", "x", "-Ws", "-m", "10", "-dR"},
+			name: "unbuilt features and master-worker flags are recorded", argv: []string{"-f", "a.cfg", "-W", "-x", "/s", "-S", "x", "-Ws", "-m", "10", "-dR"},
 			act: actRun,
 			check: func(t *testing.T, o *options) {
-				if len(o.unbuilt) != 5 || o.xferSocket != "/s" {
-					t.Errorf("unbuilt = %q (want 5 entries), -x %q", o.unbuilt, o.xferSocket)
+				if len(o.unbuilt) != 2 || o.xferSocket != "/s" {
+					t.Errorf("unbuilt = %q (want 2 entries), -x %q", o.unbuilt, o.xferSocket)
+				}
+				if !o.masterWorker || !o.systemd || len(o.masterCLI) != 1 || o.masterCLI[0] != "x" {
+					t.Errorf("-W %v -Ws %v -S %q", o.masterWorker, o.systemd, o.masterCLI)
 				}
 			},
 		},

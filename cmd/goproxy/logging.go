@@ -86,6 +86,15 @@ func (c *console) warned() int {
 	return c.warnings
 }
 
+// noticeAgain makes the version notices precede the next alert or
+// warning again, as they do in a new HAProxy master process (a master
+// that failed to reload executes itself once more, in wait mode).
+func (c *console) noticeAgain() {
+	c.mu.Lock()
+	c.noticed = false
+	c.mu.Unlock()
+}
+
 // doneStarting stops the version notices from being printed later on.
 func (c *console) doneStarting() {
 	c.mu.Lock()

@@ -5,10 +5,13 @@
 //	goproxy -db -f haproxy.cfg                      # foreground
 //	goproxy -D -p /run/haproxy.pid -f haproxy.cfg   # daemon + pidfile
 //	goproxy -D -p /run/haproxy.pid -f haproxy.cfg -sf $(cat /run/haproxy.pid)
+//	goproxy -Ws -f haproxy.cfg -p /run/haproxy.pid -S /run/haproxy-master.sock
 //
 // It owns the process: argv, daemon mode, pidfile, fd limits, signals
 // (SIGUSR1 soft stop, SIGTERM/SIGINT hard stop, SIGTTOU/SIGTTIN pause and
-// resume) and the -sf/-st handoff to the old process.
+// resume), the -sf/-st handoff to the old process, and master-worker
+// mode (master.go, mcli.go, worker.go: a master that starts workers,
+// reloads on SIGUSR2 and serves the master CLI; sd_notify with -Ws).
 package main
 
 import (
@@ -34,6 +37,7 @@ func progName() string {
 // run is the whole program; it returns the exit status.
 func run(argv []string, stdout, stderr io.Writer) int {
 	status := daemonChild()
+	currentWorker = masterWorkerChild()
 	act, o, err := parseArgs(argv)
 	out := newOutWriter(stderr)
 	if status != nil {
@@ -95,6 +99,19 @@ func run(argv []string, stdout, stderr io.Writer) int {
 	if act == actCheck {
 		return runCheck(o, stdout, c)
 	}
+	if currentWorker != nil {
+		// A master-worker worker: serve in the foreground.
+		cfg, err := loadConfig(o.files, loadOptionsFor(o))
+		if !reportLoad(c, cfg, err) {
+			return exitError
+		}
+		setMWorkerEnv(o)
+		return serveConfig(o, c, out, cfg, nil)
+	}
+	if os.Getenv(masterStateEnv) != "" {
+		// A master executed again by its reload.
+		return runMaster(argv, o, c, out, nil, nil)
+	}
 	if status != nil {
 		return finish(serve(o, c, out, status))
 	}
@@ -115,6 +132,9 @@ func launch(argv []string, o *options, c *console, out *outWriter, stderr io.Wri
 		if !ok {
 			return exitError
 		}
+		if masterWorker(o, cfg) {
+			return runMaster(argv, o, c, out, cfg, nil)
+		}
 		return serveConfig(o, c, out, cfg, nil)
 	}
 	out.release(stderr, true)
@@ -131,7 +151,20 @@ func serve(o *options, c *console, out *outWriter, status *statusPipe) int {
 	if !reportLoad(c, cfg, err) {
 		return exitError
 	}
+	if masterWorker(o, cfg) {
+		return runMaster(os.Args[1:], o, c, out, cfg, status)
+	}
 	return serveConfig(o, c, out, cfg, status)
+}
+
+// currentWorker is the channel to the master when this process is a
+// master-worker worker.
+var currentWorker *workerChannel
+
+// masterWorker reports whether to run as a master: -W, -Ws or
+// "master-worker".
+func masterWorker(o *options, cfg *parser.Config) bool {
+	return o.masterWorker || cfg.Global.MasterWorker
 }
 
 // wantDaemon reports whether to run in the background: -D or "daemon",

@@ -201,7 +201,7 @@ func TestVersion(t *testing.T) {
 }
 
 func TestUnbuiltFlagsFail(t *testing.T) {
-	for _, f := range [][]string{{"-W"}, {"-Ws"}, {"-S", "127.0.0.1:1"}} {
+	for _, f := range [][]string{{"-m", "10"}, {"-dR"}} {
 		t.Run(f[0], func(t *testing.T) {
 			r := runBin(t, t.TempDir(), goproxyBin, cleanEnv(), append([]string{"-f", "x.cfg"}, f...)...)
 			if r.code != 1 || !strings.Contains(r.stderr, "[ALERT]") || !strings.Contains(r.stderr, f[0]+" (") || !strings.Contains(r.stderr, "is not supported by goproxy.") {

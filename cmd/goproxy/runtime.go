@@ -75,6 +75,7 @@ type procRuntime struct {
 	g      *proxy.Graph
 	checks *health.Manager
 	api    *stats.Server
+	chAPI  *stats.Server     // the master's channel (ServeCLI)
 	promex []*stats.Exporter // HTTP frontends: promex stanzas, statistics pages
 	log    logrus.FieldLogger
 
@@ -137,7 +138,17 @@ func newRuntime(cfg *parser.Config, o buildOptions) (*procRuntime, error) {
 		}
 		return out
 	}
-	rt := &procRuntime{g: g, checks: checks, api: api, log: log, done: make(chan struct{}), handoff: cfg.Global.SessionHandoff}
+	// The master's channel (master-worker mode) has a server of its own,
+	// without sockets: it keeps answering after a soft stop closes the
+	// stats sockets, so that "@!<pid>" reaches an old worker.
+	chg := cfg.Global
+	chg.StatsSockets = nil
+	chAPI, err := stats.NewServer(chg, src, log)
+	if err != nil {
+		return nil, err
+	}
+	chAPI.Listeners = api.Listeners
+	rt := &procRuntime{g: g, checks: checks, api: api, chAPI: chAPI, log: log, done: make(chan struct{}), handoff: cfg.Global.SessionHandoff}
 	for _, px := range cfg.Proxies {
 		if px.ServesHTTP() && !px.Disabled {
 			e := stats.NewHTTPService(cfg, px, src, log)
@@ -244,6 +255,7 @@ func (rt *procRuntime) watch() {
 	<-rt.g.Done()
 	rt.checks.Stop()
 	rt.closeAPI()
+	rt.chAPI.Close()
 	rt.cancel()
 	close(rt.done)
 }
@@ -283,6 +295,7 @@ func (rt *procRuntime) Resume() { rt.g.Resume() }
 func (rt *procRuntime) Close() {
 	rt.checks.Stop()
 	rt.closeAPI()
+	rt.chAPI.Close()
 	rt.g.Close()
 	rt.cancel()
 }

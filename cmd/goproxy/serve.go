@@ -2,10 +2,14 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"goproxy/internal/sockxfer"
 	"goproxy/parser"
@@ -16,6 +20,10 @@ import (
 // start the graph (taking over from -sf/-st pids), write the pidfile, tell
 // the launcher (status, for a daemon child) and serve until stopped.
 func serveConfig(o *options, c *console, out *outWriter, cfg *parser.Config, status *statusPipe) int {
+	wk := currentWorker
+	if wk == nil && len(o.masterCLI) > 0 {
+		c.warning("config : a master CLI socket was defined, but master-worker mode (-W) is not enabled.")
+	}
 	if zeroWarning(o, cfg) && c.warned() > 0 {
 		c.alert("config : Some warnings were found and 'zero-warning' is set. Aborting.")
 		return exitError
@@ -50,7 +58,7 @@ func serveConfig(o *options, c *console, out *outWriter, cfg *parser.Config, sta
 	log := newLogger(c, o.debug)
 	var transferred []proxy.TransferredSocket
 	if o.xferSocket != "" {
-		socks, err := sockxfer.Fetch(o.xferSocket)
+		socks, err := fetchSockets(o.xferSocket)
 		if err != nil {
 			var fe *sockxfer.FetchError
 			if errors.As(err, &fe) {
@@ -80,7 +88,7 @@ func serveConfig(o *options, c *console, out *outWriter, cfg *parser.Config, sta
 	if pidFile == "" {
 		pidFile = cfg.Global.PidFile
 	}
-	if pidFile != "" {
+	if pidFile != "" && wk == nil { // a worker's pidfile is its master's
 		if err := writePidFile(pidFile, os.Getpid()); err != nil {
 			c.alert("[haproxy.main()] %v", err)
 			g.Close()
@@ -97,6 +105,10 @@ func serveConfig(o *options, c *console, out *outWriter, cfg *parser.Config, sta
 		go p.PullSessions(o.oldPids)
 	}
 	c.doneStarting()
+	if wk != nil {
+		go wk.serve(g)
+		wk.ready()
+	}
 	if status != nil {
 		// Listening: release the launcher; later messages go to our own
 		// stderr (/dev/null for a daemon).
@@ -106,8 +118,27 @@ func serveConfig(o *options, c *console, out *outWriter, cfg *parser.Config, sta
 	// From now on the loops may log: never on their goroutine.
 	flush := out.queue()
 	defer flush(time.Second)
-	serveSignals(g, sigs, cfg.Global.HardStopAfter, cfg.Global.Grace, log)
+	sig := serveSignals(g, sigs, cfg.Global.HardStopAfter, cfg.Global.Grace, log)
+	if wk != nil && sig != 0 {
+		// A worker stopped by SIGTERM or SIGINT reports it to its master
+		// as HAProxy's do: "exited with code 143 (Terminated)".
+		return 128 + int(sig)
+	}
 	return exitOK
+}
+
+// fetchSockets is -x: a stats socket path, or sockpair@<fd> (a master's
+// channel to the old worker, closed once used).
+func fetchSockets(x string) ([]sockxfer.Socket, error) {
+	if n, ok := strings.CutPrefix(x, "sockpair@"); ok {
+		fd, err := strconv.Atoi(n)
+		if err != nil || fd < 0 {
+			return nil, &sockxfer.FetchError{Msg: fmt.Sprintf("Failed to connect to the old process socket '%s'", x)}
+		}
+		defer unix.Close(fd)
+		return sockxfer.FetchSockpair(fd)
+	}
+	return sockxfer.Fetch(x)
 }
 
 // alertLines prints an error as one alert per line (a multierror from the

@@ -23,8 +23,9 @@ var handledSignals = []os.Signal{syscall.SIGUSR1, syscall.SIGTERM, syscall.SIGIN
 // serveSignals runs the process until the graph is done: it owns the signal
 // channel and the hard-stop timer and returns once g has stopped. sigs must
 // already be registered with signal.Notify, before the listeners were
-// bound, so that no signal is missed.
-func serveSignals(g graph, sigs <-chan os.Signal, hardStopAfter, grace time.Duration, log logrus.FieldLogger) {
+// bound, so that no signal is missed. It returns the signal that closed
+// every session (SIGTERM, SIGINT), or 0.
+func serveSignals(g graph, sigs <-chan os.Signal, hardStopAfter, grace time.Duration, log logrus.FieldLogger) syscall.Signal {
 	var hardStop, graceOver <-chan time.Time
 	stopping := false
 	softStop := func() {
@@ -37,7 +38,7 @@ func serveSignals(g graph, sigs <-chan os.Signal, hardStopAfter, grace time.Dura
 	for {
 		select {
 		case <-g.Done():
-			return
+			return 0
 		case <-graceOver:
 			graceOver = nil
 			softStop()
@@ -45,7 +46,7 @@ func serveSignals(g graph, sigs <-chan os.Signal, hardStopAfter, grace time.Dura
 			log.Warn("Hard-stop-after reached: closing the remaining sessions.")
 			g.Close()
 			<-g.Done()
-			return
+			return 0
 		case s := <-sigs:
 			switch s {
 			case syscall.SIGUSR1:
@@ -63,7 +64,7 @@ func serveSignals(g graph, sigs <-chan os.Signal, hardStopAfter, grace time.Dura
 				log.Debug("Exiting on " + sigName(s) + ": closing every session.")
 				g.Close()
 				<-g.Done()
-				return
+				return s.(syscall.Signal)
 			case syscall.SIGHUP:
 				if d, ok := g.(interface{ DumpServerStates() []string }); ok {
 					log.Warn("SIGHUP received, dumping servers states.")

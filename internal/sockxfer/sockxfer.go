@@ -20,7 +20,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"os"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -102,6 +104,89 @@ func Fetch(path string) ([]Socket, error) {
 		return nil, &FetchError{Msg: fmt.Sprintf("Failed to connect to the old process socket '%s'", path), Err: err}
 	}
 	defer c.Close()
+	return fetch(c)
+}
+
+// FetchSockpair asks for the listening sockets over fd, a connected unix
+// socket to a process's CLI channel, as HAProxy's "-x sockpair@<fd>": a
+// new socket pair is made, one end goes over fd (the other process serves
+// it as a CLI connection) and the exchange runs on the other end. fd stays
+// open and owned by the caller.
+func FetchSockpair(fd int) ([]Socket, error) {
+	c, err := SendConn(fd)
+	if err != nil {
+		return nil, &FetchError{Msg: fmt.Sprintf("Failed to connect to the old process socket 'sockpair@%d'", fd), Err: err}
+	}
+	defer c.Close()
+	return fetch(c)
+}
+
+// SendConn makes a connected pair of unix stream sockets, sends one end
+// over fd (SCM_RIGHTS, with one byte of data) and returns the other: a
+// connection to whoever receives on fd. fd stays open.
+func SendConn(fd int) (*net.UnixConn, error) {
+	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("socketpair: %w", err)
+	}
+	// MSG_DONTWAIT: a peer that does not read cannot block the sender.
+	err = unix.Sendmsg(fd, []byte{0}, unix.UnixRights(pair[1]), nil, unix.MSG_DONTWAIT)
+	unix.Close(pair[1])
+	if err != nil {
+		unix.Close(pair[0])
+		return nil, fmt.Errorf("send a connection: %w", err)
+	}
+	f := os.NewFile(uintptr(pair[0]), "sockpair")
+	defer f.Close()
+	fc, err := net.FileConn(f)
+	if err != nil {
+		return nil, err
+	}
+	uc, ok := fc.(*net.UnixConn)
+	if !ok {
+		fc.Close()
+		return nil, errors.New("socketpair: not a unix connection")
+	}
+	return uc, nil
+}
+
+// RecvConn waits on fd for a connection sent by SendConn and returns it.
+// It returns io.EOF once the other end of fd is closed.
+func RecvConn(fd int) (*net.UnixConn, error) {
+	buf := make([]byte, 16)
+	oob := make([]byte, unix.CmsgSpace(4*maxSendFD))
+	for {
+		n, oobn, _, _, err := unix.Recvmsg(fd, buf, oob, unix.MSG_CMSG_CLOEXEC)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		fds, _ := Rights(oob[:oobn])
+		if len(fds) == 0 {
+			if n == 0 {
+				return nil, io.EOF
+			}
+			continue
+		}
+		for _, extra := range fds[1:] {
+			unix.Close(extra)
+		}
+		f := os.NewFile(uintptr(fds[0]), "sockpair")
+		fc, err := net.FileConn(f)
+		f.Close()
+		if err != nil {
+			continue
+		}
+		if uc, ok := fc.(*net.UnixConn); ok {
+			return uc, nil
+		}
+		fc.Close()
+	}
+}
+
+func fetch(c *net.UnixConn) ([]Socket, error) {
 	if err := c.SetDeadline(time.Now().Add(Timeout)); err != nil {
 		return nil, err
 	}

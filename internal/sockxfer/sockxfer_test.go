@@ -98,3 +98,57 @@ func TestNoServer(t *testing.T) {
 		t.Fatalf("err %v, want a FetchError", err)
 	}
 }
+
+// TestSockpair: "-x sockpair@<fd>" sends a connection over a channel whose
+// other end serves it as a CLI connection; the exchange is the same.
+func TestSockpair(t *testing.T) {
+	ch, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(ch[0])
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	f, err := ln.(*net.TCPListener).File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	done := make(chan error, 1)
+	go func() {
+		defer unix.Close(ch[1])
+		c, err := RecvConn(ch[1])
+		if err != nil {
+			done <- err
+			return
+		}
+		defer c.Close()
+		if line, err := bufio.NewReader(c).ReadString('\n'); err != nil || line != Command+"\n" {
+			done <- err
+			return
+		}
+		done <- Serve(c, []Socket{{FD: int(f.Fd()), Interface: "lo"}})
+	}()
+	got, err := FetchSockpair(ch[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("Serve: %v", err)
+	}
+	if len(got) != 1 || got[0].Interface != "lo" {
+		t.Fatalf("got %+v, want one socket on lo", got)
+	}
+	sa, err := unix.Getsockname(got[0].FD)
+	unix.Close(got[0].FD)
+	if err != nil || sa.(*unix.SockaddrInet4).Port != ln.Addr().(*net.TCPAddr).Port {
+		t.Fatalf("socket name %v %v, want our listener's", sa, err)
+	}
+	// Once the channel's other end is gone, RecvConn reports the end.
+	if _, err := RecvConn(ch[0]); err == nil {
+		t.Fatal("RecvConn succeeded on a closed channel")
+	}
+}
