@@ -271,23 +271,31 @@ func (c *Collector) collectRow(ch chan<- prometheus.Metric, d *promDesc, r *Row,
 		}
 		return
 	case "haproxy_backend_agg_server_status", "haproxy_backend_agg_server_check_status":
-		counts := map[string]int{}
+		counts, n := map[string]int{}, 0
 		for k := range rows {
 			if rows[k].Type == TypeServer && rows[k].IID == r.IID {
 				counts[promServerState(&rows[k].Server)]++
+				n++
 			}
+		}
+		if n == 0 {
+			return // promex skips a backend without servers
 		}
 		for _, s := range serverStates {
 			emit(float64(counts[s]), s)
 		}
 		return
 	case "haproxy_backend_agg_check_status":
-		counts := map[CheckStatus]int{}
+		counts, n := map[CheckStatus]int{}, 0
 		for k := range rows {
 			// Every server counts with its last result, paused or not.
 			if rows[k].Type == TypeServer && rows[k].IID == r.IID {
 				counts[rows[k].Server.Check.Status]++
+				n++
 			}
+		}
+		if n == 0 {
+			return
 		}
 		for _, s := range checkCodes {
 			emit(float64(counts[s]), s.Code())
