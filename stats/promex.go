@@ -234,6 +234,12 @@ func (e *Exporter) serveMetrics(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
+	if x, ok := e.src.(ExtendedSource); ok {
+		if err := reg.Register(extCollector{src: x, scopes: sc, noMaint: noMaint}); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+	}
 	if e.Build.Version != "" && sc.has(ScopeGlobal) {
 		if err := reg.Register(buildInfoCollector{e.Build}); err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)

@@ -3,9 +3,12 @@ package main
 import (
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os/exec"
+	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -189,5 +192,145 @@ func TestPromexSeriesAsHAProxy(t *testing.T) {
 		} else {
 			t.Logf("%q: %d series, as haproxy", q, len(gs))
 		}
+	}
+}
+
+// sampleValue returns the value of the sample whose name{labels} text is
+// series in a text-format page, and whether it is there.
+func sampleValue(body, series string) (float64, bool) {
+	for _, line := range strings.Split(body, "\n") {
+		if v, ok := strings.CutPrefix(line, series+" "); ok {
+			var f float64
+			if _, err := fmt.Sscan(v, &f); err == nil {
+				return f, true
+			}
+		}
+	}
+	return 0, false
+}
+
+// unixCommand sends one command to a stats socket and returns the answer.
+func unixCommand(t *testing.T, path, cmd string) string {
+	t.Helper()
+	c, err := net.DialTimeout("unix", path, 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.WriteString(c, cmd+"\n"); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(c)
+	return string(b)
+}
+
+// TestExporterGoproxySeries runs sessions through goproxy and reads the
+// goproxy_* extension series: the timing histograms count each session
+// that reached its server, and a session cut by "shutdown sessions" counts
+// once.
+func TestExporterGoproxySeries(t *testing.T) {
+	live := startNameServer(t, "s1", "127.0.0.1:0", holding)
+	sock := filepath.Join(t.TempDir(), "stats.sock")
+	fe, prom := loopAddr(t), loopAddr(t)
+	cfg := "global\n    maxconn 200\n    stats socket " + sock + " level admin\n" +
+		"defaults\n    mode tcp\n    timeout connect 1s\n    timeout client 10s\n    timeout server 10s\n" +
+		"frontend fe\n    bind " + fe + "\n    default_backend be\n" +
+		"backend be\n    server s1 " + live.addr() + "\n" +
+		"frontend prom\n    mode http\n    bind " + prom + "\n" +
+		"    http-request use-service prometheus-exporter if { path /metrics }\n"
+	startGoproxy(t, cfg, prom)
+	askN(t, fe, "127.0.0.1", 5)
+	held, _ := openName(t, "127.0.0.1", fe)
+	const (
+		durCount  = `goproxy_server_session_duration_seconds_count{proxy="be",server="s1"}`
+		connCount = `goproxy_server_connect_time_seconds_count{proxy="be",server="s1"}`
+		cut       = `goproxy_server_sessions_shutdown_total{proxy="be",server="s1"}`
+	)
+	waitMetric := func(series string, want float64) string {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			_, body := scrape(t, "http://"+prom+"/metrics")
+			if v, ok := sampleValue(body, series); ok && v == want {
+				return body
+			}
+			if time.Now().After(deadline) {
+				v, _ := sampleValue(body, series)
+				t.Fatalf("%s = %v, want %v; page:\n%s", series, v, want, body)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	body := waitMetric(durCount, 5)
+	for series, want := range map[string]float64{
+		connCount: 6,
+		`goproxy_server_queue_time_seconds_count{proxy="be",server="s1"}`:              6,
+		`goproxy_server_queue_time_seconds_bucket{proxy="be",server="s1",le="0.0001"}`: 6,
+		`goproxy_backend_connect_time_seconds_count{proxy="be"}`:                       6,
+		`goproxy_backend_session_duration_seconds_count{proxy="be"}`:                   5,
+		cut: 0,
+		`goproxy_process_sessions_handed_over_total`: 0,
+	} {
+		if v, ok := sampleValue(body, series); !ok || v != want {
+			t.Errorf("%s = %v (present %v), want %v", series, v, ok, want)
+		}
+	}
+	if v, _ := sampleValue(body, `goproxy_server_connect_time_seconds_sum{proxy="be",server="s1"}`); v <= 0 || v >= 6 {
+		t.Errorf("connect time sum %v s for 6 loopback connects", v)
+	}
+	if got := unixCommand(t, sock, "shutdown sessions server be/s1"); got != "\n" {
+		t.Errorf("shutdown sessions: %q", got)
+	}
+	expectClosed(t, held, 5*time.Second)
+	body = waitMetric(cut, 1)
+	if v, _ := sampleValue(body, durCount); v != 6 {
+		t.Errorf("%s = %v after the cut, want 6", durCount, v)
+	}
+	_, scoped := scrape(t, "http://"+prom+"/metrics?scope=backend")
+	if strings.Contains(scoped, "goproxy_server_") || !strings.Contains(scoped, "goproxy_backend_connect_time_seconds") {
+		t.Errorf("?scope=backend must keep goproxy_backend_* only")
+	}
+}
+
+// TestExporterSessionsTakenOver reloads with session-handoff while three
+// sessions are open: the new process counts them as taken over.
+func TestExporterSessionsTakenOver(t *testing.T) {
+	live := startNameServer(t, "s1", "127.0.0.1:0", holding)
+	fe, prom := loopAddr(t), loopAddr(t)
+	text := "global\n    maxconn 200\n.if feature(GOPROXY)\n    session-handoff\n.endif\n" +
+		"defaults\n    mode tcp\n    timeout connect 1s\n    timeout client 1m\n    timeout server 1m\n" +
+		"frontend fe\n    bind " + fe + "\n    default_backend be\n" +
+		"backend be\n    server s1 " + live.addr() + "\n" +
+		"frontend prom\n    mode http\n    bind " + prom + "\n" +
+		"    http-request use-service prometheus-exporter if { path /metrics }\n"
+	cfg := writeFile(t, t.TempDir(), "takeover.cfg", text)
+	old := startServing(t, goproxyBin, text, fe)
+	for i := 0; i < 3; i++ {
+		openName(t, srcIP(i), fe)
+	}
+	nu := startBin(t, goproxyBin, cfg, "-sf", strconv.Itoa(old.pid()))
+	if code := old.waitExit(t, 10*time.Second); code != 0 {
+		t.Fatalf("old process exited %d:\n%s", code, old.out.String())
+	}
+	const series = "goproxy_process_sessions_taken_over_total"
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if !nu.running() {
+			t.Fatalf("the new process is gone:\n%s", nu.out.String())
+		}
+		c := &http.Client{Timeout: time.Second}
+		if resp, err := c.Get("http://" + prom + "/metrics?scope=global"); err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if v, ok := sampleValue(string(b), series); ok && v == 3 {
+				break
+			} else if time.Now().After(deadline) {
+				t.Fatalf("%s = %v (present %v), want 3", series, v, ok)
+			}
+		} else if time.Now().After(deadline) {
+			t.Fatalf("scrape: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
