@@ -74,10 +74,13 @@ func dashboardExprs(t *testing.T) (exprs, variables []string) {
 	return exprs, variables
 }
 
-// grafanaVars replaces the dashboard's variables by what "All" selects and
-// the rate interval by a range the test's 1 s scrapes fill.
-var grafanaVars = strings.NewReplacer("$__rate_interval", "30s", "$job", ".*", "$frontend", ".*",
-	"$backend", ".*", "$server", ".*")
+// grafanaVars replaces the dashboard's variables by what "All" selects (job
+// by the regexp given) and the rate interval by a range the test's 1 s
+// scrapes fill.
+func grafanaVars(job string) *strings.Replacer {
+	return strings.NewReplacer("$__rate_interval", "30s", "$job", job, "$frontend", ".*",
+		"$backend", ".*", "$server", ".*")
+}
 
 var labelValuesRE = regexp.MustCompile(`^label_values\((.+),\s*(\w+)\)$`)
 
@@ -120,8 +123,10 @@ var promtoolKnown = map[string]bool{
 
 // TestDashboardOnPrometheus runs every PromQL expression of the shipped
 // Grafana dashboard against a real Prometheus server scraping goproxy's
-// exporter every second under traffic: each one must return data. The
-// scrape also goes through promtool check metrics.
+// exporter every second under traffic: each one must return data. Where
+// haproxy is installed it is scraped too, on the same configuration, and
+// the expressions without goproxy_ series must return data for it as well.
+// The scrape also goes through promtool check metrics.
 func TestDashboardOnPrometheus(t *testing.T) {
 	exprs, variables := dashboardExprs(t)
 	if len(exprs) < 20 {
@@ -133,14 +138,27 @@ func TestDashboardOnPrometheus(t *testing.T) {
 	}
 	s1 := startNameServer(t, "s1", "127.0.0.1:0")
 	s2 := startNameServer(t, "s2", "127.0.0.1:0")
+	config := func(fe, prom string) string {
+		return "global\n    maxconn 200\n" +
+			"defaults\n    mode tcp\n    timeout connect 1s\n    timeout client 10s\n    timeout server 10s\n" +
+			"frontend fe\n    bind " + fe + "\n    default_backend be\n" +
+			"backend be\n    server s1 " + s1.addr() + " check inter 200ms\n    server s2 " + s2.addr() + "\n" +
+			"frontend prom\n    mode http\n    bind " + prom + "\n" +
+			"    http-request use-service prometheus-exporter if { path /metrics }\n    no log\n"
+	}
 	fe, prom := loopAddr(t), loopAddr(t)
-	cfg := "global\n    maxconn 200\n" +
-		"defaults\n    mode tcp\n    timeout connect 1s\n    timeout client 10s\n    timeout server 10s\n" +
-		"frontend fe\n    bind " + fe + "\n    default_backend be\n" +
-		"backend be\n    server s1 " + s1.addr() + " check inter 200ms\n    server s2 " + s2.addr() + "\n" +
-		"frontend prom\n    mode http\n    bind " + prom + "\n" +
-		"    http-request use-service prometheus-exporter if { path /metrics }\n    no log\n"
-	startGoproxy(t, cfg, prom)
+	startGoproxy(t, config(fe, prom), prom)
+	fes := []string{fe}
+	targets := "      - targets: ['" + prom + "']\n        labels: {job: goproxy}\n"
+	haproxy, _ := exec.LookPath("haproxy")
+	if haproxy != "" {
+		hfe, hprom := loopAddr(t), loopAddr(t)
+		startServing(t, haproxy, config(hfe, hprom), hprom)
+		fes = append(fes, hfe)
+		targets += "      - targets: ['" + hprom + "']\n        labels: {job: haproxy}\n"
+	} else {
+		t.Log("SKIP: the dashboard on haproxy: haproxy is not on PATH")
+	}
 
 	// Traffic for the whole test: short sessions, a few held ones.
 	stop := make(chan struct{})
@@ -154,15 +172,17 @@ func TestDashboardOnPrometheus(t *testing.T) {
 				return
 			case <-time.After(20 * time.Millisecond):
 			}
-			if c, err := dialFrom("127.0.0.1", fe); err == nil {
+			if c, err := dialFrom("127.0.0.1", fes[i%len(fes)]); err == nil {
 				_, _ = readName(c)
 				c.Close()
 			}
 		}
 	}()
 	t.Cleanup(func() { close(stop); wg.Wait() })
-	for i := 0; i < 3; i++ {
-		openName(t, srcIP(i), fe)
+	for _, f := range fes {
+		for i := 0; i < 3; i++ {
+			openName(t, srcIP(i), f)
+		}
 	}
 
 	// promtool check metrics on one scrape.
@@ -194,7 +214,7 @@ func TestDashboardOnPrometheus(t *testing.T) {
 	dir := t.TempDir()
 	promAddr := loopAddr(t)
 	pcfg := writeFile(t, dir, "prometheus.yml", "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"+
-		"scrape_configs:\n  - job_name: goproxy\n    static_configs:\n      - targets: ['"+prom+"']\n")
+		"scrape_configs:\n  - job_name: lb\n    static_configs:\n"+targets)
 	p := startCmd(t, exec.Command(promBin, "--config.file="+pcfg, "--storage.tsdb.path="+filepath.Join(dir, "data"),
 		"--web.listen-address="+promAddr, "--log.level=warn"), dir)
 	base := "http://" + promAddr
@@ -213,30 +233,44 @@ func TestDashboardOnPrometheus(t *testing.T) {
 		return resp.StatusCode == 200
 	})
 	// Enough scrapes for rates over 30 s windows: at least five.
-	waitFor(t, 40*time.Second, "five scrapes of goproxy", func() bool {
-		n, _, err := promQuery(base, `count_over_time(up{job="goproxy"}[1m]) >= 5`)
-		return err == nil && n > 0
-	})
-	if n, _, err := promQuery(base, `up{job="goproxy"} == 1`); err != nil || n != 1 {
-		t.Fatalf("goproxy's exporter is not up in prometheus: %d %v", n, err)
+	jobs := []string{"goproxy"}
+	if haproxy != "" {
+		jobs = append(jobs, "haproxy")
+	}
+	for _, job := range jobs {
+		waitFor(t, 40*time.Second, "five scrapes of "+job, func() bool {
+			n, _, err := promQuery(base, `count_over_time(up{job="`+job+`"}[1m]) >= 5`)
+			return err == nil && n > 0
+		})
+		if n, _, err := promQuery(base, `up{job="`+job+`"} == 1`); err != nil || n != 1 {
+			t.Fatalf("%s's exporter is not up in prometheus: %d %v", job, n, err)
+		}
 	}
 
 	sort.Strings(exprs)
-	failed := 0
+	failed, onHAProxy := 0, 0
 	for _, e := range exprs {
-		q := grafanaVars.Replace(e)
-		var n int
-		var err error
-		// A rate needs two scrapes with the new samples: retry briefly.
-		for try := 0; try < 10; try++ {
-			if n, _, err = promQuery(base, q); err == nil && n > 0 {
-				break
+		for _, job := range jobs {
+			if job == "haproxy" && strings.Contains(e, "goproxy_") {
+				continue
 			}
-			time.Sleep(500 * time.Millisecond)
-		}
-		if err != nil || n == 0 {
-			failed++
-			t.Errorf("%s: %d series, %v", q, n, err)
+			q := grafanaVars(job).Replace(e)
+			var n int
+			var err error
+			// A rate needs two scrapes with the new samples: retry briefly.
+			for try := 0; try < 10; try++ {
+				if n, _, err = promQuery(base, q); err == nil && n > 0 {
+					break
+				}
+				time.Sleep(500 * time.Millisecond)
+			}
+			if job == "haproxy" {
+				onHAProxy++
+			}
+			if err != nil || n == 0 {
+				failed++
+				t.Errorf("%s (%s): %d series, %v", q, job, n, err)
+			}
 		}
 	}
 	for _, v := range variables {
@@ -245,7 +279,7 @@ func TestDashboardOnPrometheus(t *testing.T) {
 			t.Errorf("variable query %q is not label_values(metric, label)", v)
 			continue
 		}
-		n, labels, err := promQuery(base, grafanaVars.Replace(m[1]))
+		n, labels, err := promQuery(base, grafanaVars("goproxy").Replace(m[1]))
 		ok := err == nil && n > 0
 		for _, l := range labels {
 			if l[m[2]] == "" {
@@ -256,6 +290,6 @@ func TestDashboardOnPrometheus(t *testing.T) {
 			t.Errorf("variable %s: %d series with label %s, %v", v, n, m[2], err)
 		}
 	}
-	t.Logf("%d dashboard expressions and %d variables run on prometheus: %d without data",
-		len(exprs), len(variables), failed)
+	t.Logf("%d dashboard expressions and %d variables run on prometheus over goproxy, %d of the expressions over haproxy: %d without data",
+		len(exprs), len(variables), onHAProxy, failed)
 }
