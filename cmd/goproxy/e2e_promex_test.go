@@ -334,3 +334,33 @@ func TestExporterSessionsTakenOver(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestExporterOnMarkedDownCut: a server marked down with on-marked-down
+// shutdown-sessions cuts its session, counted in
+// goproxy_server_sessions_shutdown_total.
+func TestExporterOnMarkedDownCut(t *testing.T) {
+	live := startNameServer(t, "s1", "127.0.0.1:0", holding)
+	fe, prom := loopAddr(t), loopAddr(t)
+	startGoproxy(t, "global\n    maxconn 200\n"+
+		"defaults\n    mode tcp\n    timeout connect 1s\n    timeout client 1m\n    timeout server 1m\n"+
+		"frontend fe\n    bind "+fe+"\n    default_backend be\n"+
+		"backend be\n    server s1 "+live.addr()+" check inter 100ms fall 1 on-marked-down shutdown-sessions\n"+
+		"frontend prom\n    mode http\n    bind "+prom+"\n"+
+		"    http-request use-service prometheus-exporter if { path /metrics }\n", prom)
+	held, _ := openName(t, "127.0.0.1", fe)
+	live.ln.Close() // checks fail from now on; the session stays open on the server
+	expectClosed(t, held, 5*time.Second)
+	const series = `goproxy_server_sessions_shutdown_total{proxy="be",server="s1"}`
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		_, body := scrape(t, "http://"+prom+"/metrics?scope=server")
+		v, ok := sampleValue(body, series)
+		if ok && v == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s = %v (present %v), want 1", series, v, ok)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
