@@ -24,6 +24,7 @@ type Backend struct {
 type backendRuntime struct {
 	g    *Graph
 	ctr  Counters
+	obs  observed // timing distributions (histograms.go)
 	logs *LogSink
 
 	q       queue // sessions waiting for any server (backend queue)

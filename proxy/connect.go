@@ -142,6 +142,7 @@ func (s *session) connected() {
 	s.flags |= fConnected | fSrvW
 	s.stExp = 0
 	s.tc = elapsedMs(l.now - s.tConnStart)
+	s.observeConnected()
 	s.touch(0)
 	s.touch(1)
 	if s.srv.Config.SendProxyV2 || s.srv.Config.SendProxy {

@@ -28,10 +28,12 @@ type Graph struct {
 	adopted     []int
 	exported    atomic.Bool // ExportListeners ran: soft stop does not drain
 	// handoffMu serialises handoff requests; handoffSeq spreads adopted
-	// sessions over the loops; handedOff counts sessions handed over.
+	// sessions over the loops; handedOff counts sessions handed over,
+	// takenOver those adopted from the previous process.
 	handoffMu  sync.Mutex
 	handoffSeq atomic.Uint64
 	handedOff  atomic.Int64
+	takenOver  atomic.Int64
 	frontends  []*Frontend
 	backends   []*Backend
 	base       time.Time // origin of the loops' clocks

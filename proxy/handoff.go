@@ -183,6 +183,7 @@ func (l *loop) adoptHanded(r *handoffRecord, ln *Listener, be *Backend, srv *Ser
 		s.finish(termKilled)
 		return
 	}
+	g.takenOver.Add(1)
 	s.touch(0)
 	s.touch(1)
 	s.pump()

@@ -106,4 +106,5 @@ type serverRuntime struct {
 	q        queue                      // sessions waiting for this server, guarded by Backend.qmu
 	dest     atomic.Pointer[serverDest] // where to connect; replaced by SetAddr
 	maxConnR atomic.Int64               // effective maxconn, 0 = unlimited (set maxconn server)
+	obs      observed                   // timing distributions, cut sessions (histograms.go)
 }

@@ -516,6 +516,7 @@ func (s *session) finish(term [2]byte) {
 		if s.has(fConnected) {
 			s.be.ctr.sample(s.tw, s.tc, tt)
 			s.srv.ctr.sample(s.tw, s.tc, tt)
+			s.observeEnd()
 		}
 		s.be.ctr.decCur()
 	}

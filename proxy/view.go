@@ -195,6 +195,7 @@ func (g *Graph) ShutdownSession(id uint64) bool {
 		})
 		if hit != nil {
 			l.clock()
+			hit.countShutdown()
 			hit.finish(termKilled)
 			found <- struct{}{}
 		}
@@ -215,6 +216,7 @@ func (g *Graph) ShutdownServerSessions(srv *Server) int {
 		})
 		l.clock()
 		for _, s := range list {
+			s.countShutdown()
 			s.finish(termKilled)
 		}
 		counts <- len(list)

@@ -23,6 +23,7 @@ type promMetric struct {
 	counter bool
 	src     string // show info field or show stat column
 	seconds bool   // milliseconds in show stat, seconds here
+	http    bool   // only for HTTP-mode proxies
 	help    string
 }
 
@@ -30,6 +31,7 @@ type promMetric struct {
 // enumerated metrics, in its order.
 var (
 	serverStates = []string{"DOWN", "UP", "MAINT", "DRAIN", "NOLB"}
+	httpCodes    = []string{"1xx", "2xx", "3xx", "4xx", "5xx", "other"}
 	checkCodes   = []CheckStatus{CheckHana, CheckSockErr, CheckL4OK, CheckL4Tout, CheckL4Con, CheckL6OK,
 		CheckL6Tout, CheckL6Rsp, CheckL7Tout, CheckL7Rsp, CheckL7OK, CheckL7OKC, CheckL7Sts,
 		CheckProcErr, CheckProcTout, CheckProcOK}
@@ -66,6 +68,8 @@ var promDescs = func() []promDesc {
 		case "status", "count", "same", "check_status":
 			d.perState = true
 			labels = append(labels, "state")
+		case "hrsp":
+			labels = append(labels, "code")
 		}
 		if m.name == "haproxy_process_build_info" {
 			labels = []string{"version"}
@@ -88,6 +92,39 @@ type Collector struct {
 	srv *Server // adds the CLI's own connections to process metrics; may be nil
 	// NoMaint omits servers in maintenance, as promex's ?no-maint.
 	NoMaint bool
+	// Scopes selects the families sent, as promex's ?scope=; zero sends
+	// every one.
+	Scopes Scope
+}
+
+// Scope is a set of promex scopes.
+type Scope uint8
+
+// The scopes of promex's ?scope= parameter.
+const (
+	ScopeGlobal Scope = 1 << iota
+	ScopeFrontend
+	ScopeBackend
+	ScopeServer
+	ScopeListener
+	ScopeStickTable
+	ScopeAll Scope = 1<<iota - 1
+)
+
+// has reports whether the selection includes s (zero includes all).
+func (sc Scope) has(s Scope) bool { return sc == 0 || sc&s != 0 }
+
+// scopeBit is the Scope of a family's scope.
+func scopeBit(s promScope) Scope {
+	switch s {
+	case scopeFrontend:
+		return ScopeFrontend
+	case scopeBackend:
+		return ScopeBackend
+	case scopeServer:
+		return ScopeServer
+	}
+	return ScopeGlobal
 }
 
 var _ prometheus.Collector = (*Collector)(nil)
@@ -117,6 +154,9 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	aggs := aggregate(rows)
 	for i := range promDescs {
 		d := &promDescs[i]
+		if !c.Scopes.has(scopeBit(d.scope)) {
+			continue
+		}
 		if d.scope == scopeProcess {
 			c.collectProcess(ch, d, info)
 			continue
@@ -124,6 +164,9 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		for k := range rows {
 			r := &rows[k]
 			if !inScope(d.scope, r) || (c.NoMaint && r.Type == TypeServer && r.Server.Admin&adminMaint != 0) {
+				continue
+			}
+			if d.http && r.Mode != "http" {
 				continue
 			}
 			ctx := rowCtx{be: aggs[r.IID]}
@@ -228,26 +271,39 @@ func (c *Collector) collectRow(ch chan<- prometheus.Metric, d *promDesc, r *Row,
 		}
 		return
 	case "haproxy_backend_agg_server_status", "haproxy_backend_agg_server_check_status":
-		counts := map[string]int{}
+		counts, n := map[string]int{}, 0
 		for k := range rows {
 			if rows[k].Type == TypeServer && rows[k].IID == r.IID {
 				counts[promServerState(&rows[k].Server)]++
+				n++
 			}
+		}
+		if n == 0 {
+			return // promex skips a backend without servers
 		}
 		for _, s := range serverStates {
 			emit(float64(counts[s]), s)
 		}
 		return
 	case "haproxy_backend_agg_check_status":
-		counts := map[CheckStatus]int{}
+		counts, n := map[CheckStatus]int{}, 0
 		for k := range rows {
 			// Every server counts with its last result, paused or not.
 			if rows[k].Type == TypeServer && rows[k].IID == r.IID {
 				counts[rows[k].Server.Check.Status]++
+				n++
 			}
+		}
+		if n == 0 {
+			return
 		}
 		for _, s := range checkCodes {
 			emit(float64(counts[s]), s.Code())
+		}
+		return
+	case "haproxy_frontend_http_responses_total", "haproxy_backend_http_responses_total":
+		for _, code := range httpCodes {
+			emit(toFloat(field(columnPos["hrsp_"+code], r, ctx), false), code)
 		}
 		return
 	case "haproxy_server_check_status":

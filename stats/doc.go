@@ -56,7 +56,10 @@
 //
 // Server.Collector (or NewCollector) exports the same Source to Prometheus
 // under the names of HAProxy's built-in exporter (haproxy_process_*,
-// haproxy_frontend_*, haproxy_backend_*, haproxy_server_*).
+// haproxy_frontend_*, haproxy_backend_*, haproxy_server_*). The Exporter
+// adds goproxy's own series (goproxy_*: timing histograms, cut and
+// handed-over sessions) when its Source is also an ExtendedSource, as
+// ProxySource is, and honours promex's ?scope= and ?no-maint for both.
 //
 // The HTTP frontends of a configuration (parser.Proxy.ServesHTTP) are served
 // by an Exporter made with NewHTTPService: the promex stanza, and HAProxy's

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -151,16 +153,94 @@ func (e *Exporter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	e.serveMetrics(w, r)
 }
 
+// badRequestBody is HAProxy's 400 page.
+const badRequestBody = "<html><body><h1>400 Bad request</h1>\nYour browser sent an invalid request.\n</body></html>\n"
+
+// parsePromQuery reads promex's query string as HAProxy 2.6 does: pairs
+// split on '&', key and value URL-decoded; scope=<name> adds a scope
+// (global, frontend, backend, server, listener, sticktable; '*' all), an
+// empty scope= clears the selection, a scope without '=' or with an unknown
+// name is an error; no-maint omits servers in maintenance; anything else is
+// ignored. scoped reports whether some scope= was given (then sc is the
+// selection, maybe empty).
+func parsePromQuery(raw string) (sc Scope, scoped, noMaint, ok bool) {
+	for raw != "" {
+		var pair string
+		pair, raw, _ = strings.Cut(raw, "&")
+		k, v, hasV := strings.Cut(pair, "=")
+		key, err := url.QueryUnescape(k)
+		if err != nil {
+			key = k
+		}
+		switch key {
+		case "scope":
+			scoped = true
+			if !hasV {
+				return 0, false, false, false
+			}
+			val, err := url.QueryUnescape(v)
+			if err != nil {
+				val = v
+			}
+			switch {
+			case val == "":
+				sc = 0
+			case val[0] == '*':
+				sc = ScopeAll
+			case val == "global":
+				sc |= ScopeGlobal
+			case val == "frontend":
+				sc |= ScopeFrontend
+			case val == "backend":
+				sc |= ScopeBackend
+			case val == "server":
+				sc |= ScopeServer
+			case val == "listener":
+				sc |= ScopeListener
+			case val == "sticktable":
+				sc |= ScopeStickTable
+			default:
+				return 0, false, false, false
+			}
+		case "no-maint":
+			noMaint = true
+		}
+	}
+	return sc, scoped, noMaint, true
+}
+
 // serveMetrics answers with the metrics of the Collector.
 func (e *Exporter) serveMetrics(w http.ResponseWriter, r *http.Request) {
+	sc, scoped, noMaint, ok := parsePromQuery(r.URL.RawQuery)
+	if !ok {
+		w.Header().Set("Cache-Control", "no-cache")
+		w.Header().Set("Content-Type", "text/html")
+		w.Header().Set("Connection", "close")
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = w.Write([]byte(badRequestBody))
+		return
+	}
+	if scoped && sc == 0 {
+		// scope= alone: nothing selected, an empty page.
+		w.Header().Set("Cache-Control", "no-cache")
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+		w.WriteHeader(http.StatusOK)
+		return
+	}
 	c := NewCollector(e.src)
-	_, c.NoMaint = r.URL.Query()["no-maint"]
+	c.NoMaint, c.Scopes = noMaint, sc
 	reg := prometheus.NewRegistry()
 	if err := reg.Register(c); err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
-	if e.Build.Version != "" {
+	if x, ok := e.src.(ExtendedSource); ok {
+		if err := reg.Register(extCollector{src: x, scopes: sc, noMaint: noMaint}); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+	}
+	if e.Build.Version != "" && sc.has(ScopeGlobal) {
 		if err := reg.Register(buildInfoCollector{e.Build}); err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return

@@ -98,3 +98,70 @@ func TestExporterBindError(t *testing.T) {
 		t.Errorf("bind error = %v", err)
 	}
 }
+
+func TestParsePromQuery(t *testing.T) {
+	for _, tc := range []struct {
+		q       string
+		sc      Scope
+		scoped  bool
+		noMaint bool
+		ok      bool
+	}{
+		{"", 0, false, false, true},
+		{"scope=frontend", ScopeFrontend, true, false, true},
+		{"scope=backend&scope=global", ScopeBackend | ScopeGlobal, true, false, true},
+		{"scope=", 0, true, false, true},
+		{"scope=server&scope=", 0, true, false, true},
+		{"scope=&scope=server", ScopeServer, true, false, true},
+		{"scope=*", ScopeAll, true, false, true},
+		{"scope=*x", ScopeAll, true, false, true},
+		{"scope=%73erver", ScopeServer, true, false, true},
+		{"scope=listener&scope=sticktable", ScopeListener | ScopeStickTable, true, false, true},
+		{"scope=bad", 0, false, false, false},
+		{"scope=server,backend", 0, false, false, false},
+		{"scope", 0, false, false, false},
+		{"no-maint", 0, false, true, true},
+		{"no-maint=1&scope=server&extra-counters", ScopeServer, true, true, true},
+		{"metrics=haproxy_process_nbthread", 0, false, false, true},
+	} {
+		sc, scoped, nm, ok := parsePromQuery(tc.q)
+		if sc != tc.sc || scoped != tc.scoped || nm != tc.noMaint || ok != tc.ok {
+			t.Errorf("%q: got %v %v %v %v, want %v %v %v %v", tc.q, sc, scoped, nm, ok, tc.sc, tc.scoped, tc.noMaint, tc.ok)
+		}
+	}
+}
+
+func TestExporterScope(t *testing.T) {
+	px := exporterProxy(t, "frontend p\n    mode http\n    bind "+freeAddr(t)+"\n    timeout client 10s\n"+
+		"    http-request use-service prometheus-exporter\n")
+	e := NewExporter(px, newFakeSource(), nil)
+	e.Build = BuildInfo{Version: "t"}
+	if err := e.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	base := "http://" + e.lns[0].Addr().String() + "/metrics"
+	families := func(body string) map[string]bool {
+		m := map[string]bool{}
+		for _, l := range strings.Split(body, "\n") {
+			if f := strings.Fields(l); len(f) == 4 && f[1] == "TYPE" {
+				m[strings.SplitN(strings.TrimPrefix(f[2], "haproxy_"), "_", 2)[0]] = true
+			}
+		}
+		return m
+	}
+	code, body := get(t, base+"?scope=backend&scope=server")
+	if got := families(body); code != 200 || len(got) != 2 || !got["backend"] || !got["server"] {
+		t.Errorf("scope=backend&scope=server: %d %v", code, got)
+	}
+	code, body = get(t, base+"?scope=global")
+	if got := families(body); code != 200 || !got["process"] || !got["goproxy"] || got["frontend"] {
+		t.Errorf("scope=global: %d %v", code, got)
+	}
+	if code, body = get(t, base+"?scope="); code != 200 || body != "" {
+		t.Errorf("scope= : %d %q, want an empty page", code, body)
+	}
+	if code, body = get(t, base+"?scope=nope"); code != 400 || body != badRequestBody {
+		t.Errorf("scope=nope: %d %q, want HAProxy's 400 page", code, body)
+	}
+}

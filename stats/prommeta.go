@@ -1,4 +1,5 @@
-// Code generated from HAProxy 2.6 promex captures (golden/metrics.txt); DO NOT EDIT.
+// Derived from HAProxy 2.6 promex captures (golden/metrics.txt and the HTTP
+// families of an HTTP-mode listen section, in the order haproxy prints them).
 
 package stats
 
@@ -78,11 +79,21 @@ var promMetrics = []promMetric{
 	{scope: scopeFrontend, name: "haproxy_frontend_status", counter: false, src: "status", seconds: false, help: "Current status of the service, per state label value."},
 	{scope: scopeFrontend, name: "haproxy_frontend_limit_session_rate", counter: false, src: "rate_lim", seconds: false, help: "Limit on the number of sessions accepted in a second (frontend only, 'rate-limit sessions' setting)"},
 	{scope: scopeFrontend, name: "haproxy_frontend_max_session_rate", counter: false, src: "rate_max", seconds: false, help: "Highest value of sessions per second observed since the worker process started"},
+	{scope: scopeFrontend, name: "haproxy_frontend_http_responses_total", counter: true, src: "hrsp", seconds: false, http: true, help: "Total number of HTTP responses with status 100-199 returned by this object since the worker process started"},
+	{scope: scopeFrontend, name: "haproxy_frontend_http_requests_rate_max", counter: false, src: "req_rate_max", seconds: false, http: true, help: "Highest value of http requests observed since the worker process started"},
+	{scope: scopeFrontend, name: "haproxy_frontend_http_requests_total", counter: true, src: "req_tot", seconds: false, http: true, help: "Total number of HTTP requests processed by this object since the worker process started"},
+	{scope: scopeFrontend, name: "haproxy_frontend_http_comp_bytes_in_total", counter: true, src: "comp_in", seconds: false, http: true, help: "Total number of bytes submitted to the HTTP compressor for this object since the worker process started"},
+	{scope: scopeFrontend, name: "haproxy_frontend_http_comp_bytes_out_total", counter: true, src: "comp_out", seconds: false, http: true, help: "Total number of bytes emitted by the HTTP compressor for this object since the worker process started"},
+	{scope: scopeFrontend, name: "haproxy_frontend_http_comp_bytes_bypassed_total", counter: true, src: "comp_byp", seconds: false, http: true, help: "Total number of bytes that bypassed HTTP compression for this object since the worker process started (CPU/memory/bandwidth limitation)"},
+	{scope: scopeFrontend, name: "haproxy_frontend_http_comp_responses_total", counter: true, src: "comp_rsp", seconds: false, http: true, help: "Total number of HTTP responses that were compressed for this object since the worker process started"},
 	{scope: scopeFrontend, name: "haproxy_frontend_connections_rate_max", counter: false, src: "conn_rate_max", seconds: false, help: "Highest value of connections per second observed since the worker process started"},
 	{scope: scopeFrontend, name: "haproxy_frontend_connections_total", counter: true, src: "conn_tot", seconds: false, help: "Total number of new connections accepted on this frontend since the worker process started"},
+	{scope: scopeFrontend, name: "haproxy_frontend_intercepted_requests_total", counter: true, src: "intercepted", seconds: false, http: true, help: "Total number of HTTP requests intercepted on the frontend (redirects/stats/services) since the worker process started"},
 	{scope: scopeFrontend, name: "haproxy_frontend_denied_connections_total", counter: true, src: "dcon", seconds: false, help: "Total number of incoming connections blocked on a listener/frontend by a tcp-request connection rule since the worker process started"},
 	{scope: scopeFrontend, name: "haproxy_frontend_denied_sessions_total", counter: true, src: "dses", seconds: false, help: "Total number of incoming sessions blocked on a listener/frontend by a tcp-request connection rule since the worker process started"},
 	{scope: scopeFrontend, name: "haproxy_frontend_failed_header_rewriting_total", counter: true, src: "wrew", seconds: false, help: "Total number of failed HTTP header rewrites since the worker process started"},
+	{scope: scopeFrontend, name: "haproxy_frontend_http_cache_lookups_total", counter: true, src: "cache_lookups", seconds: false, http: true, help: "Total number of HTTP requests looked up in the cache on this frontend/backend since the worker process started"},
+	{scope: scopeFrontend, name: "haproxy_frontend_http_cache_hits_total", counter: true, src: "cache_hits", seconds: false, http: true, help: "Total number of HTTP requests not found in the cache on this frontend/backend since the worker process started"},
 	{scope: scopeFrontend, name: "haproxy_frontend_internal_errors_total", counter: true, src: "eint", seconds: false, help: "Total number of internal errors since process started"},
 	{scope: scopeBackend, name: "haproxy_backend_current_queue", counter: false, src: "qcur", seconds: false, help: "Number of current queued connections"},
 	{scope: scopeBackend, name: "haproxy_backend_max_queue", counter: false, src: "qmax", seconds: false, help: "Highest value of queued connections encountered since process started"},
@@ -107,8 +118,14 @@ var promMetrics = []promMetric{
 	{scope: scopeBackend, name: "haproxy_backend_downtime_seconds_total", counter: true, src: "downtime", seconds: false, help: "Total time spent in DOWN state, for server or backend"},
 	{scope: scopeBackend, name: "haproxy_backend_loadbalanced_total", counter: true, src: "lbtot", seconds: false, help: "Total number of requests routed by load balancing since the worker process started (ignores queue pop and stickiness)"},
 	{scope: scopeBackend, name: "haproxy_backend_max_session_rate", counter: false, src: "rate_max", seconds: false, help: "Highest value of sessions per second observed since the worker process started"},
+	{scope: scopeBackend, name: "haproxy_backend_http_responses_total", counter: true, src: "hrsp", seconds: false, http: true, help: "Total number of HTTP responses with status 100-199 returned by this object since the worker process started"},
+	{scope: scopeBackend, name: "haproxy_backend_http_requests_total", counter: true, src: "req_tot", seconds: false, http: true, help: "Total number of HTTP requests processed by this object since the worker process started"},
 	{scope: scopeBackend, name: "haproxy_backend_client_aborts_total", counter: true, src: "cli_abrt", seconds: false, help: "Total number of requests or connections aborted by the client since the worker process started"},
 	{scope: scopeBackend, name: "haproxy_backend_server_aborts_total", counter: true, src: "srv_abrt", seconds: false, help: "Total number of requests or connections aborted by the server since the worker process started"},
+	{scope: scopeBackend, name: "haproxy_backend_http_comp_bytes_in_total", counter: true, src: "comp_in", seconds: false, http: true, help: "Total number of bytes submitted to the HTTP compressor for this object since the worker process started"},
+	{scope: scopeBackend, name: "haproxy_backend_http_comp_bytes_out_total", counter: true, src: "comp_out", seconds: false, http: true, help: "Total number of bytes emitted by the HTTP compressor for this object since the worker process started"},
+	{scope: scopeBackend, name: "haproxy_backend_http_comp_bytes_bypassed_total", counter: true, src: "comp_byp", seconds: false, http: true, help: "Total number of bytes that bypassed HTTP compression for this object since the worker process started (CPU/memory/bandwidth limitation)"},
+	{scope: scopeBackend, name: "haproxy_backend_http_comp_responses_total", counter: true, src: "comp_rsp", seconds: false, http: true, help: "Total number of HTTP responses that were compressed for this object since the worker process started"},
 	{scope: scopeBackend, name: "haproxy_backend_last_session_seconds", counter: false, src: "lastsess", seconds: false, help: "How long ago some traffic was seen on this object on this worker process, in seconds"},
 	{scope: scopeBackend, name: "haproxy_backend_queue_time_average_seconds", counter: false, src: "qtime", seconds: true, help: "Avg. queue time for last 1024 successful connections."},
 	{scope: scopeBackend, name: "haproxy_backend_connect_time_average_seconds", counter: false, src: "ctime", seconds: true, help: "Avg. connect time for last 1024 successful connections."},
@@ -117,6 +134,8 @@ var promMetrics = []promMetric{
 	{scope: scopeBackend, name: "haproxy_backend_failed_header_rewriting_total", counter: true, src: "wrew", seconds: false, help: "Total number of failed HTTP header rewrites since the worker process started"},
 	{scope: scopeBackend, name: "haproxy_backend_connection_attempts_total", counter: true, src: "connect", seconds: false, help: "Total number of outgoing connection attempts on this backend/server since the worker process started"},
 	{scope: scopeBackend, name: "haproxy_backend_connection_reuses_total", counter: true, src: "reuse", seconds: false, help: "Total number of reused connection on this backend/server since the worker process started"},
+	{scope: scopeBackend, name: "haproxy_backend_http_cache_lookups_total", counter: true, src: "cache_lookups", seconds: false, http: true, help: "Total number of HTTP requests looked up in the cache on this frontend/backend since the worker process started"},
+	{scope: scopeBackend, name: "haproxy_backend_http_cache_hits_total", counter: true, src: "cache_hits", seconds: false, http: true, help: "Total number of HTTP requests not found in the cache on this frontend/backend since the worker process started"},
 	{scope: scopeBackend, name: "haproxy_backend_max_queue_time_seconds", counter: false, src: "qtime_max", seconds: true, help: "Maximum observed time spent in the queue"},
 	{scope: scopeBackend, name: "haproxy_backend_max_connect_time_seconds", counter: false, src: "ctime_max", seconds: true, help: "Maximum observed time spent waiting for a connection to complete"},
 	{scope: scopeBackend, name: "haproxy_backend_max_response_time_seconds", counter: false, src: "rtime_max", seconds: true, help: "Maximum observed time spent waiting for a server response"},
