@@ -105,7 +105,7 @@ func TestManyServersNoDrift(t *testing.T) {
 		starts := append([]time.Time(nil), f.starts...)
 		ends := append([]time.Time(nil), f.ends...)
 		f.mu.Unlock()
-		if len(starts) < 4 || len(starts) > 8 {
+		if len(starts) < 3 || len(starts) > 8 { // 7 due; a loaded machine may delay a few
 			t.Fatalf("server %d checked %d times in 1.5 s at 200 ms", i, len(starts))
 		}
 		want := inter * time.Duration(i) / n
