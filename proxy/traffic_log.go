@@ -3,6 +3,7 @@ package proxy
 import (
 	"fmt"
 
+	"goproxy/internal/rawsys"
 	"goproxy/parser"
 )
 
@@ -26,7 +27,7 @@ func (g *Graph) openLogSinks() error {
 			sinks[p] = nil
 			return nil, nil
 		}
-		s, err := newLogSink(&g.cfg.Global, p.Logs, p.LogGlobal, env)
+		s, err := newLogSink(&g.cfg.Global, p.Logs, p.LogGlobal, p.LogTag, env)
 		if err != nil {
 			return nil, fmt.Errorf("proxy '%s': opening log targets: %w", p.Name, err)
 		}
@@ -123,6 +124,11 @@ func (s *session) writeTCPLog(r *SessionRecord) {
 	if !f.logs.Enabled(level) {
 		return
 	}
+	if lf := f.Config.LogFormat; lf != nil {
+		s.writeLogFormat(level, lf, r)
+		return
+	}
+	f.logCount.Add(1)
 	rec := TCPLogRecord{
 		Client: r.Client, Accept: r.Accept, Frontend: f.Name, Backend: f.Name,
 		Tw: r.Tw, Tc: r.Tc, Tt: r.Tt, BytesOut: r.BytesOut, Term: r.Term,
@@ -148,4 +154,29 @@ func abnormalSession(r *SessionRecord) bool {
 		cause = r.Term[0]
 	}
 	return r.Redispatched || (cause != '-' && cause != 'L') || (cause == '-' && r.Retries > 0)
+}
+
+// writeLogFormat writes the line of the frontend's log-format (and its
+// log-format-sd), as HAProxy's strm_log(): an empty line is not sent.
+func (s *session) writeLogFormat(level int, lf *parser.LogFormat, r *SessionRecord) {
+	f := s.fe
+	x := LogFields{FrontName: f.Name, LogCount: f.logCount.Load(), PID: f.logs.pid, ASAP: f.Config.Options.LogASAP}
+	if s.srv != nil && s.tConnStart != 0 {
+		x.SrvAddr = s.serverAddr()
+	}
+	if s.sfd >= 0 && needsBackSrc(lf.Nodes) {
+		if ap, err := rawsys.Getsockname(int(s.sfd)); err == nil {
+			x.BackSrc = ap
+		}
+	}
+	line := AppendLogFormat(make([]byte, 0, 256), lf.Nodes, r, &x)
+	if len(line) == 0 {
+		return
+	}
+	var sd []byte
+	if f.Config.LogFormatSD != nil {
+		sd = AppendLogFormat(nil, f.Config.LogFormatSD.Nodes, r, &x)
+	}
+	f.logCount.Add(1)
+	f.logs.LogSD(level, string(line), string(sd))
 }
