@@ -26,15 +26,20 @@ var hostname = sync.OnceValue(func() string {
 	return h
 })
 
-// needsBackSrc reports whether nodes print the server connection's local
-// address, which costs a system call.
-func needsBackSrc(nodes []parser.LogNode) bool {
+// logNeeds reports whether nodes print the server's address or the local
+// address of the server connection (a system call).
+func logNeeds(nodes []parser.LogNode) (srv, back bool) {
 	for _, n := range nodes {
-		if n.Kind == parser.LogVar && (n.Text == "bi" || n.Text == "bp") {
-			return true
+		if n.Kind == parser.LogVar {
+			switch n.Text {
+			case "si", "sp":
+				srv = true
+			case "bi", "bp":
+				back = true
+			}
 		}
 	}
-	return false
+	return srv, back
 }
 
 // AppendLogFormat appends the line a compiled log format gives for a

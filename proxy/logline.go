@@ -44,7 +44,10 @@ type TCPLogRecord struct {
 func (r *TCPLogRecord) String() string {
 	var b strings.Builder
 	b.Grow(128)
-	b.WriteString(r.Client.String())
+	// HAProxy writes an IPv6 client without brackets: "::1:5000".
+	b.WriteString(r.Client.Addr().Unmap().String())
+	b.WriteByte(':')
+	b.WriteString(strconv.Itoa(int(r.Client.Port())))
 	b.WriteString(" [")
 	b.WriteString(r.Accept.Format("02/Jan/2006:15:04:05.000"))
 	b.WriteString("] ")
