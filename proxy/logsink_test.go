@@ -111,7 +111,7 @@ func TestTCPLogLine(t *testing.T) {
 	if got := r.String(); !strings.HasSuffix(got, "fe_nosrv be_alldown/<NOSRV> -1/-1/0 0 SC 2/1/0/0/0 0/0") {
 		t.Errorf("no-server line = %q", got)
 	}
-	if got := ConnectLine(netip.MustParseAddrPort("127.0.0.1:1"), netip.MustParseAddrPort("[::1]:2"), "fe"); got != "Connect from 127.0.0.1:1 to [::1]:2 (fe/TCP)" {
+	if got := ConnectLine(netip.MustParseAddrPort("127.0.0.1:1"), netip.MustParseAddrPort("[::1]:2"), "fe"); got != "Connect from 127.0.0.1:1 to ::1:2 (fe/TCP)" {
 		t.Errorf("connect line = %q", got)
 	}
 }
