@@ -2,6 +2,7 @@ package parser
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -285,4 +286,47 @@ func (p *parser) compileLogFormats(px *Proxy) {
 	}
 	px.LogFormat = compile(px.lfText, "log-format", false)
 	px.LogFormatSD = compile(px.lfsdText, "log-format-sd", true)
+}
+
+// parseLogSample parses the "<ranges>:<size>" of "log ... sample" into t,
+// with HAProxy's messages (empty when the definition is valid).
+func parseLogSample(t *LogTarget, def string) string {
+	rgs, size, ok := strings.Cut(def, ":")
+	if !ok {
+		return "Missing sample size"
+	}
+	var ranges []LogRange
+	for rest := rgs; rest != ""; {
+		cur, next, _ := strings.Cut(rest, ",")
+		lo, hi, isRange := strings.Cut(cur, "-")
+		low, err1 := strconv.Atoi(lo)
+		high := low
+		var err2 error
+		if isRange {
+			high, err2 = strconv.Atoi(hi)
+		}
+		if err1 != nil || err2 != nil || low <= 0 || (isRange && high <= low) {
+			return fmt.Sprintf("wrong sample range '%s'", rest)
+		}
+		for _, r := range ranges {
+			if (low >= r.Low && low <= r.High) || (high >= r.Low && high <= r.High) {
+				return "ranges are overlapping"
+			}
+		}
+		ranges = append(ranges, LogRange{low, high})
+		rest = next
+	}
+	sz, err := strconv.Atoi(size)
+	if err != nil || sz <= 0 {
+		return fmt.Sprintf("wrong sample size '%s' for sample range '%s'", size, rgs)
+	}
+	maxHigh := 0
+	for _, r := range ranges {
+		maxHigh = max(maxHigh, r.High)
+	}
+	if sz < maxHigh {
+		return fmt.Sprintf("sample size %d should be greater or equal to %d the maximum of the high ranges limits", sz, maxHigh)
+	}
+	t.Sample, t.SampleSize = ranges, sz
+	return ""
 }

@@ -100,3 +100,30 @@ func TestLogFormatDirectives(t *testing.T) {
 		t.Errorf("frontend g: option tcplog must replace the inherited log-format (format %+v, tag %q)", g.LogFormat, g.LogTag)
 	}
 }
+
+// TestLogSampleMessages holds haproxy -c's messages for "log ... sample".
+func TestLogSampleMessages(t *testing.T) {
+	tests := []struct{ def, want string }{
+		{"1", "Missing sample size"},
+		{"0:5", "wrong sample range '0'"},
+		{"a,1:5", "wrong sample range 'a,1'"},
+		{"3-2:5", "wrong sample range '3-2'"},
+		{"1-3,2-4:5", "ranges are overlapping"},
+		{"1-6:5", "sample size 5 should be greater or equal to 6 the maximum of the high ranges limits"},
+		{"1:x", "wrong sample size 'x' for sample range '1'"},
+		{"2,1:5", ""},
+	}
+	for _, tc := range tests {
+		cfg, _ := parseText(t, "global\n  log 127.0.0.1:514 sample "+tc.def+" local2\n")
+		got := diagText(cfg)
+		if tc.want == "" {
+			if len(cfg.Global.Logs) != 1 || cfg.Global.Logs[0].SampleSize != 5 || len(cfg.Global.Logs[0].Sample) != 2 {
+				t.Errorf("sample %s: %+v\n%s", tc.def, cfg.Global.Logs, got)
+			}
+			continue
+		}
+		if want := "parsing [t.cfg:2] : log : " + tc.want + "\n"; !strings.Contains(got, want) {
+			t.Errorf("sample %s: diagnostics\n%s\nwant %q", tc.def, got, want)
+		}
+	}
+}

@@ -326,7 +326,14 @@ type LogTarget struct {
 	MinLevel int
 	Len      int
 	Format   string // rfc3164 (default), rfc5424, short, raw, ...
+	// Sample is "sample <ranges>:<size>": of each SampleSize lines, the
+	// target takes those whose number (from 1) is in a range.
+	Sample     []LogRange `json:",omitempty"`
+	SampleSize int        `json:",omitempty"`
 }
+
+// LogRange is one range of "log ... sample", bounds included.
+type LogRange struct{ Low, High int }
 
 // ServerParams are the options of a server or default-server line.
 type ServerParams struct {

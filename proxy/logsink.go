@@ -120,7 +120,7 @@ func (s *LogSink) LogSD(level int, msg, sd string) {
 	}
 	now := s.now()
 	for _, t := range s.targets {
-		if level > t.cfg.Level {
+		if level > t.cfg.Level || !t.sampled() {
 			continue
 		}
 		lvl := level

@@ -132,6 +132,41 @@ func TestE2ELogFormatDifferential(t *testing.T) {
 			}
 		})
 	}
+	t.Run("log sample", func(t *testing.T) {
+		sink := startSyslog(t)
+		ss := nameServers(t, 1)
+		cfg := e2eCfg{
+			global:   []string{"log " + sink.addr() + " sample 1,3:3 local2"},
+			defaults: []string{"log global"},
+			frontend: []string{`log-format "LF6 %rt"`},
+			servers:  srvLines(ss, []int{1}),
+		}
+		re := regexp.MustCompile(syslogHeader + `(LF6 .*)\n$`)
+		var got [2]string
+		for i, bin := range []string{haproxy, goproxyBin} {
+			addr, p := cfg.runWith(t, bin)
+			for range 4 {
+				c, _ := openName(t, "127.0.0.2", addr)
+				if err := echoRoundTrip(c, "hello\n"); err != nil {
+					t.Fatal(err)
+				}
+				c.Close()
+				time.Sleep(50 * time.Millisecond) // one session ends before the next
+			}
+			var seen []string
+			for range 3 {
+				seen = append(seen, sink.next(t, re, 5*time.Second)[3])
+			}
+			got[i] = strings.Join(seen, ",")
+			p.stop()
+			for len(sink.msgs) > 0 {
+				<-sink.msgs
+			}
+		}
+		if got[0] != got[1] || got[0] != "LF6 0,LF6 2,LF6 3" {
+			t.Errorf("sampled lines: haproxy %s, goproxy %s, want LF6 0,LF6 2,LF6 3", got[0], got[1])
+		}
+	})
 	t.Run("log-format-sd and log-tag in rfc5424", func(t *testing.T) {
 		sink := startSyslog(t)
 		ss := nameServers(t, 1)
