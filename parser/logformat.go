@@ -238,10 +238,14 @@ func (p *parser) kwLogFormat(px *Proxy, w []string, _ kwMod) {
 		}
 		px.lfText = lf
 		px.logFmt, px.logFmtPos = "log-format", p.pos()
-		px.Options.TCPLog = true
 	}
 	if px.Cap&CapFrontend == 0 && px.Cap&CapDefaults == 0 {
 		p.warn("backend '%s' : '%s' directive is ignored in backends.", px.Name, kw)
+		return
+	}
+	if kw == "log-format" {
+		// A log format logs at session end, as option tcplog does.
+		px.Options.TCPLog = true
 	}
 }
 
