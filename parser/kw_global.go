@@ -416,8 +416,12 @@ func (p *parser) parseLogTarget(w []string, inProxy bool) (LogTarget, bool) {
 			args = args[2:]
 			continue
 		case "sample":
-			p.alert("'log ... sample' is not supported by goproxy (log sampling is not implemented).")
-			return t, false
+			if msg := parseLogSample(&t, argAt(args, 1)); msg != "" {
+				p.alert("log : %s", msg)
+				return t, false
+			}
+			args = args[2:]
+			continue
 		}
 		break
 	}

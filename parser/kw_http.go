@@ -211,6 +211,7 @@ func (p *parser) logFormatOption(px *Proxy, name string, w []string) {
 	}
 	px.logFmt = label
 	px.logFmtPos = p.pos()
+	px.lfText = nil
 	px.Options.TCPLog = true
 }
 
@@ -361,7 +362,7 @@ func (p *parser) validateHTTPInTCP(px *Proxy) {
 // validateHTTPLog is HAProxy's fallback of an HTTP log format in a TCP
 // proxy, printed first among the proxy's checks.
 func (p *parser) validateHTTPLog(px *Proxy) {
-	if px.logFmt == "" || px.logFmt == "option tcplog" {
+	if px.logFmt == "" || px.logFmt == "option tcplog" || px.logFmt == "log-format" {
 		return
 	}
 	name := "option httplog"

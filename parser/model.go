@@ -144,9 +144,15 @@ type Proxy struct {
 
 	Logs      []LogTarget
 	LogGlobal bool
-	MaxConn   int
-	FullConn  int
-	Disabled  bool
+	// LogFormat and LogFormatSD are the frontend's log-format and
+	// log-format-sd, compiled by Validate (nil: none; option tcplog keeps
+	// LogFormat nil). LogTag is log-tag (empty: the global one).
+	LogFormat   *LogFormat `json:",omitempty"`
+	LogFormatSD *LogFormat `json:",omitempty"`
+	LogTag      string     `json:",omitempty"`
+	MaxConn     int
+	FullConn    int
+	Disabled    bool
 
 	// LoadServerState is load-server-state-from-file: "global", "local",
 	// "none", or empty when not set (same as none).
@@ -199,14 +205,16 @@ type Proxy struct {
 
 	// HTTP-mode settings HAProxy accepts in a TCP proxy and ignores (or
 	// warns about) once the proxy's mode is known; see kw_http.go.
-	modePos    Pos      // where the mode was set (this section or its defaults)
-	logFmt     string   // "option tcplog", "option httplog", ... as HAProxy names it
-	logFmtPos  Pos      // HAProxy's conf.args position, printed with the httplog fallback
-	httpOpts   uint32   // bits of httpOnlyOptions set on this proxy
-	httpRules  []string // "http-request", "http-response", ... written in this section
-	hasRules   bool     // a defaults section with tcp-request/http-* rules
-	rulesCap   Cap      // the capabilities of the proxies using a defaults section with rules
-	monitorURI bool     // monitor-uri is set (HTTP mode only)
+	modePos    Pos        // where the mode was set (this section or its defaults)
+	logFmt     string     // "option tcplog", "option httplog", ... as HAProxy names it
+	logFmtPos  Pos        // HAProxy's conf.args position, printed with the httplog fallback
+	lfText     *LogFormat // log-format as written, compiled at check time
+	lfsdText   *LogFormat // log-format-sd as written
+	httpOpts   uint32     // bits of httpOnlyOptions set on this proxy
+	httpRules  []string   // "http-request", "http-response", ... written in this section
+	hasRules   bool       // a defaults section with tcp-request/http-* rules
+	rulesCap   Cap        // the capabilities of the proxies using a defaults section with rules
+	monitorURI bool       // monitor-uri is set (HTTP mode only)
 }
 
 // ProxyOptions are the boolean and small-valued `option` keywords.
@@ -321,7 +329,14 @@ type LogTarget struct {
 	MinLevel int
 	Len      int
 	Format   string // rfc3164 (default), rfc5424, short, raw, ...
+	// Sample is "sample <ranges>:<size>": of each SampleSize lines, the
+	// target takes those whose number (from 1) is in a range.
+	Sample     []LogRange `json:",omitempty"`
+	SampleSize int        `json:",omitempty"`
 }
+
+// LogRange is one range of "log ... sample", bounds included.
+type LogRange struct{ Low, High int }
 
 // ServerParams are the options of a server or default-server line.
 type ServerParams struct {

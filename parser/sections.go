@@ -239,6 +239,7 @@ func (p *parser) beginProxy(words []string) {
 	if parent != nil && caps&CapFrontend != 0 {
 		// HAProxy copies the log format to frontends only.
 		px.logFmt, px.logFmtPos = parent.logFmt, parent.logFmtPos
+		px.lfText, px.lfsdText = parent.lfText, parent.lfsdText
 		px.monitorURI = parent.monitorURI
 	}
 	if parent != nil && parent.hasRules && !p.checkRulesParent(parent, caps) {
@@ -296,6 +297,7 @@ func newProxy(def *Proxy) *Proxy {
 		HashType:       def.HashType,
 		DefServer:      def.DefServer,
 		Options:        def.Options,
+		LogTag:         def.LogTag,
 		Retries:        def.Retries,
 		Timeouts:       def.Timeouts,
 		LogGlobal:      def.LogGlobal,

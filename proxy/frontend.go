@@ -27,6 +27,7 @@ type Frontend struct {
 	content  []tcpRule // tcp-request content
 	needDst  bool      // some rule looks at the destination address
 	logs     *LogSink
+	logCount atomic.Uint64 // lines logged, HAProxy's %lc
 
 	timeoutClient, timeoutClientFin time.Duration
 	keepalive                       bool

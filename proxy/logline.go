@@ -12,7 +12,13 @@ import (
 // frontend without "option tcplog":
 // "Connect from 127.0.0.1:48697 to 127.0.0.1:41999 (fe/TCP)".
 func ConnectLine(client, local netip.AddrPort, frontend string) string {
-	return fmt.Sprintf("Connect from %s to %s (%s/TCP)", client, local, frontend)
+	return fmt.Sprintf("Connect from %s to %s (%s/TCP)", logAddr(client), logAddr(local), frontend)
+}
+
+// logAddr writes an address as HAProxy's logs do: an IPv6 one without
+// brackets ("::1:5000").
+func logAddr(ap netip.AddrPort) string {
+	return ap.Addr().Unmap().String() + ":" + strconv.Itoa(int(ap.Port()))
 }
 
 // TCPLogRecord holds what HAProxy's TCP log format prints about a session:
@@ -44,7 +50,7 @@ type TCPLogRecord struct {
 func (r *TCPLogRecord) String() string {
 	var b strings.Builder
 	b.Grow(128)
-	b.WriteString(r.Client.String())
+	b.WriteString(logAddr(r.Client))
 	b.WriteString(" [")
 	b.WriteString(r.Accept.Format("02/Jan/2006:15:04:05.000"))
 	b.WriteString("] ")

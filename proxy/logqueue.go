@@ -34,6 +34,7 @@ type logTarget struct {
 	cfg   parser.LogTarget
 	q     lineRing
 	drops *atomic.Uint64
+	smp   atomic.Uint64 // lines offered, for "log ... sample"
 
 	idle   atomic.Bool   // the writer sleeps until woken
 	wake   chan struct{} // capacity 1
@@ -321,4 +322,20 @@ func (r *lineRing) pop() ([]byte, bool) {
 	r.head.Store(pos + 1)
 	sl.seq.Store(pos + r.mask + 1)
 	return line, true
+}
+
+// sampled reports whether the target takes the next line under its
+// "sample <ranges>:<size>" (always without one): of each size lines, those
+// whose number, from 1, is in a range, as HAProxy's __send_log().
+func (t *logTarget) sampled() bool {
+	if t.cfg.SampleSize <= 0 {
+		return true
+	}
+	n := int((t.smp.Add(1)-1)%uint64(t.cfg.SampleSize)) + 1
+	for _, r := range t.cfg.Sample {
+		if n >= r.Low && n <= r.High {
+			return true
+		}
+	}
+	return false
 }

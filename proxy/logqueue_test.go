@@ -161,7 +161,7 @@ func pipeSink(t *testing.T, w *os.File) *LogSink {
 	t.Helper()
 	target := parser.LogTarget{Stream: "stdout", Format: "raw", Level: LogDebug}
 	s, err := newLogSink(&parser.Global{}, []parser.LogTarget{target}, false,
-		logEnv{drops: new(atomic.Uint64), stdout: int(w.Fd()), stderr: 2})
+		"", logEnv{drops: new(atomic.Uint64), stdout: int(w.Fd()), stderr: 2})
 	if err != nil {
 		t.Fatal(err)
 	}

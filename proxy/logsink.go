@@ -44,7 +44,7 @@ type LogSink struct {
 // logGlobal is set. A sink with no target accepts and drops everything.
 // Close stops the targets' writers.
 func NewLogSink(g *parser.Global, own []parser.LogTarget, logGlobal bool) (*LogSink, error) {
-	return newLogSink(g, own, logGlobal, logEnv{drops: new(atomic.Uint64), stdout: 1, stderr: 2})
+	return newLogSink(g, own, logGlobal, "", logEnv{drops: new(atomic.Uint64), stdout: 1, stderr: 2})
 }
 
 // logEnv is what the sinks of one graph share: the drop counter and the
@@ -54,9 +54,13 @@ type logEnv struct {
 	stdout, stderr int
 }
 
-// newLogSink is NewLogSink in env.
-func newLogSink(g *parser.Global, own []parser.LogTarget, logGlobal bool, env logEnv) (*LogSink, error) {
-	s := &LogSink{tag: g.LogTag, pid: os.Getpid(), now: time.Now, drops: env.drops}
+// newLogSink is NewLogSink in env, with the proxy's log-tag (empty: the
+// global one).
+func newLogSink(g *parser.Global, own []parser.LogTarget, logGlobal bool, tag string, env logEnv) (*LogSink, error) {
+	s := &LogSink{tag: tag, pid: os.Getpid(), now: time.Now, drops: env.drops}
+	if s.tag == "" {
+		s.tag = g.LogTag
+	}
 	if s.tag == "" {
 		s.tag = "haproxy"
 	}
@@ -106,26 +110,30 @@ func (s *LogSink) Enabled(level int) bool {
 }
 
 // Log sends msg at level to every target whose level filter lets it pass.
-func (s *LogSink) Log(level int, msg string) {
+func (s *LogSink) Log(level int, msg string) { s.LogSD(level, msg, "") }
+
+// LogSD is Log with the structured data of log-format-sd, which only the
+// rfc5424 targets print (empty: "- ").
+func (s *LogSink) LogSD(level int, msg, sd string) {
 	if s == nil || len(s.targets) == 0 {
 		return
 	}
 	now := s.now()
 	for _, t := range s.targets {
-		if level > t.cfg.Level {
+		if level > t.cfg.Level || !t.sampled() {
 			continue
 		}
 		lvl := level
 		if lvl < t.cfg.MinLevel {
 			lvl = t.cfg.MinLevel
 		}
-		line := s.format(t.cfg, lvl, now, msg)
+		line := s.format(t.cfg, lvl, now, msg, sd)
 		t.send(line)
 	}
 }
 
 // format renders one line for a target in its format.
-func (s *LogSink) format(t parser.LogTarget, level int, now time.Time, msg string) []byte {
+func (s *LogSink) format(t parser.LogTarget, level int, now time.Time, msg, sd string) []byte {
 	pri := t.Facility*8 + level
 	var b strings.Builder
 	switch t.Format {
@@ -136,9 +144,12 @@ func (s *LogSink) format(t parser.LogTarget, level int, now time.Time, msg strin
 	case "rfc5424":
 		host := s.hostname
 		if host == "" {
-			host, _ = os.Hostname()
+			host = "-" // HAProxy's NILVALUE without log-send-hostname
 		}
-		fmt.Fprintf(&b, "<%d>1 %s %s %s %d - - %s", pri, now.Format("2006-01-02T15:04:05.000000-07:00"), host, s.tag, s.pid, msg)
+		if sd == "" {
+			sd = "- "
+		}
+		fmt.Fprintf(&b, "<%d>1 %s %s %s %d - %s%s", pri, now.Format("2006-01-02T15:04:05.000000-07:00"), host, s.tag, s.pid, sd, msg)
 	default: // rfc3164
 		fmt.Fprintf(&b, "<%d>%s ", pri, now.Format("Jan _2 15:04:05"))
 		if s.hostname != "" {

@@ -111,7 +111,23 @@ func TestTCPLogLine(t *testing.T) {
 	if got := r.String(); !strings.HasSuffix(got, "fe_nosrv be_alldown/<NOSRV> -1/-1/0 0 SC 2/1/0/0/0 0/0") {
 		t.Errorf("no-server line = %q", got)
 	}
-	if got := ConnectLine(netip.MustParseAddrPort("127.0.0.1:1"), netip.MustParseAddrPort("[::1]:2"), "fe"); got != "Connect from 127.0.0.1:1 to [::1]:2 (fe/TCP)" {
+	if got := ConnectLine(netip.MustParseAddrPort("127.0.0.1:1"), netip.MustParseAddrPort("[::1]:2"), "fe"); got != "Connect from 127.0.0.1:1 to ::1:2 (fe/TCP)" {
 		t.Errorf("connect line = %q", got)
+	}
+}
+
+// TestLogSample checks "log ... sample 1,3-4:5": of each five lines, the
+// first, third and fourth.
+func TestLogSample(t *testing.T) {
+	lt := &logTarget{cfg: parser.LogTarget{Sample: []parser.LogRange{{Low: 3, High: 4}, {Low: 1, High: 1}}, SampleSize: 5}}
+	var got []bool
+	for range 10 {
+		got = append(got, lt.sampled())
+	}
+	want := []bool{true, false, true, true, false, true, false, true, true, false}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("sampled lines %v, want %v", got, want)
+		}
 	}
 }

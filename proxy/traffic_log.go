@@ -3,6 +3,7 @@ package proxy
 import (
 	"fmt"
 
+	"goproxy/internal/rawsys"
 	"goproxy/parser"
 )
 
@@ -26,7 +27,7 @@ func (g *Graph) openLogSinks() error {
 			sinks[p] = nil
 			return nil, nil
 		}
-		s, err := newLogSink(&g.cfg.Global, p.Logs, p.LogGlobal, env)
+		s, err := newLogSink(&g.cfg.Global, p.Logs, p.LogGlobal, p.LogTag, env)
 		if err != nil {
 			return nil, fmt.Errorf("proxy '%s': opening log targets: %w", p.Name, err)
 		}
@@ -123,21 +124,26 @@ func (s *session) writeTCPLog(r *SessionRecord) {
 	if !f.logs.Enabled(level) {
 		return
 	}
-	rec := TCPLogRecord{
-		Client: r.Client, Accept: r.Accept, Frontend: f.Name, Backend: f.Name,
-		Tw: r.Tw, Tc: r.Tc, Tt: r.Tt, BytesOut: r.BytesOut, Term: r.Term,
-		ActConn: r.ActConn, FeConn: r.FeConn, BeConn: r.BeConn, SrvConn: r.SrvConn,
-		Retries: r.Retries, Redispatched: r.Redispatched, SrvQueue: r.SrvQueue, BeQueue: r.BeQueue,
-		ASAP: f.Config.Options.LogASAP,
+	nodes := tcplogNodes
+	var sdNodes []parser.LogNode
+	if lf := f.Config.LogFormat; lf != nil {
+		nodes = lf.Nodes
 	}
-	if r.Backend != nil {
-		rec.Backend = r.Backend.Name
+	if sd := f.Config.LogFormatSD; sd != nil {
+		sdNodes = sd.Nodes
 	}
-	if r.Server != nil {
-		rec.Server = r.Server.Name
-	}
-	f.logs.Log(level, rec.String())
+	s.writeLogFormat(level, nodes, sdNodes, r)
 }
+
+// tcplogNodes is option tcplog's format, which the formatter writes as
+// the former dedicated code did, with fewer allocations.
+var tcplogNodes = func() []parser.LogNode {
+	nodes, err := parser.ParseLogFormat(parser.TCPLogFormat, false)
+	if err != nil {
+		panic(err)
+	}
+	return nodes
+}()
 
 // abnormalSession is HAProxy's test in strm_log() for option
 // dontlog-normal and log-separate-errors: a redispatch, a termination
@@ -148,4 +154,31 @@ func abnormalSession(r *SessionRecord) bool {
 		cause = r.Term[0]
 	}
 	return r.Redispatched || (cause != '-' && cause != 'L') || (cause == '-' && r.Retries > 0)
+}
+
+// writeLogFormat writes the line of the frontend's log format (and its
+// log-format-sd), as HAProxy's strm_log(): an empty line is not sent.
+func (s *session) writeLogFormat(level int, nodes, sdNodes []parser.LogNode, r *SessionRecord) {
+	f := s.fe
+	x := LogFields{FrontName: f.Name, LogCount: f.logCount.Load(), PID: f.logs.pid, ASAP: f.Config.Options.LogASAP}
+	if srv, back := logNeeds(nodes); srv || back || len(sdNodes) > 0 {
+		if s.srv != nil && s.tConnStart != 0 {
+			x.SrvAddr = s.serverAddr()
+		}
+		if s.sfd >= 0 {
+			if ap, err := rawsys.Getsockname(int(s.sfd)); err == nil {
+				x.BackSrc = ap
+			}
+		}
+	}
+	line := AppendLogFormat(make([]byte, 0, 256), nodes, r, &x)
+	if len(line) == 0 {
+		return
+	}
+	var sd []byte
+	if len(sdNodes) > 0 {
+		sd = AppendLogFormat(nil, sdNodes, r, &x)
+	}
+	f.logCount.Add(1)
+	f.logs.LogSD(level, string(line), string(sd))
 }

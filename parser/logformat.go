@@ -1,0 +1,336 @@
+package parser
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// LogFormat is a log-format (or log-format-sd) string compiled as HAProxy
+// 2.6's parse_logformat_string() reads it: text, separators (spaces, merged
+// when written), variables and sample fetches, each with its flags.
+type LogFormat struct {
+	Pos   Pos // the directive
+	Text  string
+	Nodes []LogNode
+}
+
+// LogNodeKind tells the nodes of a log format apart.
+type LogNodeKind uint8
+
+// Log format node kinds.
+const (
+	LogText  LogNodeKind = iota // Text is written as is
+	LogSep                      // one space, unless one was just written
+	LogVar                      // Text is the variable name ("ci", "Tt", ...)
+	LogFetch                    // Text is the sample fetch name ("src", ...)
+)
+
+// LogFlags are a node's options: %{+Q}, %{+X}, %{+E}, %{-M}.
+type LogFlags uint8
+
+// Log format flags, as HAProxy's LOG_OPT_*.
+const (
+	LogMandatory LogFlags = 1 << iota // "-" for an empty value (on by default)
+	LogQuote                          // Q: double-quote strings
+	LogHex                            // X: hexadecimal addresses, ports, %Ts, %pid...
+	LogEsc                            // E: escape '"', '\' and ']' (RFC 5424 SD)
+)
+
+// LogNode is one element of a compiled log format.
+type LogNode struct {
+	Kind  LogNodeKind
+	Text  string
+	Flags LogFlags
+}
+
+// TCPLogFormat is what "option tcplog" stands for.
+const TCPLogFormat = "%ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts %ac/%fc/%bc/%sc/%rc %sq/%bq"
+
+// logVars are HAProxy 2.6's log format variables; true marks those
+// reserved for HTTP mode.
+var logVars = map[string]bool{
+	"o": false, "B": false, "CC": true, "CS": true, "H": false, "HM": true, "HP": true,
+	"HPO": true, "HQ": true, "HU": true, "HV": true, "ID": false, "ST": false, "T": false,
+	"Ta": true, "Tc": false, "Td": false, "Tl": false, "Th": false, "Ti": true, "Tq": true,
+	"TR": true, "Tr": true, "Ts": false, "Tt": false, "Tu": false, "Tw": false, "U": false,
+	"ac": false, "b": false, "bc": false, "bi": false, "bp": false, "bq": false, "ci": false,
+	"cp": false, "f": false, "fc": false, "fi": false, "fp": false, "ft": false, "lc": false,
+	"hr": false, "hrl": false, "hs": false, "hsl": false, "ms": false, "pid": false,
+	"r": true, "rc": false, "rt": false, "s": false, "sc": false, "si": false, "sp": false,
+	"sq": false, "sslc": false, "sslv": false, "t": false, "tr": true, "trg": true,
+	"trl": true, "ts": false, "tsc": false,
+}
+
+// logFetches are the sample fetches goproxy evaluates in a log format.
+var logFetches = map[string]bool{"src": true, "dst": true, "src_port": true, "dst_port": true}
+
+// logFlagNames are the flags of %{...}.
+var logFlagNames = map[string]LogFlags{"M": LogMandatory, "Q": LogQuote, "X": LogHex, "E": LogEsc}
+
+func isAlnum(c byte) bool { return isAlpha(c) || c >= '0' && c <= '9' }
+
+// applyLogFlags applies "+Q,-M,..." to f; unknown names are ignored, as
+// HAProxy does.
+func applyLogFlags(f LogFlags, args string) LogFlags {
+	for _, a := range strings.Split(args, ",") {
+		if len(a) < 2 {
+			continue
+		}
+		bit, ok := logFlagNames[a[1:]]
+		if !ok {
+			continue
+		}
+		switch a[0] {
+		case '+':
+			f |= bit
+		case '-':
+			f &^= bit
+		}
+	}
+	return f
+}
+
+// ParseLogFormat compiles a log-format string for a proxy in TCP mode
+// (http: in HTTP mode). The error is HAProxy's text, without its
+// "failed to parse log-format : " prefix.
+func ParseLogFormat(s string, http bool) ([]LogNode, error) {
+	var nodes []LogNode
+	def := LogMandatory // the flags %o sets for the nodes after it
+	text := func(t string) {
+		if n := len(nodes); n > 0 && nodes[n-1].Kind == LogText {
+			nodes[n-1].Text += t
+			return
+		}
+		nodes = append(nodes, LogNode{Kind: LogText, Text: t})
+	}
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case c == ' ':
+			if n := len(nodes); n == 0 || nodes[n-1].Kind != LogSep {
+				nodes = append(nodes, LogNode{Kind: LogSep})
+			}
+			i++
+			continue
+		case c != '%':
+			j := i
+			for j < len(s) && s[j] != '%' && s[j] != ' ' {
+				j++
+			}
+			text(s[i:j])
+			i = j
+			continue
+		}
+		// A '%'.
+		i++
+		if i >= len(s) {
+			return nil, fmt.Errorf("truncated line after '%%'")
+		}
+		c = s[i]
+		var args string
+		hasArgs := false
+		switch {
+		case c == '%':
+			text("%")
+			i++
+			continue
+		case c >= '0' && c <= '9' || c == ' ' || c == '\t':
+			return nil, fmt.Errorf("unexpected variable name near '%c' at position %d line : '%s'. Maybe you want to write a single '%%', use the syntax '%%%%'", c, i, s)
+		case c == '{':
+			end := strings.IndexByte(s[i+1:], '}')
+			if end < 0 {
+				return nil, fmt.Errorf("truncated line after '%s'", s[i+1:])
+			}
+			args, hasArgs = s[i+1:i+1+end], true
+			i += end + 2
+			if i >= len(s) || (s[i] != '[' && !isAlnum(s[i])) {
+				return nil, fmt.Errorf("parse argument modifier without variable name near '%%{%s}'", args)
+			}
+		case c != '[' && !isAlpha(c):
+			// HAProxy drops the '%' and reads on as text.
+			continue
+		}
+		flags := def
+		if hasArgs {
+			flags = applyLogFlags(def, args)
+		}
+		if s[i] == '[' {
+			n, next, err := parseLogFetch(s, i+1)
+			if err != nil {
+				return nil, err
+			}
+			n.Flags = flags
+			nodes = append(nodes, n)
+			i = next
+			continue
+		}
+		j := i + 1
+		for j < len(s) && isAlnum(s[j]) {
+			j++
+		}
+		name := s[i:j]
+		i = j
+		httpOnly, ok := logVars[name]
+		switch {
+		case !ok:
+			return nil, fmt.Errorf("no such format variable '%s'. If you wanted to emit the '%%' character verbatim, you need to use '%%%%'", name)
+		case httpOnly && !http:
+			return nil, fmt.Errorf("format variable '%s' is reserved for HTTP mode", name)
+		case name == "o":
+			def = flags
+		default:
+			nodes = append(nodes, LogNode{Kind: LogVar, Text: name, Flags: flags})
+		}
+	}
+	return nodes, nil
+}
+
+// parseLogFetch reads the sample expression of "%[...]" starting at
+// s[i], up to its closing bracket.
+func parseLogFetch(s string, i int) (LogNode, int, error) {
+	j := i
+	for j < len(s) && (isAlnum(s[j]) || s[j] == '.' || s[j] == '_' || s[j] == '-') {
+		j++
+	}
+	name := s[i:j]
+	rest := s[i:]
+	if !logFetches[name] {
+		if name != "" && knownFetch(name) {
+			return LogNode{}, 0, fmt.Errorf("failed to parse sample expression <%s> : fetch method '%s' is not supported by goproxy in a log format (only src, dst, src_port and dst_port are)", rest, name)
+		}
+		if name == "" {
+			return LogNode{}, 0, fmt.Errorf("failed to parse sample expression <%s> : unknown fetch method ''", rest)
+		}
+		return LogNode{}, 0, fmt.Errorf("failed to parse sample expression <%s> : unknown fetch method '%s'", rest, name)
+	}
+	if j < len(s) && (s[j] == ',' || s[j] == '(') {
+		return LogNode{}, 0, fmt.Errorf("failed to parse sample expression <%s> : arguments and converters of '%s' are not supported by goproxy in a log format", rest, name)
+	}
+	if j >= len(s) {
+		return LogNode{}, 0, fmt.Errorf("missing ']' after '%s'", s[i:j])
+	}
+	if s[j] != ']' {
+		return LogNode{}, 0, fmt.Errorf("expected ']' after '%s', but found '%c'", s[i:j], s[j])
+	}
+	return LogNode{Kind: LogFetch, Text: name}, j + 1, nil
+}
+
+// kwLogFormat parses log-format and log-format-sd; the string is compiled
+// at check time, for each frontend using it (compileLogFormats).
+func (p *parser) kwLogFormat(px *Proxy, w []string, _ kwMod) {
+	kw := w[0]
+	if argAt(w, 1) == "" {
+		p.alert("%s expects an argument.", kw)
+		return
+	}
+	if argAt(w, 2) != "" {
+		p.alert("%s expects only one argument, don't forget to escape spaces!", kw)
+		return
+	}
+	lf := &LogFormat{Pos: p.pos(), Text: w[1]}
+	if kw == "log-format-sd" {
+		px.lfsdText = lf
+	} else {
+		if px.Cap&CapDefaults != 0 && px.logFmt != "" {
+			p.report(&Error{Pos: p.pos(), Sev: SevWarning, Phase: PhaseParse, Style: StyleLine,
+				Msg: fmt.Sprintf("'log-format' overrides previous '%s' in 'defaults' section.", px.logFmt)})
+		}
+		px.lfText = lf
+		px.logFmt, px.logFmtPos = "log-format", p.pos()
+	}
+	if px.Cap&CapFrontend == 0 && px.Cap&CapDefaults == 0 {
+		p.warn("backend '%s' : '%s' directive is ignored in backends.", px.Name, kw)
+		return
+	}
+	if kw == "log-format" {
+		// A log format logs at session end, as option tcplog does.
+		px.Options.TCPLog = true
+	}
+}
+
+func (p *parser) kwLogTag(px *Proxy, w []string, _ kwMod) {
+	if argAt(w, 1) == "" {
+		p.alert("'%s' expects a tag for use in syslog.", w[0])
+		return
+	}
+	px.LogTag = w[1]
+}
+
+// compileLogFormats compiles a frontend's log-format and log-format-sd,
+// with HAProxy's check-time messages.
+func (p *parser) compileLogFormats(px *Proxy) {
+	if px.Cap&CapFrontend == 0 {
+		return
+	}
+	compile := func(lf *LogFormat, kw string, sd bool) *LogFormat {
+		if lf == nil {
+			return nil
+		}
+		nodes, err := ParseLogFormat(lf.Text, px.Mode == ModeHTTP)
+		if err != nil {
+			// HAProxy names the line of the log format (log-format, option
+			// tcplog...) for both directives, "(null):0" when there is none.
+			pos := lf.Pos
+			if sd {
+				pos = px.logFmtPos
+			}
+			msg := fmt.Sprintf("failed to parse %s : %s.", kw, err)
+			if pos.File == "" {
+				msg = "Parsing [(null):0]: " + msg
+			}
+			p.report(&Error{Pos: pos, Phase: PhaseCheck, Style: StyleCapital, Msg: msg})
+			return nil
+		}
+		if sd {
+			// HAProxy ends the structured data with a separator.
+			nodes = append(nodes, LogNode{Kind: LogSep})
+		}
+		return &LogFormat{Pos: lf.Pos, Text: lf.Text, Nodes: nodes}
+	}
+	px.LogFormat = compile(px.lfText, "log-format", false)
+	px.LogFormatSD = compile(px.lfsdText, "log-format-sd", true)
+}
+
+// parseLogSample parses the "<ranges>:<size>" of "log ... sample" into t,
+// with HAProxy's messages (empty when the definition is valid).
+func parseLogSample(t *LogTarget, def string) string {
+	rgs, size, ok := strings.Cut(def, ":")
+	if !ok {
+		return "Missing sample size"
+	}
+	var ranges []LogRange
+	for rest := rgs; rest != ""; {
+		cur, next, _ := strings.Cut(rest, ",")
+		lo, hi, isRange := strings.Cut(cur, "-")
+		low, err1 := strconv.Atoi(lo)
+		high := low
+		var err2 error
+		if isRange {
+			high, err2 = strconv.Atoi(hi)
+		}
+		if err1 != nil || err2 != nil || low <= 0 || (isRange && high <= low) {
+			return fmt.Sprintf("wrong sample range '%s'", rest)
+		}
+		for _, r := range ranges {
+			if (low >= r.Low && low <= r.High) || (high >= r.Low && high <= r.High) {
+				return "ranges are overlapping"
+			}
+		}
+		ranges = append(ranges, LogRange{low, high})
+		rest = next
+	}
+	sz, err := strconv.Atoi(size)
+	if err != nil || sz <= 0 {
+		return fmt.Sprintf("wrong sample size '%s' for sample range '%s'", size, rgs)
+	}
+	maxHigh := 0
+	for _, r := range ranges {
+		maxHigh = max(maxHigh, r.High)
+	}
+	if sz < maxHigh {
+		return fmt.Sprintf("sample size %d should be greater or equal to %d the maximum of the high ranges limits", sz, maxHigh)
+	}
+	t.Sample, t.SampleSize = ranges, sz
+	return ""
+}

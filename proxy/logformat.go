@@ -1,0 +1,283 @@
+package proxy
+
+import (
+	"net/netip"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"goproxy/parser"
+)
+
+// LogFields is what a log format prints beyond a SessionRecord.
+type LogFields struct {
+	SrvAddr   netip.AddrPort // %si:%sp, the server connected to (invalid: none)
+	BackSrc   netip.AddrPort // %bi:%bp, the local end of that connection
+	FrontName string         // %f and %ft
+	LogCount  uint64         // %lc: lines the frontend logged before this one
+	PID       int
+	ASAP      bool // option logasap: '+' before %Tt, %Tu, %Ta and %B
+}
+
+// hostname is %H: the host name, read once.
+var hostname = sync.OnceValue(func() string {
+	h, _ := os.Hostname()
+	return h
+})
+
+// logNeeds reports whether nodes print the server's address or the local
+// address of the server connection (a system call).
+func logNeeds(nodes []parser.LogNode) (srv, back bool) {
+	for _, n := range nodes {
+		if n.Kind == parser.LogVar {
+			switch n.Text {
+			case "si", "sp":
+				srv = true
+			case "bi", "bp":
+				back = true
+			}
+		}
+	}
+	return srv, back
+}
+
+// AppendLogFormat appends the line a compiled log format gives for a
+// session, as HAProxy 2.6's sess_build_logline() writes it in TCP mode.
+func AppendLogFormat(b []byte, nodes []parser.LogNode, r *SessionRecord, x *LogFields) []byte {
+	lastSpace := true
+	for i := range nodes {
+		n := &nodes[i]
+		fl := n.Flags
+		switch n.Kind {
+		case parser.LogSep:
+			if !lastSpace {
+				b = append(b, ' ')
+				lastSpace = true
+			}
+			continue
+		case parser.LogText:
+			b = append(b, n.Text...)
+			lastSpace = false
+			continue
+		case parser.LogFetch:
+			switch n.Text {
+			case "src":
+				b = lfText(b, r.Client.Addr().String(), fl)
+			case "dst":
+				b = lfText(b, r.Local.Addr().String(), fl)
+			case "src_port":
+				b = lfText(b, strconv.Itoa(int(r.Client.Port())), fl)
+			case "dst_port":
+				b = lfText(b, strconv.Itoa(int(r.Local.Port())), fl)
+			}
+			lastSpace = false
+			continue
+		}
+		switch n.Text {
+		case "ci":
+			b = lfIP(b, r.Client, fl)
+		case "cp":
+			b = lfPort(b, r.Client, fl)
+		case "fi":
+			b = lfIP(b, r.Local, fl)
+		case "fp":
+			b = lfPort(b, r.Local, fl)
+		case "bi":
+			b = lfIP(b, x.BackSrc, fl)
+		case "bp":
+			b = lfPort(b, x.BackSrc, fl)
+		case "si":
+			b = lfIP(b, x.SrvAddr, fl)
+		case "sp":
+			b = lfPort(b, x.SrvAddr, fl)
+		case "t":
+			b = r.Accept.AppendFormat(b, "02/Jan/2006:15:04:05.000")
+		case "T":
+			b = r.Accept.UTC().AppendFormat(b, "02/Jan/2006:15:04:05 -0700")
+		case "Tl":
+			b = r.Accept.AppendFormat(b, "02/Jan/2006:15:04:05 -0700")
+		case "Ts":
+			b = lfHexOr(b, r.Accept.Unix(), fl, 4)
+		case "ms":
+			ms := int64(r.Accept.Nanosecond() / int(time.Millisecond))
+			if fl&parser.LogHex != 0 {
+				b = lfHex(b, ms, 2)
+			} else {
+				b = append(b, byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10))
+			}
+		case "f":
+			b = lfText(b, x.FrontName, fl)
+		case "ft":
+			if fl&parser.LogQuote != 0 {
+				b = append(b, '"')
+			}
+			b = append(b, x.FrontName...)
+			if fl&parser.LogQuote != 0 {
+				b = append(b, '"')
+			}
+		case "b":
+			name := x.FrontName
+			if r.Backend != nil {
+				name = r.Backend.Name
+			}
+			b = lfText(b, name, fl)
+		case "s":
+			name := "<NOSRV>"
+			if r.Server != nil {
+				name = r.Server.Name
+			}
+			b = lfText(b, name, fl)
+		case "sslc", "sslv":
+			b = lfText(b, "", fl)
+		case "H":
+			b = lfText(b, hostname(), fl)
+		case "ID":
+			b = lfText(b, "", fl)
+		case "Th":
+			b = append(b, '0')
+		case "Tw":
+			b = strconv.AppendInt(b, r.Tw, 10)
+		case "Tc":
+			b = strconv.AppendInt(b, r.Tc, 10)
+		case "Tt", "Tu":
+			b = lfPlus(b, x.ASAP)
+			b = strconv.AppendInt(b, r.Tt, 10)
+		case "Td":
+			td := int64(-1)
+			if r.Tc >= 0 {
+				td = r.Tt - max(r.Tw, 0) - r.Tc
+			}
+			b = strconv.AppendInt(b, td, 10)
+		case "ST":
+			b = append(b, '0')
+		case "B":
+			b = lfPlus(b, x.ASAP)
+			b = strconv.AppendInt(b, r.BytesOut, 10)
+		case "U":
+			b = strconv.AppendInt(b, r.BytesIn, 10)
+		case "ts", "tsc":
+			term := r.Term
+			if len(term) != 2 {
+				term = "--"
+			}
+			b = append(b, term...)
+			if n.Text == "tsc" {
+				b = append(b, '-', '-')
+			}
+		case "ac":
+			b = strconv.AppendInt(b, r.ActConn, 10)
+		case "fc":
+			b = strconv.AppendInt(b, r.FeConn, 10)
+		case "bc":
+			b = strconv.AppendInt(b, r.BeConn, 10)
+		case "sc":
+			b = strconv.AppendInt(b, r.SrvConn, 10)
+		case "rc":
+			if r.Redispatched {
+				b = append(b, '+')
+			}
+			b = strconv.AppendInt(b, int64(r.Retries), 10)
+		case "sq":
+			b = strconv.AppendInt(b, r.SrvQueue, 10)
+		case "bq":
+			b = strconv.AppendInt(b, r.BeQueue, 10)
+		case "rt":
+			b = lfHexOr(b, int64(r.ID)-1, fl, 4)
+		case "lc":
+			b = lfHexOr(b, int64(x.LogCount), fl, 4)
+		case "pid":
+			b = lfHexOr(b, int64(x.PID), fl, 4)
+		case "hr", "hrl", "hs", "hsl":
+			// No captures in TCP mode: nothing, not even a separator.
+			continue
+		}
+		lastSpace = false
+	}
+	return b
+}
+
+func lfPlus(b []byte, asap bool) []byte {
+	if asap {
+		return append(b, '+')
+	}
+	return b
+}
+
+// lfText is HAProxy's lf_text_len(): an optionally quoted and escaped
+// string, "-" when empty (unless quoted or not mandatory).
+func lfText(b []byte, s string, fl parser.LogFlags) []byte {
+	q := fl&parser.LogQuote != 0
+	if q {
+		b = append(b, '"')
+	}
+	switch {
+	case s != "" && fl&parser.LogEsc != 0:
+		for i := 0; i < len(s); i++ {
+			if c := s[i]; c == '"' || c == '\\' || c == ']' {
+				b = append(b, '\\')
+			}
+			b = append(b, s[i])
+		}
+	case s != "":
+		b = append(b, s...)
+	case !q && fl&parser.LogMandatory != 0:
+		b = append(b, '-')
+	}
+	if q {
+		b = append(b, '"')
+	}
+	return b
+}
+
+const hexDigits = "0123456789ABCDEF"
+
+// lfHex appends v as "%0<width>X".
+func lfHex(b []byte, v int64, width int) []byte {
+	var tmp [16]byte
+	i := len(tmp)
+	u := uint64(v)
+	for u > 0 || len(tmp)-i < width {
+		i--
+		tmp[i] = hexDigits[u&15]
+		u >>= 4
+		if i == 0 {
+			break
+		}
+	}
+	return append(b, tmp[i:]...)
+}
+
+func lfHexOr(b []byte, v int64, fl parser.LogFlags, width int) []byte {
+	if fl&parser.LogHex != 0 {
+		return lfHex(b, int64(uint32(v)), width)
+	}
+	return strconv.AppendInt(b, v, 10)
+}
+
+// lfIP is HAProxy's lf_ip(): the address as text, or its bytes in
+// hexadecimal with X (never quoted then).
+func lfIP(b []byte, a netip.AddrPort, fl parser.LogFlags) []byte {
+	if !a.IsValid() {
+		return lfText(b, "", fl)
+	}
+	if fl&parser.LogHex != 0 {
+		ip := a.Addr().Unmap()
+		for _, c := range ip.AsSlice() {
+			b = append(b, hexDigits[c>>4], hexDigits[c&15])
+		}
+		return b
+	}
+	return lfText(b, a.Addr().Unmap().String(), fl)
+}
+
+// lfPort is HAProxy's lf_port(): decimal, or "%04X" with X.
+func lfPort(b []byte, a netip.AddrPort, fl parser.LogFlags) []byte {
+	if !a.IsValid() {
+		return lfText(b, "", fl)
+	}
+	if fl&parser.LogHex != 0 {
+		return lfHex(b, int64(a.Port()), 4)
+	}
+	return strconv.AppendInt(b, int64(a.Port()), 10)
+}
