@@ -26,7 +26,11 @@ type Frontend struct {
 	tcpRules []tcpRule // tcp-request connection
 	content  []tcpRule // tcp-request content
 	needDst  bool      // some rule looks at the destination address
-	logs     *LogSink
+	// inspects: the content rules or use_backend conditions read the
+	// client's bytes, which the session waits for (inspect.go).
+	inspects     bool
+	inspectDelay time.Duration
+	logs         *LogSink
 
 	timeoutClient, timeoutClientFin time.Duration
 	keepalive                       bool
