@@ -1,0 +1,336 @@
+package main
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"net"
+	"os"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"goproxy/internal/cmpp"
+)
+
+// routingConfig reads a testdata/routing config and fills in its @NAME@
+// addresses.
+func routingConfig(t *testing.T, name string, addrs map[string]string) string {
+	t.Helper()
+	b, err := os.ReadFile("../../testdata/routing/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(b)
+	for k, v := range addrs {
+		text = strings.ReplaceAll(text, "@"+k+"@", v)
+	}
+	if strings.Contains(text, "@") {
+		t.Fatalf("%s: an address is left unset", name)
+	}
+	return text
+}
+
+// splitConn writes each Write in pieces of the given sizes, pausing between
+// them, so that the proxy sees the first bytes arrive in several segments.
+type splitConn struct {
+	net.Conn
+	sizes []int
+}
+
+func (c *splitConn) Write(b []byte) (int, error) {
+	n := 0
+	for _, sz := range c.sizes {
+		if len(b) == 0 {
+			break
+		}
+		sz = min(sz, len(b))
+		m, err := c.Conn.Write(b[:sz])
+		n += m
+		if err != nil {
+			return n, err
+		}
+		b = b[sz:]
+		time.Sleep(15 * time.Millisecond)
+	}
+	c.sizes = nil // later writes go in one piece
+	m, err := c.Conn.Write(b)
+	return n + m, err
+}
+
+// selfSigned makes a certificate for names.
+func selfSigned(t *testing.T, names ...string) (tls.Certificate, *x509.Certificate) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()),
+		Subject:      pkix.Name{CommonName: names[0]},
+		DNSNames:     names,
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, leaf
+}
+
+// startTLSSite starts a TLS server that sends "name\n" then echoes.
+func startTLSSite(t *testing.T, name string, cert tls.Certificate) string {
+	t.Helper()
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+				if _, err := c.Write([]byte(name + "\n")); err != nil {
+					return
+				}
+				_, _ = io.Copy(c, c)
+			}()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		wg.Wait()
+	})
+	return ln.Addr().String()
+}
+
+// tlsSite opens a TLS session through addr for serverName and returns the
+// name of the site that answered, after an echo round trip.
+func tlsSite(addr, serverName string, pool *x509.CertPool, split []int) (string, error) {
+	raw, err := net.DialTimeout("tcp", addr, 2*time.Second)
+	if err != nil {
+		return "", err
+	}
+	defer raw.Close()
+	_ = raw.SetDeadline(time.Now().Add(8 * time.Second))
+	cfg := &tls.Config{ServerName: serverName, RootCAs: pool}
+	if serverName == "" {
+		cfg.InsecureSkipVerify = true
+	}
+	c := tls.Client(&splitConn{Conn: raw, sizes: split}, cfg)
+	if err := c.Handshake(); err != nil {
+		return "", err
+	}
+	line := make([]byte, 0, 16)
+	one := make([]byte, 1)
+	for len(line) < 16 {
+		if _, err := c.Read(one); err != nil {
+			return "", err
+		}
+		if one[0] == '\n' {
+			break
+		}
+		line = append(line, one[0])
+	}
+	msg := []byte("ping " + serverName)
+	if _, err := c.Write(msg); err != nil {
+		return "", err
+	}
+	back := make([]byte, len(msg))
+	if _, err := io.ReadFull(c, back); err != nil || !bytes.Equal(back, msg) {
+		return "", fmt.Errorf("echo %q: %v", back, err)
+	}
+	return string(line), nil
+}
+
+// TestE2ESNIRouting routes TLS sessions by SNI through one port, on goproxy
+// and on haproxy: the same sites must answer, with the ClientHello in one
+// segment or split over several.
+func TestE2ESNIRouting(t *testing.T) {
+	certA, leafA := selfSigned(t, "a.example.com")
+	certB, leafB := selfSigned(t, "b.example", "x.b.example")
+	pool := x509.NewCertPool()
+	pool.AddCert(leafA)
+	pool.AddCert(leafB)
+	siteA, siteB := startTLSSite(t, "site-a", certA), startTLSSite(t, "site-b", certB)
+	results := map[string]map[string]string{}
+	onOracles(t, func(t *testing.T, bin string) {
+		addr := loopAddr(t)
+		startServing(t, bin, routingConfig(t, "sni.cfg", map[string]string{"LISTEN": addr, "SITE_A": siteA, "SITE_B": siteB}), addr)
+		got := map[string]string{}
+		for _, split := range [][]int{nil, {1, 3, 2, 60, 200}, {5, 5}} {
+			for _, name := range []string{"a.example.com", "b.example", "x.b.example", ""} {
+				key := fmt.Sprintf("%q split %v", name, split)
+				site, err := tlsSite(addr, name, pool, split)
+				if err != nil {
+					site = "error"
+					t.Logf("%s: %v", key, err)
+				}
+				got[key] = site
+			}
+		}
+		// Not TLS: refused once the first bytes show it.
+		c, err := dialFrom("", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = c.Write([]byte("GET / HTTP/1.0\r\n\r\n"))
+		_ = c.SetDeadline(time.Now().Add(3 * time.Second))
+		b, err := io.ReadAll(c)
+		c.Close()
+		got["plain text"] = fmt.Sprintf("%q %v", b, errors.Is(err, os.ErrDeadlineExceeded))
+		for k, v := range got {
+			want := "site-a"
+			if strings.Contains(k, "b.example") {
+				want = "site-b"
+			}
+			if k == "plain text" {
+				want = `"" false`
+			}
+			if v != want {
+				t.Errorf("%s: %s, want %s", k, v, want)
+			}
+		}
+		results[t.Name()] = got
+	})
+	if len(results) == 2 {
+		var r []map[string]string
+		for _, v := range results {
+			r = append(r, v)
+		}
+		if !reflect.DeepEqual(r[0], r[1]) {
+			t.Errorf("goproxy and haproxy differ:\n%v\n%v", r[0], r[1])
+		}
+	}
+}
+
+// cmppConnect sends a CMPP_CONNECT for account (through split writes) and
+// returns the gateway that answered, after a SUBMIT on the same session;
+// "refused" when the proxy closed the connection.
+func cmppConnect(addr, account string, split []int) (string, error) {
+	raw, err := net.DialTimeout("tcp", addr, 2*time.Second)
+	if err != nil {
+		return "", err
+	}
+	defer raw.Close()
+	_ = raw.SetDeadline(time.Now().Add(8 * time.Second))
+	sc := &splitConn{Conn: raw, sizes: split}
+	req := cmpp.NewConnect(account, "", cmpp.Version30, time.Now())
+	if _, err := sc.Write(cmpp.AppendPDU(nil, cmpp.CmdConnect, 1, req.Marshal())); err != nil {
+		return "", err
+	}
+	p, err := cmpp.ReadPDU(raw)
+	if err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) || strings.Contains(err.Error(), "reset") {
+			return "refused", nil
+		}
+		return "", err
+	}
+	resp, err := cmpp.ParseConnectResp(p.Body)
+	if err != nil {
+		return "", err
+	}
+	c := cmpp.NewClient(raw)
+	sr, err := c.Submit(cmpp.Submit{ServiceID: "svc", SrcID: "1065", DestID: "13800000000", Content: []byte("hi")})
+	if err != nil {
+		return "", err
+	}
+	if sr.Gateway() != resp.Gateway {
+		return "", fmt.Errorf("CONNECT answered by %s, SUBMIT by %s", resp.Gateway, sr.Gateway())
+	}
+	return resp.Gateway, nil
+}
+
+// TestE2ECMPPAccountRouting routes CMPP sessions by the Source_Addr of
+// their CMPP_CONNECT, on goproxy and on haproxy.
+func TestE2ECMPPAccountRouting(t *testing.T) {
+	_, gws := startGateways(t, 4)
+	results := map[string]map[string]string{}
+	onOracles(t, func(t *testing.T, bin string) {
+		addr := loopAddr(t)
+		cfg := routingConfig(t, "cmpp-accounts.cfg", map[string]string{
+			"LISTEN": addr, "GW1": gws[0], "GW2": gws[1], "GW3": gws[2], "GW4": gws[3]})
+		startServing(t, bin, cfg, addr)
+		got := map[string]string{}
+		for _, split := range [][]int{nil, {12}, {3, 9, 4, 1}} {
+			for _, acct := range []string{"901234", "901235", "908811", "777777"} {
+				key := fmt.Sprintf("%s split %v", acct, split)
+				gw, err := cmppConnect(addr, acct, split)
+				if err != nil {
+					gw = "error: " + err.Error()
+				}
+				got[key] = gw
+			}
+		}
+		// A first PDU other than CONNECT is refused.
+		c, err := dialFrom("", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = c.Write(binary.BigEndian.AppendUint32(cmpp.AppendPDU(nil, cmpp.CmdActiveTest, 7, nil), 0)[:12])
+		_ = c.SetDeadline(time.Now().Add(3 * time.Second))
+		b, _ := io.ReadAll(c)
+		c.Close()
+		got["ACTIVE_TEST first"] = fmt.Sprintf("%d bytes", len(b))
+		for k, v := range got {
+			var want []string
+			switch {
+			case strings.HasPrefix(k, "90123"):
+				want = []string{"server1", "server2"}
+			case strings.HasPrefix(k, "9088"):
+				want = []string{"server3"}
+			case strings.HasPrefix(k, "777777"):
+				want = []string{"server4"}
+			default:
+				want = []string{"0 bytes"}
+			}
+			ok := false
+			for _, w := range want {
+				ok = ok || v == w
+			}
+			if !ok {
+				t.Errorf("%s: %s, want one of %v", k, v, want)
+			}
+			if strings.HasPrefix(k, "90123") {
+				got[k] = "pool_gold" // round robin: the pool, not the member
+			}
+		}
+		results[t.Name()] = got
+	})
+	if len(results) == 2 {
+		var r []map[string]string
+		for _, v := range results {
+			r = append(r, v)
+		}
+		if !reflect.DeepEqual(r[0], r[1]) {
+			t.Errorf("goproxy and haproxy differ:\n%v\n%v", r[0], r[1])
+		}
+	}
+}
