@@ -315,6 +315,11 @@ func (p *parser) kwTCPRequest(px *Proxy, w []string, _ kwMod) {
 				return
 			}
 			rule.Cond = cond
+			if what == "connection" {
+				p.warnNeverMatch(px, cond, ctxFrontendConn, w[0]+" "+what)
+			} else if px.Cap&CapFrontend != 0 {
+				p.warnNeverMatch(px, cond, ctxFrontendContent, w[0]+" "+what)
+			}
 		}
 		if what == "connection" {
 			px.TCPReqConn = append(px.TCPReqConn, rule)

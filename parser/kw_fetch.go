@@ -1,7 +1,6 @@
 package parser
 
 import (
-	"encoding/hex"
 	"fmt"
 	"os"
 	"regexp"
@@ -113,18 +112,24 @@ func (p *parser) parseFetchACL(expr string, w []string) (*ACL, string) {
 		return nil, ""
 	}
 	if len(args) < def.minArgs {
-		return nil, fmt.Sprintf("fetch method '%s' : missing arguments (got %d/%d) in ACL expression '%s'.", name, len(args), def.minArgs, expr)
+		typ := "integer"
+		if name == "srv_is_up" {
+			typ = "server"
+		}
+		return nil, fmt.Sprintf("fetch method '%s' : missing arguments (got %d/%d), type '%s' expected in ACL expression '%s'.", name, len(args), def.minArgs, typ, expr)
 	}
 	if len(args) > def.maxArgs {
 		if def.maxArgs == 0 {
-			return nil, fmt.Sprintf("fetch method '%s' does not take arguments in ACL expression '%s'.", name, expr)
+			return nil, fmt.Sprintf("fetch method '%s' : expected ')' before '%s)' in ACL expression '%s'.", name, strings.Join(args, ","), expr)
 		}
 		return nil, fmt.Sprintf("fetch method '%s' : end of arguments expected at position %d, but got ',%s' in ACL expression '%s'.", name, def.maxArgs+1, args[def.maxArgs], expr)
 	}
 	if m := checkFetchArgs(name, args); m != "" {
+		if strings.HasPrefix(m, "payload length") {
+			return nil, fmt.Sprintf("invalid args in fetch method '%s' : %s in ACL expression '%s'.", name, m, expr)
+		}
 		return nil, fmt.Sprintf("fetch method '%s' : %s in ACL expression '%s'.", name, m, expr)
 	}
-	out := def.out
 	match := def.match
 	for _, c := range conv {
 		t, ok := converters[c]
@@ -135,7 +140,7 @@ func (p *parser) parseFetchACL(expr string, w []string) (*ACL, string) {
 			}
 			return nil, fmt.Sprintf("unknown converter '%s' in ACL expression '%s'.", base, expr)
 		}
-		out, match = t, t
+		match = t
 	}
 	acl := &ACL{Criterion: name, Args: args, Conv: conv}
 	for len(w) > 0 && strings.HasPrefix(w[0], "-") {
@@ -185,9 +190,6 @@ func (p *parser) parseFetchACL(expr string, w []string) (*ACL, string) {
 	if def.match == "ver" && acl.Match == "" {
 		match = "ver"
 	}
-	if msg := checkMatch(match, out); msg != "" {
-		return nil, fmt.Sprintf("%s in ACL expression '%s'.", msg, expr)
-	}
 	acl.Values = append(acl.Values, w...)
 	if match == "bool" || match == "found" {
 		acl.Values = nil
@@ -196,10 +198,7 @@ func (p *parser) parseFetchACL(expr string, w []string) (*ACL, string) {
 		v := acl.Values[i]
 		if m := validPattern(match, v); m != "" {
 			if (match == "int" || match == "len" || match == "ver") && intOps[v] {
-				if i+1 == len(acl.Values) {
-					return nil, fmt.Sprintf("'%s' is neither a number nor a supported operator.", v)
-				}
-				continue
+				continue // an operator; HAProxy accepts one with no value after it
 			}
 			return nil, m
 		}
@@ -218,47 +217,32 @@ func checkFetchArgs(name string, args []string) string {
 			v = v[1:]
 		}
 		if _, err := strconv.ParseUint(v, 10, 31); err != nil {
-			return fmt.Sprintf("failed to parse '%s' as type %s at position %d", args[i], what, i+1)
+			return fmt.Sprintf("failed to parse '%s' as type '%s' at position %d", args[i], what, i+1)
 		}
 		return ""
 	}
 	switch name {
 	case "req.payload":
-		if m := num(0, "signed integer", false); m != "" {
+		if m := num(0, "integer", false); m != "" {
 			return m
 		}
-		return num(1, "signed integer", false)
+		return num(1, "integer", false)
 	case "req.payload_lv":
-		if m := num(0, "signed integer", false); m != "" {
+		if m := num(0, "integer", false); m != "" {
 			return m
 		}
-		if m := num(1, "signed integer", false); m != "" {
+		if m := num(1, "integer", false); m != "" {
 			return m
 		}
-		if n, _ := strconv.Atoi(args[1]); n < 1 || n > 4 {
-			return "payload length must be > 0 and <= 4"
+		if n, _ := strconv.Atoi(args[1]); n < 1 {
+			return "payload length must be > 0"
 		}
 		if len(args) == 3 {
-			return num(2, "signed integer", true)
+			return num(2, "integer", true)
 		}
 	case "srv_is_up":
 		if _, _, ok := strings.Cut(args[0], "/"); !ok {
-			return "failed to parse '" + args[0] + "' as type server at position 1"
-		}
-	}
-	return ""
-}
-
-// checkMatch reports a matching method that cannot apply to a sample type.
-func checkMatch(match, out string) string {
-	switch match {
-	case "ip":
-		if out != "ip" {
-			return "matching method 'ip' cannot be used with a fetch that returns " + out
-		}
-	case "int", "ver":
-		if out != "int" && out != "bool" {
-			return "matching method '" + match + "' cannot be used with a fetch that returns " + out
+			return "failed to parse '" + args[0] + "' as type 'server' at position 1"
 		}
 	}
 	return ""
@@ -284,8 +268,13 @@ func validPattern(match, v string) string {
 			}
 		}
 	case "bin":
-		if _, err := hex.DecodeString(v); err != nil {
-			return fmt.Sprintf("'%s' is not a valid hexadecimal string.", v)
+		for i := 0; i < len(v); i++ {
+			if !isHex(v[i]) {
+				return fmt.Sprintf("an hex digit is expected (found '%c').", v[i])
+			}
+		}
+		if len(v)%2 != 0 {
+			return "an even number of hex digit is expected."
 		}
 	case "reg":
 		if _, err := regexp.Compile(v); err != nil {
@@ -311,4 +300,60 @@ func readPatternFile(name string) ([]string, error) {
 		out = append(out, line)
 	}
 	return out, nil
+}
+
+// ruleContexts name where a condition is evaluated, as HAProxy's
+// sample_ckp_names: the fetches incompatible with it never match there.
+const (
+	ctxFrontendConn    = "frontend tcp-request connection rule"
+	ctxFrontendContent = "frontend tcp-request content rule"
+	ctxUseBackend      = "frontend use-backend rule"
+)
+
+// incompatible reports whether fetch name cannot run in ctx.
+func incompatible(name, ctx string) bool {
+	switch {
+	case strings.HasPrefix(name, "req.") || strings.HasPrefix(name, "req_"):
+		return ctx == ctxFrontendConn
+	case name == "be_name":
+		return ctx != ""
+	}
+	return false
+}
+
+// warnNeverMatch warns, as HAProxy, of the ACLs of c that only involve
+// fetches incompatible with ctx; in names the rule ("tcp-request
+// connection"), empty for use_backend.
+func (p *parser) warnNeverMatch(px *Proxy, c *Condition, ctx, in string) {
+	if c == nil {
+		return
+	}
+	where := ""
+	if in != "" {
+		where = " in '" + in + "'"
+	}
+	for _, and := range c.Terms {
+		for _, t := range and {
+			if t.Anon != nil {
+				if incompatible(t.Anon.Criterion, ctx) {
+					p.warn("anonymous acl will never match%s because it uses keyword '%s' which is incompatible with '%s'", where, t.Anon.Criterion, ctx)
+					return
+				}
+				continue
+			}
+			n, bad := 0, 0
+			for _, a := range px.ACLs {
+				if a.Name == t.ACL {
+					n++
+					if incompatible(a.Criterion, ctx) {
+						bad++
+					}
+				}
+			}
+			if n > 0 && bad == n {
+				p.warn("acl '%s' will never match%s because it only involves keywords that are incompatible with '%s'", t.ACL, where, ctx)
+				return
+			}
+		}
+	}
 }

@@ -18,6 +18,9 @@ import (
 type connInfo struct {
 	src, dst netip.AddrPort
 	s        *session // nil in unit tests of layer-4 rules
+	// conn: tcp-request connection rules, where the fetches of the
+	// client's bytes never match (as HAProxy warns at startup).
+	conn bool
 	// req holds the bytes the client sent so far (peeked, still in the
 	// socket); final means no more will be waited for.
 	req   []byte
@@ -87,6 +90,9 @@ type acl struct {
 
 // exec evaluates a against c: aclPass, aclFail or aclMiss.
 func (a *acl) exec(c *connInfo) int {
+	if a.l6 && c.conn {
+		return aclFail
+	}
 	smp, ok := a.fetch(&a.fa, c)
 	if ok {
 		ok = a.convert(&smp)
@@ -147,12 +153,19 @@ func (a *acl) matches(smp *sample) bool {
 		return len(smp.b) > 0
 	case mInt, mLen:
 		v := smp.i
-		if a.method == mLen {
+		switch {
+		case a.method == mLen:
 			if smp.typ != smpStr && smp.typ != smpBin {
 				return false
 			}
 			v = int64(len(smp.b))
-		} else if smp.typ != smpInt && smp.typ != smpBool {
+		case smpStr == smp.typ:
+			// HAProxy's str-to-int cast: an optional sign, then digits.
+			var ok bool
+			if v, ok = leadingInt(smp.b); !ok {
+				return false
+			}
+		case smp.typ != smpInt && smp.typ != smpBool:
 			return false
 		}
 		for _, r := range a.ranges {
@@ -161,10 +174,21 @@ func (a *acl) matches(smp *sample) bool {
 			}
 		}
 	case mIP:
-		if smp.typ != smpIP {
+		ip := smp.ip.Unmap()
+		switch smp.typ {
+		case smpIP:
+		case smpInt: // int-to-ipv4 cast
+			u := uint32(smp.i)
+			ip = netip.AddrFrom4([4]byte{byte(u >> 24), byte(u >> 16), byte(u >> 8), byte(u)})
+		case smpStr:
+			var err error
+			if ip, err = netip.ParseAddr(string(smp.b)); err != nil {
+				return false
+			}
+			ip = ip.Unmap()
+		default:
 			return false
 		}
-		ip := smp.ip.Unmap()
 		for _, p := range a.prefixes {
 			if p.Contains(ip) {
 				return true
@@ -186,6 +210,27 @@ func (a *acl) matches(smp *sample) bool {
 		}
 	}
 	return false
+}
+
+// leadingInt parses an optional sign and the digits that follow.
+func leadingInt(b []byte) (int64, bool) {
+	i, neg := 0, false
+	if i < len(b) && (b[i] == '-' || b[i] == '+') {
+		neg = b[i] == '-'
+		i++
+	}
+	start := i
+	var v int64
+	for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+		v = v*10 + int64(b[i]-'0')
+	}
+	if i == start {
+		return 0, false
+	}
+	if neg {
+		v = -v
+	}
+	return v, true
 }
 
 // text returns the sample as bytes for the string methods.

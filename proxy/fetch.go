@@ -243,16 +243,13 @@ func fetchFeName(_ *fetchArgs, c *connInfo) (sample, bool) {
 	return sample{typ: smpStr, b: []byte(c.s.fe.Name)}, true
 }
 
-// fetchBeName is be_name: the backend once chosen; before that, as
-// HAProxy, the frontend itself.
+// fetchBeName is be_name: the backend once chosen (its content rules); in
+// the frontend's rules it never matches, as HAProxy warns at startup.
 func fetchBeName(_ *fetchArgs, c *connInfo) (sample, bool) {
-	if c.s == nil {
+	if c.s == nil || c.s.be == nil {
 		return sample{}, false
 	}
-	if c.s.be != nil {
-		return sample{typ: smpStr, b: []byte(c.s.be.Name)}, true
-	}
-	return sample{typ: smpStr, b: []byte(c.s.fe.Name)}, true
+	return sample{typ: smpStr, b: []byte(c.s.be.Name)}, true
 }
 
 func fetchFeID(_ *fetchArgs, c *connInfo) (sample, bool) {

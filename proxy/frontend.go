@@ -104,7 +104,12 @@ func (f *Frontend) Shutdown() bool {
 func (f *Frontend) Stopped() bool { return f.stopped.Load() }
 
 // acceptConn runs the tcp-request connection rules: false means reject.
-func (f *Frontend) acceptConn(ci *connInfo) bool { return runTCPRules(f.tcpRules, ci) }
+func (f *Frontend) acceptConn(ci *connInfo) bool {
+	ci.conn = true
+	ok := runTCPRules(f.tcpRules, ci)
+	ci.conn = false
+	return ok
+}
 
 // runTCPRules applies the first rule whose condition matches: false means
 // reject. Without a match the connection is accepted.
