@@ -334,3 +334,109 @@ func TestE2ECMPPAccountRouting(t *testing.T) {
 		}
 	}
 }
+
+// inspectionConfig waits for content for 600ms: CONNECT-like rules on the
+// first bytes, a default accept once the delay expires.
+const inspectionConfig = `
+defaults
+    mode tcp
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+
+frontend fe
+    bind %s
+    tcp-request inspect-delay 600ms
+    tcp-request content reject if { req.payload(0,4) -m bin 51554954 }
+    tcp-request content accept if { req.len ge 8 }
+    tcp-request content reject if { req.len lt 4 }
+    use_backend bea if { req.payload(0,3) -m str AAA }
+    default_backend beo
+
+backend bea
+    server a %s
+backend beo
+    server o %s
+`
+
+// TestE2EContentInspectionSemantics checks when the content rules decide
+// (at once, at inspect-delay, at the client's FIN) and what they decide, on
+// goproxy and on haproxy: the answers must be the same.
+func TestE2EContentInspectionSemantics(t *testing.T) {
+	a := startNameServer(t, "bea", "127.0.0.1:0")
+	o := startNameServer(t, "beo", "127.0.0.1:0")
+	const now, later = "before inspect-delay", "at inspect-delay"
+	cases := []struct {
+		name  string
+		send  []string
+		fin   bool
+		delay time.Duration // between the writes
+		want  string        // as haproxy 2.6 answers
+	}{
+		{"complete first bytes", []string{"AAA-12345"}, false, 0, "bea, " + now},
+		{"split first bytes", []string{"AA", "A-", "123", "45"}, false, 30 * time.Millisecond, "bea, " + now},
+		{"other prefix", []string{"BBB-12345"}, false, 0, "beo, " + now},
+		{"short, delay expires", []string{"AAAAA"}, false, 0, "bea, " + later},
+		{"too short, delay expires", []string{"AA"}, false, 0, "closed, " + later},
+		{"nothing, delay expires", nil, false, 0, "closed, " + later},
+		{"reject at once", []string{"QUIT"}, false, 0, "closed, " + now},
+		{"short then FIN", []string{"AAAAA"}, true, 0, "bea, " + now},
+		{"too short then FIN", []string{"AA"}, true, 0, "closed, " + now},
+		{"nothing then FIN", nil, true, 0, "closed, " + now},
+	}
+	results := map[string]map[string]string{}
+	onOracles(t, func(t *testing.T, bin string) {
+		addr := loopAddr(t)
+		startServing(t, bin, fmt.Sprintf(inspectionConfig, addr, a.addr(), o.addr()), addr)
+		got := map[string]string{}
+		for _, tc := range cases {
+			c, err := dialFrom("", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			for _, w := range tc.send {
+				_, _ = c.Write([]byte(w))
+				time.Sleep(tc.delay)
+			}
+			if tc.fin {
+				_ = c.CloseWrite()
+			}
+			// The greeting line of the backend chosen, or the close.
+			_ = c.SetReadDeadline(time.Now().Add(3 * time.Second))
+			var b []byte
+			one := make([]byte, 1)
+			for len(b) < 64 {
+				if _, err := c.Read(one); err != nil || one[0] == '\n' {
+					break
+				}
+				b = append(b, one[0])
+			}
+			took := now
+			if time.Since(start) >= 450*time.Millisecond {
+				took = later
+			}
+			c.Close()
+			line := string(b)
+			if line == "" {
+				line = "closed"
+			}
+			got[tc.name] = line + ", " + took
+			if got[tc.name] != tc.want {
+				t.Errorf("%s: %s, want %s", tc.name, got[tc.name], tc.want)
+			}
+		}
+		results[t.Name()] = got
+	})
+	if len(results) == 2 {
+		var r []map[string]string
+		for _, v := range results {
+			r = append(r, v)
+		}
+		for _, tc := range cases {
+			if r[0][tc.name] != r[1][tc.name] {
+				t.Errorf("%s: %s and %s", tc.name, r[0][tc.name], r[1][tc.name])
+			}
+		}
+	}
+}
