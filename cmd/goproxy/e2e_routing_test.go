@@ -440,3 +440,26 @@ func TestE2EContentInspectionSemantics(t *testing.T) {
 		}
 	}
 }
+
+// TestE2EInspectClientTimeout: timeout client shorter than inspect-delay
+// ends a session still waiting for its first bytes, on goproxy as on
+// haproxy.
+func TestE2EInspectClientTimeout(t *testing.T) {
+	a := startNameServer(t, "bea", "127.0.0.1:0")
+	onOracles(t, func(t *testing.T, bin string) {
+		addr := loopAddr(t)
+		cfg := strings.Replace(fmt.Sprintf(inspectionConfig, addr, a.addr(), a.addr()), "timeout client 30s", "timeout client 300ms", 1)
+		cfg = strings.Replace(cfg, "inspect-delay 600ms", "inspect-delay 3s", 1)
+		startServing(t, bin, cfg, addr)
+		c, err := dialFrom("", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		_, _ = c.Write([]byte("AA"))
+		took := expectClosed(t, c, 5*time.Second)
+		if took < 200*time.Millisecond || took > 1500*time.Millisecond {
+			t.Errorf("closed after %v, want timeout client (300ms)", took)
+		}
+	})
+}
