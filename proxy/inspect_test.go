@@ -137,3 +137,52 @@ listen li
 		t.Errorf("took %v: waited for inspect-delay with a full buffer", took)
 	}
 }
+
+// TestBackendContentInspection: a backend's own content rules wait for the
+// client's bytes with the backend's inspect-delay.
+func TestBackendContentInspection(t *testing.T) {
+	a := startServer(t, tagged("A:"))
+	port := deadPort(t)
+	cfg := parseConfig(t, fmt.Sprintf(`
+defaults
+    mode tcp
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+
+frontend fe
+    bind 127.0.0.1:%d
+    default_backend be
+
+backend be
+    tcp-request inspect-delay 2s
+    tcp-request content reject if { req.payload(0,3) -m str BAD }
+    tcp-request content accept if { req.len ge 3 }
+    tcp-request content reject
+    server a 127.0.0.1:%d
+`, port, a.port()))
+	g := startGraph(t, cfg)
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	for _, tc := range []struct {
+		writes []string
+		want   string
+	}{
+		{[]string{"G", "OOD"}, "A:GOOD"},
+		{[]string{"B", "AD"}, ""},
+	} {
+		c := dial(t, addr)
+		for _, w := range tc.writes {
+			_, _ = c.Write([]byte(w))
+			time.Sleep(30 * time.Millisecond)
+		}
+		_ = c.CloseWrite()
+		got, _ := io.ReadAll(c)
+		c.Close()
+		if string(got) != tc.want {
+			t.Errorf("%q: got %q, want %q", tc.writes, got, tc.want)
+		}
+	}
+	if st := g.Frontend("fe").Stats(); st.Dreq != 1 {
+		t.Errorf("frontend dreq=%d, want 1", st.Dreq)
+	}
+}
