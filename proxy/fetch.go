@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"goproxy/internal/tlshello"
 )
 
 // inspectBufSize bounds the client bytes content inspection looks at, as
 // HAProxy's tune.bufsize: a fuller buffer makes the rules final.
-const inspectBufSize = 16384
+const inspectBufSize = tlshello.BufSize
 
 // fetchFn fetches a sample; false when there is none (then mayChange tells
 // whether more data could bring one).
@@ -183,54 +185,54 @@ func fetchPayloadLV(fa *fetchArgs, c *connInfo) (sample, bool) {
 }
 
 func fetchSSLSNI(_ *fetchArgs, c *connInfo) (sample, bool) {
-	h, st := parseClientHello(c.req)
-	if st != helloOK {
+	h, st := tlshello.Parse(c.req)
+	if st != tlshello.OK {
 		return helloFail(st)
 	}
-	if h.sni == nil {
+	if h.SNI == nil {
 		return sample{}, false
 	}
-	return sample{typ: smpStr, b: h.sni}, true
+	return sample{typ: smpStr, b: h.SNI}, true
 }
 
 func fetchSSLALPN(_ *fetchArgs, c *connInfo) (sample, bool) {
-	h, st := parseClientHello(c.req)
-	if st != helloOK {
+	h, st := tlshello.Parse(c.req)
+	if st != tlshello.OK {
 		return helloFail(st)
 	}
-	if h.alpn == nil {
+	if h.ALPN == nil {
 		return sample{}, false
 	}
 	// The first protocol of the list, as HAProxy.
-	return sample{typ: smpStr, b: h.alpn}, true
+	return sample{typ: smpStr, b: h.ALPN}, true
 }
 
 func fetchSSLECExt(_ *fetchArgs, c *connInfo) (sample, bool) {
-	h, st := parseClientHello(c.req)
-	if st != helloOK {
+	h, st := tlshello.Parse(c.req)
+	if st != tlshello.OK {
 		return helloFail(st)
 	}
-	return boolSample(h.ecExt)
+	return boolSample(h.ECExt)
 }
 
 func fetchSSLHelloType(_ *fetchArgs, c *connInfo) (sample, bool) {
-	t, st := sslHelloType(c.req)
-	if st != helloOK {
+	t, st := tlshello.HandshakeType(c.req)
+	if st != tlshello.OK {
 		return helloFail(st)
 	}
 	return intSample(int64(t))
 }
 
 func fetchSSLVer(_ *fetchArgs, c *connInfo) (sample, bool) {
-	v, st := sslRequestVersion(c.req)
-	if st != helloOK {
+	v, st := tlshello.RequestVersion(c.req)
+	if st != tlshello.OK {
 		return helloFail(st)
 	}
 	return intSample(int64(v))
 }
 
-func helloFail(st int) (sample, bool) {
-	if st == helloShort {
+func helloFail(st tlshello.Status) (sample, bool) {
+	if st == tlshello.Short {
 		return tooShort()
 	}
 	return sample{}, false
