@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"goproxy/internal/tlshello"
 	"goproxy/parser"
 )
 
@@ -50,6 +51,9 @@ type sample struct {
 	b         []byte
 	ip        netip.Addr
 	mayChange bool // the value may differ once more data arrives
+	// list: b is an ALPN protocol_name_list, one value per protocol
+	// (HAProxy's multi-valued samples: any of them may match).
+	list bool
 }
 
 // Matching methods.
@@ -94,6 +98,19 @@ func (a *acl) exec(c *connInfo) int {
 		return aclFail
 	}
 	smp, ok := a.fetch(&a.fa, c)
+	if ok && smp.list {
+		for rest := smp.b; len(rest) > 0; {
+			var p []byte
+			if p, rest, ok = tlshello.NextProtocol(rest); !ok {
+				break
+			}
+			one := sample{typ: smpStr, b: p}
+			if a.convert(&one) && a.matches(&one) {
+				return aclPass
+			}
+		}
+		return aclFail
+	}
 	if ok {
 		ok = a.convert(&smp)
 	}
@@ -127,6 +144,9 @@ func (a *acl) convert(smp *sample) bool {
 		default:
 			return false
 		}
+		if c != "hex" {
+			smp.b = binToStr(smp)
+		}
 		switch c {
 		case "lower":
 			smp.b = bytes.ToLower(smp.b)
@@ -158,7 +178,7 @@ func (a *acl) matches(smp *sample) bool {
 			if smp.typ != smpStr && smp.typ != smpBin {
 				return false
 			}
-			v = int64(len(smp.b))
+			v = int64(len(binToStr(smp)))
 		case smpStr == smp.typ:
 			// HAProxy's str-to-int cast: an optional sign, then digits.
 			var ok bool
@@ -233,11 +253,28 @@ func leadingInt(b []byte) (int64, bool) {
 	return v, true
 }
 
-// text returns the sample as bytes for the string methods.
+// binToStr is HAProxy's binary-to-string cast: the string ends at the
+// first NUL byte.
+func binToStr(smp *sample) []byte {
+	if smp.typ == smpBin {
+		if i := bytes.IndexByte(smp.b, 0); i >= 0 {
+			return smp.b[:i]
+		}
+	}
+	return smp.b
+}
+
+// text returns the sample as bytes for the string methods (a binary
+// sample through HAProxy's cast, except for bin).
 func (a *acl) text(smp *sample) []byte {
 	switch smp.typ {
-	case smpStr, smpBin:
+	case smpStr:
 		return smp.b
+	case smpBin:
+		if a.method == mBin {
+			return smp.b
+		}
+		return binToStr(smp)
 	case smpIP:
 		return []byte(smp.ip.String())
 	}

@@ -157,8 +157,12 @@ func fetchPayload(fa *fetchArgs, c *connInfo) (sample, bool) {
 }
 
 // fetchPayloadLV is req.payload_lv(off1,len[,off2]): a block whose size is
-// the big-endian integer of len bytes at off1, starting at off2 (absolute,
-// relative to the end of the length field when signed) or right after it.
+// the big-endian integer of len bytes at off1, starting right after that
+// field, or at off2. As HAProxy 2.6 (payload.c stores off2 shifted left
+// with the low bit marking "relative", but leaves an absolute one
+// unshifted): a signed off2 is relative to the end of the length field, an
+// absolute even one counts as off2/2, an absolute odd one as relative
+// (off2>>1). An empty block never matches.
 func fetchPayloadLV(fa *fetchArgs, c *connInfo) (sample, bool) {
 	if fa.off+fa.size > len(c.req) {
 		return tooShort()
@@ -166,16 +170,22 @@ func fetchPayloadLV(fa *fetchArgs, c *connInfo) (sample, bool) {
 	size := 0
 	for _, b := range c.req[fa.off : fa.off+fa.size] {
 		size = size<<8 | int(b)
+		if size > inspectBufSize {
+			return sample{}, false
+		}
 	}
 	off := fa.off + fa.size
 	if fa.off2Set {
-		if fa.rel {
+		switch {
+		case fa.rel:
 			off += fa.off2
-		} else {
-			off = fa.off2
+		case fa.off2&1 != 0:
+			off += fa.off2 >> 1
+		default:
+			off = fa.off2 >> 1
 		}
 	}
-	if off < 0 || size > inspectBufSize || off+size > inspectBufSize {
+	if size == 0 || off < 0 || off+size > inspectBufSize {
 		return sample{}, false
 	}
 	if off+size > len(c.req) {
@@ -203,8 +213,8 @@ func fetchSSLALPN(_ *fetchArgs, c *connInfo) (sample, bool) {
 	if h.ALPN == nil {
 		return sample{}, false
 	}
-	// The first protocol of the list, as HAProxy.
-	return sample{typ: smpStr, b: h.ALPN}, true
+	// One value per protocol of the list, as HAProxy.
+	return sample{typ: smpStr, b: h.ALPN, list: true}, true
 }
 
 func fetchSSLECExt(_ *fetchArgs, c *connInfo) (sample, bool) {

@@ -49,7 +49,8 @@ func TestACLMatchers(t *testing.T) {
  acl fileacc req.payload(6,6) -m str -f LIST
  acl srcnet  src 127.0.0.0/8
  acl lv      req.payload_lv(0,1,+0) -m str ello
- acl lvabs   req.payload_lv(11,1,12) -m str ab
+ acl lvabs   req.payload_lv(11,1,24) -m str ab
+ acl lvodd   req.payload_lv(11,1,1) -m str ab
 `, "LIST", list))
 	ci := &connInfo{src: netip.MustParseAddrPort("127.0.0.1:5000"), final: true}
 	for _, tc := range []struct {
@@ -61,7 +62,7 @@ func TestACLMatchers(t *testing.T) {
 		{"he", []string{"bin", "hex", "lt", "range", "srcnet"}},
 		{"901234908811", []string{"file", "fileacc", "len", "gt", "srcnet"}},
 		{"\x04ello", []string{"sub", "range", "srcnet", "lv"}},
-		{"hello world\x02ab", []string{"str", "stri", "beg", "sub", "reg", "bin", "len", "gt", "hex", "upper", "srcnet", "lvabs"}},
+		{"hello world\x02ab", []string{"str", "stri", "beg", "sub", "reg", "bin", "len", "gt", "hex", "upper", "srcnet", "lvabs", "lvodd"}},
 	} {
 		ci.req = []byte(tc.data)
 		for name, acls := range named {

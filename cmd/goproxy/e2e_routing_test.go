@@ -463,3 +463,98 @@ func TestE2EInspectClientTimeout(t *testing.T) {
 		}
 	})
 }
+
+// clientHelloRecord returns the first TLS record a crypto/tls client sends.
+func clientHelloRecord(t *testing.T, cfg *tls.Config) []byte {
+	t.Helper()
+	a, b := net.Pipe()
+	defer a.Close()
+	defer b.Close()
+	go func() { _ = tls.Client(a, cfg).Handshake() }()
+	_ = b.SetDeadline(time.Now().Add(5 * time.Second))
+	hdr := make([]byte, 5)
+	if _, err := io.ReadFull(b, hdr); err != nil {
+		t.Fatal(err)
+	}
+	rec := make([]byte, 5+(int(hdr[3])<<8|int(hdr[4])))
+	copy(rec, hdr)
+	if _, err := io.ReadFull(b, rec[5:]); err != nil {
+		t.Fatal(err)
+	}
+	return rec
+}
+
+// TestE2ETLSHelloFetches sends real ClientHellos (as raw bytes, in two
+// segments) to frontends that each test one fetch, on goproxy and haproxy:
+// the same ones must match.
+func TestE2ETLSHelloFetches(t *testing.T) {
+	yes := startNameServer(t, "yes", "127.0.0.1:0")
+	no := startNameServer(t, "no", "127.0.0.1:0")
+	tests := []string{
+		"req.ssl_alpn h2",
+		"req.ssl_alpn http/1.1",
+		"req.ssl_ver 3.3",
+		"req.ssl_ver 3.1",
+		"req_ssl_ver 3.2:",
+		"req.ssl_ec_ext",
+		"req.ssl_sni -m found",
+		"req_ssl_sni -m beg -i WWW.",
+		"req.len gt 512",
+		"req.payload_lv(3,2) -m len gt 200",
+		"req.payload_lv(3,2) -m found",
+		"req.payload_lv(3,2,5) -m found",
+		"req.payload_lv(3,2),hex -m len gt 400",
+		"req.payload(5,0) -m len gt 200",
+		"req.payload(0,5) -m len 5",
+		"req.payload_lv(3,1) -m found",
+		"req.payload(0,3),hex 160301",
+		"req.payload(1,2) -m bin 0301",
+		"req.ssl_hello_type 1",
+	}
+	hellos := map[string][]byte{
+		"tls13 h2+http/1.1 sni": clientHelloRecord(t, &tls.Config{ServerName: "www.example.com", NextProtos: []string{"h2", "http/1.1"}}),
+		"tls12 http/1.1":        clientHelloRecord(t, &tls.Config{InsecureSkipVerify: true, MaxVersion: tls.VersionTLS12, NextProtos: []string{"http/1.1"}}),
+		"tls10 only":            clientHelloRecord(t, &tls.Config{ServerName: "a.example", MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS10}),
+	}
+	results := map[string]map[string]string{}
+	onOracles(t, func(t *testing.T, bin string) {
+		var cfg strings.Builder
+		cfg.WriteString("defaults\n    mode tcp\n    timeout connect 5s\n    timeout client 10s\n    timeout server 10s\n")
+		fmt.Fprintf(&cfg, "backend yes\n    server s %s\nbackend no\n    server s %s\n", yes.addr(), no.addr())
+		addrs := make([]string, len(tests))
+		for i, test := range tests {
+			addrs[i] = loopAddr(t)
+			fmt.Fprintf(&cfg, "frontend f%d\n    bind %s\n    tcp-request inspect-delay 2s\n", i, addrs[i])
+			cfg.WriteString("    tcp-request content accept if { req.ssl_hello_type 1 }\n")
+			fmt.Fprintf(&cfg, "    use_backend yes if { %s }\n    default_backend no\n", test)
+		}
+		startServing(t, bin, cfg.String(), addrs[len(addrs)-1])
+		got := map[string]string{}
+		for hname, rec := range hellos {
+			for i, test := range tests {
+				c, err := dialFrom("", addrs[i])
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, _ = c.Write(rec[:7])
+				time.Sleep(20 * time.Millisecond)
+				_, _ = c.Write(rec[7:])
+				name, err := readName(c)
+				c.Close()
+				if err != nil {
+					name = err.Error()
+				}
+				got[hname+" / "+test] = name
+			}
+		}
+		results[t.Name()] = got
+	})
+	if len(results) == 2 {
+		g, h := results["TestE2ETLSHelloFetches/goproxy"], results["TestE2ETLSHelloFetches/haproxy"]
+		for k := range g {
+			if g[k] != h[k] {
+				t.Errorf("%s: goproxy %s, haproxy %s", k, g[k], h[k])
+			}
+		}
+	}
+}

@@ -28,7 +28,7 @@ const BufSize = 16384
 // Hello is what the fetches read from a ClientHello.
 type Hello struct {
 	SNI   []byte // first host_name of the server_name extension; nil: none
-	ALPN  []byte // first protocol of the ALPN extension; nil: none
+	ALPN  []byte // protocol_name_list of the ALPN extension (see NextProtocol); nil: none
 	ECExt bool   // supported_groups (ex elliptic_curves) extension present
 }
 
@@ -139,11 +139,18 @@ func Parse(b []byte) (Hello, Status) {
 			if len(e) < 3 {
 				return h, Bad
 			}
-			pl := int(e[2])
-			if pl == 0 || 3+pl > len(e) {
+			ll := int(e[0])<<8 | int(e[1])
+			if ll < 2 || ll > len(e)-2 {
 				return h, Bad
 			}
-			h.ALPN = e[3 : 3+pl]
+			list := e[2 : 2+ll]
+			for rest := list; len(rest) > 0; {
+				var ok bool
+				if _, rest, ok = NextProtocol(rest); !ok {
+					return h, Bad
+				}
+			}
+			h.ALPN = list
 		case 10: // supported_groups, ex elliptic_curves
 			h.ECExt = true
 		}
@@ -245,4 +252,17 @@ func RequestVersion(b []byte) (int, Status) {
 		return 0, Short
 	}
 	return version, OK
+}
+
+// NextProtocol splits the first protocol name off an ALPN
+// protocol_name_list; ok is false when the list is malformed.
+func NextProtocol(list []byte) (name, rest []byte, ok bool) {
+	if len(list) < 1 {
+		return nil, nil, false
+	}
+	n := int(list[0])
+	if n == 0 || 1+n > len(list) {
+		return nil, nil, false
+	}
+	return list[1 : 1+n], list[1+n:], true
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"io"
 	"net"
+	"strings"
 	"testing"
 	"time"
 )
@@ -43,7 +44,7 @@ func TestParseClientHello(t *testing.T) {
 		sni, alpn string
 		ver       int
 	}{
-		"sni+alpn": {"a.example.com", "h2", 0x030003},
+		"sni+alpn": {"a.example.com", "h2,http/1.1", 0x030003},
 		"tls12":    {"b.example", "", 0x030003},
 		"no sni":   {"", "", 0x030003},
 	}
@@ -55,8 +56,17 @@ func TestParseClientHello(t *testing.T) {
 				t.Fatalf("status %d", st)
 			}
 			w := want[name]
-			if string(h.SNI) != w.sni || string(h.ALPN) != w.alpn || !h.ECExt {
-				t.Errorf("sni=%q alpn=%q ec=%v, want %q %q true", h.SNI, h.ALPN, h.ECExt, w.sni, w.alpn)
+			var protos []string
+			for rest := h.ALPN; len(rest) > 0; {
+				var p []byte
+				var ok bool
+				if p, rest, ok = NextProtocol(rest); !ok {
+					t.Fatalf("bad ALPN list %q", h.ALPN)
+				}
+				protos = append(protos, string(p))
+			}
+			if string(h.SNI) != w.sni || strings.Join(protos, ",") != w.alpn || !h.ECExt {
+				t.Errorf("sni=%q alpn=%q ec=%v, want %q %q true", h.SNI, protos, h.ECExt, w.sni, w.alpn)
 			}
 			if typ, st := HandshakeType(rec); st != OK || typ != 1 {
 				t.Errorf("hello type %d (status %d)", typ, st)
