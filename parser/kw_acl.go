@@ -151,8 +151,17 @@ func validIPPattern(v string) bool {
 	return err == nil
 }
 
+// cutRange splits an integer range at its separator, ':' or '-' as in
+// HAProxy's pat_parse_int ("-5" is ":5").
+func cutRange(v string) (lo, hi string, isRange bool) {
+	if i := strings.IndexAny(v, ":-"); i >= 0 {
+		return v[:i], v[i+1:], true
+	}
+	return v, "", false
+}
+
 func validIntPattern(v string) string {
-	lo, hi, isRange := strings.Cut(v, ":")
+	lo, hi, isRange := cutRange(v)
 	check := func(s string) bool {
 		if s == "" {
 			return isRange

@@ -258,7 +258,8 @@ func validPattern(match, v string) string {
 	case "int", "len":
 		return validIntPattern(v)
 	case "ver":
-		for _, part := range strings.Split(v, ":") {
+		lo, hi, _ := cutRange(v)
+		for _, part := range []string{lo, hi} {
 			if part == "" {
 				continue
 			}

@@ -367,7 +367,8 @@ func compileACL(p *parser.ACL) (*acl, error) {
 	return a, nil
 }
 
-// parseIntPattern parses an integer pattern (N, N:M, :M, N:) after an
+// parseIntPattern parses an integer pattern (N, N:M, :M, N:, or with '-'
+// for ':') after an
 // optional operator; ver patterns are dotted versions (3.1 = 0x030001).
 func parseIntPattern(v, op string, ver bool) ([2]int64, error) {
 	num := func(s string, def int64) (int64, error) {
@@ -392,7 +393,10 @@ func parseIntPattern(v, op string, ver bool) ([2]int64, error) {
 		}
 		return n, nil
 	}
-	lo, hi, rng := strings.Cut(v, ":")
+	lo, hi, rng := v, "", false
+	if i := strings.IndexAny(v, ":-"); i >= 0 { // HAProxy's separators
+		lo, hi, rng = v[:i], v[i+1:], true
+	}
 	a, err := num(lo, math.MinInt64)
 	if err != nil {
 		return [2]int64{}, err

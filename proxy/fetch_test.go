@@ -43,6 +43,7 @@ func TestACLMatchers(t *testing.T) {
  acl gt      req.len gt 10
  acl range   req.len 1:5 11
  acl lt      req.len lt 3
+ acl dash    req.len 1-2 -5
  acl hex     req.payload(0,2),hex 6865
  acl upper   req.payload(0,5),upper HELLO
  acl file    req.payload(0,6) -m str -f LIST
@@ -58,10 +59,10 @@ func TestACLMatchers(t *testing.T) {
 		pass []string
 	}{
 		{"hello world", []string{"str", "stri", "beg", "end", "sub", "reg", "bin", "len", "gt", "range", "hex", "upper", "srcnet"}},
-		{"HELLO", []string{"stri", "sub", "upper", "range", "srcnet"}},
-		{"he", []string{"bin", "hex", "lt", "range", "srcnet"}},
+		{"HELLO", []string{"stri", "sub", "upper", "range", "dash", "srcnet"}},
+		{"he", []string{"bin", "hex", "lt", "range", "dash", "srcnet"}},
 		{"901234908811", []string{"file", "fileacc", "len", "gt", "srcnet"}},
-		{"\x04ello", []string{"sub", "range", "srcnet", "lv"}},
+		{"\x04ello", []string{"sub", "range", "dash", "srcnet", "lv"}},
 		{"hello world\x02ab", []string{"str", "stri", "beg", "sub", "reg", "bin", "len", "gt", "hex", "upper", "srcnet", "lvabs", "lvodd"}},
 	} {
 		ci.req = []byte(tc.data)
