@@ -21,8 +21,9 @@ const (
 	Bad          // not a TLS hello, or a malformed one
 )
 
-// BufSize is the most bytes a hello may take, HAProxy's buffer size
-// (tune.bufsize): a longer one can never be inspected whole.
+// BufSize is HAProxy's buffer size (tune.bufsize): RequestVersion waits
+// for no more of a message than fits it. Parse and HandshakeType report a
+// longer hello Short, as HAProxy: the caller's buffer limit decides.
 const BufSize = 16384
 
 // Hello is what the fetches read from a ClientHello.
@@ -71,9 +72,8 @@ func Parse(b []byte) (Hello, Status) {
 	if n < minHello {
 		return h, Bad
 	}
-	if 5+4+n > BufSize {
-		return h, Bad // cannot fit the inspection buffer
-	}
+	// A hello larger than the buffer stays Short: as HAProxy, the rules
+	// wait until the buffer is full or the delay expires, then fail.
 	if len(b) < 4+n {
 		return h, Short
 	}
@@ -179,9 +179,6 @@ func HandshakeType(b []byte) (int, Status) {
 		return 0, Bad
 	}
 	n := int(b[6])<<16 | int(b[7])<<8 | int(b[8])
-	if n+9 > BufSize {
-		return 0, Bad
-	}
 	if len(b) < n+9 {
 		return 0, Short
 	}
