@@ -28,6 +28,8 @@ var fetches = map[string]fetchDef{
 	"req_len":            {"int", "int", 0, 0},
 	"req.payload":        {"bin", "bin", 2, 2},
 	"req.payload_lv":     {"bin", "bin", 2, 3},
+	"payload":            {"bin", "bin", 2, 2}, // HAProxy's older names
+	"payload_lv":         {"bin", "bin", 2, 3},
 	"req.ssl_sni":        {"str", "str", 0, 0},
 	"req_ssl_sni":        {"str", "str", 0, 0},
 	"req.ssl_hello_type": {"int", "int", 0, 0},
@@ -222,12 +224,12 @@ func checkFetchArgs(name string, args []string) string {
 		return ""
 	}
 	switch name {
-	case "req.payload":
+	case "req.payload", "payload":
 		if m := num(0, "integer", false); m != "" {
 			return m
 		}
 		return num(1, "integer", false)
-	case "req.payload_lv":
+	case "req.payload_lv", "payload_lv":
 		if m := num(0, "integer", false); m != "" {
 			return m
 		}
@@ -314,7 +316,7 @@ const (
 // incompatible reports whether fetch name cannot run in ctx.
 func incompatible(name, ctx string) bool {
 	switch {
-	case strings.HasPrefix(name, "req.") || strings.HasPrefix(name, "req_"):
+	case strings.HasPrefix(name, "req.") || strings.HasPrefix(name, "req_") || strings.HasPrefix(name, "payload"):
 		return ctx == ctxFrontendConn
 	case name == "be_name":
 		return ctx != ""

@@ -98,6 +98,10 @@ func canonicalFetch(name string) string {
 		return "req.ssl_hello_type"
 	case "req_ssl_ver":
 		return "req.ssl_ver"
+	case "payload":
+		return "req.payload"
+	case "payload_lv":
+		return "req.payload_lv"
 	}
 	return name
 }

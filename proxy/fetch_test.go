@@ -95,3 +95,15 @@ func TestACLMatchers(t *testing.T) {
 		t.Errorf("req.len in a connection rule: %d, want fail", got)
 	}
 }
+
+func TestPayloadOldNames(t *testing.T) {
+	named := parseACLs(t, " acl old payload(0,2) 6865\n acl oldlv payload_lv(0,1) -m str ello\n")
+	ci := &connInfo{final: true, req: []byte("he")}
+	if named["old"][0].exec(ci) != aclPass {
+		t.Error("payload(0,2) does not match")
+	}
+	ci.req = []byte("\x04ello")
+	if named["oldlv"][0].exec(ci) != aclPass {
+		t.Error("payload_lv(0,1) does not match")
+	}
+}
