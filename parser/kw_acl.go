@@ -6,16 +6,6 @@ import (
 	"strings"
 )
 
-// aclCriteria are the ACL fetches goproxy evaluates in TCP mode.
-var aclCriteria = map[string]string{
-	"src":          "ip",
-	"dst":          "ip",
-	"src_port":     "int",
-	"dst_port":     "int",
-	"always_true":  "none",
-	"always_false": "none",
-}
-
 func (p *parser) kwACL(px *Proxy, w []string, _ kwMod) {
 	name := argAt(w, 1)
 	if name == "" {
@@ -46,38 +36,45 @@ func (p *parser) parseACLExpr(w []string) (*ACL, string) {
 	if crit == "" {
 		return nil, "missing fetch method in ACL expression ''."
 	}
-	kind, ok := aclCriteria[crit]
-	arg := ""
-	if !ok && p.cur != nil && p.cur.Mode == ModeHTTP {
+	if p.cur != nil && p.cur.Mode == ModeHTTP {
 		// The fetches the statistics page's rules evaluate.
 		base, rest, _ := strings.Cut(crit, "(")
 		if k, found := httpACLCriteria[base]; found {
-			if k == "auth" {
-				if !strings.HasSuffix(rest, ")") || len(rest) < 2 {
-					return nil, fmt.Sprintf("fetch method '%s' : missing userlist name in ACL expression '%s'.", base, crit)
-				}
-				arg = strings.TrimSuffix(rest, ")")
-				k = "none"
-				if base == "http_auth_group" {
-					k = "str"
-				}
-			} else if rest != "" {
-				return nil, fmt.Sprintf("fetch method '%s' does not take arguments in ACL expression '%s'.", base, crit)
-			}
-			kind, ok, crit = k, true, base
+			return p.parseHTTPACL(w, base, rest, k)
 		}
 	}
-	if !ok {
-		base := crit
-		if i := strings.IndexAny(base, "(,"); i >= 0 {
-			base = base[:i]
-		}
-		if knownFetch(base) {
-			return nil, fmt.Sprintf("fetch method '%s' is not supported by goproxy (only src, dst, src_port, dst_port, always_true and always_false are evaluated in TCP mode).", base)
-		}
-		return nil, fmt.Sprintf("unknown fetch method '%s' in ACL expression '%s'.", base, crit)
+	acl, msg := p.parseFetchACL(crit, w[1:])
+	if acl != nil || msg != "" {
+		return acl, msg
 	}
-	acl := &ACL{Criterion: crit, Arg: arg}
+	base := crit
+	if i := strings.IndexAny(base, "(,"); i >= 0 {
+		base = base[:i]
+	}
+	if knownFetch(base) {
+		return nil, fmt.Sprintf("fetch method '%s' is not supported by goproxy (see the README for the fetches evaluated in TCP mode).", base)
+	}
+	return nil, fmt.Sprintf("unknown fetch method '%s' in ACL expression '%s'.", base, crit)
+}
+
+// parseHTTPACL parses an ACL on one of the HTTP fetches of the statistics
+// page: kind "auth" takes a userlist argument.
+func (p *parser) parseHTTPACL(w []string, base, rest, kind string) (*ACL, string) {
+	crit := w[0]
+	arg := ""
+	if kind == "auth" {
+		if !strings.HasSuffix(rest, ")") || len(rest) < 2 {
+			return nil, fmt.Sprintf("fetch method '%s' : missing userlist name in ACL expression '%s'.", base, crit)
+		}
+		arg = strings.TrimSuffix(rest, ")")
+		kind = "none"
+		if base == "http_auth_group" {
+			kind = "str"
+		}
+	} else if rest != "" {
+		return nil, fmt.Sprintf("fetch method '%s' does not take arguments in ACL expression '%s'.", base, crit)
+	}
+	acl := &ACL{Criterion: base, Arg: arg}
 	args := w[1:]
 	for len(args) > 0 && strings.HasPrefix(args[0], "-") {
 		f := args[0]
@@ -86,12 +83,11 @@ func (p *parser) parseACLExpr(w []string) (*ACL, string) {
 			break
 		}
 		if f == "-m" {
-			m := argAt(args, 1)
-			if (kind == "ip" && m == "ip") || (kind == "int" && m == "int") || (kind == "str" && m == "str") {
+			if m := argAt(args, 1); kind == "str" && m == "str" {
 				args = args[2:]
 				continue
 			}
-			return nil, fmt.Sprintf("matching method '-m %s' is not supported by goproxy for '%s'.", m, crit)
+			return nil, fmt.Sprintf("matching method '-m %s' is not supported by goproxy for '%s'.", argAt(args, 1), base)
 		}
 		if f == "-n" {
 			args = args[1:]
@@ -102,23 +98,11 @@ func (p *parser) parseACLExpr(w []string) (*ACL, string) {
 		}
 		break
 	}
-	for _, v := range args {
-		switch kind {
-		case "none":
-			continue
-		case "ip":
-			if !validIPPattern(v) {
-				return nil, fmt.Sprintf("'%s' is not a valid IPv4 or IPv6 address.", v)
-			}
-		case "int":
-			if msg := validIntPattern(v); msg != "" {
-				return nil, msg
-			}
-		}
-		acl.Values = append(acl.Values, v)
+	if kind != "none" {
+		acl.Values = append(acl.Values, args...)
 	}
 	if kind != "none" && len(acl.Values) == 0 {
-		p.report(&Error{Msg: fmt.Sprintf("parsing acl keyword '%s' :\n  no pattern to match against were provided, so this ACL will never match.\n  If this is what you intended, please add '--' to get rid of this warning.", crit), Sev: SevWarning, Phase: PhaseParse})
+		p.report(&Error{Msg: fmt.Sprintf("parsing acl keyword '%s' :\n  no pattern to match against were provided, so this ACL will never match.\n  If this is what you intended, please add '--' to get rid of this warning.", base), Sev: SevWarning, Phase: PhaseParse})
 	}
 	return acl, ""
 }
@@ -167,8 +151,17 @@ func validIPPattern(v string) bool {
 	return err == nil
 }
 
+// cutRange splits an integer range at its separator, ':' or '-' as in
+// HAProxy's pat_parse_int ("-5" is ":5").
+func cutRange(v string) (lo, hi string, isRange bool) {
+	if i := strings.IndexAny(v, ":-"); i >= 0 {
+		return v[:i], v[i+1:], true
+	}
+	return v, "", false
+}
+
 func validIntPattern(v string) string {
-	lo, hi, isRange := strings.Cut(v, ":")
+	lo, hi, isRange := cutRange(v)
 	check := func(s string) bool {
 		if s == "" {
 			return isRange
@@ -331,6 +324,11 @@ func (p *parser) kwTCPRequest(px *Proxy, w []string, _ kwMod) {
 				return
 			}
 			rule.Cond = cond
+			if what == "connection" {
+				p.warnNeverMatch(px, cond, ctxFrontendConn, w[0]+" "+what)
+			} else if px.Cap&CapFrontend != 0 {
+				p.warnNeverMatch(px, cond, ctxFrontendContent, w[0]+" "+what)
+			}
 		}
 		if what == "connection" {
 			px.TCPReqConn = append(px.TCPReqConn, rule)

@@ -388,6 +388,7 @@ func (p *parser) kwUseBackend(px *Proxy, w []string, _ kwMod) {
 			return
 		}
 		ub.Cond = cond
+		p.warnNeverMatch(px, cond, ctxUseBackend, "")
 	}
 	px.UseBackends = append(px.UseBackends, ub)
 }

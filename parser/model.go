@@ -405,9 +405,17 @@ type UseBackend struct {
 type ACL struct {
 	Pos
 	Name      string
-	Criterion string // src, dst, src_port, dst_port, always_true, always_false; HTTP: http_auth, http_auth_group, path, path_beg
+	Criterion string // the fetch: src, req.payload, req.ssl_sni... (parser/kw_fetch.go); HTTP: http_auth, http_auth_group, path, path_beg
 	Arg       string `json:",omitempty"` // the fetch's argument: the userlist of http_auth(<userlist>)
 	Values    []string
+	// TCP-mode fetches: the fetch's arguments (req.payload(0,4)), its
+	// converters (",lower"), the -m method (empty: the fetch's default),
+	// -i, and the -f pattern files whose lines are in Values.
+	Args       []string `json:",omitempty"`
+	Conv       []string `json:",omitempty"`
+	Match      string   `json:",omitempty"`
+	IgnoreCase bool     `json:",omitempty"`
+	Files      []string `json:",omitempty"`
 }
 
 // Condition is an if/unless condition: OR of AND-ed terms.

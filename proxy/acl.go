@@ -1,52 +1,305 @@
 package proxy
 
 import (
+	"bytes"
+	"encoding/hex"
 	"fmt"
+	"math"
 	"net/netip"
+	"regexp"
 	"strconv"
 	"strings"
 
+	"goproxy/internal/tlshello"
 	"goproxy/parser"
 )
 
-// connInfo is what layer-4 ACLs look at.
+// connInfo is what ACLs look at: the connection's addresses and, during
+// content inspection, the client's first bytes.
 type connInfo struct {
 	src, dst netip.AddrPort
+	s        *session // nil in unit tests of layer-4 rules
+	// conn: tcp-request connection rules, where the fetches of the
+	// client's bytes never match (as HAProxy warns at startup).
+	conn bool
+	// req holds the bytes the client sent so far (peeked, still in the
+	// socket); final means no more will be waited for.
+	req   []byte
+	final bool
 }
 
-// acl is a compiled ACL: one criterion and its patterns (OR-ed).
+// ACL results, HAProxy's three-valued logic: AND is &, OR is |.
+const (
+	aclFail = 0
+	aclMiss = 1 // the fetch needs data that may still come
+	aclPass = 3
+)
+
+// Sample types.
+const (
+	smpBool uint8 = iota
+	smpInt
+	smpStr
+	smpBin
+	smpIP
+)
+
+// sample is a fetched value.
+type sample struct {
+	typ       uint8
+	i         int64
+	b         []byte
+	ip        netip.Addr
+	mayChange bool // the value may differ once more data arrives
+	// list: b is an ALPN protocol_name_list, one value per protocol
+	// (HAProxy's multi-valued samples: any of them may match).
+	list bool
+}
+
+// Matching methods.
+const (
+	mBool uint8 = iota
+	mFound
+	mInt
+	mIP
+	mStr
+	mBeg
+	mEnd
+	mSub
+	mReg
+	mBin
+	mLen
+)
+
+var matchIDs = map[string]uint8{
+	"bool": mBool, "found": mFound, "int": mInt, "ver": mInt, "ip": mIP, "str": mStr, "beg": mBeg,
+	"end": mEnd, "sub": mSub, "reg": mReg, "bin": mBin, "len": mLen,
+}
+
+// acl is a compiled ACL: one fetch, its converters, a matching method and
+// its patterns (OR-ed).
 type acl struct {
 	crit     string
+	fetch    fetchFn
+	fa       fetchArgs
+	conv     []string
+	method   uint8
+	icase    bool
+	l6       bool // reads the client's bytes
 	prefixes []netip.Prefix
-	ports    [][2]int
+	ranges   [][2]int64
+	pats     [][]byte
+	regs     []*regexp.Regexp
 }
 
-// match reports whether c matches any pattern of a.
-func (a *acl) match(c *connInfo) bool {
-	switch a.crit {
-	case "always_true":
-		return true
-	case "always_false":
-		return false
-	case "src", "dst":
-		ap := c.src
-		if a.crit == "dst" {
-			ap = c.dst
+// exec evaluates a against c: aclPass, aclFail or aclMiss.
+func (a *acl) exec(c *connInfo) int {
+	if a.l6 && c.conn {
+		return aclFail
+	}
+	smp, ok := a.fetch(&a.fa, c)
+	if ok && smp.list {
+		for rest := smp.b; len(rest) > 0; {
+			var p []byte
+			if p, rest, ok = tlshello.NextProtocol(rest); !ok {
+				break
+			}
+			one := sample{typ: smpStr, b: p}
+			if a.convert(&one) && a.matches(&one) {
+				return aclPass
+			}
 		}
-		ip := ap.Addr().Unmap()
+		return aclFail
+	}
+	if ok {
+		ok = a.convert(&smp)
+	}
+	if !ok {
+		if smp.mayChange && !c.final {
+			return aclMiss
+		}
+		return aclFail
+	}
+	if a.matches(&smp) {
+		return aclPass
+	}
+	if smp.mayChange && !c.final {
+		return aclMiss
+	}
+	return aclFail
+}
+
+// match reports whether c matches a (layer-4 rules: data never waits).
+func (a *acl) match(c *connInfo) bool { return a.exec(c) == aclPass }
+
+// convert applies the converters; false when one cannot.
+func (a *acl) convert(smp *sample) bool {
+	for _, c := range a.conv {
+		switch smp.typ {
+		case smpStr, smpBin:
+		case smpInt:
+			smp.b, smp.typ = strconv.AppendInt(nil, smp.i, 10), smpStr
+		case smpIP:
+			smp.b, smp.typ = []byte(smp.ip.String()), smpStr
+		default:
+			return false
+		}
+		if c != "hex" {
+			smp.b = binToStr(smp)
+		}
+		switch c {
+		case "lower":
+			smp.b = bytes.ToLower(smp.b)
+		case "upper":
+			smp.b = bytes.ToUpper(smp.b)
+		case "hex":
+			smp.b = []byte(strings.ToUpper(hex.EncodeToString(smp.b)))
+		}
+		smp.typ = smpStr
+	}
+	return true
+}
+
+// matches applies the matching method to a fetched sample.
+func (a *acl) matches(smp *sample) bool {
+	switch a.method {
+	case mFound:
+		return true
+	case mBool:
+		switch smp.typ {
+		case smpBool, smpInt:
+			return smp.i != 0
+		}
+		return len(smp.b) > 0
+	case mInt, mLen:
+		v := smp.i
+		switch {
+		case a.method == mLen:
+			if smp.typ != smpStr && smp.typ != smpBin {
+				return false
+			}
+			v = int64(len(binToStr(smp)))
+		case smpStr == smp.typ:
+			// HAProxy's str-to-int cast: an optional sign, then digits.
+			var ok bool
+			if v, ok = leadingInt(smp.b); !ok {
+				return false
+			}
+		case smp.typ != smpInt && smp.typ != smpBool:
+			return false
+		}
+		for _, r := range a.ranges {
+			if v >= r[0] && v <= r[1] {
+				return true
+			}
+		}
+	case mIP:
+		ip := smp.ip.Unmap()
+		switch smp.typ {
+		case smpIP:
+		case smpInt: // int-to-ipv4 cast
+			u := uint32(smp.i)
+			ip = netip.AddrFrom4([4]byte{byte(u >> 24), byte(u >> 16), byte(u >> 8), byte(u)})
+		case smpStr:
+			var err error
+			if ip, err = netip.ParseAddr(string(smp.b)); err != nil {
+				return false
+			}
+			ip = ip.Unmap()
+		default:
+			return false
+		}
 		for _, p := range a.prefixes {
 			if p.Contains(ip) {
 				return true
 			}
 		}
-	case "src_port", "dst_port":
-		ap := c.src
-		if a.crit == "dst_port" {
-			ap = c.dst
+	case mReg:
+		b := a.text(smp)
+		for _, r := range a.regs {
+			if r.Match(b) {
+				return true
+			}
 		}
-		port := int(ap.Port())
-		for _, r := range a.ports {
-			if port >= r[0] && port <= r[1] {
+	default:
+		b := a.text(smp)
+		for _, p := range a.pats {
+			if a.strMatch(b, p) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// leadingInt parses an optional sign and the digits that follow.
+func leadingInt(b []byte) (int64, bool) {
+	i, neg := 0, false
+	if i < len(b) && (b[i] == '-' || b[i] == '+') {
+		neg = b[i] == '-'
+		i++
+	}
+	start := i
+	var v int64
+	for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+		v = v*10 + int64(b[i]-'0')
+	}
+	if i == start {
+		return 0, false
+	}
+	if neg {
+		v = -v
+	}
+	return v, true
+}
+
+// binToStr is HAProxy's binary-to-string cast: the string ends at the
+// first NUL byte.
+func binToStr(smp *sample) []byte {
+	if smp.typ == smpBin {
+		if i := bytes.IndexByte(smp.b, 0); i >= 0 {
+			return smp.b[:i]
+		}
+	}
+	return smp.b
+}
+
+// text returns the sample as bytes for the string methods (a binary
+// sample through HAProxy's cast, except for bin).
+func (a *acl) text(smp *sample) []byte {
+	switch smp.typ {
+	case smpStr:
+		return smp.b
+	case smpBin:
+		if a.method == mBin {
+			return smp.b
+		}
+		return binToStr(smp)
+	case smpIP:
+		return []byte(smp.ip.String())
+	}
+	return strconv.AppendInt(nil, smp.i, 10)
+}
+
+// strMatch applies str, beg, end, sub or bin to one pattern.
+func (a *acl) strMatch(b, p []byte) bool {
+	eq := bytes.Equal
+	if a.icase && a.method != mBin {
+		eq = bytes.EqualFold
+	}
+	switch a.method {
+	case mStr, mBin:
+		return eq(b, p)
+	case mBeg:
+		return len(b) >= len(p) && eq(b[:len(p)], p)
+	case mEnd:
+		return len(b) >= len(p) && eq(b[len(b)-len(p):], p)
+	case mSub:
+		if !a.icase {
+			return bytes.Contains(b, p)
+		}
+		for i := 0; i+len(p) <= len(b); i++ {
+			if eq(b[i:i+len(p)], p) {
 				return true
 			}
 		}
@@ -56,29 +309,113 @@ func (a *acl) match(c *connInfo) bool {
 
 // compileACL compiles one acl line.
 func compileACL(p *parser.ACL) (*acl, error) {
-	a := &acl{crit: p.Criterion}
-	switch p.Criterion {
-	case "always_true", "always_false":
-	case "src", "dst":
-		for _, v := range p.Values {
-			pfx, err := parsePrefix(v)
-			if err != nil {
-				return nil, fmt.Errorf("acl '%s': %w", p.Name, err)
-			}
-			a.prefixes = append(a.prefixes, pfx)
-		}
-	case "src_port", "dst_port":
-		for _, v := range p.Values {
-			r, err := parsePortRange(v)
-			if err != nil {
-				return nil, fmt.Errorf("acl '%s': %w", p.Name, err)
-			}
-			a.ports = append(a.ports, r)
-		}
-	default:
+	name := canonicalFetch(p.Criterion)
+	f, ok := fetchTable[name]
+	if !ok {
 		return nil, fmt.Errorf("acl '%s': unsupported criterion '%s'", p.Name, p.Criterion)
 	}
+	a := &acl{crit: name, fetch: f.fn, l6: f.l6, conv: p.Conv, icase: p.IgnoreCase}
+	if err := a.fa.parse(name, p.Args); err != nil {
+		return nil, fmt.Errorf("acl '%s': %w", p.Name, err)
+	}
+	m := p.Match
+	if m == "" {
+		m = f.match
+		if len(p.Conv) > 0 {
+			m = "str"
+		}
+	}
+	a.method = matchIDs[m]
+	op := ""
+	for _, v := range p.Values {
+		var err error
+		switch a.method {
+		case mBool, mFound:
+		case mIP:
+			var pfx netip.Prefix
+			pfx, err = parsePrefix(v)
+			a.prefixes = append(a.prefixes, pfx)
+		case mInt, mLen:
+			switch v {
+			case "eq", "ge", "gt", "le", "lt":
+				op = v
+				continue
+			}
+			var r [2]int64
+			r, err = parseIntPattern(v, op, m == "ver")
+			a.ranges = append(a.ranges, r)
+			op = ""
+		case mReg:
+			expr := v
+			if a.icase {
+				expr = "(?i)" + expr
+			}
+			var re *regexp.Regexp
+			re, err = regexp.Compile(expr)
+			a.regs = append(a.regs, re)
+		case mBin:
+			var b []byte
+			b, err = hex.DecodeString(v)
+			a.pats = append(a.pats, b)
+		default:
+			a.pats = append(a.pats, []byte(v))
+		}
+		if err != nil {
+			return nil, fmt.Errorf("acl '%s': %w", p.Name, err)
+		}
+	}
 	return a, nil
+}
+
+// parseIntPattern parses an integer pattern (N, N:M, :M, N:, or with '-'
+// for ':') after an
+// optional operator; ver patterns are dotted versions (3.1 = 0x030001).
+func parseIntPattern(v, op string, ver bool) ([2]int64, error) {
+	num := func(s string, def int64) (int64, error) {
+		if s == "" {
+			return def, nil
+		}
+		if ver {
+			maj, mnr, _ := strings.Cut(s, ".")
+			a, err1 := strconv.ParseInt(maj, 10, 32)
+			b, err2 := int64(0), error(nil)
+			if mnr != "" {
+				b, err2 = strconv.ParseInt(mnr, 10, 16)
+			}
+			if err1 != nil || err2 != nil {
+				return 0, fmt.Errorf("invalid version '%s'", v)
+			}
+			return a<<16 | b, nil
+		}
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("invalid number '%s'", v)
+		}
+		return n, nil
+	}
+	lo, hi, rng := v, "", false
+	if i := strings.IndexAny(v, ":-"); i >= 0 { // HAProxy's separators
+		lo, hi, rng = v[:i], v[i+1:], true
+	}
+	a, err := num(lo, math.MinInt64)
+	if err != nil {
+		return [2]int64{}, err
+	}
+	if rng {
+		b, err := num(hi, math.MaxInt64)
+		return [2]int64{a, b}, err
+	}
+	switch op {
+	case "ge":
+		return [2]int64{a, math.MaxInt64}, nil
+	case "gt":
+		return [2]int64{a + 1, math.MaxInt64}, nil
+	case "le":
+		return [2]int64{math.MinInt64, a}, nil
+	case "lt":
+		return [2]int64{math.MinInt64, a - 1}, nil
+	}
+	return [2]int64{a, a}, nil
 }
 
 // parsePrefix parses an address or a CIDR (IPv4 masks in dotted form too).
@@ -108,33 +445,6 @@ func parsePrefix(v string) (netip.Prefix, error) {
 	return netip.PrefixFrom(ip, ip.BitLen()), nil
 }
 
-// parsePortRange parses N, N:M, :M or N: (HAProxy integer ranges).
-func parsePortRange(v string) ([2]int, error) {
-	lo, hi, rng := strings.Cut(v, ":")
-	parse := func(s string, def int) (int, error) {
-		if s == "" {
-			return def, nil
-		}
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 0 {
-			return 0, fmt.Errorf("invalid port '%s'", v)
-		}
-		return n, nil
-	}
-	a, err := parse(lo, 0)
-	if err != nil {
-		return [2]int{}, err
-	}
-	if !rng {
-		return [2]int{a, a}, nil
-	}
-	b, err := parse(hi, 65535)
-	if err != nil {
-		return [2]int{}, err
-	}
-	return [2]int{a, b}, nil
-}
-
 // cond is a compiled if/unless condition.
 type cond struct {
 	unless bool
@@ -146,33 +456,75 @@ type condTerm struct {
 	acls   []*acl // lines of one named ACL, OR-ed
 }
 
-// eval evaluates the condition; a nil condition is true.
+// exec evaluates the condition with HAProxy's three-valued logic, before
+// if/unless applies: aclPass, aclFail, or aclMiss when more data may
+// change the outcome. A nil condition passes.
+func (c *cond) exec(ci *connInfo) int {
+	if c == nil {
+		return aclPass
+	}
+	res := aclFail
+	for _, and := range c.terms {
+		suite := aclPass
+		for _, t := range and {
+			r := aclFail
+			for _, a := range t.acls {
+				r |= a.exec(ci)
+				if r == aclPass {
+					break
+				}
+			}
+			if t.negate {
+				r = aclNeg(r)
+			}
+			suite &= r
+			if suite == aclFail {
+				break
+			}
+		}
+		res |= suite
+		if res == aclPass {
+			break
+		}
+	}
+	return res
+}
+
+// aclNeg negates a result; a miss stays a miss.
+func aclNeg(r int) int {
+	switch r {
+	case aclPass:
+		return aclFail
+	case aclFail:
+		return aclPass
+	}
+	return r
+}
+
+// eval evaluates the condition with what is known now; a nil condition is
+// true.
 func (c *cond) eval(ci *connInfo) bool {
 	if c == nil {
 		return true
 	}
-	res := false
+	return (c.exec(ci) == aclPass) != c.unless
+}
+
+// usesContent reports whether evaluating c reads the client's bytes.
+func (c *cond) usesContent() bool {
+	if c == nil {
+		return false
+	}
 	for _, and := range c.terms {
-		ok := true
 		for _, t := range and {
-			m := false
 			for _, a := range t.acls {
-				if a.match(ci) {
-					m = true
-					break
+				if a.l6 {
+					return true
 				}
 			}
-			if m == t.negate {
-				ok = false
-				break
-			}
-		}
-		if ok {
-			res = true
-			break
 		}
 	}
-	return res != c.unless
+	return false
 }
 
 // needsDst reports whether evaluating c needs the destination address.
@@ -231,11 +583,11 @@ func compileCond(c *parser.Condition, named map[string][]*acl) (*cond, error) {
 func builtinACL(name string) *acl {
 	switch name {
 	case "TRUE":
-		return &acl{crit: "always_true"}
+		return &acl{crit: "always_true", fetch: fetchTrue}
 	case "FALSE":
-		return &acl{crit: "always_false"}
+		return &acl{crit: "always_false", fetch: fetchFalse}
 	case "LOCALHOST":
-		return &acl{crit: "src", prefixes: []netip.Prefix{
+		return &acl{crit: "src", fetch: fetchSrc, method: mIP, prefixes: []netip.Prefix{
 			netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}}
 	}
 	return nil

@@ -33,8 +33,11 @@ type backendRuntime struct {
 	hash    bool       // hash-based algorithm (no immediate redispatch)
 	slim    int64      // fullconn, or the computed default
 	content []tcpRule  // tcp-request content rules
-	needDst bool
-	retry   int
+	// inspects: the content rules read the client's bytes (inspect.go).
+	inspects     bool
+	inspectDelay time.Duration
+	needDst      bool
+	retry        int
 
 	timeoutConnect, timeoutServer, timeoutServerFin, timeoutTunnel, timeoutQueue time.Duration
 	keepalive                                                                    bool

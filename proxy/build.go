@@ -182,8 +182,10 @@ func (g *Graph) buildBackend(p *parser.Proxy) (*Backend, error) {
 	if b.content, err = compileTCPRules(p.TCPReqContent, named); err != nil {
 		return nil, err
 	}
+	b.inspectDelay = p.InspectDelay
 	for _, r := range b.content {
 		b.needDst = b.needDst || r.cond.needsDst()
+		b.inspects = b.inspects || r.cond.usesContent()
 	}
 	lb, err := newBalancer(b)
 	if err != nil {
@@ -248,8 +250,10 @@ func (g *Graph) buildFrontend(p *parser.Proxy, backends map[string]*Backend) (*F
 	if err != nil {
 		errs = multierror.Append(errs, err)
 	}
+	f.inspectDelay = p.InspectDelay
 	for _, r := range f.content {
 		f.needDst = f.needDst || r.cond.needsDst()
+		f.inspects = f.inspects || r.cond.usesContent()
 	}
 	for _, r := range p.UseBackends {
 		be := backends[r.Backend]
@@ -264,6 +268,7 @@ func (g *Graph) buildFrontend(p *parser.Proxy, backends map[string]*Backend) (*F
 		}
 		f.rules = append(f.rules, useRule{be: be, cond: c})
 		f.needDst = f.needDst || c.needsDst()
+		f.inspects = f.inspects || c.usesContent()
 	}
 	switch {
 	case p.DefaultBackend != "":

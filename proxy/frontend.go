@@ -26,8 +26,12 @@ type Frontend struct {
 	tcpRules []tcpRule // tcp-request connection
 	content  []tcpRule // tcp-request content
 	needDst  bool      // some rule looks at the destination address
-	logs     *LogSink
-	logCount atomic.Uint64 // lines logged, HAProxy's %lc
+	// inspects: the content rules or use_backend conditions read the
+	// client's bytes, which the session waits for (inspect.go).
+	inspects     bool
+	inspectDelay time.Duration
+	logs         *LogSink
+	logCount     atomic.Uint64 // lines logged, HAProxy's %lc
 
 	timeoutClient, timeoutClientFin time.Duration
 	keepalive                       bool
@@ -101,7 +105,12 @@ func (f *Frontend) Shutdown() bool {
 func (f *Frontend) Stopped() bool { return f.stopped.Load() }
 
 // acceptConn runs the tcp-request connection rules: false means reject.
-func (f *Frontend) acceptConn(ci *connInfo) bool { return runTCPRules(f.tcpRules, ci) }
+func (f *Frontend) acceptConn(ci *connInfo) bool {
+	ci.conn = true
+	ok := runTCPRules(f.tcpRules, ci)
+	ci.conn = false
+	return ok
+}
 
 // runTCPRules applies the first rule whose condition matches: false means
 // reject. Without a match the connection is accepted.

@@ -42,8 +42,11 @@ type loop struct {
 	// retired and freeSess are the session records to reuse (see
 	// session_pool.go).
 	retired, freeSess []*session
-	now               int64     // nanoseconds since g.base, at the last wake-up
-	wall              time.Time // wall clock at the last wake-up
+	// ci is what the rule being evaluated looks at (rules run in the
+	// loop, one at a time; a field, so that it costs no allocation).
+	ci   connInfo
+	now  int64     // nanoseconds since g.base, at the last wake-up
+	wall time.Time // wall clock at the last wake-up
 
 	nsess     int         // sessions owned (including queued ones)
 	listeners []*Listener // listeners this loop accepts on

@@ -217,9 +217,10 @@ func (s *session) readProxyHeader() {
 	}
 	s.state = stNew
 	s.stExp = 0
-	ci := connInfo{src: s.src}
+	ci := &s.l.ci
+	*ci = connInfo{src: s.src, s: s, final: true}
 	if s.fe.needDst {
 		ci.dst = s.dstAddr()
 	}
-	s.start(&ci)
+	s.start(ci)
 }

@@ -17,7 +17,8 @@ const (
 	stConnecting       // non-blocking connect in progress
 	stData             // both sides connected, bytes flow
 	stClosed
-	stHanded // frozen for a handoff to a new process (see handoff.go)
+	stHanded  // frozen for a handoff to a new process (see handoff.go)
+	stInspect // waiting for the client's bytes the content rules need (inspect.go)
 )
 
 // Session flags. Sides: 0 client, 1 server. Directions: 0 client to server,
@@ -141,11 +142,12 @@ func (l *loop) newSession(ln *Listener, fd int, src netip.AddrPort) {
 		src: src, cfd: int32(fd), sfd: -1, flags: fCliW,
 		tAccept: l.now, tw: -1, tc: -1, hidx: -1, term: termNormal,
 	}
-	ci := connInfo{src: s.src}
+	ci := &l.ci
+	*ci = connInfo{src: s.src, s: s, final: true}
 	if fe.needDst {
 		ci.dst = s.dstAddr()
 	}
-	if !fe.acceptConn(&ci) {
+	if !fe.acceptConn(ci) {
 		fe.ctr.dcon.Add(1)
 		if ln.stats {
 			ln.ctr.dcon.Add(1)
@@ -183,27 +185,33 @@ func (l *loop) newSession(ln *Listener, fd int, src netip.AddrPort) {
 		s.arm()
 		return
 	}
-	s.start(&ci)
+	s.start(ci)
 	s.arm()
 }
 
-// start chooses the backend and a server once the client is known.
+// start chooses the backend and a server once the client is known, or
+// first waits for the client's bytes when content rules inspect them.
 func (s *session) start(ci *connInfo) {
+	if s.fe.inspects {
+		s.inspectPhase(s.fe.inspectDelay)
+		return
+	}
+	ci.s = s
+	ci.final = true
 	if !runTCPRules(s.fe.content, ci) {
 		s.fe.ctr.dreq.Add(1)
 		s.finish(termDenied)
 		return
 	}
-	be := s.fe.pickBackend(ci)
-	if be == nil {
-		s.finish(termDenied)
+	if !s.chooseBackend(ci) {
 		return
 	}
-	s.be = be
-	s.retries = int16(be.retry)
-	be.ctr.incCur()
-	be.ctr.newSession(s.l.wall)
+	be := s.be
 	if be.Config != s.fe.Config && len(be.content) > 0 {
+		if be.inspects {
+			s.inspectPhase(be.inspectDelay)
+			return
+		}
 		if be.needDst && !ci.dst.IsValid() {
 			ci.dst = s.dstAddr()
 		}
@@ -214,6 +222,21 @@ func (s *session) start(ci *connInfo) {
 		}
 	}
 	s.assign()
+}
+
+// chooseBackend runs the use_backend rules and counts the session on the
+// backend they choose; false when none applies (the session ended).
+func (s *session) chooseBackend(ci *connInfo) bool {
+	be := s.fe.pickBackend(ci)
+	if be == nil {
+		s.finish(termDenied)
+		return false
+	}
+	s.be = be
+	s.retries = int16(be.retry)
+	be.ctr.incCur()
+	be.ctr.newSession(s.l.wall)
+	return true
 }
 
 // dstAddr returns the local address the client connected to.
@@ -344,6 +367,17 @@ func (s *session) event(side int, ev uint32) {
 			s.connFailed(false)
 		}
 		s.arm()
+		return
+	}
+	if s.state == stInspect {
+		if side == 0 {
+			if ev&unix.EPOLLERR != 0 {
+				s.finish(termCliAbortReq)
+				return
+			}
+			s.inspect(false)
+			s.arm()
+		}
 		return
 	}
 	if s.state == stHeader {

@@ -61,6 +61,12 @@ func (s *session) deadline() int64 {
 		return a
 	case stHeader, stQueued, stConnecting, stTurnAround:
 		return s.stExp
+	case stInspect:
+		a, b := s.stExp, s.exp[0]
+		if a == 0 || (b != 0 && b < a) {
+			return b
+		}
+		return a
 	}
 	return 0
 }
@@ -85,6 +91,13 @@ func (s *session) expire() {
 	switch s.state {
 	case stHeader:
 		s.finish(termCliTimeoutReq)
+	case stInspect:
+		if s.exp[0] != 0 && s.exp[0] <= s.l.now {
+			s.finish(termCliTimeoutReq)
+			return
+		}
+		s.stExp = 0
+		s.inspect(true)
 	case stQueued:
 		if s.be.unqueue(s) != qQueued {
 			return // a slot is on its way
