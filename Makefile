@@ -50,14 +50,25 @@ integration:
 	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./cmd/goproxy/
 
 # Runs every Fuzz target for FUZZTIME each; nothing to do when no package
-# has one yet.
+# has one yet. Go 1.26's fuzz coordinator can end a run at its deadline
+# with "context deadline exceeded" and no failing input (golang/go#75804,
+# fixed in Go 1.27): such a run is reported and not counted as a failure;
+# a run that wrote a failing input always is.
 fuzz:
 	@pkgs="$(FUZZ_PKGS)"; \
 	if [ -z "$$pkgs" ]; then echo "fuzz: no Fuzz targets in this tree yet, nothing to run"; exit 0; fi; \
 	for p in $$pkgs; do \
 		for t in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$p/*_test.go | sed 's/^func //'); do \
 			echo "fuzz: $$p $$t for $(FUZZTIME)"; \
-			$(GO) test -run='^$$' -fuzz="^$$t\$$" -fuzztime=$(FUZZTIME) $$p || exit 1; \
+			out=$$($(GO) test -run='^$$' -fuzz="^$$t\$$" -fuzztime=$(FUZZTIME) $$p 2>&1); rc=$$?; \
+			echo "$$out"; \
+			if [ $$rc -ne 0 ]; then \
+				if echo "$$out" | grep -q 'context deadline exceeded' && ! echo "$$out" | grep -q 'Failing input written'; then \
+					echo "fuzz: $$p $$t: stopped by the fuzz coordinator's deadline race (golang/go#75804), no failing input"; \
+				else \
+					exit 1; \
+				fi; \
+			fi; \
 		done; \
 	done
 
