@@ -224,3 +224,44 @@ func TestE2EReloadWithoutPid(t *testing.T) {
 		t.Error("the running process is gone")
 	}
 }
+
+// TestE2EReloadSeveralOldPids replaces two running processes at once, as
+// "-sf <pid> <pid>" after an instance was started beside another: both
+// finish their sessions and exit, the new one serves.
+func TestE2EReloadSeveralOldPids(t *testing.T) {
+	t.Parallel()
+	ss := nameServers(t, 1, silent)
+	addr := loopAddr(t)
+	text := e2eCfg{servers: srvLines(ss, []int{1})}.render(addr)
+	first := startServing(t, goproxyBin, text, addr)
+	cfg := writeFile(t, t.TempDir(), "beside.cfg", text)
+	second := startBin(t, goproxyBin, cfg)
+	waitFor(t, 5*time.Second, "the second process to listen beside the first", func() bool {
+		return listenerPIDs(t, addr, second.pid())[second.pid()]
+	})
+	long, err := dialFrom("127.0.0.2", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer long.Close()
+	if err := echoRoundTrip(long, "before\n"); err != nil {
+		t.Fatal(err)
+	}
+	nu := startBin(t, goproxyBin, cfg, "-sf", strconv.Itoa(first.pid()), strconv.Itoa(second.pid()))
+	waitFor(t, 5*time.Second, "the old processes to stop listening", func() bool {
+		l := listenerPIDs(t, addr, first.pid(), second.pid(), nu.pid())
+		return l[nu.pid()] && !l[first.pid()] && !l[second.pid()]
+	})
+	if err := echoRoundTrip(long, "during\n"); err != nil {
+		t.Fatalf("the session established before the reload: %v", err)
+	}
+	long.Close()
+	for _, p := range []*e2eProc{first, second} {
+		if code := p.waitExit(t, 5*time.Second); code != 0 {
+			t.Errorf("old process %d exited %d", p.pid(), code)
+		}
+	}
+	if err := echoOK(addr); err != nil || !nu.running() {
+		t.Errorf("after the reload: %v (running %v)", err, nu.running())
+	}
+}
