@@ -344,6 +344,19 @@ func (p *parser) kwHTTPRule(px *Proxy, w []string, mod kwMod) {
 // proxy in TCP mode, after the other checks of the proxy, in HAProxy's
 // order.
 func (p *parser) validateHTTPInTCP(px *Proxy) {
+	if px.cookie && px.Cap&CapBackend != 0 {
+		p.checkWarn("cookie will be ignored for %s '%s' (needs 'mode http').", typeName(px), px.Name)
+	}
+	defer func() {
+		if px.Cap&CapBackend == 0 {
+			return
+		}
+		for _, s := range px.Servers {
+			if s.cookie != "" {
+				p.checkWarn("%s '%s' : ignoring cookie for server '%s' as HTTP mode is disabled.", typeName(px), px.Name, s.Name)
+			}
+		}
+	}()
 	for _, kind := range []string{"http-request", "http-response", "http-after-response"} {
 		for _, k := range px.httpRules {
 			if k == kind {

@@ -52,6 +52,7 @@ func init() {
 		"http-response":         {inAll, (*parser).kwHTTPRule},
 		"http-after-response":   {inAll, (*parser).kwHTTPRule},
 		"errorfile":             {inAll, (*parser).kwErrorfile},
+		"cookie":                {inD | inB, (*parser).kwCookie},
 		"http-reuse":            {inD | inB, (*parser).kwHTTPReuse},
 		"compression":           {inAll, (*parser).kwCompression},
 		"description":           {inAll, (*parser).kwDescription},
@@ -642,4 +643,14 @@ func (p *parser) kwDescription(px *Proxy, w []string, _ kwMod) {
 		return
 	}
 	px.Description = strings.Join(w[1:], " ")
+}
+
+// kwCookie is HTTP cookie persistence: a TCP backend ignores it with
+// HAProxy's warning (validateHTTPInTCP).
+func (p *parser) kwCookie(px *Proxy, w []string, _ kwMod) {
+	if argAt(w, 1) == "" {
+		p.alert("'%s' expects <cookie_name> as argument.", w[0])
+		return
+	}
+	px.cookie = true
 }

@@ -319,7 +319,16 @@ func (p *parser) parseServerParams(px *Proxy, name string, w []string, sp *Serve
 			"no-tlsv10", "no-tlsv11", "no-tlsv12", "no-tlsv13", "force-sslv3", "force-tlsv10",
 			"force-tlsv11", "force-tlsv12", "force-tlsv13", "crl-file", "verifyhost", "ssl-reuse", "allow-0rtt":
 			return fail("'%s' is not supported by goproxy (TLS is not implemented)", kw)
-		case "cookie", "redir", "ws", "check-proto", "proto":
+		case "cookie":
+			// HTTP persistence: kept only for HAProxy's warning, in a
+			// TCP backend (validateHTTPInTCP).
+			v := argAt(w, i+1)
+			if v == "" {
+				return fail("'%s' expects <value> as argument.", kw)
+			}
+			sp.cookie = v
+			i++
+		case "redir", "ws", "check-proto", "proto":
 			return fail("'%s' is not supported by goproxy (HTTP mode only)", kw)
 		case "resolvers", "resolve-prefer", "resolve-net", "resolve-opts":
 			return fail("'%s' is not supported by goproxy (runtime DNS resolution is not implemented)", kw)

@@ -3,6 +3,7 @@ package parser
 import (
 	"encoding/hex"
 	"fmt"
+	"net/netip"
 	"regexp"
 	"strings"
 )
@@ -60,6 +61,12 @@ func (p *parser) kwTCPCheck(px *Proxy, w []string, _ kwMod) {
 }
 
 func (p *parser) tcpCheckConnect(r *TCPCheckRule, where string, args []string) bool {
+	addrPort := 0
+	defer func() {
+		if r.Port == 0 {
+			r.Port = addrPort
+		}
+	}()
 	for i := 0; i < len(args); i++ {
 		switch args[i] {
 		case "default", "linger":
@@ -82,11 +89,18 @@ func (p *parser) tcpCheckConnect(r *TCPCheckRule, where string, args []string) b
 				p.alert("%s : '%s' expects an address as argument.", where, args[i])
 				return false
 			}
-			if !validIPPattern(v) || strings.Contains(v, "/") {
+			host, port := v, 0
+			if ap, err := netip.ParseAddrPort(v); err == nil {
+				// As HAProxy: the address may carry the port; a 'port'
+				// argument still wins.
+				host, port = ap.Addr().String(), int(ap.Port())
+			}
+			if !validIPPattern(host) || strings.Contains(host, "/") {
 				p.alert("%s : '%s' : invalid address '%s'.", where, args[i], v)
 				return false
 			}
-			r.Addr = v
+			r.Addr = host
+			addrPort = port
 			i++
 		case "send-proxy":
 			r.SendProxy = true

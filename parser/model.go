@@ -215,6 +215,7 @@ type Proxy struct {
 	hasRules   bool       // a defaults section with tcp-request/http-* rules
 	rulesCap   Cap        // the capabilities of the proxies using a defaults section with rules
 	monitorURI bool       // monitor-uri is set (HTTP mode only)
+	cookie     bool       // "cookie" is set (HTTP persistence, ignored in TCP)
 }
 
 // ProxyOptions are the boolean and small-valued `option` keywords.
@@ -340,6 +341,7 @@ type LogRange struct{ Low, High int }
 
 // ServerParams are the options of a server or default-server line.
 type ServerParams struct {
+	cookie         string // the HTTP persistence cookie value (ignored in TCP)
 	Check          bool
 	Inter          time.Duration // default 2s
 	FastInter      time.Duration // 0 = inter

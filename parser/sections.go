@@ -315,6 +315,7 @@ func newProxy(def *Proxy) *Proxy {
 	px.HTTPChecks = append([]*HTTPCheckRule(nil), def.HTTPChecks...)
 	px.modePos = def.modePos
 	px.httpOpts = def.httpOpts
+	px.cookie = def.cookie
 	// tcp-request rules and ACLs of a named defaults section apply to the
 	// proxies that use it.
 	px.TCPReqConn = append([]*TCPRule(nil), def.TCPReqConn...)

@@ -95,7 +95,6 @@ var notYetProxy = map[string]string{
 	"backlog":          "use the 'backlog' option of 'bind'",
 	"bind-process":     "goproxy runs one process",
 	"capture":          "HTTP mode only",
-	"cookie":           "HTTP mode only",
 	"declare":          "HTTP mode only",
 	"dispatch":         "not implemented",
 	"email-alert":      "email alerts are not implemented",
