@@ -297,34 +297,14 @@ func (p *parser) httpCheckExpect(r *HTTPCheckRule, where string, args []string) 
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		v := argAt(args, i+1)
+		if handled, ok := p.expectCommonArg(where, a, v, &r.MinRecv, &r.Comment, &r.OnSuccess, &r.OnError); handled {
+			if !ok {
+				return false
+			}
+			i++
+			continue
+		}
 		switch a {
-		case "min-recv":
-			if v == "" {
-				p.alert("%s : '%s' expects a integer as argument.", where, a)
-				return false
-			}
-			r.MinRecv = atol(v)
-			i++
-			continue
-		case "comment", "on-success", "on-error":
-			if v == "" {
-				p.alert("%s : '%s' expects a string as argument.", where, a)
-				return false
-			}
-			if a != "comment" && strings.Contains(v, "%") {
-				p.alert("%s : '%s' : log-format expressions are not supported by goproxy (got '%s'; use plain text).", where, a, v)
-				return false
-			}
-			switch a {
-			case "comment":
-				r.Comment = v
-			case "on-success":
-				r.OnSuccess = v
-			default:
-				r.OnError = v
-			}
-			i++
-			continue
 		case "ok-status", "error-status", "tout-status":
 			if v == "" {
 				p.alert("%s : '%s' expects a string as argument.", where, a)

@@ -170,6 +170,40 @@ func parseHex(s string) ([]byte, string) {
 	return b, ""
 }
 
+// expectCommonArg parses the arguments tcp-check and http-check expect
+// share: min-recv, comment, on-success and on-error (v is the value after
+// a). It reports whether a is one of them, and whether it parsed.
+func (p *parser) expectCommonArg(where, a, v string, minRecv *int, comment, onSuccess, onError *string) (handled, ok bool) {
+	switch a {
+	case "min-recv":
+		if v == "" {
+			p.alert("%s : '%s' expects a integer as argument.", where, a)
+			return true, false
+		}
+		*minRecv = atol(v)
+	case "comment", "on-success", "on-error":
+		if v == "" {
+			p.alert("%s : '%s' expects a string as argument.", where, a)
+			return true, false
+		}
+		if a != "comment" && strings.Contains(v, "%") {
+			p.alert("%s : '%s' : log-format expressions are not supported by goproxy (got '%s'; use plain text).", where, a, v)
+			return true, false
+		}
+		switch a {
+		case "comment":
+			*comment = v
+		case "on-success":
+			*onSuccess = v
+		default:
+			*onError = v
+		}
+	default:
+		return false, false
+	}
+	return true, true
+}
+
 func (p *parser) tcpCheckExpect(r *TCPCheckRule, where string, args []string) bool {
 	if len(args) == 0 {
 		p.alert("%s : expects at least a matching pattern as arguments.", where)
@@ -177,36 +211,14 @@ func (p *parser) tcpCheckExpect(r *TCPCheckRule, where string, args []string) bo
 	}
 	for i := 0; i < len(args); i++ {
 		a := args[i]
+		if handled, ok := p.expectCommonArg(where, a, argAt(args, i+1), &r.MinRecv, &r.Comment, &r.OnSuccess, &r.OnError); handled {
+			if !ok {
+				return false
+			}
+			i++
+			continue
+		}
 		switch a {
-		case "min-recv":
-			v := argAt(args, i+1)
-			if v == "" {
-				p.alert("%s : '%s' expects a integer as argument.", where, a)
-				return false
-			}
-			r.MinRecv = atol(v)
-			i++
-			continue
-		case "comment", "on-success", "on-error":
-			v := argAt(args, i+1)
-			if v == "" {
-				p.alert("%s : '%s' expects a string as argument.", where, a)
-				return false
-			}
-			if a != "comment" && strings.Contains(v, "%") {
-				p.alert("%s : '%s' : log-format expressions are not supported by goproxy (got '%s'; use plain text).", where, a, v)
-				return false
-			}
-			switch a {
-			case "comment":
-				r.Comment = v
-			case "on-success":
-				r.OnSuccess = v
-			default:
-				r.OnError = v
-			}
-			i++
-			continue
 		case "ok-status", "error-status", "tout-status", "status-code":
 			p.alert("%s : '%s' is not supported by goproxy.", where, a)
 			return false
