@@ -58,6 +58,27 @@ func (c *hammerCounts) record(err error) {
 	}
 }
 
+// summary is the counts as a log line.
+func (c *hammerCounts) summary() string {
+	other, _ := c.lastOther.Load().(string)
+	return fmt.Sprintf("%d connections served, %d reset, %d refused, %d other (%s)",
+		c.ok.Load(), c.reset.Load(), c.refused.Load(), c.other.Load(), other)
+}
+
+// expectClean fails t unless no connection failed and at least min were
+// served (the hammer ran); over says over what, for the message.
+func (c *hammerCounts) expectClean(t *testing.T, over string, min int64) {
+	t.Helper()
+	if c.reset.Load() != 0 || c.refused.Load() != 0 || c.other.Load() != 0 {
+		other, _ := c.lastOther.Load().(string)
+		t.Errorf("%d connections reset, %d refused, %d failed otherwise (%s)%s; want none",
+			c.reset.Load(), c.refused.Load(), c.other.Load(), other, over)
+	}
+	if c.ok.Load() < min {
+		t.Errorf("only %d connections served: the hammer did not run", c.ok.Load())
+	}
+}
+
 func hammerOnce(ip, addr string) error {
 	conn, err := dialFrom(ip, addr)
 	if err != nil {
@@ -114,19 +135,11 @@ func TestE2EReloadHammer(t *testing.T) {
 		close(stop)
 		wg.Wait()
 		stopped = true
-		other, _ := counts.lastOther.Load().(string)
-		t.Logf("%s: %d reloads, %d connections served, %d reset, %d refused, %d other (%s)",
-			bin, reloads, counts.ok.Load(), counts.reset.Load(), counts.refused.Load(), counts.other.Load(), other)
+		t.Logf("%s: %d reloads, %s", bin, reloads, counts.summary())
 		if bin != goproxyBin {
 			return
 		}
-		if counts.reset.Load() != 0 || counts.refused.Load() != 0 || counts.other.Load() != 0 {
-			t.Errorf("%d connections reset, %d refused, %d failed otherwise (%s) over %d reloads; want none",
-				counts.reset.Load(), counts.refused.Load(), counts.other.Load(), other, reloads)
-		}
-		if counts.ok.Load() < 100 {
-			t.Errorf("only %d connections served: the hammer did not run", counts.ok.Load())
-		}
+		counts.expectClean(t, fmt.Sprintf(" over %d reloads", reloads), 100)
 	})
 }
 
@@ -181,16 +194,8 @@ func TestE2EReloadTakeover(t *testing.T) {
 	close(stop)
 	wg.Wait()
 	stopped = true
-	other, _ := counts.lastOther.Load().(string)
-	t.Logf("%d takeovers (%d through haproxy): %d connections served, %d reset, %d refused, %d other (%s)",
-		len(chain), len(chain)-20, counts.ok.Load(), counts.reset.Load(), counts.refused.Load(), counts.other.Load(), other)
-	if counts.reset.Load() != 0 || counts.refused.Load() != 0 || counts.other.Load() != 0 {
-		t.Errorf("%d connections reset, %d refused, %d failed otherwise (%s); want none",
-			counts.reset.Load(), counts.refused.Load(), counts.other.Load(), other)
-	}
-	if counts.ok.Load() < 100 {
-		t.Errorf("only %d connections served: the hammer did not run", counts.ok.Load())
-	}
+	t.Logf("%d takeovers (%d through haproxy): %s", len(chain), len(chain)-20, counts.summary())
+	counts.expectClean(t, "", 100)
 	if after := listenerInodes(t, addr); len(inode) != 1 || fmt.Sprint(after) != fmt.Sprint(inode) {
 		t.Errorf("listening socket inodes %v at the start, %v at the end: want the same one socket throughout", inode, after)
 	}
