@@ -97,10 +97,13 @@ func (s *session) serve() {
 			return
 		}
 		s.runLine(line)
+		// Progress is recorded before the answer leaves: a client that
+		// has read it sees its session ordered after any answered
+		// earlier (eviction picks the oldest progress).
+		s.progress.Store(time.Now().UnixNano())
 		if !s.flush() {
 			return
 		}
-		s.progress.Store(time.Now().UnixNano())
 		if !s.interactive && r.Buffered() == 0 {
 			break
 		}
