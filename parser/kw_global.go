@@ -24,6 +24,7 @@ var globalKeywords = map[string]func(p *parser, w []string, mod kwMod){
 	"zero-warning":      (*parser).globalZeroWarning,
 	"strict-limits":     (*parser).globalStrictLimits,
 	"spread-checks":     (*parser).globalSpreadChecks,
+	"max-spread-checks": (*parser).globalMaxSpreadChecks,
 	"server-state-file": (*parser).globalServerStateFile,
 	"server-state-base": (*parser).globalServerStateBase,
 	"session-handoff":   (*parser).globalSessionHandoff,
@@ -358,6 +359,37 @@ func (p *parser) globalSpreadChecks(w []string, _ kwMod) {
 		return
 	}
 	p.cfg.Global.SpreadChecks = n
+}
+
+// globalMaxSpreadChecks is "max-spread-checks <delay>": the upper bound of
+// the window over which the first checks are spread (milliseconds unless
+// a unit is given; 0 keeps the default, the shortest check interval).
+func (p *parser) globalMaxSpreadChecks(w []string, _ kwMod) {
+	if p.tooManyArgs(w, 1) {
+		return
+	}
+	v := argAt(w, 1)
+	if v == "" {
+		p.alertStyle(StyleLine, "'%s' expects an integer argument (0..50).", w[0])
+		return
+	}
+	d, trailing, err := ParseTime(v)
+	if err != nil {
+		te := err.(*timeError)
+		switch te.kind {
+		case "overflow":
+			p.alertStyle(StyleLine, "timer overflow in argument <%s> to <%s>, maximum value is 2147483647 ms (~24.8 days).", v, w[0])
+		case "underflow":
+			p.alertStyle(StyleLine, "timer underflow in argument <%s> to <%s>, minimum non-null value is 1 ms.", v, w[0])
+		default:
+			p.alertStyle(StyleLine, "unsupported character '%c' in '%s' (wants an integer delay).", te.char, w[0])
+		}
+		return
+	}
+	if trailing != "" {
+		p.report(&Error{Sev: SevWarning, Phase: PhaseParse, Msg: fmt.Sprintf("unexpected character '%c' after the timer value '%s', only (us=microseconds,ms=milliseconds,s=seconds,m=minutes,h=hours,d=days) are supported. This will be reported as an error in next versions.", trailing[0], v)})
+	}
+	p.cfg.Global.MaxSpreadChecks = d
 }
 
 // logFacilities are syslog facility names in code order.

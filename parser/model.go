@@ -82,6 +82,9 @@ type Global struct {
 	StrictLimits    bool // HAProxy 2.6 default: true
 	StrictLimitsSet bool // strict-limits or no strict-limits was written
 	SpreadChecks    int  // percent, 0..50
+	// MaxSpreadChecks caps the window over which first checks are spread
+	// (0: the shortest check interval).
+	MaxSpreadChecks time.Duration `json:",omitzero"`
 	ServerStateFile string
 	ServerStateBase string
 	// The privilege drop once everything is open: user/uid, group/gid,

@@ -122,7 +122,7 @@ func newRuntime(cfg *parser.Config, o buildOptions) (*procRuntime, error) {
 			}
 		}
 	}
-	checks, err := health.New(targets, health.Options{Log: log, SpreadChecks: cfg.Global.SpreadChecks})
+	checks, err := health.New(targets, health.Options{Log: log, SpreadChecks: cfg.Global.SpreadChecks, MaxSpreadChecks: cfg.Global.MaxSpreadChecks})
 	if err != nil {
 		return nil, err
 	}
