@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"goproxy/internal/fakesrv"
 	"goproxy/internal/nettest"
 	"goproxy/parser"
 )
@@ -241,7 +242,7 @@ func TestChecks(t *testing.T) {
 		}), status: StatusL7Sts, desc: "#28000Access denied", code: 1045},
 		{name: "ldap", px: testProxy(parser.CheckLDAP), port: serve(t, func(c net.Conn) {
 			io.ReadFull(c, make([]byte, 14))
-			c.Write([]byte{0x30, 0x0c, 0x02, 0x01, 0x01, 0x61, 0x07, 0x0a, 0x01, 0x00, 0x04, 0x00, 0x04, 0x00})
+			c.Write(fakesrv.LDAPBindResponse(0))
 		}), status: StatusL7OK, desc: "", twice: true},
 	}
 	for _, c := range cases {

@@ -19,6 +19,7 @@ import (
 	"github.com/sirupsen/logrus/hooks/test"
 
 	"goproxy/health"
+	"goproxy/internal/fakesrv"
 	"goproxy/parser"
 	"goproxy/proxy"
 )
@@ -228,24 +229,8 @@ func droppingPort(t *testing.T) int {
 	return port
 }
 
-// refusingPort returns a loopback port bound for the whole test but not
-// listening: connections to it are refused and no listener can take it.
-func refusingPort(t *testing.T) int {
-	t.Helper()
-	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { syscall.Close(fd) })
-	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
-		t.Fatal(err)
-	}
-	sa, err := syscall.Getsockname(fd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sa.(*syscall.SockaddrInet4).Port
-}
+// refusingPort returns a loopback port that refuses connections.
+func refusingPort(t *testing.T) int { return fakesrv.RefusingPort(t) }
 
 func counting(t *testing.T, h func(n int, c net.Conn)) int {
 	var mu sync.Mutex
@@ -285,10 +270,6 @@ func readN(c net.Conn, n int) bool {
 	return err == nil
 }
 
-func mysqlPacket(seq byte, body []byte) []byte {
-	return append([]byte{byte(len(body)), byte(len(body) >> 8), 0, seq}, body...)
-}
-
 func diffBackends() []diffBackend {
 	cmppReply, _ := hex.DecodeString("0000000d800000080000000100")
 	cmpp := func(n int, c net.Conn) {
@@ -297,8 +278,7 @@ func diffBackends() []diffBackend {
 		}
 		io.Copy(io.Discard, c)
 	}
-	greeting := mysqlPacket(0, append([]byte{0x0a}, "5.7.99-fake\x00\x01\x00\x00\x00abcdefgh\x00"...))
-	mysqlErr := mysqlPacket(0, append([]byte{0xff, 0x15, 0x04}, "#28000Access denied for user"...))
+	greeting, mysqlErr := fakesrv.MySQLGreeting, fakesrv.MySQLDenied
 	return []diffBackend{
 		{name: "be_tcp", lines: "    option tcp-check\n    tcp-check send-binary 0000000c0000000800000001\n    tcp-check expect binary 0000000d80000008\n",
 			px: &parser.Proxy{CheckKind: parser.CheckTCP, TCPChecks: []*parser.TCPCheckRule{
@@ -371,11 +351,11 @@ func diffBackends() []diffBackend {
 			servers: []diffServer{
 				{name: "good", handler: func(n int, c net.Conn) {
 					readN(c, 14)
-					c.Write([]byte{0x30, 0x0c, 0x02, 0x01, 0x01, 0x61, 0x07, 0x0a, 0x01, 0x00, 0x04, 0x00, 0x04, 0x00})
+					c.Write(fakesrv.LDAPBindResponse(0))
 				}},
 				{name: "refusing", handler: func(n int, c net.Conn) {
 					readN(c, 14)
-					c.Write([]byte{0x30, 0x0c, 0x02, 0x01, 0x01, 0x61, 0x07, 0x0a, 0x01, 0x31, 0x04, 0x00, 0x04, 0x00})
+					c.Write(fakesrv.LDAPBindResponse(0x31))
 				}},
 			}},
 		{name: "be_ssl", lines: "    option ssl-hello-chk\n", px: &parser.Proxy{CheckKind: parser.CheckSSLHello},

@@ -17,6 +17,7 @@ import (
 	"github.com/sirupsen/logrus/hooks/test"
 
 	"goproxy/health"
+	"goproxy/internal/fakesrv"
 	"goproxy/parser"
 	"goproxy/proxy"
 )
@@ -73,7 +74,7 @@ func TestHTTPChecksAgainstHAProxy(t *testing.T) {
 		fmt.Println("SKIP: haproxy is not installed; HTTP checks not compared with it")
 		t.Skip("haproxy is not on PATH")
 	}
-	cert, caPEM := health.SelfSignedCert(t)
+	cert, caPEM := fakesrv.SelfSignedCert(t)
 	dir := t.TempDir()
 	caFile := filepath.Join(dir, "ca.pem")
 	if err := os.WriteFile(caFile, caPEM, 0o600); err != nil {

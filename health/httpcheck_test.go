@@ -3,16 +3,9 @@ package health
 import (
 	"bufio"
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
@@ -20,36 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"goproxy/internal/fakesrv"
 	"goproxy/parser"
 )
-
-// SelfSignedCert makes a self-signed certificate for 127.0.0.1 and
-// "localhost", and returns it with its PEM encoding (a CA file for it).
-func SelfSignedCert(t testing.TB) (tls.Certificate, []byte) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "localhost"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		DNSNames:              []string{"localhost"},
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key},
-		pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-}
 
 // parseBackend parses a backend "b" made of lines, after a TCP defaults.
 func parseBackend(t *testing.T, lines string) *parser.Proxy {
@@ -173,12 +139,12 @@ func reply(s string) func(c net.Conn) {
 // TestHTTPCheckResults checks statuses, codes and texts against those
 // HAProxy 2.6.12 showed in "show stat" for the same answers.
 func TestHTTPCheckResults(t *testing.T) {
-	cert, caPEM := SelfSignedCert(t)
+	cert, caPEM := fakesrv.SelfSignedCert(t)
 	caFile := filepath.Join(t.TempDir(), "ca.pem")
 	if err := os.WriteFile(caFile, caPEM, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, otherPEM := SelfSignedCert(t)
+	_, otherPEM := fakesrv.SelfSignedCert(t)
 	otherCA := filepath.Join(t.TempDir(), "other.pem")
 	if err := os.WriteFile(otherCA, otherPEM, 0o600); err != nil {
 		t.Fatal(err)
