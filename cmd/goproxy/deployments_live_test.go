@@ -2,7 +2,9 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"os/user"
@@ -49,6 +51,9 @@ type liveKind struct {
 	want map[string]int
 	// priv: the file drops privileges (user, group, chroot).
 	priv bool
+	// statsPage is the HTTP statistics listener: no traffic goes through
+	// it; its ";csv" export must list the servers.
+	statsPage string
 }
 
 func liveKinds(t *testing.T) []liveKind {
@@ -102,10 +107,19 @@ func liveKinds(t *testing.T) []liveKind {
 				"primary/postgresql_10.0.1.11_5432":  4,
 				"replicas/postgresql_10.0.1.12_5432": 2, "replicas/postgresql_10.0.1.13_5432": 2,
 			}},
+		{file: "galera-clustercheck.cfg", nodes: map[string]liveNode{
+			"10.0.12.11:3306": plain, "10.0.12.12:3306": plain, "10.0.12.13:3306": plain,
+			"10.0.12.11:9200": up(fakesrv.Status(200)), "10.0.12.12:9200": up(fakesrv.Status(503)), "10.0.12.13:9200": up(fakesrv.Status(200)),
+		}, down: []string{"mysql-cluster/db02"}, conns: 4, want: map[string]int{"mysql-cluster/db01": 4}},
 		{file: "galera.cfg", nodes: map[string]liveNode{
 			"10.0.2.11:3306": up(fakesrv.MySQL(false)), "10.0.2.12:3306": up(fakesrv.MySQL(true)), "10.0.2.13:3306": up(fakesrv.MySQL(true)),
 		}, down: []string{"galera-writer/db1", "galera-readers/db1"}, conns: 4,
 			want: map[string]int{"galera-writer/db2": 4, "galera-readers/db2": 2, "galera-readers/db3": 2}},
+		{file: "patroni-stats.cfg", nodes: map[string]liveNode{
+			"10.0.1.21:5432": plain, "10.0.1.22:5432": plain, "10.0.1.23:5432": plain,
+			"10.0.1.21:8008": up(fakesrv.ByPath(map[string]int{"/": 200})), "10.0.1.22:8008": up(fakesrv.Status(503)), "10.0.1.23:8008": up(fakesrv.Status(503)),
+		}, down: []string{"batman/postgresql_10.0.1.22_5432", "batman/postgresql_10.0.1.23_5432"}, conns: 3,
+			statsPage: "stats", want: map[string]int{"batman/postgresql_10.0.1.21_5432": 3}},
 		{file: "redis.cfg", nodes: map[string]liveNode{
 			"10.0.3.11:6379": up(fakesrv.Redis(true)), "10.0.3.12:6379": up(fakesrv.Redis(false)), "10.0.3.13:6379": up(fakesrv.Redis(false)),
 		}, down: []string{"bk_redis/R2", "bk_redis/R3"}, conns: 3, want: map[string]int{"bk_redis/R1": 3}},
@@ -149,7 +163,13 @@ func liveKinds(t *testing.T) []liveKind {
 type liveSetup struct {
 	cfg   string
 	sock  string
-	binds [][]string // per frontend, in order: its loopback addresses
+	binds []liveBinds // per frontend, in order
+}
+
+// liveBinds are the loopback addresses of a frontend's binds.
+type liveBinds struct {
+	proxy string
+	addrs []string
 }
 
 // liveConfig rewrites a corpus file for a live run in dir: binds on fresh
@@ -181,7 +201,7 @@ func liveConfig(t *testing.T, src, dir string, ports map[string]int, sink string
 				fmt.Fprintf(&out, "    stats socket %s mode 600 level admin\n    max-spread-checks 200\n    no strict-limits\n", st.sock)
 			}
 			if section == "frontend" || section == "listen" {
-				st.binds = append(st.binds, nil)
+				st.binds = append(st.binds, liveBinds{proxy: w[1]})
 			}
 			continue
 		}
@@ -205,7 +225,8 @@ func liveConfig(t *testing.T, src, dir string, ports map[string]int, sink string
 		case w[0] == "bind" && len(w) > 1:
 			a := loopAddr(t)
 			w[1] = a
-			st.binds[len(st.binds)-1] = append(st.binds[len(st.binds)-1], a)
+			fe := &st.binds[len(st.binds)-1]
+			fe.addrs = append(fe.addrs, a)
 		case w[0] == "server" && len(w) > 2:
 			host, _, err := net.SplitHostPort(w[2])
 			if err != nil {
@@ -259,10 +280,10 @@ func runLive(t *testing.T, bin string, k liveKind, src string, ports map[string]
 		t.Fatal(err)
 	}
 	st := liveConfig(t, src, dir, ports, sink)
-	if len(st.binds) == 0 || len(st.binds[0]) == 0 {
+	if len(st.binds) == 0 || len(st.binds[len(st.binds)-1].addrs) == 0 {
 		t.Fatalf("%s: no bind", k.file)
 	}
-	p := startServing(t, bin, st.cfg, st.binds[0][0])
+	p := startServing(t, bin, st.cfg, st.binds[len(st.binds)-1].addrs[0])
 	down := map[string]bool{}
 	for _, d := range k.down {
 		down[d] = true
@@ -294,8 +315,13 @@ func runLive(t *testing.T, bin string, k liveKind, src string, ports map[string]
 		}
 	}()
 	src0 := 0
+	var statsAddrs []string
 	for _, fe := range st.binds {
-		for _, a := range fe {
+		if fe.proxy == k.statsPage {
+			statsAddrs = append(statsAddrs, fe.addrs...)
+			continue
+		}
+		for _, a := range fe.addrs {
 			for i := 0; i < k.conns; i++ {
 				name, c, err := fakesrv.Ask(srcIP(src0), a)
 				src0++
@@ -318,7 +344,31 @@ func runLive(t *testing.T, bin string, k liveKind, src string, ports map[string]
 			res.order = append(res.order, key)
 		}
 	}
+	for _, a := range statsAddrs {
+		checkStatsPage(t, a, res.order)
+	}
 	return res
+}
+
+// checkStatsPage asks the statistics page at addr for its CSV export and
+// checks that it lists every server of keys ("proxy/server").
+func checkStatsPage(t *testing.T, addr string, keys []string) {
+	t.Helper()
+	cl := http.Client{Timeout: 3 * time.Second}
+	resp, err := cl.Get("http://" + addr + "/;csv")
+	if err != nil {
+		t.Fatalf("statistics page: %v", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil || resp.StatusCode != http.StatusOK || !strings.HasPrefix(string(body), "# pxname,svname,") {
+		t.Fatalf("statistics page: %s, %v\n%.300s", resp.Status, err, body)
+	}
+	for _, k := range keys {
+		if !strings.Contains(string(body), "\n"+strings.Replace(k, "/", ",", 1)+",") {
+			t.Errorf("statistics page CSV has no row for %s", k)
+		}
+	}
 }
 
 func isProxyRow(key string) bool {
