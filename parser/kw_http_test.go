@@ -75,22 +75,38 @@ func TestNoEffectGlobals(t *testing.T) {
 func TestCheckWithoutPort(t *testing.T) {
 	src := "backend b\n\tserver s1 127.0.0.1 check\n\tserver s2 127.0.0.1 check port 80\nbackend c\n\tserver s1 127.0.0.1 check\n"
 	_, err := Parse("t.cfg", src, Options{LookupHost: fakeLookup})
-	want := "config: backend 'b': server 's1' has neither service port nor check port.\n" +
-		"config: backend 'c': server 's1' has neither service port nor check port nor tcp_check rule 'connect' with port information."
+	want := "parsing [t.cfg:2] : config: backend 'b': server 's1' has neither service port nor check port.\n" +
+		"parsing [t.cfg:5] : config: backend 'c': server 's1' has neither service port nor check port nor tcp_check rule 'connect' with port information."
 	if err == nil || err.Error() != want {
 		t.Errorf("err = %v, want %s", err, want)
 	}
 }
 
-func TestCrossReferenceDiag(t *testing.T) {
-	src := "frontend f\n\tbind 127.0.0.1:8000\n\tdefault_backend nope\n"
-	cfg, _ := Parse("t.cfg", src, Options{LookupHost: fakeLookup, Diag: true})
-	if got := diagText(cfg); !strings.Contains(got, "Proxy 'f': unable to find required default_backend: 'nope'.\nparsing [t.cfg:3] : 'default_backend nope' of frontend 'f' is here.\n") {
-		t.Errorf("diagnostics:\n%s", got)
+// TestCrossReferencePositions: the errors HAProxy reports without a line
+// after parsing keep its text and name the line of the reference.
+func TestCrossReferencePositions(t *testing.T) {
+	stats := "listen s\n  mode http\n  bind :80\n  timeout client 1s\n  stats enable\n"
+	tests := []struct{ name, src, want string }{
+		{"default_backend", "frontend f\n\tbind 127.0.0.1:8000\n\tdefault_backend nope\n",
+			"parsing [t.cfg:3] : Proxy 'f': unable to find required default_backend: 'nope'."},
+		{"default_backend loop", "listen l\n\tbind 127.0.0.1:8000\n\tdefault_backend l\n",
+			"parsing [t.cfg:3] : Proxy 'l': loop detected for default_backend: 'l'."},
+		{"use_backend", "frontend f\n\tbind 127.0.0.1:8000\n\tdefault_backend b\n\tuse_backend nope if TRUE\nbackend b\n",
+			"parsing [t.cfg:4] : Proxy 'f': unable to find required use_backend: 'nope'."},
+		{"group member", "userlist ul\n  user u insecure-password x\n  group g users u9\n",
+			"parsing [t.cfg:3] : userlist 'ul': no such user 'u9' specified in group 'g'"},
+		{"user group", "userlist ul\n  group g\n  user u insecure-password x groups nog\n",
+			"parsing [t.cfg:3] : userlist 'ul': no such group 'nog' specified in user 'u'"},
+		{"http_auth_group", "userlist ul\n  user u insecure-password x\n" + stats + "  http-request auth unless { http_auth_group(ul) g }\n",
+			"parsing [t.cfg:8] : proxy s: acl  http_auth_group(): invalid group 'g'."},
 	}
-	cfg, _ = Parse("t.cfg", src, Options{LookupHost: fakeLookup})
-	if got := diagText(cfg); strings.Contains(got, "is here") {
-		t.Errorf("position line printed without -dD:\n%s", got)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("t.cfg", tc.src, Options{LookupHost: fakeLookup})
+			if err == nil || !strings.Contains("\n"+err.Error()+"\n", "\n"+tc.want+"\n") {
+				t.Errorf("err = %v, want a line %q", err, tc.want)
+			}
+		})
 	}
 }
 

@@ -125,14 +125,14 @@ func (p *parser) validateUserlists() {
 		for _, g := range ul.Groups {
 			for _, n := range g.Users {
 				if !users[n] {
-					p.checkAlert("userlist '%s': no such user '%s' specified in group '%s'", ul.Name, n, g.Name)
+					p.checkAlert(g.Pos, "userlist '%s': no such user '%s' specified in group '%s'", ul.Name, n, g.Name)
 				}
 			}
 		}
 		for _, u := range ul.Users {
 			for _, g := range u.Groups {
 				if !groups[g] {
-					p.checkAlert("userlist '%s': no such group '%s' specified in user '%s'", ul.Name, g, u.Name)
+					p.checkAlert(u.Pos, "userlist '%s': no such group '%s' specified in user '%s'", ul.Name, g, u.Name)
 				}
 			}
 		}
@@ -164,7 +164,7 @@ func (p *parser) validateUserlistRefs(px *Proxy) {
 					}
 				}
 				if !found {
-					p.checkAlert("proxy %s: acl  http_auth_group(): invalid group '%s'.", px.Name, g)
+					p.checkAlert(a.Pos, "proxy %s: acl  http_auth_group(): invalid group '%s'.", px.Name, g)
 				}
 			}
 		}

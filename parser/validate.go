@@ -26,18 +26,14 @@ func (p *parser) validate() {
 	p.resolveServers()
 }
 
-func (p *parser) checkAlert(format string, args ...any) {
-	p.report(&Error{Msg: fmt.Sprintf(format, args...), Phase: PhaseCheck})
-}
-
-// diagAt names, in -dD mode only, the line behind a post-parse error that
-// HAProxy prints without a location: the error line itself stays
-// HAProxy's, byte for byte, for the scripts that compare outputs.
-func (p *parser) diagAt(pos Pos, format string, args ...any) {
-	if !p.opts.Diag || pos.File == "" {
-		return
-	}
-	p.report(&Error{Pos: pos, Msg: fmt.Sprintf(format, args...), Phase: PhaseCheck, Sev: SevDiag})
+// checkAlert reports a post-parse error (a reference to a missing backend,
+// user or group, a server without a port) at pos, the line that makes the
+// reference. HAProxy prints these without a location; goproxy keeps
+// HAProxy's text and puts the line in front of it as HAProxy writes its
+// own positioned errors: "parsing [f.cfg:12] : Proxy 'fe': unable to find
+// required default_backend: 'x'.".
+func (p *parser) checkAlert(pos Pos, format string, args ...any) {
+	p.report(&Error{Pos: pos, Msg: fmt.Sprintf(format, args...), Phase: PhaseCheck})
 }
 
 func (p *parser) checkWarn(format string, args ...any) {
@@ -93,17 +89,14 @@ func (p *parser) validateProxy(px *Proxy) {
 		be := p.cfg.Backend(px.DefaultBackend)
 		switch {
 		case be == nil:
-			p.checkAlert("Proxy '%s': unable to find required default_backend: '%s'.", px.Name, px.DefaultBackend)
-			p.diagAt(px.DefaultBackPos, "'default_backend %s' of %s '%s' is here.", px.DefaultBackend, typeName(px), px.Name)
+			p.checkAlert(px.DefaultBackPos, "Proxy '%s': unable to find required default_backend: '%s'.", px.Name, px.DefaultBackend)
 		case be == px:
-			p.checkAlert("Proxy '%s': loop detected for default_backend: '%s'.", px.Name, px.DefaultBackend)
-			p.diagAt(px.DefaultBackPos, "'default_backend %s' of %s '%s' is here.", px.DefaultBackend, typeName(px), px.Name)
+			p.checkAlert(px.DefaultBackPos, "Proxy '%s': loop detected for default_backend: '%s'.", px.Name, px.DefaultBackend)
 		}
 	}
 	for _, ub := range px.UseBackends {
 		if p.cfg.Backend(ub.Backend) == nil {
-			p.checkAlert("Proxy '%s': unable to find required use_backend: '%s'.", px.Name, ub.Backend)
-			p.diagAt(ub.Pos, "'use_backend %s' of %s '%s' is here.", ub.Backend, typeName(px), px.Name)
+			p.checkAlert(ub.Pos, "Proxy '%s': unable to find required use_backend: '%s'.", px.Name, ub.Backend)
 		}
 	}
 	missingTimeouts := (px.Cap&CapFrontend != 0 && px.Timeouts.Client == 0) ||
@@ -324,10 +317,10 @@ func (p *parser) checkServerPorts() {
 			}
 			switch {
 			case !own && !shared:
-				p.checkAlert("config: %s '%s': server '%s' has neither service port nor check port.", typeName(px), px.Name, s.Name)
+				p.checkAlert(s.Pos, "config: %s '%s': server '%s' has neither service port nor check port.", typeName(px), px.Name, s.Name)
 			case own && len(px.TCPChecks) > 0 && connectWithPort(px.TCPChecks):
 			default:
-				p.checkAlert("config: %s '%s': server '%s' has neither service port nor check port nor tcp_check rule 'connect' with port information.", typeName(px), px.Name, s.Name)
+				p.checkAlert(s.Pos, "config: %s '%s': server '%s' has neither service port nor check port nor tcp_check rule 'connect' with port information.", typeName(px), px.Name, s.Name)
 			}
 		}
 		if !own {

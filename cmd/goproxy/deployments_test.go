@@ -28,11 +28,12 @@ const deploymentsDir = "../../testdata/deployments"
 var verdictRe = regexp.MustCompile(`^# goproxy-verdict: (same|extra-warning|reject)\b ?(.*)$`)
 
 // diagLines are the WARNING and ALERT lines of an output, continuation
-// lines included, with pids masked.
+// lines included, with pids masked and without the locations goproxy adds
+// to HAProxy's unlocated errors.
 func diagLines(out string) []string {
 	var lines []string
 	in := false
-	for _, l := range strings.Split(mask(out), "\n") {
+	for _, l := range strings.Split(haproxyText(mask(out)), "\n") {
 		switch {
 		case strings.HasPrefix(l, "[WARNING]"), strings.HasPrefix(l, "[ALERT]"):
 			in = true
@@ -65,9 +66,6 @@ func dropLines(lines []string, sub string) []string {
 	}
 	return out
 }
-
-// alertTrailers are HAProxy's closing lines, which name no line.
-var alertTrailers = regexp.MustCompile(`: config : (Error\(s\) found in configuration file|Fatal errors found in configuration)`)
 
 func TestDeploymentsDifferential(t *testing.T) {
 	haproxy, err := exec.LookPath("haproxy")
@@ -107,10 +105,8 @@ func TestDeploymentsDifferential(t *testing.T) {
 				if g.code != 1 {
 					t.Errorf("goproxy exit %d, want 1%s", g.code, show)
 				}
-				for _, l := range gl {
-					if strings.HasPrefix(l, "[ALERT]") && !alertTrailers.MatchString(l) && !locRe.MatchString(l) {
-						t.Errorf("alert without file and line: %s", l)
-					}
+				for _, l := range unlocatedAlerts(g.stderr) {
+					t.Errorf("alert without file and line: %s", l)
 				}
 				return
 			case "extra-warning":

@@ -44,7 +44,7 @@ func differ(t *testing.T, dir, haproxy string, args []string) string {
 		return "exit code: haproxy " + itoa(h.code) + ", goproxy " + itoa(g.code) +
 			"\n--- haproxy\n" + mask(h.stdout+h.stderr) + "--- goproxy\n" + mask(g.stdout+g.stderr)
 	}
-	hl, gl := alertLocations(h.stderr), alertLocations(g.stderr)
+	hl, gl := alertLocations(h.stderr), alertLocations(haproxyText(g.stderr))
 	if strings.Join(hl, " ") != strings.Join(gl, " ") {
 		return "alert locations: haproxy " + strings.Join(hl, " ") + ", goproxy " + strings.Join(gl, " ") +
 			"\n--- haproxy\n" + mask(h.stdout+h.stderr) + "--- goproxy\n" + mask(g.stdout+g.stderr)
