@@ -3,17 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"image"
 	"image/color"
 	"image/png"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -22,7 +22,8 @@ import (
 
 // The statistics page as a browser sees it: the real binary serves a
 // stats listen section beside a TCP backend with UP, DOWN, MAINT, backup and
-// unchecked servers; headless Chromium renders it. GOPROXY_TEST_ARTIFACTS,
+// unchecked servers; headless Chromium renders it, and uses its admin form
+// (driven over the DevTools pipe, see cdp_test.go). GOPROXY_TEST_ARTIFACTS,
 // when set, is a directory that keeps the screenshots.
 
 // chromium returns the browser's path, or skips the test.
@@ -82,7 +83,10 @@ func keepArtifact(t *testing.T, path string) string {
 
 // hasColour reports whether the image has a block of at least n pixels of
 // colour c (the row backgrounds).
-func hasColour(img image.Image, c color.RGBA, n int) bool {
+func hasColour(img image.Image, c color.RGBA, n int) bool { return colourCount(img, c) >= n }
+
+// colourCount is the number of pixels of colour c.
+func colourCount(img image.Image, c color.RGBA) int {
 	b := img.Bounds()
 	count := 0
 	for y := b.Min.Y; y < b.Max.Y; y++ {
@@ -90,13 +94,10 @@ func hasColour(img image.Image, c color.RGBA, n int) bool {
 			r, g, bl, _ := img.At(x, y).RGBA()
 			if uint8(r>>8) == c.R && uint8(g>>8) == c.G && uint8(bl>>8) == c.B {
 				count++
-				if count >= n {
-					return true
-				}
 			}
 		}
 	}
-	return false
+	return count
 }
 
 func TestE2EStatsPageInBrowser(t *testing.T) {
@@ -172,8 +173,10 @@ listen app
 	shot := filepath.Join(t.TempDir(), "statspage.png")
 	runChromium(t, browser, "--hide-scrollbars", "--screenshot="+shot, "--window-size=1400,900", authed)
 	img := decodePNG(t, shot)
+	maint := color.RGBA{0xc0, 0x78, 0x20, 0}
+	maintBefore := colourCount(img, maint)
 	for name, c := range map[string]color.RGBA{
-		"active UP": {0xc0, 0xff, 0xc0, 0}, "DOWN": {0xff, 0x90, 0x90, 0}, "MAINT": {0xc0, 0x78, 0x20, 0},
+		"active UP": {0xc0, 0xff, 0xc0, 0}, "DOWN": {0xff, 0x90, 0x90, 0}, "MAINT": maint,
 		"backup UP": {0xb0, 0xd0, 0xff, 0}, "not checked": {0xe0, 0xe0, 0xe0, 0}, "title": {0x20, 0xd0, 0xd0, 0},
 	} {
 		if !hasColour(img, c, 500) {
@@ -182,43 +185,58 @@ listen app
 	}
 	t.Logf("screenshot: %s", keepArtifact(t, shot))
 
-	// The admin form, submitted as the browser would: its fields, read
-	// from the rendered DOM, with up1 checked and "maint" chosen.
-	form := regexp.MustCompile(`(?s)<form method="post">.*?</form>`).FindString(dom)
-	hidden := regexp.MustCompile(`<input type="hidden" name="(\w+)" value="([^"]*)">`).FindStringSubmatch(form)
-	if !strings.Contains(form, `value="up1"`) || hidden == nil {
-		t.Fatalf("admin form not found:\n%s", form)
-	}
-	body := url.Values{"s": {"up1"}, "action": {"maint"}, hidden[1]: {hidden[2]}}.Encode()
-	req, _ := http.NewRequest("POST", base, strings.NewReader(body))
-	req.SetBasicAuth("admin", "s3cret")
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	noFollow := &http.Client{Timeout: 5 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err = noFollow.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 303 || resp.Header.Get("Location") != "/st;st=DONE" {
-		t.Fatalf("admin POST %s: %d %v", body, resp.StatusCode, resp.Header)
-	}
+	// The admin form, used in the browser itself: up1's box ticked,
+	// "Set state to MAINT" chosen, Apply pressed; the browser posts the
+	// form's own fields and follows HAProxy's 303 to ";st=DONE".
+	cd := startCDP(t, browser)
+	tab := cd.openPage()
+	cd.call(tab, "Network.enable", nil)
+	cd.call(tab, "Network.setExtraHTTPHeaders", map[string]any{"headers": map[string]string{
+		"Authorization": "Basic " + base64.StdEncoding.EncodeToString([]byte("admin:s3cret"))}})
+	cd.call(tab, "Emulation.setDeviceMetricsOverride", map[string]any{"width": 1400, "height": 900, "deviceScaleFactor": 1, "mobile": false})
+	cd.call(tab, "Page.navigate", map[string]any{"url": base})
+	up1Box := `document.querySelector('form[method=post] input[name=s][value=up1]')`
+	cd.waitFor(tab, `document.readyState === "complete" && `+up1Box, 15*time.Second)
+	cd.eval(tab, `(() => {
+		const box = `+up1Box+`;
+		box.click();
+		const action = box.form.querySelector('select[name=action]');
+		action.value = 'maint';
+		action.dispatchEvent(new Event('change', {bubbles: true}));
+		box.form.querySelector('input[type=submit]').click();
+		return true;
+	})()`)
+	cd.waitFor(tab, `location.pathname === "/st;st=DONE" && document.readyState === "complete"`, 15*time.Second)
 	if st := showStat(t, sock)["app/up1"]["status"]; st != "MAINT" {
 		t.Fatalf("up1 after the admin form: %q, want MAINT", st)
 	}
 
-	// The redirect's target, in the browser: the banner and the new row class.
-	dom = string(runChromium(t, browser, "--dump-dom", "http://admin:s3cret@"+page+resp.Header.Get("Location")))
-	if !strings.Contains(dom, "Action processed successfully.") ||
-		!strings.Contains(dom, `<tr class="maintain"><td><input class="app-checkbox" type="checkbox" name="s" value="up1">`) {
+	// The page the browser landed on: the banner and the new row class.
+	var html string
+	if err := json.Unmarshal(cd.eval(tab, "document.documentElement.outerHTML"), &html); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(html, "Action processed successfully.") ||
+		!strings.Contains(html, `<tr class="maintain"><td><input class="app-checkbox" type="checkbox" name="s" value="up1">`) {
 		t.Errorf("page after the action lacks the banner or up1's MAINT row")
 	}
+	var capture struct {
+		Data []byte `json:"data"`
+	}
+	cd.decode(cd.call(tab, "Page.captureScreenshot", map[string]any{"format": "png"}), &capture)
 	shot = filepath.Join(t.TempDir(), "statspage-after-maint.png")
-	runChromium(t, browser, "--hide-scrollbars", "--screenshot="+shot, "--window-size=1400,900", "http://admin:s3cret@"+page+resp.Header.Get("Location"))
+	if err := os.WriteFile(shot, capture.Data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// maint1's MAINT row, and now up1's.
+	if after := colourCount(decodePNG(t, shot), maint); after < maintBefore*3/2 {
+		t.Errorf("screenshot after the action: %d MAINT pixels, %d before: up1's row is not MAINT", after, maintBefore)
+	}
 	t.Logf("screenshot after the action: %s", keepArtifact(t, shot))
+	noFollow := &http.Client{Timeout: 5 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
 	// ;csv is show stat.
-	req, _ = http.NewRequest("GET", base+";csv", nil)
+	req, _ := http.NewRequest("GET", base+";csv", nil)
 	req.SetBasicAuth("admin", "s3cret")
 	resp, err = noFollow.Do(req)
 	if err != nil {
