@@ -1,7 +1,6 @@
 package health_test
 
 import (
-	"bufio"
 	"crypto/tls"
 	"fmt"
 	"io"
@@ -25,24 +24,11 @@ import (
 // httpServer answers every HTTP request it reads with resp (after delay),
 // over TLS when cert is set.
 func httpServer(t *testing.T, cert *tls.Certificate, delay time.Duration, resp string) int {
-	return startBackend(t, func(c net.Conn) {
-		if cert != nil {
-			tc := tls.Server(c, &tls.Config{Certificates: []tls.Certificate{*cert}})
-			if tc.Handshake() != nil {
-				return
-			}
-			c = tc
-		}
-		rd := bufio.NewReader(c)
-		for {
-			line, err := rd.ReadString('\n')
-			if err != nil || line == "\r\n" || line == "\n" {
-				break
-			}
-		}
-		time.Sleep(delay)
-		io.WriteString(c, resp)
-	}).port
+	p := fakesrv.HTTPRaw(delay, resp)
+	if cert != nil {
+		p = fakesrv.OverTLS(p, cert)
+	}
+	return fakesrv.Start(t, "http", p).Port
 }
 
 const (

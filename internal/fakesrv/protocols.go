@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // Plain accepts connect-only checks (and traffic).
@@ -36,6 +37,31 @@ func HTTP(status func(method, path string) int) Proto {
 		code := status(method, path)
 		_, _ = fmt.Fprintf(c, "HTTP/1.1 %d %s\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", code, http.StatusText(code))
 	}}
+}
+
+// HTTPRaw answers each HTTP request, once its head is read, with resp as
+// it is (any status line, headers, garbage) after delay, then closes.
+func HTTPRaw(delay time.Duration, resp string) Proto {
+	return Proto{Serve: func(c net.Conn, rd *bufio.Reader) {
+		if !readHead(rd) {
+			return
+		}
+		time.Sleep(delay)
+		_, _ = io.WriteString(c, resp)
+	}}
+}
+
+// readHead reads an HTTP request line and headers up to the blank line.
+func readHead(rd *bufio.Reader) bool {
+	for {
+		line, err := rd.ReadString('\n')
+		if err != nil {
+			return false
+		}
+		if line == "\r\n" || line == "\n" {
+			return true
+		}
+	}
 }
 
 // Status answers every HTTP request with code.
