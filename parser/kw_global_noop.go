@@ -26,7 +26,7 @@ func init() {
 		"tune.ssl.lifetime":               (*parser).globalTuneSSLLifetime,
 		"tune.bufsize":                    (*parser).globalTuneInt,
 		"tune.maxrewrite":                 (*parser).globalTuneInt,
-		"tune.maxaccept":                  (*parser).globalTuneInt,
+		"tune.maxaccept":                  (*parser).globalTuneMaxAccept,
 		"tune.maxpollevents":              (*parser).globalTuneInt,
 		"tune.http.maxhdr":                (*parser).globalTuneInt,
 		"maxpipes":                        (*parser).globalTuneInt,
@@ -42,7 +42,7 @@ func NoEffectGlobals() []string {
 		"ssl-default-bind-ciphersuites", "ssl-default-bind-curves", "ssl-default-bind-options",
 		"ssl-default-server-ciphers", "ssl-default-server-ciphersuites",
 		"ssl-default-server-options", "ssl-server-verify", "tune.bufsize", "tune.http.maxhdr",
-		"tune.maxaccept", "tune.maxpollevents", "tune.maxrewrite", "tune.ssl.cachesize",
+		"tune.maxpollevents", "tune.maxrewrite", "tune.ssl.cachesize",
 		"tune.ssl.default-dh-param", "tune.ssl.lifetime"}
 }
 
@@ -150,6 +150,9 @@ func (p *parser) globalTuneInt(w []string, _ kwMod) {
 		return
 	}
 	n := atol(w[1])
+	if p.tuneRepeated(w[0], n) {
+		return
+	}
 	switch w[0] {
 	case "tune.bufsize":
 		if n <= 0 {
@@ -167,6 +170,37 @@ func (p *parser) globalTuneInt(w []string, _ kwMod) {
 		if n < 1 || n > 32767 {
 			p.alert("'%s' expects a numeric value between 1 and 32767", w[0])
 		}
+	}
+}
+
+// onceTuneInts are the tuning keywords whose later occurrences HAProxy
+// ignores with a non-fatal alert once a non-zero value is set.
+var onceTuneInts = map[string]bool{"tune.maxaccept": true, "tune.maxpollevents": true, "maxpipes": true}
+
+// tuneRepeated reports, with HAProxy's non-fatal alert, a keyword of
+// onceTuneInts already set to a non-zero value; otherwise it records n.
+func (p *parser) tuneRepeated(kw string, n int) bool {
+	if !onceTuneInts[kw] {
+		return false
+	}
+	if p.tuneInts[kw] != 0 {
+		p.nonFatalAlert("'%s' already specified. Continuing.", kw)
+		return true
+	}
+	if p.tuneInts == nil {
+		p.tuneInts = map[string]int{}
+	}
+	p.tuneInts[kw] = n
+	return false
+}
+
+// globalTuneMaxAccept is "tune.maxaccept <n>": how many connections a
+// listener accepts in a row before the loop serves other work (-1: no
+// limit; 0 or absent: goproxy's default, 64).
+func (p *parser) globalTuneMaxAccept(w []string, mod kwMod) {
+	p.globalTuneInt(w, mod)
+	if v, ok := p.tuneInts[w[0]]; ok {
+		p.cfg.Global.TuneMaxAccept = v
 	}
 }
 

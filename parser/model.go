@@ -85,6 +85,9 @@ type Global struct {
 	// MaxSpreadChecks caps the window over which first checks are spread
 	// (0: the shortest check interval).
 	MaxSpreadChecks time.Duration `json:",omitzero"`
+	// TuneMaxAccept is tune.maxaccept: connections a listener accepts in
+	// a row (-1: no limit, 0: goproxy's default).
+	TuneMaxAccept   int `json:",omitzero"`
 	ServerStateFile string
 	ServerStateBase string
 	// The privilege drop once everything is open: user/uid, group/gid,

@@ -69,6 +69,7 @@ type parser struct {
 
 	globalSeen bool
 	baseDirs   map[string]bool // ca-base/crt-base already seen
+	tuneInts   map[string]int  // tuning keywords set once (onceTuneInts)
 	binds      int             // listening addresses so far (bounded by maxListeners)
 	abort      bool            // stop loading now (structural error, .alert)
 	stopFile   bool            // stop reading the current file (unknown directive)

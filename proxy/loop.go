@@ -13,8 +13,22 @@ import (
 	"goproxy/internal/rawsys"
 )
 
-// acceptBatch bounds the connections accepted per listener wake-up.
+// acceptBatch bounds the connections accepted per listener wake-up,
+// unless tune.maxaccept sets it.
 const acceptBatch = 64
+
+// acceptBatchOf is a listener's batch for tune.maxaccept n: n when
+// positive, unlimited for -1 (still bounded, by maxDrain), acceptBatch
+// otherwise.
+func acceptBatchOf(n int) int {
+	switch {
+	case n > 0:
+		return n
+	case n < 0:
+		return maxDrain
+	}
+	return acceptBatch
+}
 
 // fdEntry is what a descriptor registered in a loop's epoll set belongs to.
 // tag changes at every registration, so that a stale event for a reused
@@ -316,7 +330,7 @@ func (l *loop) runTimers() {
 // accept accepts pending connections on ln while the limits allow.
 func (l *loop) accept(ln *Listener) {
 	g, fe := l.g, ln.Frontend
-	for i := 0; i < acceptBatch; i++ {
+	for i, n := 0, acceptBatchOf(g.cfg.Global.TuneMaxAccept); i < n; i++ {
 		if ok, at := g.rate.take(l.now / int64(time.Millisecond)); !ok {
 			l.block(ln)
 			if at := at * int64(time.Millisecond); l.retryAt == 0 || at < l.retryAt {
