@@ -25,6 +25,7 @@ var globalKeywords = map[string]func(p *parser, w []string, mod kwMod){
 	"strict-limits":     (*parser).globalStrictLimits,
 	"spread-checks":     (*parser).globalSpreadChecks,
 	"max-spread-checks": (*parser).globalMaxSpreadChecks,
+	"tune.maxaccept":    (*parser).globalTuneMaxAccept,
 	"server-state-file": (*parser).globalServerStateFile,
 	"server-state-base": (*parser).globalServerStateBase,
 	"session-handoff":   (*parser).globalSessionHandoff,
@@ -390,6 +391,16 @@ func (p *parser) globalMaxSpreadChecks(w []string, _ kwMod) {
 		p.report(&Error{Sev: SevWarning, Phase: PhaseParse, Msg: fmt.Sprintf("unexpected character '%c' after the timer value '%s', only (us=microseconds,ms=milliseconds,s=seconds,m=minutes,h=hours,d=days) are supported. This will be reported as an error in next versions.", trailing[0], v)})
 	}
 	p.cfg.Global.MaxSpreadChecks = d
+}
+
+// globalTuneMaxAccept is "tune.maxaccept <n>": how many connections a
+// listener accepts in a row before the loop serves other work (-1: no
+// limit; 0 or absent: goproxy's default, 64).
+func (p *parser) globalTuneMaxAccept(w []string, mod kwMod) {
+	p.globalTuneInt(w, mod)
+	if v, ok := p.tuneInts[w[0]]; ok {
+		p.cfg.Global.TuneMaxAccept = v
+	}
 }
 
 // logFacilities are syslog facility names in code order.

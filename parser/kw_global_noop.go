@@ -26,7 +26,6 @@ func init() {
 		"tune.ssl.lifetime":               (*parser).globalTuneSSLLifetime,
 		"tune.bufsize":                    (*parser).globalTuneInt,
 		"tune.maxrewrite":                 (*parser).globalTuneInt,
-		"tune.maxaccept":                  (*parser).globalTuneMaxAccept,
 		"tune.maxpollevents":              (*parser).globalTuneInt,
 		"tune.http.maxhdr":                (*parser).globalTuneInt,
 		"maxpipes":                        (*parser).globalTuneInt,
@@ -192,16 +191,6 @@ func (p *parser) tuneRepeated(kw string, n int) bool {
 	}
 	p.tuneInts[kw] = n
 	return false
-}
-
-// globalTuneMaxAccept is "tune.maxaccept <n>": how many connections a
-// listener accepts in a row before the loop serves other work (-1: no
-// limit; 0 or absent: goproxy's default, 64).
-func (p *parser) globalTuneMaxAccept(w []string, mod kwMod) {
-	p.globalTuneInt(w, mod)
-	if v, ok := p.tuneInts[w[0]]; ok {
-		p.cfg.Global.TuneMaxAccept = v
-	}
 }
 
 func (p *parser) globalTuneSSLLifetime(w []string, _ kwMod) {
