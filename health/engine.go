@@ -55,8 +55,11 @@ type outcome struct {
 	// agent reply, when the agent expect ran
 	agent *agentReply
 	// twice: the check passed twice in one run (HAProxy's protocol expects
-	// on the last rule), so health climbs by two.
+	// on the last rule), so health climbs by two; first is the protocol's
+	// own result, reported before the generic one (log-health-checks
+	// shows its text: the MySQL version, LDAP's "Success").
 	twice bool
+	first *outcome
 }
 
 // run is the state of one check in progress (HAProxy's struct check while
@@ -82,7 +85,7 @@ func (r *run) finish(st Status, desc string) {
 	if r.out.done {
 		return
 	}
-	r.out = outcome{status: st, code: r.code, desc: cString([]byte(desc)), done: true, agent: r.out.agent, twice: r.out.twice}
+	r.out = outcome{status: st, code: r.code, desc: cString([]byte(desc)), done: true, agent: r.out.agent, twice: r.out.twice, first: r.out.first}
 }
 
 // execute runs the ruleset once. It returns false when ctx was cancelled
@@ -194,8 +197,10 @@ func (r *run) main() {
 		// A protocol expect (mysql, ldap) already reported success on
 		// the last rule: HAProxy then reports the generic success too,
 		// which counts a second pass and replaces the text.
+		first := r.out
 		r.out.done = false
 		r.out.twice = true
+		r.out.first = &first
 	}
 	switch last.action {
 	case actExpect:

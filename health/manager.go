@@ -61,8 +61,8 @@ func (j *job) started() {
 
 func (j *job) report(o outcome, took time.Duration) {
 	if j.agent == nil {
-		if o.twice {
-			j.target.ReportCheck(o.status, o.code, o.desc, took, j.log)
+		if o.twice && o.first != nil {
+			j.target.ReportCheck(o.first.status, o.first.code, o.first.desc, took, j.log)
 		}
 		j.target.ReportCheck(o.status, o.code, o.desc, took, j.log)
 		return

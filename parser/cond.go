@@ -321,6 +321,13 @@ func versionParts(v string) []int {
 	return out
 }
 
+// CondSyntaxError is a condition that cannot be split into words (an
+// unmatched quote): HAProxy's -cc reports it as a syntax error, not as a
+// failed evaluation.
+type CondSyntaxError struct{ Msg string }
+
+func (e *CondSyntaxError) Error() string { return e.Msg }
+
 // EvalCondition evaluates a condition of .if, as "-cc" does on the command
 // line: the environment from env (nil: the process's), the feature list
 // of -vv.
@@ -328,7 +335,14 @@ func EvalCondition(text string, env func(string) (string, bool), features []stri
 	if env == nil {
 		env = os.LookupEnv
 	}
-	v, msg, _ := evalCondition(text, env, features)
+	// As HAProxy's -cc: the argument is split into words like a
+	// configuration line (quotes, escapes, environment variables), then
+	// evaluated as the words of an .if.
+	words, lerr := lexLine(text, env, nil)
+	if lerr != nil {
+		return false, &CondSyntaxError{Msg: strings.ToUpper(lerr.what[:1]) + lerr.what[1:] + "."}
+	}
+	v, msg, _ := evalCondition(strings.Join(words, " "), env, features)
 	if v < 0 {
 		return false, errors.New(msg)
 	}

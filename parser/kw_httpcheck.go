@@ -40,8 +40,10 @@ func (p *parser) optionHTTPChk(px *Proxy, w []string, mod kwMod, ignoredCap func
 	if !px.ownHTTPCheck {
 		// A proxy's own option httpchk replaces the rules of its defaults.
 		px.HTTPChecks = nil
+		px.httpCheckSteps = nil
 		px.ownHTTPCheck = true
 	}
+	px.httpCheckSteps = addOptionHTTPChkStep(px.httpCheckSteps)
 }
 
 // splitHiddenHeaders parses what follows the version in the deprecated
@@ -72,6 +74,11 @@ func (p *parser) kwHTTPCheck(px *Proxy, w []string, _ kwMod) {
 		args = w[2:]
 	}
 	rule := &HTTPCheckRule{Pos: p.pos(), Kind: kind, MinRecv: -1}
+	var steps []checkStep
+	if px.ownHTTPCheck {
+		steps = px.httpCheckSteps
+	}
+	index := nextHTTPCheckIndex(steps)
 	ok := false
 	switch kind {
 	case "disable-on-404", "send-state":
@@ -93,6 +100,10 @@ func (p *parser) kwHTTPCheck(px *Proxy, w []string, _ kwMod) {
 		rule.Comment = args[0]
 		ok = true
 	case "connect":
+		if connectNotFirst(steps) {
+			p.alert("%s : %s.", where, connectFirstMsg)
+			return
+		}
 		ok = p.httpCheckConnect(rule, where, args)
 	case "send":
 		ok = p.httpCheckSend(rule, where, args)
@@ -109,6 +120,16 @@ func (p *parser) kwHTTPCheck(px *Proxy, w []string, _ kwMod) {
 	if !ok {
 		return
 	}
+	// Once option httpchk is on, HTTP rules alternate connect, send and
+	// expect: HTTP checks do not keep connections alive, so a second
+	// request needs its own connection.
+	enabled := px.CheckKind == CheckHTTP
+	if enabled {
+		if msg := httpCheckOrderError(steps, kind, index); msg != "" {
+			p.alert("%s : %s.", where, msg)
+			return
+		}
+	}
 	if !px.ownHTTPCheck {
 		// A proxy's own rules replace those inherited from defaults, and
 		// with them the request of an inherited option httpchk.
@@ -117,24 +138,17 @@ func (p *parser) kwHTTPCheck(px *Proxy, w []string, _ kwMod) {
 		h.Method, h.URI, h.Version, h.Headers, h.Body = "", "", "", nil, ""
 		px.ownHTTPCheck = true
 	}
-	if kind == "send" {
-		// HTTP checks do not keep connections alive: a second request
-		// needs its own connection.
-		for i := len(px.HTTPChecks) - 1; i >= 0; i-- {
-			k := px.HTTPChecks[i].Kind
-			if k == "connect" {
-				break
-			}
-			if k == "send" {
-				p.alert("%s : unable to add http-check send rule at step %d (missing connect rule)..", where, len(px.HTTPChecks)+1)
-				return
-			}
-		}
-	}
+	px.httpCheckSteps = addHTTPCheckStep(steps, kind, index, enabled)
 	px.HTTPChecks = append(px.HTTPChecks, rule)
 }
 
 func (p *parser) httpCheckConnect(r *HTTPCheckRule, where string, args []string) bool {
+	addrPort := 0
+	defer func() {
+		if r.Port == 0 {
+			r.Port = addrPort
+		}
+	}()
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		v := argAt(args, i+1)
@@ -163,11 +177,12 @@ func (p *parser) httpCheckConnect(r *HTTPCheckRule, where string, args []string)
 				p.alert("%s : '%s' expects an address as argument.", where, a)
 				return false
 			}
-			if !validIPPattern(v) || strings.Contains(v, "/") {
-				p.alert("%s : '%s' : invalid address '%s'.", where, a, v)
+			host, port, ok := p.checkConnectAddr(where, a, v)
+			if !ok {
 				return false
 			}
-			r.Addr = v
+			r.Addr = host
+			addrPort = port
 			i++
 		case "sni", "comment":
 			if v == "" {

@@ -154,7 +154,19 @@ func TestHTTPCheckErrors(t *testing.T) {
 		{"http-check comment", "'http-check comment' : expects a string as argument."},
 		{"http-check disable-on-404 x", "'http-check' cannot handle unexpected argument 'x'."},
 		{"http-check send-state x", "'http-check' cannot handle unexpected argument 'x'."},
-		{"http-check send hdr A 1\n  http-check send hdr B 2", "'http-check send' : unable to add http-check send rule at step 2 (missing connect rule).."},
+		// The order of rules, as haproxy 2.6.12 -c reports it: once
+		// option httpchk is on, connect, send and expect alternate, a
+		// send merged into option httpchk's request keeps its step.
+		{"option httpchk\n  http-check send hdr A 1\n  http-check send hdr B 2", "'http-check send' : unable to add http-check send rule at step 2 (missing connect rule).."},
+		{"option httpchk\n  http-check expect status 200\n  http-check send", "'http-check send' : unable to add http-check send rule at step 2 (missing connect rule).."},
+		{"option httpchk\n  http-check comment a\n  http-check expect status 200\n  http-check send", "at step 3 (missing connect rule).."},
+		{"option httpchk\n  http-check connect\n  http-check send\n  http-check expect status 200\n  http-check send", "at step 3 (missing connect rule).."},
+		{"option httpchk\n  http-check comment a\n  http-check comment b\n  http-check send\n  http-check send", "at step 2 (missing connect rule).."},
+		{"http-check comment a\n  option httpchk\n  http-check send\n  http-check send", "at step 2 (missing connect rule).."},
+		{"option httpchk\n  http-check connect\n  http-check comment a\n  http-check connect", "'http-check connect' : unable to add http-check connect rule at step 3 (missing expect rule).."},
+		{"option httpchk\n  http-check connect\n  http-check expect status 200", "'http-check expect' : unable to add http-check expect rule at step 2 (missing send rule).."},
+		{"option httpchk\n  http-check send meth HEAD\n  http-check expect status 200\n  http-check connect", "'http-check connect' : first step MUST also be a 'connect', optionally preceded by a 'set-var', an 'unset-var' or a 'comment', when there is a 'connect' step in the tcp-check ruleset."},
+		{"http-check send\n  http-check connect", "'http-check connect' : first step MUST also be a 'connect'"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.line, func(t *testing.T) {
@@ -219,7 +231,9 @@ func TestConnectSSLNeedsVerifySetting(t *testing.T) {
 }
 
 func TestHTTPCheckRulesWithoutOption(t *testing.T) {
-	cfg, err := parseText(t, httpCheckDefaults+"backend b\n  http-check expect status 200\n  server s 127.0.0.1:80 check\n")
+	// Without option httpchk, HAProxy does not check the order of the
+	// rules (two sends in a row pass), only that a connect comes first.
+	cfg, err := parseText(t, httpCheckDefaults+"backend b\n  http-check expect status 200\n  http-check send\n  http-check send\n  server s 127.0.0.1:80 check\n")
 	if err != nil {
 		t.Fatalf("%v\n%s", err, diagText(cfg))
 	}

@@ -23,6 +23,7 @@ var boolOptions = map[string]boolOption{
 	"dontlog-normal":      {inF, true, func(o *ProxyOptions) *bool { return &o.DontLogNormal }},
 	"log-separate-errors": {inF, true, func(o *ProxyOptions) *bool { return &o.LogSeparateErrors }},
 	"logasap":             {inF, true, func(o *ProxyOptions) *bool { return &o.LogASAP }},
+	"log-health-checks":   {inB, true, func(o *ProxyOptions) *bool { return &o.LogHealthChecks }},
 }
 
 func (p *parser) kwOption(px *Proxy, w []string, mod kwMod) {

@@ -30,6 +30,10 @@ func (p *parser) kwTCPCheck(px *Proxy, w []string, _ kwMod) {
 		rule.Comment = args[0]
 		ok = true
 	case "connect":
+		if connectNotFirst(tcpCheckSteps(px)) {
+			p.alert("%s : %s.", where, connectFirstMsg)
+			return
+		}
 		ok = p.tcpCheckConnect(rule, where, args)
 	case "send", "send-binary":
 		ok = p.tcpCheckSend(rule, where, args)
@@ -89,14 +93,8 @@ func (p *parser) tcpCheckConnect(r *TCPCheckRule, where string, args []string) b
 				p.alert("%s : '%s' expects an address as argument.", where, args[i])
 				return false
 			}
-			host, port := v, 0
-			if ap, err := netip.ParseAddrPort(v); err == nil {
-				// As HAProxy: the address may carry the port; a 'port'
-				// argument still wins.
-				host, port = ap.Addr().String(), int(ap.Port())
-			}
-			if !validIPPattern(host) || strings.Contains(host, "/") {
-				p.alert("%s : '%s' : invalid address '%s'.", where, args[i], v)
+			host, port, ok := p.checkConnectAddr(where, args[i], v)
+			if !ok {
 				return false
 			}
 			r.Addr = host
@@ -272,4 +270,19 @@ func (p *parser) tcpCheckExpect(r *TCPCheckRule, where string, args []string) bo
 		return false
 	}
 	return true
+}
+
+// checkConnectAddr parses the address of "tcp-check connect addr" and
+// "http-check connect addr": an IP address, which may carry the port (as
+// HAProxy: a 'port' argument still wins).
+func (p *parser) checkConnectAddr(where, kw, v string) (host string, port int, ok bool) {
+	host = v
+	if ap, err := netip.ParseAddrPort(v); err == nil {
+		host, port = ap.Addr().String(), int(ap.Port())
+	}
+	if !validIPPattern(host) || strings.Contains(host, "/") {
+		p.alert("%s : '%s' : invalid address '%s'.", where, kw, v)
+		return "", 0, false
+	}
+	return host, port, true
 }

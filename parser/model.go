@@ -203,8 +203,9 @@ type Proxy struct {
 	HTTPCheck  HTTPCheck        `json:",omitzero"`
 	HTTPChecks []*HTTPCheckRule `json:",omitzero"`
 
-	inheritedChecks bool // TCPChecks came from defaults; own rules replace them
-	ownHTTPCheck    bool // this section has its own option httpchk or http-check rules
+	inheritedChecks bool        // TCPChecks came from defaults; own rules replace them
+	ownHTTPCheck    bool        // this section has its own option httpchk or http-check rules
+	httpCheckSteps  []checkStep // the own http-check rules, in HAProxy's parse-time order
 
 	// Description is the proxy's "description" text.
 	Description string `json:",omitempty"`

@@ -198,6 +198,7 @@ func TestKeywordErrors(t *testing.T) {
 		{"tcp-check regex", "backend b\n  tcp-check expect rstring (\n", "regex '(' is invalid"},
 		{"tcp-check log-format", "backend b\n  tcp-check expect string OK on-error \"%[check.desc]\"\n", "'on-error' : log-format expressions are not supported by goproxy"},
 		{"tcp-check port", "backend b\n  tcp-check connect port\n", "'port' expects a port number or a sample expression as argument.."},
+		{"tcp-check connect not first", "backend b\n  option tcp-check\n  tcp-check comment c\n  tcp-check send x\n  tcp-check connect\n", "'tcp-check connect' : first step MUST also be a 'connect', optionally preceded by a 'set-var', an 'unset-var' or a 'comment', when there is a 'connect' step in the tcp-check ruleset."},
 		{"unsupported section", "peers p\n  peer a 1.2.3.4:1\n", "'peers' section is not supported by goproxy"},
 		{"unsupported proxy keyword", "backend b\n  stick-table type ip size 1m\n", "'stick-table' is not supported by goproxy (stick tables are not implemented)."},
 		{"unknown proxy keyword", "backend b\n  srvr s 1.2.3.4:5\n", "unknown keyword 'srvr' in 'backend' section; did you mean 'server' maybe ?"},

@@ -145,7 +145,6 @@ tcp-smart-accept tcp-smart-connect tcpka tcplog transparent`)
 var notYetOptions = map[string]string{
 	"spop-check":          "SPOE is not implemented",
 	"external-check":      "external checks are not implemented",
-	"log-health-checks":   "not implemented yet",
 	"transparent":         "transparent proxying is not implemented",
 	"nolinger":            "not implemented",
 	"independent-streams": "not implemented",

@@ -670,6 +670,7 @@ func (s *Server) ReportCheck(status, code int, desc string, took time.Duration, 
 	c := s.lockCheck()
 	p := &c.hc
 	p.inProgress = false
+	prevStatus, prevHealth := p.status, p.health
 	p.status = status
 	p.code = code
 	p.desc = clipDesc(desc)
@@ -683,8 +684,9 @@ func (s *Server) ReportCheck(status, code int, desc string, took time.Duration, 
 				p.health = 0
 			}
 		}
+		s.healthCheckEventLocked(p, prevStatus, p.health != prevHealth, false, &pd)
 		if p.health == 0 {
-			s.setStoppedLocked(now, reasonFromProbe(p), &pd)
+			s.setStoppedLocked(now, s.checkReason(p), &pd)
 		}
 	case CheckResPassed, CheckResCondPass:
 		if p.health < p.full() {
@@ -693,11 +695,12 @@ func (s *Server) ReportCheck(status, code int, desc string, took time.Duration, 
 				p.health = p.full()
 			}
 		}
+		s.healthCheckEventLocked(p, prevStatus, p.health != prevHealth, false, &pd)
 		if s.checksAllowUpLocked() {
 			if checkStatusResult(status) == CheckResCondPass {
-				s.setStoppingLocked(now, reasonFromProbe(p), &pd)
+				s.setStoppingLocked(now, s.checkReason(p), &pd)
 			} else {
-				s.setUpLocked(now, reasonFromProbe(p), &pd)
+				s.setUpLocked(now, s.checkReason(p), &pd)
 			}
 		}
 	}
@@ -1012,14 +1015,18 @@ func (s *Server) SetAgentCheckEnabled(on bool) {
 // A negative status keeps the previous one (HAProxy does so for an
 // incomplete reply line).
 func (s *Server) ReportAgent(status, code int, desc string, took time.Duration, log logrus.FieldLogger) {
+	var pd pending
 	c := s.lockCheck()
 	p := &c.agent
 	p.inProgress = false
+	prevStatus := p.status
 	if status >= 0 {
 		p.status = status
 	}
 	p.code, p.desc, p.duration = code, clipDesc(desc), took
+	s.healthCheckEventLocked(p, prevStatus, false, true, &pd)
 	c.mu.Unlock()
+	s.finishPending(&pd, log)
 }
 
 // ReportAgentReply applies one agent reply, already split into words as
@@ -1033,6 +1040,7 @@ func (s *Server) ReportAgentReply(health, admin, weight, maxconn, errWord, desc 
 	c := s.lockCheck()
 	p := &c.agent
 	p.inProgress = false
+	prevStatus, prevHealth := p.status, p.health
 	p.duration = took
 	p.code = 0
 	if !p.enabled {
@@ -1093,14 +1101,17 @@ func (s *Server) ReportAgentReply(health, admin, weight, maxconn, errWord, desc 
 		p.desc = ""
 	}
 	p.status = status
+	if status != CheckChecked {
+		s.healthCheckEventLocked(p, prevStatus, p.health != prevHealth, true, &pd)
+	}
 	switch status {
 	case CheckL7Sts:
 		if p.health == 0 {
-			s.setStoppedLocked(now, reasonFromProbe(p), &pd)
+			s.setStoppedLocked(now, s.checkReason(p), &pd)
 		}
 	case CheckL7OK:
 		if s.checksAllowUpLocked() && c.op != OpStopping {
-			s.setUpLocked(now, reasonFromProbe(p), &pd)
+			s.setUpLocked(now, s.checkReason(p), &pd)
 		}
 	}
 	c.mu.Unlock()

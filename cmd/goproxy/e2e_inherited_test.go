@@ -163,3 +163,67 @@ func grepLines(s, sub string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// TestMasterCLIInheritedSocket starts goproxy and haproxy in master-worker
+// mode with the master CLI on a TCP socket handed down as descriptor 3,
+// as VTest's -S "fd@N": the master forwards "@1 show info" to the worker,
+// even when the command arrives before the worker is ready.
+func TestMasterCLIInheritedSocket(t *testing.T) {
+	t.Parallel()
+	onOracles(t, func(t *testing.T, bin string) {
+		dir := t.TempDir()
+		cfg := filepath.Join(dir, "mw.cfg")
+		text := "defaults\n    mode tcp\n    timeout connect 1s\n    timeout client 1s\n    timeout server 1s\n" +
+			"frontend fe\n    bind " + loopAddr(t) + "\n    default_backend be\nbackend be\n    server s1 127.0.0.1:1\n"
+		if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := ln.Addr().String()
+		f := listenerFile(t, ln)
+		p := &e2eProc{cmd: exec.Command(bin, "-W", "-S", "fd@3", "-f", cfg), out: &syncBuffer{}, exited: make(chan struct{})}
+		p.cmd.Env = cleanEnv("GORACE=atexit_sleep_ms=0")
+		p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+		p.cmd.ExtraFiles = []*os.File{f}
+		if err := p.cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			p.err = p.cmd.Wait()
+			close(p.exited)
+		}()
+		t.Cleanup(func() {
+			_ = syscall.Kill(p.cmd.Process.Pid, syscall.SIGTERM)
+			select {
+			case <-p.exited:
+			case <-time.After(5 * time.Second):
+				_ = syscall.Kill(p.cmd.Process.Pid, syscall.SIGKILL)
+				<-p.exited
+			}
+		})
+		// As VTest: the line, then the write side shut.
+		out, err := func() (string, error) {
+			c, err := net.DialTimeout("tcp", addr, time.Second)
+			if err != nil {
+				return "", err
+			}
+			defer c.Close()
+			_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+			if _, err := io.WriteString(c, "@1 show info\n"); err != nil {
+				return "", err
+			}
+			_ = c.(*net.TCPConn).CloseWrite()
+			b, err := io.ReadAll(c)
+			return string(b), err
+		}()
+		if err != nil || !strings.Contains(out, "\nProcess_num: 1\n") {
+			t.Fatalf("@1 show info: %v\n%s\n--- output\n%s", err, out, p.out.String())
+		}
+		if _, err := os.Stat(filepath.Join(dir, "fd@3")); err == nil {
+			t.Errorf("a socket file named fd@3 was created")
+		}
+	})
+}

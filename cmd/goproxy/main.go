@@ -73,7 +73,11 @@ func run(argv []string, stdout, stderr io.Writer) int {
 		// As HAProxy: 0 when the condition holds, 1 when it does not, 2
 		// when it cannot be evaluated.
 		v, err := parser.EvalCondition(o.checkCond, nil, FeatureList())
+		var syntax *parser.CondSyntaxError
 		switch {
+		case errors.As(err, &syntax):
+			c.alert("config : Syntax Error in condition: %s", syntax.Msg)
+			return exitNoListener
 		case err != nil:
 			c.alert("config : Failed to evaluate condition: %v", err)
 			return exitNoListener

@@ -226,6 +226,11 @@ func TestCheckCondition(t *testing.T) {
 		{"defined(GOPROXY_NO_SUCH_VAR)", 1},
 		{"", 1},
 		{"bogus(", 2},
+		// The argument is split into words as a configuration line is.
+		{`streq(foo,'foo')`, 0},
+		{`streq("foo bar",'foo bar')`, 0},
+		{`streq(foo,bar)`, 1},
+		{`streq(a,"a)`, 2},
 	}
 	for name, bin := range oracles(t) {
 		t.Run(name, func(t *testing.T) {
@@ -234,7 +239,10 @@ func TestCheckCondition(t *testing.T) {
 				if r.code != tc.want {
 					t.Errorf("-cc %q: exit %d, want %d (stderr %q)", tc.cond, r.code, tc.want, r.stderr)
 				}
-				if tc.want == 2 && !strings.Contains(r.stderr, "Failed to evaluate condition: unparsable conditional expression 'bogus('") {
+				if tc.cond == `streq(a,"a)` && !strings.Contains(r.stderr, "config : Syntax Error in condition: Unmatched quote.") {
+					t.Errorf("-cc %q: stderr %q", tc.cond, r.stderr)
+				}
+				if tc.cond == "bogus(" && !strings.Contains(r.stderr, "Failed to evaluate condition: unparsable conditional expression 'bogus('") {
 					t.Errorf("-cc %q: stderr %q", tc.cond, r.stderr)
 				}
 			}

@@ -74,6 +74,19 @@ func listenMasterCLI(spec string) (*mcliListener, error) {
 			i++
 		}
 	}
+	if n, ok := strings.CutPrefix(addr, "fd@"); ok {
+		// A socket the parent opened, as VTest's -S "fd@N".
+		fd, err := strconv.Atoi(n)
+		if err != nil || fd < 0 {
+			return nil, fmt.Errorf("Starting proxy MASTER: invalid file descriptor '%s' [%s]", n, addr)
+		}
+		inh, err := inheritedMasterCLI(fd)
+		if err != nil {
+			return nil, fmt.Errorf("Starting proxy MASTER: cannot use socket (%v) [%s]", err, addr)
+		}
+		inh.level, inh.path = l.level, ""
+		return inh, nil
+	}
 	network, address := "unix", addr
 	switch {
 	case strings.HasPrefix(addr, "unix@"):
