@@ -16,6 +16,9 @@ type Config struct {
 	Proxies []*Proxy
 	// Userlists holds the userlist sections in declaration order.
 	Userlists []*Userlist `json:",omitempty"`
+	// Programs holds the program sections, the external commands a
+	// master-worker master runs beside its worker.
+	Programs []*Program `json:",omitempty"`
 	// Files lists the configuration files read, in order.
 	Files []string
 	// Diags holds every diagnostic in the order HAProxy prints them:
@@ -541,4 +544,18 @@ type HTTPCheckRule struct {
 	ErrorStatus            string
 	ToutStatus             string
 	OnSuccess, OnError     string
+}
+
+// Program is a program section: a command the master starts, shows in
+// show proc and signals as it does its workers.
+type Program struct {
+	Pos
+	Name    string
+	Command []string // the command and its arguments, looked up in PATH
+	// UID and GID, when set, are those of user and group.
+	User, Group string
+	UID, GID    int
+	// StartOnReload (the default): a reload starts a new instance, after
+	// the old one was sent SIGUSR1.
+	StartOnReload bool
 }

@@ -45,6 +45,7 @@ const (
 	secGlobal
 	secProxy       // frontend, backend, listen, defaults
 	secUserlist    // userlist
+	secProgram     // program
 	secUnsupported // a section goproxy rejects; its lines are skipped
 )
 
@@ -66,6 +67,7 @@ type parser struct {
 	defRefs      map[*Proxy]int
 	acls         map[*Proxy]bool
 	curUserlist  *Userlist
+	curProgram   *Program
 
 	globalSeen bool
 	baseDirs   map[string]bool // ca-base/crt-base already seen

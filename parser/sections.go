@@ -25,7 +25,6 @@ var unsupportedSections = map[string]string{
 	"peers":       "stick-table replication is not implemented",
 	"resolvers":   "runtime DNS resolution is not implemented; server names are resolved at start",
 	"mailers":     "email alerts are not implemented",
-	"program":     "the master process does not run external programs",
 	"http-errors": "HTTP mode only",
 	"ring":        "ring buffers are not implemented",
 	"log-forward": "syslog forwarding is not implemented",
@@ -76,6 +75,8 @@ func (p *parser) statement(words []string) {
 		p.proxyKeyword(words, mod)
 	case secUserlist:
 		p.userlistKeyword(words)
+	case secProgram:
+		p.programKeyword(words, mod)
 	}
 }
 
@@ -92,6 +93,7 @@ func (p *parser) isSectionKeyword(w string) bool {
 func (p *parser) endSection() {
 	p.cur = nil
 	p.curUserlist = nil
+	p.curProgram = nil
 }
 
 // beginSection opens a section from its header line.
@@ -109,6 +111,11 @@ func (p *parser) beginSection(words []string) {
 	if name == "userlist" {
 		p.sect = secUserlist
 		p.beginUserlist(words)
+		return
+	}
+	if name == "program" {
+		p.sect = secProgram
+		p.beginProgram(words)
 		return
 	}
 	if name == "global" {

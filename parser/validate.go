@@ -12,6 +12,7 @@ import (
 func (p *parser) validate() {
 	p.assignProxyIDs()
 	p.validateUserlists()
+	p.validatePrograms()
 	for _, px := range p.cfg.Proxies {
 		if px.Disabled {
 			continue

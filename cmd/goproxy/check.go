@@ -20,7 +20,7 @@ const (
 // HAProxy does on stderr, the verdict on stdout, and return the exit status.
 func runCheck(o *options, stdout io.Writer, c *console) int {
 	cfg, err := loadConfig(o.files, loadOptionsFor(o))
-	if !reportLoad(c, cfg, err) {
+	if !reportLoad(c, cfg, err) || !checkPrograms(o, cfg, c) {
 		return exitError
 	}
 	// As HAProxy, -c reads the server state files and warns about them.
@@ -33,7 +33,8 @@ func runCheck(o *options, stdout io.Writer, c *console) int {
 	if c.warned() > 0 && !quiet {
 		fmt.Fprintln(stdout, "Warnings were found.")
 	}
-	if !hasListener(cfg) {
+	// A master (and the programs it runs) counts as something that runs.
+	if !hasListener(cfg) && !masterWorker(o, cfg) {
 		if !quiet {
 			fmt.Fprintln(stdout, "Configuration file has no error but will not start (no listener) => exit(2).")
 		}

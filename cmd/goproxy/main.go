@@ -130,7 +130,7 @@ func launch(argv []string, o *options, c *console, out *outWriter, stderr io.Wri
 	// daemon child will print them.
 	out.hold()
 	cfg, err := loadConfig(o.files, loadOptionsFor(o))
-	ok := reportLoad(c, cfg, err)
+	ok := reportLoad(c, cfg, err) && checkPrograms(o, cfg, c)
 	if !ok || cfg == nil || !wantDaemon(o, cfg) {
 		out.release(stderr, false)
 		if !ok {
@@ -152,7 +152,7 @@ func launch(argv []string, o *options, c *console, out *outWriter, stderr io.Wri
 // serve is the daemon child: load, start, report to the launcher, serve.
 func serve(o *options, c *console, out *outWriter, status *statusPipe) int {
 	cfg, err := loadConfig(o.files, loadOptionsFor(o))
-	if !reportLoad(c, cfg, err) {
+	if !reportLoad(c, cfg, err) || !checkPrograms(o, cfg, c) {
 		return exitError
 	}
 	if masterWorker(o, cfg) {

@@ -75,9 +75,10 @@ type master struct {
 	// parsedMWorker: HAPROXY_MWORKER was set when this master parsed.
 	parsedMWorker bool
 
-	mu      sync.Mutex
-	workers []*mworker // oldest first
-	cli     []*mcliListener
+	mu       sync.Mutex
+	workers  []*mworker  // oldest first
+	programs []*mprogram // oldest first
+	cli      []*mcliListener
 
 	events chan any
 	// reloadWait is set while a reload waits for the newest worker to
@@ -163,6 +164,10 @@ func runMaster(argv []string, o *options, c *console, out *outWriter, cfg *parse
 				return exitError
 			}
 		}
+		if reexec {
+			m.leavePrograms()
+		}
+		m.startPrograms(cfg, reexec)
 		if err := m.spawn(); err != nil {
 			c.alert("[haproxy.main()] %v", err)
 			if len(m.workers) == 0 {
@@ -397,6 +402,7 @@ func (m *master) ready(pid int) {
 		return
 	}
 	m.c.notice("Loading success.")
+	m.stopOldPrograms()
 	m.sdNotify("READY=1\nMAINPID=" + strconv.Itoa(os.Getpid()))
 	if m.status != nil {
 		m.out.release(os.Stderr, false)
@@ -408,6 +414,9 @@ func (m *master) ready(pid int) {
 // reap handles a worker's exit as HAProxy's mworker_catch_sigchld: it
 // reports whether the master is done, with its exit code.
 func (m *master) reap(ev workerExit) (int, bool) {
+	if m.reapProgram(ev) {
+		return m.allExited()
+	}
 	m.mu.Lock()
 	var w *mworker
 	rest := m.workers[:0]
@@ -419,7 +428,6 @@ func (m *master) reap(ev workerExit) (int, bool) {
 		rest = append(rest, x)
 	}
 	m.workers = rest
-	left := len(rest)
 	m.mu.Unlock()
 	if w == nil {
 		return 0, false
@@ -431,13 +439,7 @@ func (m *master) reap(ev workerExit) (int, bool) {
 		} else {
 			m.c.alert("Current worker (%d) exited with code %d (%s)", w.pid, st, signalText(st-128))
 		}
-		if st != 0 && st != 130 && st != 143 && !m.noExit {
-			m.c.alert("exit-on-failure: killing every processes with SIGTERM")
-			m.signalAll(syscall.SIGTERM)
-		}
-		if m.exitCode < 0 && st != 0 && st != 143 {
-			m.exitCode = st
-		}
+		m.currentExited(st)
 	} else {
 		what := "Exit"
 		if st >= 128 {
@@ -445,6 +447,27 @@ func (m *master) reap(ev workerExit) (int, bool) {
 		}
 		m.c.warning("Former worker (%d) exited with code %d (%s)", w.pid, st, what)
 	}
+	return m.allExited()
+}
+
+// currentExited applies HAProxy's exit-on-failure to a current worker or
+// program that exited with status st.
+func (m *master) currentExited(st int) {
+	if st != 0 && st != 130 && st != 143 && !m.noExit {
+		m.c.alert("exit-on-failure: killing every processes with SIGTERM")
+		m.signalAll(syscall.SIGTERM)
+	}
+	if m.exitCode < 0 && st != 0 && st != 143 {
+		m.exitCode = st
+	}
+}
+
+// allExited reports whether no worker and no program is left, and then
+// the master's exit code.
+func (m *master) allExited() (int, bool) {
+	m.mu.Lock()
+	left := len(m.workers) + len(m.programs)
+	m.mu.Unlock()
 	if left > 0 {
 		return 0, false
 	}
@@ -473,6 +496,11 @@ func (m *master) signalAll(sig syscall.Signal) {
 	for _, w := range m.workers {
 		if err := syscall.Kill(w.pid, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
 			m.c.warning("Failed to send signal %d to worker %d: %v.", int(sig), w.pid, err)
+		}
+	}
+	for _, p := range m.programs {
+		if err := syscall.Kill(p.pid, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
+			m.c.warning("Failed to send signal %d to program %d: %v.", int(sig), p.pid, err)
 		}
 	}
 }
@@ -589,7 +617,7 @@ func reexecArgs(argv []string) []string {
 // state serialises what the next master needs: its counters, its CLI
 // sockets, its workers. m.mu is held.
 //
-//	m=<reloads>,<failed>,<start ns>,<reload failed 0|1>;c=<fd>,<fd>;w=<pid>,<fd>,<reloads>,<start ns>,<leaving 0|1>,<version>;...
+//	m=<reloads>,<failed>,<start ns>,<reload failed 0|1>;c=<fd>,<fd>;w=<pid>,<fd>,<reloads>,<start ns>,<leaving 0|1>,<version>;...;p=<program entry>;...
 func (m *master) state() string {
 	b2i := func(b bool) int {
 		if b {
@@ -611,6 +639,7 @@ func (m *master) state() string {
 		}
 		parts = append(parts, fmt.Sprintf("w=%d,%d,%d,%d,%d,%s", w.pid, w.fd, w.reloads+1, w.start.UnixNano(), b2i(w.leaving), w.version))
 	}
+	parts = append(parts, m.programState()...)
 	return strings.Join(parts, ";")
 }
 
@@ -643,6 +672,10 @@ func (m *master) restore(st string) error {
 					return err
 				}
 				m.cli = append(m.cli, l)
+			}
+		case "p":
+			if err := m.restoreProgram(part, f); err != nil {
+				return err
 			}
 		case "w":
 			if len(f) != 6 {

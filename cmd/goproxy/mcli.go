@@ -555,7 +555,7 @@ func (m *master) showProc() string {
 			fmt.Fprintf(&b, "%-15d %-15s %-15d %-15s %-15s\n", w.pid, "worker", w.reloads, uptime(now.Sub(w.start)), w.version)
 		}
 	}
-	b.WriteString("# programs\n")
+	m.showPrograms(&b, now)
 	return b.String()
 }
 
