@@ -52,6 +52,8 @@ type Graph struct {
 	sinks    []*LogSink
 	logDrops atomic.Uint64 // lines dropped by the sinks (DroppedLogs)
 
+	liveLoops atomic.Int32 // event loops running (see loop.wait)
+
 	mu       sync.Mutex // lifecycle
 	loops    []*loop
 	started  bool
@@ -125,7 +127,7 @@ func (g *Graph) Start() error {
 			bound = append(bound, ln)
 		}
 	}
-	n := g.loopCount()
+	n := g.LoopCount()
 	for i := 0; i < n; i++ {
 		l, err := newLoop(g)
 		if err != nil {
@@ -139,7 +141,6 @@ func (g *Graph) Start() error {
 			l.addListener(ln)
 		}
 	}
-	reserveSpareProc(len(g.loops))
 	for _, l := range g.loops {
 		go l.run()
 	}
@@ -155,14 +156,17 @@ func (g *Graph) Start() error {
 	return nil
 }
 
-// loopCount is the number of event loops: nbthread when set, else one per
-// usable CPU.
-func (g *Graph) loopCount() int {
+// LoopCount is the number of event loops Start runs: nbthread when set,
+// else one per usable CPU (Options.CPUs).
+func (g *Graph) LoopCount() int {
 	if n := g.cfg.Global.NbThread; n > 0 {
 		return min(n, maxLoops)
 	}
-	return min(UsableCPUs, maxLoops)
+	return min(g.opts.CPUs, maxLoops)
 }
+
+// CPUs is the number of CPUs the process may use (Options.CPUs).
+func (g *Graph) CPUs() int { return g.opts.CPUs }
 
 // maxLoops bounds the number of event loops.
 const maxLoops = 64

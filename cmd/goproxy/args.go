@@ -48,6 +48,9 @@ type options struct {
 	masterWorker bool     // -W, -Ws
 	systemd      bool     // -Ws: sd_notify the service manager
 	masterCLI    []string // -S <bind>[,<opts>]: master CLI sockets
+
+	// seams are not read from the command line: run sets them.
+	seams
 }
 
 // argError is a command-line error reported as an [ALERT] line, optionally

@@ -26,7 +26,7 @@ import (
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr, productionSeams()))
 }
 
 // progName is the name the usage text shows.
@@ -35,10 +35,11 @@ func progName() string {
 }
 
 // run is the whole program; it returns the exit status.
-func run(argv []string, stdout, stderr io.Writer) int {
+func run(argv []string, stdout, stderr io.Writer, s seams) int {
 	status := daemonChild()
 	currentWorker = masterWorkerChild()
 	act, o, err := parseArgs(argv)
+	o.seams = s
 	out := newOutWriter(stderr)
 	if status != nil {
 		out = newOutWriter(status)
@@ -105,7 +106,7 @@ func run(argv []string, stdout, stderr io.Writer) int {
 	}
 	if currentWorker != nil {
 		// A master-worker worker: serve in the foreground.
-		cfg, err := loadConfig(o.files, loadOptionsFor(o))
+		cfg, err := o.loadConfig(o.files, loadOptionsFor(o))
 		if !reportLoad(c, cfg, err) {
 			return exitError
 		}
@@ -129,7 +130,7 @@ func launch(argv []string, o *options, c *console, out *outWriter, stderr io.Wri
 	// Hold messages back until we know whether this process or its
 	// daemon child will print them.
 	out.hold()
-	cfg, err := loadConfig(o.files, loadOptionsFor(o))
+	cfg, err := o.loadConfig(o.files, loadOptionsFor(o))
 	ok := reportLoad(c, cfg, err)
 	if !ok || cfg == nil || !wantDaemon(o, cfg) {
 		out.release(stderr, false)
@@ -151,7 +152,7 @@ func launch(argv []string, o *options, c *console, out *outWriter, stderr io.Wri
 
 // serve is the daemon child: load, start, report to the launcher, serve.
 func serve(o *options, c *console, out *outWriter, status *statusPipe) int {
-	cfg, err := loadConfig(o.files, loadOptionsFor(o))
+	cfg, err := o.loadConfig(o.files, loadOptionsFor(o))
 	if !reportLoad(c, cfg, err) {
 		return exitError
 	}

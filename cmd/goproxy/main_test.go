@@ -28,8 +28,8 @@ var goproxyBin string
 
 func TestMain(m *testing.M) {
 	if os.Getenv(asMainEnv) == "1" {
-		installFakes()
-		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+		applyTestNofile()
+		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr, fakeSeams()))
 	}
 	flag.Parse()
 	dir, err := os.MkdirTemp("", "goproxy-bin-")
