@@ -11,6 +11,7 @@ import (
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
+	"goproxy/internal/hatext"
 	"goproxy/parser"
 )
 
@@ -196,7 +197,7 @@ func (g *Graph) bind(ln *Listener) error {
 		}
 		return &BindError{
 			Msg: fmt.Sprintf("Binding [%s:%d] for %s %s: cannot bind socket (%s) for [%s]",
-				b.File, b.Line, kind, ln.Frontend.Name, errnoText(err), ln.Addr),
+				b.File, b.Line, kind, ln.Frontend.Name, hatext.Strerror(err), ln.Addr),
 			Err: err,
 		}
 	}

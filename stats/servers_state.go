@@ -141,13 +141,6 @@ func findServer(rows []Row, arg string) (*Row, string) {
 	return nil, "No such server.\n"
 }
 
-func argAt(args []string, i int) string {
-	if i < len(args) {
-		return args[i]
-	}
-	return ""
-}
-
 func cmdGetWeight(s *session, args []string) string {
 	r, msg := findServer(s.srv.src.Stats(), argAt(args, 2))
 	if r == nil {

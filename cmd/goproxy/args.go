@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"goproxy/internal/hatext"
 )
 
 // action is what the command line asks for once it has been read.
@@ -170,11 +172,11 @@ func parseArgs(argv []string) (action, *options, error) {
 			case 'C':
 				o.chdir = val
 			case 'n':
-				o.maxConn = atol(val)
+				o.maxConn = hatext.Atol(val)
 			case 'm':
 				o.unbuilt = append(o.unbuilt, "-m (memory limit)")
 			case 'N':
-				o.maxPConn = atol(val)
+				o.maxPConn = hatext.Atol(val)
 			case 'L':
 				o.localPeer = val
 			case 'f':
@@ -218,28 +220,6 @@ func parsePid(s string) (int, error) {
 		return 0, fmt.Errorf("failed to parse {%s}: Numerical result out of range", s)
 	}
 	return int(n), nil
-}
-
-// atol converts like C's atol: leading blanks, optional sign, digits, and
-// whatever follows is ignored; no digits gives 0.
-func atol(s string) int {
-	t := strings.TrimLeft(s, " \t\n\v\f\r")
-	neg := false
-	if t != "" && (t[0] == '+' || t[0] == '-') {
-		neg = t[0] == '-'
-		t = t[1:]
-	}
-	n := 0
-	for i := 0; i < len(t) && t[i] >= '0' && t[i] <= '9'; i++ {
-		if n > (1<<31-1)/10 {
-			break
-		}
-		n = n*10 + int(t[i]-'0')
-	}
-	if neg {
-		return -n
-	}
-	return n
 }
 
 func byteAt(s string, i int) byte {

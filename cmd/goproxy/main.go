@@ -20,8 +20,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 
+	"goproxy/internal/hatext"
 	"goproxy/parser"
 )
 
@@ -96,7 +96,7 @@ func run(argv []string, stdout, stderr io.Writer, s seams) int {
 	// A daemon child inherited its launcher's working directory, -C included.
 	if o.chdir != "" && status == nil {
 		if err := os.Chdir(o.chdir); err != nil {
-			c.alert("Could not change to directory %s : %s", o.chdir, errnoText(err))
+			c.alert("Could not change to directory %s : %s", o.chdir, hatext.Strerror(err))
 			return exitError
 		}
 	}
@@ -176,18 +176,4 @@ func masterWorker(o *options, cfg *parser.Config) bool {
 // unless -db or -d keeps the process in the foreground.
 func wantDaemon(o *options, cfg *parser.Config) bool {
 	return (o.daemon || cfg.Global.Daemon) && !o.foreground && !o.debug
-}
-
-// errnoText renders an error the way strerror(3) would, without Go's
-// operation and path prefixes.
-func errnoText(err error) string {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		err = pe.Err
-	}
-	s := err.Error()
-	if s != "" {
-		s = strings.ToUpper(s[:1]) + s[1:]
-	}
-	return s
 }
