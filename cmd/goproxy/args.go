@@ -6,7 +6,7 @@ import (
 	"strings"
 	"syscall"
 
-	"goproxy/internal/hatext"
+	"goproxy/internal/cnum"
 )
 
 // action is what the command line asks for once it has been read.
@@ -172,11 +172,11 @@ func parseArgs(argv []string) (action, *options, error) {
 			case 'C':
 				o.chdir = val
 			case 'n':
-				o.maxConn = hatext.Atol(val)
+				o.maxConn = cnum.Atol(val)
 			case 'm':
 				o.unbuilt = append(o.unbuilt, "-m (memory limit)")
 			case 'N':
-				o.maxPConn = hatext.Atol(val)
+				o.maxPConn = cnum.Atol(val)
 			case 'L':
 				o.localPeer = val
 			case 'f':

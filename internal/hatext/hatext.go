@@ -3,8 +3,6 @@
 //
 //   - At: a word of a configuration or CLI line that may be missing
 //     (parser, stats);
-//   - Atol: a number read as C's atol(3) does, leniently and never an
-//     error, as HAProxy reads most integers (parser, cmd/goproxy's -n, -N);
 //   - Strerror and Errno: a system error as strerror(3) spells it, the text
 //     HAProxy puts in its messages (parser, proxy, health, cmd/goproxy).
 //
@@ -25,40 +23,6 @@ func At(words []string, i int) string {
 		return words[i]
 	}
 	return ""
-}
-
-// atolMax bounds Atol's result: beyond it every number is as absurd as a
-// maxconn or a timeout, and the arithmetic done on it cannot overflow.
-const atolMax = 1 << 40
-
-// Atol converts s as C's atol(3): leading white space, an optional sign,
-// then digits up to the first other character; no digits gives 0. The
-// magnitude is capped at 2^40.
-func Atol(s string) int {
-	i := 0
-	for i < len(s) && isSpace(s[i]) {
-		i++
-	}
-	neg := false
-	if i < len(s) && (s[i] == '-' || s[i] == '+') {
-		neg = s[i] == '-'
-		i++
-	}
-	var v int64
-	for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
-		v = v*10 + int64(s[i]-'0')
-		if v > atolMax {
-			v = atolMax
-		}
-	}
-	if neg {
-		v = -v
-	}
-	return int(v)
-}
-
-func isSpace(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\v' || c == '\f' || c == '\r' || c == '\n'
 }
 
 // Errno returns the text of the system error err wraps, as strerror(3)
