@@ -48,4 +48,8 @@
 // Counters are atomics in Frontend, Backend, Server and Listener, updated as
 // bytes flow; Stats methods copy them into plain Stats values with the names
 // of HAProxy's "show stat" columns.
+//
+// It imports parser (the configuration model), the internal packages
+// (rawsys, cnum, sockxfer, tlshello, hatext), logrus, go-multierror and
+// x/sys; never health, stats or cmd, which drive a Graph from outside.
 package proxy

@@ -12,6 +12,11 @@
 // resume), the -sf/-st handoff to the old process, and master-worker
 // mode (master.go, mcli.go, worker.go: a master that starts workers,
 // reloads on SIGUSR2 and serves the master CLI; sd_notify with -Ws).
+//
+// It wires parser, proxy, health and stats (and the internal packages),
+// and owns the process-wide
+// settings (GOMAXPROCS, the CPUs the event loops use: procs.go); nothing
+// imports it.
 package main
 
 import (
