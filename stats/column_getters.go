@@ -10,9 +10,7 @@ import (
 // fieldMeta names its getter.
 type getter func(r *Row, ctx *rowCtx) value
 
-func colPxname(r *Row, ctx *rowCtx) value {
-	return str(r.Proxy)
-}
+func colPxname(r *Row, ctx *rowCtx) value { return str(r.Proxy) }
 
 func colSvname(r *Row, ctx *rowCtx) value {
 	switch r.Type {
@@ -24,21 +22,10 @@ func colSvname(r *Row, ctx *rowCtx) value {
 	return str(r.Name)
 }
 
-func colQcur(r *Row, ctx *rowCtx) value {
-	return num(r.QCur)
-}
-
-func colQmax(r *Row, ctx *rowCtx) value {
-	return num(r.QMax)
-}
-
-func colScur(r *Row, ctx *rowCtx) value {
-	return num(r.SCur)
-}
-
-func colSmax(r *Row, ctx *rowCtx) value {
-	return num(r.SMax)
-}
+func colQcur(r *Row, ctx *rowCtx) value { return num(r.QCur) }
+func colQmax(r *Row, ctx *rowCtx) value { return num(r.QMax) }
+func colScur(r *Row, ctx *rowCtx) value { return num(r.SCur) }
+func colSmax(r *Row, ctx *rowCtx) value { return num(r.SMax) }
 
 func colSlim(r *Row, ctx *rowCtx) value {
 	srv := r.Type == TypeServer
@@ -48,45 +35,16 @@ func colSlim(r *Row, ctx *rowCtx) value {
 	return num(r.SLim)
 }
 
-func colStot(r *Row, ctx *rowCtx) value {
-	return num(r.STot)
-}
-
-func colBin(r *Row, ctx *rowCtx) value {
-	return num(r.BIn)
-}
-
-func colBout(r *Row, ctx *rowCtx) value {
-	return num(r.BOut)
-}
-
-func colDreq(r *Row, ctx *rowCtx) value {
-	return num(r.DReq)
-}
-
-func colDresp(r *Row, ctx *rowCtx) value {
-	return num(r.DResp)
-}
-
-func colEreq(r *Row, ctx *rowCtx) value {
-	return num(r.EReq)
-}
-
-func colEcon(r *Row, ctx *rowCtx) value {
-	return num(r.ECon)
-}
-
-func colEresp(r *Row, ctx *rowCtx) value {
-	return num(r.EResp)
-}
-
-func colWretr(r *Row, ctx *rowCtx) value {
-	return num(r.WRetr)
-}
-
-func colWredis(r *Row, ctx *rowCtx) value {
-	return num(r.WRedis)
-}
+func colStot(r *Row, ctx *rowCtx) value   { return num(r.STot) }
+func colBin(r *Row, ctx *rowCtx) value    { return num(r.BIn) }
+func colBout(r *Row, ctx *rowCtx) value   { return num(r.BOut) }
+func colDreq(r *Row, ctx *rowCtx) value   { return num(r.DReq) }
+func colDresp(r *Row, ctx *rowCtx) value  { return num(r.DResp) }
+func colEreq(r *Row, ctx *rowCtx) value   { return num(r.EReq) }
+func colEcon(r *Row, ctx *rowCtx) value   { return num(r.ECon) }
+func colEresp(r *Row, ctx *rowCtx) value  { return num(r.EResp) }
+func colWretr(r *Row, ctx *rowCtx) value  { return num(r.WRetr) }
+func colWredis(r *Row, ctx *rowCtx) value { return num(r.WRedis) }
 
 func colStatus(r *Row, ctx *rowCtx) value {
 	s := &r.Server
@@ -158,9 +116,7 @@ func colChkdown(r *Row, ctx *rowCtx) value {
 	return num(r.ChkDown)
 }
 
-func colLastchg(r *Row, ctx *rowCtx) value {
-	return num(r.LastChg)
-}
+func colLastchg(r *Row, ctx *rowCtx) value { return num(r.LastChg) }
 
 func colDowntime(r *Row, ctx *rowCtx) value {
 	s := &r.Server
@@ -182,13 +138,8 @@ func colQlimit(r *Row, ctx *rowCtx) value {
 	return num(s.MaxQueue)
 }
 
-func colPid(r *Row, ctx *rowCtx) value {
-	return num(1)
-}
-
-func colIid(r *Row, ctx *rowCtx) value {
-	return numi(r.IID)
-}
+func colPid(r *Row, ctx *rowCtx) value { return num(1) }
+func colIid(r *Row, ctx *rowCtx) value { return numi(r.IID) }
 
 func colSid(r *Row, ctx *rowCtx) value {
 	if r.Type == TypeFrontend || r.Type == TypeBackend {
@@ -205,9 +156,7 @@ func colThrottle(r *Row, ctx *rowCtx) value {
 	return numi(s.Throttle)
 }
 
-func colLbtot(r *Row, ctx *rowCtx) value {
-	return num(r.LbTot)
-}
+func colLbtot(r *Row, ctx *rowCtx) value { return num(r.LbTot) }
 
 func colTracked(r *Row, ctx *rowCtx) value {
 	s := &r.Server
@@ -217,49 +166,10 @@ func colTracked(r *Row, ctx *rowCtx) value {
 	return str(s.Tracked)
 }
 
-func colType(r *Row, ctx *rowCtx) value {
-	return numi(int(r.Type))
-}
-
-func colRate(r *Row, ctx *rowCtx) value {
-	return num(r.Rate)
-}
-
-func colRateLim(r *Row, ctx *rowCtx) value {
-	return num(r.RateLim)
-}
-
-func colRateMax(r *Row, ctx *rowCtx) value {
-	return num(r.RateMax)
-}
-
-func colCheckStatus(r *Row, ctx *rowCtx) value {
-	s := &r.Server
-	if !checkActive(&s.Check) {
-		return value{}
-	}
-	code := s.Check.Status.Code()
-	if s.Check.InProgress {
-		code = "* " + code
-	}
-	return str(code)
-}
-
-func colCheckCode(r *Row, ctx *rowCtx) value {
-	s := &r.Server
-	if !checkActive(&s.Check) || s.Check.Status < CheckL57Data {
-		return value{}
-	}
-	return numi(s.Check.Code)
-}
-
-func colCheckDuration(r *Row, ctx *rowCtx) value {
-	s := &r.Server
-	if !checkActive(&s.Check) || s.Check.Status < CheckChecked || s.Check.Duration < 0 {
-		return value{}
-	}
-	return num(uint64(s.Check.Duration.Milliseconds()))
-}
+func colType(r *Row, ctx *rowCtx) value    { return numi(int(r.Type)) }
+func colRate(r *Row, ctx *rowCtx) value    { return num(r.Rate) }
+func colRateLim(r *Row, ctx *rowCtx) value { return num(r.RateLim) }
+func colRateMax(r *Row, ctx *rowCtx) value { return num(r.RateMax) }
 
 func colReqTot(r *Row, ctx *rowCtx) value {
 	http := r.Mode == "http"
@@ -269,163 +179,21 @@ func colReqTot(r *Row, ctx *rowCtx) value {
 	return num(r.HTTP.ReqTot)
 }
 
-func colReqRate(r *Row, ctx *rowCtx) value {
-	return num(r.HTTP.ReqRate)
-}
-
-func colReqRateMax(r *Row, ctx *rowCtx) value {
-	return num(r.HTTP.ReqRateMax)
-}
+func colReqRate(r *Row, ctx *rowCtx) value    { return num(r.HTTP.ReqRate) }
+func colReqRateMax(r *Row, ctx *rowCtx) value { return num(r.HTTP.ReqRateMax) }
 
 // colHanafail is empty: HAProxy counts there the failed checks an
 // "observe" directive caused, and goproxy has no "observe".
-func colHanafail(r *Row, ctx *rowCtx) value {
-	return value{}
-}
-
-func colWrew(r *Row, ctx *rowCtx) value {
-	return num(r.WRew)
-}
-
-func colReuse(r *Row, ctx *rowCtx) value {
-	return num(r.Reuse)
-}
-
-func colCliAbrt(r *Row, ctx *rowCtx) value {
-	return num(r.CliAbrt)
-}
-
-func colSrvAbrt(r *Row, ctx *rowCtx) value {
-	return num(r.SrvAbrt)
-}
-
-func colLastsess(r *Row, ctx *rowCtx) value {
-	return signed(r.LastSess)
-}
-
-func colLastChk(r *Row, ctx *rowCtx) value {
-	s := &r.Server
-	if !checkActive(&s.Check) {
-		return value{}
-	}
-	return str(s.Check.Info)
-}
-
-func colLastAgt(r *Row, ctx *rowCtx) value {
-	s := &r.Server
-	if !checkActive(&s.Agent) {
-		return value{}
-	}
-	return str(s.Agent.Info)
-}
-
-func colQtime(r *Row, ctx *rowCtx) value {
-	return num(r.QTime)
-}
-
-func colCtime(r *Row, ctx *rowCtx) value {
-	return num(r.CTime)
-}
-
-func colRtime(r *Row, ctx *rowCtx) value {
-	return num(r.RTime)
-}
-
-func colTtime(r *Row, ctx *rowCtx) value {
-	return num(r.TTime)
-}
-
-func colAgentStatus(r *Row, ctx *rowCtx) value {
-	s := &r.Server
-	if !checkActive(&s.Agent) {
-		return value{}
-	}
-	code := s.Agent.Status.Code()
-	if s.Agent.InProgress {
-		code = "* " + code
-	}
-	return str(code)
-}
-
-func colAgentCode(r *Row, ctx *rowCtx) value {
-	s := &r.Server
-	if !checkActive(&s.Agent) || s.Agent.Status < CheckL57Data {
-		return value{}
-	}
-	return numi(s.Agent.Code)
-}
-
-func colAgentDuration(r *Row, ctx *rowCtx) value {
-	s := &r.Server
-	if !checkActive(&s.Agent) || s.Agent.Duration < 0 {
-		return value{}
-	}
-	return num(uint64(s.Agent.Duration.Milliseconds()))
-}
-
-func colCheckDesc(r *Row, ctx *rowCtx) value {
-	s := &r.Server
-	if !checkActive(&s.Check) {
-		return value{}
-	}
-	return str(s.Check.Status.Desc())
-}
-
-func colAgentDesc(r *Row, ctx *rowCtx) value {
-	s := &r.Server
-	if !checkActive(&s.Agent) {
-		return value{}
-	}
-	return str(s.Agent.Status.Desc())
-}
-
-func colCheckRise(r *Row, ctx *rowCtx) value {
-	s := &r.Server
-	if !checkActive(&s.Check) {
-		return value{}
-	}
-	return numi(s.Check.Rise)
-}
-
-func colCheckFall(r *Row, ctx *rowCtx) value {
-	s := &r.Server
-	if !checkActive(&s.Check) {
-		return value{}
-	}
-	return numi(s.Check.Fall)
-}
-
-func colCheckHealth(r *Row, ctx *rowCtx) value {
-	s := &r.Server
-	if !checkActive(&s.Check) {
-		return value{}
-	}
-	return numi(s.Check.Health)
-}
-
-func colAgentRise(r *Row, ctx *rowCtx) value {
-	s := &r.Server
-	if !checkActive(&s.Agent) {
-		return value{}
-	}
-	return numi(s.Agent.Rise)
-}
-
-func colAgentFall(r *Row, ctx *rowCtx) value {
-	s := &r.Server
-	if !checkActive(&s.Agent) {
-		return value{}
-	}
-	return numi(s.Agent.Fall)
-}
-
-func colAgentHealth(r *Row, ctx *rowCtx) value {
-	s := &r.Server
-	if !checkActive(&s.Agent) {
-		return value{}
-	}
-	return numi(s.Agent.Health)
-}
+func colHanafail(r *Row, ctx *rowCtx) value { return value{} }
+func colWrew(r *Row, ctx *rowCtx) value     { return num(r.WRew) }
+func colReuse(r *Row, ctx *rowCtx) value    { return num(r.Reuse) }
+func colCliAbrt(r *Row, ctx *rowCtx) value  { return num(r.CliAbrt) }
+func colSrvAbrt(r *Row, ctx *rowCtx) value  { return num(r.SrvAbrt) }
+func colLastsess(r *Row, ctx *rowCtx) value { return signed(r.LastSess) }
+func colQtime(r *Row, ctx *rowCtx) value    { return num(r.QTime) }
+func colCtime(r *Row, ctx *rowCtx) value    { return num(r.CTime) }
+func colRtime(r *Row, ctx *rowCtx) value    { return num(r.RTime) }
+func colTtime(r *Row, ctx *rowCtx) value    { return num(r.TTime) }
 
 func colAddr(r *Row, ctx *rowCtx) value {
 	s := &r.Server
@@ -449,9 +217,7 @@ func colCookie(r *Row, ctx *rowCtx) value {
 	return str(s.Cookie)
 }
 
-func colMode(r *Row, ctx *rowCtx) value {
-	return str(r.Mode)
-}
+func colMode(r *Row, ctx *rowCtx) value { return str(r.Mode) }
 
 func colAlgo(r *Row, ctx *rowCtx) value {
 	if !ctx.showLegends {
@@ -460,34 +226,13 @@ func colAlgo(r *Row, ctx *rowCtx) value {
 	return str(r.Algo)
 }
 
-func colConnRate(r *Row, ctx *rowCtx) value {
-	return num(r.ConnRate)
-}
-
-func colConnRateMax(r *Row, ctx *rowCtx) value {
-	return num(r.ConnRateMax)
-}
-
-func colConnTot(r *Row, ctx *rowCtx) value {
-	return num(r.ConnTot)
-}
-
-func colDcon(r *Row, ctx *rowCtx) value {
-	return num(r.DCon)
-}
-
-func colDses(r *Row, ctx *rowCtx) value {
-	return num(r.DSes)
-}
-
-func colConnect(r *Row, ctx *rowCtx) value {
-	return num(r.Connect)
-}
-
-func colSrvIcur(r *Row, ctx *rowCtx) value {
-	s := &r.Server
-	return num(s.SrvICur)
-}
+func colConnRate(r *Row, ctx *rowCtx) value    { return num(r.ConnRate) }
+func colConnRateMax(r *Row, ctx *rowCtx) value { return num(r.ConnRateMax) }
+func colConnTot(r *Row, ctx *rowCtx) value     { return num(r.ConnTot) }
+func colDcon(r *Row, ctx *rowCtx) value        { return num(r.DCon) }
+func colDses(r *Row, ctx *rowCtx) value        { return num(r.DSes) }
+func colConnect(r *Row, ctx *rowCtx) value     { return num(r.Connect) }
+func colSrvIcur(r *Row, ctx *rowCtx) value     { return num(r.Server.SrvICur) }
 
 func colSrcIlim(r *Row, ctx *rowCtx) value {
 	s := &r.Server
@@ -497,45 +242,15 @@ func colSrcIlim(r *Row, ctx *rowCtx) value {
 	return numi(s.IdleLimit)
 }
 
-func colQtimeMax(r *Row, ctx *rowCtx) value {
-	return num(r.QTimeMax)
-}
-
-func colCtimeMax(r *Row, ctx *rowCtx) value {
-	return num(r.CTimeMax)
-}
-
-func colRtimeMax(r *Row, ctx *rowCtx) value {
-	return num(r.RTimeMax)
-}
-
-func colTtimeMax(r *Row, ctx *rowCtx) value {
-	return num(r.TTimeMax)
-}
-
-func colEint(r *Row, ctx *rowCtx) value {
-	return num(r.EInt)
-}
-
-func colIdleConnCur(r *Row, ctx *rowCtx) value {
-	s := &r.Server
-	return num(s.IdleConnCur)
-}
-
-func colSafeConnCur(r *Row, ctx *rowCtx) value {
-	s := &r.Server
-	return num(s.SafeConnCur)
-}
-
-func colUsedConnCur(r *Row, ctx *rowCtx) value {
-	s := &r.Server
-	return num(s.UsedConnCur)
-}
-
-func colNeedConnEst(r *Row, ctx *rowCtx) value {
-	s := &r.Server
-	return num(s.NeedConnEst)
-}
+func colQtimeMax(r *Row, ctx *rowCtx) value    { return num(r.QTimeMax) }
+func colCtimeMax(r *Row, ctx *rowCtx) value    { return num(r.CTimeMax) }
+func colRtimeMax(r *Row, ctx *rowCtx) value    { return num(r.RTimeMax) }
+func colTtimeMax(r *Row, ctx *rowCtx) value    { return num(r.TTimeMax) }
+func colEint(r *Row, ctx *rowCtx) value        { return num(r.EInt) }
+func colIdleConnCur(r *Row, ctx *rowCtx) value { return num(r.Server.IdleConnCur) }
+func colSafeConnCur(r *Row, ctx *rowCtx) value { return num(r.Server.SafeConnCur) }
+func colUsedConnCur(r *Row, ctx *rowCtx) value { return num(r.Server.UsedConnCur) }
+func colNeedConnEst(r *Row, ctx *rowCtx) value { return num(r.Server.NeedConnEst) }
 
 func colUweight(r *Row, ctx *rowCtx) value {
 	s := &r.Server
@@ -576,3 +291,65 @@ func colHTTPZero(r *Row, ctx *rowCtx) value {
 // colZero is a counter goproxy does not have (agg_*, compression, the
 // ssl, h2 and h1 module counters): always 0.
 func colZero(r *Row, ctx *rowCtx) value { return num(0) }
+
+// ofCheck and ofAgent make the getter of a column of the health check or
+// of the agent check: empty while that check is not active (disabled or
+// paused), else get's value of it.
+func ofCheck(get func(c *Check) value) getter {
+	return func(r *Row, ctx *rowCtx) value {
+		if !checkActive(&r.Server.Check) {
+			return value{}
+		}
+		return get(&r.Server.Check)
+	}
+}
+
+func ofAgent(get func(c *Check) value) getter {
+	return func(r *Row, ctx *rowCtx) value {
+		if !checkActive(&r.Server.Agent) {
+			return value{}
+		}
+		return get(&r.Server.Agent)
+	}
+}
+
+// chkStatus is check_status and agent_status: the status code, prefixed
+// with "* " while a check runs.
+func chkStatus(c *Check) value {
+	code := c.Status.Code()
+	if c.InProgress {
+		code = "* " + code
+	}
+	return str(code)
+}
+
+// chkCode is check_code and agent_code: the layer 5-7 code, once a check
+// got that far.
+func chkCode(c *Check) value {
+	if c.Status < CheckL57Data {
+		return value{}
+	}
+	return numi(c.Code)
+}
+
+func chkInfo(c *Check) value   { return str(c.Info) }
+func chkDesc(c *Check) value   { return str(c.Status.Desc()) }
+func chkRise(c *Check) value   { return numi(c.Rise) }
+func chkFall(c *Check) value   { return numi(c.Fall) }
+func chkHealth(c *Check) value { return numi(c.Health) }
+
+// checkDuration is check_duration: empty until a check completed.
+func checkDuration(c *Check) value {
+	if c.Status < CheckChecked {
+		return value{}
+	}
+	return agentDuration(c)
+}
+
+// agentDuration is agent_duration: empty while no check ran.
+func agentDuration(c *Check) value {
+	if c.Duration < 0 {
+		return value{}
+	}
+	return num(uint64(c.Duration.Milliseconds()))
+}
