@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os/exec"
 	"path/filepath"
@@ -209,22 +208,6 @@ func sampleValue(body, series string) (float64, bool) {
 	return 0, false
 }
 
-// unixCommand sends one command to a stats socket and returns the answer.
-func unixCommand(t *testing.T, path, cmd string) string {
-	t.Helper()
-	c, err := net.DialTimeout("unix", path, 2*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
-	if _, err := io.WriteString(c, cmd+"\n"); err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(c)
-	return string(b)
-}
-
 // TestExporterGoproxySeries runs sessions through goproxy and reads the
 // goproxy_* extension series: the timing histograms count each session
 // that reached its server, and a session cut by "shutdown sessions" counts
@@ -279,7 +262,7 @@ func TestExporterGoproxySeries(t *testing.T) {
 	if v, _ := sampleValue(body, `goproxy_server_connect_time_seconds_sum{proxy="be",server="s1"}`); v <= 0 || v >= 6 {
 		t.Errorf("connect time sum %v s for 6 loopback connects", v)
 	}
-	if got := unixCommand(t, sock, "shutdown sessions server be/s1"); got != "\n" {
+	if got := cli(t, sock, "shutdown sessions server be/s1"); got != "\n" {
 		t.Errorf("shutdown sessions: %q", got)
 	}
 	expectClosed(t, held, 5*time.Second)

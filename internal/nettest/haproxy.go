@@ -19,7 +19,7 @@ type HAProxy struct {
 	// Config is the path of the configuration file haproxy runs.
 	Config string
 	cmd    *exec.Cmd
-	out    syncBuffer
+	out    SyncBuffer
 	done   chan struct{}
 }
 
@@ -117,20 +117,26 @@ func (h *HAProxy) WaitUnix(t testing.TB, path string) {
 // not answer within 3 s.
 func CLI(t testing.TB, path, line string) string {
 	t.Helper()
+	out, err := CLIErr(path, line)
+	if err != nil {
+		t.Fatalf("%s: %v", line, err)
+	}
+	return out
+}
+
+// CLIErr is CLI that returns the error instead of failing a test.
+func CLIErr(path, line string) (string, error) {
 	c, err := net.DialTimeout("unix", path, 2*time.Second)
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(3 * time.Second))
 	if _, err := io.WriteString(c, line+"\n"); err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	out, err := io.ReadAll(c)
-	if err != nil {
-		t.Fatalf("%s: %v", line, err)
-	}
-	return string(out)
+	return string(out), err
 }
 
 // FreePort returns a loopback TCP port that was free a moment ago.
@@ -144,19 +150,19 @@ func FreePort(t testing.TB) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-// syncBuffer collects a child's output while the test reads it.
-type syncBuffer struct {
+// SyncBuffer collects a child process's output while the test reads it.
+type SyncBuffer struct {
 	mu sync.Mutex
 	b  strings.Builder
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
+func (s *SyncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.Write(p)
 }
 
-func (s *syncBuffer) String() string {
+func (s *SyncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
