@@ -339,6 +339,24 @@ func diffBackends() []diffBackend {
 	}
 }
 
+// startChecks runs our checkers on servers until the test ends and
+// returns the hook that collects their log lines.
+func startChecks(t *testing.T, servers []*proxy.Server) *test.Hook {
+	t.Helper()
+	var targets []health.Target
+	for _, s := range servers {
+		targets = append(targets, s)
+	}
+	log, hook := test.NewNullLogger()
+	m, err := health.New(targets, health.Options{Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Start(t.Context())
+	t.Cleanup(m.Stop)
+	return hook
+}
+
 // TestAgainstHAProxy runs the real haproxy and our checkers against twin
 // backends and compares status, check_status, last_chk, check_health,
 // check_desc, agent_status and last_agt, and the state change log lines.
@@ -388,17 +406,7 @@ func TestAgainstHAProxy(t *testing.T) {
 			servers = append(servers, s)
 		}
 	}
-	var targets []health.Target
-	for _, s := range servers {
-		targets = append(targets, s)
-	}
-	log, hook := test.NewNullLogger()
-	m, err := health.New(targets, health.Options{Log: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.Start(t.Context())
-	defer m.Stop()
+	hook := startChecks(t, servers)
 
 	hap.WaitUnix(t, sock)
 	time.Sleep(2 * time.Second)

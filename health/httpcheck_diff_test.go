@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sirupsen/logrus/hooks/test"
-
 	"goproxy/health"
 	"goproxy/internal/fakesrv"
 	"goproxy/internal/nettest"
@@ -134,17 +132,7 @@ func TestHTTPChecksAgainstHAProxy(t *testing.T) {
 	}
 
 	hap := nettest.StartHAProxy(t, dir, cfg.String())
-	var targets []health.Target
-	for _, s := range servers {
-		targets = append(targets, s)
-	}
-	log, hook := test.NewNullLogger()
-	m, err := health.New(targets, health.Options{Log: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.Start(t.Context())
-	defer m.Stop()
+	hook := startChecks(t, servers)
 
 	hap.WaitUnix(t, sock)
 	time.Sleep(2500 * time.Millisecond)
