@@ -20,7 +20,8 @@ type LogFields struct {
 	ASAP      bool // option logasap: '+' before %Tt, %Tu, %Ta and %B
 }
 
-// hostname is %H: the host name, read once.
+// hostname is the system's host name, read once: %H, log-send-hostname's
+// default and the node of send-state.
 var hostname = sync.OnceValue(func() string {
 	h, _ := os.Hostname()
 	return h
