@@ -139,3 +139,34 @@ func TestLogSampleMessages(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseLogFormat feeds arbitrary log-format strings to the parser: it
+// never panics, and what it accepts holds only known fetches and the
+// converters goproxy applies.
+func FuzzParseLogFormat(f *testing.F) {
+	for _, s := range []string{TCPLogFormat, "%[src,lower,hex]", "%{+Q,+X}[dst_port,upper] %ci", "%[src,", "%[src,lower(1)]", "%[,]", "%{+E}o%[src]"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		nodes, err := ParseLogFormat(s, false)
+		if err != nil {
+			return
+		}
+		for _, n := range nodes {
+			if n.Kind != LogFetch {
+				continue
+			}
+			if !logFetches[n.Text] {
+				t.Fatalf("%q: accepted fetch %q", s, n.Text)
+			}
+			if n.Conv == "" {
+				continue
+			}
+			for _, c := range strings.Split(n.Conv, ",") {
+				if _, ok := converters[c]; !ok {
+					t.Fatalf("%q: accepted converter %q", s, c)
+				}
+			}
+		}
+	})
+}
