@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -191,7 +192,33 @@ func TestPromexSeriesAsHAProxy(t *testing.T) {
 		} else {
 			t.Logf("%q: %d series, as haproxy", q, len(gs))
 		}
+		if wo, gro := commonFamilies(wb, gb), commonFamilies(gb, wb); !slices.Equal(wo, gro) {
+			t.Errorf("%q: families in the order\n  %s\nhaproxy's\n  %s", q, strings.Join(gro, "\n  "), strings.Join(wo, "\n  "))
+		}
 	}
+}
+
+// commonFamilies returns the metric families of page, in its order, that
+// other has too.
+func commonFamilies(page, other string) []string {
+	families := func(body string) []string {
+		var out []string
+		for _, line := range strings.Split(body, "\n") {
+			if rest, ok := strings.CutPrefix(line, "# TYPE "); ok {
+				name, _, _ := strings.Cut(rest, " ")
+				out = append(out, name)
+			}
+		}
+		return out
+	}
+	in := families(other)
+	var out []string
+	for _, f := range families(page) {
+		if slices.Contains(in, f) {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // sampleValue returns the value of the sample whose name{labels} text is
