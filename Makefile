@@ -15,7 +15,7 @@ TEST_FUZZTIME ?= 10s
 FUZZ_PKGS   = $(shell find . -name '*_test.go' -not -path './bin/*' -exec grep -l '^func Fuzz' {} + | xargs -r -n1 dirname | sort -u)
 GOLDEN_PKGS = $(shell find . -name '*_test.go' -not -path './bin/*' -exec grep -l 'flag.Bool."update"' {} + | xargs -r -n1 dirname | sort -u)
 
-.PHONY: all build run demo test vet unit integration fuzz lint fmt golden bench clean
+.PHONY: all build run demo test vet unit integration fuzz lint fmt generate golden bench clean
 
 all: build
 
@@ -75,6 +75,12 @@ fuzz:
 lint: vet
 	@out=$$(gofmt -l $$(find . -name '*.go' -not -path './bin/*')); \
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+# Rewrites the generated tables of stats (fieldmeta.go, infometa.go,
+# prommeta.go) from stats/schema/*.tsv; stats/internal/gen's test fails
+# when they are stale.
+generate:
+	$(GO) generate ./stats
 
 fmt:
 	gofmt -w $$(find . -name '*.go' -not -path './bin/*')

@@ -32,6 +32,9 @@
 // while CPU-s per unit of work and RSS per connection still hold (HAProxy
 // measured against itself on a busy machine: CPU per unit 0.95-1.14x, RSS
 // 1.00x, rates and latencies 0.7-1.5x).
+//
+// It imports internal/rawsys and x/sys, and runs goproxy and haproxy as
+// processes.
 package main
 
 import (

@@ -18,4 +18,7 @@
 // shortest interval as HAProxy's start_checks does, later ones are
 // scheduled from the end of the previous check (plus spread-checks
 // jitter), so thousands of servers neither burst nor drift together.
+//
+// It imports parser (the model) and internal/hatext; never proxy (Target is
+// the interface *proxy.Server satisfies), stats or cmd.
 package health

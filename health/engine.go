@@ -12,8 +12,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
+
+	"goproxy/internal/hatext"
 )
 
 // bufSize is HAProxy's default tune.bufsize: a check reads at most this much.
@@ -287,20 +288,6 @@ func (r *run) stepText() string {
 	return b.String()
 }
 
-// errnoText renders an I/O error as C's strerror would, or "" when it
-// carries no errno.
-func errnoText(err error) string {
-	var errno syscall.Errno
-	if !errors.As(err, &errno) || errno == 0 {
-		return ""
-	}
-	s := errno.Error()
-	if s == "" {
-		return ""
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
-}
-
 func isTimeout(err error) bool {
 	if errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) {
 		return true
@@ -311,7 +298,7 @@ func isTimeout(err error) bool {
 
 // connErrDesc builds chk_report_conn_err's text: strerror, then the step.
 func (r *run) connErrDesc(err error) string {
-	return errnoText(err) + r.stepText()
+	return hatext.Errno(err) + r.stepText()
 }
 
 // dest returns the network and address a connect rule dials.
@@ -427,7 +414,7 @@ func (r *run) handshake(rl *rule, conn net.Conn) evalRet {
 		} else {
 			// As chk_report_conn_err: the socket's errno, when there is one.
 			desc := "SSL handshake failure"
-			if e := errnoText(err); e != "" {
+			if e := hatext.Errno(err); e != "" {
 				desc += " (" + e + ")"
 			}
 			r.finish(StatusL6Rsp, desc)

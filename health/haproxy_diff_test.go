@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -20,6 +18,7 @@ import (
 
 	"goproxy/health"
 	"goproxy/internal/fakesrv"
+	"goproxy/internal/nettest"
 	"goproxy/parser"
 	"goproxy/proxy"
 )
@@ -64,33 +63,7 @@ func (b *backendServer) stop() {
 	b.wg.Wait()
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
-// syncBuffer collects a child's output while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
+func freePort(t *testing.T) int { return nettest.FreePort(t) }
 
 // showStat asks HAProxy's stats socket for "show stat" and returns, per
 // "backend/server", the named columns.
@@ -366,6 +339,24 @@ func diffBackends() []diffBackend {
 	}
 }
 
+// startChecks runs our checkers on servers until the test ends and
+// returns the hook that collects their log lines.
+func startChecks(t *testing.T, servers []*proxy.Server) *test.Hook {
+	t.Helper()
+	var targets []health.Target
+	for _, s := range servers {
+		targets = append(targets, s)
+	}
+	log, hook := test.NewNullLogger()
+	m, err := health.New(targets, health.Options{Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Start(t.Context())
+	t.Cleanup(m.Stop)
+	return hook
+}
+
 // TestAgainstHAProxy runs the real haproxy and our checkers against twin
 // backends and compares status, check_status, last_chk, check_health,
 // check_desc, agent_status and last_agt, and the state change log lines.
@@ -373,10 +364,7 @@ func TestAgainstHAProxy(t *testing.T) {
 	if testing.Short() {
 		t.Skip("skipped in -short mode")
 	}
-	bin, err := exec.LookPath("haproxy")
-	if err != nil {
-		t.Skip("haproxy is not on PATH")
-	}
+	nettest.HAProxyPath(t) // skips without haproxy
 	backends := diffBackends()
 	theirSide, ourSide := newSide(t, backends), newSide(t, backends)
 	fePort := freePort(t)
@@ -398,20 +386,7 @@ func TestAgainstHAProxy(t *testing.T) {
 			cfg.WriteString("\n")
 		}
 	}
-	cfgPath := filepath.Join(dir, "h.cfg")
-	if err := os.WriteFile(cfgPath, []byte(cfg.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "-db", "-f", cfgPath)
-	var stderr syncBuffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
+	hap := nettest.StartHAProxy(t, dir, cfg.String())
 
 	timeouts := parser.Timeouts{Connect: time.Second, Client: 10 * time.Second, Server: 10 * time.Second, Check: 300 * time.Millisecond}
 	var servers []*proxy.Server
@@ -431,28 +406,9 @@ func TestAgainstHAProxy(t *testing.T) {
 			servers = append(servers, s)
 		}
 	}
-	var targets []health.Target
-	for _, s := range servers {
-		targets = append(targets, s)
-	}
-	log, hook := test.NewNullLogger()
-	m, err := health.New(targets, health.Options{Log: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.Start(t.Context())
-	defer m.Stop()
+	hook := startChecks(t, servers)
 
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		if _, err := os.Stat(sock); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("haproxy did not start: %s", stderr.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	hap.WaitUnix(t, sock)
 	time.Sleep(2 * time.Second)
 	// Checks are not synchronised between the two sides: sample until they
 	// agree, and report the last difference after a few intervals.
@@ -485,7 +441,7 @@ func TestAgainstHAProxy(t *testing.T) {
 	for _, e := range hook.AllEntries() {
 		our = append(our, e.Message)
 	}
-	for _, line := range strings.Split(stderr.String(), "\n") {
+	for _, line := range strings.Split(hap.Output(), "\n") {
 		_, msg, ok := strings.Cut(line, ") : ")
 		if !ok || !strings.HasPrefix(msg, "Server ") && !strings.HasPrefix(msg, "backend ") {
 			continue
@@ -501,6 +457,6 @@ func TestAgainstHAProxy(t *testing.T) {
 		}
 	}
 	if t.Failed() {
-		t.Logf("haproxy stderr:\n%s", stderr.String())
+		t.Logf("haproxy stderr:\n%s", hap.Output())
 	}
 }

@@ -6,17 +6,15 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/sirupsen/logrus/hooks/test"
-
 	"goproxy/health"
 	"goproxy/internal/fakesrv"
+	"goproxy/internal/nettest"
 	"goproxy/parser"
 	"goproxy/proxy"
 )
@@ -55,11 +53,7 @@ func TestHTTPChecksAgainstHAProxy(t *testing.T) {
 	if testing.Short() {
 		t.Skip("skipped in -short mode")
 	}
-	bin, err := exec.LookPath("haproxy")
-	if err != nil {
-		fmt.Println("SKIP: haproxy is not installed; HTTP checks not compared with it")
-		t.Skip("haproxy is not on PATH")
-	}
+	nettest.HAProxyPath(t) // skips without haproxy
 	cert, caPEM := fakesrv.SelfSignedCert(t)
 	dir := t.TempDir()
 	caFile := filepath.Join(dir, "ca.pem")
@@ -121,10 +115,6 @@ func TestHTTPChecksAgainstHAProxy(t *testing.T) {
     server sealed 127.0.0.1:%d check
     server gone 127.0.0.1:%d check
 `, p(nil, 0, resp200), p(nil, 0, resp429), p(nil, 0, resp503), p(nil, 0, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"))
-	cfgPath := filepath.Join(dir, "h.cfg")
-	if err := os.WriteFile(cfgPath, []byte(cfg.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
 
 	// Our side: the same text through our parser.
 	conf, err := parser.Parse("h.cfg", cfg.String(), parser.Options{})
@@ -141,38 +131,10 @@ func TestHTTPChecksAgainstHAProxy(t *testing.T) {
 		}
 	}
 
-	cmd := exec.Command(bin, "-db", "-f", cfgPath)
-	var stderr syncBuffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	var targets []health.Target
-	for _, s := range servers {
-		targets = append(targets, s)
-	}
-	log, hook := test.NewNullLogger()
-	m, err := health.New(targets, health.Options{Log: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.Start(t.Context())
-	defer m.Stop()
+	hap := nettest.StartHAProxy(t, dir, cfg.String())
+	hook := startChecks(t, servers)
 
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		if _, err := os.Stat(sock); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("haproxy did not start: %s", stderr.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	hap.WaitUnix(t, sock)
 	time.Sleep(2500 * time.Millisecond)
 	ours := func() map[string][]string {
 		out := map[string][]string{}
@@ -237,7 +199,7 @@ func TestHTTPChecksAgainstHAProxy(t *testing.T) {
 	for _, e := range hook.AllEntries() {
 		logged = append(logged, e.Message)
 	}
-	for _, line := range strings.Split(stderr.String(), "\n") {
+	for _, line := range strings.Split(hap.Output(), "\n") {
 		_, msg, ok := strings.Cut(line, ") : ")
 		if !ok || !strings.HasPrefix(msg, "Server ") {
 			continue
@@ -253,6 +215,6 @@ func TestHTTPChecksAgainstHAProxy(t *testing.T) {
 		}
 	}
 	if t.Failed() {
-		t.Logf("haproxy stderr:\n%s", stderr.String())
+		t.Logf("haproxy stderr:\n%s", hap.Output())
 	}
 }

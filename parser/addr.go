@@ -9,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"goproxy/internal/hatext"
 )
 
 // addrUse says what an address is for; the accepted forms differ.
@@ -307,7 +309,7 @@ func parseServerAddr(s string) (Addr, string) {
 func checkFD(n int) string {
 	var st syscall.Stat_t
 	if err := syscall.Fstat(n, &st); err != nil {
-		return fmt.Sprintf("cannot use file descriptor '%d' : %s.", n, errnoText(err))
+		return fmt.Sprintf("cannot use file descriptor '%d' : %s.", n, hatext.Strerror(err))
 	}
 	if st.Mode&syscall.S_IFMT != syscall.S_IFSOCK {
 		return fmt.Sprintf("cannot use file descriptor '%d' : Socket operation on non-socket.", n)

@@ -12,5 +12,8 @@
 //	}
 //	for _, p := range cfg.Proxies { ... }
 //
-// The package knows text, not sockets: it imports nothing of goproxy.
+// The package knows text, not sockets. It imports the standard library,
+// go-multierror and two leaf packages of internal/ (packages that import
+// nothing of goproxy's): hatext (HAProxy's text conventions) and cnum (C's
+// number parsing); nothing else of goproxy's.
 package parser

@@ -42,6 +42,9 @@ type LogNode struct {
 	Kind  LogNodeKind
 	Text  string
 	Flags LogFlags
+	// Conv are a sample fetch's converters, comma-separated ("lower,hex"),
+	// applied in order; "" for none.
+	Conv string
 }
 
 // TCPLogFormat is what "option tcplog" stands for.
@@ -204,8 +207,32 @@ func parseLogFetch(s string, i int) (LogNode, int, error) {
 		}
 		return LogNode{}, 0, fmt.Errorf("failed to parse sample expression <%s> : unknown fetch method '%s'", rest, name)
 	}
-	if j < len(s) && (s[j] == ',' || s[j] == '(') {
-		return LogNode{}, 0, fmt.Errorf("failed to parse sample expression <%s> : arguments and converters of '%s' are not supported by goproxy in a log format", rest, name)
+	if j < len(s) && s[j] == '(' {
+		return LogNode{}, 0, fmt.Errorf("failed to parse sample expression <%s> : arguments of '%s' are not supported by goproxy in a log format", rest, name)
+	}
+	var conv []string
+	for j < len(s) && s[j] == ',' {
+		k := j + 1
+		for k < len(s) && (isAlnum(s[k]) || s[k] == '_') {
+			k++
+		}
+		c := s[j+1 : k]
+		if c == "" && k == len(s) {
+			j = k // "missing ']'", as HAProxy
+			break
+		}
+		if _, ok := converters[c]; !ok {
+			if knownConverters[c] {
+				return LogNode{}, 0, fmt.Errorf("failed to parse sample expression <%s> : converter '%s' is not supported by goproxy in a log format", rest, c)
+			}
+			return LogNode{}, 0, fmt.Errorf("failed to parse sample expression <%s> : unknown converter '%s'", rest, c)
+		}
+		if k < len(s) && s[k] == '(' {
+			// goproxy's converters take no argument.
+			return LogNode{}, 0, fmt.Errorf("failed to parse sample expression <%s> : invalid arg 1 in converter '%s' : expected ')' before '%s'", rest, c, s[k+1:])
+		}
+		conv = append(conv, c)
+		j = k
 	}
 	if j >= len(s) {
 		return LogNode{}, 0, fmt.Errorf("missing ']' after '%s'", s[i:j])
@@ -213,7 +240,7 @@ func parseLogFetch(s string, i int) (LogNode, int, error) {
 	if s[j] != ']' {
 		return LogNode{}, 0, fmt.Errorf("expected ']' after '%s', but found '%c'", s[i:j], s[j])
 	}
-	return LogNode{Kind: LogFetch, Text: name}, j + 1, nil
+	return LogNode{Kind: LogFetch, Text: name, Conv: strings.Join(conv, ",")}, j + 1, nil
 }
 
 // kwLogFormat parses log-format and log-format-sd; the string is compiled

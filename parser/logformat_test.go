@@ -17,6 +17,16 @@ func TestParseLogFormatErrors(t *testing.T) {
 		{"unknown fetch", "%ci %[nosuch] x", "failed to parse sample expression <nosuch] x> : unknown fetch method 'nosuch'"},
 		{"unclosed fetch", "%{+Q}[src", "missing ']' after 'src'"},
 		{"trailing percent", "%ci %", "truncated line after '%'"},
+		{"unknown converter", "%[src,foo]", "failed to parse sample expression <src,foo]> : unknown converter 'foo'"},
+		{"empty converter", "%[src,]", "failed to parse sample expression <src,]> : unknown converter ''"},
+		{"converter argument", "%[src,lower(1)]", "failed to parse sample expression <src,lower(1)]> : invalid arg 1 in converter 'lower' : expected ')' before '1)]'"},
+		{"converter open paren", "%[src,upper(]", "failed to parse sample expression <src,upper(]> : invalid arg 1 in converter 'upper' : expected ')' before ']'"},
+		{"unclosed converters", "%[src,lower", "missing ']' after 'src,lower'"},
+		{"unclosed after comma", "%[src,", "missing ']' after 'src,'"},
+		{"unknown unclosed converter", "%[src,foo", "failed to parse sample expression <src,foo> : unknown converter 'foo'"},
+		{"bad character after converter", "%[src,lower%]", "expected ']' after 'src,lower', but found '%'"},
+		{"space after converter", "%[src,lower x]", "expected ']' after 'src,lower', but found ' '"},
+		{"converter goproxy lacks", "%[src,base64]", "failed to parse sample expression <src,base64]> : converter 'base64' is not supported by goproxy in a log format"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -29,7 +39,7 @@ func TestParseLogFormatErrors(t *testing.T) {
 }
 
 func TestParseLogFormatNodes(t *testing.T) {
-	nodes, err := ParseLogFormat("  %{+Q}o %ci  %{-Q}s 100%% %{+X,-M}[src]x", false)
+	nodes, err := ParseLogFormat("  %{+Q}o %ci  %{-Q}s 100%% %{+X,-M}[src]x %[dst,lower,hex]", false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,6 +53,8 @@ func TestParseLogFormatNodes(t *testing.T) {
 		{Kind: LogSep},
 		{Kind: LogFetch, Text: "src", Flags: LogQuote | LogHex},
 		{Kind: LogText, Text: "x"},
+		{Kind: LogSep},
+		{Kind: LogFetch, Text: "dst", Flags: LogMandatory | LogQuote, Conv: "lower,hex"},
 	}
 	if len(nodes) != len(want) {
 		t.Fatalf("nodes %+v, want %+v", nodes, want)
@@ -126,4 +138,35 @@ func TestLogSampleMessages(t *testing.T) {
 			t.Errorf("sample %s: diagnostics\n%s\nwant %q", tc.def, got, want)
 		}
 	}
+}
+
+// FuzzParseLogFormat feeds arbitrary log-format strings to the parser: it
+// never panics, and what it accepts holds only known fetches and the
+// converters goproxy applies.
+func FuzzParseLogFormat(f *testing.F) {
+	for _, s := range []string{TCPLogFormat, "%[src,lower,hex]", "%{+Q,+X}[dst_port,upper] %ci", "%[src,", "%[src,lower(1)]", "%[,]", "%{+E}o%[src]"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		nodes, err := ParseLogFormat(s, false)
+		if err != nil {
+			return
+		}
+		for _, n := range nodes {
+			if n.Kind != LogFetch {
+				continue
+			}
+			if !logFetches[n.Text] {
+				t.Fatalf("%q: accepted fetch %q", s, n.Text)
+			}
+			if n.Conv == "" {
+				continue
+			}
+			for _, c := range strings.Split(n.Conv, ",") {
+				if _, ok := converters[c]; !ok {
+					t.Fatalf("%q: accepted converter %q", s, c)
+				}
+			}
+		}
+	})
 }

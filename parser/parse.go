@@ -5,13 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/hashicorp/go-multierror"
+
+	"goproxy/internal/hatext"
 )
 
 // Options tunes loading.
@@ -163,7 +164,7 @@ func expandPaths(paths []string) ([]string, *Error) {
 	for _, path := range paths {
 		st, err := os.Stat(path)
 		if err != nil {
-			return nil, &Error{Msg: fmt.Sprintf("Cannot open configuration file/directory %s : %s", path, errnoText(err)), Phase: PhaseOpen}
+			return nil, &Error{Msg: fmt.Sprintf("Cannot open configuration file/directory %s : %s", path, hatext.Strerror(err)), Phase: PhaseOpen}
 		}
 		if !st.IsDir() {
 			out = append(out, path)
@@ -171,7 +172,7 @@ func expandPaths(paths []string) ([]string, *Error) {
 		}
 		entries, err := os.ReadDir(path)
 		if err != nil {
-			return nil, &Error{Msg: fmt.Sprintf("Cannot open configuration directory %s : %s", path, errnoText(err)), Phase: PhaseOpen}
+			return nil, &Error{Msg: fmt.Sprintf("Cannot open configuration directory %s : %s", path, hatext.Strerror(err)), Phase: PhaseOpen}
 		}
 		var names []string
 		for _, e := range entries {
@@ -191,29 +192,16 @@ func expandPaths(paths []string) ([]string, *Error) {
 	return out, nil
 }
 
-// errnoText renders an OS error as strerror() would.
-func errnoText(err error) string {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		err = pe.Err
-	}
-	msg := err.Error()
-	if msg != "" {
-		msg = strings.ToUpper(msg[:1]) + msg[1:]
-	}
-	return msg
-}
-
 func readConfigFile(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, errors.New(errnoText(err))
+		return nil, errors.New(hatext.Strerror(err))
 	}
 	defer f.Close()
 	var buf bytes.Buffer
 	n, err := buf.ReadFrom(io.LimitReader(f, maxFileSize+1))
 	if err != nil {
-		return nil, errors.New(errnoText(err))
+		return nil, errors.New(hatext.Strerror(err))
 	}
 	if n > maxFileSize {
 		return nil, fmt.Errorf("File too large (more than %d bytes)", maxFileSize)

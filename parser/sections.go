@@ -362,14 +362,6 @@ func (p *parser) sectionLabel() string {
 	return "proxy"
 }
 
-// argAt returns words[i] or "".
-func argAt(words []string, i int) string {
-	if i < len(words) {
-		return words[i]
-	}
-	return ""
-}
-
 // tooManyArgs reports HAProxy's "cannot handle unexpected argument" error.
 func (p *parser) tooManyArgs(words []string, max int) bool {
 	if len(words) > max+1 {

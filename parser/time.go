@@ -80,32 +80,6 @@ func parseTimeUnit(s string, unit time.Duration) (time.Duration, string, error) 
 	return time.Duration(ms) * time.Millisecond, rest, nil
 }
 
-// atol mimics C atol(): optional sign, digits, stops at the first other
-// character, 0 when nothing parses. HAProxy uses it for most integers.
-func atol(s string) int {
-	i := 0
-	for i < len(s) && isSpace(s[i]) {
-		i++
-	}
-	neg := false
-	if i < len(s) && (s[i] == '-' || s[i] == '+') {
-		neg = s[i] == '-'
-		i++
-	}
-	var v int64
-	for i < len(s) && isDigit(s[i]) {
-		v = v*10 + int64(s[i]-'0')
-		if v > 1<<40 {
-			v = 1 << 40
-		}
-		i++
-	}
-	if neg {
-		v = -v
-	}
-	return int(v)
-}
-
 // strictInt parses a whole-word decimal integer.
 func strictInt(s string) (int, bool) {
 	if s == "" {

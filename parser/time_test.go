@@ -51,11 +51,3 @@ func TestParseTime(t *testing.T) {
 		})
 	}
 }
-
-func TestAtol(t *testing.T) {
-	for in, want := range map[string]int{"5": 5, "-5": -5, "abc": 0, "12ab": 12, "": 0, "+3": 3} {
-		if got := atol(in); got != want {
-			t.Errorf("atol(%q) = %d, want %d", in, got, want)
-		}
-	}
-}

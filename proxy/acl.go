@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"math"
@@ -132,14 +133,20 @@ func (a *acl) exec(c *connInfo) int {
 // match reports whether c matches a (layer-4 rules: data never waits).
 func (a *acl) match(c *connInfo) bool { return a.exec(c) == aclPass }
 
-// convert applies the converters; false when one cannot.
+// convert applies the converters; false when one cannot. An integer or an
+// address reaches hex through HAProxy's cast to binary (8 bytes big-endian,
+// the address's 4 or 16 bytes) and the others through its cast to string.
 func (a *acl) convert(smp *sample) bool {
 	for _, c := range a.conv {
-		switch smp.typ {
-		case smpStr, smpBin:
-		case smpInt:
+		switch {
+		case smp.typ == smpStr, smp.typ == smpBin:
+		case smp.typ == smpInt && c == "hex":
+			smp.b, smp.typ = binary.BigEndian.AppendUint64(nil, uint64(smp.i)), smpBin
+		case smp.typ == smpInt:
 			smp.b, smp.typ = strconv.AppendInt(nil, smp.i, 10), smpStr
-		case smpIP:
+		case smp.typ == smpIP && c == "hex":
+			smp.b, smp.typ = smp.ip.AsSlice(), smpBin
+		case smp.typ == smpIP:
 			smp.b, smp.typ = []byte(smp.ip.String()), smpStr
 		default:
 			return false

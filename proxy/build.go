@@ -3,6 +3,7 @@ package proxy
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 
@@ -37,6 +38,11 @@ type Options struct {
 	// process (-x): binds that match one use it instead of binding. The
 	// graph closes them once started.
 	Transferred []TransferredSocket
+	// CPUs is the number of CPUs the process may use: the number of event
+	// loops when nbthread is not set, and the nbthread show info reports.
+	// The process reads it before anything raises GOMAXPROCS; 0 means
+	// GOMAXPROCS at Build.
+	CPUs int
 }
 
 // maxRetries bounds the retries of a session (HAProxy takes any int; more
@@ -79,6 +85,9 @@ func Build(cfg *parser.Config, opts Options) (*Graph, error) {
 		l := logrus.New()
 		l.Out = nopWriter{}
 		log = l
+	}
+	if opts.CPUs <= 0 {
+		opts.CPUs = max(runtime.GOMAXPROCS(0), 1)
 	}
 	g := &Graph{cfg: cfg, log: log, opts: opts, done: make(chan struct{}), transferred: opts.Transferred}
 	g.maxConn.Store(int64(cfg.Global.MaxConn))

@@ -2,17 +2,10 @@ package proxy
 
 import (
 	"fmt"
-	"os"
 	"strconv"
 
 	"goproxy/parser"
 )
-
-// hostName is HAProxy's default global "node": the system's host name.
-var hostName = func() string {
-	h, _ := os.Hostname()
-	return h
-}()
 
 // CheckServerDown reports whether the server is DOWN, for
 // "http-check disable-on-404": a 404 answer is a conditional pass only for
@@ -62,6 +55,6 @@ func (s *Server) CheckStateHeader() string {
 		beQueued = be.Queued()
 	}
 	return fmt.Sprintf("%s; address=%s; port=%s; name=%s/%s; node=%s; weight=%d/%d; scur=%d/%d; qcur=%d",
-		word, s.Addr.Host, port, beName, s.Name, hostName, s.UWeight(), tot,
+		word, s.Addr.Host, port, beName, s.Name, hostname(), s.UWeight(), tot,
 		s.Stats().Scur, beCur-beQueued, s.Queued())
 }

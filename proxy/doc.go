@@ -17,7 +17,7 @@
 //
 // # Data path
 //
-// Start runs one event loop per usable CPU (GOMAXPROCS). Each loop owns an
+// Start runs one event loop per usable CPU (Options.CPUs). Each loop owns an
 // epoll set, a 32 KiB scratch buffer, a timer heap and the sessions it
 // accepted; listening sockets are shared by all loops (EPOLLEXCLUSIVE). A
 // session is two raw non-blocking descriptors registered edge-triggered and
@@ -33,9 +33,10 @@
 // the Go scheduler: none of them waits, so sysmon never finds the loop's P
 // "in a syscall" to hand off (after which it would poll every 20µs on the
 // loop's CPU). Under traffic a loop sleeps in a raw epoll_wait that keeps
-// its P, for at most 20 ms, and GOMAXPROCS is loops+1 so that health
-// checks, the stats socket and signal handling run on the spare P; an idle
-// loop sleeps in the scheduler-aware epoll_wait.
+// its P, for at most 20 ms, when GOMAXPROCS exceeds the running loops (the
+// process sets it to LoopCount+1, so that health checks, the stats socket
+// and signal handling run on the spare P); an idle loop sleeps in the
+// scheduler-aware epoll_wait.
 //
 // Timeouts (connect, queue, client, server, tunnel, client-fin, server-fin,
 // and the turn-around between retries) are deadlines in the session record,
@@ -47,4 +48,8 @@
 // Counters are atomics in Frontend, Backend, Server and Listener, updated as
 // bytes flow; Stats methods copy them into plain Stats values with the names
 // of HAProxy's "show stat" columns.
+//
+// It imports parser (the configuration model), the internal packages
+// (rawsys, cnum, sockxfer, tlshello, hatext), logrus, go-multierror and
+// x/sys; never health, stats or cmd, which drive a Graph from outside.
 package proxy

@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -93,6 +94,34 @@ func TestACLMatchers(t *testing.T) {
 	ci.conn, ci.final = true, true
 	if got := named["lt"][0].exec(ci); got != aclFail {
 		t.Errorf("req.len in a connection rule: %d, want fail", got)
+	}
+}
+
+// TestHexOfAddressesAndPorts checks HAProxy's casts before a converter:
+// hex takes an address's bytes and an integer's 8 big-endian bytes, the
+// string converters their text (as haproxy logs %[src,hex] and
+// %[src_port,hex], see the log-format differential test).
+func TestHexOfAddressesAndPorts(t *testing.T) {
+	named := parseACLs(t, ` acl srchex src,hex 7F000001
+ acl src6hex src,hex 00000000000000000000000000000001
+ acl porthex src_port,hex 0000000000001388
+ acl portlower src_port,lower 5000
+ acl srclower src,lower 127.0.0.1
+`)
+	for _, tc := range []struct {
+		src  string
+		pass []string
+	}{
+		{"127.0.0.1:5000", []string{"srchex", "porthex", "portlower", "srclower"}},
+		{"[::1]:5000", []string{"src6hex", "porthex", "portlower"}},
+	} {
+		ci := &connInfo{src: netip.MustParseAddrPort(tc.src), final: true}
+		for name, acls := range named {
+			want := slices.Contains(tc.pass, name)
+			if got := acls[0].exec(ci) == aclPass; got != want {
+				t.Errorf("%s: acl %s = %v, want %v", tc.src, name, got, want)
+			}
+		}
 	}
 }
 

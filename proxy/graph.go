@@ -11,6 +11,7 @@ import (
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
+	"goproxy/internal/hatext"
 	"goproxy/parser"
 )
 
@@ -51,6 +52,8 @@ type Graph struct {
 	hooks    Hooks
 	sinks    []*LogSink
 	logDrops atomic.Uint64 // lines dropped by the sinks (DroppedLogs)
+
+	liveLoops atomic.Int32 // event loops running (see loop.wait)
 
 	mu       sync.Mutex // lifecycle
 	loops    []*loop
@@ -125,7 +128,7 @@ func (g *Graph) Start() error {
 			bound = append(bound, ln)
 		}
 	}
-	n := g.loopCount()
+	n := g.LoopCount()
 	for i := 0; i < n; i++ {
 		l, err := newLoop(g)
 		if err != nil {
@@ -139,7 +142,6 @@ func (g *Graph) Start() error {
 			l.addListener(ln)
 		}
 	}
-	reserveSpareProc(len(g.loops))
 	for _, l := range g.loops {
 		go l.run()
 	}
@@ -155,14 +157,17 @@ func (g *Graph) Start() error {
 	return nil
 }
 
-// loopCount is the number of event loops: nbthread when set, else one per
-// usable CPU.
-func (g *Graph) loopCount() int {
+// LoopCount is the number of event loops Start runs: nbthread when set,
+// else one per usable CPU (Options.CPUs).
+func (g *Graph) LoopCount() int {
 	if n := g.cfg.Global.NbThread; n > 0 {
 		return min(n, maxLoops)
 	}
-	return min(UsableCPUs, maxLoops)
+	return min(g.opts.CPUs, maxLoops)
 }
+
+// CPUs is the number of CPUs the process may use (Options.CPUs).
+func (g *Graph) CPUs() int { return g.opts.CPUs }
 
 // maxLoops bounds the number of event loops.
 const maxLoops = 64
@@ -192,7 +197,7 @@ func (g *Graph) bind(ln *Listener) error {
 		}
 		return &BindError{
 			Msg: fmt.Sprintf("Binding [%s:%d] for %s %s: cannot bind socket (%s) for [%s]",
-				b.File, b.Line, kind, ln.Frontend.Name, errnoText(err), ln.Addr),
+				b.File, b.Line, kind, ln.Frontend.Name, hatext.Strerror(err), ln.Addr),
 			Err: err,
 		}
 	}

@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"goproxy/internal/nettest"
 	"goproxy/parser"
 )
 
@@ -70,15 +70,7 @@ func nameServersHold(t *testing.T, n int, hold bool) []int {
 }
 
 // freePort returns a port that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
+func freePort(t *testing.T) int { return nettest.FreePort(t) }
 
 // haproxyBackend describes the listen section for one comparison.
 type haproxyBackend struct {
@@ -92,26 +84,6 @@ type haproxyBackend struct {
 	statsSocket string
 }
 
-// haproxyCLI sends one command to haproxy's stats socket and returns the
-// answer.
-func haproxyCLI(t *testing.T, path, cmd string) string {
-	t.Helper()
-	c, err := net.DialTimeout("unix", path, 2*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(3 * time.Second))
-	if _, err := io.WriteString(c, cmd+"\n"); err != nil {
-		t.Fatal(err)
-	}
-	out, err := io.ReadAll(c)
-	if err != nil {
-		t.Fatalf("%s: %v", cmd, err)
-	}
-	return string(out)
-}
-
 // startHAProxy runs haproxy in the foreground with one listen section over
 // the servers on ports, and returns the address it listens on.
 func startHAProxy(t *testing.T, hb haproxyBackend, ports []int) string {
@@ -122,10 +94,7 @@ func startHAProxy(t *testing.T, hb haproxyBackend, ports []int) string {
 // startHAProxyCfg is startHAProxy that also returns the configuration.
 func startHAProxyCfg(t *testing.T, hb haproxyBackend, ports []int) (string, string) {
 	t.Helper()
-	bin, err := exec.LookPath("haproxy")
-	if err != nil {
-		t.Skip("haproxy not on PATH")
-	}
+	nettest.HAProxyPath(t) // skips without haproxy
 	port := freePort(t)
 	var cfg strings.Builder
 	fmt.Fprintf(&cfg, "global\n    maxconn 100\n")
@@ -164,48 +133,15 @@ func startHAProxyCfg(t *testing.T, hb haproxyBackend, ports []int) (string, stri
 		}
 		cfg.WriteString("\n")
 	}
-	path := filepath.Join(t.TempDir(), "haproxy.cfg")
-	if err := os.WriteFile(path, []byte(cfg.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "-db", "-f", path)
-	var stderr strings.Builder
-	cmd.Stdout, cmd.Stderr = &stderr, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			t.Errorf("haproxy pid %d did not exit", cmd.Process.Pid)
-		}
-	})
+	h := nettest.StartHAProxy(t, t.TempDir(), cfg.String())
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			// This probe consumed one pick; callers that care about
-			// order account for it.
-			_ = c.SetReadDeadline(time.Now().Add(2 * time.Second))
-			_, _ = bufio.NewReader(c).ReadString('\n')
-			_ = c.Close()
-			return addr, cfg.String()
-		}
-		select {
-		case <-done:
-			t.Fatalf("haproxy exited early:\n%s", stderr.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("haproxy did not listen on %s: %v\n%s", addr, err, stderr.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	c := h.Dial(t, "tcp", addr)
+	// This probe consumed one pick; callers that care about order account
+	// for it.
+	_ = c.SetReadDeadline(time.Now().Add(2 * time.Second))
+	_, _ = bufio.NewReader(c).ReadString('\n')
+	_ = c.Close()
+	return addr, cfg.String()
 }
 
 // failed stands for a connection that no server answered.
@@ -288,9 +224,7 @@ func lbConfFor(hb haproxyBackend) lbConf {
 }
 
 func TestLBHAProxySource(t *testing.T) {
-	if _, err := exec.LookPath("haproxy"); err != nil {
-		t.Skip("haproxy not on PATH")
-	}
+	nettest.HAProxyPath(t) // skips without haproxy
 	const clients = 200
 	cases := []struct {
 		name string
@@ -340,9 +274,7 @@ func TestLBHAProxySource(t *testing.T) {
 }
 
 func TestLBHAProxyRoundRobinOrder(t *testing.T) {
-	if _, err := exec.LookPath("haproxy"); err != nil {
-		t.Skip("haproxy not on PATH")
-	}
+	nettest.HAProxyPath(t) // skips without haproxy
 	const conns = 400
 	cases := []struct {
 		name string
@@ -432,9 +364,7 @@ func openHeld(t *testing.T, addr string) heldConn {
 // static-rr) with haproxy: every connection is held open, some are closed
 // between rounds, and the server of each new connection must match.
 func TestLBHAProxyHeld(t *testing.T) {
-	if _, err := exec.LookPath("haproxy"); err != nil {
-		t.Skip("haproxy not on PATH")
-	}
+	nettest.HAProxyPath(t) // skips without haproxy
 	type step struct {
 		open  int    // connections to open and hold
 		close string // then close every held connection of this server
@@ -532,9 +462,7 @@ func TestLBHAProxyHeld(t *testing.T) {
 // fails, then picks again avoiding it. leastconn is left out: with short
 // sessions its order depends on when haproxy sees each close.
 func TestLBHAProxyRedispatch(t *testing.T) {
-	if _, err := exec.LookPath("haproxy"); err != nil {
-		t.Skip("haproxy not on PATH")
-	}
+	nettest.HAProxyPath(t) // skips without haproxy
 	redisp := func(balance, hashType string, dead int, ws ...int) haproxyBackend {
 		return haproxyBackend{balance: balance, hashType: hashType, options: []string{"redispatch"},
 			extra: []string{"retries 1"}, servers: weights(ws...), dead: dead}
@@ -614,9 +542,7 @@ func TestLBHAProxyRedispatch(t *testing.T) {
 // and the same changes made to our servers. leastconn is left out: with
 // short sessions haproxy's own order depends on when it sees each close.
 func TestLBHAProxyStateChanges(t *testing.T) {
-	if _, err := exec.LookPath("haproxy"); err != nil {
-		t.Skip("haproxy not on PATH")
-	}
+	nettest.HAProxyPath(t) // skips without haproxy
 	type change struct {
 		cmd   string // stats socket command
 		apply func(b *Backend)
@@ -708,7 +634,7 @@ func TestLBHAProxyStateChanges(t *testing.T) {
 				chs = []change{disable(i), enable(i), weight(i, 0), weight(i, w)}
 			}
 			for k, ch := range chs {
-				if out := haproxyCLI(t, sock, ch.cmd); strings.TrimSpace(out) != "" {
+				if out := nettest.CLI(t, sock, ch.cmd); strings.TrimSpace(out) != "" {
 					t.Fatalf("%s: %s", ch.cmd, out)
 				}
 				ch.apply(b)

@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -20,7 +21,8 @@ type LogFields struct {
 	ASAP      bool // option logasap: '+' before %Tt, %Tu, %Ta and %B
 }
 
-// hostname is %H: the host name, read once.
+// hostname is the system's host name, read once: %H, log-send-hostname's
+// default and the node of send-state.
 var hostname = sync.OnceValue(func() string {
 	h, _ := os.Hostname()
 	return h
@@ -61,6 +63,11 @@ func AppendLogFormat(b []byte, nodes []parser.LogNode, r *SessionRecord, x *LogF
 			lastSpace = false
 			continue
 		case parser.LogFetch:
+			if n.Conv != "" {
+				b = lfText(b, convertedSample(n, r), fl)
+				lastSpace = false
+				continue
+			}
 			switch n.Text {
 			case "src":
 				b = lfText(b, r.Client.Addr().String(), fl)
@@ -280,4 +287,27 @@ func lfPort(b []byte, a netip.AddrPort, fl parser.LogFlags) []byte {
 		return lfHex(b, int64(a.Port()), 4)
 	}
 	return strconv.AppendInt(b, int64(a.Port()), 10)
+}
+
+// convertedSample is a %[fetch,conv...] of a log format: the fetch's
+// sample taken from the session, through the converters of ACL
+// expressions (acl.convert); "" when a converter cannot take it.
+func convertedSample(n *parser.LogNode, r *SessionRecord) string {
+	var smp sample
+	switch n.Text {
+	case "src":
+		smp = sample{typ: smpIP, ip: r.Client.Addr()}
+	case "dst":
+		smp = sample{typ: smpIP, ip: r.Local.Addr()}
+	case "src_port":
+		smp = sample{typ: smpInt, i: int64(r.Client.Port())}
+	case "dst_port":
+		smp = sample{typ: smpInt, i: int64(r.Local.Port())}
+	default:
+		return ""
+	}
+	if !(&acl{conv: strings.Split(n.Conv, ",")}).convert(&smp) {
+		return ""
+	}
+	return string(smp.b)
 }

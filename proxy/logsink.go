@@ -67,7 +67,7 @@ func newLogSink(g *parser.Global, own []parser.LogTarget, logGlobal bool, tag st
 	switch g.LogSendHostname {
 	case "":
 	case "hostname":
-		s.hostname, _ = os.Hostname()
+		s.hostname = hostname()
 	default:
 		s.hostname = g.LogSendHostname
 	}

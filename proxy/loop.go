@@ -165,8 +165,8 @@ func (l *loop) clock() {
 
 // run is the loop's goroutine.
 func (l *loop) run() {
-	liveLoops.Add(1)
-	defer liveLoops.Add(-1)
+	l.g.liveLoops.Add(1)
+	defer l.g.liveLoops.Add(-1)
 	defer l.shutdown()
 	events := make([]unix.EpollEvent, 256)
 	busy := false
@@ -211,13 +211,14 @@ const rawWaitMs = 20
 // sleep under traffic: sysmon then polls every 20µs, preempts the loop on
 // its CPU, and the loop takes its P back through the slow path. While
 // traffic flows (busy: the last wait returned events) and the process has a
-// P to spare beyond its loops, the loop sleeps in a raw epoll_wait instead,
+// P to spare beyond its loops (goproxy sets GOMAXPROCS to LoopCount+1 before
+// Start), the loop sleeps in a raw epoll_wait instead,
 // holding its P, for at most rawWaitMs; other goroutines run on the spare P.
 // The loop is not locked to its thread: sysmon still preempts it every
 // 10ms (it never yields), and a locked goroutine would then need two
 // thread hand-offs to run again, where an unlocked one simply resumes.
 func (l *loop) wait(events []unix.EpollEvent, timeout int, busy bool) (int, error) {
-	if busy && int(liveLoops.Load()) < runtime.GOMAXPROCS(0) {
+	if busy && int(l.g.liveLoops.Load()) < runtime.GOMAXPROCS(0) {
 		if timeout < 0 || timeout > rawWaitMs {
 			timeout = rawWaitMs
 		}

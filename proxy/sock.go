@@ -1,12 +1,10 @@
 package proxy
 
 import (
-	"errors"
 	"fmt"
 	"net/netip"
 	"os"
 	"strconv"
-	"syscall"
 
 	"golang.org/x/sys/unix"
 
@@ -43,19 +41,6 @@ func bindText(a parser.Addr) string {
 		return ip.String() + ":" + strconv.Itoa(a.Port)
 	}
 	return netip.AddrPortFrom(ip, uint16(a.Port)).String()
-}
-
-// errnoText returns the C library's text for an errno ("Address already in
-// use"), which HAProxy prints in its bind errors.
-func errnoText(err error) string {
-	var en syscall.Errno
-	if errors.As(err, &en) {
-		s := en.Error()
-		if s != "" {
-			return string(s[0]-'a'+'A') + s[1:]
-		}
-	}
-	return err.Error()
 }
 
 // listenSocket creates, configures, binds and listens a TCP socket for b.

@@ -73,4 +73,9 @@
 //	src.AddHTTPFrontend(px.Name, e.Rows)
 //	if err := e.Start(); err != nil { ... }
 //	defer e.Close()
+//
+// It imports proxy (ProxySource is its view of a Graph), parser (the
+// settings it serves), the internal packages (cnum, crypt, hatext,
+// sockxfer), logrus, client_golang and x/sys; never health or cmd. Its
+// field tables are generated from schema/ (generate.go).
 package stats

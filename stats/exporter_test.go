@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -13,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"goproxy/internal/nettest"
 	"goproxy/parser"
 )
 
@@ -33,15 +33,7 @@ func TestSocat(t *testing.T) {
 	diffText(t, string(out), golden(t, "show-stat.csv"))
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
+func freePort(t *testing.T) int { return nettest.FreePort(t) }
 
 // TestHAProxyExporter points the real prometheus-haproxy-exporter at the
 // socket: it must parse every row and report the servers.

@@ -246,7 +246,8 @@ func (e *Exporter) serveMetrics(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}).ServeHTTP(w, r)
+	gather := inPromexOrder[prometheus.GathererFunc](reg.Gather)
+	promhttp.HandlerFor(gather, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}).ServeHTTP(w, r)
 }
 
 // Close stops listening, ends open requests and waits for the servers.

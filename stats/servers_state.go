@@ -56,22 +56,31 @@ func hasBackend(rows []Row, name string) bool {
 	return false
 }
 
-func cmdShowServersState(s *session, args []string) string {
-	rows := s.srv.src.Stats()
-	want := ""
-	if len(args) > 3 {
-		want = args[3]
-		if !hasBackend(rows, want) {
-			return "Can't find backend.\n"
+// serverRows returns the server rows of the backend the command names
+// (args[3]), or of every backend when it names none; errAnswer is
+// HAProxy's when that backend does not exist.
+func serverRows(s *session, args []string) (rows []*Row, errAnswer string) {
+	all := s.srv.src.Stats()
+	want := argAt(args, 3)
+	if want != "" && !hasBackend(all, want) {
+		return nil, "Can't find backend.\n"
+	}
+	for i := range all {
+		if r := &all[i]; r.Type == TypeServer && (want == "" || r.Proxy == want) {
+			rows = append(rows, r)
 		}
+	}
+	return rows, ""
+}
+
+func cmdShowServersState(s *session, args []string) string {
+	rows, errAnswer := serverRows(s, args)
+	if errAnswer != "" {
+		return errAnswer
 	}
 	var b bytes.Buffer
 	b.WriteString(serversStateHeader)
-	for i := range rows {
-		r := &rows[i]
-		if r.Type != TypeServer || (want != "" && r.Proxy != want) {
-			continue
-		}
+	for _, r := range rows {
 		sv := &r.Server
 		fmt.Fprintf(&b, "%d %s %d %s %s %d %d %d %d %d %d %d %d %d %d %d %d %s %d - 0 %d %s %s %d\n",
 			r.IID, r.Proxy, r.SID, r.Name, dash(sv.Host), sv.Op, sv.Admin, sv.UWeight, sv.IWeight,
@@ -83,21 +92,13 @@ func cmdShowServersState(s *session, args []string) string {
 }
 
 func cmdShowServersConn(s *session, args []string) string {
-	rows := s.srv.src.Stats()
-	want := ""
-	if len(args) > 3 {
-		want = args[3]
-		if !hasBackend(rows, want) {
-			return "Can't find backend.\n"
-		}
+	rows, errAnswer := serverRows(s, args)
+	if errAnswer != "" {
+		return errAnswer
 	}
 	var b bytes.Buffer
 	b.WriteString("# bkname/svname bkid/svid addr port - purge_delay used_cur used_max need_est unsafe_nb safe_nb idle_lim idle_cur idle_per_thr[2]\n")
-	for i := range rows {
-		r := &rows[i]
-		if r.Type != TypeServer || (want != "" && r.Proxy != want) {
-			continue
-		}
+	for _, r := range rows {
 		sv := &r.Server
 		idleLim := sv.IdleLimit
 		if idleLim <= 0 {
@@ -139,13 +140,6 @@ func findServer(rows []Row, arg string) (*Row, string) {
 		}
 	}
 	return nil, "No such server.\n"
-}
-
-func argAt(args []string, i int) string {
-	if i < len(args) {
-		return args[i]
-	}
-	return ""
 }
 
 func cmdGetWeight(s *session, args []string) string {

@@ -112,7 +112,7 @@ func (p *ProxySource) nbthread() int {
 	if n := p.cfg.Global.NbThread; n > 0 {
 		return n
 	}
-	return proxy.UsableCPUs
+	return p.g.CPUs()
 }
 
 // Sessions lists the client sessions.

@@ -1,13 +1,10 @@
 package stats
 
 import (
-	"bufio"
-	"context"
 	"fmt"
 	"net"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -16,6 +13,7 @@ import (
 
 	"github.com/sirupsen/logrus/hooks/test"
 
+	"goproxy/internal/nettest"
 	"goproxy/parser"
 )
 
@@ -80,10 +78,7 @@ func TestServerStateAgainstHAProxy(t *testing.T) {
 // testStateReload saves the state in the global file, or with local set in
 // the backend's own file under server-state-base.
 func testStateReload(t *testing.T, newServers string, local bool) {
-	bin, err := exec.LookPath("haproxy")
-	if err != nil {
-		t.Skip("haproxy not installed")
-	}
+	nettest.HAProxyPath(t) // skips without haproxy
 	dir := t.TempDir()
 	chk, err := net.Listen("tcp", "127.0.0.1:0") // health checks succeed on it
 	if err != nil {
@@ -132,14 +127,14 @@ backend b
 	vars["{FE}"] = strconv.Itoa(freePort(t))
 
 	// 1. The old process: operator commands, then the dump.
-	h := startHAProxy(t, bin, dir, config(stateOldServers, dir+"/none"))
+	h := startHAProxy(t, dir, config(stateOldServers, dir+"/none"))
 	waitState(t, h, "b", "s10", func(f []string) bool { return f[5] == "2" }) // checks settled up
 	for _, c := range stateCommands {
 		h.cmd(t, expand(c))
 	}
 	waitState(t, h, "b", "s5", func(f []string) bool { return f[5] == "0" })
 	dump := h.cmd(t, "show servers state b")
-	h.stop()
+	h.Stop()
 	stateDir := filepath.Join(dir, "st")
 	statePath := filepath.Join(stateDir, "state")
 	if local {
@@ -154,16 +149,16 @@ backend b
 
 	// 2. The new process without the file: the state goproxy starts from.
 	vars["{FE}"] = strconv.Itoa(freePort(t))
-	h = startHAProxy(t, bin, dir, config(newServers, dir+"/none"))
+	h = startHAProxy(t, dir, config(newServers, dir+"/none"))
 	initial := h.cmd(t, "show servers state")
-	h.stop()
+	h.Stop()
 
 	// 3. The new process with the file: what goproxy must reach.
 	vars["{FE}"] = strconv.Itoa(freePort(t))
 	newCfg := config(newServers, stateDir)
-	h = startHAProxy(t, bin, dir, newCfg)
+	h = startHAProxy(t, dir, newCfg)
 	want := h.cmd(t, "show servers state")
-	h.stop()
+	h.Stop()
 
 	cfg, err := parser.Parse("new.cfg", newCfg, parser.Options{})
 	if err != nil {
@@ -305,75 +300,24 @@ func (m *modelSource) SetServerAgent(be, sv string, on bool) error {
 	return nil
 }
 
+// haproxyProc is a haproxy with its stats socket, s.sock in its directory.
 type haproxyProc struct {
-	cmdp   *exec.Cmd
-	sock   string
-	done   chan struct{}
-	cancel context.CancelFunc
+	*nettest.HAProxy
+	sock string
 }
 
-func startHAProxy(t *testing.T, bin, dir, config string) *haproxyProc {
+func startHAProxy(t *testing.T, dir, config string) *haproxyProc {
 	t.Helper()
-	path := filepath.Join(dir, "h.cfg")
-	if err := os.WriteFile(path, []byte(config), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	sock := filepath.Join(dir, "s.sock")
 	os.Remove(sock)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	c := exec.CommandContext(ctx, bin, "-db", "-f", path)
-	var stderr strings.Builder
-	c.Stderr = &stderr
-	if err := c.Start(); err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	h := &haproxyProc{cmdp: c, sock: sock, done: make(chan struct{}), cancel: cancel}
-	go func() { c.Wait(); close(h.done) }()
-	t.Cleanup(h.stop)
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		if conn, err := net.Dial("unix", sock); err == nil {
-			conn.Close()
-			return h
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("haproxy did not open its stats socket")
-		}
-		select {
-		case <-h.done:
-			t.Fatalf("haproxy exited at start:\n%s", stderr.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-}
-
-func (h *haproxyProc) stop() {
-	select {
-	case <-h.done:
-	default:
-		h.cmdp.Process.Kill()
-		<-h.done
-	}
-	h.cancel()
+	h := nettest.StartHAProxy(t, dir, config)
+	h.WaitUnix(t, sock)
+	return &haproxyProc{HAProxy: h, sock: sock}
 }
 
 func (h *haproxyProc) cmd(t *testing.T, line string) string {
 	t.Helper()
-	conn, err := net.Dial("unix", h.sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(3 * time.Second))
-	fmt.Fprintf(conn, "%s\n", line)
-	var b strings.Builder
-	sc := bufio.NewScanner(conn)
-	for sc.Scan() {
-		b.WriteString(sc.Text())
-		b.WriteByte('\n')
-	}
-	return b.String()
+	return nettest.CLI(t, h.sock, line)
 }
 
 // waitState polls show servers state until ok holds for the server's

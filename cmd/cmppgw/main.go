@@ -17,6 +17,8 @@
 // logs in, sends SUBMITs and an ACTIVE_TEST, then TERMINATE, printing which
 // gateway answered each; -hold keeps the session open (one ACTIVE_TEST per
 // second) to watch it stay on its gateway.
+//
+// It imports internal/cmpp and logrus.
 package main
 
 import (

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"goproxy/internal/cnum"
 )
 
 // action is what the command line asks for once it has been read.
@@ -48,6 +50,9 @@ type options struct {
 	masterWorker bool     // -W, -Ws
 	systemd      bool     // -Ws: sd_notify the service manager
 	masterCLI    []string // -S <bind>[,<opts>]: master CLI sockets
+
+	// seams are not read from the command line: run sets them.
+	seams
 }
 
 // argError is a command-line error reported as an [ALERT] line, optionally
@@ -167,11 +172,11 @@ func parseArgs(argv []string) (action, *options, error) {
 			case 'C':
 				o.chdir = val
 			case 'n':
-				o.maxConn = atol(val)
+				o.maxConn = cnum.Atol(val)
 			case 'm':
 				o.unbuilt = append(o.unbuilt, "-m (memory limit)")
 			case 'N':
-				o.maxPConn = atol(val)
+				o.maxPConn = cnum.Atol(val)
 			case 'L':
 				o.localPeer = val
 			case 'f':
@@ -215,28 +220,6 @@ func parsePid(s string) (int, error) {
 		return 0, fmt.Errorf("failed to parse {%s}: Numerical result out of range", s)
 	}
 	return int(n), nil
-}
-
-// atol converts like C's atol: leading blanks, optional sign, digits, and
-// whatever follows is ignored; no digits gives 0.
-func atol(s string) int {
-	t := strings.TrimLeft(s, " \t\n\v\f\r")
-	neg := false
-	if t != "" && (t[0] == '+' || t[0] == '-') {
-		neg = t[0] == '-'
-		t = t[1:]
-	}
-	n := 0
-	for i := 0; i < len(t) && t[i] >= '0' && t[i] <= '9'; i++ {
-		if n > (1<<31-1)/10 {
-			break
-		}
-		n = n*10 + int(t[i]-'0')
-	}
-	if neg {
-		return -n
-	}
-	return n
 }
 
 func byteAt(s string, i int) byte {

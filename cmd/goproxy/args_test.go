@@ -119,11 +119,3 @@ func TestParseArgs(t *testing.T) {
 		})
 	}
 }
-
-func TestAtol(t *testing.T) {
-	for in, want := range map[string]int{"": 0, "abc": 0, "12": 12, " 7x": 7, "-5": -5, "+3": 3, "99999999999": 999999999} {
-		if got := atol(in); got != want {
-			t.Errorf("atol(%q) = %d, want %d", in, got, want)
-		}
-	}
-}

@@ -19,7 +19,7 @@ const (
 // runCheck implements -c: load the files, print the diagnostics as
 // HAProxy does on stderr, the verdict on stdout, and return the exit status.
 func runCheck(o *options, stdout io.Writer, c *console) int {
-	cfg, err := loadConfig(o.files, loadOptionsFor(o))
+	cfg, err := o.loadConfig(o.files, loadOptionsFor(o))
 	if !reportLoad(c, cfg, err) || !checkPrograms(o, cfg, c) {
 		return exitError
 	}

@@ -154,13 +154,11 @@ func TestRunCheckVerdicts(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			saved := loadConfig
-			t.Cleanup(func() { loadConfig = saved })
-			loadConfig = func([]string, parser.Options) (*parser.Config, error) { return tt.cfg, tt.err }
 			_, o, err := parseArgs(append([]string{"-c", "-f", "x.cfg"}, tt.argv...))
 			if err != nil {
 				t.Fatal(err)
 			}
+			o.loadConfig = func([]string, parser.Options) (*parser.Config, error) { return tt.cfg, tt.err }
 			var stdout, stderr bytes.Buffer
 			code := runCheck(o, &stdout, newConsole(&stderr, o.quiet && !o.verbose))
 			if code != tt.code {

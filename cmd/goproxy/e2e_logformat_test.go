@@ -82,6 +82,8 @@ func TestE2ELogFormatDifferential(t *testing.T) {
 	flags = append(flags, same("%{+Q}o%ci", "%{-Q}b", "%{+X}o%ci", "%B", "%[src]", "%{-X,-Q}s")...)
 	fetches := same("LF3", "%[src]", "%[dst]", "%{+Q}[src]", "%{+Q,+X}[dst]")
 	fetches = append(fetches, f("%[src_port]", lfAny), f("%[dst_port]", lfAny))
+	converted := same("LF4", "%[src,lower]", "%[src,upper]", "%[src,hex]", "%[dst,hex,lower]", "%{+Q}[src,upper]", "%[src,hex,hex]")
+	converted = append(converted, f("%[src_port,hex]", lfAny), f("%[dst_port,upper]", lfAny))
 	// With option logasap, the line is written once connected: the
 	// total time and the bytes so far carry a '+'.
 	asap := []lfField{f("LF5", lfSame), f("%s", lfSame), f("%ts", lfSame), f("%Tt", lfAny), f("%B", lfSame), f("%Tu", lfAny)}
@@ -93,6 +95,7 @@ func TestE2ELogFormatDifferential(t *testing.T) {
 		{"all TCP variables", all, nil},
 		{"quote and hex flags", flags, nil},
 		{"sample fetches", fetches, nil},
+		{"sample converters", converted, nil},
 		{"option logasap", asap, []string{"option logasap"}},
 	}
 	for _, tc := range formats {

@@ -3,10 +3,10 @@ package main
 import (
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -192,7 +192,33 @@ func TestPromexSeriesAsHAProxy(t *testing.T) {
 		} else {
 			t.Logf("%q: %d series, as haproxy", q, len(gs))
 		}
+		if wo, gro := commonFamilies(wb, gb), commonFamilies(gb, wb); !slices.Equal(wo, gro) {
+			t.Errorf("%q: families in the order\n  %s\nhaproxy's\n  %s", q, strings.Join(gro, "\n  "), strings.Join(wo, "\n  "))
+		}
 	}
+}
+
+// commonFamilies returns the metric families of page, in its order, that
+// other has too.
+func commonFamilies(page, other string) []string {
+	families := func(body string) []string {
+		var out []string
+		for _, line := range strings.Split(body, "\n") {
+			if rest, ok := strings.CutPrefix(line, "# TYPE "); ok {
+				name, _, _ := strings.Cut(rest, " ")
+				out = append(out, name)
+			}
+		}
+		return out
+	}
+	in := families(other)
+	var out []string
+	for _, f := range families(page) {
+		if slices.Contains(in, f) {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // sampleValue returns the value of the sample whose name{labels} text is
@@ -207,22 +233,6 @@ func sampleValue(body, series string) (float64, bool) {
 		}
 	}
 	return 0, false
-}
-
-// unixCommand sends one command to a stats socket and returns the answer.
-func unixCommand(t *testing.T, path, cmd string) string {
-	t.Helper()
-	c, err := net.DialTimeout("unix", path, 2*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
-	if _, err := io.WriteString(c, cmd+"\n"); err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(c)
-	return string(b)
 }
 
 // TestExporterGoproxySeries runs sessions through goproxy and reads the
@@ -279,7 +289,7 @@ func TestExporterGoproxySeries(t *testing.T) {
 	if v, _ := sampleValue(body, `goproxy_server_connect_time_seconds_sum{proxy="be",server="s1"}`); v <= 0 || v >= 6 {
 		t.Errorf("connect time sum %v s for 6 loopback connects", v)
 	}
-	if got := unixCommand(t, sock, "shutdown sessions server be/s1"); got != "\n" {
+	if got := cli(t, sock, "shutdown sessions server be/s1"); got != "\n" {
 		t.Errorf("shutdown sessions: %q", got)
 	}
 	expectClosed(t, held, 5*time.Second)

@@ -182,10 +182,17 @@ func (g *fakeGraph) Done() <-chan struct{} { return g.done }
 
 func (g *fakeGraph) ListenerFiles() []*os.File { return nil }
 
-// installFakes makes this process a goproxy with the fake runtime (and
-// the real parser).
-func installFakes() {
-	build = fakeBuild
+// fakeSeams make this process a goproxy with the fake runtime (and the
+// real parser).
+func fakeSeams() seams {
+	s := productionSeams()
+	s.build = fakeBuild
+	return s
+}
+
+// applyTestNofile sets the open files limit a test asked for with
+// GOPROXY_TEST_NOFILE, before the process acts as goproxy.
+func applyTestNofile() {
 	if n := os.Getenv("GOPROXY_TEST_NOFILE"); n != "" {
 		v, _ := strconv.ParseUint(n, 10, 64)
 		_ = unix.Setrlimit(unix.RLIMIT_NOFILE, &unix.Rlimit{Cur: v, Max: v})

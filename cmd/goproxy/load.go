@@ -15,9 +15,19 @@ func loadOptionsFor(o *options) parser.Options {
 	}
 }
 
-// loadConfig reads and validates the configuration files. It is a variable
-// so that tests can substitute it.
-var loadConfig = parser.LoadFiles
+// seams are the two steps of the program that tests replace: reading and
+// validating the configuration files, and turning a configuration into a
+// running runtime. main passes productionSeams; the test binary, acting as
+// goproxy, passes a fake build.
+type seams struct {
+	loadConfig func(files []string, o parser.Options) (*parser.Config, error)
+	build      func(cfg *parser.Config, o buildOptions) (graph, error)
+}
+
+// productionSeams are the real parser and runtime.
+func productionSeams() seams {
+	return seams{loadConfig: parser.LoadFiles, build: buildRuntime}
+}
 
 // setStartupEnv sets the variables HAProxy defines before reading its
 // configuration, so that "${HAPROXY_LOCALPEER}" and the like expand the

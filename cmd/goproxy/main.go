@@ -12,6 +12,11 @@
 // resume), the -sf/-st handoff to the old process, and master-worker
 // mode (master.go, mcli.go, worker.go: a master that starts workers,
 // reloads on SIGUSR2 and serves the master CLI; sd_notify with -Ws).
+//
+// It wires parser, proxy, health and stats (and the internal packages),
+// and owns the process-wide
+// settings (GOMAXPROCS, the CPUs the event loops use: procs.go); nothing
+// imports it.
 package main
 
 import (
@@ -20,13 +25,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 
+	"goproxy/internal/hatext"
 	"goproxy/parser"
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr, productionSeams()))
 }
 
 // progName is the name the usage text shows.
@@ -35,10 +40,11 @@ func progName() string {
 }
 
 // run is the whole program; it returns the exit status.
-func run(argv []string, stdout, stderr io.Writer) int {
+func run(argv []string, stdout, stderr io.Writer, s seams) int {
 	status := daemonChild()
 	currentWorker = masterWorkerChild()
 	act, o, err := parseArgs(argv)
+	o.seams = s
 	out := newOutWriter(stderr)
 	if status != nil {
 		out = newOutWriter(status)
@@ -95,7 +101,7 @@ func run(argv []string, stdout, stderr io.Writer) int {
 	// A daemon child inherited its launcher's working directory, -C included.
 	if o.chdir != "" && status == nil {
 		if err := os.Chdir(o.chdir); err != nil {
-			c.alert("Could not change to directory %s : %s", o.chdir, errnoText(err))
+			c.alert("Could not change to directory %s : %s", o.chdir, hatext.Strerror(err))
 			return exitError
 		}
 	}
@@ -105,7 +111,7 @@ func run(argv []string, stdout, stderr io.Writer) int {
 	}
 	if currentWorker != nil {
 		// A master-worker worker: serve in the foreground.
-		cfg, err := loadConfig(o.files, loadOptionsFor(o))
+		cfg, err := o.loadConfig(o.files, loadOptionsFor(o))
 		if !reportLoad(c, cfg, err) {
 			return exitError
 		}
@@ -129,7 +135,7 @@ func launch(argv []string, o *options, c *console, out *outWriter, stderr io.Wri
 	// Hold messages back until we know whether this process or its
 	// daemon child will print them.
 	out.hold()
-	cfg, err := loadConfig(o.files, loadOptionsFor(o))
+	cfg, err := o.loadConfig(o.files, loadOptionsFor(o))
 	ok := reportLoad(c, cfg, err) && checkPrograms(o, cfg, c)
 	if !ok || cfg == nil || !wantDaemon(o, cfg) {
 		out.release(stderr, false)
@@ -151,7 +157,7 @@ func launch(argv []string, o *options, c *console, out *outWriter, stderr io.Wri
 
 // serve is the daemon child: load, start, report to the launcher, serve.
 func serve(o *options, c *console, out *outWriter, status *statusPipe) int {
-	cfg, err := loadConfig(o.files, loadOptionsFor(o))
+	cfg, err := o.loadConfig(o.files, loadOptionsFor(o))
 	if !reportLoad(c, cfg, err) || !checkPrograms(o, cfg, c) {
 		return exitError
 	}
@@ -175,18 +181,4 @@ func masterWorker(o *options, cfg *parser.Config) bool {
 // unless -db or -d keeps the process in the foreground.
 func wantDaemon(o *options, cfg *parser.Config) bool {
 	return (o.daemon || cfg.Global.Daemon) && !o.foreground && !o.debug
-}
-
-// errnoText renders an error the way strerror(3) would, without Go's
-// operation and path prefixes.
-func errnoText(err error) string {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		err = pe.Err
-	}
-	s := err.Error()
-	if s != "" {
-		s = strings.ToUpper(s[:1]) + s[1:]
-	}
-	return s
 }

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"goproxy/internal/nettest"
 )
 
 // asMainEnv makes the test binary behave as goproxy with the fake runtime.
@@ -28,8 +30,8 @@ var goproxyBin string
 
 func TestMain(m *testing.M) {
 	if os.Getenv(asMainEnv) == "1" {
-		installFakes()
-		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+		applyTestNofile()
+		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr, fakeSeams()))
 	}
 	flag.Parse()
 	dir, err := os.MkdirTemp("", "goproxy-bin-")
@@ -119,15 +121,7 @@ func asMain(t *testing.T, dir string, extraEnv []string, args ...string) *exec.C
 }
 
 // freePort returns a loopback port nobody listens on right now.
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
+func freePort(t *testing.T) int { return nettest.FreePort(t) }
 
 // waitFor polls cond every 20 ms until it holds or d passes.
 func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {

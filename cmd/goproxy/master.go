@@ -118,7 +118,7 @@ func runMaster(argv []string, o *options, c *console, out *outWriter, cfg *parse
 	m.sdNotify("RELOADING=1")
 	if cfg == nil {
 		var err error
-		cfg, err = loadConfig(o.files, loadOptionsFor(o))
+		cfg, err = o.loadConfig(o.files, loadOptionsFor(o))
 		if !reportLoad(c, cfg, err) {
 			cfg = nil
 		}

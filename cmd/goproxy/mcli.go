@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"goproxy/internal/hatext"
 	"goproxy/internal/sockxfer"
 	"goproxy/stats"
 )
@@ -111,7 +112,7 @@ func listenMasterCLI(spec string) (*mcliListener, error) {
 	}
 	ln, err := net.Listen(network, address)
 	if err != nil {
-		return nil, fmt.Errorf("Starting proxy MASTER: cannot bind socket (%s) [%s]", errnoText(unwrapSyscall(err)), addr)
+		return nil, fmt.Errorf("Starting proxy MASTER: cannot bind socket (%s) [%s]", hatext.Strerror(unwrapSyscall(err)), addr)
 	}
 	if ul, ok := ln.(*net.UnixListener); ok {
 		ul.SetUnlinkOnClose(false)

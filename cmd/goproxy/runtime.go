@@ -54,12 +54,14 @@ type buildOptions struct {
 	// Transferred are the listening sockets taken from the old process
 	// (-x).
 	Transferred []proxy.TransferredSocket
+	// CPUs is the number of CPUs the process may use (startCPUs).
+	CPUs int
 }
 
-// build turns a configuration into a running process: the proxy graph,
-// the saved server states applied, its health checks and its stats
-// sockets. It is a variable so that tests can substitute a fake.
-var build = func(cfg *parser.Config, o buildOptions) (graph, error) {
+// buildRuntime turns a configuration into a running process: the proxy
+// graph, the saved server states applied, its health checks and its stats
+// sockets (seams.build).
+func buildRuntime(cfg *parser.Config, o buildOptions) (graph, error) {
 	return newRuntime(cfg, o)
 }
 
@@ -98,7 +100,7 @@ func newRuntime(cfg *parser.Config, o buildOptions) (*procRuntime, error) {
 		l.Out = discard{}
 		log = l
 	}
-	g, err := proxy.Build(cfg, proxy.Options{Log: log, InheritedFDs: o.InheritedFDs, DefaultMaxConn: o.DefaultMaxConn, Takeover: o.Takeover, Transferred: o.Transferred})
+	g, err := proxy.Build(cfg, proxy.Options{Log: log, InheritedFDs: o.InheritedFDs, DefaultMaxConn: o.DefaultMaxConn, Takeover: o.Takeover, Transferred: o.Transferred, CPUs: o.CPUs})
 	if err != nil {
 		return nil, err
 	}
@@ -203,6 +205,7 @@ func (rt *procRuntime) Start() error {
 		return fmt.Errorf("runtime already started")
 	}
 	if !rt.bound {
+		reserveSpareProc(rt.g.LoopCount())
 		if err := rt.g.Start(); err != nil {
 			return err
 		}

@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"goproxy/internal/nettest"
 )
 
 // These helpers drive the real binary (goproxyBin) and the real haproxy:
@@ -101,26 +103,10 @@ func session(t *testing.T, addr, msg string) {
 // answer.
 func cli(t *testing.T, sock, cmd string) string {
 	t.Helper()
-	out, err := cliErr(sock, cmd)
-	if err != nil {
-		t.Fatalf("%s: %v", cmd, err)
-	}
-	return out
+	return nettest.CLI(t, sock, cmd)
 }
 
-func cliErr(sock, cmd string) (string, error) {
-	c, err := net.DialTimeout("unix", sock, time.Second)
-	if err != nil {
-		return "", err
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(3 * time.Second))
-	if _, err := c.Write([]byte(cmd + "\n")); err != nil {
-		return "", err
-	}
-	b, err := io.ReadAll(c)
-	return string(b), err
-}
+func cliErr(sock, cmd string) (string, error) { return nettest.CLIErr(sock, cmd) }
 
 // statRow is one "show stat" line by column name.
 type statRow map[string]string

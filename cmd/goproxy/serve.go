@@ -71,7 +71,7 @@ func serveConfig(o *options, c *console, out *outWriter, cfg *parser.Config, sta
 			transferred = append(transferred, proxy.TransferredSocket{FD: s.FD, Namespace: s.Namespace, Interface: s.Interface})
 		}
 	}
-	g, err := build(cfg, buildOptions{Log: log, DefaultMaxConn: o.maxPConn, Takeover: len(o.oldPids) > 0, StateLog: configLog(c), MaxSock: plan.MaxSock, Transferred: transferred})
+	g, err := o.build(cfg, buildOptions{CPUs: startCPUs, Log: log, DefaultMaxConn: o.maxPConn, Takeover: len(o.oldPids) > 0, StateLog: configLog(c), MaxSock: plan.MaxSock, Transferred: transferred})
 	if err != nil {
 		alertLines(c, err)
 		return exitError

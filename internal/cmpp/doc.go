@@ -26,4 +26,6 @@
 // start a CMPP header (Total_Length is below 2^24, so its first byte is 0)
 // gets one line "cmppgw NAME: LINE" for each line it sends, which makes
 // `echo test | nc 127.0.0.1 9999` show which gateway answered.
+//
+// It imports the standard library and logrus.
 package cmpp

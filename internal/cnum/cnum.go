@@ -1,13 +1,21 @@
-// Package cnum parses numbers the way HAProxy's C code does, so that the
-// runtime API and agent replies accept and refuse the same texts.
+// Package cnum parses numbers the way HAProxy's C code does (strtol, atol),
+// so that the configuration, the command line, the runtime API and agent
+// replies accept and refuse the same texts.
+//
+// It imports only the standard library.
 package cnum
 
-// Strtol parses like C's strtol in base 10: optional blanks and sign, then
-// digits. It returns the value, the rest of the string, and whether any
-// digit was read. Values saturate far above any setting's range.
+// saturation bounds the magnitude of what Strtol and Atol return: far
+// above any setting's range, and low enough that arithmetic on it cannot
+// overflow.
+const saturation = 1 << 40
+
+// Strtol parses like C's strtol in base 10: optional white space and sign,
+// then digits. It returns the value, the rest of the string, and whether
+// any digit was read. The magnitude saturates at 2^40.
 func Strtol(s string) (int64, string, bool) {
 	i := 0
-	for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n') {
+	for i < len(s) && isSpace(s[i]) {
 		i++
 	}
 	neg := false
@@ -18,9 +26,7 @@ func Strtol(s string) (int64, string, bool) {
 	start := i
 	var n int64
 	for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
-		if n < 1<<40 {
-			n = n*10 + int64(s[i]-'0')
-		}
+		n = min(n*10+int64(s[i]-'0'), saturation)
 	}
 	if i == start {
 		return 0, s, false
@@ -29,6 +35,19 @@ func Strtol(s string) (int64, string, bool) {
 		n = -n
 	}
 	return n, s[i:], true
+}
+
+// Atol converts s as C's atol(3), as HAProxy reads most integers of its
+// configuration and command line: Strtol's value, whatever follows the
+// digits ignored, 0 when there are none.
+func Atol(s string) int {
+	v, _, _ := Strtol(s)
+	return int(v)
+}
+
+// isSpace is C's isspace in the C locale.
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
 }
 
 // Maxconn parses a new server maxconn as HAProxy's

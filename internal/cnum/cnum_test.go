@@ -42,3 +42,15 @@ func TestMaxconn(t *testing.T) {
 		t.Errorf("Maxconn(-3) = %d", v)
 	}
 }
+
+func TestAtol(t *testing.T) {
+	for in, want := range map[string]int{
+		"": 0, "abc": 0, "5": 5, "12": 12, "12ab": 12, " 7x": 7, "\t\n9": 9,
+		"-5": -5, "+3": 3, "-": 0, "99999999999": 99999999999,
+		"99999999999999999999999": 1 << 40, "-99999999999999999999999": -(1 << 40),
+	} {
+		if got := Atol(in); got != want {
+			t.Errorf("Atol(%q) = %d, want %d", in, got, want)
+		}
+	}
+}

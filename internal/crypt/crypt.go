@@ -3,6 +3,8 @@
 // pure Go.
 //
 //	ok := crypt.Verify("pw", "$6$xx$jvXi...")
+//
+// It imports only the standard library.
 package crypt
 
 import (

@@ -6,7 +6,8 @@
 // client that sends the probe "WHO\n" (after an optional PROXY protocol
 // header) gets "NAME:<server name>\n" back and is counted as traffic.
 //
-// It is test support: nothing outside tests imports it.
+// It is test support: nothing outside tests imports it. It imports only
+// the standard library.
 package fakesrv
 
 import (

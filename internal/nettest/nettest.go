@@ -1,5 +1,11 @@
-// Package nettest holds network fixtures that tests of several packages
-// share.
+// Package nettest holds the network fixtures that tests of several packages
+// share: a loopback port whose connects hang (Blackhole), the listeners of a
+// port (ListenerInodes), abusive stats socket clients (cliabuse.go), free
+// ports, and HAProxy 2.6 itself as the oracle of the differential tests
+// (StartHAProxy, CLI; haproxy.go).
+//
+// It is imported by tests only, and imports the standard library,
+// golang.org/x/sys and internal/rawsys.
 package nettest
 
 import (

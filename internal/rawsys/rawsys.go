@@ -5,6 +5,8 @@
 // starts when the kernel is slow to return, after which it polls every
 // 20µs). Only EpollWait with a timeout sleeps, holding the caller's P: the
 // caller decides when that is acceptable (see proxy's loop.wait).
+//
+// It imports only the standard library and x/sys.
 package rawsys
 
 import (

@@ -14,6 +14,8 @@
 //	        and four zero bytes (listener options before HAProxy 2.3)
 //	client: after each message it reads, its count so far (int32), which
 //	        the server waits for after every full batch
+//
+// It imports only the standard library and x/sys.
 package sockxfer
 
 import (

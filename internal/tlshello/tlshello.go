@@ -9,6 +9,8 @@
 //	if st == tlshello.OK && h.SNI != nil { ... }
 //
 // The functions allocate nothing; the slices they return point into b.
+//
+// It imports only the standard library.
 package tlshello
 
 // Status is the outcome of a parse.
