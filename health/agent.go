@@ -3,6 +3,8 @@ package health
 import (
 	"bytes"
 	"strings"
+
+	"goproxy/internal/srvstate"
 )
 
 // agentReply is an agent's line split as HAProxy's
@@ -84,6 +86,6 @@ func expectAgentReply(r *run, rl *rule, lastRead bool) evalRet {
 	}
 	a := parseAgentLine(string(r.buf[:i]))
 	r.out.agent = &a
-	r.finish(statusChecked, "")
+	r.finish(srvstate.CheckChecked, "")
 	return evalStop
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"goproxy/internal/nettest"
+	"goproxy/internal/srvstate"
 	"goproxy/parser"
 )
 
@@ -130,42 +131,42 @@ func TestChecks(t *testing.T) {
 		px      *parser.Proxy
 		port    int
 		params  parser.ServerParams
-		status  Status
+		status  srvstate.CheckStatus
 		desc    string
 		minTook time.Duration
 		code    int
 		twice   bool // passes count twice, as HAProxy's protocol expects
 	}{
-		{name: "plain check up", px: testProxy(parser.CheckL4), port: serve(t, silent), status: StatusL4OK},
-		{name: "plain check refused", px: testProxy(parser.CheckL4), port: closedPort(t), status: StatusL4Con, desc: "Connection refused"},
-		{name: "tcp-check no rules refused", px: testProxy(parser.CheckTCP), port: closedPort(t), status: StatusL4Con,
+		{name: "plain check up", px: testProxy(parser.CheckL4), port: serve(t, silent), status: srvstate.CheckL4OK},
+		{name: "plain check refused", px: testProxy(parser.CheckL4), port: closedPort(t), status: srvstate.CheckL4Con, desc: "Connection refused"},
+		{name: "tcp-check no rules refused", px: testProxy(parser.CheckTCP), port: closedPort(t), status: srvstate.CheckL4Con,
 			desc: "Connection refused at initial connection step of tcp-check"},
-		{name: "tcp-check no rules timeout", px: testProxy(parser.CheckTCP), port: nettest.Blackhole(t), status: StatusL4TOut,
+		{name: "tcp-check no rules timeout", px: testProxy(parser.CheckTCP), port: nettest.Blackhole(t), status: srvstate.CheckL4TOut,
 			desc: " at initial connection step of tcp-check", minTook: 250 * time.Millisecond},
-		{name: "cmpp ok", px: testProxy(parser.CheckTCP, cmppRules(t)...), port: serve(t, cmppOK), status: StatusL7OK, desc: "(tcp-check)"},
-		{name: "cmpp wrong bytes", px: testProxy(parser.CheckTCP, cmppRules(t)...), port: serve(t, wrongThenClose), status: StatusL7Rsp,
+		{name: "cmpp ok", px: testProxy(parser.CheckTCP, cmppRules(t)...), port: serve(t, cmppOK), status: srvstate.CheckL7OK, desc: "(tcp-check)"},
+		{name: "cmpp wrong bytes", px: testProxy(parser.CheckTCP, cmppRules(t)...), port: serve(t, wrongThenClose), status: srvstate.CheckL7Rsp,
 			desc: "TCPCHK did not match content (binary) at step 2"},
-		{name: "cmpp closes", px: testProxy(parser.CheckTCP, cmppRules(t)...), port: serve(t, readThenClose), status: StatusL7Rsp,
+		{name: "cmpp closes", px: testProxy(parser.CheckTCP, cmppRules(t)...), port: serve(t, readThenClose), status: srvstate.CheckL7Rsp,
 			desc: "TCPCHK got an empty response at step 2"},
-		{name: "cmpp never answers", px: testProxy(parser.CheckTCP, cmppRules(t)...), port: serve(t, silent), status: StatusL7TOut,
+		{name: "cmpp never answers", px: testProxy(parser.CheckTCP, cmppRules(t)...), port: serve(t, silent), status: srvstate.CheckL7TOut,
 			desc: " at step 2 of tcp-check (expect binary '')", minTook: 250 * time.Millisecond},
 		{name: "expect string with comment", px: testProxy(parser.CheckTCP,
 			&parser.TCPCheckRule{Kind: "comment", Comment: "banner"},
 			&parser.TCPCheckRule{Kind: "expect", Match: "string", Pattern: "hello", MinRecv: -1}),
-			port: serve(t, func(c net.Conn) { c.Write([]byte("bye\n")) }), status: StatusL7Rsp,
+			port: serve(t, func(c net.Conn) { c.Write([]byte("bye\n")) }), status: srvstate.CheckL7Rsp,
 			desc: "TCPCHK did not match content 'hello' at step 2 comment: banner"},
 		{name: "negated regex", px: testProxy(parser.CheckTCP,
 			&parser.TCPCheckRule{Kind: "expect", Negate: true, Match: "rstring", Pattern: "^ERR", MinRecv: -1}),
-			port: serve(t, func(c net.Conn) { c.Write([]byte("ERR busy\n")) }), status: StatusL7Rsp,
+			port: serve(t, func(c net.Conn) { c.Write([]byte("ERR busy\n")) }), status: srvstate.CheckL7Rsp,
 			desc: "TCPCHK matched unwanted content (regex) at step 1"},
 		{name: "explicit connect port", px: testProxy(parser.CheckTCP,
 			&parser.TCPCheckRule{Kind: "connect", Port: closedPort(t)}),
-			port: serve(t, silent), status: StatusL4Con, desc: "Connection refused at step 1 of tcp-check (connect port "},
+			port: serve(t, silent), status: srvstate.CheckL4Con, desc: "Connection refused at step 1 of tcp-check (connect port "},
 		{name: "on-error text", px: testProxy(parser.CheckTCP,
 			&parser.TCPCheckRule{Kind: "send", Data: []byte("PING\r\n")},
 			&parser.TCPCheckRule{Kind: "expect", Match: "string", Pattern: "PONG", MinRecv: 4, OnError: "no pong", OnSuccess: "pong seen"}),
 			port:   serve(t, func(c net.Conn) { bufio.NewReader(c).ReadString('\n'); c.Write([]byte("NOPE")); io.Copy(io.Discard, c) }),
-			status: StatusL7Rsp, desc: "no pong"},
+			status: srvstate.CheckL7Rsp, desc: "no pong"},
 		{name: "on-success text", px: testProxy(parser.CheckTCP,
 			&parser.TCPCheckRule{Kind: "send", Data: []byte("PING\r\n")},
 			&parser.TCPCheckRule{Kind: "expect", Match: "string", Pattern: "PONG", MinRecv: -1, OnSuccess: "pong seen"}),
@@ -174,7 +175,7 @@ func TestChecks(t *testing.T) {
 				c.Write([]byte("+PONG"))
 				io.Copy(io.Discard, c)
 			}),
-			status: StatusL7OK, desc: "pong seen"},
+			status: srvstate.CheckL7OK, desc: "pong seen"},
 		{name: "check-send-proxy", px: testProxy(parser.CheckTCP,
 			&parser.TCPCheckRule{Kind: "expect", Match: "string", Pattern: "ok", MinRecv: -1}),
 			params: parser.ServerParams{CheckSendProxy: true},
@@ -184,24 +185,24 @@ func TestChecks(t *testing.T) {
 					c.Write([]byte("ok"))
 				}
 			}),
-			status: StatusL7OK, desc: "(tcp-check)"},
+			status: srvstate.CheckL7OK, desc: "(tcp-check)"},
 		{name: "redis ok", px: testProxy(parser.CheckRedis), port: serve(t, func(c net.Conn) {
 			io.ReadFull(c, make([]byte, 14))
 			c.Write([]byte("+PONG\r\n"))
-		}), status: StatusL7OK, desc: "Redis server is ok"},
+		}), status: srvstate.CheckL7OK, desc: "Redis server is ok"},
 		{name: "redis error", px: testProxy(parser.CheckRedis), port: serve(t, func(c net.Conn) {
 			io.ReadFull(c, make([]byte, 14))
 			c.Write([]byte("-NOAUTH Authentication required.\r\n"))
-		}), status: StatusL7Sts, desc: "-NOAUTH Authentication required."},
+		}), status: srvstate.CheckL7Sts, desc: "-NOAUTH Authentication required."},
 		{name: "ssl hello", px: testProxy(parser.CheckSSLHello), port: serve(t, func(c net.Conn) {
 			hdr := make([]byte, 5)
 			io.ReadFull(c, hdr)
 			c.Write([]byte{0x16, 0x03, 0x01, 0x00, 0x02, 0x02, 0x00})
-		}), status: StatusL6OK},
+		}), status: srvstate.CheckL6OK},
 		{name: "ssl hello not ssl", px: testProxy(parser.CheckSSLHello), port: serve(t, func(c net.Conn) {
 			io.ReadFull(c, make([]byte, 5))
 			c.Write([]byte("SSH-2.0-OpenSSH\r\n"))
-		}), status: StatusL6Rsp},
+		}), status: srvstate.CheckL6Rsp},
 		{name: "smtp", px: testProxy(parser.CheckSMTP), port: serve(t, func(c net.Conn) {
 			c.Write([]byte("220 mx ESMTP\r\n"))
 			rd := bufio.NewReader(c)
@@ -211,18 +212,18 @@ func TestChecks(t *testing.T) {
 			if line, _ := rd.ReadString('\n'); line == "QUIT\r\n" {
 				c.Write([]byte("221 2.0.0 Bye\r\n"))
 			}
-		}), status: StatusL7OK, desc: "2.0.0 Bye", code: 221},
+		}), status: srvstate.CheckL7OK, desc: "2.0.0 Bye", code: 221},
 		{name: "smtp closes before QUIT answer", px: testProxy(parser.CheckSMTP), port: serve(t, func(c net.Conn) {
 			c.Write([]byte("220 mx ESMTP\r\n"))
 			rd := bufio.NewReader(c)
 			rd.ReadString('\n')
 			c.Write([]byte("250 mx greets you\r\n"))
 			rd.ReadString('\n')
-		}), status: StatusL7Sts, desc: "TCPCHK got an empty response at step 7"},
+		}), status: srvstate.CheckL7Sts, desc: "TCPCHK got an empty response at step 7"},
 		{name: "pgsql sasl", px: &parser.Proxy{Name: "be", CheckKind: parser.CheckPgSQL, CheckArgs: parser.CheckArgs{User: "postgres"}}, port: serve(t, func(c net.Conn) {
 			io.ReadFull(c, make([]byte, 23))
 			c.Write(mustHex(t, "52000000170000000A534352414D2D5348412D3235360000"))
-		}), status: StatusL7OK, desc: "PostgreSQL server is ok"},
+		}), status: srvstate.CheckL7OK, desc: "PostgreSQL server is ok"},
 		{name: "pgsql", px: &parser.Proxy{Name: "be", CheckKind: parser.CheckPgSQL, CheckArgs: parser.CheckArgs{User: "hc"}}, port: serve(t, func(c net.Conn) {
 			want := pgsqlStartup("hc")
 			got := make([]byte, len(want))
@@ -230,19 +231,19 @@ func TestChecks(t *testing.T) {
 			if string(got) == string(want) {
 				c.Write([]byte{'R', 0, 0, 0, 8, 0, 0, 0, 0})
 			}
-		}), status: StatusL7OK, desc: "PostgreSQL server is ok"},
+		}), status: srvstate.CheckL7OK, desc: "PostgreSQL server is ok"},
 		{name: "mysql no user", px: testProxy(parser.CheckMySQL), port: serve(t, func(c net.Conn) {
 			body := append([]byte{0x0a}, "8.0.36\x00rest"...)
 			c.Write(append([]byte{byte(len(body)), 0, 0, 0}, body...))
-		}), status: StatusL7OK, desc: "", twice: true},
+		}), status: srvstate.CheckL7OK, desc: "", twice: true},
 		{name: "mysql error", px: testProxy(parser.CheckMySQL), port: serve(t, func(c net.Conn) {
 			body := append([]byte{0xff, 0x15, 0x04}, "#28000Access denied"...)
 			c.Write(append([]byte{byte(len(body)), 0, 0, 0}, body...))
-		}), status: StatusL7Sts, desc: "#28000Access denied", code: 1045},
+		}), status: srvstate.CheckL7Sts, desc: "#28000Access denied", code: 1045},
 		{name: "ldap", px: testProxy(parser.CheckLDAP), port: serve(t, func(c net.Conn) {
 			io.ReadFull(c, make([]byte, 14))
 			c.Write([]byte{0x30, 0x0c, 0x02, 0x01, 0x01, 0x61, 0x07, 0x0a, 0x01, 0x00, 0x04, 0x00, 0x04, 0x00})
-		}), status: StatusL7OK, desc: "", twice: true},
+		}), status: srvstate.CheckL7OK, desc: "", twice: true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -303,17 +304,17 @@ func TestTimeouts(t *testing.T) {
 		inter          time.Duration
 		port           int
 		rules          []*parser.TCPCheckRule
-		status         Status
+		status         srvstate.CheckStatus
 		want           time.Duration
 	}{
 		{name: "connect bounded by inter without timeout check", connect: 100 * ms, inter: 400 * ms,
-			port: nettest.Blackhole(t), status: StatusL4TOut, want: 400 * ms},
+			port: nettest.Blackhole(t), status: srvstate.CheckL4TOut, want: 400 * ms},
 		{name: "connect bounded by timeout connect with timeout check", connect: 150 * ms, check: time.Second, inter: 600 * ms,
-			port: nettest.Blackhole(t), status: StatusL4TOut, want: 150 * ms},
+			port: nettest.Blackhole(t), status: srvstate.CheckL4TOut, want: 150 * ms},
 		{name: "read bounded by inter without timeout check", connect: 100 * ms, inter: 400 * ms,
-			port: serve(t, silent), rules: cmppRules(t), status: StatusL7TOut, want: 400 * ms},
+			port: serve(t, silent), rules: cmppRules(t), status: srvstate.CheckL7TOut, want: 400 * ms},
 		{name: "read bounded by timeout check", connect: 100 * ms, check: 150 * ms, inter: time.Second,
-			port: serve(t, silent), rules: cmppRules(t), status: StatusL7TOut, want: 150 * ms},
+			port: serve(t, silent), rules: cmppRules(t), status: srvstate.CheckL7TOut, want: 150 * ms},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

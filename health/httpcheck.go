@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"goproxy/internal/srvstate"
 	"goproxy/parser"
 )
 
@@ -237,10 +238,10 @@ type httpExpect struct {
 }
 
 // statusByName maps ok-status, error-status and tout-status words.
-var statusByName = map[string]Status{
-	"L4OK": StatusL4OK, "L6OK": StatusL6OK, "L7OK": StatusL7OK, "L7OKC": StatusL7OKC,
-	"L4CON": StatusL4Con, "L6RSP": StatusL6Rsp, "L7RSP": StatusL7Rsp, "L7STS": StatusL7Sts,
-	"L4TOUT": StatusL4TOut, "L6TOUT": StatusL6TOut, "L7TOUT": StatusL7TOut,
+var statusByName = map[string]srvstate.CheckStatus{
+	"L4OK": srvstate.CheckL4OK, "L6OK": srvstate.CheckL6OK, "L7OK": srvstate.CheckL7OK, "L7OKC": srvstate.CheckL7OKC,
+	"L4CON": srvstate.CheckL4Con, "L6RSP": srvstate.CheckL6Rsp, "L7RSP": srvstate.CheckL7Rsp, "L7STS": srvstate.CheckL7Sts,
+	"L4TOUT": srvstate.CheckL4TOut, "L6TOUT": srvstate.CheckL6TOut, "L7TOUT": srvstate.CheckL7TOut,
 }
 
 // parseStatusCodes parses "200,201,300-310".
@@ -304,7 +305,7 @@ func (e *httpExpect) matchHeader(r *httpResponse) bool {
 func evalHTTPExpect(r *run, rl *rule, lastRead bool) evalRet {
 	e := rl.http
 	resp, bad := parseHTTPResponse(r.buf, e.head)
-	fail := func(st Status, desc string) evalRet {
+	fail := func(st srvstate.CheckStatus, desc string) evalRet {
 		if rl.errStatus != 0 {
 			st = rl.errStatus
 		}
@@ -315,18 +316,18 @@ func evalHTTPExpect(r *run, rl *rule, lastRead bool) evalRet {
 		return evalStop
 	}
 	if bad {
-		return fail(StatusL7Rsp, "")
+		return fail(srvstate.CheckL7Rsp, "")
 	}
 	if resp == nil {
 		if lastRead {
-			return fail(StatusL7Rsp, "")
+			return fail(srvstate.CheckL7Rsp, "")
 		}
 		return evalWait
 	}
 	lastRead = lastRead || resp.complete
 	r.code = resp.code
 	if e.disable404 && resp.code == 404 && (r.spec.state == nil || !r.spec.state.CheckServerDown()) {
-		r.finish(StatusL7OKC, r.onSuccessMessage(rl, ""))
+		r.finish(srvstate.CheckL7OKC, r.onSuccessMessage(rl, ""))
 		return evalStop
 	}
 	var match bool
@@ -348,7 +349,7 @@ func evalHTTPExpect(r *run, rl *rule, lastRead bool) evalRet {
 			if !lastRead {
 				return evalWait
 			}
-			return fail(StatusL7Rsp, "HTTP content check could not find a response body")
+			return fail(srvstate.CheckL7Rsp, "HTTP content check could not find a response body")
 		}
 		if !lastRead && ((e.match == "string" && len(body) < len(e.str)) || (rl.minRecv > 0 && len(body) < rl.minRecv)) {
 			return evalWait
@@ -366,12 +367,12 @@ func evalHTTPExpect(r *run, rl *rule, lastRead bool) evalRet {
 			if rl.inverse {
 				desc = "HTTP check matched unwanted content"
 			}
-			return fail(StatusL7Rsp, desc)
+			return fail(srvstate.CheckL7Rsp, desc)
 		}
 		return evalContinue
 	}
 	if match == rl.inverse {
-		return fail(StatusL7Sts, resp.reason)
+		return fail(srvstate.CheckL7Sts, resp.reason)
 	}
 	return evalContinue
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/sirupsen/logrus/hooks/test"
 
 	"goproxy/health"
+	"goproxy/internal/srvstate"
 	"goproxy/parser"
 	"goproxy/proxy"
 )
@@ -27,7 +28,7 @@ type fakeTarget struct {
 	mu     sync.Mutex
 	starts []time.Time
 	ends   []time.Time
-	last   int
+	last   srvstate.CheckStatus
 }
 
 func (f *fakeTarget) CheckSettings() (*parser.Proxy, string, parser.Addr, parser.ServerParams) {
@@ -41,7 +42,7 @@ func (f *fakeTarget) CheckStarted() {
 	f.starts = append(f.starts, time.Now())
 	f.mu.Unlock()
 }
-func (f *fakeTarget) ReportCheck(status, code int, desc string, took time.Duration, log logrus.FieldLogger) {
+func (f *fakeTarget) ReportCheck(status srvstate.CheckStatus, code int, desc string, took time.Duration, log logrus.FieldLogger) {
 	f.mu.Lock()
 	f.ends = append(f.ends, time.Now())
 	f.last = status

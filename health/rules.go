@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 
+	"goproxy/internal/srvstate"
 	"goproxy/parser"
 )
 
@@ -88,9 +89,9 @@ type rule struct {
 	patternText string // as written
 	re          *regexp.Regexp
 	minRecv     int // -1 = unset
-	okStatus    Status
-	errStatus   Status
-	toutStatus  Status
+	okStatus    srvstate.CheckStatus
+	errStatus   srvstate.CheckStatus
+	toutStatus  srvstate.CheckStatus
 	onSuccess   string
 	onError     string
 	onSuccessFn func(buf []byte) string

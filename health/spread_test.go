@@ -6,6 +6,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"goproxy/internal/srvstate"
 	"goproxy/parser"
 )
 
@@ -14,11 +15,12 @@ type intervalTarget struct{ inter time.Duration }
 func (f intervalTarget) CheckSettings() (*parser.Proxy, string, parser.Addr, parser.ServerParams) {
 	return &parser.Proxy{Name: "be"}, "s", parser.Addr{Host: "127.0.0.1", Port: 1}, parser.ServerParams{Inter: f.inter}
 }
-func (f intervalTarget) CheckConfigured() bool                                           { return true }
-func (f intervalTarget) CheckInterval() time.Duration                                    { return f.inter }
-func (f intervalTarget) CheckRunnable() bool                                             { return true }
-func (f intervalTarget) CheckStarted()                                                   {}
-func (f intervalTarget) ReportCheck(int, int, string, time.Duration, logrus.FieldLogger) {}
+func (f intervalTarget) CheckConfigured() bool        { return true }
+func (f intervalTarget) CheckInterval() time.Duration { return f.inter }
+func (f intervalTarget) CheckRunnable() bool          { return true }
+func (f intervalTarget) CheckStarted()                {}
+func (f intervalTarget) ReportCheck(srvstate.CheckStatus, int, string, time.Duration, logrus.FieldLogger) {
+}
 
 // TestFirstSpread follows HAProxy's start_checks: the shortest interval of
 // at least 1 s (or the own one, if longer) times position / count, capped

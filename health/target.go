@@ -5,6 +5,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"goproxy/internal/srvstate"
 	"goproxy/parser"
 )
 
@@ -26,9 +27,9 @@ type Target interface {
 	// CheckStarted tells the server a check is in progress.
 	CheckStarted()
 	// ReportCheck hands over the outcome of one check: status is one of
-	// the Status codes, code the layer 7 code, desc the text shown as
+	// the srvstate.CheckStatus codes, code the layer 7 code, desc the text shown as
 	// last_chk, took the check's duration. State changes are logged on log.
-	ReportCheck(status, code int, desc string, took time.Duration, log logrus.FieldLogger)
+	ReportCheck(status srvstate.CheckStatus, code int, desc string, took time.Duration, log logrus.FieldLogger)
 }
 
 // AgentTarget is implemented by targets that support agent checks
@@ -40,7 +41,7 @@ type AgentTarget interface {
 	AgentStarted()
 	// ReportAgent records an agent check that got no usable reply; a
 	// negative status keeps the previous one.
-	ReportAgent(status, code int, desc string, took time.Duration, log logrus.FieldLogger)
+	ReportAgent(status srvstate.CheckStatus, code int, desc string, took time.Duration, log logrus.FieldLogger)
 	// ReportAgentReply applies an agent's reply line, split into words:
 	// health (up, down, stopped, fail), admin (ready, drain, maint),
 	// weight ("75%"), maxconn (the word, "maxconn:10"), the first unknown word and
@@ -48,27 +49,8 @@ type AgentTarget interface {
 	ReportAgentReply(health, admin, weight, maxconn, errWord, desc string, took time.Duration, log logrus.FieldLogger)
 }
 
-// Status is a check status code, numbered as HAProxy's enum
-// healthcheck_status (the numbers "show servers state" prints).
-type Status = int
-
-// Check status codes.
-const (
-	StatusSockErr Status = 5
-	StatusL4OK    Status = 6
-	StatusL4TOut  Status = 7
-	StatusL4Con   Status = 8
-	StatusL6OK    Status = 9
-	StatusL6TOut  Status = 10
-	StatusL6Rsp   Status = 11
-	StatusL7TOut  Status = 12
-	StatusL7Rsp   Status = 13
-	StatusL7OK    Status = 15
-	StatusL7OKC   Status = 16
-	StatusL7Sts   Status = 17
-	statusChecked Status = 3
-	statusKeep    Status = -1 // ReportAgent: keep the previous status
-)
+// statusKeep, reported by an agent check, keeps the previous status.
+const statusKeep srvstate.CheckStatus = -1
 
 // Options are the process-wide check settings.
 type Options struct {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"strconv"
 
+	"goproxy/internal/srvstate"
 	"goproxy/parser"
 )
 
@@ -20,7 +21,7 @@ var hostName = func() string {
 func (s *Server) CheckServerDown() bool {
 	c := s.lockCheck()
 	defer c.mu.Unlock()
-	return c.op == OpStopped
+	return c.op == srvstate.OpStopped
 }
 
 // CheckStateHeader is the value of the X-Haproxy-Server-State header of
@@ -33,9 +34,9 @@ func (s *Server) CheckStateHeader() string {
 	switch {
 	case !hc.configured || !hc.enabled:
 		word = "no check"
-	case op != OpStopped:
+	case op != srvstate.OpStopped:
 		name := "UP"
-		if op == OpStopping {
+		if op == srvstate.OpStopping {
 			name = "NOLB"
 		}
 		word = name

@@ -11,6 +11,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"goproxy/internal/cnum"
+	"goproxy/internal/srvstate"
 	"goproxy/parser"
 )
 
@@ -20,104 +21,6 @@ import (
 // srv_set_stopped, srv_update_status), with their log lines. Checkers in
 // package health call the Check*/Report*/Agent* methods (they implement
 // health.Target); stats read CheckSnapshot.
-
-// Check status codes, numbered as HAProxy's enum healthcheck_status (the
-// numbers are visible in "show servers state").
-const (
-	CheckUnknown  = 0
-	CheckIni      = 1
-	checkStart    = 2
-	CheckChecked  = 3
-	CheckHana     = 4
-	CheckSockErr  = 5
-	CheckL4OK     = 6
-	CheckL4TOut   = 7
-	CheckL4Con    = 8
-	CheckL6OK     = 9
-	CheckL6TOut   = 10
-	CheckL6Rsp    = 11
-	CheckL7TOut   = 12
-	CheckL7Rsp    = 13
-	checkL57Data  = 14
-	CheckL7OK     = 15
-	CheckL7OKC    = 16
-	CheckL7Sts    = 17
-	CheckProcErr  = 18
-	CheckProcTOut = 19
-	CheckProcOK   = 20
-)
-
-// Check results, as HAProxy's CHK_RES_* ("show servers state" srv_check_result).
-const (
-	CheckResUnknown  = 0
-	CheckResNeutral  = 1
-	CheckResFailed   = 2
-	CheckResPassed   = 3
-	CheckResCondPass = 4
-)
-
-type checkStatusInfo struct {
-	result int
-	info   string
-	desc   string
-}
-
-var checkStatuses = [...]checkStatusInfo{
-	CheckUnknown:  {CheckResUnknown, "UNK", "Unknown"},
-	CheckIni:      {CheckResUnknown, "INI", "Initializing"},
-	checkStart:    {},
-	CheckChecked:  {CheckResNeutral, "CHECKED", "No status change"},
-	CheckHana:     {CheckResFailed, "HANA", "Health analyze"},
-	CheckSockErr:  {CheckResFailed, "SOCKERR", "Socket error"},
-	CheckL4OK:     {CheckResPassed, "L4OK", "Layer4 check passed"},
-	CheckL4TOut:   {CheckResFailed, "L4TOUT", "Layer4 timeout"},
-	CheckL4Con:    {CheckResFailed, "L4CON", "Layer4 connection problem"},
-	CheckL6OK:     {CheckResPassed, "L6OK", "Layer6 check passed"},
-	CheckL6TOut:   {CheckResFailed, "L6TOUT", "Layer6 timeout"},
-	CheckL6Rsp:    {CheckResFailed, "L6RSP", "Layer6 invalid response"},
-	CheckL7TOut:   {CheckResFailed, "L7TOUT", "Layer7 timeout"},
-	CheckL7Rsp:    {CheckResFailed, "L7RSP", "Layer7 invalid response"},
-	checkL57Data:  {},
-	CheckL7OK:     {CheckResPassed, "L7OK", "Layer7 check passed"},
-	CheckL7OKC:    {CheckResCondPass, "L7OKC", "Layer7 check conditionally passed"},
-	CheckL7Sts:    {CheckResFailed, "L7STS", "Layer7 wrong status"},
-	CheckProcErr:  {CheckResFailed, "PROCERR", "External check error"},
-	CheckProcTOut: {CheckResFailed, "PROCTOUT", "External check timeout"},
-	CheckProcOK:   {CheckResPassed, "PROCOK", "External check passed"},
-}
-
-// CheckStatusName returns HAProxy's short name of a check status ("L4OK").
-func CheckStatusName(st int) string {
-	if st >= 0 && st < len(checkStatuses) && checkStatuses[st].info != "" {
-		return checkStatuses[st].info
-	}
-	return checkStatuses[CheckUnknown].info
-}
-
-// CheckStatusDesc returns HAProxy's description of a check status
-// ("Layer4 check passed").
-func CheckStatusDesc(st int) string {
-	if st >= 0 && st < len(checkStatuses) && checkStatuses[st].desc != "" {
-		return checkStatuses[st].desc
-	}
-	return checkStatuses[CheckUnknown].desc
-}
-
-func checkStatusResult(st int) int {
-	if st >= 0 && st < len(checkStatuses) {
-		return checkStatuses[st].result
-	}
-	return CheckResUnknown
-}
-
-// Operational states of a server (HAProxy's SRV_ST_*; "show servers state"
-// srv_op_state).
-const (
-	OpStopped  = 0
-	OpStarting = 1 // up, warming up (slowstart)
-	OpRunning  = 2
-	OpStopping = 3 // up but takes no new sessions (NOLB)
-)
 
 // checkDescLen bounds a check's text as HAProxy's HCHK_DESC_LEN does.
 const checkDescLen = 128
@@ -151,7 +54,7 @@ type probe struct {
 	inter      time.Duration
 	fastInter  time.Duration
 	downInter  time.Duration
-	status     int
+	status     srvstate.CheckStatus
 	code       int
 	desc       string
 	duration   time.Duration // < 0 until a check completed
@@ -168,7 +71,7 @@ type checkState struct {
 	hc         probe
 	agent      probe
 	paused     bool // health checks paused by maintenance
-	op         int  // OpStopped...
+	op         srvstate.Op
 	failed     int64
 	downTrans  int64
 	lastChange int64 // unix seconds of the last state change
@@ -249,7 +152,7 @@ func (s *Server) initCheckLocked(now time.Time) {
 		inter:      defaultDuration(cfg.Inter, 2*time.Second),
 		fastInter:  cfg.FastInter,
 		downInter:  cfg.DownInter,
-		status:     CheckIni,
+		status:     srvstate.CheckIni,
 		duration:   -1,
 	}
 	if cfg.Rise <= 0 {
@@ -265,7 +168,7 @@ func (s *Server) initCheckLocked(now time.Time) {
 		rise:       1,
 		fall:       1,
 		inter:      defaultDuration(cfg.AgentInter, c.hc.inter),
-		status:     CheckIni,
+		status:     srvstate.CheckIni,
 		duration:   -1,
 	}
 	c.agent.enabled = c.agent.configured
@@ -277,17 +180,17 @@ func (s *Server) initCheckLocked(now time.Time) {
 	if s.uweight.Load() == 0 && cfg.Weight > 0 {
 		s.uweight.Store(int32(min(cfg.Weight, 256)))
 	}
-	c.op = OpRunning
+	c.op = srvstate.OpRunning
 	if cfg.Disabled {
 		s.maintWeight.Store(s.uweight.Load())
-		s.admin.Or(AdminMaint)
-		c.op = OpStopped
+		s.admin.Or(srvstate.AdminForcedMaint)
+		c.op = srvstate.OpStopped
 		if c.hc.enabled {
 			c.paused = true
 			c.hc.health = 0
 		}
 	}
-	s.running.Store(c.op != OpStopped)
+	s.running.Store(c.op != srvstate.OpStopped)
 }
 
 func (s *Server) lockCheck() *checkState {
@@ -341,7 +244,7 @@ func (s *Server) usableCounts() (act, bck int) {
 // or "is UP": either a check result or a free-form reason.
 type stateReason struct {
 	fromCheck bool
-	status    int
+	status    srvstate.CheckStatus
 	code      int
 	desc      string
 	duration  time.Duration
@@ -372,8 +275,8 @@ func (r stateReason) String() string {
 	switch {
 	case r.fromCheck:
 		b.WriteString(", reason: ")
-		b.WriteString(CheckStatusDesc(r.status))
-		if r.status >= checkL57Data {
+		b.WriteString(r.status.Desc())
+		if r.status.HasCode() {
 			fmt.Fprintf(&b, ", code: %d", r.code)
 		}
 		if r.desc != "" {
@@ -414,9 +317,9 @@ func (s *Server) noServerEvent() stateEvent {
 // (e.g. STARTING to RUNNING, weight changes) the rebuild is left to
 // finishPending. The balancer's update must not take check-state locks: it
 // runs while this server's lock is held.
-func (s *Server) setOpLocked(op int, pd *pending) {
+func (s *Server) setOpLocked(op srvstate.Op, pd *pending) {
 	s.check.op = op
-	if !s.setRunning(op == OpStarting || op == OpRunning) {
+	if !s.setRunning(op == srvstate.OpStarting || op == srvstate.OpRunning) {
 		pd.updateBalance = true
 	}
 }
@@ -425,13 +328,13 @@ func (s *Server) setOpLocked(op int, pd *pending) {
 // server going DOWN.
 func (s *Server) setStoppedLocked(now time.Time, r stateReason, pd *pending) {
 	c := &s.check
-	if s.admin.Load()&AdminMaint != 0 || c.op == OpStopped {
+	if s.admin.Load()&srvstate.AdminForcedMaint != 0 || c.op == srvstate.OpStopped {
 		return
 	}
 	act0, bck0 := s.usableCounts()
 	c.lastChange = now.Unix()
 	s.stopWarmupLocked()
-	s.setOpLocked(OpStopped, pd)
+	s.setOpLocked(srvstate.OpStopped, pd)
 	if s.Config.OnMarkedDown == "shutdown-sessions" {
 		pd.shutdown = append(pd.shutdown, s)
 	}
@@ -457,17 +360,17 @@ func (s *Server) setStoppedLocked(now time.Time, r stateReason, pd *pending) {
 // server coming UP (to STARTING when it has a slowstart).
 func (s *Server) setUpLocked(now time.Time, r stateReason, pd *pending) {
 	c := &s.check
-	if s.admin.Load()&AdminMaint != 0 || c.op == OpStarting || c.op == OpRunning {
+	if s.admin.Load()&srvstate.AdminForcedMaint != 0 || c.op == srvstate.OpStarting || c.op == srvstate.OpRunning {
 		return
 	}
 	act0, bck0 := s.usableCounts()
-	if c.op == OpStopped && c.lastChange < now.Unix() {
+	if c.op == srvstate.OpStopped && c.lastChange < now.Unix() {
 		c.downTime += now.Unix() - c.lastChange
 	}
 	c.lastChange = now.Unix()
-	op := OpRunning
+	op := srvstate.OpRunning
 	if c.slowStart > 0 {
-		op = OpStarting
+		op = srvstate.OpStarting
 		s.startWarmupLocked(now)
 	}
 	s.setOpLocked(op, pd)
@@ -504,16 +407,16 @@ func (s *Server) upSideEffectsLocked(pd *pending) {
 // setStoppingLocked is HAProxy's srv_set_stopping (NOLB).
 func (s *Server) setStoppingLocked(now time.Time, r stateReason, pd *pending) {
 	c := &s.check
-	if s.admin.Load()&AdminMaint != 0 || c.op == OpStopping {
+	if s.admin.Load()&srvstate.AdminForcedMaint != 0 || c.op == srvstate.OpStopping {
 		return
 	}
 	act0, bck0 := s.usableCounts()
-	if c.op == OpStopped && c.lastChange < now.Unix() {
+	if c.op == srvstate.OpStopped && c.lastChange < now.Unix() {
 		c.downTime += now.Unix() - c.lastChange
 	}
 	c.lastChange = now.Unix()
 	s.stopWarmupLocked()
-	s.setOpLocked(OpStopping, pd)
+	s.setOpLocked(srvstate.OpStopping, pd)
 	xferred := 0
 	if serverRedispatchQueue != nil {
 		xferred = serverRedispatchQueue(s)
@@ -536,7 +439,7 @@ func (s *Server) setStoppingLocked(now time.Time, r stateReason, pd *pending) {
 // check (health, agent) at or above its rise.
 func (s *Server) checksAllowUpLocked() bool {
 	c := &s.check
-	if s.admin.Load()&AdminMaint != 0 {
+	if s.admin.Load()&srvstate.AdminForcedMaint != 0 {
 		return false
 	}
 	if c.hc.enabled && c.hc.health < c.hc.rise {
@@ -623,7 +526,7 @@ func (c *checkState) intervalLocked(p *probe) time.Duration {
 	if p.configured && p.health == p.full() {
 		return p.inter
 	}
-	if c.op == OpStopped && p.health == 0 {
+	if c.op == srvstate.OpStopped && p.health == 0 {
 		return defaultDuration(p.downInter, p.inter)
 	}
 	return defaultDuration(p.fastInter, p.inter)
@@ -664,7 +567,7 @@ func clipDesc(d string) string {
 // Check* codes, code the layer 7 code, desc the text shown as last_chk,
 // took its duration), applies the rise/fall arithmetic and changes the
 // server's state when it crosses a threshold, logging HAProxy's lines on log.
-func (s *Server) ReportCheck(status, code int, desc string, took time.Duration, log logrus.FieldLogger) {
+func (s *Server) ReportCheck(status srvstate.CheckStatus, code int, desc string, took time.Duration, log logrus.FieldLogger) {
 	now := time.Now()
 	var pd pending
 	c := s.lockCheck()
@@ -674,8 +577,8 @@ func (s *Server) ReportCheck(status, code int, desc string, took time.Duration, 
 	p.code = code
 	p.desc = clipDesc(desc)
 	p.duration = took
-	switch checkStatusResult(status) {
-	case CheckResFailed:
+	switch status.Result() {
+	case srvstate.ResultFailed:
 		if p.health > 0 {
 			c.failed++
 			p.health--
@@ -686,7 +589,7 @@ func (s *Server) ReportCheck(status, code int, desc string, took time.Duration, 
 		if p.health == 0 {
 			s.setStoppedLocked(now, reasonFromProbe(p), &pd)
 		}
-	case CheckResPassed, CheckResCondPass:
+	case srvstate.ResultPassed, srvstate.ResultCondPass:
 		if p.health < p.full() {
 			p.health++
 			if p.health >= p.rise {
@@ -694,7 +597,7 @@ func (s *Server) ReportCheck(status, code int, desc string, took time.Duration, 
 			}
 		}
 		if s.checksAllowUpLocked() {
-			if checkStatusResult(status) == CheckResCondPass {
+			if status.Result() == srvstate.ResultCondPass {
 				s.setStoppingLocked(now, reasonFromProbe(p), &pd)
 			} else {
 				s.setUpLocked(now, reasonFromProbe(p), &pd)
@@ -770,14 +673,14 @@ func (s *Server) stopWarmupLocked() {
 // server_warmup task) and ends the warmup when the slowstart has elapsed.
 func (s *Server) warmupTick() {
 	c := s.lockCheck()
-	if c.warmup == nil || c.op != OpStarting {
+	if c.warmup == nil || c.op != srvstate.OpStarting {
 		c.mu.Unlock()
 		return
 	}
 	pct := warmupPercent(time.Now().Unix()-c.lastChange, c.slowStartSeconds())
 	c.eweightPct.Store(pct)
 	if pct >= 100 {
-		c.op = OpRunning
+		c.op = srvstate.OpRunning
 		c.warmup = nil
 	} else {
 		c.warmup.Reset(c.warmupStep())
@@ -813,7 +716,7 @@ func (s *Server) SetMaint(on bool, log logrus.FieldLogger) {
 
 func (s *Server) setMaintLocked(now time.Time, on bool, pd *pending) {
 	c := &s.check
-	inMaint := s.admin.Load()&AdminMaint != 0
+	inMaint := s.admin.Load()&srvstate.AdminForcedMaint != 0
 	if on == inMaint {
 		return
 	}
@@ -824,8 +727,8 @@ func (s *Server) setMaintLocked(now time.Time, on bool, pd *pending) {
 			c.paused = true
 			c.hc.health = 0
 		}
-		if c.op == OpStopped {
-			s.admin.Or(AdminMaint)
+		if c.op == srvstate.OpStopped {
+			s.admin.Or(srvstate.AdminForcedMaint)
 			pd.updateBalance = true
 			pd.events = append(pd.events, stateEvent{msg: fmt.Sprintf(
 				"%s was DOWN and now enters maintenance.", s.serverLabel())})
@@ -836,12 +739,12 @@ func (s *Server) setMaintLocked(now time.Time, on bool, pd *pending) {
 		// As HAProxy: an alert, or a notice when the server was
 		// already stopping (drain, NOLB).
 		level := LogAlert
-		if s.admin.Load()&AdminDrain != 0 || c.op == OpStopping {
+		if s.admin.Load()&srvstate.AdminForcedDrain != 0 || c.op == srvstate.OpStopping {
 			level = LogNotice
 		}
-		s.admin.Or(AdminMaint)
+		s.admin.Or(srvstate.AdminForcedMaint)
 		s.stopWarmupLocked()
-		s.setOpLocked(OpStopped, pd)
+		s.setOpLocked(srvstate.OpStopped, pd)
 		if s.Config.OnMarkedDown == "shutdown-sessions" {
 			pd.shutdown = append(pd.shutdown, s)
 		}
@@ -869,25 +772,25 @@ func (s *Server) setMaintLocked(now time.Time, on bool, pd *pending) {
 		c.paused = false
 		c.hc.health = c.hc.rise
 	}
-	s.admin.And(^AdminMaint)
+	s.admin.clear(srvstate.AdminForcedMaint)
 	if (!c.agent.enabled || c.agent.health >= c.agent.rise) && (!c.hc.enabled || c.hc.health >= c.hc.rise) {
-		if c.op == OpStopped && c.lastChange < now.Unix() {
+		if c.op == srvstate.OpStopped && c.lastChange < now.Unix() {
 			c.downTime += now.Unix() - c.lastChange
 		}
 		c.lastChange = now.Unix()
-		op := OpRunning
+		op := srvstate.OpRunning
 		if c.slowStart > 0 {
-			op = OpStarting
+			op = srvstate.OpStarting
 			s.startWarmupLocked(now)
 		}
 		s.setOpLocked(op, pd)
 	}
 	pd.updateBalance = true
 	state, ready := "UP", "READY"
-	if c.op == OpStopped {
+	if c.op == srvstate.OpStopped {
 		state = "DOWN"
 	}
-	if s.admin.Load()&AdminDrain != 0 {
+	if s.admin.Load()&srvstate.AdminForcedDrain != 0 {
 		ready = "DRAIN"
 	}
 	pd.events = append(pd.events, stateEvent{msg: fmt.Sprintf(
@@ -914,13 +817,13 @@ func (s *Server) SetDrain(on bool, log logrus.FieldLogger) {
 
 func (s *Server) setDrainLocked(now time.Time, on bool, pd *pending) {
 	c := &s.check
-	if on == (s.admin.Load()&AdminDrain != 0) {
+	if on == (s.admin.Load()&srvstate.AdminForcedDrain != 0) {
 		return
 	}
-	maint := s.admin.Load()&AdminMaint != 0
+	maint := s.admin.Load()&srvstate.AdminForcedMaint != 0
 	act0, bck0 := s.usableCounts()
 	if on {
-		s.admin.Or(AdminDrain)
+		s.admin.Or(srvstate.AdminForcedDrain)
 		pd.updateBalance = true
 		if maint {
 			return
@@ -937,7 +840,7 @@ func (s *Server) setDrainLocked(now time.Time, on bool, pd *pending) {
 		}
 		verb := "online"
 		tail := fmt.Sprintf("%d sessions requeued, %d total in queue", xferred, s.queued.Load())
-		if c.op == OpStopped {
+		if c.op == srvstate.OpStopped {
 			verb = "left"
 			tail = fmt.Sprintf("%d sessions active, %d requeued, %d remaining in queue", s.served.Load(), xferred, s.queued.Load())
 		}
@@ -949,7 +852,7 @@ func (s *Server) setDrainLocked(now time.Time, on bool, pd *pending) {
 		}
 		return
 	}
-	s.admin.And(^AdminDrain)
+	s.admin.clear(srvstate.AdminForcedDrain)
 	pd.updateBalance = true
 	if maint {
 		return
@@ -959,7 +862,7 @@ func (s *Server) setDrainLocked(now time.Time, on bool, pd *pending) {
 	}
 	c.lastChange = now.Unix()
 	state := "UP"
-	if c.op == OpStopped {
+	if c.op == srvstate.OpStopped {
 		state = "DOWN"
 	}
 	pd.events = append(pd.events, stateEvent{msg: fmt.Sprintf(
@@ -1011,7 +914,7 @@ func (s *Server) SetAgentCheckEnabled(on bool) {
 // server's state.
 // A negative status keeps the previous one (HAProxy does so for an
 // incomplete reply line).
-func (s *Server) ReportAgent(status, code int, desc string, took time.Duration, log logrus.FieldLogger) {
+func (s *Server) ReportAgent(status srvstate.CheckStatus, code int, desc string, took time.Duration, log logrus.FieldLogger) {
 	c := s.lockCheck()
 	p := &c.agent
 	p.inProgress = false
@@ -1061,19 +964,19 @@ func (s *Server) ReportAgentReply(health, admin, weight, maxconn, errWord, desc 
 			wrn = msg
 		}
 	}
-	status := CheckChecked
+	status := srvstate.CheckChecked
 	switch strings.ToLower(health) {
 	case "up":
 		p.health = p.full()
-		status = CheckL7OK
+		status = srvstate.CheckL7OK
 	case "down", "stopped", "fail":
 		p.health = 0
-		status = CheckL7Sts
+		status = srvstate.CheckL7Sts
 	}
 	switch {
 	case health != "":
 		msg := desc
-		if msg == "" || status == CheckL7OK {
+		if msg == "" || status == srvstate.CheckL7OK {
 			if errWord != "" {
 				msg = errWord
 			} else if wrn != "" {
@@ -1094,12 +997,12 @@ func (s *Server) ReportAgentReply(health, admin, weight, maxconn, errWord, desc 
 	}
 	p.status = status
 	switch status {
-	case CheckL7Sts:
+	case srvstate.CheckL7Sts:
 		if p.health == 0 {
 			s.setStoppedLocked(now, reasonFromProbe(p), &pd)
 		}
-	case CheckL7OK:
-		if s.checksAllowUpLocked() && c.op != OpStopping {
+	case srvstate.CheckL7OK:
+		if s.checksAllowUpLocked() && c.op != srvstate.OpStopping {
 			s.setUpLocked(now, reasonFromProbe(p), &pd)
 		}
 	}
@@ -1181,10 +1084,10 @@ func (s *Server) applyWeightLocked(str string, pd *pending) string {
 // otherwise HAProxy prints these columns empty.
 type ProbeSnapshot struct {
 	Shown       bool
-	Status      string // check_status: "L4OK", "* L4OK" while a check runs
-	StatusCode  int    // numeric status (show servers state)
-	Result      int    // CheckRes* (show servers state srv_check_result)
-	Code        int    // check_code, valid when HasCode
+	Status      string               // check_status: "L4OK", "* L4OK" while a check runs
+	StatusCode  srvstate.CheckStatus // numeric status (show servers state)
+	Result      srvstate.CheckResult // show servers state srv_check_result
+	Code        int                  // check_code, valid when HasCode
 	HasCode     bool
 	DurationMS  int64 // check_duration, valid when HasDuration
 	HasDuration bool
@@ -1192,15 +1095,15 @@ type ProbeSnapshot struct {
 	LastChk     string // last_chk
 	Rise, Fall  int
 	Health      int
-	StateBits   int // srv_check_state: 1 running, 2 configured, 4 enabled, 8 paused
+	StateBits   srvstate.ProbeState // srv_check_state
 }
 
 // CheckSnapshot is the health part of a server's "show stat" row and
 // "show servers state" line.
 type CheckSnapshot struct {
-	Status     string // status column: "UP", "UP 1/3", "DOWN", "MAINT", "no check", ...
-	OpState    int    // Op* (srv_op_state)
-	HasChecks  bool   // chkfail, chkdown and downtime are shown
+	Status     string      // status column: "UP", "UP 1/3", "DOWN", "MAINT", "no check", ...
+	OpState    srvstate.Op // srv_op_state
+	HasChecks  bool        // chkfail, chkdown and downtime are shown
 	ChkFail    int64
 	ChkDown    int64
 	LastChg    int64 // seconds since the last state change
@@ -1218,36 +1121,36 @@ type CheckSnapshot struct {
 func (c *checkState) probeSnapshot(p *probe, paused bool) ProbeSnapshot {
 	ps := ProbeSnapshot{StatusCode: p.status, Rise: p.rise, Fall: p.fall, Health: p.health}
 	if p.inProgress {
-		ps.StateBits |= 1
+		ps.StateBits |= srvstate.ProbeInProgress
 	}
 	if p.configured {
-		ps.StateBits |= 2
+		ps.StateBits |= srvstate.ProbeConfigured
 	}
 	if p.enabled {
-		ps.StateBits |= 4
+		ps.StateBits |= srvstate.ProbeEnabled
 	}
 	if paused {
-		ps.StateBits |= 8
+		ps.StateBits |= srvstate.ProbePaused
 	}
-	ps.Result = checkStatusResult(p.status)
+	ps.Result = p.status.Result()
 	if p.inProgress {
-		ps.Result = CheckResUnknown
+		ps.Result = srvstate.ResultUnknown
 	}
 	if !p.enabled || paused {
 		return ps
 	}
 	ps.Shown = true
-	ps.Status = CheckStatusName(p.status)
+	ps.Status = p.status.Name()
 	if p.inProgress {
 		ps.Status = "* " + ps.Status
 	}
-	if p.status >= checkL57Data {
+	if p.status.HasCode() {
 		ps.Code, ps.HasCode = p.code, true
 	}
-	if p.status >= CheckChecked && p.duration >= 0 {
+	if p.status >= srvstate.CheckChecked && p.duration >= 0 {
 		ps.DurationMS, ps.HasDuration = p.duration.Milliseconds(), true
 	}
-	ps.Desc = CheckStatusDesc(p.status)
+	ps.Desc = p.status.Desc()
 	ps.LastChk = p.desc
 	return ps
 }
@@ -1273,10 +1176,10 @@ func (s *Server) CheckSnapshot(now time.Time) CheckSnapshot {
 		AgentAddr: s.Config.AgentAddr,
 	}
 	snap.AgentSends = c.agentSend
-	if c.op == OpStopped && c.lastChange < now.Unix() {
+	if c.op == srvstate.OpStopped && c.lastChange < now.Unix() {
 		snap.DownTime += now.Unix() - c.lastChange
 	}
-	if c.op == OpStarting && s.admin.Load()&AdminDrain == 0 {
+	if c.op == srvstate.OpStarting && s.admin.Load()&srvstate.AdminForcedDrain == 0 {
 		snap.Throttle = s.effectiveWeightPercent()
 		if s.uweight.Load() == 0 {
 			snap.Throttle = 100
@@ -1288,8 +1191,8 @@ func (s *Server) CheckSnapshot(now time.Time) CheckSnapshot {
 
 // statusLocked renders the "status" column (HAProxy's
 // stats_fill_sv_stats_computestate and srv_hlt_st).
-func (c *checkState) statusLocked(admin uint32) string {
-	if admin&AdminMaint != 0 {
+func (c *checkState) statusLocked(admin srvstate.Admin) string {
+	if admin&srvstate.AdminForcedMaint != 0 {
 		return "MAINT"
 	}
 	hc, ag := &c.hc, &c.agent
@@ -1297,9 +1200,9 @@ func (c *checkState) statusLocked(admin uint32) string {
 		return fmt.Sprintf("%s %d/%d", word, hc.health-hc.rise+1, hc.fall)
 	}
 	switch c.op {
-	case OpRunning, OpStarting:
+	case srvstate.OpRunning, srvstate.OpStarting:
 		goingDown := hc.enabled && hc.health < hc.full()
-		if admin&AdminDrain != 0 {
+		if admin&srvstate.AdminForcedDrain != 0 {
 			switch {
 			case ag.enabled:
 				return "DRAIN (agent)"
@@ -1315,7 +1218,7 @@ func (c *checkState) statusLocked(admin uint32) string {
 			return "no check"
 		}
 		return "UP"
-	case OpStopping:
+	case srvstate.OpStopping:
 		if !hc.enabled || hc.health == hc.full() {
 			return "NOLB"
 		}

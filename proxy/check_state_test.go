@@ -8,6 +8,7 @@ import (
 	"github.com/sirupsen/logrus"
 	"github.com/sirupsen/logrus/hooks/test"
 
+	"goproxy/internal/srvstate"
 	"goproxy/parser"
 )
 
@@ -45,7 +46,7 @@ func TestTimeline(t *testing.T) {
 	be := testBackend(t, 3, checked())
 	s := be.Servers[2]
 	type step struct {
-		status                int
+		status                srvstate.CheckStatus
 		desc                  string
 		wantStatus, wantCheck string
 		chkfail, chkdown      int64
@@ -53,16 +54,16 @@ func TestTimeline(t *testing.T) {
 		wantLog               []string
 	}
 	steps := []step{
-		{CheckL4Con, refused, "DOWN", "L4CON", 1, 1, 0, []string{
+		{srvstate.CheckL4Con, refused, "DOWN", "L4CON", 1, 1, 0, []string{
 			`warning: Server be/s3 is DOWN, reason: Layer4 connection problem, info: "Connection refused at initial connection step of tcp-check", check duration: 0ms. 2 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.`}},
-		{CheckL4OK, "", "DOWN 1/2", "L4OK", 1, 1, 1, nil},
-		{CheckL4OK, "", "UP", "L4OK", 1, 1, 4, []string{
+		{srvstate.CheckL4OK, "", "DOWN 1/2", "L4OK", 1, 1, 1, nil},
+		{srvstate.CheckL4OK, "", "UP", "L4OK", 1, 1, 4, []string{
 			`warning: Server be/s3 is UP, reason: Layer4 check passed, check duration: 0ms. 3 active and 0 backup servers online. 0 sessions requeued, 0 total in queue.`}},
-		{CheckL4Con, refused, "UP 2/3", "L4CON", 2, 1, 3, nil},
-		{CheckL4Con, refused, "UP 1/3", "L4CON", 3, 1, 2, nil},
-		{CheckL4Con, refused, "DOWN", "L4CON", 4, 2, 0, []string{
+		{srvstate.CheckL4Con, refused, "UP 2/3", "L4CON", 2, 1, 3, nil},
+		{srvstate.CheckL4Con, refused, "UP 1/3", "L4CON", 3, 1, 2, nil},
+		{srvstate.CheckL4Con, refused, "DOWN", "L4CON", 4, 2, 0, []string{
 			`warning: Server be/s3 is DOWN, reason: Layer4 connection problem, info: "Connection refused at initial connection step of tcp-check", check duration: 0ms. 2 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.`}},
-		{CheckL4Con, refused, "DOWN", "L4CON", 4, 2, 0, nil},
+		{srvstate.CheckL4Con, refused, "DOWN", "L4CON", 4, 2, 0, nil},
 	}
 	snap := s.CheckSnapshot(time.Now())
 	if snap.Status != "UP 1/3" || snap.Check.Status != "INI" || snap.Check.Desc != "Initializing" || snap.Check.HasDuration || snap.Check.Health != 2 {
@@ -94,13 +95,13 @@ func TestTimeline(t *testing.T) {
 func TestLastChangeAndDowntime(t *testing.T) {
 	log, _ := test.NewNullLogger()
 	s := testBackend(t, 1, checked()).Servers[0]
-	s.ReportCheck(CheckL4Con, 0, "", 0, log)
+	s.ReportCheck(srvstate.CheckL4Con, 0, "", 0, log)
 	later := time.Now().Add(5 * time.Second)
 	if snap := s.CheckSnapshot(later); snap.LastChg != 5 || snap.DownTime != 5 {
 		t.Fatalf("DOWN for 5 s: lastchg %d downtime %d", snap.LastChg, snap.DownTime)
 	}
-	s.ReportCheck(CheckL4OK, 0, "", 0, log)
-	s.ReportCheck(CheckL4OK, 0, "", 0, log)
+	s.ReportCheck(srvstate.CheckL4OK, 0, "", 0, log)
+	s.ReportCheck(srvstate.CheckL4OK, 0, "", 0, log)
 	if snap := s.CheckSnapshot(later); snap.LastChg != 5 || snap.DownTime != 0 || snap.Status != "UP" {
 		t.Fatalf("UP: lastchg %d downtime %d status %s", snap.LastChg, snap.DownTime, snap.Status)
 	}
@@ -109,7 +110,7 @@ func TestLastChangeAndDowntime(t *testing.T) {
 func TestLastServerDown(t *testing.T) {
 	log, hook := test.NewNullLogger()
 	be := testBackend(t, 1, checked())
-	be.Servers[0].ReportCheck(CheckL4TOut, 0, " at initial connection step of tcp-check", 2001*time.Millisecond, log)
+	be.Servers[0].ReportCheck(srvstate.CheckL4TOut, 0, " at initial connection step of tcp-check", 2001*time.Millisecond, log)
 	got := messages(hook)
 	want := []string{
 		`warning: Server be/s1 is DOWN, reason: Layer4 timeout, info: " at initial connection step of tcp-check", check duration: 2001ms. 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.`,
@@ -126,15 +127,15 @@ func TestIntervals(t *testing.T) {
 	s := testBackend(t, 1, p).Servers[0]
 	log, _ := test.NewNullLogger()
 	cases := []struct {
-		report int
+		report srvstate.CheckStatus
 		want   time.Duration
 	}{
-		{-1, time.Second},            // UP 1/3 at start: transition
-		{CheckL4OK, 5 * time.Second}, // fully up
-		{CheckL4Con, time.Second},    // UP 2/3
-		{CheckL4Con, time.Second},    // UP 1/3
-		{CheckL4Con, 10 * time.Second},
-		{CheckL4OK, time.Second}, // DOWN 1/2
+		{-1, time.Second},                     // UP 1/3 at start: transition
+		{srvstate.CheckL4OK, 5 * time.Second}, // fully up
+		{srvstate.CheckL4Con, time.Second},    // UP 2/3
+		{srvstate.CheckL4Con, time.Second},    // UP 1/3
+		{srvstate.CheckL4Con, 10 * time.Second},
+		{srvstate.CheckL4OK, time.Second}, // DOWN 1/2
 	}
 	for i, c := range cases {
 		if c.report >= 0 {
@@ -150,7 +151,7 @@ func TestMaintenance(t *testing.T) {
 	log, hook := test.NewNullLogger()
 	be := testBackend(t, 2, checked())
 	s := be.Servers[1]
-	s.ReportCheck(CheckL4OK, 0, "", 0, log)
+	s.ReportCheck(srvstate.CheckL4OK, 0, "", 0, log)
 	messages(hook)
 	s.SetMaint(true, log)
 	snap := s.CheckSnapshot(time.Now())
@@ -210,12 +211,12 @@ func TestSlowstart(t *testing.T) {
 	if s.effectiveWeightPercent() != 100 {
 		t.Fatal("full weight expected at start")
 	}
-	s.ReportCheck(CheckL4Con, 0, "", 0, log)
-	s.ReportCheck(CheckL4OK, 0, "", 0, log)
-	s.ReportCheck(CheckL4OK, 0, "", 0, log)
+	s.ReportCheck(srvstate.CheckL4Con, 0, "", 0, log)
+	s.ReportCheck(srvstate.CheckL4OK, 0, "", 0, log)
+	s.ReportCheck(srvstate.CheckL4OK, 0, "", 0, log)
 	defer s.stopCheckTimers()
 	snap := s.CheckSnapshot(time.Now())
-	if snap.OpState != OpStarting || snap.Throttle <= 0 || snap.Throttle >= 100 || !s.Running() {
+	if snap.OpState != srvstate.OpStarting || snap.Throttle <= 0 || snap.Throttle >= 100 || !s.Running() {
 		t.Fatalf("warming up: %+v", snap)
 	}
 	if p := s.effectiveWeightPercent(); p != 7 {
@@ -247,7 +248,7 @@ func TestAgentReply(t *testing.T) {
 		t.Fatalf("agent up: %+v", snap)
 	}
 	s.ReportAgentReply("", "drain", "", "", "", "", 0, log)
-	if s.Admin()&AdminDrain == 0 {
+	if s.Admin()&srvstate.AdminForcedDrain == 0 {
 		t.Fatal("agent drain not applied")
 	}
 	s.ReportAgentReply("", "", "", "maxconn:3", "", "", 0, log)

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"goproxy/internal/srvstate"
 	"goproxy/parser"
 )
 
@@ -265,7 +266,7 @@ func backendFromConfig(t *testing.T, cfg string) *Backend {
 		initMaxConn(s)
 		s.running.Store(true)
 		if ps.Disabled {
-			s.admin.Store(AdminMaint)
+			s.admin.Store(srvstate.AdminForcedMaint)
 		}
 		b.Servers = append(b.Servers, s)
 	}
@@ -623,7 +624,7 @@ func TestLBHAProxyStateChanges(t *testing.T) {
 	}
 	disable := func(i int) change {
 		return change{fmt.Sprintf("disable server lb/s%d", i+1), func(b *Backend) {
-			b.Servers[i].admin.Store(AdminMaint)
+			b.Servers[i].admin.Store(srvstate.AdminForcedMaint)
 			b.lb.update()
 		}}
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
+	"goproxy/internal/srvstate"
 	"goproxy/parser"
 	"goproxy/proxy"
 )
@@ -231,18 +232,18 @@ func counterFields(r *Row, st proxy.Stats) {
 
 func probeCheck(ps proxy.ProbeSnapshot) Check {
 	c := Check{
-		Configured: ps.StateBits&2 != 0,
-		Enabled:    ps.StateBits&4 != 0,
-		Paused:     ps.StateBits&8 != 0,
-		InProgress: ps.StateBits&1 != 0,
-		Status:     CheckStatus(ps.StatusCode),
+		Configured: ps.StateBits&srvstate.ProbeConfigured != 0,
+		Enabled:    ps.StateBits&srvstate.ProbeEnabled != 0,
+		Paused:     ps.StateBits&srvstate.ProbePaused != 0,
+		InProgress: ps.StateBits&srvstate.ProbeInProgress != 0,
+		Status:     ps.StatusCode,
 		Code:       ps.Code,
 		Duration:   -1,
 		Info:       ps.LastChk,
 		Health:     ps.Health,
 		Rise:       ps.Rise,
 		Fall:       ps.Fall,
-		Result:     CheckResult(ps.Result),
+		Result:     ps.Result,
 	}
 	if ps.HasDuration {
 		c.Duration = time.Duration(ps.DurationMS) * time.Millisecond
@@ -265,23 +266,13 @@ func serverRow(b *proxy.Backend, s *proxy.Server, now time.Time) Row {
 	if snap.Throttle >= 0 {
 		w = (uw*snap.Throttle + 99) / 100
 	}
-	var adm AdminFlags
-	if s.Config.Disabled {
-		adm |= AdminConfigMaint
-	}
-	if s.Admin()&proxy.AdminMaint != 0 {
-		adm |= AdminForcedMaint
-	}
-	if s.Admin()&proxy.AdminDrain != 0 {
-		adm |= AdminForcedDrain
-	}
 	host := ""
 	if ip.IsValid() {
 		host = ip.String()
 	}
 	r.Server = ServerState{
-		Op:          OpState(snap.OpState),
-		Admin:       adm,
+		Op:          snap.OpState,
+		Admin:       s.Admin(),
 		Backup:      s.Backup,
 		Weight:      w,
 		UWeight:     uw,

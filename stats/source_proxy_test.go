@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"goproxy/internal/srvstate"
 	"goproxy/proxy"
 )
 
@@ -55,10 +56,10 @@ func TestProxySourceRows(t *testing.T) {
 		byName[r.Proxy+"/"+r.Name+"/"+string(rune('0'+r.Type))] = r
 	}
 	a, b := byName["li/a/2"], byName["li/b/2"]
-	if a.LastSess != -1 || a.Server.Op != OpRunning || !a.Server.Check.Enabled || a.Server.Check.Rise != 2 {
+	if a.LastSess != -1 || a.Server.Op != srvstate.OpRunning || !a.Server.Check.Enabled || a.Server.Check.Rise != 2 {
 		t.Errorf("server a: %+v", a)
 	}
-	if b.Server.Admin != AdminConfigMaint|AdminForcedMaint || b.Server.Op != OpStopped || b.Server.IWeight != 3 {
+	if b.Server.Admin != srvstate.AdminConfigMaint|srvstate.AdminForcedMaint || b.Server.Op != srvstate.OpStopped || b.Server.IWeight != 3 {
 		t.Errorf("server b admin %v op %v iweight %d", b.Server.Admin, b.Server.Op, b.Server.IWeight)
 	}
 	if be := byName["li//1"]; !be.StaticLB || be.Algo != "source" || be.LastSess != -1 {
@@ -88,8 +89,8 @@ func TestProxySourceAdmin(t *testing.T) {
 		do    func() error
 		check func() bool
 	}{
-		{"maint", func() error { return adm.SetServerState("li", "a", StateMaint) }, func() bool { return a.Admin()&proxy.AdminMaint != 0 }},
-		{"drain leaves maint", func() error { return adm.SetServerState("li", "a", StateDrain) }, func() bool { return a.Admin() == proxy.AdminDrain }},
+		{"maint", func() error { return adm.SetServerState("li", "a", StateMaint) }, func() bool { return a.Admin()&srvstate.AdminMaint != 0 }},
+		{"drain leaves maint", func() error { return adm.SetServerState("li", "a", StateDrain) }, func() bool { return a.Admin() == srvstate.AdminForcedDrain }},
 		{"ready", func() error { return adm.SetServerState("li", "a", StateReady) }, func() bool { return a.Admin() == 0 }},
 		{"health down", func() error { return adm.SetServerHealth("li", "a", HealthDown) }, func() bool { return !a.Running() }},
 		{"health up", func() error { return adm.SetServerHealth("li", "a", HealthUp) }, func() bool { return a.Running() }},
@@ -98,7 +99,7 @@ func TestProxySourceAdmin(t *testing.T) {
 				return err
 			}
 			return adm.SetServerHealth("li", "a", HealthDown)
-		}, func() bool { return a.Admin()&proxy.AdminMaint != 0 }},
+		}, func() bool { return a.Admin()&srvstate.AdminMaint != 0 }},
 		{"weight", func() error { return adm.SetServerWeight("be", "c", 1) }, func() bool { return g.Backend("be").Servers[0].UWeight() == 1 }},
 		{"maxconn", func() error { return adm.SetServerMaxConn("li", "a", 7) }, func() bool { return a.MaxConn() == 7 }},
 		{"global maxconn", func() error { return adm.SetGlobalMaxConn(100) }, func() bool { return g.MaxConn() == 100 }},

@@ -8,13 +8,14 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"goproxy/internal/cnum"
+	"goproxy/internal/srvstate"
 )
 
 // savedState is the validated part of a state line that is applied.
 type savedState struct {
 	addr                   string // srv_addr, "-" for none
-	op                     OpState
-	admin                  AdminFlags // inherited and resolution flags removed
+	op                     srvstate.Op
+	admin                  srvstate.Admin // inherited and resolution flags removed
 	uweight, iweight       int
 	checkState, agentState int
 	port                   int // srv_port; -1 when not applicable
@@ -45,16 +46,16 @@ func parseSavedState(e *StateEntry) (savedState, string) {
 	var st savedState
 	st.addr = e.param(0)
 
-	if v, ok := num(e.param(1)); !ok || v < 0 || v > int64(OpStopping) {
+	if v, ok := num(e.param(1)); !ok || v < 0 || v > int64(srvstate.OpStopping) {
 		bad("srv_op_state", e.param(1))
 	} else {
-		st.op = OpState(v)
+		st.op = srvstate.Op(v)
 	}
 	if v, ok := num(e.param(2)); ok {
-		a := AdminFlags(v) &^ (AdminInheritedDrain | AdminInheritedMaint | AdminResolutionMaint | AdminFQDNSet)
+		a := srvstate.Admin(v) &^ (srvstate.AdminInheritedDrain | srvstate.AdminInheritedMaint | srvstate.AdminResolutionMaint | srvstate.AdminFQDNSet)
 		switch a {
-		case 0, AdminForcedMaint, AdminConfigMaint, AdminConfigMaint | AdminForcedMaint,
-			AdminConfigMaint | AdminForcedDrain, AdminForcedDrain:
+		case 0, srvstate.AdminForcedMaint, srvstate.AdminConfigMaint, srvstate.AdminConfigMaint | srvstate.AdminForcedMaint,
+			srvstate.AdminConfigMaint | srvstate.AdminForcedDrain, srvstate.AdminForcedDrain:
 			st.admin = a
 		default:
 			ok = false
@@ -81,7 +82,7 @@ func parseSavedState(e *StateEntry) (savedState, string) {
 	if v, ok := num(e.param(6)); !ok || v < 0 || v >= checkStatusCount {
 		bad("srv_check_status", e.param(6))
 	}
-	if v, ok := num(e.param(7)); !ok || v < 0 || v > int64(ResultCondPass) {
+	if v, ok := num(e.param(7)); !ok || v < 0 || v > int64(srvstate.ResultCondPass) {
 		bad("srv_check_result", e.param(7))
 	}
 	if _, ok := num(e.param(8)); !ok {
@@ -138,27 +139,27 @@ func validDomain(s string) bool {
 
 // serverAdmin tracks the administrative bits of a server as HAProxy's
 // srv_adm_set_maint/drain/ready change them.
-type serverAdmin AdminFlags
+type serverAdmin srvstate.Admin
 
 func (a *serverAdmin) maint() {
-	*a = serverAdmin((AdminFlags(*a) | AdminForcedMaint) &^ AdminForcedDrain)
+	*a = serverAdmin((srvstate.Admin(*a) | srvstate.AdminForcedMaint) &^ srvstate.AdminForcedDrain)
 }
 
 func (a *serverAdmin) drain() {
-	*a = serverAdmin((AdminFlags(*a) | AdminForcedDrain) &^ AdminForcedMaint)
+	*a = serverAdmin((srvstate.Admin(*a) | srvstate.AdminForcedDrain) &^ srvstate.AdminForcedMaint)
 }
 
 func (a *serverAdmin) ready() {
-	*a = serverAdmin(AdminFlags(*a) &^ (AdminForcedMaint | AdminForcedDrain))
+	*a = serverAdmin(srvstate.Admin(*a) &^ (srvstate.AdminForcedMaint | srvstate.AdminForcedDrain))
 }
 
 // healthClass groups operational states the way "set server health" sets
 // them: up (starting or running), stopping, down.
-func healthClass(op OpState) ServerHealth {
+func healthClass(op srvstate.Op) ServerHealth {
 	switch op {
-	case OpStopped:
+	case srvstate.OpStopped:
 		return HealthDown
-	case OpStopping:
+	case srvstate.OpStopping:
 		return HealthStopping
 	}
 	return HealthUp
@@ -213,7 +214,7 @@ func ApplyServerState(admin Admin, t ServerStateTarget, e *StateEntry, log logru
 	// Operational state.
 	if sv.Tracked == "" {
 		want := healthClass(st.op)
-		if st.op == OpStopping && sv.Check.Fall == 1 {
+		if st.op == srvstate.OpStopping && sv.Check.Fall == 1 {
 			want = HealthDown
 		}
 		if want != healthClass(sv.Op) {
@@ -223,34 +224,34 @@ func ApplyServerState(admin Admin, t ServerStateTarget, e *StateEntry, log logru
 
 	// Administrative state. A configured 'disabled' is FMAINT|CMAINT in
 	// HAProxy; count it so whatever the runtime reports.
-	cur := sv.Admin & (AdminForcedMaint | AdminForcedDrain | AdminConfigMaint)
-	if cur&AdminConfigMaint != 0 && cur&AdminForcedDrain == 0 {
-		cur |= AdminForcedMaint
+	cur := sv.Admin & (srvstate.AdminForcedMaint | srvstate.AdminForcedDrain | srvstate.AdminConfigMaint)
+	if cur&srvstate.AdminConfigMaint != 0 && cur&srvstate.AdminForcedDrain == 0 {
+		cur |= srvstate.AdminForcedMaint
 	}
 	next := serverAdmin(cur)
-	if st.admin&AdminConfigMaint != cur&AdminConfigMaint {
-		if cur&AdminConfigMaint != 0 {
+	if st.admin&srvstate.AdminConfigMaint != cur&srvstate.AdminConfigMaint {
+		if cur&srvstate.AdminConfigMaint != 0 {
 			next.maint()
 		} else {
 			next.ready()
 		}
-	} else if st.admin&AdminForcedMaint != 0 && cur&AdminConfigMaint == 0 {
+	} else if st.admin&srvstate.AdminForcedMaint != 0 && cur&srvstate.AdminConfigMaint == 0 {
 		next.maint()
-	} else if st.admin&AdminForcedMaint == 0 && cur&AdminConfigMaint != 0 {
+	} else if st.admin&srvstate.AdminForcedMaint == 0 && cur&srvstate.AdminConfigMaint != 0 {
 		next.ready()
 	}
-	if AdminFlags(next)&AdminForcedMaint == 0 && st.admin&AdminForcedDrain != 0 {
+	if srvstate.Admin(next)&srvstate.AdminForcedMaint == 0 && st.admin&srvstate.AdminForcedDrain != 0 {
 		if st.iweight > 0 || sv.IWeight == 0 {
 			next.drain()
 		}
 	}
-	const forced = AdminForcedMaint | AdminForcedDrain
-	if AdminFlags(next)&forced != cur&forced {
+	const forced = srvstate.AdminForcedMaint | srvstate.AdminForcedDrain
+	if srvstate.Admin(next)&forced != cur&forced {
 		target := StateReady
 		switch {
-		case AdminFlags(next)&AdminForcedMaint != 0:
+		case srvstate.Admin(next)&srvstate.AdminForcedMaint != 0:
 			target = StateMaint
-		case AdminFlags(next)&AdminForcedDrain != 0:
+		case srvstate.Admin(next)&srvstate.AdminForcedDrain != 0:
 			target = StateDrain
 		}
 		fail("set state", admin.SetServerState(r.Proxy, r.Name, target))

@@ -8,6 +8,8 @@ import (
 
 	"github.com/sirupsen/logrus"
 	"github.com/sirupsen/logrus/hooks/test"
+
+	"goproxy/internal/srvstate"
 )
 
 // recAdmin records the admin calls; the methods the state loader never
@@ -55,12 +57,12 @@ func quietLog() logrus.FieldLogger {
 // srvRow is a server row as built from a configuration line.
 func srvRow(name string, weight int, disabled, check bool) Row {
 	r := Row{Type: TypeServer, Proxy: "b", Name: name, IID: 3, Server: ServerState{
-		Op: OpRunning, Weight: weight, UWeight: weight, IWeight: weight, Host: "127.0.0.1", Port: 65021,
+		Op: srvstate.OpRunning, Weight: weight, UWeight: weight, IWeight: weight, Host: "127.0.0.1", Port: 65021,
 		Check: Check{Configured: check, Enabled: check, Rise: 2, Fall: 3},
 	}}
 	if disabled {
-		r.Server.Op = OpStopped
-		r.Server.Admin = AdminConfigMaint | AdminForcedMaint
+		r.Server.Op = srvstate.OpStopped
+		r.Server.Admin = srvstate.AdminConfigMaint | srvstate.AdminForcedMaint
 	}
 	return r
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/sirupsen/logrus/hooks/test"
 
+	"goproxy/internal/srvstate"
 	"goproxy/parser"
 )
 
@@ -227,7 +228,7 @@ func rowsFromState(t *testing.T, dump string) []Row {
 		}
 		chk := n(13)
 		rows = append(rows, Row{Type: TypeServer, IID: n(0), Proxy: f[1], SID: n(2), Name: f[3], Server: ServerState{
-			Host: f[4], Op: OpState(n(5)), Admin: AdminFlags(n(6)), UWeight: n(7), IWeight: n(8), Weight: n(7),
+			Host: f[4], Op: srvstate.Op(n(5)), Admin: srvstate.Admin(n(6)), UWeight: n(7), IWeight: n(8), Weight: n(7),
 			Port:  n(18),
 			Check: Check{Configured: chk&chkConfigured != 0, Enabled: chk&chkEnabled != 0, Rise: 2, Fall: 3},
 		}})
@@ -267,17 +268,17 @@ func (m *modelSource) SetServerState(be, sv string, st ServerAdminState) error {
 	s := m.srv(be, sv)
 	switch st {
 	case StateReady:
-		s.Admin &^= AdminForcedMaint | AdminForcedDrain
+		s.Admin &^= srvstate.AdminForcedMaint | srvstate.AdminForcedDrain
 	case StateDrain:
-		s.Admin = s.Admin&^AdminForcedMaint | AdminForcedDrain
+		s.Admin = s.Admin&^srvstate.AdminForcedMaint | srvstate.AdminForcedDrain
 	case StateMaint:
-		s.Admin = s.Admin&^AdminForcedDrain | AdminForcedMaint
+		s.Admin = s.Admin&^srvstate.AdminForcedDrain | srvstate.AdminForcedMaint
 	}
 	return nil
 }
 
 func (m *modelSource) SetServerHealth(be, sv string, h ServerHealth) error {
-	m.srv(be, sv).Op = [...]OpState{OpRunning, OpStopping, OpStopped}[h]
+	m.srv(be, sv).Op = [...]srvstate.Op{srvstate.OpRunning, srvstate.OpStopping, srvstate.OpStopped}[h]
 	return nil
 }
 

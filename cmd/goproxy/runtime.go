@@ -11,6 +11,7 @@ import (
 
 	"goproxy/health"
 	"goproxy/internal/sockxfer"
+	"goproxy/internal/srvstate"
 	"goproxy/parser"
 	"goproxy/proxy"
 	"goproxy/stats"
@@ -170,13 +171,13 @@ type checkedServer struct {
 }
 
 // ReportCheck applies a health check result.
-func (c checkedServer) ReportCheck(status, code int, desc string, took time.Duration, log logrus.FieldLogger) {
+func (c checkedServer) ReportCheck(status srvstate.CheckStatus, code int, desc string, took time.Duration, log logrus.FieldLogger) {
 	c.Server.ReportCheck(status, code, desc, took, log)
 	c.src.ServerChanged(c.Server)
 }
 
 // ReportAgent applies an agent check without a usable reply.
-func (c checkedServer) ReportAgent(status, code int, desc string, took time.Duration, log logrus.FieldLogger) {
+func (c checkedServer) ReportAgent(status srvstate.CheckStatus, code int, desc string, took time.Duration, log logrus.FieldLogger) {
 	c.Server.ReportAgent(status, code, desc, took, log)
 	c.src.ServerChanged(c.Server)
 }
