@@ -1,0 +1,304 @@
+package proxy
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"goproxy/internal/cnum"
+	"goproxy/internal/srvstate"
+)
+
+// This file holds the administrative changes of a server: forced
+// maintenance and drain, forced health, weight and maxconn changes.
+
+// SetMaint puts the server into forced maintenance or takes it out
+// ("disable server"/"enable server", "set server ... state maint|ready",
+// agent "maint"/"ready"), with HAProxy's transitions and log lines: checks
+// pause in maintenance and resume at health = rise when it ends.
+func (s *Server) SetMaint(on bool, log logrus.FieldLogger) {
+	var pd pending
+	c := s.lockCheck()
+	s.setMaintLocked(time.Now(), on, &pd)
+	c.mu.Unlock()
+	s.finishPending(&pd, log)
+}
+
+func (s *Server) setMaintLocked(now time.Time, on bool, pd *pending) {
+	c := &s.check
+	inMaint := s.admin.Load()&srvstate.AdminForcedMaint != 0
+	if on == inMaint {
+		return
+	}
+	if on {
+		s.maintWeight.Store(s.uweight.Load())
+		act0, bck0 := s.usableCounts()
+		if c.hc.enabled {
+			c.paused = true
+			c.hc.health = 0
+		}
+		if c.op == srvstate.OpStopped {
+			s.admin.Or(srvstate.AdminForcedMaint)
+			pd.updateBalance = true
+			pd.events = append(pd.events, stateEvent{msg: fmt.Sprintf(
+				"%s was DOWN and now enters maintenance.", s.serverLabel())})
+			return
+		}
+		c.hc.health = 0
+		c.lastChange = now.Unix()
+		// As HAProxy: an alert, or a notice when the server was
+		// already stopping (drain, NOLB).
+		level := LogAlert
+		if s.admin.Load()&srvstate.AdminForcedDrain != 0 || c.op == srvstate.OpStopping {
+			level = LogNotice
+		}
+		s.admin.Or(srvstate.AdminForcedMaint)
+		s.stopWarmupLocked()
+		s.setOpLocked(srvstate.OpStopped, pd)
+		if s.Config.OnMarkedDown == "shutdown-sessions" {
+			pd.shutdown = append(pd.shutdown, s)
+		}
+		xferred := 0
+		if serverRedispatchQueue != nil {
+			xferred = serverRedispatchQueue(s)
+		}
+		act, bck := s.usableCounts()
+		backupNote := ""
+		if bck > 0 && act == 0 {
+			backupNote = " Running on backup."
+		}
+		pd.events = append(pd.events, stateEvent{level: level, hasLevel: true, msg: fmt.Sprintf(
+			"%s is going DOWN for maintenance. %d active and %d backup servers left.%s %d sessions active, %d requeued, %d remaining in queue.",
+			s.serverLabel(), act, bck, backupNote, s.served.Load(), xferred, s.queued.Load())})
+		if act0+bck0 > 0 && act+bck == 0 {
+			pd.events = append(pd.events, s.noServerEvent())
+		}
+		c.downTrans++
+		return
+	}
+	// Leaving maintenance.
+	act0, bck0 := s.usableCounts()
+	if c.hc.enabled {
+		c.paused = false
+		c.hc.health = c.hc.rise
+	}
+	s.admin.clear(srvstate.AdminForcedMaint)
+	if (!c.agent.enabled || c.agent.health >= c.agent.rise) && (!c.hc.enabled || c.hc.health >= c.hc.rise) {
+		if c.op == srvstate.OpStopped && c.lastChange < now.Unix() {
+			c.downTime += now.Unix() - c.lastChange
+		}
+		c.lastChange = now.Unix()
+		op := srvstate.OpRunning
+		if c.slowStart > 0 {
+			op = srvstate.OpStarting
+			s.startWarmupLocked(now)
+		}
+		s.setOpLocked(op, pd)
+	}
+	pd.updateBalance = true
+	state, ready := "UP", "READY"
+	if c.op == srvstate.OpStopped {
+		state = "DOWN"
+	}
+	if s.admin.Load()&srvstate.AdminForcedDrain != 0 {
+		ready = "DRAIN"
+	}
+	pd.events = append(pd.events, stateEvent{msg: fmt.Sprintf(
+		"%s is %s/%s (leaving forced maintenance).", s.serverLabel(), state, ready)})
+	act, bck := s.usableCounts()
+	if act0+bck0 > 0 && act+bck == 0 {
+		pd.events = append(pd.events, s.noServerEvent())
+	}
+	s.upSideEffectsLocked(pd)
+	if serverGrabQueue != nil {
+		serverGrabQueue(s)
+	}
+}
+
+// SetDrain sets or clears forced drain ("set server ... state drain",
+// agent "drain"): the server keeps its sessions and takes no new ones.
+func (s *Server) SetDrain(on bool, log logrus.FieldLogger) {
+	var pd pending
+	c := s.lockCheck()
+	s.setDrainLocked(time.Now(), on, &pd)
+	c.mu.Unlock()
+	s.finishPending(&pd, log)
+}
+
+func (s *Server) setDrainLocked(now time.Time, on bool, pd *pending) {
+	c := &s.check
+	if on == (s.admin.Load()&srvstate.AdminForcedDrain != 0) {
+		return
+	}
+	maint := s.admin.Load()&srvstate.AdminForcedMaint != 0
+	act0, bck0 := s.usableCounts()
+	if on {
+		s.admin.Or(srvstate.AdminForcedDrain)
+		pd.updateBalance = true
+		if maint {
+			return
+		}
+		c.lastChange = now.Unix()
+		xferred := 0
+		if serverRedispatchQueue != nil {
+			xferred = serverRedispatchQueue(s)
+		}
+		act, bck := s.usableCounts()
+		backupNote := ""
+		if bck > 0 && act == 0 {
+			backupNote = " Running on backup."
+		}
+		verb := "online"
+		tail := fmt.Sprintf("%d sessions requeued, %d total in queue", xferred, s.queued.Load())
+		if c.op == srvstate.OpStopped {
+			verb = "left"
+			tail = fmt.Sprintf("%d sessions active, %d requeued, %d remaining in queue", s.served.Load(), xferred, s.queued.Load())
+		}
+		pd.events = append(pd.events, stateEvent{msg: fmt.Sprintf(
+			"%s enters drain state. %d active and %d backup servers %s.%s %s.",
+			s.serverLabel(), act, bck, verb, backupNote, tail)})
+		if act0+bck0 > 0 && act+bck == 0 {
+			pd.events = append(pd.events, s.noServerEvent())
+		}
+		return
+	}
+	s.admin.clear(srvstate.AdminForcedDrain)
+	pd.updateBalance = true
+	if maint {
+		return
+	}
+	if c.lastChange < now.Unix() {
+		c.downTime += now.Unix() - c.lastChange
+	}
+	c.lastChange = now.Unix()
+	state := "UP"
+	if c.op == srvstate.OpStopped {
+		state = "DOWN"
+	}
+	pd.events = append(pd.events, stateEvent{msg: fmt.Sprintf(
+		"%s is %s (leaving forced drain).", s.serverLabel(), state)})
+}
+
+// applyMaxconnLocked is HAProxy's server_parse_maxconn_change_request for
+// an agent's "maxconn:<n>" word: the server's maxconn becomes n (0 or less:
+// unlimited, as "set maxconn server"), and sessions waiting in the queue
+// are served if the limit grew. It returns an error text or "".
+func (s *Server) applyMaxconnLocked(str string, pd *pending) string {
+	v, msg := cnum.Maxconn(str)
+	if msg != "" {
+		return msg
+	}
+	s.maxConnR.Store(max(v, 0))
+	pd.serveQueue = true
+	return ""
+}
+
+// staticAlgo reports whether the backend's algorithm cannot change weights
+// at run time (HAProxy's algorithms without BE_LB_PROP_DYN).
+func (s *Server) staticAlgo() bool {
+	if s.Backend == nil || s.Backend.Config == nil {
+		return false
+	}
+	px := s.Backend.Config
+	switch px.Balance.Algo {
+	case "static-rr":
+		return true
+	case "roundrobin", "leastconn", "first", "random", "":
+		return false
+	}
+	return !px.HashType.Consistent
+}
+
+// applyWeightLocked is HAProxy's server_parse_weight_change_request for a
+// relative ("75%") or absolute weight; it returns an error text or "".
+func (s *Server) applyWeightLocked(str string, pd *pending) string {
+	if str == "" {
+		return "Require <weight> or <weight%>.\n"
+	}
+	i := 0
+	for i < len(str) && str[i] >= '0' && str[i] <= '9' {
+		i++
+	}
+	if i == 0 {
+		return "Empty weight string empty or preceded by garbage"
+	}
+	var w int64
+	for _, ch := range str[:i] {
+		if w < 1<<40 {
+			w = w*10 + int64(ch-'0')
+		}
+	}
+	switch rest := str[i:]; {
+	case rest == "%":
+		w = min(w, 25600)
+		w = int64(max(s.Config.Weight, 0)) * w / 100
+		w = min(w, 256)
+	case w > 256:
+		return "Absolute weight can only be between 0 and 256 inclusive.\n"
+	case rest != "":
+		return "Trailing garbage in weight string"
+	}
+	if w != 0 && w != int64(s.Config.Weight) && s.staticAlgo() {
+		return "Backend is using a static LB algorithm and only accepts weights '0%' and '100%'.\n"
+	}
+	if int32(w) != s.uweight.Load() {
+		s.uweight.Store(int32(w))
+		pd.updateBalance = true
+	}
+	return ""
+}
+
+// SetHealth is "set server <b>/<s> health up|stopping|down": it forces the
+// health counter and the operational state, logging "changed from CLI".
+// The error text is HAProxy's answer to a bad argument.
+func (s *Server) SetHealth(state string, log logrus.FieldLogger) error {
+	now := time.Now()
+	var pd pending
+	c := s.lockCheck()
+	reason := stateReason{text: "changed from CLI"}
+	switch state {
+	case "up":
+		c.hc.health = c.hc.full()
+		s.setUpLocked(now, reason, &pd)
+	case "stopping":
+		c.hc.health = c.hc.full()
+		s.setStoppingLocked(now, reason, &pd)
+	case "down":
+		c.hc.health = 0
+		s.setStoppedLocked(now, reason, &pd)
+	default:
+		c.mu.Unlock()
+		return errors.New("'set server <srv> health' expects 'up', 'stopping', or 'down'.")
+	}
+	c.mu.Unlock()
+	s.finishPending(&pd, log)
+	return nil
+}
+
+// SetAgentHealth is "set server <b>/<s> agent up|down".
+func (s *Server) SetAgentHealth(state string, log logrus.FieldLogger) error {
+	now := time.Now()
+	var pd pending
+	c := s.lockCheck()
+	if !c.agent.enabled {
+		c.mu.Unlock()
+		return errors.New("agent checks are not enabled on this server.")
+	}
+	reason := stateReason{text: "changed from CLI"}
+	switch state {
+	case "up":
+		c.agent.health = c.agent.full()
+		s.setUpLocked(now, reason, &pd)
+	case "down":
+		c.agent.health = 0
+		s.setStoppedLocked(now, reason, &pd)
+	default:
+		c.mu.Unlock()
+		return errors.New("'set server <srv> agent' expects 'up' or 'down'.")
+	}
+	c.mu.Unlock()
+	s.finishPending(&pd, log)
+	return nil
+}
