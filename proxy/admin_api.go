@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"strconv"
+	"time"
 
 	"github.com/sirupsen/logrus"
 )
@@ -14,11 +15,11 @@ func (s *Server) SetWeight(w int, log logrus.FieldLogger) string {
 	if w < 0 || w > 256 {
 		return "Absolute weight can only be between 0 and 256 inclusive.\n"
 	}
-	var pd pending
-	c := s.lockCheck()
-	msg := s.applyWeightLocked(strconv.Itoa(w), &pd)
-	c.mu.Unlock()
-	s.finishPending(&pd, log)
+	var msg string
+	s.change(log, func(_ time.Time, _ *checkState, pd *pending) error {
+		msg = s.applyWeightLocked(strconv.Itoa(w), pd)
+		return nil
+	})
 	return msg
 }
 

@@ -5,6 +5,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/go-multierror"
 	"github.com/sirupsen/logrus"
@@ -192,6 +193,7 @@ func (g *Graph) buildBackend(p *parser.Proxy) (*Backend, error) {
 		return nil, err
 	}
 	b.lb = lb
+	b.initState(time.Now())
 	return b, nil
 }
 

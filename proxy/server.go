@@ -40,7 +40,7 @@ type Server struct {
 	// lbKey is private to the backend's balancer (e.g. a leastconn position).
 	lbKey atomic.Int64
 
-	check checkState // health state machine (check_state.go)
+	check checkState // checks, operational state and its transitions (server_check.go, server_transition.go)
 
 	serverRuntime
 }

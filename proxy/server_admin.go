@@ -19,112 +19,92 @@ import (
 // agent "maint"/"ready"), with HAProxy's transitions and log lines: checks
 // pause in maintenance and resume at health = rise when it ends.
 func (s *Server) SetMaint(on bool, log logrus.FieldLogger) {
-	var pd pending
-	c := s.lockCheck()
-	s.setMaintLocked(time.Now(), on, &pd)
-	c.mu.Unlock()
-	s.finishPending(&pd, log)
+	s.change(log, func(now time.Time, _ *checkState, pd *pending) error {
+		s.setMaintLocked(now, on, pd)
+		return nil
+	})
 }
 
 func (s *Server) setMaintLocked(now time.Time, on bool, pd *pending) {
-	c := &s.check
-	inMaint := s.admin.Load()&srvstate.AdminForcedMaint != 0
-	if on == inMaint {
+	if on == (s.admin.Load()&srvstate.AdminForcedMaint != 0) {
 		return
 	}
 	if on {
-		s.maintWeight.Store(s.uweight.Load())
-		act0, bck0 := s.usableCounts()
-		if c.hc.enabled {
-			c.paused = true
-			c.hc.health = 0
-		}
-		if c.op == srvstate.OpStopped {
-			s.admin.Or(srvstate.AdminForcedMaint)
-			pd.updateBalance = true
-			pd.events = append(pd.events, stateEvent{msg: fmt.Sprintf(
-				"%s was DOWN and now enters maintenance.", s.serverLabel())})
-			return
-		}
+		s.enterMaintLocked(now, pd)
+	} else {
+		s.leaveMaintLocked(now, pd)
+	}
+}
+
+// enterMaintLocked is HAProxy's srv_adm_set_maint: checks pause, and a
+// server still up goes DOWN.
+func (s *Server) enterMaintLocked(now time.Time, pd *pending) {
+	c := &s.check
+	s.maintWeight.Store(s.uweight.Load())
+	if c.hc.enabled {
+		c.paused = true
 		c.hc.health = 0
-		c.lastChange = now.Unix()
-		// As HAProxy: an alert, or a notice when the server was
-		// already stopping (drain, NOLB).
-		level := LogAlert
-		if s.admin.Load()&srvstate.AdminForcedDrain != 0 || c.op == srvstate.OpStopping {
-			level = LogNotice
-		}
+	}
+	if c.op == srvstate.OpStopped {
 		s.admin.Or(srvstate.AdminForcedMaint)
-		s.stopWarmupLocked()
-		s.setOpLocked(srvstate.OpStopped, pd)
-		if s.Config.OnMarkedDown == "shutdown-sessions" {
-			pd.shutdown = append(pd.shutdown, s)
-		}
-		xferred := 0
-		if serverRedispatchQueue != nil {
-			xferred = serverRedispatchQueue(s)
-		}
-		act, bck := s.usableCounts()
-		backupNote := ""
-		if bck > 0 && act == 0 {
-			backupNote = " Running on backup."
-		}
-		pd.events = append(pd.events, stateEvent{level: level, hasLevel: true, msg: fmt.Sprintf(
-			"%s is going DOWN for maintenance. %d active and %d backup servers left.%s %d sessions active, %d requeued, %d remaining in queue.",
-			s.serverLabel(), act, bck, backupNote, s.served.Load(), xferred, s.queued.Load())})
-		if act0+bck0 > 0 && act+bck == 0 {
-			pd.events = append(pd.events, s.noServerEvent())
-		}
-		c.downTrans++
+		pd.updateBalance = true
+		pd.events = append(pd.events, stateEvent{level: LogNotice, msg: fmt.Sprintf(
+			"%s was DOWN and now enters maintenance.", s.serverLabel())})
 		return
 	}
-	// Leaving maintenance.
-	act0, bck0 := s.usableCounts()
+	c.hc.health = 0
+	// As HAProxy: an alert, or a notice when the server was already
+	// stopping (drain, NOLB).
+	level := LogAlert
+	if s.admin.Load()&srvstate.AdminForcedDrain != 0 || c.op == srvstate.OpStopping {
+		level = LogNotice
+	}
+	s.updateStatusLocked(now, srvstate.OpStopped, pd, func(m moved) stateEvent {
+		return stateEvent{level: level, msg: fmt.Sprintf(
+			"%s is going DOWN for maintenance. %d active and %d backup servers left.%s %d sessions active, %d requeued, %d remaining in queue.",
+			s.serverLabel(), m.act, m.bck, m.backupNote(), m.served, m.xferred, m.queued)}
+	})
+	s.admin.Or(srvstate.AdminForcedMaint)
+}
+
+// leaveMaintLocked is HAProxy's srv_adm_set_ready for maintenance: checks
+// resume at health = rise, and the server comes UP if no check holds it
+// down.
+func (s *Server) leaveMaintLocked(now time.Time, pd *pending) {
+	c := &s.check
 	if c.hc.enabled {
 		c.paused = false
 		c.hc.health = c.hc.rise
 	}
 	s.admin.clear(srvstate.AdminForcedMaint)
-	if (!c.agent.enabled || c.agent.health >= c.agent.rise) && (!c.hc.enabled || c.hc.health >= c.hc.rise) {
-		if c.op == srvstate.OpStopped && c.lastChange < now.Unix() {
-			c.downTime += now.Unix() - c.lastChange
-		}
-		c.lastChange = now.Unix()
-		op := srvstate.OpRunning
-		if c.slowStart > 0 {
-			op = srvstate.OpStarting
-			s.startWarmupLocked(now)
-		}
-		s.setOpLocked(op, pd)
-	}
 	pd.updateBalance = true
-	state, ready := "UP", "READY"
-	if c.op == srvstate.OpStopped {
-		state = "DOWN"
+	event := func(moved) stateEvent {
+		state, ready, level := "UP", "READY", LogNotice
+		if c.op == srvstate.OpStopped {
+			state, level = "DOWN", LogAlert
+		}
+		if s.admin.Load()&srvstate.AdminForcedDrain != 0 {
+			ready = "DRAIN"
+		}
+		return stateEvent{level: level, msg: fmt.Sprintf(
+			"%s is %s/%s (leaving forced maintenance).", s.serverLabel(), state, ready)}
 	}
-	if s.admin.Load()&srvstate.AdminForcedDrain != 0 {
-		ready = "DRAIN"
+	if s.checksAllowUpLocked() {
+		s.updateStatusLocked(now, srvstate.OpRunning, pd, event)
+		return
 	}
-	pd.events = append(pd.events, stateEvent{msg: fmt.Sprintf(
-		"%s is %s/%s (leaving forced maintenance).", s.serverLabel(), state, ready)})
-	act, bck := s.usableCounts()
-	if act0+bck0 > 0 && act+bck == 0 {
-		pd.events = append(pd.events, s.noServerEvent())
-	}
+	pd.events = append(pd.events, event(moved{}))
 	s.upSideEffectsLocked(pd)
-	if serverGrabQueue != nil {
-		serverGrabQueue(s)
-	}
+	s.ServeQueue()
 }
 
 // SetDrain sets or clears forced drain ("set server ... state drain",
 // agent "drain"): the server keeps its sessions and takes no new ones.
 func (s *Server) SetDrain(on bool, log logrus.FieldLogger) {
-	var pd pending
-	c := s.lockCheck()
-	s.setDrainLocked(time.Now(), on, &pd)
-	c.mu.Unlock()
-	s.finishPending(&pd, log)
+	s.change(log, func(now time.Time, _ *checkState, pd *pending) error {
+		s.setDrainLocked(now, on, pd)
+		return nil
+	})
 }
 
 func (s *Server) setDrainLocked(now time.Time, on bool, pd *pending) {
@@ -141,25 +121,18 @@ func (s *Server) setDrainLocked(now time.Time, on bool, pd *pending) {
 			return
 		}
 		c.lastChange = now.Unix()
-		xferred := 0
-		if serverRedispatchQueue != nil {
-			xferred = serverRedispatchQueue(s)
-		}
-		act, bck := s.usableCounts()
-		backupNote := ""
-		if bck > 0 && act == 0 {
-			backupNote = " Running on backup."
-		}
+		m := moved{xferred: s.redispatchQueue()}
+		m.act, m.bck = s.usableCounts()
 		verb := "online"
-		tail := fmt.Sprintf("%d sessions requeued, %d total in queue", xferred, s.queued.Load())
+		tail := fmt.Sprintf("%d sessions requeued, %d total in queue", m.xferred, s.queued.Load())
 		if c.op == srvstate.OpStopped {
 			verb = "left"
-			tail = fmt.Sprintf("%d sessions active, %d requeued, %d remaining in queue", s.served.Load(), xferred, s.queued.Load())
+			tail = fmt.Sprintf("%d sessions active, %d requeued, %d remaining in queue", s.served.Load(), m.xferred, s.queued.Load())
 		}
-		pd.events = append(pd.events, stateEvent{msg: fmt.Sprintf(
+		pd.events = append(pd.events, stateEvent{level: LogNotice, msg: fmt.Sprintf(
 			"%s enters drain state. %d active and %d backup servers %s.%s %s.",
-			s.serverLabel(), act, bck, verb, backupNote, tail)})
-		if act0+bck0 > 0 && act+bck == 0 {
+			s.serverLabel(), m.act, m.bck, verb, m.backupNote(), tail)})
+		if act0+bck0 > 0 && m.act+m.bck == 0 {
 			pd.events = append(pd.events, s.noServerEvent())
 		}
 		return
@@ -177,7 +150,7 @@ func (s *Server) setDrainLocked(now time.Time, on bool, pd *pending) {
 	if c.op == srvstate.OpStopped {
 		state = "DOWN"
 	}
-	pd.events = append(pd.events, stateEvent{msg: fmt.Sprintf(
+	pd.events = append(pd.events, stateEvent{level: LogNotice, msg: fmt.Sprintf(
 		"%s is %s (leaving forced drain).", s.serverLabel(), state)})
 }
 
@@ -254,51 +227,42 @@ func (s *Server) applyWeightLocked(str string, pd *pending) string {
 // health counter and the operational state, logging "changed from CLI".
 // The error text is HAProxy's answer to a bad argument.
 func (s *Server) SetHealth(state string, log logrus.FieldLogger) error {
-	now := time.Now()
-	var pd pending
-	c := s.lockCheck()
-	reason := stateReason{text: "changed from CLI"}
-	switch state {
-	case "up":
-		c.hc.health = c.hc.full()
-		s.setUpLocked(now, reason, &pd)
-	case "stopping":
-		c.hc.health = c.hc.full()
-		s.setStoppingLocked(now, reason, &pd)
-	case "down":
-		c.hc.health = 0
-		s.setStoppedLocked(now, reason, &pd)
-	default:
-		c.mu.Unlock()
-		return errors.New("'set server <srv> health' expects 'up', 'stopping', or 'down'.")
-	}
-	c.mu.Unlock()
-	s.finishPending(&pd, log)
-	return nil
+	return s.change(log, func(now time.Time, c *checkState, pd *pending) error {
+		reason := stateReason{text: "changed from CLI"}
+		switch state {
+		case "up":
+			c.hc.health = c.hc.full()
+			s.setUpLocked(now, reason, pd)
+		case "stopping":
+			c.hc.health = c.hc.full()
+			s.setStoppingLocked(now, reason, pd)
+		case "down":
+			c.hc.health = 0
+			s.setStoppedLocked(now, reason, pd)
+		default:
+			return errors.New("'set server <srv> health' expects 'up', 'stopping', or 'down'.")
+		}
+		return nil
+	})
 }
 
 // SetAgentHealth is "set server <b>/<s> agent up|down".
 func (s *Server) SetAgentHealth(state string, log logrus.FieldLogger) error {
-	now := time.Now()
-	var pd pending
-	c := s.lockCheck()
-	if !c.agent.enabled {
-		c.mu.Unlock()
-		return errors.New("agent checks are not enabled on this server.")
-	}
-	reason := stateReason{text: "changed from CLI"}
-	switch state {
-	case "up":
-		c.agent.health = c.agent.full()
-		s.setUpLocked(now, reason, &pd)
-	case "down":
-		c.agent.health = 0
-		s.setStoppedLocked(now, reason, &pd)
-	default:
-		c.mu.Unlock()
-		return errors.New("'set server <srv> agent' expects 'up' or 'down'.")
-	}
-	c.mu.Unlock()
-	s.finishPending(&pd, log)
-	return nil
+	return s.change(log, func(now time.Time, c *checkState, pd *pending) error {
+		if !c.agent.enabled {
+			return errors.New("agent checks are not enabled on this server.")
+		}
+		reason := stateReason{text: "changed from CLI"}
+		switch state {
+		case "up":
+			c.agent.health = c.agent.full()
+			s.setUpLocked(now, reason, pd)
+		case "down":
+			c.agent.health = 0
+			s.setStoppedLocked(now, reason, pd)
+		default:
+			return errors.New("'set server <srv> agent' expects 'up' or 'down'.")
+		}
+		return nil
+	})
 }

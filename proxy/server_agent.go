@@ -74,81 +74,78 @@ func (s *Server) ReportAgent(status srvstate.CheckStatus, code int, desc string,
 // weight is the last "<n>%" word; maxconn the last "maxconn:<n>" word;
 // errWord the first unknown word; desc the text after '#'.
 func (s *Server) ReportAgentReply(health, admin, weight, maxconn, errWord, desc string, took time.Duration, log logrus.FieldLogger) {
-	now := time.Now()
-	var pd pending
-	c := s.lockCheck()
-	p := &c.agent
-	p.inProgress = false
-	p.duration = took
-	p.code = 0
-	if !p.enabled {
-		c.mu.Unlock()
-		return
-	}
-	switch strings.ToLower(admin) {
-	case "drain":
-		s.setDrainLocked(now, true, &pd)
-	case "maint":
-		s.setMaintLocked(now, true, &pd)
-	case "ready":
-		s.setMaintLocked(now, false, &pd)
-		s.setDrainLocked(now, false, &pd)
-	}
-	wrn := ""
-	if weight != "" {
-		wrn = s.applyWeightLocked(weight, &pd)
-	}
-	if maxconn != "" {
-		n := maxconn
-		if len(n) >= len("maxconn:") && strings.EqualFold(n[:len("maxconn:")], "maxconn:") {
-			n = n[len("maxconn:"):]
+	s.change(log, func(now time.Time, c *checkState, pd *pending) error {
+		p := &c.agent
+		p.inProgress = false
+		p.duration = took
+		p.code = 0
+		if !p.enabled {
+			return nil
 		}
-		if msg := s.applyMaxconnLocked(n, &pd); wrn == "" {
-			wrn = msg
+		switch strings.ToLower(admin) {
+		case "drain":
+			s.setDrainLocked(now, true, pd)
+		case "maint":
+			s.setMaintLocked(now, true, pd)
+		case "ready":
+			s.setMaintLocked(now, false, pd)
+			s.setDrainLocked(now, false, pd)
 		}
-	}
-	status := srvstate.CheckChecked
-	switch strings.ToLower(health) {
-	case "up":
-		p.health = p.full()
-		status = srvstate.CheckL7OK
-	case "down", "stopped", "fail":
-		p.health = 0
-		status = srvstate.CheckL7Sts
-	}
-	switch {
-	case health != "":
-		msg := desc
-		if msg == "" || status == srvstate.CheckL7OK {
-			if errWord != "" {
-				msg = errWord
-			} else if wrn != "" {
-				msg = wrn
+		wrn := ""
+		if weight != "" {
+			wrn = s.applyWeightLocked(weight, pd)
+		}
+		if maxconn != "" {
+			n := maxconn
+			if len(n) >= len("maxconn:") && strings.EqualFold(n[:len("maxconn:")], "maxconn:") {
+				n = n[len("maxconn:"):]
+			}
+			if msg := s.applyMaxconnLocked(n, pd); wrn == "" {
+				wrn = msg
 			}
 		}
-		text := "via agent : " + health
-		if msg != "" {
-			text += " (" + msg + ")"
+		status := srvstate.CheckChecked
+		switch strings.ToLower(health) {
+		case "up":
+			p.health = p.full()
+			status = srvstate.CheckL7OK
+		case "down", "stopped", "fail":
+			p.health = 0
+			status = srvstate.CheckL7Sts
 		}
-		p.desc = clipDesc(text)
-	case errWord != "":
-		p.desc = clipDesc("agent reports an error : " + errWord)
-	case wrn != "":
-		p.desc = clipDesc("agent warns : " + wrn)
-	default:
-		p.desc = ""
-	}
-	p.status = status
-	switch status {
-	case srvstate.CheckL7Sts:
-		if p.health == 0 {
-			s.setStoppedLocked(now, reasonFromProbe(p), &pd)
+		switch {
+		case health != "":
+			msg := desc
+			if msg == "" || status == srvstate.CheckL7OK {
+				if errWord != "" {
+					msg = errWord
+				} else if wrn != "" {
+					msg = wrn
+				}
+			}
+			text := "via agent : " + health
+			if msg != "" {
+				text += " (" + msg + ")"
+			}
+			p.desc = clipDesc(text)
+		case errWord != "":
+			p.desc = clipDesc("agent reports an error : " + errWord)
+		case wrn != "":
+			p.desc = clipDesc("agent warns : " + wrn)
+		default:
+			p.desc = ""
 		}
-	case srvstate.CheckL7OK:
-		if s.checksAllowUpLocked() && c.op != srvstate.OpStopping {
-			s.setUpLocked(now, reasonFromProbe(p), &pd)
+		p.status = status
+		switch status {
+		case srvstate.CheckL7Sts:
+			if p.health == 0 {
+				s.setStoppedLocked(now, reasonFromProbe(p), pd)
+			}
+		case srvstate.CheckL7OK:
+			if s.checksAllowUpLocked() && c.op != srvstate.OpStopping {
+				s.setUpLocked(now, reasonFromProbe(p), pd)
+			}
 		}
-	}
-	c.mu.Unlock()
-	s.finishPending(&pd, log)
+		return nil
+	})
 }

@@ -35,6 +35,7 @@ type probe struct {
 	code       int
 	desc       string
 	duration   time.Duration // < 0 until a check completed
+	failed     int64         // failed checks while up (chkfail)
 }
 
 func (p *probe) full() int { return p.rise + p.fall - 1 }
@@ -49,7 +50,6 @@ type checkState struct {
 	agent      probe
 	paused     bool // health checks paused by maintenance
 	op         srvstate.Op
-	failed     int64
 	downTrans  int64
 	lastChange int64 // unix seconds of the last state change
 	downTime   int64 // seconds spent stopped, closed periods only
@@ -230,26 +230,47 @@ func clipDesc(d string) string {
 // took its duration), applies the rise/fall arithmetic and changes the
 // server's state when it crosses a threshold, logging HAProxy's lines on log.
 func (s *Server) ReportCheck(status srvstate.CheckStatus, code int, desc string, took time.Duration, log logrus.FieldLogger) {
-	now := time.Now()
-	var pd pending
-	c := s.lockCheck()
-	p := &c.hc
-	p.inProgress = false
-	p.status = status
-	p.code = code
-	p.desc = clipDesc(desc)
-	p.duration = took
-	switch status.Result() {
+	s.change(log, func(now time.Time, c *checkState, pd *pending) error {
+		p := &c.hc
+		p.inProgress = false
+		p.status = status
+		p.code = code
+		p.desc = clipDesc(desc)
+		p.duration = took
+		switch riseFall(p, status.Result()) {
+		case srvstate.OpStopped:
+			s.setStoppedLocked(now, reasonFromProbe(p), pd)
+		case srvstate.OpStopping:
+			if s.checksAllowUpLocked() {
+				s.setStoppingLocked(now, reasonFromProbe(p), pd)
+			}
+		case srvstate.OpRunning:
+			if s.checksAllowUpLocked() {
+				s.setUpLocked(now, reasonFromProbe(p), pd)
+			}
+		}
+		return nil
+	})
+}
+
+// riseFall is HAProxy's rise/fall arithmetic for one check result: a
+// failure takes one from the probe's health (to 0 once below rise), a pass
+// adds one (to the full rise+fall-1 once at rise). It counts the failures
+// seen while up (chkfail) and returns the state the probe now asks for:
+// OpStopped when it is down, OpRunning (OpStopping for a conditional pass)
+// when it passed, or -1 when the result asks for nothing.
+func riseFall(p *probe, res srvstate.CheckResult) srvstate.Op {
+	switch res {
 	case srvstate.ResultFailed:
 		if p.health > 0 {
-			c.failed++
+			p.failed++
 			p.health--
 			if p.health < p.rise {
 				p.health = 0
 			}
 		}
 		if p.health == 0 {
-			s.setStoppedLocked(now, reasonFromProbe(p), &pd)
+			return srvstate.OpStopped
 		}
 	case srvstate.ResultPassed, srvstate.ResultCondPass:
 		if p.health < p.full() {
@@ -258,16 +279,12 @@ func (s *Server) ReportCheck(status srvstate.CheckStatus, code int, desc string,
 				p.health = p.full()
 			}
 		}
-		if s.checksAllowUpLocked() {
-			if status.Result() == srvstate.ResultCondPass {
-				s.setStoppingLocked(now, reasonFromProbe(p), &pd)
-			} else {
-				s.setUpLocked(now, reasonFromProbe(p), &pd)
-			}
+		if res == srvstate.ResultCondPass {
+			return srvstate.OpStopping
 		}
+		return srvstate.OpRunning
 	}
-	c.mu.Unlock()
-	s.finishPending(&pd, log)
+	return -1
 }
 
 // SetHealthCheckEnabled is the switch behind "enable health" / "disable

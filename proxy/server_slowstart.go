@@ -64,23 +64,21 @@ func (s *Server) stopWarmupLocked() {
 // warmupTick raises the weight of a server warming up (HAProxy's
 // server_warmup task) and ends the warmup when the slowstart has elapsed.
 func (s *Server) warmupTick() {
-	c := s.lockCheck()
-	if c.warmup == nil || c.op != srvstate.OpStarting {
-		c.mu.Unlock()
-		return
-	}
-	pct := warmupPercent(time.Now().Unix()-c.lastChange, c.slowStartSeconds())
-	c.eweightPct.Store(pct)
-	if pct >= 100 {
-		c.op = srvstate.OpRunning
-		c.warmup = nil
-	} else {
-		c.warmup.Reset(c.warmupStep())
-	}
-	c.mu.Unlock()
-	if s.Backend != nil && s.Backend.lb != nil {
-		s.Backend.lb.update()
-	}
+	s.change(nil, func(now time.Time, c *checkState, pd *pending) error {
+		if c.warmup == nil || c.op != srvstate.OpStarting {
+			return nil
+		}
+		pct := warmupPercent(now.Unix()-c.lastChange, c.slowStartSeconds())
+		c.eweightPct.Store(pct)
+		if pct >= 100 {
+			c.op = srvstate.OpRunning
+			c.warmup = nil
+		} else {
+			c.warmup.Reset(c.warmupStep())
+		}
+		pd.updateBalance = true
+		return nil
+	})
 }
 
 // stopCheckTimers stops the slowstart timer of the server, if any. The

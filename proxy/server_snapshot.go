@@ -94,7 +94,7 @@ func (s *Server) CheckSnapshot(now time.Time) CheckSnapshot {
 	snap := CheckSnapshot{
 		OpState:   c.op,
 		HasChecks: c.hc.enabled,
-		ChkFail:   c.failed,
+		ChkFail:   c.hc.failed,
 		ChkDown:   c.downTrans,
 		LastChg:   max(now.Unix()-c.lastChange, 0),
 		DownTime:  c.downTime,

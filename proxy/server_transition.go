@@ -15,33 +15,13 @@ import (
 // srv_set_running, srv_set_stopped, srv_update_status): what they do to
 // sessions, queues and the balancer, and their log lines.
 
-// Session hooks the runtime sets (once, before checks start) so that state
-// changes can act on sessions and queues. A nil hook is skipped. The
-// shutdown hook runs after the state change, without locks; the queue hooks
-// run while the server's check-state lock is held (their counts go into the
-// log line), so they must not call the check-state methods of that server.
-var (
-	// serverShutdownSessions closes every session established on s
-	// (on-marked-down shutdown-sessions, and for backups on-marked-up
-	// shutdown-backup-sessions).
-	serverShutdownSessions func(s *Server)
-	// serverRedispatchQueue moves the sessions queued on s elsewhere after
-	// s went down, and returns how many moved ("requeued").
-	serverRedispatchQueue func(s *Server) int
-	// serverGrabQueue lets s take sessions waiting in its backend's queue
-	// after it came up, and returns how many it took.
-	serverGrabQueue func(s *Server) int
-)
-
-// stateEvent is one log line produced by a state change.
+// stateEvent is one log line produced by a state change, with the syslog
+// level HAProxy sends it at.
 type stateEvent struct {
 	alert  bool // "has no server available" (HAProxy ALERT); else WARNING
 	msg    string
 	syslog string // the syslog text when it differs from msg
-	// level, with hasLevel, is the syslog level when it is not the one
-	// its text implies.
-	level    int
-	hasLevel bool
+	level  int    // LogEmerg ... LogDebug
 }
 
 // pending collects what a state change must do once the lock is released.
@@ -54,9 +34,7 @@ type pending struct {
 
 func (p *pending) emit(log logrus.FieldLogger) {
 	for _, s := range p.shutdown {
-		if serverShutdownSessions != nil {
-			serverShutdownSessions(s)
-		}
+		s.ShutdownSessions()
 	}
 	if log == nil {
 		return
@@ -68,6 +46,21 @@ func (p *pending) emit(log logrus.FieldLogger) {
 			log.Warn(e.msg)
 		}
 	}
+}
+
+// change runs one change of the server's state under its check-state lock
+// (apply), then, without the lock, does what the change left pending: the
+// balancer's update, the backend's transition, serving queued sessions,
+// closing sessions and writing the log lines. Every change of a server's
+// state goes through it.
+func (s *Server) change(log logrus.FieldLogger, apply func(now time.Time, c *checkState, pd *pending) error) error {
+	now := time.Now()
+	var pd pending
+	c := s.lockCheck()
+	err := apply(now, c, &pd)
+	c.mu.Unlock()
+	s.finishPending(now, &pd, log)
+	return err
 }
 
 // backendName returns the name of the server's backend.
@@ -166,7 +159,7 @@ func (s *Server) noServerEvent() stateEvent {
 	if s.Backend != nil && s.Backend.Config != nil && s.Backend.Config.Cap&parser.CapFrontend != 0 {
 		kind = "listen"
 	}
-	return stateEvent{alert: true,
+	return stateEvent{alert: true, level: LogEmerg,
 		msg:    fmt.Sprintf("%s '%s' has no server available!", kind, s.backendName()),
 		syslog: fmt.Sprintf("%s %s has no server available!", kind, s.backendName())}
 }
@@ -183,72 +176,92 @@ func (s *Server) setOpLocked(op srvstate.Op, pd *pending) {
 	}
 }
 
-// setStoppedLocked is HAProxy's srv_set_stopped + srv_update_status for a
-// server going DOWN.
-func (s *Server) setStoppedLocked(now time.Time, r stateReason, pd *pending) {
-	c := &s.check
-	if s.admin.Load()&srvstate.AdminForcedMaint != 0 || c.op == srvstate.OpStopped {
-		return
-	}
-	act0, bck0 := s.usableCounts()
-	c.lastChange = now.Unix()
-	s.stopWarmupLocked()
-	s.setOpLocked(srvstate.OpStopped, pd)
-	if s.Config.OnMarkedDown == "shutdown-sessions" {
-		pd.shutdown = append(pd.shutdown, s)
-	}
-	xferred := 0
-	if serverRedispatchQueue != nil {
-		xferred = serverRedispatchQueue(s)
-	}
-	act, bck := s.usableCounts()
-	backupNote := ""
-	if bck > 0 && act == 0 {
-		backupNote = " Running on backup."
-	}
-	pd.events = append(pd.events, stateEvent{msg: fmt.Sprintf(
-		"%s is DOWN%s. %d active and %d backup servers left.%s %d sessions active, %d requeued, %d remaining in queue.",
-		s.serverLabel(), r, act, bck, backupNote, s.served.Load(), xferred, s.queued.Load())})
-	if act0+bck0 > 0 && act+bck == 0 {
-		pd.events = append(pd.events, s.noServerEvent())
-	}
-	c.downTrans++
+// moved is what an operational state change did, for its log line: the
+// usable servers left in the backend, and the sessions it moved.
+type moved struct {
+	act, bck int
+	xferred  int   // sessions requeued (going down) or taken from the queue (coming up)
+	served   int64 // sessions still on the server
+	queued   int64 // sessions still in its queue
 }
 
-// setUpLocked is HAProxy's srv_set_running + srv_update_status for a
-// server coming UP (to STARTING when it has a slowstart).
+// backupNote is HAProxy's " Running on backup." when only backups are left.
+func (m moved) backupNote() string {
+	if m.bck > 0 && m.act == 0 {
+		return " Running on backup."
+	}
+	return ""
+}
+
+// updateStatusLocked is HAProxy's srv_update_status: it moves the server to
+// operational state op (OpRunning becomes OpStarting when the server has a
+// slowstart) and records the change (lastchg, downtime, chkdown), acts on
+// sessions and queues (on-marked-down, on-marked-up, requeueing), and queues
+// the log line event renders from what moved, followed by "has no server
+// available!" when the change left the backend without a usable server.
+// The caller has checked that the change is one.
+func (s *Server) updateStatusLocked(now time.Time, op srvstate.Op, pd *pending, event func(m moved) stateEvent) {
+	c := &s.check
+	act0, bck0 := s.usableCounts()
+	if c.op == srvstate.OpStopped && op != srvstate.OpStopped && c.lastChange < now.Unix() {
+		c.downTime += now.Unix() - c.lastChange
+	}
+	c.lastChange = now.Unix()
+	if op == srvstate.OpRunning && c.slowStart > 0 {
+		op = srvstate.OpStarting
+		s.startWarmupLocked(now)
+	} else if op != srvstate.OpRunning {
+		s.stopWarmupLocked()
+	}
+	s.setOpLocked(op, pd)
+	var m moved
+	switch op {
+	case srvstate.OpStopped:
+		if s.Config.OnMarkedDown == "shutdown-sessions" {
+			pd.shutdown = append(pd.shutdown, s)
+		}
+		m.xferred = s.redispatchQueue()
+	case srvstate.OpStopping:
+		m.xferred = s.redispatchQueue()
+	default:
+		s.upSideEffectsLocked(pd)
+		m.xferred = s.ServeQueue()
+	}
+	m.act, m.bck = s.usableCounts()
+	m.served, m.queued = s.served.Load(), s.queued.Load()
+	pd.events = append(pd.events, event(m))
+	if act0+bck0 > 0 && m.act+m.bck == 0 {
+		pd.events = append(pd.events, s.noServerEvent())
+	}
+	if op == srvstate.OpStopped {
+		c.downTrans++
+	}
+}
+
+// setStoppedLocked is HAProxy's srv_set_stopped for a server going DOWN.
+func (s *Server) setStoppedLocked(now time.Time, r stateReason, pd *pending) {
+	if s.admin.Load()&srvstate.AdminForcedMaint != 0 || s.check.op == srvstate.OpStopped {
+		return
+	}
+	s.updateStatusLocked(now, srvstate.OpStopped, pd, func(m moved) stateEvent {
+		return stateEvent{level: LogAlert, msg: fmt.Sprintf(
+			"%s is DOWN%s. %d active and %d backup servers left.%s %d sessions active, %d requeued, %d remaining in queue.",
+			s.serverLabel(), r, m.act, m.bck, m.backupNote(), m.served, m.xferred, m.queued)}
+	})
+}
+
+// setUpLocked is HAProxy's srv_set_running for a server coming UP (to
+// STARTING when it has a slowstart).
 func (s *Server) setUpLocked(now time.Time, r stateReason, pd *pending) {
 	c := &s.check
 	if s.admin.Load()&srvstate.AdminForcedMaint != 0 || c.op == srvstate.OpStarting || c.op == srvstate.OpRunning {
 		return
 	}
-	act0, bck0 := s.usableCounts()
-	if c.op == srvstate.OpStopped && c.lastChange < now.Unix() {
-		c.downTime += now.Unix() - c.lastChange
-	}
-	c.lastChange = now.Unix()
-	op := srvstate.OpRunning
-	if c.slowStart > 0 {
-		op = srvstate.OpStarting
-		s.startWarmupLocked(now)
-	}
-	s.setOpLocked(op, pd)
-	s.upSideEffectsLocked(pd)
-	xferred := 0
-	if serverGrabQueue != nil {
-		xferred = serverGrabQueue(s)
-	}
-	act, bck := s.usableCounts()
-	backupNote := ""
-	if bck > 0 && act == 0 {
-		backupNote = " Running on backup."
-	}
-	pd.events = append(pd.events, stateEvent{msg: fmt.Sprintf(
-		"%s is UP%s. %d active and %d backup servers online.%s %d sessions requeued, %d total in queue.",
-		s.serverLabel(), r, act, bck, backupNote, xferred, s.queued.Load())})
-	if act0+bck0 > 0 && act+bck == 0 {
-		pd.events = append(pd.events, s.noServerEvent())
-	}
+	s.updateStatusLocked(now, srvstate.OpRunning, pd, func(m moved) stateEvent {
+		return stateEvent{level: LogNotice, msg: fmt.Sprintf(
+			"%s is UP%s. %d active and %d backup servers online.%s %d sessions requeued, %d total in queue.",
+			s.serverLabel(), r, m.act, m.bck, m.backupNote(), m.xferred, m.queued)}
+	})
 }
 
 // upSideEffectsLocked applies on-marked-up shutdown-backup-sessions.
@@ -265,37 +278,24 @@ func (s *Server) upSideEffectsLocked(pd *pending) {
 
 // setStoppingLocked is HAProxy's srv_set_stopping (NOLB).
 func (s *Server) setStoppingLocked(now time.Time, r stateReason, pd *pending) {
-	c := &s.check
-	if s.admin.Load()&srvstate.AdminForcedMaint != 0 || c.op == srvstate.OpStopping {
+	if s.admin.Load()&srvstate.AdminForcedMaint != 0 || s.check.op == srvstate.OpStopping {
 		return
 	}
-	act0, bck0 := s.usableCounts()
-	if c.op == srvstate.OpStopped && c.lastChange < now.Unix() {
-		c.downTime += now.Unix() - c.lastChange
-	}
-	c.lastChange = now.Unix()
-	s.stopWarmupLocked()
-	s.setOpLocked(srvstate.OpStopping, pd)
-	xferred := 0
-	if serverRedispatchQueue != nil {
-		xferred = serverRedispatchQueue(s)
-	}
-	act, bck := s.usableCounts()
-	backupNote := ""
-	if bck > 0 && act == 0 {
-		backupNote = " Running on backup."
-	}
-	pd.events = append(pd.events, stateEvent{msg: fmt.Sprintf(
-		"%s is stopping%s. %d active and %d backup servers online.%s %d sessions requeued, %d total in queue.",
-		s.serverLabel(), r, act, bck, backupNote, xferred, s.queued.Load())})
-	if act0+bck0 > 0 && act+bck == 0 {
-		pd.events = append(pd.events, s.noServerEvent())
-	}
+	s.updateStatusLocked(now, srvstate.OpStopping, pd, func(m moved) stateEvent {
+		return stateEvent{level: LogNotice, msg: fmt.Sprintf(
+			"%s is stopping%s. %d active and %d backup servers online.%s %d sessions requeued, %d total in queue.",
+			s.serverLabel(), r, m.act, m.bck, m.backupNote(), m.xferred, m.queued)}
+	})
 }
 
-func (s *Server) finishPending(pd *pending, log logrus.FieldLogger) {
+// finishPending does what a change left pending, once the server's lock is
+// released; the backend records the transition the change made, if any.
+func (s *Server) finishPending(now time.Time, pd *pending, log logrus.FieldLogger) {
 	if pd.updateBalance && s.Backend != nil && s.Backend.lb != nil {
 		s.Backend.lb.update()
+	}
+	if s.Backend != nil {
+		s.Backend.recordState(now)
 	}
 	if pd.serveQueue {
 		s.ServeQueue()
@@ -306,29 +306,14 @@ func (s *Server) finishPending(pd *pending, log logrus.FieldLogger) {
 	}
 }
 
-// syslog sends the events to the backend's log targets at HAProxy's
-// levels: a server going DOWN is an alert (a notice when it was stopping),
-// "has no server available!" an emergency (written without quotes there),
-// everything else a notice.
+// syslog sends the events to the backend's log targets at their levels.
 func (p *pending) syslog(sink *LogSink) {
 	if sink == nil {
 		return
 	}
 	for _, e := range p.events {
-		sink.Log(e.syslogLevel(), e.syslogText())
+		sink.Log(e.level, e.syslogText())
 	}
-}
-
-func (e stateEvent) syslogLevel() int {
-	switch {
-	case e.hasLevel:
-		return e.level
-	case e.alert:
-		return LogEmerg
-	case strings.Contains(e.msg, " is DOWN") && !strings.Contains(e.msg, "(leaving forced drain)"):
-		return LogAlert
-	}
-	return LogNotice
 }
 
 func (e stateEvent) syslogText() string {

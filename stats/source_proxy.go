@@ -26,8 +26,7 @@ type ProxySource struct {
 	cfg   *parser.Config
 	log   logrus.FieldLogger
 	start time.Time
-	hard  int // maxconn when the process started
-	be    *backendTracker
+	hard  int                                      // maxconn when the process started
 	http  map[string]func(globalMaxConn int) []Row // HTTP frontends served by the process
 }
 
@@ -50,8 +49,7 @@ func NewProxySource(g *proxy.Graph, cfg *parser.Config, log logrus.FieldLogger) 
 		log = nl
 	}
 	now := time.Now()
-	return &ProxySource{g: g, cfg: cfg, log: log, start: now, hard: int(g.MaxConn()),
-		be: newBackendTracker(g.Backends(), now)}
+	return &ProxySource{g: g, cfg: cfg, log: log, start: now, hard: int(g.MaxConn())}
 }
 
 // Admin returns the write side.
@@ -305,7 +303,8 @@ func (p *ProxySource) backendRow(b *proxy.Backend, now time.Time) Row {
 	r := Row{Type: TypeBackend, Proxy: b.Name, IID: b.ID, Mode: "tcp"}
 	counterFields(&r, st)
 	r.QCur = u(b.Queued())
-	p.be.fill(&r, b, now)
+	bs := b.State(now)
+	r.LastChg, r.ChkDown, r.Downtime = u(bs.LastChg), u(bs.ChkDown), u(bs.DownTime)
 	r.Algo = b.Config.Balance.Algo
 	if r.Algo == "" {
 		r.Algo = "roundrobin"
@@ -331,9 +330,6 @@ func (a *proxyAdmin) server(backend, server string) (*proxy.Server, error) {
 	return nil, errors.New("No such server.\n")
 }
 
-// changed records the backend transition a server change may have made.
-func (a *proxyAdmin) changed(s *proxy.Server) { (*ProxySource)(a).ServerChanged(s) }
-
 func (a *proxyAdmin) frontend(name string) (*proxy.Frontend, error) {
 	if f := a.g.Frontend(name); f != nil {
 		return f, nil
@@ -349,7 +345,6 @@ func (a *proxyAdmin) SetServerState(backend, server string, st ServerAdminState)
 	if err != nil {
 		return err
 	}
-	defer a.changed(s)
 	switch st {
 	case StateMaint:
 		s.SetMaint(true, a.log)
@@ -371,7 +366,6 @@ func (a *proxyAdmin) SetServerHealth(backend, server string, h ServerHealth) err
 	if err != nil {
 		return err
 	}
-	defer a.changed(s)
 	word := "up"
 	switch h {
 	case HealthStopping:
@@ -388,7 +382,6 @@ func (a *proxyAdmin) SetServerAgentHealth(backend, server string, up bool) error
 	if err != nil {
 		return err
 	}
-	defer a.changed(s)
 	word := "down"
 	if up {
 		word = "up"
@@ -402,7 +395,6 @@ func (a *proxyAdmin) SetServerWeight(backend, server string, weight int) error {
 	if err != nil {
 		return err
 	}
-	defer a.changed(s)
 	if msg := s.SetWeight(weight, a.log); msg != "" {
 		return errors.New(msg)
 	}

@@ -17,19 +17,9 @@ type savedState struct {
 	op                     srvstate.Op
 	admin                  srvstate.Admin // inherited and resolution flags removed
 	uweight, iweight       int
-	checkState, agentState int
+	checkState, agentState srvstate.ProbeState
 	port                   int // srv_port; -1 when not applicable
 }
-
-// CHK_ST_* bits of srv_check_state and srv_agent_state.
-const (
-	chkConfigured = 0x02
-	chkEnabled    = 0x04
-	chkAllBits    = 0x1f // in progress, configured, enabled, paused, agent
-)
-
-// checkStatusCount is HAProxy 2.6's HCHK_STATUS_SIZE.
-const checkStatusCount = 21
 
 // parseSavedState validates the fields of e as HAProxy's
 // srv_state_srv_update does. msg lists the invalid fields (", invalid
@@ -79,7 +69,7 @@ func parseSavedState(e *StateEntry) (savedState, string) {
 	if _, ok := num(e.param(5)); !ok {
 		bad("srv_last_time_change", e.param(5))
 	}
-	if v, ok := num(e.param(6)); !ok || v < 0 || v >= checkStatusCount {
+	if v, ok := num(e.param(6)); !ok || v < 0 || v >= srvstate.NumCheckStatus {
 		bad("srv_check_status", e.param(6))
 	}
 	if v, ok := num(e.param(7)); !ok || v < 0 || v > int64(srvstate.ResultCondPass) {
@@ -88,15 +78,15 @@ func parseSavedState(e *StateEntry) (savedState, string) {
 	if _, ok := num(e.param(8)); !ok {
 		bad("srv_check_health", e.param(8))
 	}
-	if v, ok := num(e.param(9)); !ok || v < 0 || v&^chkAllBits != 0 {
+	if v, ok := num(e.param(9)); !ok || v < 0 || srvstate.ProbeState(v)&^srvstate.ProbeAll != 0 {
 		bad("srv_check_state", e.param(9))
 	} else {
-		st.checkState = int(v)
+		st.checkState = srvstate.ProbeState(v)
 	}
-	if v, ok := num(e.param(10)); !ok || v < 0 || v&^chkAllBits != 0 {
+	if v, ok := num(e.param(10)); !ok || v < 0 || srvstate.ProbeState(v)&^srvstate.ProbeAll != 0 {
 		bad("srv_agent_state", e.param(10))
 	} else {
-		st.agentState = int(v)
+		st.agentState = srvstate.ProbeState(v)
 	}
 	if v, ok := num(e.param(11)); !ok || (v != 0 && v != 1) {
 		bad("bk_f_forced_id", e.param(11))
@@ -263,10 +253,10 @@ func ApplyServerState(admin Admin, t ServerStateTarget, e *StateEntry, log logru
 	}
 
 	// Checks disabled from the CLI.
-	if sv.Check.Configured && sv.Check.Enabled && st.checkState&chkConfigured != 0 && st.checkState&chkEnabled == 0 {
+	if sv.Check.Configured && sv.Check.Enabled && st.checkState&srvstate.ProbeConfigured != 0 && st.checkState&srvstate.ProbeEnabled == 0 {
 		fail("disable health", admin.SetServerCheck(r.Proxy, r.Name, false))
 	}
-	if sv.Agent.Configured && sv.Agent.Enabled && st.agentState&chkConfigured != 0 && st.agentState&chkEnabled == 0 {
+	if sv.Agent.Configured && sv.Agent.Enabled && st.agentState&srvstate.ProbeConfigured != 0 && st.agentState&srvstate.ProbeEnabled == 0 {
 		fail("disable agent", admin.SetServerAgent(r.Proxy, r.Name, false))
 	}
 

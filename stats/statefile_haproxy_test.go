@@ -230,7 +230,7 @@ func rowsFromState(t *testing.T, dump string) []Row {
 		rows = append(rows, Row{Type: TypeServer, IID: n(0), Proxy: f[1], SID: n(2), Name: f[3], Server: ServerState{
 			Host: f[4], Op: srvstate.Op(n(5)), Admin: srvstate.Admin(n(6)), UWeight: n(7), IWeight: n(8), Weight: n(7),
 			Port:  n(18),
-			Check: Check{Configured: chk&chkConfigured != 0, Enabled: chk&chkEnabled != 0, Rise: 2, Fall: 3},
+			Check: Check{Configured: chk&int(srvstate.ProbeConfigured) != 0, Enabled: chk&int(srvstate.ProbeEnabled) != 0, Rise: 2, Fall: 3},
 		}})
 	}
 	return rows

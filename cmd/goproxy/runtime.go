@@ -5,13 +5,11 @@ import (
 	"fmt"
 	"os"
 	"sync"
-	"time"
 
 	"github.com/sirupsen/logrus"
 
 	"goproxy/health"
 	"goproxy/internal/sockxfer"
-	"goproxy/internal/srvstate"
 	"goproxy/parser"
 	"goproxy/proxy"
 	"goproxy/stats"
@@ -119,7 +117,7 @@ func newRuntime(cfg *parser.Config, o buildOptions) (*procRuntime, error) {
 		}
 		if b := g.Backend(px.Name); b != nil {
 			for _, s := range b.Servers {
-				targets = append(targets, checkedServer{Server: s, src: src})
+				targets = append(targets, s)
 			}
 		}
 	}
@@ -160,32 +158,6 @@ func newRuntime(cfg *parser.Config, o buildOptions) (*procRuntime, error) {
 	}
 	rt.ctx, rt.cancel = context.WithCancel(context.Background())
 	return rt, nil
-}
-
-// checkedServer is a server as its health checks see it: each result goes
-// to the server, then the stats source hears of the change (a backend
-// left without usable servers is counted when it happens).
-type checkedServer struct {
-	*proxy.Server
-	src *stats.ProxySource
-}
-
-// ReportCheck applies a health check result.
-func (c checkedServer) ReportCheck(status srvstate.CheckStatus, code int, desc string, took time.Duration, log logrus.FieldLogger) {
-	c.Server.ReportCheck(status, code, desc, took, log)
-	c.src.ServerChanged(c.Server)
-}
-
-// ReportAgent applies an agent check without a usable reply.
-func (c checkedServer) ReportAgent(status srvstate.CheckStatus, code int, desc string, took time.Duration, log logrus.FieldLogger) {
-	c.Server.ReportAgent(status, code, desc, took, log)
-	c.src.ServerChanged(c.Server)
-}
-
-// ReportAgentReply applies an agent's reply.
-func (c checkedServer) ReportAgentReply(health, admin, weight, maxconn, errWord, desc string, took time.Duration, log logrus.FieldLogger) {
-	c.Server.ReportAgentReply(health, admin, weight, maxconn, errWord, desc, took, log)
-	c.src.ServerChanged(c.Server)
 }
 
 type discard struct{}

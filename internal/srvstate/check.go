@@ -27,6 +27,10 @@ const (
 	CheckProcErr  CheckStatus = 18
 	CheckProcTOut CheckStatus = 19
 	CheckProcOK   CheckStatus = 20
+
+	// NumCheckStatus is the number of check statuses (HCHK_STATUS_SIZE):
+	// valid ones are 0 <= status < NumCheckStatus.
+	NumCheckStatus = 21
 )
 
 // CheckResult is the verdict a check status stands for, HAProxy's CHK_RES_*

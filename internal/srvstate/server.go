@@ -45,4 +45,8 @@ const (
 	ProbeConfigured ProbeState = 0x02
 	ProbeEnabled    ProbeState = 0x04
 	ProbePaused     ProbeState = 0x08
+	ProbeAgent      ProbeState = 0x10 // the agent check's state
+
+	// ProbeAll is every probe state bit.
+	ProbeAll = ProbeInProgress | ProbeConfigured | ProbeEnabled | ProbePaused | ProbeAgent
 )
