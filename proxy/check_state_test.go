@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -277,7 +278,7 @@ func TestSetHealth(t *testing.T) {
 	log, hook := test.NewNullLogger()
 	be := testBackend(t, 2, checked())
 	s := be.Servers[0]
-	for _, st := range []string{"down", "up", "stopping", "up"} {
+	for _, st := range []srvstate.Op{srvstate.OpStopped, srvstate.OpRunning, srvstate.OpStopping, srvstate.OpRunning} {
 		if err := s.SetHealth(st, log); err != nil {
 			t.Fatal(err)
 		}
@@ -291,10 +292,10 @@ func TestSetHealth(t *testing.T) {
 	if got := messages(hook); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("log\n%s", strings.Join(got, "\n"))
 	}
-	if err := s.SetHealth("sideways", log); err == nil {
+	if err := s.SetHealth(srvstate.OpStarting, log); !errors.Is(err, ErrHealthState) {
 		t.Fatal("bad state accepted")
 	}
-	s.SetHealth("stopping", log)
+	s.SetHealth(srvstate.OpStopping, log)
 	if snap := s.CheckSnapshot(time.Now()); snap.Status != "NOLB" || s.Running() {
 		t.Fatalf("stopping: %+v", snap)
 	}

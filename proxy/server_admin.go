@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
@@ -213,56 +212,9 @@ func (s *Server) applyWeightLocked(str string, pd *pending) string {
 	case rest != "":
 		return "Trailing garbage in weight string"
 	}
-	if w != 0 && w != int64(s.Config.Weight) && s.staticAlgo() {
+	if err := s.setWeightLocked(w, pd); err != nil {
+		// The agent's words for it, shown in its last_chk.
 		return "Backend is using a static LB algorithm and only accepts weights '0%' and '100%'.\n"
 	}
-	if int32(w) != s.uweight.Load() {
-		s.uweight.Store(int32(w))
-		pd.updateBalance = true
-	}
 	return ""
-}
-
-// SetHealth is "set server <b>/<s> health up|stopping|down": it forces the
-// health counter and the operational state, logging "changed from CLI".
-// The error text is HAProxy's answer to a bad argument.
-func (s *Server) SetHealth(state string, log logrus.FieldLogger) error {
-	return s.change(log, func(now time.Time, c *checkState, pd *pending) error {
-		reason := stateReason{text: "changed from CLI"}
-		switch state {
-		case "up":
-			c.hc.health = c.hc.full()
-			s.setUpLocked(now, reason, pd)
-		case "stopping":
-			c.hc.health = c.hc.full()
-			s.setStoppingLocked(now, reason, pd)
-		case "down":
-			c.hc.health = 0
-			s.setStoppedLocked(now, reason, pd)
-		default:
-			return errors.New("'set server <srv> health' expects 'up', 'stopping', or 'down'.")
-		}
-		return nil
-	})
-}
-
-// SetAgentHealth is "set server <b>/<s> agent up|down".
-func (s *Server) SetAgentHealth(state string, log logrus.FieldLogger) error {
-	return s.change(log, func(now time.Time, c *checkState, pd *pending) error {
-		if !c.agent.enabled {
-			return errors.New("agent checks are not enabled on this server.")
-		}
-		reason := stateReason{text: "changed from CLI"}
-		switch state {
-		case "up":
-			c.agent.health = c.agent.full()
-			s.setUpLocked(now, reason, pd)
-		case "down":
-			c.agent.health = 0
-			s.setStoppedLocked(now, reason, pd)
-		default:
-			return errors.New("'set server <srv> agent' expects 'up' or 'down'.")
-		}
-		return nil
-	})
 }

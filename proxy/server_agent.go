@@ -88,8 +88,7 @@ func (s *Server) ReportAgentReply(health, admin, weight, maxconn, errWord, desc 
 		case "maint":
 			s.setMaintLocked(now, true, pd)
 		case "ready":
-			s.setMaintLocked(now, false, pd)
-			s.setDrainLocked(now, false, pd)
+			s.setAdminModeLocked(now, ModeReady, pd)
 		}
 		wrn := ""
 		if weight != "" {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"goproxy/internal/cnum"
+	"goproxy/proxy"
 )
 
 // ServerAdminState is what "set server ... state" (and disable/enable
@@ -32,8 +33,9 @@ const (
 
 // Admin applies admin commands to the running process. The CLI validates
 // names and arguments before calling it; a method returns a non-nil error
-// only when the change cannot be applied, and the error's text is sent to
-// the client as is (end it with "\n", like HAProxy's messages).
+// only when the change cannot be applied: a typed error of the runtime is
+// answered from adminAnswers, any other error's text is sent to the client
+// as is (end it with "\n", like HAProxy's messages).
 type Admin interface {
 	SetServerState(backend, server string, st ServerAdminState) error
 	SetServerHealth(backend, server string, h ServerHealth) error
@@ -58,18 +60,6 @@ type Admin interface {
 	ShutdownSession(id uint64) error
 	// ClearCounters resets the max values, or every counter when all is set.
 	ClearCounters(all bool) error
-}
-
-// adminResult turns an Admin error into the answer text.
-func adminResult(err error) string {
-	if err == nil {
-		return ""
-	}
-	msg := err.Error()
-	if !strings.HasSuffix(msg, "\n") {
-		msg += "\n"
-	}
-	return msg
 }
 
 func (s *session) admin() Admin { return s.srv.src.Admin() }
@@ -139,12 +129,12 @@ func weightChange(be *Row, r *Row, arg string) (int, string) {
 			w = 256
 		}
 	case w < 0 || w > 256:
-		return 0, "Absolute weight can only be between 0 and 256 inclusive.\n"
+		return 0, answer(proxy.ErrWeightRange)
 	case rest != "":
 		return 0, "Trailing garbage in weight string"
 	}
 	if w != 0 && int(w) != r.Server.IWeight && be != nil && be.StaticLB {
-		return 0, "Backend is using a static LB algorithm and only accepts weights '0%' and '100%'.\n"
+		return 0, answer(proxy.ErrStaticWeight)
 	}
 	return int(w), ""
 }
@@ -212,12 +202,12 @@ func cmdSetServer(s *session, args []string) string {
 		case "down":
 			h = HealthDown
 		default:
-			return "'set server <srv> health' expects 'up', 'stopping', or 'down'.\n"
+			return answer(proxy.ErrHealthState)
 		}
 		return adminResult(a.SetServerHealth(r.Proxy, r.Name, h))
 	case "agent":
 		if !r.Server.Agent.Enabled {
-			return "agent checks are not enabled on this server.\n"
+			return answer(proxy.ErrAgentDisabled)
 		}
 		switch argAt(args, 4) {
 		case "up":

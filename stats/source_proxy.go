@@ -337,25 +337,21 @@ func (a *proxyAdmin) frontend(name string) (*proxy.Frontend, error) {
 	return nil, errors.New("No such frontend.\n")
 }
 
-// SetServerState is disable/enable server and set server state: maint
-// leaves drain, drain leaves maint, ready leaves both (HAProxy's
-// srv_adm_set_maint/drain/ready).
+// SetServerState is disable/enable server and set server state, applied
+// as one change.
 func (a *proxyAdmin) SetServerState(backend, server string, st ServerAdminState) error {
 	s, err := a.server(backend, server)
 	if err != nil {
 		return err
 	}
+	mode := proxy.ModeReady
 	switch st {
 	case StateMaint:
-		s.SetMaint(true, a.log)
-		s.SetDrain(false, a.log)
+		mode = proxy.ModeMaint
 	case StateDrain:
-		s.SetDrain(true, a.log)
-		s.SetMaint(false, a.log)
-	default:
-		s.SetMaint(false, a.log)
-		s.SetDrain(false, a.log)
+		mode = proxy.ModeDrain
 	}
+	s.SetAdminMode(mode, a.log)
 	return nil
 }
 
@@ -366,14 +362,14 @@ func (a *proxyAdmin) SetServerHealth(backend, server string, h ServerHealth) err
 	if err != nil {
 		return err
 	}
-	word := "up"
+	op := srvstate.OpRunning
 	switch h {
 	case HealthStopping:
-		word = "stopping"
+		op = srvstate.OpStopping
 	case HealthDown:
-		word = "down"
+		op = srvstate.OpStopped
 	}
-	return s.SetHealth(word, a.log)
+	return s.SetHealth(op, a.log)
 }
 
 // SetServerAgentHealth is set server ... agent up|down.
@@ -382,11 +378,7 @@ func (a *proxyAdmin) SetServerAgentHealth(backend, server string, up bool) error
 	if err != nil {
 		return err
 	}
-	word := "down"
-	if up {
-		word = "up"
-	}
-	return s.SetAgentHealth(word, a.log)
+	return s.SetAgentHealth(up, a.log)
 }
 
 // SetServerWeight sets the user weight; the balancer follows at once.
@@ -395,10 +387,7 @@ func (a *proxyAdmin) SetServerWeight(backend, server string, weight int) error {
 	if err != nil {
 		return err
 	}
-	if msg := s.SetWeight(weight, a.log); msg != "" {
-		return errors.New(msg)
-	}
-	return nil
+	return s.SetWeight(weight, a.log)
 }
 
 // SetServerMaxConn is set maxconn server.

@@ -115,7 +115,7 @@ func TestProxySourceAdmin(t *testing.T) {
 			}
 		})
 	}
-	if err := adm.SetServerWeight("li", "a", 5); err == nil || !strings.Contains(err.Error(), "static LB") {
+	if err := adm.SetServerWeight("li", "a", 5); err == nil || !strings.Contains(answer(err), "static LB") {
 		t.Errorf("weight 5 on a static backend: %v", err)
 	}
 	if err := adm.SetRateLimit("connections", 10); err != nil {
