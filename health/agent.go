@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 
+	"goproxy/internal/cnum"
 	"goproxy/internal/srvstate"
 )
 
@@ -13,6 +14,10 @@ type agentReply struct {
 	health, admin, weight, maxconn, errWord, desc string
 	warning                                       string // set when the line was incomplete
 }
+
+// statusKeep, the outcome of an incomplete agent line, keeps the previous
+// status (Report.KeepStatus).
+const statusKeep srvstate.CheckStatus = -1
 
 // agentRules is the "*agent-check" ruleset: an implicit connect to the
 // agent address, send "agent-send" if any, read one line.
@@ -65,6 +70,67 @@ func parseAgentLine(line string) agentReply {
 	}
 	a.desc = strings.TrimLeft(a.desc, " \n")
 	return a
+}
+
+// typed returns the reply with its words parsed: health and admin words
+// as values, the weight and maxconn as numbers (or HAProxy's text for a
+// word it refuses, as server_parse_weight_change_request and
+// server_parse_maxconn_change_request answer).
+func (a agentReply) typed() *srvstate.AgentReply {
+	t := &srvstate.AgentReply{HealthWord: a.health, ErrWord: a.errWord, Desc: a.desc}
+	switch strings.ToLower(a.health) {
+	case "up":
+		t.Health = srvstate.AgentUp
+	case "down", "stopped", "fail":
+		t.Health = srvstate.AgentDown
+	}
+	switch strings.ToLower(a.admin) {
+	case "ready":
+		t.Admin = srvstate.AgentReady
+	case "drain":
+		t.Admin = srvstate.AgentDrain
+	case "maint":
+		t.Admin = srvstate.AgentMaint
+	}
+	if a.weight != "" {
+		t.WeightPct, t.WeightWarning = agentWeight(a.weight)
+		t.HasWeight = t.WeightWarning == ""
+	}
+	if a.maxconn != "" {
+		n := a.maxconn
+		if len(n) >= len("maxconn:") && strings.EqualFold(n[:len("maxconn:")], "maxconn:") {
+			n = n[len("maxconn:"):]
+		}
+		t.MaxConn, t.MaxConnWarning = cnum.Maxconn(n)
+		t.HasMaxConn = t.MaxConnWarning == ""
+	}
+	return t
+}
+
+// agentWeight parses an agent's weight word (digits, then '%'), as
+// HAProxy's server_parse_weight_change_request: the percentage, capped as
+// HAProxy caps it, or the text of the refusal.
+func agentWeight(word string) (int64, string) {
+	i := 0
+	for i < len(word) && word[i] >= '0' && word[i] <= '9' {
+		i++
+	}
+	if i == 0 {
+		return 0, "Empty weight string empty or preceded by garbage"
+	}
+	var w int64
+	for _, ch := range word[:i] {
+		if w < 1<<40 {
+			w = w*10 + int64(ch-'0')
+		}
+	}
+	switch rest := word[i:]; {
+	case rest == "%":
+		return min(w, 25600), ""
+	case w > 256:
+		return 0, "Absolute weight can only be between 0 and 256 inclusive.\n"
+	}
+	return 0, "Trailing garbage in weight string"
 }
 
 // expectAgentReply waits for a full line (CR or LF terminated) and hands

@@ -292,6 +292,32 @@ func TestAgentLine(t *testing.T) {
 	}
 }
 
+// TestAgentReplyTyped: the words of a reply become the values the server
+// applies, and refused weight or maxconn words HAProxy's warnings.
+func TestAgentReplyTyped(t *testing.T) {
+	cases := []struct {
+		line string
+		want srvstate.AgentReply
+	}{
+		{"UP 75%", srvstate.AgentReply{Health: srvstate.AgentUp, HealthWord: "UP", WeightPct: 75, HasWeight: true}},
+		{"stopped drain", srvstate.AgentReply{Health: srvstate.AgentDown, HealthWord: "stopped", Admin: srvstate.AgentDrain}},
+		{"fail Maint", srvstate.AgentReply{Health: srvstate.AgentDown, HealthWord: "fail", Admin: srvstate.AgentMaint}},
+		{"ready 99999%", srvstate.AgentReply{Admin: srvstate.AgentReady, WeightPct: 25600, HasWeight: true}},
+		{"7x%", srvstate.AgentReply{WeightWarning: "Trailing garbage in weight string"}},
+		{"300x%", srvstate.AgentReply{WeightWarning: "Absolute weight can only be between 0 and 256 inclusive.\n"}},
+		{"maxconn:10 bogus # hi", srvstate.AgentReply{MaxConn: 10, HasMaxConn: true, ErrWord: "bogus", Desc: "hi"}},
+		{"MAXCONN:x", srvstate.AgentReply{MaxConnWarning: "maxconn string empty or preceded by garbage"}},
+		{"maxconn:", srvstate.AgentReply{MaxConnWarning: "Require <maxconn>.\n"}},
+	}
+	for _, c := range cases {
+		t.Run(c.line, func(t *testing.T) {
+			if got := parseAgentLine(c.line).typed(); *got != c.want {
+				t.Fatalf("got %+v, want %+v", *got, c.want)
+			}
+		})
+	}
+}
+
 // TestTimeouts: the connect phase is bounded by inter, or by
 // min(inter, timeout connect) when "timeout check" is set; once connected,
 // "timeout check" (else what is left of inter) bounds the rest.

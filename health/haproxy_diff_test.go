@@ -451,12 +451,8 @@ func TestAgainstHAProxy(t *testing.T) {
 			servers = append(servers, s)
 		}
 	}
-	var targets []health.Target
-	for _, s := range servers {
-		targets = append(targets, s)
-	}
 	log, hook := test.NewNullLogger()
-	m, err := health.New(targets, health.Options{Log: log})
+	m, err := health.New(serversOf(servers...), health.Options{Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}

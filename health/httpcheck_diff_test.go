@@ -164,12 +164,8 @@ func TestHTTPChecksAgainstHAProxy(t *testing.T) {
 		cmd.Process.Kill()
 		cmd.Wait()
 	})
-	var targets []health.Target
-	for _, s := range servers {
-		targets = append(targets, s)
-	}
 	log, hook := test.NewNullLogger()
-	m, err := health.New(targets, health.Options{Log: log})
+	m, err := health.New(serversOf(servers...), health.Options{Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,48 +9,36 @@ import (
 	"goproxy/parser"
 )
 
-// Target is what a checker needs of a server. *proxy.Server implements it;
-// the state machine behind it is the server's, never the checker's.
+// Target is all a checker may touch of a server. *proxy.Server implements
+// it; the state machine behind it is the server's, never the checker's.
+// Kind is the health check or the agent check.
 type Target interface {
-	// CheckSettings returns the backend's configuration (check kind,
-	// tcp-check rules, timeouts), the server's name, address and
-	// parameters. It is called once, by New.
-	CheckSettings() (backend *parser.Proxy, name string, addr parser.Addr, params parser.ServerParams)
-	// CheckConfigured reports whether the server has health checks.
-	CheckConfigured() bool
-	// CheckInterval returns the delay before the next check; it depends
-	// on the server's current health (inter, fastinter, downinter).
-	CheckInterval() time.Duration
-	// CheckRunnable reports whether a check should run now (enabled, not
-	// paused by maintenance).
-	CheckRunnable() bool
-	// CheckStarted tells the server a check is in progress.
-	CheckStarted()
-	// ReportCheck hands over the outcome of one check: status is one of
-	// the srvstate.CheckStatus codes, code the layer 7 code, desc the text shown as
-	// last_chk, took the check's duration. State changes are logged on log.
-	ReportCheck(status srvstate.CheckStatus, code int, desc string, took time.Duration, log logrus.FieldLogger)
+	// CheckConfigured reports whether the server has a check of kind k.
+	// It is called once, by New.
+	CheckConfigured(k srvstate.CheckKind) bool
+	// CheckInterval returns the delay before the next check of kind k; it
+	// depends on the server's current health (inter, fastinter,
+	// downinter).
+	CheckInterval(k srvstate.CheckKind) time.Duration
+	// StartCheck reports whether a check of kind k should run now
+	// (enabled, not paused by maintenance) and, if so, marks it in
+	// progress.
+	StartCheck(k srvstate.CheckKind) bool
+	// Report hands over the outcome of the check that StartCheck began.
+	// State changes are logged on log.
+	Report(r srvstate.Report, log logrus.FieldLogger)
 }
 
-// AgentTarget is implemented by targets that support agent checks
-// ("agent-check", "agent-port", "agent-inter", "agent-send").
-type AgentTarget interface {
-	AgentConfigured() bool
-	AgentInterval() time.Duration
-	AgentRunnable() bool
-	AgentStarted()
-	// ReportAgent records an agent check that got no usable reply; a
-	// negative status keeps the previous one.
-	ReportAgent(status srvstate.CheckStatus, code int, desc string, took time.Duration, log logrus.FieldLogger)
-	// ReportAgentReply applies an agent's reply line, split into words:
-	// health (up, down, stopped, fail), admin (ready, drain, maint),
-	// weight ("75%"), maxconn (the word, "maxconn:10"), the first unknown word and
-	// the description after '#'.
-	ReportAgentReply(health, admin, weight, maxconn, errWord, desc string, took time.Duration, log logrus.FieldLogger)
+// Server is one server to check: its configuration, as the model holds it
+// (the backend's check kind, tcp-check rules and timeouts; the server's
+// address and parameters), and the live server the results go to.
+type Server struct {
+	Backend *parser.Proxy
+	Name    string
+	Addr    parser.Addr
+	Params  parser.ServerParams
+	Target  Target
 }
-
-// statusKeep, reported by an agent check, keeps the previous status.
-const statusKeep srvstate.CheckStatus = -1
 
 // Options are the process-wide check settings.
 type Options struct {

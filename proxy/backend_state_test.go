@@ -19,9 +19,9 @@ func TestBackendTransitionsRecorded(t *testing.T) {
 	if st := be.State(time.Now()); st.ChkDown != 0 || st.DownTime != 0 {
 		t.Fatalf("initial state = %+v", st)
 	}
-	s.ReportCheck(srvstate.CheckL4Con, 0, refused, 0, log) // UP 1/3 -> DOWN
-	s.ReportCheck(srvstate.CheckL4OK, 0, "", 0, log)
-	s.ReportCheck(srvstate.CheckL4OK, 0, "", 0, log) // UP again
+	reportCheck(s, srvstate.CheckL4Con, 0, refused, 0, log) // UP 1/3 -> DOWN
+	reportCheck(s, srvstate.CheckL4OK, 0, "", 0, log)
+	reportCheck(s, srvstate.CheckL4OK, 0, "", 0, log) // UP again
 	if st := be.State(time.Now()); st.ChkDown != 1 {
 		t.Fatalf("after a down and up between two reads: chkdown = %d, want 1", st.ChkDown)
 	}

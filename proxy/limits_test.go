@@ -312,7 +312,7 @@ func TestServerStateActsOnQueueAndSessions(t *testing.T) {
 
 	// A failed health check marks y down and kills its sessions too.
 	roundTrip(t, second, "alive")
-	y.ReportCheck(srvstate.CheckL4Con, 0, "Connection refused", 0, log)
+	reportCheck(y, srvstate.CheckL4Con, 0, "Connection refused", 0, log)
 	if y.Running() {
 		t.Fatal("server still running after a failed check")
 	}

@@ -6,7 +6,6 @@ import (
 
 	"github.com/sirupsen/logrus"
 
-	"goproxy/internal/cnum"
 	"goproxy/internal/srvstate"
 )
 
@@ -153,20 +152,6 @@ func (s *Server) setDrainLocked(now time.Time, on bool, pd *pending) {
 		"%s is %s (leaving forced drain).", s.serverLabel(), state)})
 }
 
-// applyMaxconnLocked is HAProxy's server_parse_maxconn_change_request for
-// an agent's "maxconn:<n>" word: the server's maxconn becomes n (0 or less:
-// unlimited, as "set maxconn server"), and sessions waiting in the queue
-// are served if the limit grew. It returns an error text or "".
-func (s *Server) applyMaxconnLocked(str string, pd *pending) string {
-	v, msg := cnum.Maxconn(str)
-	if msg != "" {
-		return msg
-	}
-	s.maxConnR.Store(max(v, 0))
-	pd.serveQueue = true
-	return ""
-}
-
 // staticAlgo reports whether the backend's algorithm cannot change weights
 // at run time (HAProxy's algorithms without BE_LB_PROP_DYN).
 func (s *Server) staticAlgo() bool {
@@ -181,40 +166,4 @@ func (s *Server) staticAlgo() bool {
 		return false
 	}
 	return !px.HashType.Consistent
-}
-
-// applyWeightLocked is HAProxy's server_parse_weight_change_request for a
-// relative ("75%") or absolute weight; it returns an error text or "".
-func (s *Server) applyWeightLocked(str string, pd *pending) string {
-	if str == "" {
-		return "Require <weight> or <weight%>.\n"
-	}
-	i := 0
-	for i < len(str) && str[i] >= '0' && str[i] <= '9' {
-		i++
-	}
-	if i == 0 {
-		return "Empty weight string empty or preceded by garbage"
-	}
-	var w int64
-	for _, ch := range str[:i] {
-		if w < 1<<40 {
-			w = w*10 + int64(ch-'0')
-		}
-	}
-	switch rest := str[i:]; {
-	case rest == "%":
-		w = min(w, 25600)
-		w = int64(max(s.Config.Weight, 0)) * w / 100
-		w = min(w, 256)
-	case w > 256:
-		return "Absolute weight can only be between 0 and 256 inclusive.\n"
-	case rest != "":
-		return "Trailing garbage in weight string"
-	}
-	if err := s.setWeightLocked(w, pd); err != nil {
-		// The agent's words for it, shown in its last_chk.
-		return "Backend is using a static LB algorithm and only accepts weights '0%' and '100%'.\n"
-	}
-	return ""
 }

@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"strings"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -12,37 +11,6 @@ import (
 // This file holds the agent check side of a server (agent-check): its
 // scheduling and the application of an agent's reply.
 
-// AgentInterval returns the delay before the next agent check.
-func (s *Server) AgentInterval() time.Duration {
-	c := s.lockCheck()
-	defer c.mu.Unlock()
-	return c.intervalLocked(&c.agent)
-}
-
-// AgentConfigured reports whether the server has an agent check
-// ("agent-check" with an "agent-port").
-func (s *Server) AgentConfigured() bool {
-	c := s.lockCheck()
-	defer c.mu.Unlock()
-	return c.agent.configured
-}
-
-// AgentRunnable reports whether an agent check should run now. Unlike
-// health checks, agent checks keep running in maintenance.
-func (s *Server) AgentRunnable() bool {
-	c := s.lockCheck()
-	defer c.mu.Unlock()
-	return c.agent.configured && c.agent.enabled && !s.backendDisabled()
-}
-
-// AgentStarted marks an agent check in progress.
-func (s *Server) AgentStarted() {
-	c := s.lockCheck()
-	c.agent.inProgress = true
-	c.agent.desc = ""
-	c.mu.Unlock()
-}
-
 // SetAgentCheckEnabled is the switch behind "enable agent"/"disable agent".
 func (s *Server) SetAgentCheckEnabled(on bool) {
 	c := s.lockCheck()
@@ -52,28 +20,26 @@ func (s *Server) SetAgentCheckEnabled(on bool) {
 	c.mu.Unlock()
 }
 
-// ReportAgent records an agent check that got no usable reply (connection
-// problem, timeout): as in HAProxy it is shown but never changes the
-// server's state.
-// A negative status keeps the previous one (HAProxy does so for an
-// incomplete reply line).
-func (s *Server) ReportAgent(status srvstate.CheckStatus, code int, desc string, took time.Duration, log logrus.FieldLogger) {
+// reportAgent records an agent check that got no usable reply (connection
+// problem, timeout, an incomplete line): as in HAProxy it is shown but
+// never changes the server's state. KeepStatus keeps the previous status
+// (HAProxy does so for an incomplete reply line).
+func (s *Server) reportAgent(r srvstate.Report) {
 	c := s.lockCheck()
 	p := &c.agent
 	p.inProgress = false
-	if status >= 0 {
-		p.status = status
+	if !r.KeepStatus {
+		p.status = r.Status
 	}
-	p.code, p.desc, p.duration = code, clipDesc(desc), took
+	p.code, p.desc, p.duration = r.Code, clipDesc(r.Desc), r.Took
 	c.mu.Unlock()
 }
 
-// ReportAgentReply applies one agent reply, already split into words as
-// HAProxy's tcpcheck_agent_expect_reply does: health is "up", "down",
-// "stopped", "fail" or empty; admin is "ready", "drain", "maint" or empty;
-// weight is the last "<n>%" word; maxconn the last "maxconn:<n>" word;
-// errWord the first unknown word; desc the text after '#'.
-func (s *Server) ReportAgentReply(health, admin, weight, maxconn, errWord, desc string, took time.Duration, log logrus.FieldLogger) {
+// applyAgentReply applies one agent reply, as HAProxy's
+// tcpcheck_agent_expect_reply: the admin state it asks for, its weight and
+// maxconn, then its health, with the check's text built from the reply's
+// description, unknown word or warning.
+func (s *Server) applyAgentReply(a srvstate.AgentReply, took time.Duration, log logrus.FieldLogger) {
 	s.change(log, func(now time.Time, c *checkState, pd *pending) error {
 		p := &c.agent
 		p.inProgress = false
@@ -82,53 +48,51 @@ func (s *Server) ReportAgentReply(health, admin, weight, maxconn, errWord, desc 
 		if !p.enabled {
 			return nil
 		}
-		switch strings.ToLower(admin) {
-		case "drain":
+		switch a.Admin {
+		case srvstate.AgentDrain:
 			s.setDrainLocked(now, true, pd)
-		case "maint":
+		case srvstate.AgentMaint:
 			s.setMaintLocked(now, true, pd)
-		case "ready":
+		case srvstate.AgentReady:
 			s.setAdminModeLocked(now, ModeReady, pd)
 		}
-		wrn := ""
-		if weight != "" {
-			wrn = s.applyWeightLocked(weight, pd)
+		wrn := a.WeightWarning
+		if a.HasWeight {
+			wrn = s.applyAgentWeightLocked(a.WeightPct, pd)
 		}
-		if maxconn != "" {
-			n := maxconn
-			if len(n) >= len("maxconn:") && strings.EqualFold(n[:len("maxconn:")], "maxconn:") {
-				n = n[len("maxconn:"):]
-			}
-			if msg := s.applyMaxconnLocked(n, pd); wrn == "" {
-				wrn = msg
-			}
+		if a.HasMaxConn {
+			s.maxConnR.Store(max(a.MaxConn, 0))
+			pd.serveQueue = true
+		}
+		if wrn == "" {
+			wrn = a.MaxConnWarning
 		}
 		status := srvstate.CheckChecked
-		switch strings.ToLower(health) {
-		case "up":
+		switch a.Health {
+		case srvstate.AgentUp:
 			p.health = p.full()
 			status = srvstate.CheckL7OK
-		case "down", "stopped", "fail":
+		case srvstate.AgentDown:
 			p.health = 0
 			status = srvstate.CheckL7Sts
 		}
 		switch {
-		case health != "":
-			msg := desc
+		case a.HealthWord != "":
+			msg := a.Desc
 			if msg == "" || status == srvstate.CheckL7OK {
-				if errWord != "" {
-					msg = errWord
+				if a.ErrWord != "" {
+					msg = a.ErrWord
 				} else if wrn != "" {
 					msg = wrn
 				}
 			}
-			text := "via agent : " + health
+			text := "via agent : " + a.HealthWord
 			if msg != "" {
 				text += " (" + msg + ")"
 			}
 			p.desc = clipDesc(text)
-		case errWord != "":
-			p.desc = clipDesc("agent reports an error : " + errWord)
+		case a.ErrWord != "":
+			p.desc = clipDesc("agent reports an error : " + a.ErrWord)
 		case wrn != "":
 			p.desc = clipDesc("agent warns : " + wrn)
 		default:
@@ -147,4 +111,16 @@ func (s *Server) ReportAgentReply(health, admin, weight, maxconn, errWord, desc 
 		}
 		return nil
 	})
+}
+
+// applyAgentWeightLocked sets the weight an agent asks for, pct percent of
+// the configured one (HAProxy's server_parse_weight_change_request for a
+// relative weight). It returns the agent's warning, or "".
+func (s *Server) applyAgentWeightLocked(pct int64, pd *pending) string {
+	w := min(int64(max(s.Config.Weight, 0))*pct/100, 256)
+	if err := s.setWeightLocked(w, pd); err != nil {
+		// The agent's words for it, shown in its last_chk.
+		return "Backend is using a static LB algorithm and only accepts weights '0%' and '100%'.\n"
+	}
+	return ""
 }

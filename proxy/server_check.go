@@ -158,30 +158,30 @@ func (s *Server) checksAllowUpLocked() bool {
 	return true
 }
 
-// CheckSettings returns what a health checker needs to probe the server:
-// its backend's configuration (check kind, tcp-check rules, timeouts), its
-// name, address and server parameters. It implements health.Target.
-func (s *Server) CheckSettings() (backend *parser.Proxy, name string, addr parser.Addr, params parser.ServerParams) {
-	if s.Backend != nil {
-		backend = s.Backend.Config
+// probeOf returns the probe of kind k.
+func (c *checkState) probeOf(k srvstate.CheckKind) *probe {
+	if k == srvstate.AgentCheck {
+		return &c.agent
 	}
-	return backend, s.Name, s.Addr, s.Config
+	return &c.hc
 }
 
-// CheckConfigured reports whether the server has health checks ("check").
-func (s *Server) CheckConfigured() bool {
+// CheckConfigured reports whether the server has a check of kind k
+// ("check"; "agent-check" with an "agent-port"). It implements
+// health.Target, as CheckInterval, StartCheck and Report do.
+func (s *Server) CheckConfigured(k srvstate.CheckKind) bool {
 	c := s.lockCheck()
 	defer c.mu.Unlock()
-	return c.hc.configured
+	return c.probeOf(k).configured
 }
 
-// CheckInterval returns the delay before the next health check, as
+// CheckInterval returns the delay before the next check of kind k, as
 // HAProxy's srv_getinter: inter when fully up, downinter when fully down,
 // fastinter in between (each falling back to inter).
-func (s *Server) CheckInterval() time.Duration {
+func (s *Server) CheckInterval(k srvstate.CheckKind) time.Duration {
 	c := s.lockCheck()
 	defer c.mu.Unlock()
-	return c.intervalLocked(&c.hc)
+	return c.intervalLocked(c.probeOf(k))
 }
 
 func (c *checkState) intervalLocked(p *probe) time.Duration {
@@ -194,25 +194,59 @@ func (c *checkState) intervalLocked(p *probe) time.Duration {
 	return defaultDuration(p.fastInter, p.inter)
 }
 
-// CheckRunnable reports whether a health check should run now: configured,
-// enabled and not paused by maintenance.
-func (s *Server) CheckRunnable() bool {
+// checkRunnableLocked reports whether a check of kind k should run now:
+// configured, enabled, its backend not disabled, and for health checks not
+// paused by maintenance (agent checks keep running in maintenance).
+func (s *Server) checkRunnableLocked(k srvstate.CheckKind) bool {
+	c := &s.check
+	p := c.probeOf(k)
+	if k == srvstate.HealthCheck && c.paused {
+		return false
+	}
+	return p.configured && p.enabled && !s.backendDisabled()
+}
+
+// checkRunnable is checkRunnableLocked taking the lock.
+func (s *Server) checkRunnable(k srvstate.CheckKind) bool {
 	c := s.lockCheck()
 	defer c.mu.Unlock()
-	return c.hc.configured && c.hc.enabled && !c.paused && !s.backendDisabled()
+	return s.checkRunnableLocked(k)
+}
+
+// StartCheck reports whether a check of kind k should run now and, if so,
+// marks it in progress: "show stat" prefixes the last status with "* " and
+// shows no text until the result arrives.
+func (s *Server) StartCheck(k srvstate.CheckKind) bool {
+	c := s.lockCheck()
+	defer c.mu.Unlock()
+	if !s.checkRunnableLocked(k) {
+		return false
+	}
+	p := c.probeOf(k)
+	p.inProgress = true
+	p.desc = ""
+	return true
 }
 
 func (s *Server) backendDisabled() bool {
 	return s.Backend != nil && s.Backend.Config != nil && s.Backend.Config.Disabled
 }
 
-// CheckStarted marks a health check in progress: "show stat" prefixes the
-// last status with "* " and shows no text until the result arrives.
-func (s *Server) CheckStarted() {
-	c := s.lockCheck()
-	c.hc.inProgress = true
-	c.hc.desc = ""
-	c.mu.Unlock()
+// Report applies the outcome of one check: a health check's result goes
+// through the rise/fall arithmetic, an agent's reply is applied, an agent
+// check without one is only recorded. State changes are logged on log.
+func (s *Server) Report(r srvstate.Report, log logrus.FieldLogger) {
+	switch {
+	case r.Kind == srvstate.HealthCheck:
+		s.reportCheck(r, log)
+		if r.Twice {
+			s.reportCheck(r, log)
+		}
+	case r.Agent != nil:
+		s.applyAgentReply(*r.Agent, r.Took, log)
+	default:
+		s.reportAgent(r)
+	}
 }
 
 func clipDesc(d string) string {
@@ -225,19 +259,19 @@ func clipDesc(d string) string {
 	return d
 }
 
-// ReportCheck records the outcome of one health check (status is one of the
-// Check* codes, code the layer 7 code, desc the text shown as last_chk,
-// took its duration), applies the rise/fall arithmetic and changes the
-// server's state when it crosses a threshold, logging HAProxy's lines on log.
-func (s *Server) ReportCheck(status srvstate.CheckStatus, code int, desc string, took time.Duration, log logrus.FieldLogger) {
+// reportCheck records the outcome of one health check (its status, layer 7
+// code, the text shown as last_chk and its duration), applies the rise/fall
+// arithmetic and changes the server's state when it crosses a threshold,
+// logging HAProxy's lines on log.
+func (s *Server) reportCheck(r srvstate.Report, log logrus.FieldLogger) {
 	s.change(log, func(now time.Time, c *checkState, pd *pending) error {
 		p := &c.hc
 		p.inProgress = false
-		p.status = status
-		p.code = code
-		p.desc = clipDesc(desc)
-		p.duration = took
-		switch riseFall(p, status.Result()) {
+		p.status = r.Status
+		p.code = r.Code
+		p.desc = clipDesc(r.Desc)
+		p.duration = r.Took
+		switch riseFall(p, r.Status.Result()) {
 		case srvstate.OpStopped:
 			s.setStoppedLocked(now, reasonFromProbe(p), pd)
 		case srvstate.OpStopping:

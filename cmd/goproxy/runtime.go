@@ -110,14 +110,14 @@ func newRuntime(cfg *parser.Config, o buildOptions) (*procRuntime, error) {
 	}
 	stats.LoadServerState(cfg, src, stateLog)
 
-	var targets []health.Target
+	var targets []health.Server
 	for _, px := range cfg.Proxies {
 		if px.Cap&parser.CapBackend == 0 {
 			continue
 		}
 		if b := g.Backend(px.Name); b != nil {
 			for _, s := range b.Servers {
-				targets = append(targets, s)
+				targets = append(targets, health.Server{Backend: b.Config, Name: s.Name, Addr: s.Addr, Params: s.Config, Target: s})
 			}
 		}
 	}
