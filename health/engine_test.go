@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"io"
 	"net"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -86,7 +87,7 @@ func testProxy(kind parser.CheckKind, rules ...*parser.TCPCheckRule) *parser.Pro
 func cmppRules(t *testing.T) []*parser.TCPCheckRule {
 	return []*parser.TCPCheckRule{
 		{Kind: "send-binary", Data: mustHex(t, "0000000c0000000800000001")},
-		{Kind: "expect", Match: "binary", Pattern: "0000000d80000008", MinRecv: -1},
+		{Kind: "expect", Match: "binary", Pattern: "0000000d80000008", Data: mustHex(t, "0000000d80000008"), MinRecv: -1},
 	}
 }
 
@@ -156,7 +157,7 @@ func TestChecks(t *testing.T) {
 			port: serve(t, func(c net.Conn) { c.Write([]byte("bye\n")) }), status: srvstate.CheckL7Rsp,
 			desc: "TCPCHK did not match content 'hello' at step 2 comment: banner"},
 		{name: "negated regex", px: testProxy(parser.CheckTCP,
-			&parser.TCPCheckRule{Kind: "expect", Negate: true, Match: "rstring", Pattern: "^ERR", MinRecv: -1}),
+			&parser.TCPCheckRule{Kind: "expect", Negate: true, Match: "rstring", Pattern: "^ERR", Regex: regexp.MustCompile("^ERR"), MinRecv: -1}),
 			port: serve(t, func(c net.Conn) { c.Write([]byte("ERR busy\n")) }), status: srvstate.CheckL7Rsp,
 			desc: "TCPCHK matched unwanted content (regex) at step 1"},
 		{name: "explicit connect port", px: testProxy(parser.CheckTCP,

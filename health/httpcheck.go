@@ -481,28 +481,23 @@ func httpRules(px *parser.Proxy) (*ruleset, error) {
 
 func httpExpectRule(l *parser.HTTPCheckRule, req httpRequest, disable404 bool) (*rule, error) {
 	e := &httpExpect{match: l.Match, disable404: disable404, head: req.isHead()}
-	var err error
 	switch l.Match {
 	case "status":
 		e.codes = parseStatusCodes(l.Pattern)
 	case "rstatus", "rstring":
-		e.re, err = regexp.Compile(l.Pattern)
+		e.re = l.Regex
 	case "string":
 		e.str = l.Pattern
 	case "hdr", "fhdr":
 		e.name, e.nameMeth = l.HdrName, l.HdrNameMeth
 		e.value, e.valueMeth, e.hasValue = l.HdrValue, l.HdrValueMeth, l.HasHdrValue
-		if e.nameMeth == "reg" {
-			e.nameRe, err = regexp.Compile("(?i)" + l.HdrName)
-		}
-		if err == nil && e.valueMeth == "reg" {
-			e.valueRe, err = regexp.Compile(l.HdrValue)
-		}
+		e.nameRe, e.valueRe = l.HdrNameRegex, l.HdrValueRegex
 	default:
 		return nil, fmt.Errorf("http-check expect %q is not supported", l.Match)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("http-check expect %s: %w", l.Match, err)
+	if (e.re == nil && (l.Match == "rstatus" || l.Match == "rstring")) ||
+		(e.nameRe == nil && e.nameMeth == "reg") || (e.valueRe == nil && e.valueMeth == "reg") {
+		return nil, fmt.Errorf("http-check expect %s: pattern not compiled by the parser", l.Match)
 	}
 	return &rule{action: actExpect, kind: expCustom, custom: evalHTTPExpect, http: e, inverse: l.Negate,
 		minRecv: l.MinRecv, onSuccess: l.OnSuccess, onError: l.OnError,

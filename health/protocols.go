@@ -3,6 +3,7 @@ package health
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/hex"
 	"regexp"
 	"strconv"
 	"time"
@@ -284,7 +285,7 @@ func expectLDAPBind(r *run, rl *rule, lastRead bool) evalRet {
 }
 
 func ldapRules() *ruleset {
-	req, _ := parseHex("300C020101600702010304008000")
+	req, _ := hex.DecodeString("300C020101600702010304008000")
 	rs := &ruleset{proto: protoLDAP, rules: []*rule{
 		{action: actSend, index: 0, minRecv: -1, data: req},
 		{action: actExpect, index: 1, kind: expRBinary, re: regexp.MustCompile("^30"), minRecv: 14,

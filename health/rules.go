@@ -1,7 +1,6 @@
 package health
 
 import (
-	"encoding/hex"
 	"fmt"
 	"regexp"
 	"strings"
@@ -128,15 +127,6 @@ func (rs *ruleset) finalize() {
 	}
 }
 
-// parseHex decodes an hexadecimal string as HAProxy's parse_binary.
-func parseHex(s string) ([]byte, error) {
-	b, err := hex.DecodeString(s)
-	if err != nil {
-		return nil, fmt.Errorf("invalid binary string %q: %w", s, err)
-	}
-	return b, nil
-}
-
 // compileTCPChecks builds the ruleset of "option tcp-check" from the
 // backend's tcp-check lines. Comment lines take a rule index as in HAProxy
 // and label the rules that follow them.
@@ -194,21 +184,16 @@ func compileTCPChecks(lines []*parser.TCPCheckRule) (*ruleset, error) {
 				r.pattern = []byte(l.Pattern)
 			case "binary":
 				r.kind = expBinary
-				b, err := parseHex(strings.ToLower(l.Pattern))
-				if err != nil {
-					return nil, fmt.Errorf("tcp-check expect binary: %w", err)
-				}
-				r.pattern = b
+				r.pattern = l.Data // decoded by the parser
 			case "rstring", "rbinary":
 				r.kind = expRString
 				if l.Match == "rbinary" {
 					r.kind = expRBinary
 				}
-				re, err := regexp.Compile(l.Pattern)
-				if err != nil {
-					return nil, fmt.Errorf("tcp-check expect %s: %w", l.Match, err)
+				if l.Regex == nil {
+					return nil, fmt.Errorf("tcp-check expect %s: pattern not compiled by the parser", l.Match)
 				}
-				r.re = re
+				r.re = l.Regex
 			default:
 				return nil, fmt.Errorf("tcp-check expect %q is not supported", l.Match)
 			}

@@ -382,10 +382,12 @@ func (p *parser) httpCheckExpect(r *HTTPCheckRule, where string, args []string) 
 				return false
 			}
 		case "rstatus", "rstring":
-			if _, err := regexp.Compile(v); err != nil {
+			re, err := regexp.Compile(v)
+			if err != nil {
 				p.alert("%s : regex '%s' is invalid (%s).", where, v, err)
 				return false
 			}
+			r.Regex = re
 		}
 	}
 	if r.Match == "" {
@@ -444,6 +446,10 @@ func (p *parser) httpCheckExpectHdr(r *HTTPCheckRule, where, m string, args []st
 		return 0, false
 	}
 	r.HdrName, r.HdrNameMeth = name, meth
+	if meth == "reg" {
+		// Validated by part: the flag keeps it valid.
+		r.HdrNameRegex = regexp.MustCompile("(?i)" + name)
+	}
 	switch argAt(args, i) {
 	case "value":
 		i++
@@ -452,6 +458,9 @@ func (p *parser) httpCheckExpectHdr(r *HTTPCheckRule, where, m string, args []st
 			return 0, false
 		}
 		r.HdrValue, r.HdrValueMeth, r.HasHdrValue = val, vmeth, true
+		if vmeth == "reg" {
+			r.HdrValueRegex = regexp.MustCompile(val) // validated by part
+		}
 	case "value-lf":
 		p.alert("%s : 'value-lf' is not supported by goproxy (log-format strings are not implemented).", where)
 		return 0, false

@@ -89,7 +89,7 @@ func (s *Server) initCheckLocked(now time.Time) {
 		configured: cfg.Check && isBackend,
 		rise:       max(cfg.Rise, 1),
 		fall:       max(cfg.Fall, 1),
-		inter:      defaultDuration(cfg.Inter, 2*time.Second),
+		inter:      cfg.CheckInter(),
 		fastInter:  cfg.FastInter,
 		downInter:  cfg.DownInter,
 		status:     srvstate.CheckIni,
@@ -107,7 +107,7 @@ func (s *Server) initCheckLocked(now time.Time) {
 		configured: cfg.AgentCheck && isBackend && (cfg.AgentPort > 0),
 		rise:       1,
 		fall:       1,
-		inter:      defaultDuration(cfg.AgentInter, c.hc.inter),
+		inter:      cfg.AgentCheckInter(),
 		status:     srvstate.CheckIni,
 		duration:   -1,
 	}
