@@ -7,28 +7,8 @@ import (
 	"strings"
 
 	"goproxy/internal/cnum"
+	"goproxy/internal/srvstate"
 	"goproxy/proxy"
-)
-
-// ServerAdminState is what "set server ... state" (and disable/enable
-// server) asks for.
-type ServerAdminState int
-
-// Requested administrative states.
-const (
-	StateReady ServerAdminState = iota // leave forced maintenance and drain
-	StateDrain                         // forced drain (leaves forced maintenance)
-	StateMaint                         // forced maintenance (leaves forced drain)
-)
-
-// ServerHealth is what "set server ... health" forces.
-type ServerHealth int
-
-// Forced operational states.
-const (
-	HealthUp ServerHealth = iota
-	HealthStopping
-	HealthDown
 )
 
 // Admin applies admin commands to the running process. The CLI validates
@@ -37,8 +17,8 @@ const (
 // answered from adminAnswers, any other error's text is sent to the client
 // as is (end it with "\n", like HAProxy's messages).
 type Admin interface {
-	SetServerState(backend, server string, st ServerAdminState) error
-	SetServerHealth(backend, server string, h ServerHealth) error
+	SetServerState(backend, server string, st proxy.AdminMode) error
+	SetServerHealth(backend, server string, h srvstate.Op) error
 	SetServerAgentHealth(backend, server string, up bool) error
 	SetServerWeight(backend, server string, weight int) error
 	SetServerMaxConn(backend, server string, maxconn int) error
@@ -69,7 +49,7 @@ func cmdDisableServer(s *session, args []string) string {
 	if r == nil {
 		return msg
 	}
-	return adminResult(s.admin().SetServerState(r.Proxy, r.Name, StateMaint))
+	return adminResult(s.admin().SetServerState(r.Proxy, r.Name, proxy.ModeMaint))
 }
 
 func cmdEnableServer(s *session, args []string) string {
@@ -77,7 +57,7 @@ func cmdEnableServer(s *session, args []string) string {
 	if r == nil {
 		return msg
 	}
-	return adminResult(s.admin().SetServerState(r.Proxy, r.Name, StateReady))
+	return adminResult(s.admin().SetServerState(r.Proxy, r.Name, proxy.ModeReady))
 }
 
 func cmdHealth(enable bool) handler {
@@ -177,14 +157,14 @@ func cmdSetServer(s *session, args []string) string {
 	a := s.admin()
 	switch argAt(args, 3) {
 	case "state":
-		var st ServerAdminState
+		var st proxy.AdminMode
 		switch argAt(args, 4) {
 		case "ready":
-			st = StateReady
+			st = proxy.ModeReady
 		case "drain":
-			st = StateDrain
+			st = proxy.ModeDrain
 		case "maint":
-			st = StateMaint
+			st = proxy.ModeMaint
 		default:
 			return "'set server <srv> state' expects 'ready', 'drain' and 'maint'.\n"
 		}
@@ -193,14 +173,14 @@ func cmdSetServer(s *session, args []string) string {
 		if r.Server.Tracked != "" {
 			return "cannot change health on a tracking server.\n"
 		}
-		var h ServerHealth
+		var h srvstate.Op
 		switch argAt(args, 4) {
 		case "up":
-			h = HealthUp
+			h = srvstate.OpRunning
 		case "stopping":
-			h = HealthStopping
+			h = srvstate.OpStopping
 		case "down":
-			h = HealthDown
+			h = srvstate.OpStopped
 		default:
 			return answer(proxy.ErrHealthState)
 		}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"goproxy/internal/srvstate"
+	"goproxy/proxy"
 )
 
 // fakeSource reproduces the state of HAProxy when golden/show-stat.csv was
@@ -113,14 +114,14 @@ func (a *fakeAdmin) record(call string) {
 	a.calls = append(a.calls, call)
 }
 
-func (a *fakeAdmin) SetServerState(be, sv string, st ServerAdminState) error {
+func (a *fakeAdmin) SetServerState(be, sv string, st proxy.AdminMode) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.record("state " + be + "/" + sv)
 	r := a.server(be, sv)
 	s := &r.Server
 	switch st {
-	case StateMaint:
+	case proxy.ModeMaint:
 		if s.Admin&srvstate.AdminForcedMaint == 0 {
 			s.Admin |= srvstate.AdminForcedMaint
 			s.Admin &^= srvstate.AdminForcedDrain
@@ -132,7 +133,7 @@ func (a *fakeAdmin) SetServerState(be, sv string, st ServerAdminState) error {
 			s.Check.Health = 0
 			r.LastChg = 0
 		}
-	case StateDrain:
+	case proxy.ModeDrain:
 		if s.Admin&srvstate.AdminForcedMaint != 0 {
 			s.Admin &^= srvstate.AdminForcedMaint
 			s.Op = srvstate.OpRunning
@@ -141,7 +142,7 @@ func (a *fakeAdmin) SetServerState(be, sv string, st ServerAdminState) error {
 		}
 		s.Admin |= srvstate.AdminForcedDrain
 		r.LastChg = 0
-	case StateReady:
+	case proxy.ModeReady:
 		if s.Admin&srvstate.AdminForcedMaint != 0 {
 			s.Admin &^= srvstate.AdminForcedMaint
 			s.Op = srvstate.OpRunning
@@ -154,16 +155,16 @@ func (a *fakeAdmin) SetServerState(be, sv string, st ServerAdminState) error {
 	return nil
 }
 
-func (a *fakeAdmin) SetServerHealth(be, sv string, h ServerHealth) error {
+func (a *fakeAdmin) SetServerHealth(be, sv string, h srvstate.Op) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	r := a.server(be, sv)
 	switch h {
-	case HealthUp:
+	case srvstate.OpRunning:
 		r.Server.Op, r.Server.Check.Health = srvstate.OpRunning, r.Server.Check.Rise+r.Server.Check.Fall-1
-	case HealthStopping:
+	case srvstate.OpStopping:
 		r.Server.Op = srvstate.OpStopping
-	case HealthDown:
+	case srvstate.OpStopped:
 		r.Server.Op, r.Server.Check.Health = srvstate.OpStopped, 0
 		r.ChkDown++
 	}

@@ -339,37 +339,23 @@ func (a *proxyAdmin) frontend(name string) (*proxy.Frontend, error) {
 
 // SetServerState is disable/enable server and set server state, applied
 // as one change.
-func (a *proxyAdmin) SetServerState(backend, server string, st ServerAdminState) error {
+func (a *proxyAdmin) SetServerState(backend, server string, st proxy.AdminMode) error {
 	s, err := a.server(backend, server)
 	if err != nil {
 		return err
 	}
-	mode := proxy.ModeReady
-	switch st {
-	case StateMaint:
-		mode = proxy.ModeMaint
-	case StateDrain:
-		mode = proxy.ModeDrain
-	}
-	s.SetAdminMode(mode, a.log)
+	s.SetAdminMode(st, a.log)
 	return nil
 }
 
 // SetServerHealth forces the operational state; in maintenance it only
 // sets the health counter, as HAProxy.
-func (a *proxyAdmin) SetServerHealth(backend, server string, h ServerHealth) error {
+func (a *proxyAdmin) SetServerHealth(backend, server string, h srvstate.Op) error {
 	s, err := a.server(backend, server)
 	if err != nil {
 		return err
 	}
-	op := srvstate.OpRunning
-	switch h {
-	case HealthStopping:
-		op = srvstate.OpStopping
-	case HealthDown:
-		op = srvstate.OpStopped
-	}
-	return s.SetHealth(op, a.log)
+	return s.SetHealth(h, a.log)
 }
 
 // SetServerAgentHealth is set server ... agent up|down.

@@ -89,16 +89,16 @@ func TestProxySourceAdmin(t *testing.T) {
 		do    func() error
 		check func() bool
 	}{
-		{"maint", func() error { return adm.SetServerState("li", "a", StateMaint) }, func() bool { return a.Admin()&srvstate.AdminMaint != 0 }},
-		{"drain leaves maint", func() error { return adm.SetServerState("li", "a", StateDrain) }, func() bool { return a.Admin() == srvstate.AdminForcedDrain }},
-		{"ready", func() error { return adm.SetServerState("li", "a", StateReady) }, func() bool { return a.Admin() == 0 }},
-		{"health down", func() error { return adm.SetServerHealth("li", "a", HealthDown) }, func() bool { return !a.Running() }},
-		{"health up", func() error { return adm.SetServerHealth("li", "a", HealthUp) }, func() bool { return a.Running() }},
+		{"maint", func() error { return adm.SetServerState("li", "a", proxy.ModeMaint) }, func() bool { return a.Admin()&srvstate.AdminMaint != 0 }},
+		{"drain leaves maint", func() error { return adm.SetServerState("li", "a", proxy.ModeDrain) }, func() bool { return a.Admin() == srvstate.AdminForcedDrain }},
+		{"ready", func() error { return adm.SetServerState("li", "a", proxy.ModeReady) }, func() bool { return a.Admin() == 0 }},
+		{"health down", func() error { return adm.SetServerHealth("li", "a", srvstate.OpStopped) }, func() bool { return !a.Running() }},
+		{"health up", func() error { return adm.SetServerHealth("li", "a", srvstate.OpRunning) }, func() bool { return a.Running() }},
 		{"maint then health down", func() error {
-			if err := adm.SetServerState("li", "a", StateMaint); err != nil {
+			if err := adm.SetServerState("li", "a", proxy.ModeMaint); err != nil {
 				return err
 			}
-			return adm.SetServerHealth("li", "a", HealthDown)
+			return adm.SetServerHealth("li", "a", srvstate.OpStopped)
 		}, func() bool { return a.Admin()&srvstate.AdminMaint != 0 }},
 		{"weight", func() error { return adm.SetServerWeight("be", "c", 1) }, func() bool { return g.Backend("be").Servers[0].UWeight() == 1 }},
 		{"maxconn", func() error { return adm.SetServerMaxConn("li", "a", 7) }, func() bool { return a.MaxConn() == 7 }},
@@ -124,7 +124,7 @@ func TestProxySourceAdmin(t *testing.T) {
 	if err := adm.SetRateLimit("sessions", 10); err == nil || !strings.Contains(err.Error(), "not supported") {
 		t.Errorf("SetRateLimit sessions: %v", err)
 	}
-	if err := adm.SetServerState("li", "nosuch", StateMaint); err == nil {
+	if err := adm.SetServerState("li", "nosuch", proxy.ModeMaint); err == nil {
 		t.Error("unknown server accepted")
 	}
 }
@@ -144,13 +144,13 @@ func TestProxySourceBackendDown(t *testing.T) {
 	if r := be(); r.ChkDown != 0 {
 		t.Fatalf("chkdown %d at start", r.ChkDown)
 	}
-	if err := adm.SetServerState("li", "a", StateMaint); err != nil {
+	if err := adm.SetServerState("li", "a", proxy.ModeMaint); err != nil {
 		t.Fatal(err)
 	}
 	if r := be(); r.ChkDown != 1 || r.LastChg != 0 {
 		t.Fatalf("after the last server left: chkdown %d lastchg %d", r.ChkDown, r.LastChg)
 	}
-	if err := adm.SetServerState("li", "a", StateReady); err != nil {
+	if err := adm.SetServerState("li", "a", proxy.ModeReady); err != nil {
 		t.Fatal(err)
 	}
 	if r := be(); r.ChkDown != 1 {

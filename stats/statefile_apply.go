@@ -9,6 +9,7 @@ import (
 
 	"goproxy/internal/cnum"
 	"goproxy/internal/srvstate"
+	"goproxy/proxy"
 )
 
 // savedState is the validated part of a state line that is applied.
@@ -145,14 +146,14 @@ func (a *serverAdmin) ready() {
 
 // healthClass groups operational states the way "set server health" sets
 // them: up (starting or running), stopping, down.
-func healthClass(op srvstate.Op) ServerHealth {
+func healthClass(op srvstate.Op) srvstate.Op {
 	switch op {
 	case srvstate.OpStopped:
-		return HealthDown
+		return srvstate.OpStopped
 	case srvstate.OpStopping:
-		return HealthStopping
+		return srvstate.OpStopping
 	}
-	return HealthUp
+	return srvstate.OpRunning
 }
 
 // ServerStateTarget says how to apply saved state to one server.
@@ -205,7 +206,7 @@ func ApplyServerState(admin Admin, t ServerStateTarget, e *StateEntry, log logru
 	if sv.Tracked == "" {
 		want := healthClass(st.op)
 		if st.op == srvstate.OpStopping && sv.Check.Fall == 1 {
-			want = HealthDown
+			want = srvstate.OpStopped
 		}
 		if want != healthClass(sv.Op) {
 			fail("set health", admin.SetServerHealth(r.Proxy, r.Name, want))
@@ -237,12 +238,12 @@ func ApplyServerState(admin Admin, t ServerStateTarget, e *StateEntry, log logru
 	}
 	const forced = srvstate.AdminForcedMaint | srvstate.AdminForcedDrain
 	if srvstate.Admin(next)&forced != cur&forced {
-		target := StateReady
+		target := proxy.ModeReady
 		switch {
 		case srvstate.Admin(next)&srvstate.AdminForcedMaint != 0:
-			target = StateMaint
+			target = proxy.ModeMaint
 		case srvstate.Admin(next)&srvstate.AdminForcedDrain != 0:
-			target = StateDrain
+			target = proxy.ModeDrain
 		}
 		fail("set state", admin.SetServerState(r.Proxy, r.Name, target))
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/sirupsen/logrus/hooks/test"
 
 	"goproxy/internal/srvstate"
+	"goproxy/proxy"
 )
 
 // recAdmin records the admin calls; the methods the state loader never
@@ -25,12 +26,12 @@ func (a *recAdmin) rec(format string, args ...any) error {
 	return a.fail
 }
 
-func (a *recAdmin) SetServerState(be, sv string, st ServerAdminState) error {
+func (a *recAdmin) SetServerState(be, sv string, st proxy.AdminMode) error {
 	return a.rec("state %s/%s %s", be, sv, [...]string{"ready", "drain", "maint"}[st])
 }
 
-func (a *recAdmin) SetServerHealth(be, sv string, h ServerHealth) error {
-	return a.rec("health %s/%s %s", be, sv, [...]string{"up", "stopping", "down"}[h])
+func (a *recAdmin) SetServerHealth(be, sv string, h srvstate.Op) error {
+	return a.rec("health %s/%s %s", be, sv, map[srvstate.Op]string{srvstate.OpRunning: "up", srvstate.OpStopping: "stopping", srvstate.OpStopped: "down"}[h])
 }
 
 func (a *recAdmin) SetServerWeight(be, sv string, w int) error {

@@ -18,6 +18,7 @@ import (
 
 	"goproxy/internal/srvstate"
 	"goproxy/parser"
+	"goproxy/proxy"
 )
 
 // The differential test runs haproxy 2.6 through a reload with a state
@@ -264,21 +265,21 @@ func (m *modelSource) srv(be, name string) *ServerState {
 	panic("no server " + be + "/" + name)
 }
 
-func (m *modelSource) SetServerState(be, sv string, st ServerAdminState) error {
+func (m *modelSource) SetServerState(be, sv string, st proxy.AdminMode) error {
 	s := m.srv(be, sv)
 	switch st {
-	case StateReady:
+	case proxy.ModeReady:
 		s.Admin &^= srvstate.AdminForcedMaint | srvstate.AdminForcedDrain
-	case StateDrain:
+	case proxy.ModeDrain:
 		s.Admin = s.Admin&^srvstate.AdminForcedMaint | srvstate.AdminForcedDrain
-	case StateMaint:
+	case proxy.ModeMaint:
 		s.Admin = s.Admin&^srvstate.AdminForcedDrain | srvstate.AdminForcedMaint
 	}
 	return nil
 }
 
-func (m *modelSource) SetServerHealth(be, sv string, h ServerHealth) error {
-	m.srv(be, sv).Op = [...]srvstate.Op{srvstate.OpRunning, srvstate.OpStopping, srvstate.OpStopped}[h]
+func (m *modelSource) SetServerHealth(be, sv string, h srvstate.Op) error {
+	m.srv(be, sv).Op = h
 	return nil
 }
 
