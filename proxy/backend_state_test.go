@@ -62,3 +62,50 @@ func TestRiseFall(t *testing.T) {
 		t.Fatalf("failed = %d, want 2 (failures while up)", p.failed)
 	}
 }
+
+// TestTransitionLevels: each transition carries the syslog level HAProxy
+// sends its line at, whatever its text says.
+func TestTransitionLevels(t *testing.T) {
+	be := testBackend(t, 1, checked())
+	s := be.Servers[0]
+	events := func(f func(now time.Time, pd *pending)) []stateEvent {
+		var got []stateEvent
+		s.change(nil, func(now time.Time, _ *checkState, pd *pending) error {
+			f(now, pd)
+			got = append(got, pd.events...)
+			return nil
+		})
+		return got
+	}
+	cli := stateReason{text: "changed from CLI"}
+	steps := []struct {
+		name   string
+		do     func(now time.Time, pd *pending)
+		levels []int
+	}{
+		{"down, last server", func(now time.Time, pd *pending) { s.setStoppedLocked(now, cli, pd) }, []int{LogAlert, LogEmerg}},
+		{"up", func(now time.Time, pd *pending) { s.setUpLocked(now, cli, pd) }, []int{LogNotice}},
+		{"drain", func(now time.Time, pd *pending) { s.setDrainLocked(now, true, pd) }, []int{LogNotice, LogEmerg}},
+		{"maint while draining", func(now time.Time, pd *pending) { s.setMaintLocked(now, true, pd) }, []int{LogNotice}},
+		{"ready from maint and drain", func(now time.Time, pd *pending) {
+			s.setAdminModeLocked(now, ModeReady, pd)
+		}, []int{LogNotice, LogNotice}},
+		{"maint while up", func(now time.Time, pd *pending) { s.setMaintLocked(now, true, pd) }, []int{LogAlert, LogEmerg}},
+		{"leave maint", func(now time.Time, pd *pending) { s.setMaintLocked(now, false, pd) }, []int{LogNotice}},
+	}
+	for _, st := range steps {
+		got := events(st.do)
+		var levels []int
+		for _, e := range got {
+			levels = append(levels, e.level)
+		}
+		if len(levels) != len(st.levels) {
+			t.Fatalf("%s: events %+v, want levels %v", st.name, got, st.levels)
+		}
+		for i := range levels {
+			if levels[i] != st.levels[i] {
+				t.Fatalf("%s: event %q at level %d, want %d", st.name, got[i].msg, levels[i], st.levels[i])
+			}
+		}
+	}
+}
