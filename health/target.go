@@ -11,7 +11,8 @@ import (
 
 // Target is all a checker may touch of a server. *proxy.Server implements
 // it; the state machine behind it is the server's, never the checker's.
-// Kind is the health check or the agent check.
+// Each method takes the kind of check: the health check or the agent
+// check.
 type Target interface {
 	// CheckConfigured reports whether the server has a check of kind k.
 	// It is called once, by New.
