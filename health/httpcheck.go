@@ -237,31 +237,6 @@ type httpExpect struct {
 	head             bool // the request was HEAD: no body follows
 }
 
-// statusByName maps ok-status, error-status and tout-status words.
-var statusByName = map[string]srvstate.CheckStatus{
-	"L4OK": srvstate.CheckL4OK, "L6OK": srvstate.CheckL6OK, "L7OK": srvstate.CheckL7OK, "L7OKC": srvstate.CheckL7OKC,
-	"L4CON": srvstate.CheckL4Con, "L6RSP": srvstate.CheckL6Rsp, "L7RSP": srvstate.CheckL7Rsp, "L7STS": srvstate.CheckL7Sts,
-	"L4TOUT": srvstate.CheckL4TOut, "L6TOUT": srvstate.CheckL6TOut, "L7TOUT": srvstate.CheckL7TOut,
-}
-
-// parseStatusCodes parses "200,201,300-310".
-func parseStatusCodes(s string) [][2]int {
-	var out [][2]int
-	for _, part := range strings.Split(s, ",") {
-		if part == "" {
-			continue
-		}
-		lo, hi, isRange := strings.Cut(part, "-")
-		a, _ := strconv.Atoi(lo)
-		b := a
-		if isRange {
-			b, _ = strconv.Atoi(hi)
-		}
-		out = append(out, [2]int{a, b})
-	}
-	return out
-}
-
 // matchWith applies an hdr matching method (str, beg, end, sub, reg).
 func matchWith(meth, pat string, re *regexp.Regexp, s string, fold bool) bool {
 	if fold {
@@ -471,7 +446,7 @@ func httpRules(px *parser.Proxy) (*ruleset, error) {
 		}
 	}
 	if lastExpect < lastSend {
-		r, _ := httpExpectRule(&parser.HTTPCheckRule{Kind: "expect", Match: "status", Pattern: "200-399", MinRecv: -1}, lastReq, hc.Disable404)
+		r, _ := httpExpectRule(&parser.HTTPCheckRule{Kind: "expect", Match: "status", Pattern: "200-399", StatusRanges: [][2]int{{200, 399}}, MinRecv: -1}, lastReq, hc.Disable404)
 		r.index = len(px.HTTPChecks)
 		add(r)
 	}
@@ -483,7 +458,7 @@ func httpExpectRule(l *parser.HTTPCheckRule, req httpRequest, disable404 bool) (
 	e := &httpExpect{match: l.Match, disable404: disable404, head: req.isHead()}
 	switch l.Match {
 	case "status":
-		e.codes = parseStatusCodes(l.Pattern)
+		e.codes = l.StatusRanges
 	case "rstatus", "rstring":
 		e.re = l.Regex
 	case "string":
@@ -501,7 +476,8 @@ func httpExpectRule(l *parser.HTTPCheckRule, req httpRequest, disable404 bool) (
 	}
 	return &rule{action: actExpect, kind: expCustom, custom: evalHTTPExpect, http: e, inverse: l.Negate,
 		minRecv: l.MinRecv, onSuccess: l.OnSuccess, onError: l.OnError,
-		okStatus: statusByName[l.OKStatus], errStatus: statusByName[l.ErrorStatus], toutStatus: statusByName[l.ToutStatus]}, nil
+		okStatus: srvstate.CheckStatusNamed(l.OKStatus), errStatus: srvstate.CheckStatusNamed(l.ErrorStatus),
+		toutStatus: srvstate.CheckStatusNamed(l.ToutStatus)}, nil
 }
 
 // checkTLSConfig is the client TLS configuration of a server's checks

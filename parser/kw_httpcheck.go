@@ -3,6 +3,7 @@ package parser
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -279,6 +280,25 @@ func oneOf(v string, list []string) bool {
 
 // validStatusList checks "200,201,300-310"; it returns the first bad
 // character, or 0.
+// statusRanges parses a valid list of status codes and ranges
+// ("200,300-399") as HAProxy's http-check expect status does.
+func statusRanges(s string) [][2]int {
+	var out [][2]int
+	for _, part := range strings.Split(s, ",") {
+		if part == "" {
+			continue
+		}
+		lo, hi, isRange := strings.Cut(part, "-")
+		a, _ := strconv.Atoi(lo)
+		b := a
+		if isRange {
+			b, _ = strconv.Atoi(hi)
+		}
+		out = append(out, [2]int{a, b})
+	}
+	return out
+}
+
 func validStatusList(s string) byte {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -381,6 +401,7 @@ func (p *parser) httpCheckExpect(r *HTTPCheckRule, where string, args []string) 
 				p.alert("%s : invalid character '%c' in the list of status codes.", where, c)
 				return false
 			}
+			r.StatusRanges = statusRanges(v)
 		case "rstatus", "rstring":
 			re, err := regexp.Compile(v)
 			if err != nil {

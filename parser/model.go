@@ -551,6 +551,9 @@ type HTTPCheckRule struct {
 	Negate  bool
 	Match   string // status, rstatus, string, rstring, hdr, fhdr
 	Pattern string // status list, regex or string
+	// StatusRanges is the parsed status list of "status": each range's
+	// first and last code (one code is a range of one).
+	StatusRanges [][2]int `json:"-"`
 	// Regex is the compiled Pattern of rstatus and rstring.
 	Regex *regexp.Regexp `json:"-"`
 	// hdr/fhdr: name and optional value, each with its method (str, beg,

@@ -85,6 +85,20 @@ func (c CheckStatus) Name() string {
 	return checkStatuses[CheckUnknown].name
 }
 
+// CheckStatusNamed returns the status whose short name is name ("L7OK"),
+// or CheckUnknown when none is.
+func CheckStatusNamed(name string) CheckStatus {
+	if name == "" {
+		return CheckUnknown
+	}
+	for i, st := range checkStatuses {
+		if st.name == name {
+			return CheckStatus(i)
+		}
+	}
+	return CheckUnknown
+}
+
 // Desc returns HAProxy's description of the status, the check_desc column
 // ("Layer4 check passed"); statuses without one are "Unknown".
 func (c CheckStatus) Desc() string {
