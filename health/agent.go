@@ -93,7 +93,7 @@ func (a agentReply) typed() *srvstate.AgentReply {
 		t.Admin = srvstate.AgentMaint
 	}
 	if a.weight != "" {
-		t.WeightPct, t.WeightWarning = agentWeight(a.weight)
+		t.Weight, t.WeightRelative, t.WeightWarning = cnum.Weight(a.weight)
 		t.HasWeight = t.WeightWarning == ""
 	}
 	if a.maxconn != "" {
@@ -105,32 +105,6 @@ func (a agentReply) typed() *srvstate.AgentReply {
 		t.HasMaxConn = t.MaxConnWarning == ""
 	}
 	return t
-}
-
-// agentWeight parses an agent's weight word (digits, then '%'), as
-// HAProxy's server_parse_weight_change_request: the percentage, capped as
-// HAProxy caps it, or the text of the refusal.
-func agentWeight(word string) (int64, string) {
-	i := 0
-	for i < len(word) && word[i] >= '0' && word[i] <= '9' {
-		i++
-	}
-	if i == 0 {
-		return 0, "Empty weight string empty or preceded by garbage"
-	}
-	var w int64
-	for _, ch := range word[:i] {
-		if w < 1<<40 {
-			w = w*10 + int64(ch-'0')
-		}
-	}
-	switch rest := word[i:]; {
-	case rest == "%":
-		return min(w, 25600), ""
-	case w > 256:
-		return 0, "Absolute weight can only be between 0 and 256 inclusive.\n"
-	}
-	return 0, "Trailing garbage in weight string"
 }
 
 // expectAgentReply waits for a full line (CR or LF terminated) and hands

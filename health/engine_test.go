@@ -300,10 +300,10 @@ func TestAgentReplyTyped(t *testing.T) {
 		line string
 		want srvstate.AgentReply
 	}{
-		{"UP 75%", srvstate.AgentReply{Health: srvstate.AgentUp, HealthWord: "UP", WeightPct: 75, HasWeight: true}},
+		{"UP 75%", srvstate.AgentReply{Health: srvstate.AgentUp, HealthWord: "UP", Weight: 75, WeightRelative: true, HasWeight: true}},
 		{"stopped drain", srvstate.AgentReply{Health: srvstate.AgentDown, HealthWord: "stopped", Admin: srvstate.AgentDrain}},
 		{"fail Maint", srvstate.AgentReply{Health: srvstate.AgentDown, HealthWord: "fail", Admin: srvstate.AgentMaint}},
-		{"ready 99999%", srvstate.AgentReply{Admin: srvstate.AgentReady, WeightPct: 25600, HasWeight: true}},
+		{"ready 99999%", srvstate.AgentReply{Admin: srvstate.AgentReady, Weight: 25600, WeightRelative: true, HasWeight: true}},
 		{"7x%", srvstate.AgentReply{WeightWarning: "Trailing garbage in weight string"}},
 		{"300x%", srvstate.AgentReply{WeightWarning: "Absolute weight can only be between 0 and 256 inclusive.\n"}},
 		{"maxconn:10 bogus # hi", srvstate.AgentReply{MaxConn: 10, HasMaxConn: true, ErrWord: "bogus", Desc: "hi"}},

@@ -5,6 +5,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"goproxy/internal/cnum"
 	"goproxy/internal/srvstate"
 )
 
@@ -58,7 +59,7 @@ func (s *Server) applyAgentReply(a srvstate.AgentReply, took time.Duration, log 
 		}
 		wrn := a.WeightWarning
 		if a.HasWeight {
-			wrn = s.applyAgentWeightLocked(a.WeightPct, pd)
+			wrn = s.applyAgentWeightLocked(a.Weight, a.WeightRelative, pd)
 		}
 		if a.HasMaxConn {
 			s.maxConnR.Store(max(a.MaxConn, 0))
@@ -113,14 +114,16 @@ func (s *Server) applyAgentReply(a srvstate.AgentReply, took time.Duration, log 
 	})
 }
 
-// applyAgentWeightLocked sets the weight an agent asks for, pct percent of
-// the configured one (HAProxy's server_parse_weight_change_request for a
-// relative weight). It returns the agent's warning, or "".
-func (s *Server) applyAgentWeightLocked(pct int64, pd *pending) string {
-	w := min(int64(max(s.Config.Weight, 0))*pct/100, 256)
+// applyAgentWeightLocked sets the weight an agent asks for, w or, when
+// relative, w percent of the configured one (HAProxy's
+// server_parse_weight_change_request). It returns the agent's warning, or
+// "".
+func (s *Server) applyAgentWeightLocked(w int64, relative bool, pd *pending) string {
+	if relative {
+		w = min(int64(max(s.Config.Weight, 0))*w/100, 256)
+	}
 	if err := s.setWeightLocked(w, pd); err != nil {
-		// The agent's words for it, shown in its last_chk.
-		return "Backend is using a static LB algorithm and only accepts weights '0%' and '100%'.\n"
+		return cnum.StaticWeightMsg // shown in the agent's last_chk
 	}
 	return ""
 }

@@ -244,7 +244,7 @@ func TestAgentReply(t *testing.T) {
 	be := testBackend(t, 2, p)
 	s := be.Servers[0]
 	log, hook := test.NewNullLogger()
-	agentReply(s, srvstate.AgentReply{WeightPct: 50, HasWeight: true}, log)
+	agentReply(s, srvstate.AgentReply{Weight: 50, WeightRelative: true, HasWeight: true}, log)
 	if s.UWeight() != 0 { // 50% of weight 1
 		t.Fatalf("weight %d", s.UWeight())
 	}

@@ -90,28 +90,12 @@ func cmdAgent(enable bool) handler {
 // server_parse_weight_change_request and returns the new weight or the
 // answer text.
 func weightChange(be *Row, r *Row, arg string) (int, string) {
-	if arg == "" {
-		return 0, "Require <weight> or <weight%>.\n"
+	w, relative, msg := cnum.Weight(arg)
+	if msg != "" {
+		return 0, msg
 	}
-	w, rest, ok := cnum.Strtol(arg)
-	switch {
-	case !ok:
-		return 0, "Empty weight string empty or preceded by garbage"
-	case rest == "%":
-		if w < 0 {
-			return 0, "Relative weight must be positive.\n"
-		}
-		if w > 25600 {
-			w = 25600
-		}
-		w = int64(r.Server.IWeight) * w / 100
-		if w > 256 {
-			w = 256
-		}
-	case w < 0 || w > 256:
-		return 0, answer(proxy.ErrWeightRange)
-	case rest != "":
-		return 0, "Trailing garbage in weight string"
+	if relative {
+		w = min(int64(r.Server.IWeight)*w/100, 256)
 	}
 	if w != 0 && int(w) != r.Server.IWeight && be != nil && be.StaticLB {
 		return 0, answer(proxy.ErrStaticWeight)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 
+	"goproxy/internal/cnum"
 	"goproxy/proxy"
 )
 
@@ -14,8 +15,8 @@ var adminAnswers = []struct {
 	err    error
 	answer string
 }{
-	{proxy.ErrWeightRange, "Absolute weight can only be between 0 and 256 inclusive.\n"},
-	{proxy.ErrStaticWeight, "Backend is using a static LB algorithm and only accepts weights '0%' and '100%'.\n"},
+	{proxy.ErrWeightRange, cnum.WeightRangeMsg},
+	{proxy.ErrStaticWeight, cnum.StaticWeightMsg},
 	{proxy.ErrAgentDisabled, "agent checks are not enabled on this server.\n"},
 	{proxy.ErrHealthState, "'set server <srv> health' expects 'up', 'stopping', or 'down'.\n"},
 }

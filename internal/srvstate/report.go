@@ -56,12 +56,14 @@ type AgentReply struct {
 	Health     AgentHealth
 	HealthWord string // the health word as sent ("UP", "stopped"), for the check's text
 	Admin      AgentAdmin
-	// WeightPct, with HasWeight, is the weight the agent asks for, in
-	// percent of the configured one ("75%"); WeightWarning is HAProxy's
-	// text for a weight word it refused.
-	WeightPct     int64
-	HasWeight     bool
-	WeightWarning string
+	// Weight, with HasWeight, is the weight the agent asks for: with
+	// WeightRelative a percentage of the configured one ("75%"), else
+	// absolute; WeightWarning is HAProxy's text for a weight word it
+	// refused.
+	Weight         int64
+	WeightRelative bool
+	HasWeight      bool
+	WeightWarning  string
 	// MaxConn, with HasMaxConn, is the maxconn the agent asks for
 	// ("maxconn:10"); MaxConnWarning is HAProxy's text for a maxconn word
 	// it refused.
