@@ -3,6 +3,9 @@ package health
 import (
 	"bytes"
 	"strings"
+
+	"goproxy/internal/cnum"
+	"goproxy/internal/srvstate"
 )
 
 // agentReply is an agent's line split as HAProxy's
@@ -11,6 +14,10 @@ type agentReply struct {
 	health, admin, weight, maxconn, errWord, desc string
 	warning                                       string // set when the line was incomplete
 }
+
+// statusKeep, the outcome of an incomplete agent line, keeps the previous
+// status (Report.KeepStatus).
+const statusKeep srvstate.CheckStatus = -1
 
 // agentRules is the "*agent-check" ruleset: an implicit connect to the
 // agent address, send "agent-send" if any, read one line.
@@ -65,6 +72,41 @@ func parseAgentLine(line string) agentReply {
 	return a
 }
 
+// typed returns the reply with its words parsed: health and admin words
+// as values, the weight and maxconn as numbers (or HAProxy's text for a
+// word it refuses, as server_parse_weight_change_request and
+// server_parse_maxconn_change_request answer).
+func (a agentReply) typed() *srvstate.AgentReply {
+	t := &srvstate.AgentReply{HealthWord: a.health, ErrWord: a.errWord, Desc: a.desc}
+	switch strings.ToLower(a.health) {
+	case "up":
+		t.Health = srvstate.AgentUp
+	case "down", "stopped", "fail":
+		t.Health = srvstate.AgentDown
+	}
+	switch strings.ToLower(a.admin) {
+	case "ready":
+		t.Admin = srvstate.AgentReady
+	case "drain":
+		t.Admin = srvstate.AgentDrain
+	case "maint":
+		t.Admin = srvstate.AgentMaint
+	}
+	if a.weight != "" {
+		t.Weight, t.WeightRelative, t.WeightWarning = cnum.Weight(a.weight)
+		t.HasWeight = t.WeightWarning == ""
+	}
+	if a.maxconn != "" {
+		n := a.maxconn
+		if len(n) >= len("maxconn:") && strings.EqualFold(n[:len("maxconn:")], "maxconn:") {
+			n = n[len("maxconn:"):]
+		}
+		t.MaxConn, t.MaxConnWarning = cnum.Maxconn(n)
+		t.HasMaxConn = t.MaxConnWarning == ""
+	}
+	return t
+}
+
 // expectAgentReply waits for a full line (CR or LF terminated) and hands
 // it over; an agent reply never fails the check by itself.
 func expectAgentReply(r *run, rl *rule, lastRead bool) evalRet {
@@ -84,6 +126,6 @@ func expectAgentReply(r *run, rl *rule, lastRead bool) evalRet {
 	}
 	a := parseAgentLine(string(r.buf[:i]))
 	r.out.agent = &a
-	r.finish(statusChecked, "")
+	r.finish(srvstate.CheckChecked, "")
 	return evalStop
 }

@@ -4,11 +4,15 @@
 // (redis-check, mysql-check, pgsql-check, smtpchk, ldap-check,
 // ssl-hello-chk) and agent checks.
 //
-// The package owns scheduling and probing only. Rise/fall arithmetic and the
-// server states live with the servers (package proxy); a checker reaches a
-// server only through the Target interface defined here:
+// The package owns scheduling, probing and the agent protocol. Rise/fall
+// arithmetic and the server states live with the servers (package proxy);
+// a checker reaches a server only through the Target interface defined
+// here (whether a check is configured and may run now, its interval, and
+// one typed srvstate.Report per check, an agent's reply already parsed).
+// The caller pairs each Target with its configuration:
 //
-//	m, err := health.New(targets, health.Options{Log: log, SpreadChecks: 0})
+//	servers := []health.Server{{Backend: px, Name: "s1", Addr: addr, Params: params, Target: srv}}
+//	m, err := health.New(servers, health.Options{Log: log, SpreadChecks: 0})
 //	if err != nil { ... }
 //	m.Start(ctx)
 //	defer m.Stop() // cancels running checks and waits for every goroutine

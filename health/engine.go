@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"goproxy/internal/hatext"
+	"goproxy/internal/srvstate"
 )
 
 // bufSize is HAProxy's default tune.bufsize: a check reads at most this much.
@@ -49,7 +50,7 @@ type probeSpec struct {
 
 // outcome is the result of one check run.
 type outcome struct {
-	status Status
+	status srvstate.CheckStatus
 	code   int
 	desc   string
 	done   bool
@@ -82,7 +83,7 @@ type run struct {
 
 // finish sets the check's result once; later calls are ignored, as
 // set_server_check_status after the result is known.
-func (r *run) finish(st Status, desc string) {
+func (r *run) finish(st srvstate.CheckStatus, desc string) {
 	if r.out.done {
 		return
 	}
@@ -207,7 +208,7 @@ func (r *run) main() {
 	case actExpect:
 		st := last.okStatus
 		if st == 0 {
-			st = StatusL7OK
+			st = srvstate.CheckL7OK
 		}
 		r.finish(st, r.onSuccessMessage(last, ""))
 	case actConnect:
@@ -215,13 +216,13 @@ func (r *run) main() {
 		if last.implicit {
 			desc = ""
 		}
-		st := StatusL4OK
+		st := srvstate.CheckL4OK
 		if r.tlsUsed {
-			st = StatusL6OK
+			st = srvstate.CheckL6OK
 		}
 		r.finish(st, desc)
 	default:
-		r.finish(StatusL7OK, "(tcp-check)")
+		r.finish(srvstate.CheckL7OK, "(tcp-check)")
 	}
 }
 
@@ -359,9 +360,9 @@ func (r *run) evalConnect(rl *rule) evalRet {
 			return evalStop
 		}
 		if isTimeout(err) {
-			r.finish(StatusL4TOut, r.stepText())
+			r.finish(srvstate.CheckL4TOut, r.stepText())
 		} else {
-			r.finish(StatusL4Con, r.connErrDesc(err))
+			r.finish(srvstate.CheckL4Con, r.connErrDesc(err))
 		}
 		return evalStop
 	}
@@ -410,14 +411,14 @@ func (r *run) handshake(rl *rule, conn net.Conn) evalRet {
 			return evalStop
 		}
 		if isTimeout(err) {
-			r.finish(StatusL6TOut, r.stepText())
+			r.finish(srvstate.CheckL6TOut, r.stepText())
 		} else {
 			// As chk_report_conn_err: the socket's errno, when there is one.
 			desc := "SSL handshake failure"
 			if e := hatext.Errno(err); e != "" {
 				desc += " (" + e + ")"
 			}
-			r.finish(StatusL6Rsp, desc)
+			r.finish(srvstate.CheckL6Rsp, desc)
 		}
 		return evalStop
 	}
@@ -452,14 +453,14 @@ func (r *run) ioError(err error) evalRet {
 		return evalStop
 	}
 	if isTimeout(err) {
-		st := StatusL7TOut
+		st := srvstate.CheckL7TOut
 		if r.step != nil && r.step.action == actExpect && r.step.toutStatus != 0 {
 			st = r.step.toutStatus
 		}
 		r.finish(st, r.stepText())
 		return evalStop
 	}
-	r.finish(StatusSockErr, r.connErrDesc(err))
+	r.finish(srvstate.CheckSockErr, r.connErrDesc(err))
 	return evalStop
 }
 
@@ -474,7 +475,7 @@ func (r *run) evalSend(rl *rule) evalRet {
 		return evalContinue
 	}
 	if len(data) >= bufSize {
-		r.finish(StatusL7Rsp, fmt.Sprintf("tcp-check send : string too large (%d) for buffer size (%d) at step %d",
+		r.finish(srvstate.CheckL7Rsp, fmt.Sprintf("tcp-check send : string too large (%d) for buffer size (%d) at step %d",
 			len(data), bufSize, stepID(rl)))
 		return evalStop
 	}
@@ -516,7 +517,7 @@ func (r *run) recv(rl *rule) evalRet {
 		}
 		st := rl.errStatus
 		if st == 0 {
-			st = StatusL7Rsp
+			st = srvstate.CheckL7Rsp
 		}
 		r.finish(st, desc)
 		return evalStop
@@ -566,7 +567,7 @@ func (r *run) evalExpect(rl *rule, lastRead bool) evalRet {
 	}
 	st := rl.errStatus
 	if st == 0 {
-		st = StatusL7Rsp
+		st = srvstate.CheckL7Rsp
 	}
 	r.setStatusCode(rl)
 	r.finish(st, r.onErrorMessage(rl, match, ""))

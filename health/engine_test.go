@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"io"
 	"net"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -14,6 +15,7 @@ import (
 
 	"goproxy/internal/fakesrv"
 	"goproxy/internal/nettest"
+	"goproxy/internal/srvstate"
 	"goproxy/parser"
 )
 
@@ -86,7 +88,7 @@ func testProxy(kind parser.CheckKind, rules ...*parser.TCPCheckRule) *parser.Pro
 func cmppRules(t *testing.T) []*parser.TCPCheckRule {
 	return []*parser.TCPCheckRule{
 		{Kind: "send-binary", Data: mustHex(t, "0000000c0000000800000001")},
-		{Kind: "expect", Match: "binary", Pattern: "0000000d80000008", MinRecv: -1},
+		{Kind: "expect", Match: "binary", Pattern: "0000000d80000008", Data: mustHex(t, "0000000d80000008"), MinRecv: -1},
 	}
 }
 
@@ -131,42 +133,42 @@ func TestChecks(t *testing.T) {
 		px      *parser.Proxy
 		port    int
 		params  parser.ServerParams
-		status  Status
+		status  srvstate.CheckStatus
 		desc    string
 		minTook time.Duration
 		code    int
 		twice   bool // passes count twice, as HAProxy's protocol expects
 	}{
-		{name: "plain check up", px: testProxy(parser.CheckL4), port: serve(t, silent), status: StatusL4OK},
-		{name: "plain check refused", px: testProxy(parser.CheckL4), port: closedPort(t), status: StatusL4Con, desc: "Connection refused"},
-		{name: "tcp-check no rules refused", px: testProxy(parser.CheckTCP), port: closedPort(t), status: StatusL4Con,
+		{name: "plain check up", px: testProxy(parser.CheckL4), port: serve(t, silent), status: srvstate.CheckL4OK},
+		{name: "plain check refused", px: testProxy(parser.CheckL4), port: closedPort(t), status: srvstate.CheckL4Con, desc: "Connection refused"},
+		{name: "tcp-check no rules refused", px: testProxy(parser.CheckTCP), port: closedPort(t), status: srvstate.CheckL4Con,
 			desc: "Connection refused at initial connection step of tcp-check"},
-		{name: "tcp-check no rules timeout", px: testProxy(parser.CheckTCP), port: nettest.Blackhole(t), status: StatusL4TOut,
+		{name: "tcp-check no rules timeout", px: testProxy(parser.CheckTCP), port: nettest.Blackhole(t), status: srvstate.CheckL4TOut,
 			desc: " at initial connection step of tcp-check", minTook: 250 * time.Millisecond},
-		{name: "cmpp ok", px: testProxy(parser.CheckTCP, cmppRules(t)...), port: serve(t, cmppOK), status: StatusL7OK, desc: "(tcp-check)"},
-		{name: "cmpp wrong bytes", px: testProxy(parser.CheckTCP, cmppRules(t)...), port: serve(t, wrongThenClose), status: StatusL7Rsp,
+		{name: "cmpp ok", px: testProxy(parser.CheckTCP, cmppRules(t)...), port: serve(t, cmppOK), status: srvstate.CheckL7OK, desc: "(tcp-check)"},
+		{name: "cmpp wrong bytes", px: testProxy(parser.CheckTCP, cmppRules(t)...), port: serve(t, wrongThenClose), status: srvstate.CheckL7Rsp,
 			desc: "TCPCHK did not match content (binary) at step 2"},
-		{name: "cmpp closes", px: testProxy(parser.CheckTCP, cmppRules(t)...), port: serve(t, readThenClose), status: StatusL7Rsp,
+		{name: "cmpp closes", px: testProxy(parser.CheckTCP, cmppRules(t)...), port: serve(t, readThenClose), status: srvstate.CheckL7Rsp,
 			desc: "TCPCHK got an empty response at step 2"},
-		{name: "cmpp never answers", px: testProxy(parser.CheckTCP, cmppRules(t)...), port: serve(t, silent), status: StatusL7TOut,
+		{name: "cmpp never answers", px: testProxy(parser.CheckTCP, cmppRules(t)...), port: serve(t, silent), status: srvstate.CheckL7TOut,
 			desc: " at step 2 of tcp-check (expect binary '')", minTook: 250 * time.Millisecond},
 		{name: "expect string with comment", px: testProxy(parser.CheckTCP,
 			&parser.TCPCheckRule{Kind: "comment", Comment: "banner"},
 			&parser.TCPCheckRule{Kind: "expect", Match: "string", Pattern: "hello", MinRecv: -1}),
-			port: serve(t, func(c net.Conn) { c.Write([]byte("bye\n")) }), status: StatusL7Rsp,
+			port: serve(t, func(c net.Conn) { c.Write([]byte("bye\n")) }), status: srvstate.CheckL7Rsp,
 			desc: "TCPCHK did not match content 'hello' at step 2 comment: banner"},
 		{name: "negated regex", px: testProxy(parser.CheckTCP,
-			&parser.TCPCheckRule{Kind: "expect", Negate: true, Match: "rstring", Pattern: "^ERR", MinRecv: -1}),
-			port: serve(t, func(c net.Conn) { c.Write([]byte("ERR busy\n")) }), status: StatusL7Rsp,
+			&parser.TCPCheckRule{Kind: "expect", Negate: true, Match: "rstring", Pattern: "^ERR", Regex: regexp.MustCompile("^ERR"), MinRecv: -1}),
+			port: serve(t, func(c net.Conn) { c.Write([]byte("ERR busy\n")) }), status: srvstate.CheckL7Rsp,
 			desc: "TCPCHK matched unwanted content (regex) at step 1"},
 		{name: "explicit connect port", px: testProxy(parser.CheckTCP,
 			&parser.TCPCheckRule{Kind: "connect", Port: closedPort(t)}),
-			port: serve(t, silent), status: StatusL4Con, desc: "Connection refused at step 1 of tcp-check (connect port "},
+			port: serve(t, silent), status: srvstate.CheckL4Con, desc: "Connection refused at step 1 of tcp-check (connect port "},
 		{name: "on-error text", px: testProxy(parser.CheckTCP,
 			&parser.TCPCheckRule{Kind: "send", Data: []byte("PING\r\n")},
 			&parser.TCPCheckRule{Kind: "expect", Match: "string", Pattern: "PONG", MinRecv: 4, OnError: "no pong", OnSuccess: "pong seen"}),
 			port:   serve(t, func(c net.Conn) { bufio.NewReader(c).ReadString('\n'); c.Write([]byte("NOPE")); io.Copy(io.Discard, c) }),
-			status: StatusL7Rsp, desc: "no pong"},
+			status: srvstate.CheckL7Rsp, desc: "no pong"},
 		{name: "on-success text", px: testProxy(parser.CheckTCP,
 			&parser.TCPCheckRule{Kind: "send", Data: []byte("PING\r\n")},
 			&parser.TCPCheckRule{Kind: "expect", Match: "string", Pattern: "PONG", MinRecv: -1, OnSuccess: "pong seen"}),
@@ -175,7 +177,7 @@ func TestChecks(t *testing.T) {
 				c.Write([]byte("+PONG"))
 				io.Copy(io.Discard, c)
 			}),
-			status: StatusL7OK, desc: "pong seen"},
+			status: srvstate.CheckL7OK, desc: "pong seen"},
 		{name: "check-send-proxy", px: testProxy(parser.CheckTCP,
 			&parser.TCPCheckRule{Kind: "expect", Match: "string", Pattern: "ok", MinRecv: -1}),
 			params: parser.ServerParams{CheckSendProxy: true},
@@ -185,24 +187,24 @@ func TestChecks(t *testing.T) {
 					c.Write([]byte("ok"))
 				}
 			}),
-			status: StatusL7OK, desc: "(tcp-check)"},
+			status: srvstate.CheckL7OK, desc: "(tcp-check)"},
 		{name: "redis ok", px: testProxy(parser.CheckRedis), port: serve(t, func(c net.Conn) {
 			io.ReadFull(c, make([]byte, 14))
 			c.Write([]byte("+PONG\r\n"))
-		}), status: StatusL7OK, desc: "Redis server is ok"},
+		}), status: srvstate.CheckL7OK, desc: "Redis server is ok"},
 		{name: "redis error", px: testProxy(parser.CheckRedis), port: serve(t, func(c net.Conn) {
 			io.ReadFull(c, make([]byte, 14))
 			c.Write([]byte("-NOAUTH Authentication required.\r\n"))
-		}), status: StatusL7Sts, desc: "-NOAUTH Authentication required."},
+		}), status: srvstate.CheckL7Sts, desc: "-NOAUTH Authentication required."},
 		{name: "ssl hello", px: testProxy(parser.CheckSSLHello), port: serve(t, func(c net.Conn) {
 			hdr := make([]byte, 5)
 			io.ReadFull(c, hdr)
 			c.Write([]byte{0x16, 0x03, 0x01, 0x00, 0x02, 0x02, 0x00})
-		}), status: StatusL6OK},
+		}), status: srvstate.CheckL6OK},
 		{name: "ssl hello not ssl", px: testProxy(parser.CheckSSLHello), port: serve(t, func(c net.Conn) {
 			io.ReadFull(c, make([]byte, 5))
 			c.Write([]byte("SSH-2.0-OpenSSH\r\n"))
-		}), status: StatusL6Rsp},
+		}), status: srvstate.CheckL6Rsp},
 		{name: "smtp", px: testProxy(parser.CheckSMTP), port: serve(t, func(c net.Conn) {
 			c.Write([]byte("220 mx ESMTP\r\n"))
 			rd := bufio.NewReader(c)
@@ -212,18 +214,18 @@ func TestChecks(t *testing.T) {
 			if line, _ := rd.ReadString('\n'); line == "QUIT\r\n" {
 				c.Write([]byte("221 2.0.0 Bye\r\n"))
 			}
-		}), status: StatusL7OK, desc: "2.0.0 Bye", code: 221},
+		}), status: srvstate.CheckL7OK, desc: "2.0.0 Bye", code: 221},
 		{name: "smtp closes before QUIT answer", px: testProxy(parser.CheckSMTP), port: serve(t, func(c net.Conn) {
 			c.Write([]byte("220 mx ESMTP\r\n"))
 			rd := bufio.NewReader(c)
 			rd.ReadString('\n')
 			c.Write([]byte("250 mx greets you\r\n"))
 			rd.ReadString('\n')
-		}), status: StatusL7Sts, desc: "TCPCHK got an empty response at step 7"},
+		}), status: srvstate.CheckL7Sts, desc: "TCPCHK got an empty response at step 7"},
 		{name: "pgsql sasl", px: &parser.Proxy{Name: "be", CheckKind: parser.CheckPgSQL, CheckArgs: parser.CheckArgs{User: "postgres"}}, port: serve(t, func(c net.Conn) {
 			io.ReadFull(c, make([]byte, 23))
 			c.Write(mustHex(t, "52000000170000000A534352414D2D5348412D3235360000"))
-		}), status: StatusL7OK, desc: "PostgreSQL server is ok"},
+		}), status: srvstate.CheckL7OK, desc: "PostgreSQL server is ok"},
 		{name: "pgsql", px: &parser.Proxy{Name: "be", CheckKind: parser.CheckPgSQL, CheckArgs: parser.CheckArgs{User: "hc"}}, port: serve(t, func(c net.Conn) {
 			want := pgsqlStartup("hc")
 			got := make([]byte, len(want))
@@ -231,19 +233,19 @@ func TestChecks(t *testing.T) {
 			if string(got) == string(want) {
 				c.Write([]byte{'R', 0, 0, 0, 8, 0, 0, 0, 0})
 			}
-		}), status: StatusL7OK, desc: "PostgreSQL server is ok"},
+		}), status: srvstate.CheckL7OK, desc: "PostgreSQL server is ok"},
 		{name: "mysql no user", px: testProxy(parser.CheckMySQL), port: serve(t, func(c net.Conn) {
 			body := append([]byte{0x0a}, "8.0.36\x00rest"...)
 			c.Write(append([]byte{byte(len(body)), 0, 0, 0}, body...))
-		}), status: StatusL7OK, desc: "", twice: true},
+		}), status: srvstate.CheckL7OK, desc: "", twice: true},
 		{name: "mysql error", px: testProxy(parser.CheckMySQL), port: serve(t, func(c net.Conn) {
 			body := append([]byte{0xff, 0x15, 0x04}, "#28000Access denied"...)
 			c.Write(append([]byte{byte(len(body)), 0, 0, 0}, body...))
-		}), status: StatusL7Sts, desc: "#28000Access denied", code: 1045},
+		}), status: srvstate.CheckL7Sts, desc: "#28000Access denied", code: 1045},
 		{name: "ldap", px: testProxy(parser.CheckLDAP), port: serve(t, func(c net.Conn) {
 			io.ReadFull(c, make([]byte, 14))
 			c.Write(fakesrv.LDAPBindResponse(0))
-		}), status: StatusL7OK, desc: "", twice: true},
+		}), status: srvstate.CheckL7OK, desc: "", twice: true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -292,6 +294,32 @@ func TestAgentLine(t *testing.T) {
 	}
 }
 
+// TestAgentReplyTyped: the words of a reply become the values the server
+// applies, and refused weight or maxconn words HAProxy's warnings.
+func TestAgentReplyTyped(t *testing.T) {
+	cases := []struct {
+		line string
+		want srvstate.AgentReply
+	}{
+		{"UP 75%", srvstate.AgentReply{Health: srvstate.AgentUp, HealthWord: "UP", Weight: 75, WeightRelative: true, HasWeight: true}},
+		{"stopped drain", srvstate.AgentReply{Health: srvstate.AgentDown, HealthWord: "stopped", Admin: srvstate.AgentDrain}},
+		{"fail Maint", srvstate.AgentReply{Health: srvstate.AgentDown, HealthWord: "fail", Admin: srvstate.AgentMaint}},
+		{"ready 99999%", srvstate.AgentReply{Admin: srvstate.AgentReady, Weight: 25600, WeightRelative: true, HasWeight: true}},
+		{"7x%", srvstate.AgentReply{WeightWarning: "Trailing garbage in weight string"}},
+		{"300x%", srvstate.AgentReply{WeightWarning: "Absolute weight can only be between 0 and 256 inclusive.\n"}},
+		{"maxconn:10 bogus # hi", srvstate.AgentReply{MaxConn: 10, HasMaxConn: true, ErrWord: "bogus", Desc: "hi"}},
+		{"MAXCONN:x", srvstate.AgentReply{MaxConnWarning: "maxconn string empty or preceded by garbage"}},
+		{"maxconn:", srvstate.AgentReply{MaxConnWarning: "Require <maxconn>.\n"}},
+	}
+	for _, c := range cases {
+		t.Run(c.line, func(t *testing.T) {
+			if got := parseAgentLine(c.line).typed(); *got != c.want {
+				t.Fatalf("got %+v, want %+v", *got, c.want)
+			}
+		})
+	}
+}
+
 // TestTimeouts: the connect phase is bounded by inter, or by
 // min(inter, timeout connect) when "timeout check" is set; once connected,
 // "timeout check" (else what is left of inter) bounds the rest.
@@ -304,17 +332,17 @@ func TestTimeouts(t *testing.T) {
 		inter          time.Duration
 		port           int
 		rules          []*parser.TCPCheckRule
-		status         Status
+		status         srvstate.CheckStatus
 		want           time.Duration
 	}{
 		{name: "connect bounded by inter without timeout check", connect: 100 * ms, inter: 400 * ms,
-			port: nettest.Blackhole(t), status: StatusL4TOut, want: 400 * ms},
+			port: nettest.Blackhole(t), status: srvstate.CheckL4TOut, want: 400 * ms},
 		{name: "connect bounded by timeout connect with timeout check", connect: 150 * ms, check: time.Second, inter: 600 * ms,
-			port: nettest.Blackhole(t), status: StatusL4TOut, want: 150 * ms},
+			port: nettest.Blackhole(t), status: srvstate.CheckL4TOut, want: 150 * ms},
 		{name: "read bounded by inter without timeout check", connect: 100 * ms, inter: 400 * ms,
-			port: serve(t, silent), rules: cmppRules(t), status: StatusL7TOut, want: 400 * ms},
+			port: serve(t, silent), rules: cmppRules(t), status: srvstate.CheckL7TOut, want: 400 * ms},
 		{name: "read bounded by timeout check", connect: 100 * ms, check: 150 * ms, inter: time.Second,
-			port: serve(t, silent), rules: cmppRules(t), status: StatusL7TOut, want: 150 * ms},
+			port: serve(t, silent), rules: cmppRules(t), status: srvstate.CheckL7TOut, want: 150 * ms},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -256,7 +256,7 @@ func diffBackends() []diffBackend {
 		{name: "be_tcp", lines: "    option tcp-check\n    tcp-check send-binary 0000000c0000000800000001\n    tcp-check expect binary 0000000d80000008\n",
 			px: &parser.Proxy{CheckKind: parser.CheckTCP, TCPChecks: []*parser.TCPCheckRule{
 				{Kind: "send-binary", Data: []byte{0, 0, 0, 0x0c, 0, 0, 0, 0x08, 0, 0, 0, 1}},
-				{Kind: "expect", Match: "binary", Pattern: "0000000d80000008", MinRecv: -1},
+				{Kind: "expect", Match: "binary", Pattern: "0000000d80000008", Data: []byte{0, 0, 0, 0x0d, 0x80, 0, 0, 0x08}, MinRecv: -1},
 			}},
 			servers: []diffServer{
 				{name: "good", handler: cmpp},
@@ -343,12 +343,8 @@ func diffBackends() []diffBackend {
 // returns the hook that collects their log lines.
 func startChecks(t *testing.T, servers []*proxy.Server) *test.Hook {
 	t.Helper()
-	var targets []health.Target
-	for _, s := range servers {
-		targets = append(targets, s)
-	}
 	log, hook := test.NewNullLogger()
-	m, err := health.New(targets, health.Options{Log: log})
+	m, err := health.New(serversOf(servers...), health.Options{Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"goproxy/internal/srvstate"
 	"goproxy/parser"
 )
 
@@ -236,31 +237,6 @@ type httpExpect struct {
 	head             bool // the request was HEAD: no body follows
 }
 
-// statusByName maps ok-status, error-status and tout-status words.
-var statusByName = map[string]Status{
-	"L4OK": StatusL4OK, "L6OK": StatusL6OK, "L7OK": StatusL7OK, "L7OKC": StatusL7OKC,
-	"L4CON": StatusL4Con, "L6RSP": StatusL6Rsp, "L7RSP": StatusL7Rsp, "L7STS": StatusL7Sts,
-	"L4TOUT": StatusL4TOut, "L6TOUT": StatusL6TOut, "L7TOUT": StatusL7TOut,
-}
-
-// parseStatusCodes parses "200,201,300-310".
-func parseStatusCodes(s string) [][2]int {
-	var out [][2]int
-	for _, part := range strings.Split(s, ",") {
-		if part == "" {
-			continue
-		}
-		lo, hi, isRange := strings.Cut(part, "-")
-		a, _ := strconv.Atoi(lo)
-		b := a
-		if isRange {
-			b, _ = strconv.Atoi(hi)
-		}
-		out = append(out, [2]int{a, b})
-	}
-	return out
-}
-
 // matchWith applies an hdr matching method (str, beg, end, sub, reg).
 func matchWith(meth, pat string, re *regexp.Regexp, s string, fold bool) bool {
 	if fold {
@@ -304,7 +280,7 @@ func (e *httpExpect) matchHeader(r *httpResponse) bool {
 func evalHTTPExpect(r *run, rl *rule, lastRead bool) evalRet {
 	e := rl.http
 	resp, bad := parseHTTPResponse(r.buf, e.head)
-	fail := func(st Status, desc string) evalRet {
+	fail := func(st srvstate.CheckStatus, desc string) evalRet {
 		if rl.errStatus != 0 {
 			st = rl.errStatus
 		}
@@ -315,18 +291,18 @@ func evalHTTPExpect(r *run, rl *rule, lastRead bool) evalRet {
 		return evalStop
 	}
 	if bad {
-		return fail(StatusL7Rsp, "")
+		return fail(srvstate.CheckL7Rsp, "")
 	}
 	if resp == nil {
 		if lastRead {
-			return fail(StatusL7Rsp, "")
+			return fail(srvstate.CheckL7Rsp, "")
 		}
 		return evalWait
 	}
 	lastRead = lastRead || resp.complete
 	r.code = resp.code
 	if e.disable404 && resp.code == 404 && (r.spec.state == nil || !r.spec.state.CheckServerDown()) {
-		r.finish(StatusL7OKC, r.onSuccessMessage(rl, ""))
+		r.finish(srvstate.CheckL7OKC, r.onSuccessMessage(rl, ""))
 		return evalStop
 	}
 	var match bool
@@ -348,7 +324,7 @@ func evalHTTPExpect(r *run, rl *rule, lastRead bool) evalRet {
 			if !lastRead {
 				return evalWait
 			}
-			return fail(StatusL7Rsp, "HTTP content check could not find a response body")
+			return fail(srvstate.CheckL7Rsp, "HTTP content check could not find a response body")
 		}
 		if !lastRead && ((e.match == "string" && len(body) < len(e.str)) || (rl.minRecv > 0 && len(body) < rl.minRecv)) {
 			return evalWait
@@ -366,12 +342,12 @@ func evalHTTPExpect(r *run, rl *rule, lastRead bool) evalRet {
 			if rl.inverse {
 				desc = "HTTP check matched unwanted content"
 			}
-			return fail(StatusL7Rsp, desc)
+			return fail(srvstate.CheckL7Rsp, desc)
 		}
 		return evalContinue
 	}
 	if match == rl.inverse {
-		return fail(StatusL7Sts, resp.reason)
+		return fail(srvstate.CheckL7Sts, resp.reason)
 	}
 	return evalContinue
 }
@@ -470,7 +446,7 @@ func httpRules(px *parser.Proxy) (*ruleset, error) {
 		}
 	}
 	if lastExpect < lastSend {
-		r, _ := httpExpectRule(&parser.HTTPCheckRule{Kind: "expect", Match: "status", Pattern: "200-399", MinRecv: -1}, lastReq, hc.Disable404)
+		r, _ := httpExpectRule(&parser.HTTPCheckRule{Kind: "expect", Match: "status", Pattern: "200-399", StatusRanges: [][2]int{{200, 399}}, MinRecv: -1}, lastReq, hc.Disable404)
 		r.index = len(px.HTTPChecks)
 		add(r)
 	}
@@ -480,32 +456,28 @@ func httpRules(px *parser.Proxy) (*ruleset, error) {
 
 func httpExpectRule(l *parser.HTTPCheckRule, req httpRequest, disable404 bool) (*rule, error) {
 	e := &httpExpect{match: l.Match, disable404: disable404, head: req.isHead()}
-	var err error
 	switch l.Match {
 	case "status":
-		e.codes = parseStatusCodes(l.Pattern)
+		e.codes = l.StatusRanges
 	case "rstatus", "rstring":
-		e.re, err = regexp.Compile(l.Pattern)
+		e.re = l.Regex
 	case "string":
 		e.str = l.Pattern
 	case "hdr", "fhdr":
 		e.name, e.nameMeth = l.HdrName, l.HdrNameMeth
 		e.value, e.valueMeth, e.hasValue = l.HdrValue, l.HdrValueMeth, l.HasHdrValue
-		if e.nameMeth == "reg" {
-			e.nameRe, err = regexp.Compile("(?i)" + l.HdrName)
-		}
-		if err == nil && e.valueMeth == "reg" {
-			e.valueRe, err = regexp.Compile(l.HdrValue)
-		}
+		e.nameRe, e.valueRe = l.HdrNameRegex, l.HdrValueRegex
 	default:
 		return nil, fmt.Errorf("http-check expect %q is not supported", l.Match)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("http-check expect %s: %w", l.Match, err)
+	if (e.re == nil && (l.Match == "rstatus" || l.Match == "rstring")) ||
+		(e.nameRe == nil && e.nameMeth == "reg") || (e.valueRe == nil && e.valueMeth == "reg") {
+		return nil, fmt.Errorf("http-check expect %s: pattern not compiled by the parser", l.Match)
 	}
 	return &rule{action: actExpect, kind: expCustom, custom: evalHTTPExpect, http: e, inverse: l.Negate,
 		minRecv: l.MinRecv, onSuccess: l.OnSuccess, onError: l.OnError,
-		okStatus: statusByName[l.OKStatus], errStatus: statusByName[l.ErrorStatus], toutStatus: statusByName[l.ToutStatus]}, nil
+		okStatus: srvstate.CheckStatusNamed(l.OKStatus), errStatus: srvstate.CheckStatusNamed(l.ErrorStatus),
+		toutStatus: srvstate.CheckStatusNamed(l.ToutStatus)}, nil
 }
 
 // checkTLSConfig is the client TLS configuration of a server's checks

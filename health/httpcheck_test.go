@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"goproxy/internal/fakesrv"
+	"goproxy/internal/srvstate"
 	"goproxy/parser"
 )
 
@@ -114,7 +115,7 @@ func TestHTTPCheckRequest(t *testing.T) {
 				c.Write([]byte("HTTP/1.0 200 OK\r\n\r\n"))
 			})
 			o := runHTTP(t, parseBackend(t, tc.lines), port, parser.ServerParams{}, stateStub{})
-			if o.status != StatusL7OK || o.code != 200 || o.desc != "" {
+			if o.status != srvstate.CheckL7OK || o.code != 200 || o.desc != "" {
 				t.Errorf("outcome %+v", o)
 			}
 			select {
@@ -167,44 +168,44 @@ func TestHTTPCheckResults(t *testing.T) {
 		port   int
 		params parser.ServerParams
 		down   bool
-		status Status
+		status srvstate.CheckStatus
 		code   int
 		desc   string
 	}{
-		{"200", chk, serve(t, ok200), parser.ServerParams{}, false, StatusL7OK, 200, ""},
-		{"302 passes", chk, serve(t, reply("HTTP/1.0 302 Found\r\nLocation: /x\r\n\r\n")), parser.ServerParams{}, false, StatusL7OK, 302, ""},
-		{"503", chk, serve(t, reply("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n")), parser.ServerParams{}, false, StatusL7Sts, 503, "Service Unavailable"},
-		{"401", chk, serve(t, reply("HTTP/1.0 401 Unauthorized\r\n\r\n")), parser.ServerParams{}, false, StatusL7Sts, 401, "Unauthorized"},
-		{"no reason", chk, serve(t, reply("HTTP/1.0 500\r\n\r\n")), parser.ServerParams{}, false, StatusL7Sts, 500, ""},
-		{"garbage", chk, serve(t, reply("SSH-2.0-OpenSSH_9.2\r\n")), parser.ServerParams{}, false, StatusL7Rsp, 0, ""},
-		{"empty", chk, serve(t, func(c net.Conn) { readRequest(c) }), parser.ServerParams{}, false, StatusL7Rsp, 0, ""},
-		{"partial", chk, serve(t, reply("HTTP/1.1 200 OK\r\nContent-Le")), parser.ServerParams{}, false, StatusL7Rsp, 0, ""},
-		{"slow", chk, serve(t, func(c net.Conn) { readRequest(c); time.Sleep(time.Second) }), parser.ServerParams{}, false, StatusL7TOut, 0, ""},
-		{"refused", chk, closedPort(t), parser.ServerParams{}, false, StatusL4Con, 0, "Connection refused"},
-		{"404 disable-on-404", chk + "  http-check disable-on-404\n", serve(t, reply("HTTP/1.0 404 Not Found\r\n\r\n")), parser.ServerParams{}, false, StatusL7OKC, 404, ""},
-		{"404 disable-on-404 down", chk + "  http-check disable-on-404\n", serve(t, reply("HTTP/1.0 404 Not Found\r\n\r\n")), parser.ServerParams{}, true, StatusL7Sts, 404, "Not Found"},
-		{"string found", chk + "  http-check expect string ready\n", serve(t, body), parser.ServerParams{}, false, StatusL7OK, 200, ""},
-		{"string missing", chk + "  http-check expect string ready\n", serve(t, ok200), parser.ServerParams{}, false, StatusL7Rsp, 200, "HTTP content check did not match"},
-		{"negated rstring", chk + "  http-check expect ! rstring not\n", serve(t, body), parser.ServerParams{}, false, StatusL7Rsp, 200, "HTTP check matched unwanted content"},
-		{"no body", chk + "  http-check expect string x\n", serve(t, reply("HTTP/1.0 200 OK\r\n\r\n")), parser.ServerParams{}, false, StatusL7Rsp, 200, "HTTP content check could not find a response body"},
-		{"hdr mismatch", chk + "  http-check expect hdr name X-Role value master\n", serve(t, body), parser.ServerParams{}, false, StatusL7Sts, 200, "OK"},
-		{"hdr list value", chk + "  http-check expect hdr name x-role value standby\n", serve(t, body), parser.ServerParams{}, false, StatusL7OK, 200, ""},
-		{"fhdr whole value", chk + "  http-check expect fhdr name x-role value -m beg replica,\n", serve(t, body), parser.ServerParams{}, false, StatusL7OK, 200, ""},
-		{"rstatus", chk + "  http-check expect rstatus ^2\n", serve(t, reply("HTTP/1.1 503 Service Unavailable\r\n\r\n")), parser.ServerParams{}, false, StatusL7Sts, 503, "Service Unavailable"},
-		{"status comment", chk + "  http-check expect status 200 comment \"need 200\"\n", serve(t, reply("HTTP/1.1 503 Service Unavailable\r\n\r\n")), parser.ServerParams{}, false, StatusL7Sts, 503, "Service Unavailable comment: need 200"},
-		{"error-status and on-error", chk + "  http-check expect error-status L7RSP on-error down status 200\n", serve(t, reply("HTTP/1.1 503 Service Unavailable\r\n\r\n")), parser.ServerParams{}, false, StatusL7Rsp, 503, "down"},
-		{"chunked body", chk + "  http-check expect string world\n", serve(t, reply("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")), parser.ServerParams{}, false, StatusL7OK, 200, ""},
-		{"interim 100", chk, serve(t, reply("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n")), parser.ServerParams{}, false, StatusL7OK, 204, ""},
-		{"check-ssl verify none", chk, serveTLS(ok200), parser.ServerParams{CheckSSL: true, Verify: "none"}, false, StatusL7OK, 200, ""},
-		{"check-ssl verify required", chk, serveTLS(ok200), parser.ServerParams{CheckSSL: true, Verify: "required", CAFile: caFile}, false, StatusL7OK, 200, ""},
-		{"check-ssl wrong CA", chk, serveTLS(ok200), parser.ServerParams{CheckSSL: true, Verify: "required", CAFile: otherCA}, false, StatusL6Rsp, 0, "SSL handshake failure"},
-		{"check-ssl plain server", chk, serve(t, func(c net.Conn) { c.Read(make([]byte, 512)); c.Write([]byte("HTTP/1.1 200 OK\r\n\r\n")) }), parser.ServerParams{CheckSSL: true, Verify: "none"}, false, StatusL6Rsp, 0, "SSL handshake failure"},
-		{"check-ssl silent server", chk, serve(t, func(c net.Conn) { io.Copy(io.Discard, c) }), parser.ServerParams{CheckSSL: true, Verify: "none"}, false, StatusL6TOut, 0, ""},
+		{"200", chk, serve(t, ok200), parser.ServerParams{}, false, srvstate.CheckL7OK, 200, ""},
+		{"302 passes", chk, serve(t, reply("HTTP/1.0 302 Found\r\nLocation: /x\r\n\r\n")), parser.ServerParams{}, false, srvstate.CheckL7OK, 302, ""},
+		{"503", chk, serve(t, reply("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n")), parser.ServerParams{}, false, srvstate.CheckL7Sts, 503, "Service Unavailable"},
+		{"401", chk, serve(t, reply("HTTP/1.0 401 Unauthorized\r\n\r\n")), parser.ServerParams{}, false, srvstate.CheckL7Sts, 401, "Unauthorized"},
+		{"no reason", chk, serve(t, reply("HTTP/1.0 500\r\n\r\n")), parser.ServerParams{}, false, srvstate.CheckL7Sts, 500, ""},
+		{"garbage", chk, serve(t, reply("SSH-2.0-OpenSSH_9.2\r\n")), parser.ServerParams{}, false, srvstate.CheckL7Rsp, 0, ""},
+		{"empty", chk, serve(t, func(c net.Conn) { readRequest(c) }), parser.ServerParams{}, false, srvstate.CheckL7Rsp, 0, ""},
+		{"partial", chk, serve(t, reply("HTTP/1.1 200 OK\r\nContent-Le")), parser.ServerParams{}, false, srvstate.CheckL7Rsp, 0, ""},
+		{"slow", chk, serve(t, func(c net.Conn) { readRequest(c); time.Sleep(time.Second) }), parser.ServerParams{}, false, srvstate.CheckL7TOut, 0, ""},
+		{"refused", chk, closedPort(t), parser.ServerParams{}, false, srvstate.CheckL4Con, 0, "Connection refused"},
+		{"404 disable-on-404", chk + "  http-check disable-on-404\n", serve(t, reply("HTTP/1.0 404 Not Found\r\n\r\n")), parser.ServerParams{}, false, srvstate.CheckL7OKC, 404, ""},
+		{"404 disable-on-404 down", chk + "  http-check disable-on-404\n", serve(t, reply("HTTP/1.0 404 Not Found\r\n\r\n")), parser.ServerParams{}, true, srvstate.CheckL7Sts, 404, "Not Found"},
+		{"string found", chk + "  http-check expect string ready\n", serve(t, body), parser.ServerParams{}, false, srvstate.CheckL7OK, 200, ""},
+		{"string missing", chk + "  http-check expect string ready\n", serve(t, ok200), parser.ServerParams{}, false, srvstate.CheckL7Rsp, 200, "HTTP content check did not match"},
+		{"negated rstring", chk + "  http-check expect ! rstring not\n", serve(t, body), parser.ServerParams{}, false, srvstate.CheckL7Rsp, 200, "HTTP check matched unwanted content"},
+		{"no body", chk + "  http-check expect string x\n", serve(t, reply("HTTP/1.0 200 OK\r\n\r\n")), parser.ServerParams{}, false, srvstate.CheckL7Rsp, 200, "HTTP content check could not find a response body"},
+		{"hdr mismatch", chk + "  http-check expect hdr name X-Role value master\n", serve(t, body), parser.ServerParams{}, false, srvstate.CheckL7Sts, 200, "OK"},
+		{"hdr list value", chk + "  http-check expect hdr name x-role value standby\n", serve(t, body), parser.ServerParams{}, false, srvstate.CheckL7OK, 200, ""},
+		{"fhdr whole value", chk + "  http-check expect fhdr name x-role value -m beg replica,\n", serve(t, body), parser.ServerParams{}, false, srvstate.CheckL7OK, 200, ""},
+		{"rstatus", chk + "  http-check expect rstatus ^2\n", serve(t, reply("HTTP/1.1 503 Service Unavailable\r\n\r\n")), parser.ServerParams{}, false, srvstate.CheckL7Sts, 503, "Service Unavailable"},
+		{"status comment", chk + "  http-check expect status 200 comment \"need 200\"\n", serve(t, reply("HTTP/1.1 503 Service Unavailable\r\n\r\n")), parser.ServerParams{}, false, srvstate.CheckL7Sts, 503, "Service Unavailable comment: need 200"},
+		{"error-status and on-error", chk + "  http-check expect error-status L7RSP on-error down status 200\n", serve(t, reply("HTTP/1.1 503 Service Unavailable\r\n\r\n")), parser.ServerParams{}, false, srvstate.CheckL7Rsp, 503, "down"},
+		{"chunked body", chk + "  http-check expect string world\n", serve(t, reply("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")), parser.ServerParams{}, false, srvstate.CheckL7OK, 200, ""},
+		{"interim 100", chk, serve(t, reply("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n")), parser.ServerParams{}, false, srvstate.CheckL7OK, 204, ""},
+		{"check-ssl verify none", chk, serveTLS(ok200), parser.ServerParams{CheckSSL: true, Verify: "none"}, false, srvstate.CheckL7OK, 200, ""},
+		{"check-ssl verify required", chk, serveTLS(ok200), parser.ServerParams{CheckSSL: true, Verify: "required", CAFile: caFile}, false, srvstate.CheckL7OK, 200, ""},
+		{"check-ssl wrong CA", chk, serveTLS(ok200), parser.ServerParams{CheckSSL: true, Verify: "required", CAFile: otherCA}, false, srvstate.CheckL6Rsp, 0, "SSL handshake failure"},
+		{"check-ssl plain server", chk, serve(t, func(c net.Conn) { c.Read(make([]byte, 512)); c.Write([]byte("HTTP/1.1 200 OK\r\n\r\n")) }), parser.ServerParams{CheckSSL: true, Verify: "none"}, false, srvstate.CheckL6Rsp, 0, "SSL handshake failure"},
+		{"check-ssl silent server", chk, serve(t, func(c net.Conn) { io.Copy(io.Discard, c) }), parser.ServerParams{CheckSSL: true, Verify: "none"}, false, srvstate.CheckL6TOut, 0, ""},
 		{"connect ssl", "  default-server verify none\n  option httpchk GET /healthz\n  http-check connect ssl\n  http-check send meth GET uri /healthz\n  http-check expect status 200\n",
-			serveTLS(ok200), parser.ServerParams{Verify: "none"}, false, StatusL7OK, 200, ""},
-		{"check port and addr", chk, closedPort(t), parser.ServerParams{CheckAddr: "127.0.0.1", CheckPort: serve(t, ok200)}, false, StatusL7OK, 200, ""},
-		{"connect port", "  option httpchk\n  http-check connect port " + fmt.Sprint(serve(t, ok200)) + "\n", closedPort(t), parser.ServerParams{}, false, StatusL7OK, 200, ""},
-		{"L4 check-ssl", "", serveTLS(ok200), parser.ServerParams{CheckSSL: true, Verify: "none"}, false, StatusL6OK, 0, ""},
+			serveTLS(ok200), parser.ServerParams{Verify: "none"}, false, srvstate.CheckL7OK, 200, ""},
+		{"check port and addr", chk, closedPort(t), parser.ServerParams{CheckAddr: "127.0.0.1", CheckPort: serve(t, ok200)}, false, srvstate.CheckL7OK, 200, ""},
+		{"connect port", "  option httpchk\n  http-check connect port " + fmt.Sprint(serve(t, ok200)) + "\n", closedPort(t), parser.ServerParams{}, false, srvstate.CheckL7OK, 200, ""},
+		{"L4 check-ssl", "", serveTLS(ok200), parser.ServerParams{CheckSSL: true, Verify: "none"}, false, srvstate.CheckL6OK, 0, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"goproxy/internal/srvstate"
 	"goproxy/parser"
 )
 
@@ -31,53 +32,37 @@ type Manager struct {
 // server.
 type job struct {
 	target Target
-	agent  AgentTarget // set for agent jobs
+	kind   srvstate.CheckKind
 	spec   *probeSpec
 	first  time.Duration
 	log    logrus.FieldLogger
 }
 
-func (j *job) interval() time.Duration {
-	if j.agent != nil {
-		return j.agent.AgentInterval()
-	}
-	return j.target.CheckInterval()
-}
-
-func (j *job) runnable() bool {
-	if j.agent != nil {
-		return j.agent.AgentRunnable()
-	}
-	return j.target.CheckRunnable()
-}
-
-func (j *job) started() {
-	if j.agent != nil {
-		j.agent.AgentStarted()
-		return
-	}
-	j.target.CheckStarted()
-}
+func (j *job) interval() time.Duration { return j.target.CheckInterval(j.kind) }
 
 func (j *job) report(o outcome, took time.Duration) {
-	if j.agent == nil {
-		if o.twice && o.first != nil {
-			j.target.ReportCheck(o.first.status, o.first.code, o.first.desc, took, j.log)
-		}
-		j.target.ReportCheck(o.status, o.code, o.desc, took, j.log)
-		return
+	if o.twice && o.first != nil && j.kind == srvstate.HealthCheck {
+		// The protocol's own result first (log-health-checks shows its
+		// text), then the generic one.
+		first := *o.first
+		first.twice, first.first = false, nil
+		j.report(first, took)
+		o.twice = false
+	}
+	r := srvstate.Report{Kind: j.kind, Status: o.status, Code: o.code, Desc: o.desc, Took: took, Twice: o.twice}
+	if o.status == statusKeep {
+		r.Status, r.KeepStatus = srvstate.CheckUnknown, true
 	}
 	if a := o.agent; a != nil && a.warning == "" {
-		j.agent.ReportAgentReply(a.health, a.admin, a.weight, a.maxconn, a.errWord, a.desc, took, j.log)
-		return
+		r.Agent = a.typed()
 	}
-	j.agent.ReportAgent(o.status, o.code, o.desc, took, j.log)
+	j.target.Report(r, j.log)
 }
 
-// New prepares the checks of targets (in configuration order, which sets
-// how first checks are spread). Targets without checks are skipped. It
+// New prepares the checks of servers (in configuration order, which sets
+// how first checks are spread). Servers without checks are skipped. It
 // fails on settings no check can run with (bad pattern, no port).
-func New(targets []Target, opts Options) (*Manager, error) {
+func New(servers []Server, opts Options) (*Manager, error) {
 	m := &Manager{opts: opts, log: opts.Log}
 	if m.log == nil {
 		l := logrus.New()
@@ -85,12 +70,12 @@ func New(targets []Target, opts Options) (*Manager, error) {
 		m.log = l
 	}
 	sets := map[*parser.Proxy]*ruleset{}
-	for _, t := range targets {
-		px, name, addr, params := t.CheckSettings()
+	for _, sv := range servers {
+		px, t := sv.Backend, sv.Target
 		if px == nil {
 			px = &parser.Proxy{}
 		}
-		if t.CheckConfigured() {
+		if t.CheckConfigured(srvstate.HealthCheck) {
 			rs, ok := sets[px]
 			if !ok {
 				var err error
@@ -100,17 +85,17 @@ func New(targets []Target, opts Options) (*Manager, error) {
 				}
 				sets[px] = rs
 			}
-			spec, err := healthSpec(px, rs, addr, params)
+			spec, err := healthSpec(px, rs, sv.Addr, sv.Params)
 			if err != nil {
-				return nil, fmt.Errorf("server %s/%s: %w", px.Name, name, err)
+				return nil, fmt.Errorf("server %s/%s: %w", px.Name, sv.Name, err)
 			}
 			if st, ok := t.(StateTarget); ok {
 				spec.state = st
 			}
-			m.jobs = append(m.jobs, &job{target: t, spec: spec, log: m.log})
+			m.jobs = append(m.jobs, &job{target: t, kind: srvstate.HealthCheck, spec: spec, log: m.log})
 		}
-		if at, ok := t.(AgentTarget); ok && at.AgentConfigured() {
-			m.jobs = append(m.jobs, &job{target: t, agent: at, spec: agentSpec(px, addr, params), log: m.log})
+		if t.CheckConfigured(srvstate.AgentCheck) {
+			m.jobs = append(m.jobs, &job{target: t, kind: srvstate.AgentCheck, spec: agentSpec(px, sv.Addr, sv.Params), log: m.log})
 		}
 	}
 	m.spreadFirst()
@@ -183,14 +168,13 @@ func (j *job) loop(ctx context.Context, spread int) {
 			return
 		case <-timer.C:
 		}
-		if !j.runnable() {
+		if !j.target.StartCheck(j.kind) {
 			now := time.Now()
 			step := max(j.spec.inter, time.Millisecond)
 			for !next.After(now) {
 				next = next.Add(step)
 			}
 		} else {
-			j.started()
 			start := time.Now()
 			o, ok := execute(ctx, j.spec)
 			if !ok {

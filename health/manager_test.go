@@ -15,6 +15,7 @@ import (
 	"github.com/sirupsen/logrus/hooks/test"
 
 	"goproxy/health"
+	"goproxy/internal/srvstate"
 	"goproxy/parser"
 	"goproxy/proxy"
 )
@@ -27,25 +28,35 @@ type fakeTarget struct {
 	mu     sync.Mutex
 	starts []time.Time
 	ends   []time.Time
-	last   int
+	last   srvstate.CheckStatus
 }
 
-func (f *fakeTarget) CheckSettings() (*parser.Proxy, string, parser.Addr, parser.ServerParams) {
-	return f.px, "s", f.addr, f.params
+func (f *fakeTarget) server() health.Server {
+	return health.Server{Backend: f.px, Name: "s", Addr: f.addr, Params: f.params, Target: f}
 }
-func (f *fakeTarget) CheckConfigured() bool        { return true }
-func (f *fakeTarget) CheckInterval() time.Duration { return f.params.Inter }
-func (f *fakeTarget) CheckRunnable() bool          { return true }
-func (f *fakeTarget) CheckStarted() {
+func (f *fakeTarget) CheckConfigured(k srvstate.CheckKind) bool      { return k == srvstate.HealthCheck }
+func (f *fakeTarget) CheckInterval(srvstate.CheckKind) time.Duration { return f.params.Inter }
+func (f *fakeTarget) StartCheck(srvstate.CheckKind) bool {
 	f.mu.Lock()
 	f.starts = append(f.starts, time.Now())
 	f.mu.Unlock()
+	return true
 }
-func (f *fakeTarget) ReportCheck(status, code int, desc string, took time.Duration, log logrus.FieldLogger) {
+func (f *fakeTarget) Report(r srvstate.Report, log logrus.FieldLogger) {
 	f.mu.Lock()
 	f.ends = append(f.ends, time.Now())
-	f.last = status
+	f.last = r.Status
 	f.mu.Unlock()
+}
+
+// serversOf pairs proxy servers with their configuration, as the runtime
+// does.
+func serversOf(ss ...*proxy.Server) []health.Server {
+	var out []health.Server
+	for _, s := range ss {
+		out = append(out, health.Server{Backend: s.Backend.Config, Name: s.Name, Addr: s.Addr, Params: s.Config, Target: s})
+	}
+	return out
 }
 
 func listen(t *testing.T) (net.Listener, int) {
@@ -79,13 +90,13 @@ func TestManyServersNoDrift(t *testing.T) {
 	const n, inter = 500, 200 * time.Millisecond
 	_, port := listen(t)
 	px := l4Proxy()
-	var targets []health.Target
+	var targets []health.Server
 	var fakes []*fakeTarget
 	for range n {
 		f := &fakeTarget{px: px, addr: parser.Addr{Family: parser.FamilyTCP4, Host: "127.0.0.1", Port: port},
 			params: parser.ServerParams{Check: true, Inter: inter, Rise: 2, Fall: 3}}
 		fakes = append(fakes, f)
-		targets = append(targets, f)
+		targets = append(targets, f.server())
 	}
 	m, err := health.New(targets, health.Options{})
 	if err != nil {
@@ -155,10 +166,11 @@ func TestStopNoLeak(t *testing.T) {
 	before := runtime.NumGoroutine()
 	_, port := listen(t)
 	px := l4Proxy()
-	var targets []health.Target
+	var targets []health.Server
 	for range 50 {
-		targets = append(targets, &fakeTarget{px: px, addr: parser.Addr{Family: parser.FamilyTCP4, Host: "127.0.0.1", Port: port},
-			params: parser.ServerParams{Check: true, Inter: 10 * time.Millisecond}})
+		f := &fakeTarget{px: px, addr: parser.Addr{Family: parser.FamilyTCP4, Host: "127.0.0.1", Port: port},
+			params: parser.ServerParams{Check: true, Inter: 10 * time.Millisecond}}
+		targets = append(targets, f.server())
 	}
 	m, err := health.New(targets, health.Options{})
 	if err != nil {
@@ -216,7 +228,7 @@ func TestTimingWindows(t *testing.T) {
 	px := l4Proxy()
 	s := newServer(px, port, parser.ServerParams{Check: true, Inter: inter, Rise: 2, Fall: 3, Weight: 1})
 	log, hook := test.NewNullLogger()
-	m, err := health.New([]health.Target{s}, health.Options{Log: log})
+	m, err := health.New(serversOf(s), health.Options{Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -294,7 +306,7 @@ func TestFlapping(t *testing.T) {
 	px.TCPChecks = []*parser.TCPCheckRule{{Kind: "expect", Match: "string", Pattern: "ok", MinRecv: 2}}
 	s := newServer(px, ln.Addr().(*net.TCPAddr).Port, parser.ServerParams{Check: true, Inter: 20 * time.Millisecond, Rise: 2, Fall: 2, Weight: 1})
 	log, hook := test.NewNullLogger()
-	m, err := health.New([]health.Target{s}, health.Options{Log: log})
+	m, err := health.New(serversOf(s), health.Options{Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,7 +323,4 @@ func TestFlapping(t *testing.T) {
 }
 
 // *proxy.Server is the production Target.
-var (
-	_ health.Target      = (*proxy.Server)(nil)
-	_ health.AgentTarget = (*proxy.Server)(nil)
-)
+var _ health.Target = (*proxy.Server)(nil)

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"goproxy/internal/srvstate"
 	"goproxy/parser"
 )
 
@@ -57,7 +58,7 @@ backend cmpp
 	// The comment line takes index 0 and labels the send only: HAProxy
 	// drops a comment when the action changes (check_proxy_tcpcheck).
 	want := "TCPCHK did not match content (binary) at step 3"
-	if o.status != StatusL7Rsp || o.desc != want {
+	if o.status != srvstate.CheckL7Rsp || o.desc != want {
 		t.Fatalf("got %d %q, want L7RSP %q", o.status, o.desc, want)
 	}
 }

@@ -3,9 +3,12 @@ package health
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/hex"
 	"regexp"
 	"strconv"
 	"time"
+
+	"goproxy/internal/srvstate"
 )
 
 // The protocol checks are HAProxy 2.6's built-in rule sets (src/tcpcheck.c
@@ -31,7 +34,7 @@ func redisRules() *ruleset {
 	rs := &ruleset{proto: protoRedis, rules: []*rule{
 		{action: actSend, index: 0, minRecv: -1, data: []byte("*1\r\n$4\r\nPING\r\n")},
 		{action: actExpect, index: 1, minRecv: -1, kind: expString, pattern: []byte("+PONG\r\n"),
-			errStatus: StatusL7Sts, onErrorFn: cutCRLF, onSuccess: "Redis server is ok"},
+			errStatus: srvstate.CheckL7Sts, onErrorFn: cutCRLF, onSuccess: "Redis server is ok"},
 	}}
 	rs.finalize()
 	return rs
@@ -56,7 +59,7 @@ func sslHelloRules() *ruleset {
 	rs := &ruleset{proto: protoSSL3, rules: []*rule{
 		{action: actSend, index: 0, minRecv: -1, dataFn: func(*run) []byte { return sslHello(time.Now()) }},
 		{action: actExpect, index: 1, kind: expRBinary, re: regexp.MustCompile("^1[56]"), minRecv: 5,
-			okStatus: StatusL6OK, errStatus: StatusL6Rsp, toutStatus: StatusL6TOut},
+			okStatus: srvstate.CheckL6OK, errStatus: srvstate.CheckL6Rsp, toutStatus: srvstate.CheckL6TOut},
 	}}
 	rs.finalize()
 	return rs
@@ -81,15 +84,15 @@ func smtpRules() *ruleset {
 	rs := &ruleset{proto: protoSMTP, rules: []*rule{
 		{action: actConnect, index: 0, defaultConnect: true, linger: true, minRecv: -1},
 		{action: actExpect, index: 1, kind: expRString, re: regexp.MustCompile("^[0-9]{3}[ \r]"), minRecv: 4,
-			errStatus: StatusL7Rsp, onErrorFn: cutCRLF},
+			errStatus: srvstate.CheckL7Rsp, onErrorFn: cutCRLF},
 		{action: actExpect, index: 2, kind: expRString, re: regexp.MustCompile("^2[0-9]{2}[ \r]"), minRecv: 4,
-			errStatus: StatusL7Sts, onErrorFn: smtpReplyText, statusCode: smtpCode},
+			errStatus: srvstate.CheckL7Sts, onErrorFn: smtpReplyText, statusCode: smtpCode},
 		{action: actSend, index: 3, minRecv: -1, dataFn: func(r *run) []byte { return []byte(r.spec.smtpCmd + "\r\n") }},
 		{action: actExpect, index: 4, kind: expRString, re: regexp.MustCompile("^(2[0-9]{2}-[^\r]*\r\n)*2[0-9]{2}[ \r]"), minRecv: -1,
-			errStatus: StatusL7Sts, onErrorFn: smtpReplyText, onSuccessFn: smtpReplyText, statusCode: smtpCode},
+			errStatus: srvstate.CheckL7Sts, onErrorFn: smtpReplyText, onSuccessFn: smtpReplyText, statusCode: smtpCode},
 		{action: actSend, index: 5, minRecv: -1, data: []byte("QUIT\r\n")},
 		{action: actExpect, index: 6, kind: expRString, re: regexp.MustCompile("^2[0-9]{2}[- \r]"), minRecv: 4,
-			errStatus: StatusL7Sts, onErrorFn: smtpReplyText, onSuccessFn: smtpReplyText, statusCode: smtpCode},
+			errStatus: srvstate.CheckL7Sts, onErrorFn: smtpReplyText, onSuccessFn: smtpReplyText, statusCode: smtpCode},
 	}}
 	rs.finalize()
 	return rs
@@ -108,9 +111,9 @@ func pgsqlRules() *ruleset {
 		{action: actConnect, index: 0, defaultConnect: true, linger: true, minRecv: -1},
 		{action: actSend, index: 1, minRecv: -1, dataFn: func(r *run) []byte { return pgsqlStartup(r.spec.pgUser) }},
 		{action: actExpect, index: 2, kind: expRString, inverse: true, re: regexp.MustCompile("^E"), minRecv: 5,
-			errStatus: StatusL7Rsp, onErrorFn: func(b []byte) string { return string(payloadFrom(b, 6)) }},
+			errStatus: srvstate.CheckL7Rsp, onErrorFn: func(b []byte) string { return string(payloadFrom(b, 6)) }},
 		{action: actExpect, index: 3, kind: expRBinary, re: regexp.MustCompile("^52000000[A-Z0-9]{2}000000(00|02|03|04|05|06|07|09|0A)"),
-			minRecv: 9, errStatus: StatusL7Sts, onSuccess: "PostgreSQL server is ok", onError: "PostgreSQL unknown error"},
+			minRecv: 9, errStatus: srvstate.CheckL7Sts, onSuccess: "PostgreSQL server is ok", onError: "PostgreSQL unknown error"},
 	}}
 	rs.finalize()
 	return rs
@@ -142,7 +145,7 @@ func mysqlAuth(user string, pre41 bool) []byte {
 // the server version as text.
 func expectMySQLPacket(r *run, rl *rule, offset int, lastRead bool) evalRet {
 	b := r.buf
-	fail := func(st Status, info string) evalRet {
+	fail := func(st srvstate.CheckStatus, info string) evalRet {
 		r.finish(st, r.onErrorMessage(rl, false, info))
 		return evalStop
 	}
@@ -150,28 +153,28 @@ func expectMySQLPacket(r *run, rl *rule, offset int, lastRead bool) evalRet {
 		if !lastRead {
 			return evalWait
 		}
-		return fail(StatusL7Rsp, "")
+		return fail(srvstate.CheckL7Rsp, "")
 	}
 	plen := int(b[offset]) | int(b[offset+1])<<8 | int(b[offset+2])<<16
 	if len(b) < offset+plen+4 {
 		if !lastRead {
 			return evalWait
 		}
-		return fail(StatusL7Rsp, "")
+		return fail(srvstate.CheckL7Rsp, "")
 	}
 	if b[offset+4] == 0xff {
 		if len(b) >= offset+7 {
 			r.code = int(b[offset+5]) | int(b[offset+6])<<8
-			return fail(StatusL7Sts, cString(b[offset+7:]))
+			return fail(srvstate.CheckL7Sts, cString(b[offset+7:]))
 		}
-		return fail(StatusL7Sts, "")
+		return fail(srvstate.CheckL7Sts, "")
 	}
 	if rl != r.spec.rs.rules[len(r.spec.rs.rules)-1] {
 		return evalContinue
 	}
 	st := rl.okStatus
 	if st == 0 {
-		st = StatusL7OK
+		st = srvstate.CheckL7OK
 	}
 	desc := ""
 	if len(b) > 5 {
@@ -213,7 +216,7 @@ func mysqlRules(withUser bool) *ruleset {
 // expectLDAPBind is tcpcheck_ldap_expect_bindrsp.
 func expectLDAPBind(r *run, rl *rule, lastRead bool) evalRet {
 	b := r.buf
-	fail := func(st Status, info string) evalRet {
+	fail := func(st srvstate.CheckStatus, info string) evalRet {
 		r.finish(st, r.onErrorMessage(rl, false, info))
 		return evalStop
 	}
@@ -221,7 +224,7 @@ func expectLDAPBind(r *run, rl *rule, lastRead bool) evalRet {
 		if !lastRead {
 			return evalWait
 		}
-		return fail(StatusL7Rsp, "")
+		return fail(srvstate.CheckL7Rsp, "")
 	}
 	const notLDAP = "Not LDAPv3 protocol"
 	if len(b) < 2 {
@@ -247,7 +250,7 @@ func expectLDAPBind(r *run, rl *rule, lastRead bool) evalRet {
 			}
 			msglen = int(binary.BigEndian.Uint16(b[p+1:]))
 		default:
-			return fail(StatusL7Rsp, notLDAP)
+			return fail(srvstate.CheckL7Rsp, notLDAP)
 		}
 	} else {
 		msglen = int(b[p])
@@ -257,7 +260,7 @@ func expectLDAPBind(r *run, rl *rule, lastRead bool) evalRet {
 		return short()
 	}
 	if len(b) < p+4 || !bytes.Equal(b[p:p+4], []byte{0x02, 0x01, 0x01, 0x61}) {
-		return fail(StatusL7Rsp, notLDAP)
+		return fail(srvstate.CheckL7Rsp, notLDAP)
 	}
 	p += 4
 	nbytes = 0
@@ -266,23 +269,23 @@ func expectLDAPBind(r *run, rl *rule, lastRead bool) evalRet {
 	}
 	p += 1 + nbytes
 	if len(b) < p+3 || b[p] != 0x0a || b[p+1] != 0x01 {
-		return fail(StatusL7Rsp, notLDAP)
+		return fail(srvstate.CheckL7Rsp, notLDAP)
 	}
 	p += 2
 	r.code = int(b[p])
 	if r.code != 0 {
-		return fail(StatusL7Sts, "See RFC: http://tools.ietf.org/html/rfc4511#section-4.1.9")
+		return fail(srvstate.CheckL7Sts, "See RFC: http://tools.ietf.org/html/rfc4511#section-4.1.9")
 	}
 	st := rl.okStatus
 	if st == 0 {
-		st = StatusL7OK
+		st = srvstate.CheckL7OK
 	}
 	r.finish(st, "Success")
 	return evalContinue
 }
 
 func ldapRules() *ruleset {
-	req, _ := parseHex("300C020101600702010304008000")
+	req, _ := hex.DecodeString("300C020101600702010304008000")
 	rs := &ruleset{proto: protoLDAP, rules: []*rule{
 		{action: actSend, index: 0, minRecv: -1, data: req},
 		{action: actExpect, index: 1, kind: expRBinary, re: regexp.MustCompile("^30"), minRecv: 14,

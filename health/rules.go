@@ -1,11 +1,11 @@
 package health
 
 import (
-	"encoding/hex"
 	"fmt"
 	"regexp"
 	"strings"
 
+	"goproxy/internal/srvstate"
 	"goproxy/parser"
 )
 
@@ -88,9 +88,9 @@ type rule struct {
 	patternText string // as written
 	re          *regexp.Regexp
 	minRecv     int // -1 = unset
-	okStatus    Status
-	errStatus   Status
-	toutStatus  Status
+	okStatus    srvstate.CheckStatus
+	errStatus   srvstate.CheckStatus
+	toutStatus  srvstate.CheckStatus
 	onSuccess   string
 	onError     string
 	onSuccessFn func(buf []byte) string
@@ -125,15 +125,6 @@ func (rs *ruleset) finalize() {
 		}
 		r.head = head
 	}
-}
-
-// parseHex decodes an hexadecimal string as HAProxy's parse_binary.
-func parseHex(s string) ([]byte, error) {
-	b, err := hex.DecodeString(s)
-	if err != nil {
-		return nil, fmt.Errorf("invalid binary string %q: %w", s, err)
-	}
-	return b, nil
 }
 
 // compileTCPChecks builds the ruleset of "option tcp-check" from the
@@ -193,21 +184,16 @@ func compileTCPChecks(lines []*parser.TCPCheckRule) (*ruleset, error) {
 				r.pattern = []byte(l.Pattern)
 			case "binary":
 				r.kind = expBinary
-				b, err := parseHex(strings.ToLower(l.Pattern))
-				if err != nil {
-					return nil, fmt.Errorf("tcp-check expect binary: %w", err)
-				}
-				r.pattern = b
+				r.pattern = l.Data // decoded by the parser
 			case "rstring", "rbinary":
 				r.kind = expRString
 				if l.Match == "rbinary" {
 					r.kind = expRBinary
 				}
-				re, err := regexp.Compile(l.Pattern)
-				if err != nil {
-					return nil, fmt.Errorf("tcp-check expect %s: %w", l.Match, err)
+				if l.Regex == nil {
+					return nil, fmt.Errorf("tcp-check expect %s: pattern not compiled by the parser", l.Match)
 				}
-				r.re = re
+				r.re = l.Regex
 			default:
 				return nil, fmt.Errorf("tcp-check expect %q is not supported", l.Match)
 			}

@@ -1,7 +1,6 @@
 package health
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
@@ -35,13 +34,6 @@ func rulesetFor(px *parser.Proxy) (*ruleset, error) {
 	return nil, fmt.Errorf("check kind %d is not supported", px.CheckKind)
 }
 
-func defDur(d, def time.Duration) time.Duration {
-	if d <= 0 {
-		return def
-	}
-	return d
-}
-
 // baseSpec fills what health and agent checks share.
 func baseSpec(px *parser.Proxy, addr parser.Addr, inter time.Duration) *probeSpec {
 	sp := &probeSpec{
@@ -66,7 +58,7 @@ func baseSpec(px *parser.Proxy, addr parser.Addr, inter time.Duration) *probeSpe
 
 // healthSpec prepares the health check of one server.
 func healthSpec(px *parser.Proxy, rs *ruleset, addr parser.Addr, p parser.ServerParams) (*probeSpec, error) {
-	sp := baseSpec(px, addr, defDur(p.Inter, 2*time.Second))
+	sp := baseSpec(px, addr, p.CheckInter())
 	sp.rs = rs
 	sp.checkAddr = p.CheckAddr
 	sp.checkPort = p.CheckPort
@@ -95,30 +87,12 @@ func healthSpec(px *parser.Proxy, rs *ruleset, addr parser.Addr, p parser.Server
 		}
 		sp.tlsConf = conf
 	}
-	if sp.network == "tcp" && sp.port == 0 && p.CheckPort == 0 {
-		_, cport := splitHostPort(p.CheckAddr)
-		if cport == 0 && !connectsWithPort(rs) {
-			return nil, errors.New("has neither service port nor check port")
-		}
-	}
 	return sp, nil
-}
-
-// connectsWithPort reports whether every connect rule names its port.
-func connectsWithPort(rs *ruleset) bool {
-	for _, r := range rs.rules {
-		if r.action == actConnect && r.port == 0 {
-			if _, p := splitHostPort(r.addr); p == 0 {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // agentSpec prepares the agent check of one server.
 func agentSpec(px *parser.Proxy, addr parser.Addr, p parser.ServerParams) *probeSpec {
-	sp := baseSpec(px, addr, defDur(p.AgentInter, defDur(p.Inter, 2*time.Second)))
+	sp := baseSpec(px, addr, p.AgentCheckInter())
 	sp.rs = agentRules()
 	sp.checkAddr = p.AgentAddr
 	sp.checkPort = p.AgentPort

@@ -6,19 +6,16 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"goproxy/internal/srvstate"
 	"goproxy/parser"
 )
 
 type intervalTarget struct{ inter time.Duration }
 
-func (f intervalTarget) CheckSettings() (*parser.Proxy, string, parser.Addr, parser.ServerParams) {
-	return &parser.Proxy{Name: "be"}, "s", parser.Addr{Host: "127.0.0.1", Port: 1}, parser.ServerParams{Inter: f.inter}
-}
-func (f intervalTarget) CheckConfigured() bool                                           { return true }
-func (f intervalTarget) CheckInterval() time.Duration                                    { return f.inter }
-func (f intervalTarget) CheckRunnable() bool                                             { return true }
-func (f intervalTarget) CheckStarted()                                                   {}
-func (f intervalTarget) ReportCheck(int, int, string, time.Duration, logrus.FieldLogger) {}
+func (f intervalTarget) CheckConfigured(k srvstate.CheckKind) bool      { return k == srvstate.HealthCheck }
+func (f intervalTarget) CheckInterval(srvstate.CheckKind) time.Duration { return f.inter }
+func (f intervalTarget) StartCheck(srvstate.CheckKind) bool             { return true }
+func (f intervalTarget) Report(srvstate.Report, logrus.FieldLogger)     {}
 
 // TestFirstSpread follows HAProxy's start_checks: the shortest interval of
 // at least 1 s (or the own one, if longer) times position / count, capped
@@ -38,9 +35,10 @@ func TestFirstSpread(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			var targets []Target
+			var targets []Server
 			for _, in := range c.inters {
-				targets = append(targets, intervalTarget{in})
+				targets = append(targets, Server{Backend: &parser.Proxy{Name: "be"}, Name: "s",
+					Addr: parser.Addr{Host: "127.0.0.1", Port: 1}, Params: parser.ServerParams{Inter: in}, Target: intervalTarget{in}})
 			}
 			m, err := New(targets, Options{MaxSpreadChecks: c.max})
 			if err != nil {

@@ -5,70 +5,41 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"goproxy/internal/srvstate"
 	"goproxy/parser"
 )
 
-// Target is what a checker needs of a server. *proxy.Server implements it;
-// the state machine behind it is the server's, never the checker's.
+// Target is all a checker may touch of a server. *proxy.Server implements
+// it; the state machine behind it is the server's, never the checker's.
+// Each method takes the kind of check: the health check or the agent
+// check.
 type Target interface {
-	// CheckSettings returns the backend's configuration (check kind,
-	// tcp-check rules, timeouts), the server's name, address and
-	// parameters. It is called once, by New.
-	CheckSettings() (backend *parser.Proxy, name string, addr parser.Addr, params parser.ServerParams)
-	// CheckConfigured reports whether the server has health checks.
-	CheckConfigured() bool
-	// CheckInterval returns the delay before the next check; it depends
-	// on the server's current health (inter, fastinter, downinter).
-	CheckInterval() time.Duration
-	// CheckRunnable reports whether a check should run now (enabled, not
-	// paused by maintenance).
-	CheckRunnable() bool
-	// CheckStarted tells the server a check is in progress.
-	CheckStarted()
-	// ReportCheck hands over the outcome of one check: status is one of
-	// the Status codes, code the layer 7 code, desc the text shown as
-	// last_chk, took the check's duration. State changes are logged on log.
-	ReportCheck(status, code int, desc string, took time.Duration, log logrus.FieldLogger)
+	// CheckConfigured reports whether the server has a check of kind k.
+	// It is called once, by New.
+	CheckConfigured(k srvstate.CheckKind) bool
+	// CheckInterval returns the delay before the next check of kind k; it
+	// depends on the server's current health (inter, fastinter,
+	// downinter).
+	CheckInterval(k srvstate.CheckKind) time.Duration
+	// StartCheck reports whether a check of kind k should run now
+	// (enabled, not paused by maintenance) and, if so, marks it in
+	// progress.
+	StartCheck(k srvstate.CheckKind) bool
+	// Report hands over the outcome of the check that StartCheck began.
+	// State changes are logged on log.
+	Report(r srvstate.Report, log logrus.FieldLogger)
 }
 
-// AgentTarget is implemented by targets that support agent checks
-// ("agent-check", "agent-port", "agent-inter", "agent-send").
-type AgentTarget interface {
-	AgentConfigured() bool
-	AgentInterval() time.Duration
-	AgentRunnable() bool
-	AgentStarted()
-	// ReportAgent records an agent check that got no usable reply; a
-	// negative status keeps the previous one.
-	ReportAgent(status, code int, desc string, took time.Duration, log logrus.FieldLogger)
-	// ReportAgentReply applies an agent's reply line, split into words:
-	// health (up, down, stopped, fail), admin (ready, drain, maint),
-	// weight ("75%"), maxconn (the word, "maxconn:10"), the first unknown word and
-	// the description after '#'.
-	ReportAgentReply(health, admin, weight, maxconn, errWord, desc string, took time.Duration, log logrus.FieldLogger)
+// Server is one server to check: its configuration, as the model holds it
+// (the backend's check kind, tcp-check rules and timeouts; the server's
+// address and parameters), and the live server the results go to.
+type Server struct {
+	Backend *parser.Proxy
+	Name    string
+	Addr    parser.Addr
+	Params  parser.ServerParams
+	Target  Target
 }
-
-// Status is a check status code, numbered as HAProxy's enum
-// healthcheck_status (the numbers "show servers state" prints).
-type Status = int
-
-// Check status codes.
-const (
-	StatusSockErr Status = 5
-	StatusL4OK    Status = 6
-	StatusL4TOut  Status = 7
-	StatusL4Con   Status = 8
-	StatusL6OK    Status = 9
-	StatusL6TOut  Status = 10
-	StatusL6Rsp   Status = 11
-	StatusL7TOut  Status = 12
-	StatusL7Rsp   Status = 13
-	StatusL7OK    Status = 15
-	StatusL7OKC   Status = 16
-	StatusL7Sts   Status = 17
-	statusChecked Status = 3
-	statusKeep    Status = -1 // ReportAgent: keep the previous status
-)
 
 // Options are the process-wide check settings.
 type Options struct {

@@ -3,6 +3,7 @@ package parser
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -294,6 +295,25 @@ func oneOf(v string, list []string) bool {
 
 // validStatusList checks "200,201,300-310"; it returns the first bad
 // character, or 0.
+// statusRanges parses a valid list of status codes and ranges
+// ("200,300-399") as HAProxy's http-check expect status does.
+func statusRanges(s string) [][2]int {
+	var out [][2]int
+	for _, part := range strings.Split(s, ",") {
+		if part == "" {
+			continue
+		}
+		lo, hi, isRange := strings.Cut(part, "-")
+		a, _ := strconv.Atoi(lo)
+		b := a
+		if isRange {
+			b, _ = strconv.Atoi(hi)
+		}
+		out = append(out, [2]int{a, b})
+	}
+	return out
+}
+
 func validStatusList(s string) byte {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -396,11 +416,14 @@ func (p *parser) httpCheckExpect(r *HTTPCheckRule, where string, args []string) 
 				p.alert("%s : invalid character '%c' in the list of status codes.", where, c)
 				return false
 			}
+			r.StatusRanges = statusRanges(v)
 		case "rstatus", "rstring":
-			if _, err := regexp.Compile(v); err != nil {
+			re, err := regexp.Compile(v)
+			if err != nil {
 				p.alert("%s : regex '%s' is invalid (%s).", where, v, err)
 				return false
 			}
+			r.Regex = re
 		}
 	}
 	if r.Match == "" {
@@ -459,6 +482,10 @@ func (p *parser) httpCheckExpectHdr(r *HTTPCheckRule, where, m string, args []st
 		return 0, false
 	}
 	r.HdrName, r.HdrNameMeth = name, meth
+	if meth == "reg" {
+		// Validated by part: the flag keeps it valid.
+		r.HdrNameRegex = regexp.MustCompile("(?i)" + name)
+	}
 	switch argAt(args, i) {
 	case "value":
 		i++
@@ -467,6 +494,9 @@ func (p *parser) httpCheckExpectHdr(r *HTTPCheckRule, where, m string, args []st
 			return 0, false
 		}
 		r.HdrValue, r.HdrValueMeth, r.HasHdrValue = val, vmeth, true
+		if vmeth == "reg" {
+			r.HdrValueRegex = regexp.MustCompile(val) // validated by part
+		}
 	case "value-lf":
 		p.alert("%s : 'value-lf' is not supported by goproxy (log-format strings are not implemented).", where)
 		return 0, false

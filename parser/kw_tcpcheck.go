@@ -258,10 +258,12 @@ func (p *parser) tcpCheckExpect(r *TCPCheckRule, where string, args []string) bo
 			}
 			r.Data = b
 		case "rstring", "rbinary":
-			if _, err := regexp.Compile(pat); err != nil {
+			re, err := regexp.Compile(pat)
+			if err != nil {
 				p.alert("%s : regex '%s' is invalid (%s).", where, pat, err)
 				return false
 			}
+			r.Regex = re
 		}
 		i++
 	}

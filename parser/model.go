@@ -1,6 +1,9 @@
 package parser
 
-import "time"
+import (
+	"regexp"
+	"time"
+)
 
 // Pos is a position in a configuration file.
 type Pos struct {
@@ -349,11 +352,33 @@ type LogTarget struct {
 // LogRange is one range of "log ... sample", bounds included.
 type LogRange struct{ Low, High int }
 
+// DefaultInter is HAProxy's default check interval (DEF_CHKINTR): the
+// inter of a server line that sets none.
+const DefaultInter = 2 * time.Second
+
+// CheckInter returns the health check interval: inter, or DefaultInter
+// when it is unset (a model built by hand; the parser sets it).
+func (p *ServerParams) CheckInter() time.Duration {
+	if p.Inter <= 0 {
+		return DefaultInter
+	}
+	return p.Inter
+}
+
+// AgentCheckInter returns the agent check interval: agent-inter, else the
+// health check interval.
+func (p *ServerParams) AgentCheckInter() time.Duration {
+	if p.AgentInter <= 0 {
+		return p.CheckInter()
+	}
+	return p.AgentInter
+}
+
 // ServerParams are the options of a server or default-server line.
 type ServerParams struct {
 	cookie         string // the HTTP persistence cookie value (ignored in TCP)
 	Check          bool
-	Inter          time.Duration // default 2s
+	Inter          time.Duration // default DefaultInter
 	FastInter      time.Duration // 0 = inter
 	DownInter      time.Duration // 0 = inter
 	Rise           int           // default 2
@@ -484,10 +509,12 @@ type TCPCheckRule struct {
 	SendProxy bool
 	Data      []byte // send / send-binary payload
 	// expect
-	Negate    bool
-	Match     string // string, rstring, binary, rbinary
-	Pattern   string // as written (hex for binary)
-	MinRecv   int    // -1 = unset
+	Negate  bool
+	Match   string // string, rstring, binary, rbinary
+	Pattern string // as written (hex for binary; Data holds it decoded)
+	// Regex is the compiled Pattern of rstring and rbinary.
+	Regex     *regexp.Regexp `json:"-"`
+	MinRecv   int            // -1 = unset
 	Comment   string
 	OnSuccess string
 	OnError   string
@@ -534,16 +561,25 @@ type HTTPCheckRule struct {
 	Negate  bool
 	Match   string // status, rstatus, string, rstring, hdr, fhdr
 	Pattern string // status list, regex or string
+	// StatusRanges is the parsed status list of "status": each range's
+	// first and last code (one code is a range of one).
+	StatusRanges [][2]int `json:"-"`
+	// Regex is the compiled Pattern of rstatus and rstring.
+	Regex *regexp.Regexp `json:"-"`
 	// hdr/fhdr: name and optional value, each with its method (str, beg,
 	// end, sub, reg).
 	HdrName, HdrNameMeth   string
 	HdrValue, HdrValueMeth string
 	HasHdrValue            bool
-	MinRecv                int // -1 = unset
-	OKStatus               string
-	ErrorStatus            string
-	ToutStatus             string
-	OnSuccess, OnError     string
+	// HdrNameRegex (matching case-insensitively, as header names compare)
+	// and HdrValueRegex are the compiled patterns of the "reg" method.
+	HdrNameRegex       *regexp.Regexp `json:"-"`
+	HdrValueRegex      *regexp.Regexp `json:"-"`
+	MinRecv            int            // -1 = unset
+	OKStatus           string
+	ErrorStatus        string
+	ToutStatus         string
+	OnSuccess, OnError string
 }
 
 // Program is a program section: a command the master starts, shows in

@@ -335,7 +335,7 @@ func newProxy(def *Proxy) *Proxy {
 // defaultServerParams are HAProxy's built-in server defaults.
 func defaultServerParams() ServerParams {
 	return ServerParams{
-		Inter:  2 * time.Second,
+		Inter:  DefaultInter,
 		Rise:   2,
 		Fall:   3,
 		Weight: 1,

@@ -1,21 +1,22 @@
 package proxy
 
 import (
+	"errors"
 	"net/netip"
 	"testing"
 )
 
 func TestSetWeightChangesPicks(t *testing.T) {
 	b := newTestBackend(t, lbConf{algo: "roundrobin"}, weights(1, 1)...)
-	if msg := b.Servers[0].SetWeight(3, nil); msg != "" {
-		t.Fatalf("SetWeight: %q", msg)
+	if err := b.Servers[0].SetWeight(3, nil); err != nil {
+		t.Fatalf("SetWeight: %v", err)
 	}
 	got := counts(b, 40, func(int) netip.Addr { return ip4(1) })
 	if got["s1"] != 30 || got["s2"] != 10 {
 		t.Fatalf("picks %v, want s1 30 and s2 10", got)
 	}
-	if msg := b.Servers[1].SetWeight(0, nil); msg != "" {
-		t.Fatalf("SetWeight 0: %q", msg)
+	if err := b.Servers[1].SetWeight(0, nil); err != nil {
+		t.Fatalf("SetWeight 0: %v", err)
 	}
 	got = counts(b, 10, func(int) netip.Addr { return ip4(1) })
 	if got["s2"] != 0 {
@@ -40,18 +41,18 @@ func TestSetWeightStaticAlgorithms(t *testing.T) {
 			if b.StaticLB() != tc.static {
 				t.Fatalf("StaticLB = %v", b.StaticLB())
 			}
-			msg := b.Servers[0].SetWeight(5, nil)
-			if tc.static != (msg != "") {
-				t.Fatalf("SetWeight(5) = %q", msg)
+			err := b.Servers[0].SetWeight(5, nil)
+			if tc.static != (err != nil) || (err != nil && !errors.Is(err, ErrStaticWeight)) {
+				t.Fatalf("SetWeight(5) = %v", err)
 			}
 			// 0 and the initial weight are always accepted.
 			for _, w := range []int{0, 2} {
-				if msg := b.Servers[0].SetWeight(w, nil); msg != "" {
-					t.Fatalf("SetWeight(%d) = %q", w, msg)
+				if err := b.Servers[0].SetWeight(w, nil); err != nil {
+					t.Fatalf("SetWeight(%d) = %v", w, err)
 				}
 			}
-			if msg := b.Servers[0].SetWeight(257, nil); msg == "" {
-				t.Fatal("SetWeight(257) accepted")
+			if err := b.Servers[0].SetWeight(257, nil); !errors.Is(err, ErrWeightRange) {
+				t.Fatalf("SetWeight(257) = %v, want ErrWeightRange", err)
 			}
 		})
 	}

@@ -26,6 +26,8 @@ type backendRuntime struct {
 	ctr  Counters
 	obs  observed // timing distributions (histograms.go)
 	logs *LogSink
+	// state records the backend's up/down transitions (backend_state.go).
+	state backendState
 
 	q       queue // sessions waiting for any server (backend queue)
 	qlen    atomic.Int64

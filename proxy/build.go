@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/go-multierror"
 	"github.com/sirupsen/logrus"
@@ -201,6 +202,7 @@ func (g *Graph) buildBackend(p *parser.Proxy) (*Backend, error) {
 		return nil, err
 	}
 	b.lb = lb
+	b.initState(time.Now())
 	return b, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"goproxy/internal/srvstate"
 	"goproxy/parser"
 )
 
@@ -13,7 +14,7 @@ import (
 func (s *Server) CheckServerDown() bool {
 	c := s.lockCheck()
 	defer c.mu.Unlock()
-	return c.op == OpStopped
+	return c.op == srvstate.OpStopped
 }
 
 // CheckStateHeader is the value of the X-Haproxy-Server-State header of
@@ -26,9 +27,9 @@ func (s *Server) CheckStateHeader() string {
 	switch {
 	case !hc.configured || !hc.enabled:
 		word = "no check"
-	case op != OpStopped:
+	case op != srvstate.OpStopped:
 		name := "UP"
-		if op == OpStopping {
+		if op == srvstate.OpStopping {
 			name = "NOLB"
 		}
 		word = name

@@ -1,6 +1,10 @@
 package proxy
 
-import "fmt"
+import (
+	"fmt"
+
+	"goproxy/internal/srvstate"
+)
 
 // option log-health-checks: HAProxy's set_server_check_status logs a line
 // for every check whose status differs from the previous one or that moved
@@ -18,7 +22,7 @@ func (s *Server) logsHealthChecks() bool {
 // whose result was just recorded (p holds the new status and health).
 // prevStatus is the status before this result, moved whether the health
 // counter changed; agent selects "Agent check" over "Health check".
-func (s *Server) healthCheckEventLocked(p *probe, prevStatus int, moved, agent bool, pd *pending) {
+func (s *Server) healthCheckEventLocked(p *probe, prevStatus srvstate.CheckStatus, moved, agent bool, pd *pending) {
 	if !s.logsHealthChecks() || (p.status == prevStatus && !moved) {
 		return
 	}
@@ -30,12 +34,11 @@ func (s *Server) healthCheckEventLocked(p *probe, prevStatus int, moved, agent b
 	if s.Backup {
 		backup = "backup "
 	}
-	result := checkStatusResult(p.status)
 	verdict := "failed"
-	switch result {
-	case CheckResCondPass:
+	switch p.status.Result() {
+	case srvstate.ResultCondPass:
 		verdict = "conditionally succeeded"
-	case CheckResPassed:
+	case srvstate.ResultPassed:
 		verdict = "succeeded"
 	}
 	num, den, state := p.health, p.rise, "DOWN"
@@ -46,7 +49,7 @@ func (s *Server) healthCheckEventLocked(p *probe, prevStatus int, moved, agent b
 		}
 	}
 	pd.events = append(pd.events, stateEvent{
-		level: LogNotice, hasLevel: true,
+		level: LogNotice,
 		msg: fmt.Sprintf("%s check for %sserver %s/%s %s%s, status: %d/%d %s.",
 			kind, backup, s.backendName(), s.Name, verdict, reasonFromProbe(p), num, den, state),
 	})

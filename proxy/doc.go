@@ -7,6 +7,16 @@
 // atomics, and each balancer keeps its lookup table behind an atomic pointer
 // that a state or weight change rebuilds.
 //
+// Server and backend state has one owner, this package: every change of a
+// server's state (a check result, an agent reply, an admin call) runs
+// through one transition (Server.change, in the manner of HAProxy's
+// srv_update_status), which records lastchg, downtime and chkdown for the
+// server and for its backend and writes the log lines at their syslog
+// levels. Package health reports through the health.Target methods (Report
+// takes a srvstate.Report); package stats reads CheckSnapshot and
+// Backend.State and calls the typed admin methods (SetAdminMode,
+// SetHealth, SetWeight), whose errors it turns into HAProxy's answers.
+//
 //	g, err := proxy.Build(cfg, proxy.Options{Log: log})
 //	if err != nil { ... }            // runtime-only checks (balance, address kinds)
 //	if err := g.Start(); err != nil { // binds; HAProxy's "Binding [f:l] for ..." text

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"goproxy/internal/srvstate"
 	"goproxy/internal/tlshello"
 )
 
@@ -370,7 +371,7 @@ func fetchSrvIsUp(fa *fetchArgs, c *connInfo) (sample, bool) {
 	}
 	for _, s := range b.Servers {
 		if s.Name == fa.srv {
-			return boolSample(s.Running() && s.Admin()&AdminMaint == 0)
+			return boolSample(s.Running() && s.Admin()&srvstate.AdminForcedMaint == 0)
 		}
 	}
 	return sample{}, false

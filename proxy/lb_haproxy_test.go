@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"goproxy/internal/nettest"
+	"goproxy/internal/srvstate"
 	"goproxy/parser"
 )
 
@@ -201,7 +202,7 @@ func backendFromConfig(t *testing.T, cfg string) *Backend {
 		initMaxConn(s)
 		s.running.Store(true)
 		if ps.Disabled {
-			s.admin.Store(AdminMaint)
+			s.admin.Store(srvstate.AdminForcedMaint)
 		}
 		b.Servers = append(b.Servers, s)
 	}
@@ -549,7 +550,7 @@ func TestLBHAProxyStateChanges(t *testing.T) {
 	}
 	disable := func(i int) change {
 		return change{fmt.Sprintf("disable server lb/s%d", i+1), func(b *Backend) {
-			b.Servers[i].admin.Store(AdminMaint)
+			b.Servers[i].admin.Store(srvstate.AdminForcedMaint)
 			b.lb.update()
 		}}
 	}

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"testing"
 
+	"goproxy/internal/srvstate"
 	"goproxy/parser"
 )
 
@@ -13,7 +14,7 @@ type srvSpec struct {
 	weight   int
 	backup   bool
 	down     bool // not running
-	maint    bool // AdminMaint (config "disabled")
+	maint    bool // srvstate.AdminForcedMaint (config "disabled")
 	drain    bool
 	maxconn  int
 	maxqueue int
@@ -56,10 +57,10 @@ func newTestBackend(t testing.TB, c lbConf, specs ...srvSpec) *Backend {
 		initMaxConn(s)
 		s.running.Store(!sp.down)
 		if sp.maint {
-			s.admin.Store(AdminMaint)
+			s.admin.Store(srvstate.AdminForcedMaint)
 		}
 		if sp.drain {
-			s.admin.Store(s.admin.Load() | AdminDrain)
+			s.admin.Or(srvstate.AdminForcedDrain)
 		}
 		b.Servers = append(b.Servers, s)
 	}

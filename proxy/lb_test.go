@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"goproxy/internal/srvstate"
 	"goproxy/parser"
 )
 
@@ -339,7 +340,7 @@ func TestLBUnusableServers(t *testing.T) {
 				t.Errorf("picked %v, want only the usable s5 and s6", got)
 			}
 			b.Servers[4].setRunning(false)
-			b.Servers[5].admin.Store(AdminMaint)
+			b.Servers[5].admin.Store(srvstate.AdminForcedMaint)
 			b.lb.update()
 			if s := b.lb.pick(ip4(1), nil); s != nil {
 				t.Errorf("picked %s with no usable server", s.Name)
@@ -380,7 +381,7 @@ func TestLBBackups(t *testing.T) {
 				if got := distinctPicks(b, 300, nil); !slices.Equal(got, []string{"s2"}) {
 					t.Fatalf("one active up: picked %v", got)
 				}
-				b.Servers[1].admin.Store(AdminMaint)
+				b.Servers[1].admin.Store(srvstate.AdminForcedMaint)
 				b.lb.update()
 				want = []string{"s3"}
 				if all && c.algo != "first" {
@@ -787,7 +788,7 @@ func TestLBRoundRobinTransitions(t *testing.T) {
 		want   string
 	}{
 		{func() {}, 4, "s1 s2 s3 s1"},
-		{func() { s2.admin.Store(AdminMaint); b.lb.update() }, 5, "s3 s1 s3 s1 s3"},
+		{func() { s2.admin.Store(srvstate.AdminForcedMaint); b.lb.update() }, 5, "s3 s1 s3 s1 s3"},
 		{func() { s2.admin.Store(0); b.lb.update() }, 6, "s1 s3 s2 s1 s3 s2"},
 		{func() { setWeight(s2, 3) }, 10, "s2 s1 s3 s2 s2 s2 s1 s3 s2 s2"},
 	}

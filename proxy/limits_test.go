@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/sirupsen/logrus/hooks/test"
+
+	"goproxy/internal/srvstate"
 )
 
 // readWithin reads len(want) bytes and checks they arrive within d.
@@ -310,7 +312,7 @@ func TestServerStateActsOnQueueAndSessions(t *testing.T) {
 
 	// A failed health check marks y down and kills its sessions too.
 	roundTrip(t, second, "alive")
-	y.ReportCheck(CheckL4Con, 0, "Connection refused", 0, log)
+	reportCheck(y, srvstate.CheckL4Con, 0, "Connection refused", 0, log)
 	if y.Running() {
 		t.Fatal("server still running after a failed check")
 	}

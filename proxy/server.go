@@ -4,15 +4,18 @@ import (
 	"net/netip"
 	"sync/atomic"
 
+	"goproxy/internal/srvstate"
 	"goproxy/parser"
 )
 
-// Admin state bits of a server, set by configuration (disabled) or by the
-// runtime API.
-const (
-	AdminMaint uint32 = 1 << iota // administratively in maintenance
-	AdminDrain                    // takes no new sessions, keeps its own
-)
+// adminState holds a server's forced admin flags (AdminForcedMaint,
+// AdminForcedDrain), read lock-free by the balancers.
+type adminState struct{ v atomic.Uint32 }
+
+func (a *adminState) Load() srvstate.Admin   { return srvstate.Admin(a.v.Load()) }
+func (a *adminState) Store(f srvstate.Admin) { a.v.Store(uint32(f)) }
+func (a *adminState) Or(f srvstate.Admin)    { a.v.Or(uint32(f)) }
+func (a *adminState) clear(f srvstate.Admin) { a.v.And(^uint32(f)) }
 
 // Server is one server of a backend. Identity is fixed at Build; the rest is
 // atomic. A Server must not be copied.
@@ -24,9 +27,9 @@ type Server struct {
 	Config  parser.ServerParams
 	Backup  bool
 
-	running atomic.Bool   // operational state: true = UP (or going down)
-	admin   atomic.Uint32 // AdminMaint | AdminDrain
-	uweight atomic.Int32  // user weight, 0..256
+	running atomic.Bool // operational state: true = UP (or going down)
+	admin   adminState
+	uweight atomic.Int32 // user weight, 0..256
 	// maintWeight is the user weight when the server entered maintenance:
 	// HAProxy's effective weight is not recomputed while in MAINT.
 	maintWeight atomic.Int32
@@ -37,7 +40,7 @@ type Server struct {
 	// lbKey is private to the backend's balancer (e.g. a leastconn position).
 	lbKey atomic.Int64
 
-	check checkState // health state machine (check_state.go)
+	check checkState // checks, operational state and its transitions (server_check.go, server_transition.go)
 
 	serverRuntime
 }
@@ -45,8 +48,16 @@ type Server struct {
 // Running reports whether the server is operationally up.
 func (s *Server) Running() bool { return s.running.Load() }
 
-// Admin returns the admin state bits.
-func (s *Server) Admin() uint32 { return s.admin.Load() }
+// Admin returns the server's administrative flags as HAProxy reports them:
+// the forced ones, and AdminConfigMaint for a server `disabled` in the
+// configuration.
+func (s *Server) Admin() srvstate.Admin {
+	a := s.admin.Load()
+	if s.Config.Disabled {
+		a |= srvstate.AdminConfigMaint
+	}
+	return a
+}
 
 // UWeight returns the user weight (0..256).
 func (s *Server) UWeight() int { return int(s.uweight.Load()) }
@@ -55,7 +66,7 @@ func (s *Server) UWeight() int { return int(s.uweight.Load()) }
 // maintenance, where HAProxy keeps showing the weight the server had when
 // it entered it (a weight set meanwhile shows once it leaves).
 func (s *Server) ShownWeight() int {
-	if s.admin.Load()&AdminMaint != 0 {
+	if s.admin.Load()&srvstate.AdminForcedMaint != 0 {
 		return int(s.maintWeight.Load())
 	}
 	return int(s.uweight.Load())
@@ -70,7 +81,7 @@ func (s *Server) Queued() int64 { return s.queued.Load() }
 // usable reports whether the server may take new sessions from the balancer:
 // running, not in maintenance or drain, with a non-zero weight.
 func (s *Server) usable() bool {
-	return s.running.Load() && s.admin.Load()&(AdminMaint|AdminDrain) == 0 && s.uweight.Load() > 0
+	return s.running.Load() && s.admin.Load()&(srvstate.AdminForcedMaint|srvstate.AdminForcedDrain) == 0 && s.uweight.Load() > 0
 }
 
 // full reports whether the server reached its maxconn (0 = unlimited).

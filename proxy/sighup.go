@@ -3,6 +3,7 @@ package proxy
 import (
 	"fmt"
 
+	"goproxy/internal/srvstate"
 	"goproxy/parser"
 )
 
@@ -62,7 +63,7 @@ func serverStateLines(name string, fe *Frontend, be *Backend) []string {
 			ss := s.Stats()
 			pend += ss.Qcur
 			state := "DOWN"
-			if s.Running() && s.Admin()&AdminMaint == 0 {
+			if s.Running() && s.Admin()&srvstate.AdminForcedMaint == 0 {
 				state = "UP"
 			}
 			lines = append(lines, fmt.Sprintf("SIGHUP: Server %s/%s is %s. Conn: %d act, %d pend, %d tot.",

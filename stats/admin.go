@@ -7,36 +7,18 @@ import (
 	"strings"
 
 	"goproxy/internal/cnum"
-)
-
-// ServerAdminState is what "set server ... state" (and disable/enable
-// server) asks for.
-type ServerAdminState int
-
-// Requested administrative states.
-const (
-	StateReady ServerAdminState = iota // leave forced maintenance and drain
-	StateDrain                         // forced drain (leaves forced maintenance)
-	StateMaint                         // forced maintenance (leaves forced drain)
-)
-
-// ServerHealth is what "set server ... health" forces.
-type ServerHealth int
-
-// Forced operational states.
-const (
-	HealthUp ServerHealth = iota
-	HealthStopping
-	HealthDown
+	"goproxy/internal/srvstate"
+	"goproxy/proxy"
 )
 
 // Admin applies admin commands to the running process. The CLI validates
 // names and arguments before calling it; a method returns a non-nil error
-// only when the change cannot be applied, and the error's text is sent to
-// the client as is (end it with "\n", like HAProxy's messages).
+// only when the change cannot be applied: a typed error of the runtime is
+// answered from adminAnswers, any other error's text is sent to the client
+// as is (end it with "\n", like HAProxy's messages).
 type Admin interface {
-	SetServerState(backend, server string, st ServerAdminState) error
-	SetServerHealth(backend, server string, h ServerHealth) error
+	SetServerState(backend, server string, st proxy.AdminMode) error
+	SetServerHealth(backend, server string, h srvstate.Op) error
 	SetServerAgentHealth(backend, server string, up bool) error
 	SetServerWeight(backend, server string, weight int) error
 	SetServerMaxConn(backend, server string, maxconn int) error
@@ -60,18 +42,6 @@ type Admin interface {
 	ClearCounters(all bool) error
 }
 
-// adminResult turns an Admin error into the answer text.
-func adminResult(err error) string {
-	if err == nil {
-		return ""
-	}
-	msg := err.Error()
-	if !strings.HasSuffix(msg, "\n") {
-		msg += "\n"
-	}
-	return msg
-}
-
 func (s *session) admin() Admin { return s.srv.src.Admin() }
 
 func cmdDisableServer(s *session, args []string) string {
@@ -79,7 +49,7 @@ func cmdDisableServer(s *session, args []string) string {
 	if r == nil {
 		return msg
 	}
-	return adminResult(s.admin().SetServerState(r.Proxy, r.Name, StateMaint))
+	return adminResult(s.admin().SetServerState(r.Proxy, r.Name, proxy.ModeMaint))
 }
 
 func cmdEnableServer(s *session, args []string) string {
@@ -87,7 +57,7 @@ func cmdEnableServer(s *session, args []string) string {
 	if r == nil {
 		return msg
 	}
-	return adminResult(s.admin().SetServerState(r.Proxy, r.Name, StateReady))
+	return adminResult(s.admin().SetServerState(r.Proxy, r.Name, proxy.ModeReady))
 }
 
 func cmdHealth(enable bool) handler {
@@ -120,31 +90,15 @@ func cmdAgent(enable bool) handler {
 // server_parse_weight_change_request and returns the new weight or the
 // answer text.
 func weightChange(be *Row, r *Row, arg string) (int, string) {
-	if arg == "" {
-		return 0, "Require <weight> or <weight%>.\n"
+	w, relative, msg := cnum.Weight(arg)
+	if msg != "" {
+		return 0, msg
 	}
-	w, rest, ok := cnum.Strtol(arg)
-	switch {
-	case !ok:
-		return 0, "Empty weight string empty or preceded by garbage"
-	case rest == "%":
-		if w < 0 {
-			return 0, "Relative weight must be positive.\n"
-		}
-		if w > 25600 {
-			w = 25600
-		}
-		w = int64(r.Server.IWeight) * w / 100
-		if w > 256 {
-			w = 256
-		}
-	case w < 0 || w > 256:
-		return 0, "Absolute weight can only be between 0 and 256 inclusive.\n"
-	case rest != "":
-		return 0, "Trailing garbage in weight string"
+	if relative {
+		w = min(int64(r.Server.IWeight)*w/100, 256)
 	}
 	if w != 0 && int(w) != r.Server.IWeight && be != nil && be.StaticLB {
-		return 0, "Backend is using a static LB algorithm and only accepts weights '0%' and '100%'.\n"
+		return 0, answer(proxy.ErrStaticWeight)
 	}
 	return int(w), ""
 }
@@ -187,14 +141,14 @@ func cmdSetServer(s *session, args []string) string {
 	a := s.admin()
 	switch argAt(args, 3) {
 	case "state":
-		var st ServerAdminState
+		var st proxy.AdminMode
 		switch argAt(args, 4) {
 		case "ready":
-			st = StateReady
+			st = proxy.ModeReady
 		case "drain":
-			st = StateDrain
+			st = proxy.ModeDrain
 		case "maint":
-			st = StateMaint
+			st = proxy.ModeMaint
 		default:
 			return "'set server <srv> state' expects 'ready', 'drain' and 'maint'.\n"
 		}
@@ -203,21 +157,21 @@ func cmdSetServer(s *session, args []string) string {
 		if r.Server.Tracked != "" {
 			return "cannot change health on a tracking server.\n"
 		}
-		var h ServerHealth
+		var h srvstate.Op
 		switch argAt(args, 4) {
 		case "up":
-			h = HealthUp
+			h = srvstate.OpRunning
 		case "stopping":
-			h = HealthStopping
+			h = srvstate.OpStopping
 		case "down":
-			h = HealthDown
+			h = srvstate.OpStopped
 		default:
-			return "'set server <srv> health' expects 'up', 'stopping', or 'down'.\n"
+			return answer(proxy.ErrHealthState)
 		}
 		return adminResult(a.SetServerHealth(r.Proxy, r.Name, h))
 	case "agent":
 		if !r.Server.Agent.Enabled {
-			return "agent checks are not enabled on this server.\n"
+			return answer(proxy.ErrAgentDisabled)
 		}
 		switch argAt(args, 4) {
 		case "up":

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"goproxy/internal/srvstate"
 )
 
 type promScope int
@@ -32,9 +34,9 @@ type promMetric struct {
 var (
 	serverStates = []string{"DOWN", "UP", "MAINT", "DRAIN", "NOLB"}
 	httpCodes    = []string{"1xx", "2xx", "3xx", "4xx", "5xx", "other"}
-	checkCodes   = []CheckStatus{CheckHana, CheckSockErr, CheckL4OK, CheckL4Tout, CheckL4Con, CheckL6OK,
-		CheckL6Tout, CheckL6Rsp, CheckL7Tout, CheckL7Rsp, CheckL7OK, CheckL7OKC, CheckL7Sts,
-		CheckProcErr, CheckProcTout, CheckProcOK}
+	checkCodes   = []srvstate.CheckStatus{srvstate.CheckHana, srvstate.CheckSockErr, srvstate.CheckL4OK, srvstate.CheckL4TOut, srvstate.CheckL4Con, srvstate.CheckL6OK,
+		srvstate.CheckL6TOut, srvstate.CheckL6Rsp, srvstate.CheckL7TOut, srvstate.CheckL7Rsp, srvstate.CheckL7OK, srvstate.CheckL7OKC, srvstate.CheckL7Sts,
+		srvstate.CheckProcErr, srvstate.CheckProcTOut, srvstate.CheckProcOK}
 )
 
 var columnPos = func() map[string]int {
@@ -163,7 +165,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		}
 		for k := range rows {
 			r := &rows[k]
-			if !inScope(d.scope, r) || (c.NoMaint && r.Type == TypeServer && r.Server.Admin&adminMaint != 0) {
+			if !inScope(d.scope, r) || (c.NoMaint && r.Type == TypeServer && r.Server.Admin&srvstate.AdminMaint != 0) {
 				continue
 			}
 			if d.http && r.Mode != "http" {
@@ -231,14 +233,14 @@ func (c *Collector) collectProcess(ch chan<- prometheus.Metric, d *promDesc, inf
 // promServerState is the state label promex gives a server.
 func promServerState(s *ServerState) string {
 	switch {
-	case s.Admin&adminMaint != 0:
+	case s.Admin&srvstate.AdminMaint != 0:
 		return "MAINT"
-	case s.Op == OpRunning || s.Op == OpStarting:
-		if s.Admin&adminDrain != 0 {
+	case s.Op == srvstate.OpRunning || s.Op == srvstate.OpStarting:
+		if s.Admin&srvstate.AdminDrain != 0 {
 			return "DRAIN"
 		}
 		return "UP"
-	case s.Op == OpStopping:
+	case s.Op == srvstate.OpStopping:
 		return "NOLB"
 	}
 	return "DOWN"
@@ -286,7 +288,7 @@ func (c *Collector) collectRow(ch chan<- prometheus.Metric, d *promDesc, r *Row,
 		}
 		return
 	case "haproxy_backend_agg_check_status":
-		counts, n := map[CheckStatus]int{}, 0
+		counts, n := map[srvstate.CheckStatus]int{}, 0
 		for k := range rows {
 			// Every server counts with its last result, paused or not.
 			if rows[k].Type == TypeServer && rows[k].IID == r.IID {
@@ -298,7 +300,7 @@ func (c *Collector) collectRow(ch chan<- prometheus.Metric, d *promDesc, r *Row,
 			return
 		}
 		for _, s := range checkCodes {
-			emit(float64(counts[s]), s.Code())
+			emit(float64(counts[s]), s.Name())
 		}
 		return
 	case "haproxy_frontend_http_responses_total", "haproxy_backend_http_responses_total":
@@ -311,7 +313,7 @@ func (c *Collector) collectRow(ch chan<- prometheus.Metric, d *promDesc, r *Row,
 			return
 		}
 		for _, s := range checkCodes {
-			emit(b2f(sv.Check.Status == s), s.Code())
+			emit(b2f(sv.Check.Status == s), s.Name())
 		}
 		return
 	case "haproxy_server_check_code":

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+
+	"goproxy/internal/srvstate"
 )
 
 // getter returns a field of a row; field gives it its type. Each column of
@@ -316,7 +318,7 @@ func ofAgent(get func(c *Check) value) getter {
 // chkStatus is check_status and agent_status: the status code, prefixed
 // with "* " while a check runs.
 func chkStatus(c *Check) value {
-	code := c.Status.Code()
+	code := c.Status.Name()
 	if c.InProgress {
 		code = "* " + code
 	}
@@ -326,7 +328,7 @@ func chkStatus(c *Check) value {
 // chkCode is check_code and agent_code: the layer 5-7 code, once a check
 // got that far.
 func chkCode(c *Check) value {
-	if c.Status < CheckL57Data {
+	if c.Status < srvstate.CheckL57Data {
 		return value{}
 	}
 	return numi(c.Code)
@@ -340,7 +342,7 @@ func chkHealth(c *Check) value { return numi(c.Health) }
 
 // checkDuration is check_duration: empty until a check completed.
 func checkDuration(c *Check) value {
-	if c.Status < CheckChecked {
+	if c.Status < srvstate.CheckChecked {
 		return value{}
 	}
 	return agentDuration(c)

@@ -3,6 +3,8 @@ package stats
 import (
 	"fmt"
 	"strconv"
+
+	"goproxy/internal/srvstate"
 )
 
 // vtype is the type of a typed field, as printed by show stat typed.
@@ -104,10 +106,10 @@ type rowCtx struct {
 }
 
 func usable(s *ServerState) bool {
-	if s.Weight <= 0 || s.Admin&adminMaint != 0 || s.Admin&adminDrain != 0 {
+	if s.Weight <= 0 || s.Admin&srvstate.AdminMaint != 0 || s.Admin&srvstate.AdminDrain != 0 {
 		return false
 	}
-	return s.Op == OpStarting || s.Op == OpRunning
+	return s.Op == srvstate.OpStarting || s.Op == srvstate.OpRunning
 }
 
 // aggregate computes the backend values of each proxy from its server rows.
@@ -139,7 +141,7 @@ func aggregate(rows []Row) map[int]*beAgg {
 			a := get(r.IID)
 			s := &r.Server
 			a.nbsrv++
-			if s.Op != OpStopped {
+			if s.Op != srvstate.OpStopped {
 				a.nbup++
 			}
 			if !usable(s) {
@@ -177,11 +179,11 @@ func aggregate(rows []Row) map[int]*beAgg {
 // serverStatus renders a server's status column as HAProxy does.
 func serverStatus(s *ServerState) string {
 	switch {
-	case s.Admin&AdminResolutionMaint != 0:
+	case s.Admin&srvstate.AdminResolutionMaint != 0:
 		return "MAINT (resolution)"
-	case s.Admin&AdminInheritedMaint != 0:
+	case s.Admin&srvstate.AdminInheritedMaint != 0:
 		return "MAINT (via " + s.Tracked + ")"
-	case s.Admin&adminMaint != 0:
+	case s.Admin&srvstate.AdminMaint != 0:
 		return "MAINT"
 	}
 	c := &s.Check
@@ -189,14 +191,14 @@ func serverStatus(s *ServerState) string {
 	agent := s.Agent.Enabled
 	var f string
 	switch s.Op {
-	case OpRunning, OpStarting:
+	case srvstate.OpRunning, srvstate.OpStarting:
 		goingDown := checked && c.Health < c.Rise+c.Fall-1
 		switch {
-		case s.Admin&adminDrain != 0 && agent:
+		case s.Admin&srvstate.AdminDrain != 0 && agent:
 			return "DRAIN (agent)"
-		case s.Admin&adminDrain != 0 && goingDown:
+		case s.Admin&srvstate.AdminDrain != 0 && goingDown:
 			f = "DRAIN %d/%d"
-		case s.Admin&adminDrain != 0:
+		case s.Admin&srvstate.AdminDrain != 0:
 			return "DRAIN"
 		case goingDown:
 			f = "UP %d/%d"
@@ -205,7 +207,7 @@ func serverStatus(s *ServerState) string {
 		default:
 			return "UP"
 		}
-	case OpStopping:
+	case srvstate.OpStopping:
 		if (!checked && s.Tracked == "") || c.Health == c.Rise+c.Fall-1 {
 			return "NOLB"
 		}

@@ -5,6 +5,9 @@ import (
 	"net/netip"
 	"sync"
 	"time"
+
+	"goproxy/internal/srvstate"
+	"goproxy/proxy"
 )
 
 // fakeSource reproduces the state of HAProxy when golden/show-stat.csv was
@@ -24,10 +27,10 @@ func seedServer(name string, sid, port int) Row {
 		TTime: 1, TTimeMax: 1, LastChg: 41,
 		Addr: "127.0.0.1:" + itoa(port),
 		Server: ServerState{
-			Op: OpRunning, Weight: 1, UWeight: 1, IWeight: 1, NeedConnEst: 1,
+			Op: srvstate.OpRunning, Weight: 1, UWeight: 1, IWeight: 1, NeedConnEst: 1,
 			UsedConnMax: 1, Host: "127.0.0.1", Port: port,
-			Check: Check{Configured: true, Enabled: true, Status: CheckL4OK, Health: 4, Rise: 2, Fall: 3,
-				Result: ResultPassed},
+			Check: Check{Configured: true, Enabled: true, Status: srvstate.CheckL4OK, Health: 4, Rise: 2, Fall: 3,
+				Result: srvstate.ResultPassed},
 			Agent: Check{Duration: -1},
 		},
 	}
@@ -47,11 +50,11 @@ func newFakeSource() *fakeSource {
 	s3 := seedServer("server3", 3, 19317)
 	s3.SMax, s3.STot, s3.BIn, s3.BOut, s3.LbTot, s3.Connect, s3.RateMax, s3.LastSess = 0, 0, 0, 0, 0, 0, 0, -1
 	s3.TTime, s3.TTimeMax, s3.LastChg, s3.Downtime, s3.ChkDown = 0, 0, 38, 38, 1
-	s3.Server.Op = OpStopped
+	s3.Server.Op = srvstate.OpStopped
 	s3.Server.ChkFail = 1
-	s3.Server.Check.Status = CheckL4Con
+	s3.Server.Check.Status = srvstate.CheckL4Con
 	s3.Server.Check.Health = 0
-	s3.Server.Check.Result = ResultFailed
+	s3.Server.Check.Result = srvstate.ResultFailed
 	s3.Server.Check.Info = "Connection refused at initial connection step of tcp-check"
 	be := Row{
 		Type: TypeBackend, Proxy: "persistent_connection_backend", IID: 3, Mode: "tcp",
@@ -111,58 +114,58 @@ func (a *fakeAdmin) record(call string) {
 	a.calls = append(a.calls, call)
 }
 
-func (a *fakeAdmin) SetServerState(be, sv string, st ServerAdminState) error {
+func (a *fakeAdmin) SetServerState(be, sv string, st proxy.AdminMode) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.record("state " + be + "/" + sv)
 	r := a.server(be, sv)
 	s := &r.Server
 	switch st {
-	case StateMaint:
-		if s.Admin&AdminForcedMaint == 0 {
-			s.Admin |= AdminForcedMaint
-			s.Admin &^= AdminForcedDrain
-			if s.Op != OpStopped {
+	case proxy.ModeMaint:
+		if s.Admin&srvstate.AdminForcedMaint == 0 {
+			s.Admin |= srvstate.AdminForcedMaint
+			s.Admin &^= srvstate.AdminForcedDrain
+			if s.Op != srvstate.OpStopped {
 				r.ChkDown++
 			}
-			s.Op = OpStopped
+			s.Op = srvstate.OpStopped
 			s.Check.Paused = true
 			s.Check.Health = 0
 			r.LastChg = 0
 		}
-	case StateDrain:
-		if s.Admin&AdminForcedMaint != 0 {
-			s.Admin &^= AdminForcedMaint
-			s.Op = OpRunning
+	case proxy.ModeDrain:
+		if s.Admin&srvstate.AdminForcedMaint != 0 {
+			s.Admin &^= srvstate.AdminForcedMaint
+			s.Op = srvstate.OpRunning
 			s.Check.Paused = false
 			s.Check.Health = s.Check.Rise
 		}
-		s.Admin |= AdminForcedDrain
+		s.Admin |= srvstate.AdminForcedDrain
 		r.LastChg = 0
-	case StateReady:
-		if s.Admin&AdminForcedMaint != 0 {
-			s.Admin &^= AdminForcedMaint
-			s.Op = OpRunning
+	case proxy.ModeReady:
+		if s.Admin&srvstate.AdminForcedMaint != 0 {
+			s.Admin &^= srvstate.AdminForcedMaint
+			s.Op = srvstate.OpRunning
 			s.Check.Paused = false
 			s.Check.Health = s.Check.Rise
 			r.LastChg = 0
 		}
-		s.Admin &^= AdminForcedDrain
+		s.Admin &^= srvstate.AdminForcedDrain
 	}
 	return nil
 }
 
-func (a *fakeAdmin) SetServerHealth(be, sv string, h ServerHealth) error {
+func (a *fakeAdmin) SetServerHealth(be, sv string, h srvstate.Op) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	r := a.server(be, sv)
 	switch h {
-	case HealthUp:
-		r.Server.Op, r.Server.Check.Health = OpRunning, r.Server.Check.Rise+r.Server.Check.Fall-1
-	case HealthStopping:
-		r.Server.Op = OpStopping
-	case HealthDown:
-		r.Server.Op, r.Server.Check.Health = OpStopped, 0
+	case srvstate.OpRunning:
+		r.Server.Op, r.Server.Check.Health = srvstate.OpRunning, r.Server.Check.Rise+r.Server.Check.Fall-1
+	case srvstate.OpStopping:
+		r.Server.Op = srvstate.OpStopping
+	case srvstate.OpStopped:
+		r.Server.Op, r.Server.Check.Health = srvstate.OpStopped, 0
 		r.ChkDown++
 	}
 	return nil

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"goproxy/internal/srvstate"
 	"goproxy/parser"
 )
 
@@ -185,9 +186,9 @@ func TestShowStatAfterAdmin(t *testing.T) {
 		{"show-stat-startup.csv", func(f *fakeSource, srv *Server) string {
 			for _, n := range []string{"server2", "server3"} {
 				r := f.srv(n)
-				r.Server.Op = OpRunning
+				r.Server.Op = srvstate.OpRunning
 				r.Server.ChkFail = 0
-				r.Server.Check = Check{Configured: true, Enabled: true, Status: CheckIni, Health: 2, Rise: 2, Fall: 3, Duration: -1}
+				r.Server.Check = Check{Configured: true, Enabled: true, Status: srvstate.CheckIni, Health: 2, Rise: 2, Fall: 3, Duration: -1}
 			}
 			return ""
 		}},

@@ -3,6 +3,8 @@ package stats
 import (
 	"os"
 	"testing"
+
+	"goproxy/internal/srvstate"
 )
 
 // TestListenerBackupTrack renders the state of a second HAProxy 2.6.12
@@ -23,13 +25,13 @@ func TestListenerBackupTrack(t *testing.T) {
 	s1 := srvRow("s1", 1, "127.0.0.1:1")
 	s1.SLim, s1.Server.MaxQueue, s1.ChkDown, s1.Downtime = 10, 5, 1, 2
 	s1.Server.ChkFail = 1
-	s1.Server.Check.Status, s1.Server.Check.Info = CheckL4Con, "Connection refused"
+	s1.Server.Check.Status, s1.Server.Check.Info = srvstate.CheckL4Con, "Connection refused"
 	s2 := srvRow("s2", 2, "127.0.0.1:1")
 	s2.SLim, s2.Server.Tracked, s2.Server.IdleLimit, s2.Server.NeedConnEst = 10, "be/s1", 5, 0
 	s2.Server.Check = Check{}
 	s3 := srvRow("s3", 3, "127.0.0.1:29871")
-	s3.Server.Op, s3.Server.Backup = OpRunning, true
-	s3.Server.Check.Status, s3.Server.Check.Health = CheckL4OK, 4
+	s3.Server.Op, s3.Server.Backup = srvstate.OpRunning, true
+	s3.Server.Check.Status, s3.Server.Check.Health = srvstate.CheckL4OK, 4
 	f := &fakeSource{rows: []Row{
 		{Type: TypeFrontend, Proxy: "fe", IID: 2, Mode: "tcp", SLim: 100},
 		{Type: TypeListener, Proxy: "fe", Name: "l1", IID: 2, SID: 1, Mode: "tcp", ListenerStatus: "OPEN",

@@ -4,6 +4,9 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"goproxy/internal/srvstate"
+	"goproxy/proxy"
 )
 
 // Result codes of an admin action, carried by the redirect as ";st=<code>"
@@ -135,7 +138,7 @@ func (e errNotConfigured) Error() string { return string(e) }
 func pageAction(a Admin, act string) func(r *Row) error {
 	switch act {
 	case "ready", "drain", "maint":
-		st := map[string]ServerAdminState{"ready": StateReady, "drain": StateDrain, "maint": StateMaint}[act]
+		st := map[string]proxy.AdminMode{"ready": proxy.ModeReady, "drain": proxy.ModeDrain, "maint": proxy.ModeMaint}[act]
 		return func(r *Row) error { return a.SetServerState(r.Proxy, r.Name, st) }
 	case "dhlth":
 		return func(r *Row) error { return a.SetServerCheck(r.Proxy, r.Name, false) }
@@ -147,7 +150,7 @@ func pageAction(a Admin, act string) func(r *Row) error {
 			return a.SetServerCheck(r.Proxy, r.Name, true)
 		}
 	case "hrunn", "hnolb", "hdown":
-		h := map[string]ServerHealth{"hrunn": HealthUp, "hnolb": HealthStopping, "hdown": HealthDown}[act]
+		h := map[string]srvstate.Op{"hrunn": srvstate.OpRunning, "hnolb": srvstate.OpStopping, "hdown": srvstate.OpStopped}[act]
 		return func(r *Row) error {
 			if !r.Server.Check.Configured {
 				return errNotConfigured("health check not configured")

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"goproxy/internal/srvstate"
 	"goproxy/parser"
 )
 
@@ -132,7 +133,7 @@ func TestPageUserlistAuth(t *testing.T) {
 
 func TestPageHTML(t *testing.T) {
 	pg, src := newTestPage(t, 0)
-	src.rows[1].Server.Admin |= AdminForcedMaint // server1 in MAINT
+	src.rows[1].Server.Admin |= srvstate.AdminForcedMaint // server1 in MAINT
 	src.rows[2].Server.Backup = true
 	body := pg.do(t, pageReq{uri: "/st", user: "a", pass: "b"}).Body.String()
 	for _, want := range []string{

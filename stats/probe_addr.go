@@ -1,5 +1,7 @@
 package stats
 
+import "goproxy/proxy"
+
 // setServerProbe answers "set server <b>/<s> check-addr|check-port|
 // agent-addr|agent-port|agent-send" with HAProxy 2.6's texts: a missing
 // argument, then a server whose check (or agent) is not configured, are
@@ -23,7 +25,7 @@ func setServerProbe(r *Row, args []string) string {
 		}
 	case "agent-send":
 		if !r.Server.Agent.Configured {
-			return "agent checks are not enabled on this server.\n"
+			return answer(proxy.ErrAgentDisabled)
 		}
 	default:
 		if !r.Server.Agent.Configured {

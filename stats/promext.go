@@ -3,6 +3,7 @@ package stats
 import (
 	"github.com/prometheus/client_golang/prometheus"
 
+	"goproxy/internal/srvstate"
 	"goproxy/proxy"
 )
 
@@ -40,7 +41,7 @@ func (p *ProxySource) Extended() Extended {
 	for _, b := range p.g.Backends() {
 		be := BackendExtended{Name: b.Name, Times: b.Times()}
 		for _, s := range b.Servers {
-			be.Servers = append(be.Servers, ServerExtended{Name: s.Name, Maint: s.Admin()&proxy.AdminMaint != 0,
+			be.Servers = append(be.Servers, ServerExtended{Name: s.Name, Maint: s.Admin()&srvstate.AdminMaint != 0,
 				Times: s.Times(), Shutdown: s.SessionsShutdown()})
 		}
 		out.Backends = append(out.Backends, be)

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"goproxy/internal/srvstate"
 )
 
 const serversStateHeader = "1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state " +
@@ -15,19 +17,19 @@ const serversStateHeader = "1\n# be_id be_name srv_id srv_name srv_addr srv_op_s
 	"srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port\n"
 
 // checkStateBits returns HAProxy's CHK_ST_* bits of c.
-func checkStateBits(c *Check) int {
-	st := 0
+func checkStateBits(c *Check) srvstate.ProbeState {
+	var st srvstate.ProbeState
 	if c.InProgress {
-		st |= 1
+		st |= srvstate.ProbeInProgress
 	}
 	if c.Configured {
-		st |= 2
+		st |= srvstate.ProbeConfigured
 	}
 	if c.Enabled {
-		st |= 4
+		st |= srvstate.ProbeEnabled
 	}
 	if c.Paused {
-		st |= 8
+		st |= srvstate.ProbePaused
 	}
 	return st
 }

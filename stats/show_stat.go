@@ -2,6 +2,8 @@ package stats
 
 import (
 	"bytes"
+
+	"goproxy/internal/srvstate"
 )
 
 // atoi converts like C's atoi: optional blanks and sign, then digits; any
@@ -111,11 +113,11 @@ func (o *statOptions) selected(r *Row) bool {
 	}
 	if r.Type == TypeServer {
 		sv := &r.Server
-		if o.hideMnt && sv.Admin&adminMaint != 0 {
+		if o.hideMnt && sv.Admin&srvstate.AdminMaint != 0 {
 			return false
 		}
-		if o.hideDown && (sv.Admin&adminMaint != 0 ||
-			(sv.Op == OpStopped && (!(sv.Check.Enabled || sv.Agent.Enabled) ||
+		if o.hideDown && (sv.Admin&srvstate.AdminMaint != 0 ||
+			(sv.Op == srvstate.OpStopped && (!(sv.Check.Enabled || sv.Agent.Enabled) ||
 				(sv.Agent.Enabled && sv.Agent.Health == 0) ||
 				(sv.Check.Enabled && sv.Check.Health == 0)))) {
 			return false

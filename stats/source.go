@@ -1,6 +1,10 @@
 package stats
 
-import "time"
+import (
+	"time"
+
+	"goproxy/internal/srvstate"
+)
 
 // Source is the view of the running process the CLI and the collector read.
 // Every call returns fresh plain data: nothing returned is retained or
@@ -101,41 +105,10 @@ const (
 	FrontStopped
 )
 
-// OpState is a server's operational state (show servers state srv_op_state).
-type OpState int
-
-// Operational states.
-const (
-	OpStopped OpState = iota
-	OpStarting
-	OpRunning
-	OpStopping
-)
-
-// AdminFlags is a server's administrative state bitmask (srv_admin_state).
-type AdminFlags int
-
-// Administrative flags, HAProxy's values.
-const (
-	AdminForcedMaint     AdminFlags = 0x01
-	AdminInheritedMaint  AdminFlags = 0x02
-	AdminConfigMaint     AdminFlags = 0x04
-	AdminForcedDrain     AdminFlags = 0x08
-	AdminInheritedDrain  AdminFlags = 0x10
-	AdminResolutionMaint AdminFlags = 0x20
-	AdminFQDNSet         AdminFlags = 0x40
-
-	// AdminConfigMaint alone is not maintenance: HAProxy sets it with
-	// AdminForcedMaint for a `disabled` server, and "enable server" clears
-	// only the latter.
-	adminMaint = AdminForcedMaint | AdminInheritedMaint | AdminResolutionMaint
-	adminDrain = AdminForcedDrain | AdminInheritedDrain
-)
-
 // ServerState is the server part of a Row.
 type ServerState struct {
-	Op    OpState
-	Admin AdminFlags
+	Op    srvstate.Op
+	Admin srvstate.Admin
 	// Backup is true for a `backup` server.
 	Backup bool
 	// Weight is the current effective weight on the configuration scale;
@@ -176,7 +149,7 @@ type Check struct {
 	Enabled    bool // not disabled by "disable health" / "disable agent"
 	Paused     bool // paused by maintenance
 	InProgress bool
-	Status     CheckStatus
+	Status     srvstate.CheckStatus
 	// Code is the L5-7 response code; shown only for L7 statuses.
 	Code int
 	// Duration of the last check, negative if none completed.
@@ -186,20 +159,8 @@ type Check struct {
 	Health int // 0 .. Rise+Fall-1
 	Rise   int
 	Fall   int
-	Result CheckResult
+	Result srvstate.CheckResult
 }
-
-// CheckResult is the outcome of the last check (srv_check_result).
-type CheckResult int
-
-// Check results, HAProxy's values.
-const (
-	ResultUnknown CheckResult = iota
-	ResultNeutral
-	ResultFailed
-	ResultPassed
-	ResultCondPass
-)
 
 // Info holds the values of "show info" the process knows; the rest of the
 // fields are constants for goproxy.

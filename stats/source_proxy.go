@@ -9,6 +9,7 @@ import (
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
+	"goproxy/internal/srvstate"
 	"goproxy/parser"
 	"goproxy/proxy"
 )
@@ -25,8 +26,7 @@ type ProxySource struct {
 	cfg   *parser.Config
 	log   logrus.FieldLogger
 	start time.Time
-	hard  int // maxconn when the process started
-	be    *backendTracker
+	hard  int                                      // maxconn when the process started
 	http  map[string]func(globalMaxConn int) []Row // HTTP frontends served by the process
 }
 
@@ -49,8 +49,7 @@ func NewProxySource(g *proxy.Graph, cfg *parser.Config, log logrus.FieldLogger) 
 		log = nl
 	}
 	now := time.Now()
-	return &ProxySource{g: g, cfg: cfg, log: log, start: now, hard: int(g.MaxConn()),
-		be: newBackendTracker(g.Backends(), now)}
+	return &ProxySource{g: g, cfg: cfg, log: log, start: now, hard: int(g.MaxConn())}
 }
 
 // Admin returns the write side.
@@ -231,18 +230,18 @@ func counterFields(r *Row, st proxy.Stats) {
 
 func probeCheck(ps proxy.ProbeSnapshot) Check {
 	c := Check{
-		Configured: ps.StateBits&2 != 0,
-		Enabled:    ps.StateBits&4 != 0,
-		Paused:     ps.StateBits&8 != 0,
-		InProgress: ps.StateBits&1 != 0,
-		Status:     CheckStatus(ps.StatusCode),
+		Configured: ps.StateBits&srvstate.ProbeConfigured != 0,
+		Enabled:    ps.StateBits&srvstate.ProbeEnabled != 0,
+		Paused:     ps.StateBits&srvstate.ProbePaused != 0,
+		InProgress: ps.StateBits&srvstate.ProbeInProgress != 0,
+		Status:     ps.StatusCode,
 		Code:       ps.Code,
 		Duration:   -1,
 		Info:       ps.LastChk,
 		Health:     ps.Health,
 		Rise:       ps.Rise,
 		Fall:       ps.Fall,
-		Result:     CheckResult(ps.Result),
+		Result:     ps.Result,
 	}
 	if ps.HasDuration {
 		c.Duration = time.Duration(ps.DurationMS) * time.Millisecond
@@ -265,23 +264,13 @@ func serverRow(b *proxy.Backend, s *proxy.Server, now time.Time) Row {
 	if snap.Throttle >= 0 {
 		w = (uw*snap.Throttle + 99) / 100
 	}
-	var adm AdminFlags
-	if s.Config.Disabled {
-		adm |= AdminConfigMaint
-	}
-	if s.Admin()&proxy.AdminMaint != 0 {
-		adm |= AdminForcedMaint
-	}
-	if s.Admin()&proxy.AdminDrain != 0 {
-		adm |= AdminForcedDrain
-	}
 	host := ""
 	if ip.IsValid() {
 		host = ip.String()
 	}
 	r.Server = ServerState{
-		Op:          OpState(snap.OpState),
-		Admin:       adm,
+		Op:          snap.OpState,
+		Admin:       s.Admin(),
 		Backup:      s.Backup,
 		Weight:      w,
 		UWeight:     uw,
@@ -314,7 +303,8 @@ func (p *ProxySource) backendRow(b *proxy.Backend, now time.Time) Row {
 	r := Row{Type: TypeBackend, Proxy: b.Name, IID: b.ID, Mode: "tcp"}
 	counterFields(&r, st)
 	r.QCur = u(b.Queued())
-	p.be.fill(&r, b, now)
+	bs := b.State(now)
+	r.LastChg, r.ChkDown, r.Downtime = u(bs.LastChg), u(bs.ChkDown), u(bs.DownTime)
 	r.Algo = b.Config.Balance.Algo
 	if r.Algo == "" {
 		r.Algo = "roundrobin"
@@ -340,9 +330,6 @@ func (a *proxyAdmin) server(backend, server string) (*proxy.Server, error) {
 	return nil, errors.New("No such server.\n")
 }
 
-// changed records the backend transition a server change may have made.
-func (a *proxyAdmin) changed(s *proxy.Server) { (*ProxySource)(a).ServerChanged(s) }
-
 func (a *proxyAdmin) frontend(name string) (*proxy.Frontend, error) {
 	if f := a.g.Frontend(name); f != nil {
 		return f, nil
@@ -350,45 +337,25 @@ func (a *proxyAdmin) frontend(name string) (*proxy.Frontend, error) {
 	return nil, errors.New("No such frontend.\n")
 }
 
-// SetServerState is disable/enable server and set server state: maint
-// leaves drain, drain leaves maint, ready leaves both (HAProxy's
-// srv_adm_set_maint/drain/ready).
-func (a *proxyAdmin) SetServerState(backend, server string, st ServerAdminState) error {
+// SetServerState is disable/enable server and set server state, applied
+// as one change.
+func (a *proxyAdmin) SetServerState(backend, server string, st proxy.AdminMode) error {
 	s, err := a.server(backend, server)
 	if err != nil {
 		return err
 	}
-	defer a.changed(s)
-	switch st {
-	case StateMaint:
-		s.SetMaint(true, a.log)
-		s.SetDrain(false, a.log)
-	case StateDrain:
-		s.SetDrain(true, a.log)
-		s.SetMaint(false, a.log)
-	default:
-		s.SetMaint(false, a.log)
-		s.SetDrain(false, a.log)
-	}
+	s.SetAdminMode(st, a.log)
 	return nil
 }
 
 // SetServerHealth forces the operational state; in maintenance it only
 // sets the health counter, as HAProxy.
-func (a *proxyAdmin) SetServerHealth(backend, server string, h ServerHealth) error {
+func (a *proxyAdmin) SetServerHealth(backend, server string, h srvstate.Op) error {
 	s, err := a.server(backend, server)
 	if err != nil {
 		return err
 	}
-	defer a.changed(s)
-	word := "up"
-	switch h {
-	case HealthStopping:
-		word = "stopping"
-	case HealthDown:
-		word = "down"
-	}
-	return s.SetHealth(word, a.log)
+	return s.SetHealth(h, a.log)
 }
 
 // SetServerAgentHealth is set server ... agent up|down.
@@ -397,12 +364,7 @@ func (a *proxyAdmin) SetServerAgentHealth(backend, server string, up bool) error
 	if err != nil {
 		return err
 	}
-	defer a.changed(s)
-	word := "down"
-	if up {
-		word = "up"
-	}
-	return s.SetAgentHealth(word, a.log)
+	return s.SetAgentHealth(up, a.log)
 }
 
 // SetServerWeight sets the user weight; the balancer follows at once.
@@ -411,11 +373,7 @@ func (a *proxyAdmin) SetServerWeight(backend, server string, weight int) error {
 	if err != nil {
 		return err
 	}
-	defer a.changed(s)
-	if msg := s.SetWeight(weight, a.log); msg != "" {
-		return errors.New(msg)
-	}
-	return nil
+	return s.SetWeight(weight, a.log)
 }
 
 // SetServerMaxConn is set maxconn server.

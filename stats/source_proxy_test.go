@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"goproxy/internal/srvstate"
 	"goproxy/proxy"
 )
 
@@ -55,10 +56,10 @@ func TestProxySourceRows(t *testing.T) {
 		byName[r.Proxy+"/"+r.Name+"/"+string(rune('0'+r.Type))] = r
 	}
 	a, b := byName["li/a/2"], byName["li/b/2"]
-	if a.LastSess != -1 || a.Server.Op != OpRunning || !a.Server.Check.Enabled || a.Server.Check.Rise != 2 {
+	if a.LastSess != -1 || a.Server.Op != srvstate.OpRunning || !a.Server.Check.Enabled || a.Server.Check.Rise != 2 {
 		t.Errorf("server a: %+v", a)
 	}
-	if b.Server.Admin != AdminConfigMaint|AdminForcedMaint || b.Server.Op != OpStopped || b.Server.IWeight != 3 {
+	if b.Server.Admin != srvstate.AdminConfigMaint|srvstate.AdminForcedMaint || b.Server.Op != srvstate.OpStopped || b.Server.IWeight != 3 {
 		t.Errorf("server b admin %v op %v iweight %d", b.Server.Admin, b.Server.Op, b.Server.IWeight)
 	}
 	if be := byName["li//1"]; !be.StaticLB || be.Algo != "source" || be.LastSess != -1 {
@@ -88,17 +89,17 @@ func TestProxySourceAdmin(t *testing.T) {
 		do    func() error
 		check func() bool
 	}{
-		{"maint", func() error { return adm.SetServerState("li", "a", StateMaint) }, func() bool { return a.Admin()&proxy.AdminMaint != 0 }},
-		{"drain leaves maint", func() error { return adm.SetServerState("li", "a", StateDrain) }, func() bool { return a.Admin() == proxy.AdminDrain }},
-		{"ready", func() error { return adm.SetServerState("li", "a", StateReady) }, func() bool { return a.Admin() == 0 }},
-		{"health down", func() error { return adm.SetServerHealth("li", "a", HealthDown) }, func() bool { return !a.Running() }},
-		{"health up", func() error { return adm.SetServerHealth("li", "a", HealthUp) }, func() bool { return a.Running() }},
+		{"maint", func() error { return adm.SetServerState("li", "a", proxy.ModeMaint) }, func() bool { return a.Admin()&srvstate.AdminMaint != 0 }},
+		{"drain leaves maint", func() error { return adm.SetServerState("li", "a", proxy.ModeDrain) }, func() bool { return a.Admin() == srvstate.AdminForcedDrain }},
+		{"ready", func() error { return adm.SetServerState("li", "a", proxy.ModeReady) }, func() bool { return a.Admin() == 0 }},
+		{"health down", func() error { return adm.SetServerHealth("li", "a", srvstate.OpStopped) }, func() bool { return !a.Running() }},
+		{"health up", func() error { return adm.SetServerHealth("li", "a", srvstate.OpRunning) }, func() bool { return a.Running() }},
 		{"maint then health down", func() error {
-			if err := adm.SetServerState("li", "a", StateMaint); err != nil {
+			if err := adm.SetServerState("li", "a", proxy.ModeMaint); err != nil {
 				return err
 			}
-			return adm.SetServerHealth("li", "a", HealthDown)
-		}, func() bool { return a.Admin()&proxy.AdminMaint != 0 }},
+			return adm.SetServerHealth("li", "a", srvstate.OpStopped)
+		}, func() bool { return a.Admin()&srvstate.AdminMaint != 0 }},
 		{"weight", func() error { return adm.SetServerWeight("be", "c", 1) }, func() bool { return g.Backend("be").Servers[0].UWeight() == 1 }},
 		{"maxconn", func() error { return adm.SetServerMaxConn("li", "a", 7) }, func() bool { return a.MaxConn() == 7 }},
 		{"global maxconn", func() error { return adm.SetGlobalMaxConn(100) }, func() bool { return g.MaxConn() == 100 }},
@@ -114,7 +115,7 @@ func TestProxySourceAdmin(t *testing.T) {
 			}
 		})
 	}
-	if err := adm.SetServerWeight("li", "a", 5); err == nil || !strings.Contains(err.Error(), "static LB") {
+	if err := adm.SetServerWeight("li", "a", 5); err == nil || !strings.Contains(answer(err), "static LB") {
 		t.Errorf("weight 5 on a static backend: %v", err)
 	}
 	if err := adm.SetRateLimit("connections", 10); err != nil {
@@ -123,7 +124,7 @@ func TestProxySourceAdmin(t *testing.T) {
 	if err := adm.SetRateLimit("sessions", 10); err == nil || !strings.Contains(err.Error(), "not supported") {
 		t.Errorf("SetRateLimit sessions: %v", err)
 	}
-	if err := adm.SetServerState("li", "nosuch", StateMaint); err == nil {
+	if err := adm.SetServerState("li", "nosuch", proxy.ModeMaint); err == nil {
 		t.Error("unknown server accepted")
 	}
 }
@@ -143,13 +144,13 @@ func TestProxySourceBackendDown(t *testing.T) {
 	if r := be(); r.ChkDown != 0 {
 		t.Fatalf("chkdown %d at start", r.ChkDown)
 	}
-	if err := adm.SetServerState("li", "a", StateMaint); err != nil {
+	if err := adm.SetServerState("li", "a", proxy.ModeMaint); err != nil {
 		t.Fatal(err)
 	}
 	if r := be(); r.ChkDown != 1 || r.LastChg != 0 {
 		t.Fatalf("after the last server left: chkdown %d lastchg %d", r.ChkDown, r.LastChg)
 	}
-	if err := adm.SetServerState("li", "a", StateReady); err != nil {
+	if err := adm.SetServerState("li", "a", proxy.ModeReady); err != nil {
 		t.Fatal(err)
 	}
 	if r := be(); r.ChkDown != 1 {

@@ -8,27 +8,19 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"goproxy/internal/cnum"
+	"goproxy/internal/srvstate"
+	"goproxy/proxy"
 )
 
 // savedState is the validated part of a state line that is applied.
 type savedState struct {
 	addr                   string // srv_addr, "-" for none
-	op                     OpState
-	admin                  AdminFlags // inherited and resolution flags removed
+	op                     srvstate.Op
+	admin                  srvstate.Admin // inherited and resolution flags removed
 	uweight, iweight       int
-	checkState, agentState int
+	checkState, agentState srvstate.ProbeState
 	port                   int // srv_port; -1 when not applicable
 }
-
-// CHK_ST_* bits of srv_check_state and srv_agent_state.
-const (
-	chkConfigured = 0x02
-	chkEnabled    = 0x04
-	chkAllBits    = 0x1f // in progress, configured, enabled, paused, agent
-)
-
-// checkStatusCount is HAProxy 2.6's HCHK_STATUS_SIZE.
-const checkStatusCount = 21
 
 // parseSavedState validates the fields of e as HAProxy's
 // srv_state_srv_update does. msg lists the invalid fields (", invalid
@@ -45,16 +37,16 @@ func parseSavedState(e *StateEntry) (savedState, string) {
 	var st savedState
 	st.addr = e.param(0)
 
-	if v, ok := num(e.param(1)); !ok || v < 0 || v > int64(OpStopping) {
+	if v, ok := num(e.param(1)); !ok || v < 0 || v > int64(srvstate.OpStopping) {
 		bad("srv_op_state", e.param(1))
 	} else {
-		st.op = OpState(v)
+		st.op = srvstate.Op(v)
 	}
 	if v, ok := num(e.param(2)); ok {
-		a := AdminFlags(v) &^ (AdminInheritedDrain | AdminInheritedMaint | AdminResolutionMaint | AdminFQDNSet)
+		a := srvstate.Admin(v) &^ (srvstate.AdminInheritedDrain | srvstate.AdminInheritedMaint | srvstate.AdminResolutionMaint | srvstate.AdminFQDNSet)
 		switch a {
-		case 0, AdminForcedMaint, AdminConfigMaint, AdminConfigMaint | AdminForcedMaint,
-			AdminConfigMaint | AdminForcedDrain, AdminForcedDrain:
+		case 0, srvstate.AdminForcedMaint, srvstate.AdminConfigMaint, srvstate.AdminConfigMaint | srvstate.AdminForcedMaint,
+			srvstate.AdminConfigMaint | srvstate.AdminForcedDrain, srvstate.AdminForcedDrain:
 			st.admin = a
 		default:
 			ok = false
@@ -78,24 +70,24 @@ func parseSavedState(e *StateEntry) (savedState, string) {
 	if _, ok := num(e.param(5)); !ok {
 		bad("srv_last_time_change", e.param(5))
 	}
-	if v, ok := num(e.param(6)); !ok || v < 0 || v >= checkStatusCount {
+	if v, ok := num(e.param(6)); !ok || v < 0 || v >= srvstate.NumCheckStatus {
 		bad("srv_check_status", e.param(6))
 	}
-	if v, ok := num(e.param(7)); !ok || v < 0 || v > int64(ResultCondPass) {
+	if v, ok := num(e.param(7)); !ok || v < 0 || v > int64(srvstate.ResultCondPass) {
 		bad("srv_check_result", e.param(7))
 	}
 	if _, ok := num(e.param(8)); !ok {
 		bad("srv_check_health", e.param(8))
 	}
-	if v, ok := num(e.param(9)); !ok || v < 0 || v&^chkAllBits != 0 {
+	if v, ok := num(e.param(9)); !ok || v < 0 || srvstate.ProbeState(v)&^srvstate.ProbeAll != 0 {
 		bad("srv_check_state", e.param(9))
 	} else {
-		st.checkState = int(v)
+		st.checkState = srvstate.ProbeState(v)
 	}
-	if v, ok := num(e.param(10)); !ok || v < 0 || v&^chkAllBits != 0 {
+	if v, ok := num(e.param(10)); !ok || v < 0 || srvstate.ProbeState(v)&^srvstate.ProbeAll != 0 {
 		bad("srv_agent_state", e.param(10))
 	} else {
-		st.agentState = int(v)
+		st.agentState = srvstate.ProbeState(v)
 	}
 	if v, ok := num(e.param(11)); !ok || (v != 0 && v != 1) {
 		bad("bk_f_forced_id", e.param(11))
@@ -138,30 +130,30 @@ func validDomain(s string) bool {
 
 // serverAdmin tracks the administrative bits of a server as HAProxy's
 // srv_adm_set_maint/drain/ready change them.
-type serverAdmin AdminFlags
+type serverAdmin srvstate.Admin
 
 func (a *serverAdmin) maint() {
-	*a = serverAdmin((AdminFlags(*a) | AdminForcedMaint) &^ AdminForcedDrain)
+	*a = serverAdmin((srvstate.Admin(*a) | srvstate.AdminForcedMaint) &^ srvstate.AdminForcedDrain)
 }
 
 func (a *serverAdmin) drain() {
-	*a = serverAdmin((AdminFlags(*a) | AdminForcedDrain) &^ AdminForcedMaint)
+	*a = serverAdmin((srvstate.Admin(*a) | srvstate.AdminForcedDrain) &^ srvstate.AdminForcedMaint)
 }
 
 func (a *serverAdmin) ready() {
-	*a = serverAdmin(AdminFlags(*a) &^ (AdminForcedMaint | AdminForcedDrain))
+	*a = serverAdmin(srvstate.Admin(*a) &^ (srvstate.AdminForcedMaint | srvstate.AdminForcedDrain))
 }
 
 // healthClass groups operational states the way "set server health" sets
 // them: up (starting or running), stopping, down.
-func healthClass(op OpState) ServerHealth {
+func healthClass(op srvstate.Op) srvstate.Op {
 	switch op {
-	case OpStopped:
-		return HealthDown
-	case OpStopping:
-		return HealthStopping
+	case srvstate.OpStopped:
+		return srvstate.OpStopped
+	case srvstate.OpStopping:
+		return srvstate.OpStopping
 	}
-	return HealthUp
+	return srvstate.OpRunning
 }
 
 // ServerStateTarget says how to apply saved state to one server.
@@ -213,8 +205,8 @@ func ApplyServerState(admin Admin, t ServerStateTarget, e *StateEntry, log logru
 	// Operational state.
 	if sv.Tracked == "" {
 		want := healthClass(st.op)
-		if st.op == OpStopping && sv.Check.Fall == 1 {
-			want = HealthDown
+		if st.op == srvstate.OpStopping && sv.Check.Fall == 1 {
+			want = srvstate.OpStopped
 		}
 		if want != healthClass(sv.Op) {
 			fail("set health", admin.SetServerHealth(r.Proxy, r.Name, want))
@@ -223,35 +215,35 @@ func ApplyServerState(admin Admin, t ServerStateTarget, e *StateEntry, log logru
 
 	// Administrative state. A configured 'disabled' is FMAINT|CMAINT in
 	// HAProxy; count it so whatever the runtime reports.
-	cur := sv.Admin & (AdminForcedMaint | AdminForcedDrain | AdminConfigMaint)
-	if cur&AdminConfigMaint != 0 && cur&AdminForcedDrain == 0 {
-		cur |= AdminForcedMaint
+	cur := sv.Admin & (srvstate.AdminForcedMaint | srvstate.AdminForcedDrain | srvstate.AdminConfigMaint)
+	if cur&srvstate.AdminConfigMaint != 0 && cur&srvstate.AdminForcedDrain == 0 {
+		cur |= srvstate.AdminForcedMaint
 	}
 	next := serverAdmin(cur)
-	if st.admin&AdminConfigMaint != cur&AdminConfigMaint {
-		if cur&AdminConfigMaint != 0 {
+	if st.admin&srvstate.AdminConfigMaint != cur&srvstate.AdminConfigMaint {
+		if cur&srvstate.AdminConfigMaint != 0 {
 			next.maint()
 		} else {
 			next.ready()
 		}
-	} else if st.admin&AdminForcedMaint != 0 && cur&AdminConfigMaint == 0 {
+	} else if st.admin&srvstate.AdminForcedMaint != 0 && cur&srvstate.AdminConfigMaint == 0 {
 		next.maint()
-	} else if st.admin&AdminForcedMaint == 0 && cur&AdminConfigMaint != 0 {
+	} else if st.admin&srvstate.AdminForcedMaint == 0 && cur&srvstate.AdminConfigMaint != 0 {
 		next.ready()
 	}
-	if AdminFlags(next)&AdminForcedMaint == 0 && st.admin&AdminForcedDrain != 0 {
+	if srvstate.Admin(next)&srvstate.AdminForcedMaint == 0 && st.admin&srvstate.AdminForcedDrain != 0 {
 		if st.iweight > 0 || sv.IWeight == 0 {
 			next.drain()
 		}
 	}
-	const forced = AdminForcedMaint | AdminForcedDrain
-	if AdminFlags(next)&forced != cur&forced {
-		target := StateReady
+	const forced = srvstate.AdminForcedMaint | srvstate.AdminForcedDrain
+	if srvstate.Admin(next)&forced != cur&forced {
+		target := proxy.ModeReady
 		switch {
-		case AdminFlags(next)&AdminForcedMaint != 0:
-			target = StateMaint
-		case AdminFlags(next)&AdminForcedDrain != 0:
-			target = StateDrain
+		case srvstate.Admin(next)&srvstate.AdminForcedMaint != 0:
+			target = proxy.ModeMaint
+		case srvstate.Admin(next)&srvstate.AdminForcedDrain != 0:
+			target = proxy.ModeDrain
 		}
 		fail("set state", admin.SetServerState(r.Proxy, r.Name, target))
 	}
@@ -262,10 +254,10 @@ func ApplyServerState(admin Admin, t ServerStateTarget, e *StateEntry, log logru
 	}
 
 	// Checks disabled from the CLI.
-	if sv.Check.Configured && sv.Check.Enabled && st.checkState&chkConfigured != 0 && st.checkState&chkEnabled == 0 {
+	if sv.Check.Configured && sv.Check.Enabled && st.checkState&srvstate.ProbeConfigured != 0 && st.checkState&srvstate.ProbeEnabled == 0 {
 		fail("disable health", admin.SetServerCheck(r.Proxy, r.Name, false))
 	}
-	if sv.Agent.Configured && sv.Agent.Enabled && st.agentState&chkConfigured != 0 && st.agentState&chkEnabled == 0 {
+	if sv.Agent.Configured && sv.Agent.Enabled && st.agentState&srvstate.ProbeConfigured != 0 && st.agentState&srvstate.ProbeEnabled == 0 {
 		fail("disable agent", admin.SetServerAgent(r.Proxy, r.Name, false))
 	}
 

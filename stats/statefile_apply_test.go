@@ -8,6 +8,9 @@ import (
 
 	"github.com/sirupsen/logrus"
 	"github.com/sirupsen/logrus/hooks/test"
+
+	"goproxy/internal/srvstate"
+	"goproxy/proxy"
 )
 
 // recAdmin records the admin calls; the methods the state loader never
@@ -23,12 +26,12 @@ func (a *recAdmin) rec(format string, args ...any) error {
 	return a.fail
 }
 
-func (a *recAdmin) SetServerState(be, sv string, st ServerAdminState) error {
+func (a *recAdmin) SetServerState(be, sv string, st proxy.AdminMode) error {
 	return a.rec("state %s/%s %s", be, sv, [...]string{"ready", "drain", "maint"}[st])
 }
 
-func (a *recAdmin) SetServerHealth(be, sv string, h ServerHealth) error {
-	return a.rec("health %s/%s %s", be, sv, [...]string{"up", "stopping", "down"}[h])
+func (a *recAdmin) SetServerHealth(be, sv string, h srvstate.Op) error {
+	return a.rec("health %s/%s %s", be, sv, map[srvstate.Op]string{srvstate.OpRunning: "up", srvstate.OpStopping: "stopping", srvstate.OpStopped: "down"}[h])
 }
 
 func (a *recAdmin) SetServerWeight(be, sv string, w int) error {
@@ -55,12 +58,12 @@ func quietLog() logrus.FieldLogger {
 // srvRow is a server row as built from a configuration line.
 func srvRow(name string, weight int, disabled, check bool) Row {
 	r := Row{Type: TypeServer, Proxy: "b", Name: name, IID: 3, Server: ServerState{
-		Op: OpRunning, Weight: weight, UWeight: weight, IWeight: weight, Host: "127.0.0.1", Port: 65021,
+		Op: srvstate.OpRunning, Weight: weight, UWeight: weight, IWeight: weight, Host: "127.0.0.1", Port: 65021,
 		Check: Check{Configured: check, Enabled: check, Rise: 2, Fall: 3},
 	}}
 	if disabled {
-		r.Server.Op = OpStopped
-		r.Server.Admin = AdminConfigMaint | AdminForcedMaint
+		r.Server.Op = srvstate.OpStopped
+		r.Server.Admin = srvstate.AdminConfigMaint | srvstate.AdminForcedMaint
 	}
 	return r
 }

@@ -14,7 +14,9 @@ import (
 	"github.com/sirupsen/logrus/hooks/test"
 
 	"goproxy/internal/nettest"
+	"goproxy/internal/srvstate"
 	"goproxy/parser"
+	"goproxy/proxy"
 )
 
 // The differential test runs haproxy 2.6 through a reload with a state
@@ -222,9 +224,9 @@ func rowsFromState(t *testing.T, dump string) []Row {
 		}
 		chk := n(13)
 		rows = append(rows, Row{Type: TypeServer, IID: n(0), Proxy: f[1], SID: n(2), Name: f[3], Server: ServerState{
-			Host: f[4], Op: OpState(n(5)), Admin: AdminFlags(n(6)), UWeight: n(7), IWeight: n(8), Weight: n(7),
+			Host: f[4], Op: srvstate.Op(n(5)), Admin: srvstate.Admin(n(6)), UWeight: n(7), IWeight: n(8), Weight: n(7),
 			Port:  n(18),
-			Check: Check{Configured: chk&chkConfigured != 0, Enabled: chk&chkEnabled != 0, Rise: 2, Fall: 3},
+			Check: Check{Configured: chk&int(srvstate.ProbeConfigured) != 0, Enabled: chk&int(srvstate.ProbeEnabled) != 0, Rise: 2, Fall: 3},
 		}})
 	}
 	return rows
@@ -258,21 +260,21 @@ func (m *modelSource) srv(be, name string) *ServerState {
 	panic("no server " + be + "/" + name)
 }
 
-func (m *modelSource) SetServerState(be, sv string, st ServerAdminState) error {
+func (m *modelSource) SetServerState(be, sv string, st proxy.AdminMode) error {
 	s := m.srv(be, sv)
 	switch st {
-	case StateReady:
-		s.Admin &^= AdminForcedMaint | AdminForcedDrain
-	case StateDrain:
-		s.Admin = s.Admin&^AdminForcedMaint | AdminForcedDrain
-	case StateMaint:
-		s.Admin = s.Admin&^AdminForcedDrain | AdminForcedMaint
+	case proxy.ModeReady:
+		s.Admin &^= srvstate.AdminForcedMaint | srvstate.AdminForcedDrain
+	case proxy.ModeDrain:
+		s.Admin = s.Admin&^srvstate.AdminForcedMaint | srvstate.AdminForcedDrain
+	case proxy.ModeMaint:
+		s.Admin = s.Admin&^srvstate.AdminForcedDrain | srvstate.AdminForcedMaint
 	}
 	return nil
 }
 
-func (m *modelSource) SetServerHealth(be, sv string, h ServerHealth) error {
-	m.srv(be, sv).Op = [...]OpState{OpRunning, OpStopping, OpStopped}[h]
+func (m *modelSource) SetServerHealth(be, sv string, h srvstate.Op) error {
+	m.srv(be, sv).Op = h
 	return nil
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/sirupsen/logrus/hooks/test"
 
+	"goproxy/internal/srvstate"
 	"goproxy/parser"
 )
 
@@ -35,11 +36,11 @@ func sourceFor(cfg *parser.Config) *rowsSource {
 	for _, px := range cfg.Proxies {
 		for _, s := range px.Servers {
 			r := Row{Type: TypeServer, Proxy: px.Name, Name: s.Name, IID: px.ID, SID: s.ID, Server: ServerState{
-				Op: OpRunning, Weight: s.Weight, UWeight: s.Weight, IWeight: s.Weight, Host: s.Addr.Host, Port: s.Addr.Port,
+				Op: srvstate.OpRunning, Weight: s.Weight, UWeight: s.Weight, IWeight: s.Weight, Host: s.Addr.Host, Port: s.Addr.Port,
 				Check: Check{Configured: s.Check, Enabled: s.Check, Rise: s.Rise, Fall: s.Fall},
 			}}
 			if s.Disabled {
-				r.Server.Op, r.Server.Admin = OpStopped, AdminConfigMaint|AdminForcedMaint
+				r.Server.Op, r.Server.Admin = srvstate.OpStopped, srvstate.AdminConfigMaint|srvstate.AdminForcedMaint
 			}
 			src.rows = append(src.rows, r)
 		}
@@ -181,11 +182,11 @@ func TestLoadServerStateGlobalFileProblems(t *testing.T) {
 func TestConfigMaintAloneIsNotMaint(t *testing.T) {
 	// haproxy 2.6: a 'disabled' server enabled from the CLI keeps
 	// srv_admin_state 4 and shows "no check".
-	s := ServerState{Op: OpRunning, Admin: AdminConfigMaint, Weight: 1, UWeight: 1, IWeight: 1}
+	s := ServerState{Op: srvstate.OpRunning, Admin: srvstate.AdminConfigMaint, Weight: 1, UWeight: 1, IWeight: 1}
 	if got := serverStatus(&s); got != "no check" {
 		t.Errorf("status = %q", got)
 	}
-	s.Admin |= AdminForcedMaint
+	s.Admin |= srvstate.AdminForcedMaint
 	if got := serverStatus(&s); got != "MAINT" {
 		t.Errorf("status = %q", got)
 	}

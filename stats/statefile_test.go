@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"goproxy/internal/srvstate"
 )
 
 // stateLine is a version 1 line as HAProxy 2.6 dumps it.
@@ -210,12 +212,12 @@ func FuzzStateFile(f *testing.F) {
 				t.Fatalf("entry %+v", e)
 			}
 			st, msg := parseSavedState(e)
-			if msg == "" && (st.uweight < 0 || st.uweight > 256 || st.op < OpStopped || st.op > OpStopping || st.port > 65535) {
+			if msg == "" && (st.uweight < 0 || st.uweight > 256 || st.op < srvstate.OpStopped || st.op > srvstate.OpStopping || st.port > 65535) {
 				t.Fatalf("accepted out of range values: %+v", st)
 			}
 			// Applying any valid entry must not panic either.
 			ApplyServerState(&recAdmin{}, ServerStateTarget{Row: Row{Type: TypeServer, Proxy: "b", Name: e.Server,
-				Server: ServerState{Host: "127.0.0.1", Port: 1, IWeight: 1, UWeight: 1, Op: OpRunning}}}, e, quietLog())
+				Server: ServerState{Host: "127.0.0.1", Port: 1, IWeight: 1, UWeight: 1, Op: srvstate.OpRunning}}}, e, quietLog())
 		}
 	})
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"sync"
-	"time"
 
 	"github.com/sirupsen/logrus"
 
@@ -113,14 +112,14 @@ func newRuntime(cfg *parser.Config, o buildOptions) (*procRuntime, error) {
 	}
 	stats.LoadServerState(cfg, src, stateLog)
 
-	var targets []health.Target
+	var targets []health.Server
 	for _, px := range cfg.Proxies {
 		if px.Cap&parser.CapBackend == 0 {
 			continue
 		}
 		if b := g.Backend(px.Name); b != nil {
 			for _, s := range b.Servers {
-				targets = append(targets, checkedServer{Server: s, src: src})
+				targets = append(targets, health.Server{Backend: b.Config, Name: s.Name, Addr: s.Addr, Params: s.Config, Target: s})
 			}
 		}
 	}
@@ -161,32 +160,6 @@ func newRuntime(cfg *parser.Config, o buildOptions) (*procRuntime, error) {
 	}
 	rt.ctx, rt.cancel = context.WithCancel(context.Background())
 	return rt, nil
-}
-
-// checkedServer is a server as its health checks see it: each result goes
-// to the server, then the stats source hears of the change (a backend
-// left without usable servers is counted when it happens).
-type checkedServer struct {
-	*proxy.Server
-	src *stats.ProxySource
-}
-
-// ReportCheck applies a health check result.
-func (c checkedServer) ReportCheck(status, code int, desc string, took time.Duration, log logrus.FieldLogger) {
-	c.Server.ReportCheck(status, code, desc, took, log)
-	c.src.ServerChanged(c.Server)
-}
-
-// ReportAgent applies an agent check without a usable reply.
-func (c checkedServer) ReportAgent(status, code int, desc string, took time.Duration, log logrus.FieldLogger) {
-	c.Server.ReportAgent(status, code, desc, took, log)
-	c.src.ServerChanged(c.Server)
-}
-
-// ReportAgentReply applies an agent's reply.
-func (c checkedServer) ReportAgentReply(health, admin, weight, maxconn, errWord, desc string, took time.Duration, log logrus.FieldLogger) {
-	c.Server.ReportAgentReply(health, admin, weight, maxconn, errWord, desc, took, log)
-	c.src.ServerChanged(c.Server)
 }
 
 type discard struct{}

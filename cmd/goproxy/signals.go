@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
-	"strings"
 	"syscall"
 	"time"
 
@@ -141,9 +140,8 @@ func startWithHandoff(g graph, oldPids []int, log logrus.FieldLogger) error {
 	return err
 }
 
-// addrInUse reports whether a start error is a bind on an address in use:
-// the wrapped errno, or HAProxy's message text ("cannot bind socket
-// (Address already in use)") when the runtime does not wrap it.
+// addrInUse reports whether a start error is a bind on an address in use
+// (every bind error of the runtime wraps its errno).
 func addrInUse(err error) bool {
-	return errors.Is(err, syscall.EADDRINUSE) || strings.Contains(err.Error(), "(Address already in use)")
+	return errors.Is(err, syscall.EADDRINUSE)
 }

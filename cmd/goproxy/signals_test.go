@@ -1,6 +1,8 @@
 package main
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"sync"
@@ -9,6 +11,8 @@ import (
 	"time"
 
 	"github.com/sirupsen/logrus/hooks/test"
+
+	"goproxy/proxy"
 )
 
 // recGraph records the calls serveSignals makes.
@@ -136,5 +140,20 @@ func TestSIGQUITKeepsServing(t *testing.T) {
 	})
 	if name, err := ask("127.0.0.2", addr); err != nil || name != "s1" || !p.running() {
 		t.Errorf("after SIGQUIT: %q %v, running %v", name, err, p.running())
+	}
+}
+
+// TestAddrInUse: a bind error is recognised by its errno, wrapped by the
+// runtime's bind errors, never by its text.
+func TestAddrInUse(t *testing.T) {
+	bind := &proxy.BindError{Msg: "Binding [f.cfg:3] for proxy li: cannot bind socket (Address already in use) for [127.0.0.1:80]", Err: syscall.EADDRINUSE}
+	if !addrInUse(bind) || !addrInUse(fmt.Errorf("start: %w", bind)) {
+		t.Fatal("a wrapped EADDRINUSE is not recognised")
+	}
+	if addrInUse(errors.New("cannot bind socket (Address already in use)")) {
+		t.Fatal("an error without the errno is taken for one by its text")
+	}
+	if addrInUse(&proxy.BindError{Msg: "cannot bind socket (Permission denied)", Err: syscall.EACCES}) {
+		t.Fatal("EACCES taken for an address in use")
 	}
 }

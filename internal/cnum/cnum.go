@@ -66,3 +66,35 @@ func Maxconn(s string) (int64, string) {
 	}
 	return v, ""
 }
+
+// HAProxy's answers to a weight change it refuses (server_parse_weight_change_request).
+const (
+	WeightRangeMsg  = "Absolute weight can only be between 0 and 256 inclusive.\n"
+	StaticWeightMsg = "Backend is using a static LB algorithm and only accepts weights '0%' and '100%'.\n"
+)
+
+// Weight parses a weight change as HAProxy's
+// server_parse_weight_change_request ("set weight", agent replies): an
+// absolute weight 0..256, or with relative set a percentage of the
+// configured weight ("75%", capped at 25600). On error it returns
+// HAProxy's message.
+func Weight(s string) (w int64, relative bool, msg string) {
+	if s == "" {
+		return 0, false, "Require <weight> or <weight%>.\n"
+	}
+	w, rest, ok := Strtol(s)
+	switch {
+	case !ok:
+		return 0, false, "Empty weight string empty or preceded by garbage"
+	case rest == "%":
+		if w < 0 {
+			return 0, false, "Relative weight must be positive.\n"
+		}
+		return min(w, 25600), true, ""
+	case w < 0 || w > 256:
+		return 0, false, WeightRangeMsg
+	case rest != "":
+		return 0, false, "Trailing garbage in weight string"
+	}
+	return w, false, ""
+}

@@ -54,3 +54,28 @@ func TestAtol(t *testing.T) {
 		}
 	}
 }
+
+func TestWeight(t *testing.T) {
+	for _, tc := range []struct {
+		in       string
+		w        int64
+		relative bool
+		msg      string
+	}{
+		{"0", 0, false, ""},
+		{"256", 256, false, ""},
+		{"75%", 75, true, ""},
+		{"99999%", 25600, true, ""},
+		{"", 0, false, "Require <weight> or <weight%>.\n"},
+		{"x", 0, false, "Empty weight string empty or preceded by garbage"},
+		{"-5%", 0, false, "Relative weight must be positive.\n"},
+		{"257", 0, false, WeightRangeMsg},
+		{"300x%", 0, false, WeightRangeMsg},
+		{"7x%", 0, false, "Trailing garbage in weight string"},
+	} {
+		w, rel, msg := Weight(tc.in)
+		if w != tc.w || rel != tc.relative || msg != tc.msg {
+			t.Errorf("Weight(%q) = %d, %v, %q; want %d, %v, %q", tc.in, w, rel, msg, tc.w, tc.relative, tc.msg)
+		}
+	}
+}

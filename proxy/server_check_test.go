@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -8,6 +9,7 @@ import (
 	"github.com/sirupsen/logrus"
 	"github.com/sirupsen/logrus/hooks/test"
 
+	"goproxy/internal/srvstate"
 	"goproxy/parser"
 )
 
@@ -21,6 +23,16 @@ func testBackend(t *testing.T, n int, params parser.ServerParams) *Backend {
 		be.Servers = append(be.Servers, s)
 	}
 	return be
+}
+
+// reportCheck hands s one health check result.
+func reportCheck(s *Server, st srvstate.CheckStatus, code int, desc string, took time.Duration, log logrus.FieldLogger) {
+	s.Report(srvstate.Report{Kind: srvstate.HealthCheck, Status: st, Code: code, Desc: desc, Took: took}, log)
+}
+
+// agentReply hands s one agent reply.
+func agentReply(s *Server, a srvstate.AgentReply, log logrus.FieldLogger) {
+	s.Report(srvstate.Report{Kind: srvstate.AgentCheck, Status: srvstate.CheckChecked, Agent: &a}, log)
 }
 
 func checked() parser.ServerParams {
@@ -45,7 +57,7 @@ func TestTimeline(t *testing.T) {
 	be := testBackend(t, 3, checked())
 	s := be.Servers[2]
 	type step struct {
-		status                int
+		status                srvstate.CheckStatus
 		desc                  string
 		wantStatus, wantCheck string
 		chkfail, chkdown      int64
@@ -53,27 +65,27 @@ func TestTimeline(t *testing.T) {
 		wantLog               []string
 	}
 	steps := []step{
-		{CheckL4Con, refused, "DOWN", "L4CON", 1, 1, 0, []string{
+		{srvstate.CheckL4Con, refused, "DOWN", "L4CON", 1, 1, 0, []string{
 			`warning: Server be/s3 is DOWN, reason: Layer4 connection problem, info: "Connection refused at initial connection step of tcp-check", check duration: 0ms. 2 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.`}},
-		{CheckL4OK, "", "DOWN 1/2", "L4OK", 1, 1, 1, nil},
-		{CheckL4OK, "", "UP", "L4OK", 1, 1, 4, []string{
+		{srvstate.CheckL4OK, "", "DOWN 1/2", "L4OK", 1, 1, 1, nil},
+		{srvstate.CheckL4OK, "", "UP", "L4OK", 1, 1, 4, []string{
 			`warning: Server be/s3 is UP, reason: Layer4 check passed, check duration: 0ms. 3 active and 0 backup servers online. 0 sessions requeued, 0 total in queue.`}},
-		{CheckL4Con, refused, "UP 2/3", "L4CON", 2, 1, 3, nil},
-		{CheckL4Con, refused, "UP 1/3", "L4CON", 3, 1, 2, nil},
-		{CheckL4Con, refused, "DOWN", "L4CON", 4, 2, 0, []string{
+		{srvstate.CheckL4Con, refused, "UP 2/3", "L4CON", 2, 1, 3, nil},
+		{srvstate.CheckL4Con, refused, "UP 1/3", "L4CON", 3, 1, 2, nil},
+		{srvstate.CheckL4Con, refused, "DOWN", "L4CON", 4, 2, 0, []string{
 			`warning: Server be/s3 is DOWN, reason: Layer4 connection problem, info: "Connection refused at initial connection step of tcp-check", check duration: 0ms. 2 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.`}},
-		{CheckL4Con, refused, "DOWN", "L4CON", 4, 2, 0, nil},
+		{srvstate.CheckL4Con, refused, "DOWN", "L4CON", 4, 2, 0, nil},
 	}
 	snap := s.CheckSnapshot(time.Now())
 	if snap.Status != "UP 1/3" || snap.Check.Status != "INI" || snap.Check.Desc != "Initializing" || snap.Check.HasDuration || snap.Check.Health != 2 {
 		t.Fatalf("initial snapshot = %+v", snap)
 	}
 	for i, st := range steps {
-		s.CheckStarted()
+		s.StartCheck(srvstate.HealthCheck)
 		if got := s.CheckSnapshot(time.Now()); !strings.HasPrefix(got.Check.Status, "* ") || got.Check.LastChk != "" {
 			t.Fatalf("step %d: in progress shows %q / %q", i, got.Check.Status, got.Check.LastChk)
 		}
-		s.ReportCheck(st.status, 0, st.desc, 0, log)
+		reportCheck(s, st.status, 0, st.desc, 0, log)
 		got := s.CheckSnapshot(time.Now())
 		if got.Status != st.wantStatus || got.Check.Status != st.wantCheck || got.ChkFail != st.chkfail ||
 			got.ChkDown != st.chkdown || got.Check.Health != st.health || got.Check.LastChk != st.desc {
@@ -94,13 +106,13 @@ func TestTimeline(t *testing.T) {
 func TestLastChangeAndDowntime(t *testing.T) {
 	log, _ := test.NewNullLogger()
 	s := testBackend(t, 1, checked()).Servers[0]
-	s.ReportCheck(CheckL4Con, 0, "", 0, log)
+	reportCheck(s, srvstate.CheckL4Con, 0, "", 0, log)
 	later := time.Now().Add(5 * time.Second)
 	if snap := s.CheckSnapshot(later); snap.LastChg != 5 || snap.DownTime != 5 {
 		t.Fatalf("DOWN for 5 s: lastchg %d downtime %d", snap.LastChg, snap.DownTime)
 	}
-	s.ReportCheck(CheckL4OK, 0, "", 0, log)
-	s.ReportCheck(CheckL4OK, 0, "", 0, log)
+	reportCheck(s, srvstate.CheckL4OK, 0, "", 0, log)
+	reportCheck(s, srvstate.CheckL4OK, 0, "", 0, log)
 	if snap := s.CheckSnapshot(later); snap.LastChg != 5 || snap.DownTime != 0 || snap.Status != "UP" {
 		t.Fatalf("UP: lastchg %d downtime %d status %s", snap.LastChg, snap.DownTime, snap.Status)
 	}
@@ -109,7 +121,7 @@ func TestLastChangeAndDowntime(t *testing.T) {
 func TestLastServerDown(t *testing.T) {
 	log, hook := test.NewNullLogger()
 	be := testBackend(t, 1, checked())
-	be.Servers[0].ReportCheck(CheckL4TOut, 0, " at initial connection step of tcp-check", 2001*time.Millisecond, log)
+	reportCheck(be.Servers[0], srvstate.CheckL4TOut, 0, " at initial connection step of tcp-check", 2001*time.Millisecond, log)
 	got := messages(hook)
 	want := []string{
 		`warning: Server be/s1 is DOWN, reason: Layer4 timeout, info: " at initial connection step of tcp-check", check duration: 2001ms. 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.`,
@@ -126,21 +138,21 @@ func TestIntervals(t *testing.T) {
 	s := testBackend(t, 1, p).Servers[0]
 	log, _ := test.NewNullLogger()
 	cases := []struct {
-		report int
+		report srvstate.CheckStatus
 		want   time.Duration
 	}{
-		{-1, time.Second},            // UP 1/3 at start: transition
-		{CheckL4OK, 5 * time.Second}, // fully up
-		{CheckL4Con, time.Second},    // UP 2/3
-		{CheckL4Con, time.Second},    // UP 1/3
-		{CheckL4Con, 10 * time.Second},
-		{CheckL4OK, time.Second}, // DOWN 1/2
+		{-1, time.Second},                     // UP 1/3 at start: transition
+		{srvstate.CheckL4OK, 5 * time.Second}, // fully up
+		{srvstate.CheckL4Con, time.Second},    // UP 2/3
+		{srvstate.CheckL4Con, time.Second},    // UP 1/3
+		{srvstate.CheckL4Con, 10 * time.Second},
+		{srvstate.CheckL4OK, time.Second}, // DOWN 1/2
 	}
 	for i, c := range cases {
 		if c.report >= 0 {
-			s.ReportCheck(c.report, 0, "", 0, log)
+			reportCheck(s, c.report, 0, "", 0, log)
 		}
-		if got := s.CheckInterval(); got != c.want {
+		if got := s.CheckInterval(srvstate.HealthCheck); got != c.want {
 			t.Errorf("case %d: interval %v, want %v", i, got, c.want)
 		}
 	}
@@ -150,16 +162,16 @@ func TestMaintenance(t *testing.T) {
 	log, hook := test.NewNullLogger()
 	be := testBackend(t, 2, checked())
 	s := be.Servers[1]
-	s.ReportCheck(CheckL4OK, 0, "", 0, log)
+	reportCheck(s, srvstate.CheckL4OK, 0, "", 0, log)
 	messages(hook)
 	s.SetMaint(true, log)
 	snap := s.CheckSnapshot(time.Now())
-	if snap.Status != "MAINT" || snap.ChkDown != 1 || snap.Check.Shown || s.Running() || s.CheckRunnable() || snap.Check.StateBits != 14 {
+	if snap.Status != "MAINT" || snap.ChkDown != 1 || snap.Check.Shown || s.Running() || s.checkRunnable(srvstate.HealthCheck) || snap.Check.StateBits != 14 {
 		t.Fatalf("in maint: %+v running=%v", snap, s.Running())
 	}
 	s.SetMaint(false, log)
 	snap = s.CheckSnapshot(time.Now())
-	if snap.Status != "UP 1/3" || snap.Check.Status != "L4OK" || !s.Running() || !s.CheckRunnable() {
+	if snap.Status != "UP 1/3" || snap.Check.Status != "L4OK" || !s.Running() || !s.checkRunnable(srvstate.HealthCheck) {
 		t.Fatalf("after maint: %+v", snap)
 	}
 	want := []string{
@@ -183,7 +195,7 @@ func TestDisabledAndNoCheck(t *testing.T) {
 	p.Disabled = true
 	be := testBackend(t, 1, p)
 	s := be.Servers[0]
-	if snap := s.CheckSnapshot(time.Now()); snap.Status != "MAINT" || s.Running() || s.CheckRunnable() {
+	if snap := s.CheckSnapshot(time.Now()); snap.Status != "MAINT" || s.Running() || s.checkRunnable(srvstate.HealthCheck) {
 		t.Fatalf("disabled: %+v", snap)
 	}
 	plain := testBackend(t, 1, parser.ServerParams{Weight: 1}).Servers[0]
@@ -192,7 +204,7 @@ func TestDisabledAndNoCheck(t *testing.T) {
 	}
 	c := testBackend(t, 1, checked()).Servers[0]
 	c.SetHealthCheckEnabled(false)
-	if snap := c.CheckSnapshot(time.Now()); snap.Status != "no check" || snap.Check.Shown || c.CheckRunnable() || snap.Check.StateBits != 2 {
+	if snap := c.CheckSnapshot(time.Now()); snap.Status != "no check" || snap.Check.Shown || c.checkRunnable(srvstate.HealthCheck) || snap.Check.StateBits != 2 {
 		t.Fatalf("disable health: %+v", snap)
 	}
 	c.SetHealthCheckEnabled(true)
@@ -210,12 +222,12 @@ func TestSlowstart(t *testing.T) {
 	if s.effectiveWeightPercent() != 100 {
 		t.Fatal("full weight expected at start")
 	}
-	s.ReportCheck(CheckL4Con, 0, "", 0, log)
-	s.ReportCheck(CheckL4OK, 0, "", 0, log)
-	s.ReportCheck(CheckL4OK, 0, "", 0, log)
+	reportCheck(s, srvstate.CheckL4Con, 0, "", 0, log)
+	reportCheck(s, srvstate.CheckL4OK, 0, "", 0, log)
+	reportCheck(s, srvstate.CheckL4OK, 0, "", 0, log)
 	defer s.stopCheckTimers()
 	snap := s.CheckSnapshot(time.Now())
-	if snap.OpState != OpStarting || snap.Throttle <= 0 || snap.Throttle >= 100 || !s.Running() {
+	if snap.OpState != srvstate.OpStarting || snap.Throttle <= 0 || snap.Throttle >= 100 || !s.Running() {
 		t.Fatalf("warming up: %+v", snap)
 	}
 	if p := s.effectiveWeightPercent(); p != 7 {
@@ -232,29 +244,29 @@ func TestAgentReply(t *testing.T) {
 	be := testBackend(t, 2, p)
 	s := be.Servers[0]
 	log, hook := test.NewNullLogger()
-	s.ReportAgentReply("", "", "50%", "", "", "", 0, log)
+	agentReply(s, srvstate.AgentReply{Weight: 50, WeightRelative: true, HasWeight: true}, log)
 	if s.UWeight() != 0 { // 50% of weight 1
 		t.Fatalf("weight %d", s.UWeight())
 	}
 	s.uweight.Store(1)
-	s.ReportAgentReply("down", "", "", "", "", "going away", 0, log)
+	agentReply(s, srvstate.AgentReply{Health: srvstate.AgentDown, HealthWord: "down", Desc: "going away"}, log)
 	snap := s.CheckSnapshot(time.Now())
 	if snap.Status != "DOWN (agent)" || snap.Agent.LastChk != "via agent : down (going away)" || s.Running() {
 		t.Fatalf("agent down: %+v", snap)
 	}
-	s.ReportAgentReply("up", "", "", "", "", "", 0, log)
+	agentReply(s, srvstate.AgentReply{Health: srvstate.AgentUp, HealthWord: "up"}, log)
 	if snap = s.CheckSnapshot(time.Now()); !s.Running() || snap.Agent.Status != "L7OK" {
 		t.Fatalf("agent up: %+v", snap)
 	}
-	s.ReportAgentReply("", "drain", "", "", "", "", 0, log)
-	if s.Admin()&AdminDrain == 0 {
+	agentReply(s, srvstate.AgentReply{Admin: srvstate.AgentDrain}, log)
+	if s.Admin()&srvstate.AdminForcedDrain == 0 {
 		t.Fatal("agent drain not applied")
 	}
-	s.ReportAgentReply("", "", "", "maxconn:3", "", "", 0, log)
+	agentReply(s, srvstate.AgentReply{MaxConn: 3, HasMaxConn: true}, log)
 	if s.MaxConn() != 3 || s.CheckSnapshot(time.Now()).Agent.LastChk != "" {
 		t.Fatalf("agent maxconn:3: maxconn %d, %+v", s.MaxConn(), s.CheckSnapshot(time.Now()).Agent)
 	}
-	s.ReportAgentReply("", "", "", "MAXCONN:x", "", "", 0, log)
+	agentReply(s, srvstate.AgentReply{MaxConnWarning: "maxconn string empty or preceded by garbage"}, log)
 	if snap := s.CheckSnapshot(time.Now()); s.MaxConn() != 3 || snap.Agent.LastChk != "agent warns : maxconn string empty or preceded by garbage" {
 		t.Fatalf("agent maxconn:x: maxconn %d, last_agt %q", s.MaxConn(), snap.Agent.LastChk)
 	}
@@ -276,7 +288,7 @@ func TestSetHealth(t *testing.T) {
 	log, hook := test.NewNullLogger()
 	be := testBackend(t, 2, checked())
 	s := be.Servers[0]
-	for _, st := range []string{"down", "up", "stopping", "up"} {
+	for _, st := range []srvstate.Op{srvstate.OpStopped, srvstate.OpRunning, srvstate.OpStopping, srvstate.OpRunning} {
 		if err := s.SetHealth(st, log); err != nil {
 			t.Fatal(err)
 		}
@@ -290,10 +302,10 @@ func TestSetHealth(t *testing.T) {
 	if got := messages(hook); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("log\n%s", strings.Join(got, "\n"))
 	}
-	if err := s.SetHealth("sideways", log); err == nil {
+	if err := s.SetHealth(srvstate.OpStarting, log); !errors.Is(err, ErrHealthState) {
 		t.Fatal("bad state accepted")
 	}
-	s.SetHealth("stopping", log)
+	s.SetHealth(srvstate.OpStopping, log)
 	if snap := s.CheckSnapshot(time.Now()); snap.Status != "NOLB" || s.Running() {
 		t.Fatalf("stopping: %+v", snap)
 	}
