@@ -57,15 +57,12 @@ func TestMWorkerPrograms(t *testing.T) {
 			return len(after) == 1 && after["foo"] != 0 && after["foo"] != first["foo"]
 		})
 		killLater(t, after["foo"])
-		out := m.out.String()
 		for _, want := range []string{
 			"New program 'foo' (" + strconv.Itoa(first["foo"]) + ") forked",
 			"New program 'bar' (" + strconv.Itoa(first["bar"]) + ") forked",
 			"New program 'foo' (" + strconv.Itoa(after["foo"]) + ") forked",
 		} {
-			if !strings.Contains(out, want) {
-				t.Errorf("no %q in the master's output:\n%s", want, out)
-			}
+			waitFor(t, 5*time.Second, want, func() bool { return strings.Contains(m.out.String(), want) })
 		}
 		waitFor(t, 5*time.Second, "the old programs' exits", func() bool {
 			out := m.out.String()
@@ -76,9 +73,8 @@ func TestMWorkerPrograms(t *testing.T) {
 			t.Fatal(err)
 		}
 		m.waitExit(t, 10*time.Second)
-		if want := "Current program 'foo' (" + strconv.Itoa(after["foo"]) + ") exited with code 143 (Terminated)"; !strings.Contains(m.out.String(), want) {
-			t.Errorf("no %q in the master's output:\n%s", want, m.out.String())
-		}
+		want := "Current program 'foo' (" + strconv.Itoa(after["foo"]) + ") exited with code 143 (Terminated)"
+		waitFor(t, 5*time.Second, want, func() bool { return strings.Contains(m.out.String(), want) })
 	})
 }
 

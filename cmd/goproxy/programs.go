@@ -78,10 +78,10 @@ func (m *master) startProgram(pg *parser.Program) error {
 		return fmt.Errorf("cannot start the program '%s': %w", pg.Name, err)
 	}
 	p := &mprogram{name: pg.Name, pid: cmd.Process.Pid, start: time.Now()}
+	m.c.notice("New program '%s' (%d) forked", p.name, p.pid)
 	m.mu.Lock()
 	m.programs = append(m.programs, p)
 	m.mu.Unlock()
-	m.c.notice("New program '%s' (%d) forked", p.name, p.pid)
 	go func() {
 		_ = cmd.Wait()
 		m.events <- workerExit{pid: p.pid, status: exitStatus(cmd.ProcessState)}
