@@ -18,11 +18,13 @@ import (
 	"goproxy/internal/srvstate"
 )
 
-// bufSize is HAProxy's default tune.bufsize: a check reads at most this much.
-const bufSize = 16384
+// defaultBufSize is HAProxy's default tune.bufsize: a check reads at most
+// this much, unless Options.BufSize says otherwise.
+const defaultBufSize = 16384
 
 // probeSpec is everything a check of one server needs, fixed at New.
 type probeSpec struct {
+	bufSize     int // tune.bufsize; 0: defaultBufSize
 	rs          *ruleset
 	network     string // "tcp" or "unix"
 	host        string // server address host (or unix path)
@@ -93,7 +95,8 @@ func (r *run) finish(st srvstate.CheckStatus, desc string) {
 // execute runs the ruleset once. It returns false when ctx was cancelled
 // before the check ended (the result is then meaningless).
 func execute(ctx context.Context, spec *probeSpec) (outcome, bool) {
-	r := &run{ctx: ctx, spec: spec, buf: make([]byte, 0, bufSize)}
+	r := &run{ctx: ctx, spec: spec}
+	r.buf = make([]byte, 0, r.bufSize())
 	stop := context.AfterFunc(ctx, func() {
 		if c := r.connNow(); c != nil {
 			_ = c.SetDeadline(time.Unix(1, 0))
@@ -474,9 +477,9 @@ func (r *run) evalSend(rl *rule) evalRet {
 	if len(data) == 0 {
 		return evalContinue
 	}
-	if len(data) >= bufSize {
+	if len(data) >= r.bufSize() {
 		r.finish(srvstate.CheckL7Rsp, fmt.Sprintf("tcp-check send : string too large (%d) for buffer size (%d) at step %d",
-			len(data), bufSize, stepID(rl)))
+			len(data), r.bufSize(), stepID(rl)))
 		return evalStop
 	}
 	if _, err := r.writeAll(data); err != nil {
@@ -489,11 +492,11 @@ func (r *run) evalSend(rl *rule) evalRet {
 // deadline), remember end of stream and errors.
 func (r *run) recv(rl *rule) evalRet {
 	read := 0
-	if !r.eos && r.connErr == nil && len(r.buf) < bufSize {
+	if !r.eos && r.connErr == nil && len(r.buf) < r.bufSize() {
 		if err := r.conn.SetReadDeadline(r.deadline); err != nil {
 			return r.ioError(err)
 		}
-		n, err := r.conn.Read(r.buf[len(r.buf):bufSize])
+		n, err := r.conn.Read(r.buf[len(r.buf):r.bufSize()])
 		r.buf = r.buf[:len(r.buf)+n]
 		read = n
 		switch {
@@ -538,7 +541,7 @@ func hexDump(b []byte) []byte {
 
 // evalExpect is tcpcheck_eval_expect.
 func (r *run) evalExpect(rl *rule, lastRead bool) evalRet {
-	lastRead = lastRead || len(r.buf) >= bufSize
+	lastRead = lastRead || len(r.buf) >= r.bufSize()
 	if rl.kind == expCustom {
 		return rl.custom(r, rl, lastRead)
 	}
@@ -555,7 +558,7 @@ func (r *run) evalExpect(rl *rule, lastRead bool) evalRet {
 	case expString, expBinary:
 		match = bytes.Contains(r.buf, rl.pattern)
 	case expRString:
-		match = rl.re.Match(r.buf[:min(len(r.buf), bufSize-1)])
+		match = rl.re.Match(r.buf[:min(len(r.buf), r.bufSize()-1)])
 	case expRBinary:
 		match = rl.re.Match(hexDump(r.buf))
 	}
@@ -657,4 +660,12 @@ func to16(ip net.IP) string {
 		return "::ffff:" + v4.String()
 	}
 	return ip.String()
+}
+
+// bufSize is the most a check reads of a reply: tune.bufsize.
+func (r *run) bufSize() int {
+	if r.spec.bufSize > 0 {
+		return r.spec.bufSize
+	}
+	return defaultBufSize
 }

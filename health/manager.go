@@ -92,10 +92,13 @@ func New(servers []Server, opts Options) (*Manager, error) {
 			if st, ok := t.(StateTarget); ok {
 				spec.state = st
 			}
+			spec.bufSize = opts.BufSize
 			m.jobs = append(m.jobs, &job{target: t, kind: srvstate.HealthCheck, spec: spec, log: m.log})
 		}
 		if t.CheckConfigured(srvstate.AgentCheck) {
-			m.jobs = append(m.jobs, &job{target: t, kind: srvstate.AgentCheck, spec: agentSpec(px, sv.Addr, sv.Params), log: m.log})
+			spec := agentSpec(px, sv.Addr, sv.Params)
+			spec.bufSize = opts.BufSize
+			m.jobs = append(m.jobs, &job{target: t, kind: srvstate.AgentCheck, spec: spec, log: m.log})
 		}
 	}
 	m.spreadFirst()

@@ -51,4 +51,7 @@ type Options struct {
 	// MaxSpreadChecks caps the window over which first checks are spread
 	// (global max-spread-checks); 0 means the shortest check interval.
 	MaxSpreadChecks time.Duration
+	// BufSize is tune.bufsize: a check reads at most that much of a
+	// reply; 0 means HAProxy's default, 16384.
+	BufSize int
 }

@@ -40,8 +40,8 @@ func NoEffectGlobals() []string {
 	return []string{"ca-base", "crt-base", "maxpipes", "ssl-default-bind-ciphers",
 		"ssl-default-bind-ciphersuites", "ssl-default-bind-curves", "ssl-default-bind-options",
 		"ssl-default-server-ciphers", "ssl-default-server-ciphersuites",
-		"ssl-default-server-options", "ssl-server-verify", "tune.bufsize", "tune.http.maxhdr",
-		"tune.maxpollevents", "tune.maxrewrite", "tune.ssl.cachesize",
+		"ssl-default-server-options", "ssl-server-verify", "tune.http.maxhdr",
+		"tune.maxpollevents", "tune.ssl.cachesize",
 		"tune.ssl.default-dh-param", "tune.ssl.lifetime"}
 }
 
@@ -156,7 +156,12 @@ func (p *parser) globalTuneInt(w []string, _ kwMod) {
 	case "tune.bufsize":
 		if n <= 0 {
 			p.alert("'%s' expects a positive integer argument.", w[0])
+			return
 		}
+		p.cfg.Global.TuneBufSize = int(min(n, maxTuneBufSize))
+	case "tune.maxrewrite":
+		v := int(max(min(n, maxTuneBufSize), 0))
+		p.cfg.Global.TuneMaxRewrite = &v
 	case "tune.ssl.default-dh-param":
 		if n < 1024 {
 			p.alert("'%s' expects a value >= 1024.", w[0])

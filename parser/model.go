@@ -91,6 +91,10 @@ type Global struct {
 	// MaxSpreadChecks caps the window over which first checks are spread
 	// (0: the shortest check interval).
 	MaxSpreadChecks time.Duration `json:",omitzero"`
+	// TuneBufSize is tune.bufsize, 0 when unset (see BufSize);
+	// TuneMaxRewrite tune.maxrewrite, nil when unset (see MaxRewrite).
+	TuneBufSize    int  `json:",omitzero"`
+	TuneMaxRewrite *int `json:",omitempty"`
 	// TuneMaxAccept is tune.maxaccept: connections a listener accepts in
 	// a row (-1: no limit, 0: goproxy's default).
 	TuneMaxAccept   int `json:",omitzero"`
@@ -594,4 +598,34 @@ type Program struct {
 	// StartOnReload (the default): a reload starts a new instance, after
 	// the old one was sent SIGUSR1.
 	StartOnReload bool
+}
+
+// HAProxy's buffer defaults: tune.bufsize and tune.maxrewrite.
+const (
+	DefaultBufSize    = 16384
+	DefaultMaxRewrite = 1024
+)
+
+// maxTuneBufSize bounds tune.bufsize and tune.maxrewrite: goproxy
+// allocates a buffer of that size per event loop and per running check.
+const maxTuneBufSize = 1 << 30
+
+// BufSize is the size of HAProxy's buffers: how much of a client's bytes
+// content inspection can see, and how much a health check reads.
+func (g *Global) BufSize() int {
+	if g.TuneBufSize > 0 {
+		return g.TuneBufSize
+	}
+	return DefaultBufSize
+}
+
+// MaxRewrite is the part of a buffer kept free for rewrites: content
+// inspection waits for at most BufSize()-MaxRewrite() bytes. As HAProxy,
+// it is at most half the buffer.
+func (g *Global) MaxRewrite() int {
+	r := DefaultMaxRewrite
+	if g.TuneMaxRewrite != nil {
+		r = *g.TuneMaxRewrite
+	}
+	return min(r, g.BufSize()/2)
 }

@@ -27,6 +27,17 @@ type connInfo struct {
 	// socket); final means no more will be waited for.
 	req   []byte
 	final bool
+	// bufSize is tune.bufsize: a payload fetch beyond it never matches.
+	// 0 (rules without a session) is HAProxy's default.
+	bufSize int
+}
+
+// bufLimit is the buffer size the payload fetches are bounded by.
+func (c *connInfo) bufLimit() int {
+	if c.bufSize > 0 {
+		return c.bufSize
+	}
+	return parser.DefaultBufSize
 }
 
 // ACL results, HAProxy's three-valued logic: AND is &, OR is |.

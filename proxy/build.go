@@ -91,6 +91,8 @@ func Build(cfg *parser.Config, opts Options) (*Graph, error) {
 		opts.CPUs = max(runtime.GOMAXPROCS(0), 1)
 	}
 	g := &Graph{cfg: cfg, log: log, opts: opts, done: make(chan struct{}), transferred: opts.Transferred}
+	g.bufSize = cfg.Global.BufSize()
+	g.inspectLimit = g.bufSize - cfg.Global.MaxRewrite()
 	g.maxConn.Store(int64(cfg.Global.MaxConn))
 	g.rate.limit.Store(int64(cfg.Global.MaxConnRate))
 	var errs *multierror.Error

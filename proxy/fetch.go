@@ -9,10 +9,6 @@ import (
 	"goproxy/internal/tlshello"
 )
 
-// inspectBufSize bounds the client bytes content inspection looks at, as
-// HAProxy's tune.bufsize: a fuller buffer makes the rules final.
-const inspectBufSize = tlshello.BufSize
-
 // fetchFn fetches a sample; false when there is none (then mayChange tells
 // whether more data could bring one).
 type fetchFn func(fa *fetchArgs, c *connInfo) (sample, bool)
@@ -149,7 +145,7 @@ func fetchReqLen(_ *fetchArgs, c *connInfo) (sample, bool) {
 // the end of what arrived when len is 0.
 func fetchPayload(fa *fetchArgs, c *connInfo) (sample, bool) {
 	off, size := fa.off, fa.size
-	if size > inspectBufSize || off+size > inspectBufSize {
+	if lim := c.bufLimit(); size > lim || off+size > lim {
 		return sample{}, false // will never match
 	}
 	if off+size > len(c.req) {
@@ -175,7 +171,7 @@ func fetchPayloadLV(fa *fetchArgs, c *connInfo) (sample, bool) {
 	size := 0
 	for _, b := range c.req[fa.off : fa.off+fa.size] {
 		size = size<<8 | int(b)
-		if size > inspectBufSize {
+		if size > c.bufLimit() {
 			return sample{}, false
 		}
 	}
@@ -190,7 +186,7 @@ func fetchPayloadLV(fa *fetchArgs, c *connInfo) (sample, bool) {
 			off = fa.off2 >> 1
 		}
 	}
-	if size == 0 || off < 0 || off+size > inspectBufSize {
+	if size == 0 || off < 0 || off+size > c.bufLimit() {
 		return sample{}, false
 	}
 	if off+size > len(c.req) {
@@ -239,7 +235,7 @@ func fetchSSLHelloType(_ *fetchArgs, c *connInfo) (sample, bool) {
 }
 
 func fetchSSLVer(_ *fetchArgs, c *connInfo) (sample, bool) {
-	v, st := tlshello.RequestVersion(c.req)
+	v, st := tlshello.RequestVersion(c.req, c.bufLimit())
 	if st != tlshello.OK {
 		return helloFail(st)
 	}

@@ -38,6 +38,9 @@ type Graph struct {
 	frontends  []*Frontend
 	backends   []*Backend
 	base       time.Time // origin of the loops' clocks
+	// bufSize is tune.bufsize, inspectLimit the client bytes content
+	// inspection waits for at most (tune.bufsize less tune.maxrewrite).
+	bufSize, inspectLimit int
 
 	maxConn  atomic.Int64 // global maxconn, 0 = unlimited
 	cur      atomic.Int64 // CurrConns

@@ -6,11 +6,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// inspectLimit is how many client bytes content inspection waits for at
-// most: HAProxy's buffer (tune.bufsize 16384) less its rewrite reserve
-// (tune.maxrewrite 1024). A buffer that full makes the rules final.
-const inspectLimit = inspectBufSize - 1024
-
 // Content inspection (tcp-request inspect-delay with content rules that
 // read the client's bytes). The session peeks at what the client sent,
 // with MSG_PEEK, into the loop's scratch buffer: the bytes stay in the
@@ -69,7 +64,10 @@ func (s *session) inspectPhase(delay time.Duration) {
 // phase; expired means inspect-delay passed.
 func (s *session) inspect(expired bool) {
 	var n int
-	buf := s.l.scratch[:inspectLimit]
+	// At most HAProxy's buffer (tune.bufsize) less its rewrite reserve
+	// (tune.maxrewrite): a buffer that full makes the rules final.
+	limit := s.l.g.inspectLimit
+	buf := s.l.scratch[:limit]
 	for i := 0; i < 4; i++ {
 		m, _, err := unix.Recvfrom(int(s.cfd), buf, unix.MSG_PEEK|unix.MSG_DONTWAIT)
 		if err == unix.EINTR {
@@ -94,8 +92,8 @@ func (s *session) inspect(expired bool) {
 		rules, delay = s.be.content, s.be.inspectDelay
 	}
 	ci := &s.l.ci
-	*ci = connInfo{src: s.src, s: s, req: buf[:n]}
-	ci.final = expired || delay == 0 || n >= inspectLimit || s.has(fCliHup)
+	*ci = connInfo{src: s.src, s: s, req: buf[:n], bufSize: s.l.g.bufSize}
+	ci.final = expired || delay == 0 || n >= limit || s.has(fCliHup)
 	if s.has(fDstKnown) {
 		ci.dst = s.dst
 	}

@@ -89,7 +89,7 @@ func newLoop(g *Graph) (*loop, error) {
 		unix.Close(epfd)
 		return nil, os.NewSyscallError("eventfd", err)
 	}
-	l := &loop{g: g, epfd: epfd, evfd: evfd, scratch: make([]byte, scratchSize), done: make(chan struct{})}
+	l := &loop{g: g, epfd: epfd, evfd: evfd, scratch: make([]byte, max(scratchSize, g.bufSize)), done: make(chan struct{})}
 	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(evfd)}
 	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, evfd, &ev); err != nil {
 		unix.Close(epfd)

@@ -123,7 +123,7 @@ func newRuntime(cfg *parser.Config, o buildOptions) (*procRuntime, error) {
 			}
 		}
 	}
-	checks, err := health.New(targets, health.Options{Log: log, SpreadChecks: cfg.Global.SpreadChecks, MaxSpreadChecks: cfg.Global.MaxSpreadChecks})
+	checks, err := health.New(targets, health.Options{Log: log, SpreadChecks: cfg.Global.SpreadChecks, MaxSpreadChecks: cfg.Global.MaxSpreadChecks, BufSize: cfg.Global.BufSize()})
 	if err != nil {
 		return nil, err
 	}

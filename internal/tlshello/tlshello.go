@@ -23,9 +23,10 @@ const (
 	Bad          // not a TLS hello, or a malformed one
 )
 
-// BufSize is HAProxy's buffer size (tune.bufsize): RequestVersion waits
-// for no more of a message than fits it. Parse and HandshakeType report a
-// longer hello Short, as HAProxy: the caller's buffer limit decides.
+// BufSize is HAProxy's default buffer size (tune.bufsize). RequestVersion
+// waits for no more of a message than fits the buffer it is given. Parse
+// and HandshakeType report a longer hello Short, as HAProxy: the caller's
+// buffer limit decides.
 const BufSize = 16384
 
 // Hello is what the fetches read from a ClientHello.
@@ -190,7 +191,7 @@ func HandshakeType(b []byte) (int, Status) {
 // RequestVersion returns the version the client's hello asks for
 // (req.ssl_ver: major<<16 | minor), SSLv3+ records and SSLv2 hellos, as
 // HAProxy's smp_fetch_req_ssl_ver: the hello's version, not the record's.
-func RequestVersion(b []byte) (int, Status) {
+func RequestVersion(b []byte, bufSize int) (int, Status) {
 	if len(b) < 1 {
 		return 0, Short
 	}
@@ -244,7 +245,7 @@ func RequestVersion(b []byte) (int, Status) {
 		msgLen = cilen + silen + chlen + plen
 		left = len(d)
 	}
-	if limit := BufSize - (len(b) - left); msgLen > limit {
+	if limit := bufSize - (len(b) - left); msgLen > limit {
 		msgLen = limit
 	}
 	if left < msgLen {

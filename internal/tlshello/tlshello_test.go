@@ -71,7 +71,7 @@ func TestParseClientHello(t *testing.T) {
 			if typ, st := HandshakeType(rec); st != OK || typ != 1 {
 				t.Errorf("hello type %d (status %d)", typ, st)
 			}
-			if v, st := RequestVersion(rec); st != OK || v != w.ver {
+			if v, st := RequestVersion(rec, BufSize); st != OK || v != w.ver {
 				t.Errorf("version %#x (status %d)", v, st)
 			}
 			// Every proper prefix waits for more bytes.
@@ -110,6 +110,6 @@ func FuzzClientHello(f *testing.F) {
 			}
 		}
 		_, _ = HandshakeType(b)
-		_, _ = RequestVersion(b)
+		_, _ = RequestVersion(b, BufSize)
 	})
 }
