@@ -289,6 +289,9 @@ func (g *Graph) buildFrontend(p *parser.Proxy, backends map[string]*Backend) (*F
 		if ln.Name == "" {
 			ln.Name = "sock-" + strconv.Itoa(ln.ID)
 		}
+		if err := g.setupListenerTLS(ln); err != nil {
+			errs = multierror.Append(errs, err)
+		}
 		ln.maxConn = int64(b.MaxConn)
 		ln.backlog = b.Backlog
 		if ln.backlog <= 0 {

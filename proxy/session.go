@@ -105,6 +105,7 @@ type session struct {
 	failSide int8    // with fFailed: the side whose error ends the session
 	failTerm [2]byte // with fFailed: its termination state
 
+	tls    *tlsConn // TLS termination of the client side, nil for plain TCP
 	pend   [2]*pbuf // bytes read from side d that side 1-d could not take yet
 	bytes  [2]int64 // bytes that flowed in each direction
 	sq, bq int32    // server and backend queue sizes when queued
@@ -192,6 +193,10 @@ func (l *loop) newSession(ln *Listener, fd int, src netip.AddrPort) {
 // start chooses the backend and a server once the client is known, or
 // first waits for the client's bytes when content rules inspect them.
 func (s *session) start(ci *connInfo) {
+	if s.ln.tls != nil && s.tls == nil {
+		s.startTLS()
+		return
+	}
 	if s.fe.inspects {
 		s.inspectPhase(s.fe.inspectDelay)
 		return
@@ -380,6 +385,9 @@ func (s *session) event(side int, ev uint32) {
 		}
 		return
 	}
+	if s.state == stHandshake {
+		return // the handshake goroutine reports through the command queue
+	}
 	if s.state == stHeader {
 		if ev&unix.EPOLLERR != 0 {
 			s.finish(termCliAbortReq)
@@ -539,6 +547,7 @@ func (s *session) finish(term [2]byte) {
 		rawsys.Close(int(s.cfd))
 		s.cfd = -1
 	}
+	s.tlsEnded()
 	for d := range s.pend {
 		if s.pend[d] != nil {
 			l.bufs.put(s.pend[d])
