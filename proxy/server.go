@@ -39,6 +39,8 @@ type Server struct {
 
 	check checkState // health state machine (check_state.go)
 
+	tls *tlsOrigin // TLS to the server ("ssl"), nil for plain TCP (tls_origin.go)
+
 	serverRuntime
 }
 

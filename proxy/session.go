@@ -106,6 +106,7 @@ type session struct {
 	failTerm [2]byte // with fFailed: its termination state
 
 	tls    *tlsConn // TLS termination of the client side, nil for plain TCP
+	stls   *tlsConn // TLS to the server, nil for plain TCP (tls_origin.go)
 	pend   [2]*pbuf // bytes read from side d that side 1-d could not take yet
 	bytes  [2]int64 // bytes that flowed in each direction
 	sq, bq int32    // server and backend queue sizes when queued
@@ -355,6 +356,9 @@ func (s *session) event(side int, ev uint32) {
 		return
 	}
 	if side == 1 && s.state == stConnecting {
+		if s.stls != nil {
+			return // the TLS handshake goroutine reports (tls_origin.go)
+		}
 		if ev&(unix.EPOLLOUT|unix.EPOLLERR|unix.EPOLLHUP) == 0 {
 			return
 		}
