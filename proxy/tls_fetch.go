@@ -120,9 +120,9 @@ func TLSText(name string, t *TLSInfo) (string, bool) {
 	}
 	switch name {
 	case "ssl_c_s_dn":
-		return onelineDN(t.PeerCert.Subject), true
+		return OnelineDN(t.PeerCert.Subject), true
 	case "ssl_c_i_dn":
-		return onelineDN(t.PeerCert.Issuer), true
+		return OnelineDN(t.PeerCert.Issuer), true
 	case "ssl_c_serial":
 		return strings.ToUpper(hexString(t.PeerCert.SerialNumber.Bytes())), true
 	}
@@ -202,9 +202,9 @@ var dnShort = map[string]string{
 	"2.5.4.4": "SN", "2.5.4.42": "GN", "2.5.4.12": "title",
 }
 
-// onelineDN renders a name as OpenSSL's X509_NAME_oneline, which HAProxy's
+// OnelineDN renders a name as OpenSSL's X509_NAME_oneline, which HAProxy's
 // ssl_c_s_dn and ssl_c_i_dn print: "/C=FR/O=Example/CN=client".
-func onelineDN(n pkix.Name) string {
+func OnelineDN(n pkix.Name) string {
 	var b strings.Builder
 	for _, atv := range n.Names {
 		key := atv.Type.String()
