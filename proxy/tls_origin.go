@@ -222,9 +222,7 @@ func (t *tlsConn) originate(l *loop, s *session, id uint64, conf *tls.Config, he
 		t.closeAll()
 		return
 	}
-	t.refs.Add(1)
-	go t.encrypt()
-	t.decrypt()
+	t.startPumps()
 }
 
 // serverTLSDone runs in the loop once the server handshake completed.

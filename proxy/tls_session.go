@@ -142,9 +142,16 @@ func (t *tlsConn) serve(l *loop, s *session, id uint64, conf *tls.Config) {
 		t.closeAll()
 		return
 	}
+	t.startPumps()
+}
+
+// startPumps starts the two copying goroutines in place of the one that
+// ran the handshake: they begin with small stacks, where the handshake's
+// deep calls grew its own.
+func (t *tlsConn) startPumps() {
 	t.refs.Add(1)
 	go t.encrypt()
-	t.decrypt()
+	go t.decrypt()
 }
 
 // handshakeReason maps a handshake error to HAProxy's text.
