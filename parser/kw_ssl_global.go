@@ -176,7 +176,7 @@ func (p *parser) validateServerSSL(px *Proxy, sv *Server) {
 			err = fmt.Errorf("none of these ciphers is supported by Go's TLS")
 		}
 		if err != nil {
-			alert("unable to set SSL cipher list to '%s' (%v).", c, err)
+			alert("unable to set SSL cipher list to '%s'.\n%v.", c, err)
 			return
 		}
 		sv.SSL.CipherIDs = cl.IDs
