@@ -135,8 +135,9 @@ func tlsDial(addr string, conf *tls.Config) (*tls.Conn, string, error) {
 	return c, cs.PeerCertificates[0].Subject.CommonName, nil
 }
 
-// tlsEchoServer is a TLS server that sends its name then echoes; it
-// records the SNI it was asked for.
+// tlsEchoServer is a TLS server that sends its name (unless empty) then
+// echoes, and half-closes after the client's end; it records the SNI it
+// was asked for.
 type tlsEchoServer struct {
 	ln   net.Listener
 	snis chan string
@@ -171,9 +172,11 @@ func startTLSEchoServer(t *testing.T, name string, cert tls.Certificate, clientC
 			}
 			go func() {
 				defer c.Close()
-				_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-				if _, err := c.Write([]byte(name + "\n")); err != nil {
-					return
+				_ = c.SetDeadline(time.Now().Add(20 * time.Second))
+				if name != "" {
+					if _, err := c.Write([]byte(name + "\n")); err != nil {
+						return
+					}
 				}
 				buf := make([]byte, 4096)
 				for {
@@ -184,6 +187,9 @@ func startTLSEchoServer(t *testing.T, name string, cert tls.Certificate, clientC
 						}
 					}
 					if err != nil {
+						if tc, ok := c.(*tls.Conn); ok {
+							_ = tc.CloseWrite()
+						}
 						return
 					}
 				}
