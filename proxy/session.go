@@ -327,7 +327,7 @@ func (s *session) gotSlot(srv *Server) {
 	}
 	srv.ctr.incCur()
 	if s.tw < 0 {
-		s.tw = 0
+		s.tw = s.handshakeMs()
 	}
 }
 

@@ -47,6 +47,9 @@ type TLSInfo struct {
 	Resumed    bool
 	PeerCert   *x509.Certificate // the client's certificate, nil when none
 	PeerChains int
+	// HandshakeMs is the time from accept to the end of the handshake,
+	// which HAProxy's %Tw of a TLS session includes.
+	HandshakeMs int64
 }
 
 // tlsConn is one terminated client connection. raw and pair are set
@@ -311,6 +314,7 @@ func (s *session) tlsDone(id uint64, t *tlsConn) {
 	}
 	s.state = stNew
 	s.stExp = 0
+	t.info.HandshakeMs = elapsedMs(s.l.now - s.tAccept)
 	ci := &s.l.ci
 	*ci = connInfo{src: s.src, s: s, final: true}
 	if s.fe.needDst {
@@ -344,6 +348,14 @@ func (s *session) handshakeFailed(reason string) {
 // handshakeExpired runs when timeout client passed during the handshake.
 func (s *session) handshakeExpired() {
 	s.handshakeFailed(tlsErrTimeout)
+}
+
+// handshakeMs is the TLS handshake's share of %Tw (0 for plain TCP).
+func (s *session) handshakeMs() int64 {
+	if s.tls == nil || !s.tls.shook.Load() {
+		return 0
+	}
+	return s.tls.info.HandshakeMs
 }
 
 // tlsEnded runs in finish: the TLS goroutines learn the session ended.
