@@ -182,7 +182,7 @@ func (s *session) startServerTLS() {
 		s.connFailed(false)
 		return
 	}
-	t := &tlsConn{raw: rc.(*net.TCPConn), pair: pc.(*net.UnixConn)}
+	t := &tlsConn{raw: rc.(*net.TCPConn), pair: pc.(*net.UnixConn), l: l, s: s, id: s.id}
 	s.stls = t
 	conf := s.srv.tls.conf
 	if name := s.serverName(s.srv.tls.sni); name != "" {

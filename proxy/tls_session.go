@@ -64,6 +64,10 @@ type tlsConn struct {
 	ended  atomic.Bool // the session ended in the loop
 	refs   atomic.Int32
 	closer sync.Once
+	// The session it belongs to, to report a failure of its side.
+	l  *loop
+	s  *session
+	id uint64
 }
 
 // handshake failure kinds, HAProxy's connection error texts.
@@ -91,7 +95,7 @@ func (s *session) startTLS() {
 	}
 	_ = rawsys.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, raw, nil)
 	l.fds[raw] = fdEntry{}
-	t := &tlsConn{}
+	t := &tlsConn{l: l, s: s, id: s.id}
 	rc, err1 := fdConn(raw)
 	pc, err2 := fdConn(fds[1])
 	s.cfd = int32(fds[0])
@@ -182,8 +186,8 @@ func handshakeReason(err error) string {
 // tlsBufPool lends the buffers of TLS reads: one record's plaintext.
 var tlsBufPool = sync.Pool{New: func() any { b := make([]byte, 16<<10); return &b }}
 
-// waitReadable waits, owning no buffer, until c has bytes (or an end or
-// error) to read, or its read deadline passes.
+// waitReadable waits, owning no buffer, until c has bytes or an end to
+// read; it returns the socket's error (a reset), or the deadline's.
 func waitReadable(c syscall.Conn) error {
 	rc, err := c.SyscallConn()
 	if err != nil {
@@ -196,7 +200,9 @@ func waitReadable(c syscall.Conn) error {
 		if e == unix.EAGAIN || e == unix.EINTR {
 			return false
 		}
-		werr = nil
+		// A socket error (a reset) is reported once: the peek took it,
+		// so it is returned here, or the next read would see an end.
+		werr = e
 		return true
 	})
 	if err != nil {
@@ -234,15 +240,45 @@ func (t *tlsConn) decrypt() {
 	}
 }
 
-// pairAbort tells the loop the client side failed (unless the session
-// already ended there): the pair is shut both ways.
+// pairAbort tells the loop that the TLS side failed (a reset, a broken
+// record), unless the session already ended there. The loop marks that
+// side failed first, then shuts the pair, so that it reads what was
+// decrypted before the error, then the end, and ends the session as
+// HAProxy does when that side fails (CD for the client, SD for a server).
 func (t *tlsConn) pairAbort() {
 	if t.ended.Load() {
 		return
 	}
+	s, id := t.s, t.id
+	if !t.l.post(func(l *loop) { s.tlsSideFailed(id, t) }) {
+		t.shutPair()
+	}
+}
+
+// shutPair shuts the goroutines' end of the pair both ways: the loop
+// reads the end of input there, and its writes fail.
+func (t *tlsConn) shutPair() {
 	if rc, err := t.pair.SyscallConn(); err == nil {
 		_ = rc.Control(func(fd uintptr) { _ = unix.Shutdown(int(fd), unix.SHUT_RDWR) })
 	}
+}
+
+// tlsSideFailed runs in the loop when the TLS connection t of session id
+// failed.
+func (s *session) tlsSideFailed(id uint64, t *tlsConn) {
+	defer t.shutPair()
+	if s.id != id || s.state != stData {
+		return
+	}
+	switch t {
+	case s.tls:
+		s.fail(0)
+	case s.stls:
+		s.fail(1)
+	default:
+		return
+	}
+	s.arm()
 }
 
 // encrypt copies what the loop writes into the pair to the client; the

@@ -2,6 +2,7 @@ package main
 
 import (
 	"crypto/tls"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -329,6 +330,37 @@ func TestE2ETLSBadInput(t *testing.T) {
 		}
 		if after := fdCount(t, p.pid()); after > before {
 			t.Errorf("descriptors: %d before, %d after the bad handshakes", before, after)
+		}
+	})
+}
+
+// TestE2ETLSClientReset resets a terminated connection after an
+// exchange: the tcplog line names the frontend fe~ and ends CD, as
+// HAProxy's.
+func TestE2ETLSClientReset(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ca := newTestCA(t, dir, "ca")
+	srv, _ := ca.issue(t, dir, "srv.pem", certOpts{cn: "srv.test", dns: []string{"srv.test"}})
+	onOracles(t, func(t *testing.T, bin string) {
+		ss := nameServers(t, 1)
+		sink := startSyslog(t)
+		c := e2eCfg{global: []string{"log " + sink.addr() + " local2"}, defaults: []string{"log global", "option tcplog"}, servers: srvLines(ss, []int{1})}
+		addr, _ := startTLSProxy(t, bin, c, "ssl crt "+srv)
+		tc, _, err := tlsDial(addr, &tls.Config{ServerName: "srv.test", RootCAs: ca.pool})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if name, err := readName(tc); err != nil || name != "s1" {
+			t.Fatalf("greeting %q, %v", name, err)
+		}
+		raw := tc.NetConn().(*net.TCPConn)
+		_ = raw.SetLinger(0)
+		raw.Close()
+		re := regexp.MustCompile(syslogHeader + `127\.0\.0\.2:\d+ \[[^\]]+\] (\S+) be/s1 \d+/\d+/\d+ (\d+) (\S\S) `)
+		m := sink.next(t, re, 3*time.Second)
+		if m[3] != "fe~" || m[4] != "3" || m[5] != "CD" {
+			t.Errorf("log line %q: want fe~, 3 bytes, CD", m[0])
 		}
 	})
 }
