@@ -13,4 +13,8 @@
 //	for _, p := range cfg.Proxies { ... }
 //
 // The package knows text, not sockets: it imports nothing of goproxy.
+// TLS files are the exception it shares with HAProxy: certificates and CA
+// files named by crt, crt-list and ca-file are loaded (with crypto/x509)
+// while parsing, so that -c rejects what HAProxy rejects, and cipher and
+// curve lists are mapped to Go's crypto/tls (kw_ssl*.go, ssl_*.go).
 package parser
