@@ -62,15 +62,16 @@ func (p *parser) parseServerSSL(w []string, i int, sp *ServerParams, fail func(s
 		i++
 		return w[i], true
 	}
-	switch kw {
-	case "send-proxy-v2-ssl", "send-proxy-v2-ssl-cn":
-		fail("'%s' is not supported by goproxy (PROXY v2 TLS TLVs are not implemented)", kw)
-		return -1, true
-	case "no-send-proxy-v2-ssl", "no-send-proxy-v2-ssl-cn":
-		return i, true
-	}
 	s := p.serverSSL(sp)
 	switch kw {
+	case "send-proxy-v2-ssl":
+		s.ProxyV2SSL, sp.SendProxyV2 = true, true
+	case "send-proxy-v2-ssl-cn":
+		s.ProxyV2SSL, s.ProxyV2SSLCN, sp.SendProxyV2 = true, true, true
+	case "no-send-proxy-v2-ssl":
+		s.ProxyV2SSL, s.ProxyV2SSLCN = false, false
+	case "no-send-proxy-v2-ssl-cn":
+		s.ProxyV2SSLCN = false
 	case "ssl":
 		s.Enabled = true
 	case "no-ssl":

@@ -44,6 +44,10 @@ type ServerSSL struct {
 	// NoVersions are the no-*/force-* options: disabled versions.
 	NoVersions map[uint16]bool
 	CipherIDs  []uint16
+	// ProxyV2SSL and ProxyV2SSLCN are send-proxy-v2-ssl and
+	// send-proxy-v2-ssl-cn: the PROXY v2 header carries the client's TLS
+	// (they imply send-proxy-v2, and do not need "ssl").
+	ProxyV2SSL, ProxyV2SSLCN bool
 }
 
 // GlobalSSL are the global TLS settings: bases, defaults and tuning.

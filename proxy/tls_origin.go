@@ -191,7 +191,7 @@ func (s *session) startServerTLS() {
 	}
 	var header []byte
 	if s.srv.Config.SendProxyV2 {
-		header = appendProxyV2(nil, s.src, s.dstAddr())
+		header = s.appendProxyV2SSL(appendProxyV2(nil, s.src, s.dstAddr()))
 	} else if s.srv.Config.SendProxy {
 		header = appendProxyV1(nil, s.src, s.dstAddr())
 	}
