@@ -64,10 +64,6 @@ func (p *parser) globalSSLCiphers(w []string, mod kwMod) {
 	case "ssl-default-server-ciphers":
 		g.ServerCiphers = v
 	case "ssl-default-server-ciphersuites":
-		if msg := check13Suites(v); msg != "" {
-			p.alert("'%s' : unable to set TLS 1.3 cipher suites to '%s' (%s).", w[0], v, msg)
-			return
-		}
 		g.ServerSuites13 = v
 	}
 }
@@ -140,8 +136,11 @@ func (p *parser) validateBindSSL(px *Proxy, b *Bind, s *BindSSL) {
 		}
 	}
 	if s.Suites13 != "" {
-		if msg := check13Suites(s.Suites13); msg != "" {
+		if msg, extra := check13Suites(s.Suites13); msg != "" {
 			twice(fmt.Sprintf("Proxy '%s': unable to set TLS 1.3 cipher suites to '%s' %s.", px.Name, s.Suites13, at), fmt.Errorf("%s", msg))
+		} else if len(extra) > 0 {
+			p.report(&Error{Pos: b.Pos, Phase: PhaseCheck, Sev: SevWarning,
+				Msg: fmt.Sprintf("'bind %s' : ciphersuites '%s': %s", s.Addr, s.Suites13, suites13Warning(extra))})
 		}
 	}
 	if s.Curves != "" {
@@ -169,6 +168,15 @@ func (p *parser) validateServerSSL(px *Proxy, sv *Server) {
 	if verify != "none" && sv.CAFile == "" {
 		alert("verify is enabled by default but no CA file specified. If you're running on a LAN where you're certain to trust the server's certificate, please set an explicit 'verify none' statement on the 'server' line, or use 'ssl-server-verify none' in the global section to disable server-side verifications by default.")
 		return
+	}
+	if c := sv.SSL.Suites13; c != "" {
+		if msg, extra := check13Suites(c); msg != "" {
+			alert("unable to set TLS 1.3 cipher suites to '%s'.\n%s.", c, msg)
+			return
+		} else if len(extra) > 0 {
+			p.report(&Error{Pos: sv.Pos, Server: px.Name + "/" + sv.Name, Style: StyleServer, Phase: PhaseCheck, Sev: SevWarning,
+				Msg: fmt.Sprintf("ciphersuites '%s': %s", c, suites13Warning(extra))})
+		}
 	}
 	if c := sv.SSL.Ciphers; c != "" {
 		cl, err := MapCiphers(c)

@@ -18,7 +18,7 @@ var rejectedServerSSL = map[string]string{
 func (p *parser) serverSSL(sp *ServerParams) *ServerSSL {
 	if sp.SSL == nil {
 		g := &p.cfg.Global.SSL
-		sp.SSL = &ServerSSL{Ciphers: g.ServerCiphers}
+		sp.SSL = &ServerSSL{Ciphers: g.ServerCiphers, Suites13: g.ServerSuites13}
 		p.applySSLOptions(g.ServerOptions, sp.SSL.NoVersionsRef(), &sp.SSL.MinVer, &sp.SSL.MaxVer, &sp.SSL.NoTickets)
 		return sp.SSL
 	}
@@ -100,13 +100,11 @@ func (p *parser) parseServerSSL(w []string, i int, sp *ServerParams, fail func(s
 		}
 		s.Ciphers = v
 	case "ciphersuites":
-		if _, ok := arg("missing cipher suite"); !ok {
+		v, ok := arg("missing cipher suite")
+		if !ok {
 			return -1, true
 		}
-		if msg := check13Suites(w[i]); msg != "" {
-			fail("unable to set TLS 1.3 cipher suites to '%s' (%s)", w[i], msg)
-			return -1, true
-		}
+		s.Suites13 = v
 	case "ssl-min-ver", "ssl-max-ver":
 		v, ok := arg("missing the ssl/tls version")
 		if !ok {

@@ -81,11 +81,14 @@ func TestMapCiphers(t *testing.T) {
 }
 
 func TestTLS13SuitesAndCurves(t *testing.T) {
-	if msg := check13Suites("TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256"); msg != "" {
-		t.Errorf("all three suites: %s", msg)
+	if msg, extra := check13Suites("TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256"); msg != "" || extra != nil {
+		t.Errorf("all three suites: %s %v", msg, extra)
 	}
-	if msg := check13Suites("TLS_AES_256_GCM_SHA384"); !strings.Contains(msg, "not configurable in Go's TLS") {
-		t.Errorf("one suite: %q", msg)
+	if msg, extra := check13Suites("TLS_AES_256_GCM_SHA384"); msg != "" || !slices.Equal(extra, []string{"TLS_AES_128_GCM_SHA256", "TLS_CHACHA20_POLY1305_SHA256"}) {
+		t.Errorf("one suite: %q %v", msg, extra)
+	}
+	if msg, _ := check13Suites("TLS_FOO"); !strings.Contains(msg, "'TLS_FOO' is not a TLS 1.3 cipher suite") {
+		t.Errorf("unknown suite: %q", msg)
 	}
 	if ids, err := MapCurves("X25519:prime256v1:secp384r1"); err != nil || !slices.Equal(ids, []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP384}) {
 		t.Errorf("curves: %v %v", ids, err)
@@ -139,7 +142,7 @@ func TestBindSSLErrors(t *testing.T) {
 		{"ssl crt " + a + " npn h2", "'npn' is not supported by goproxy (Go's TLS has no NPN; use 'alpn')."},
 		{"ssl crt " + a + " crl-file " + a, "'crl-file' is not supported by goproxy"},
 		{"ssl crt-list " + list, "per-certificate options '[verify required]' are not supported by goproxy"},
-		{"ssl crt " + a + " ciphersuites TLS_AES_128_GCM_SHA256", "TLS 1.3 cipher suites are not configurable in Go's TLS"},
+		{"ssl crt " + a + " ciphersuites TLS_AES_128_GCM_SHA256:FOO", "'FOO' is not a TLS 1.3 cipher suite"},
 		{"ssl crt " + a + " curves X448", "unable to set SSL curves list to 'X448'"},
 		{"ssl crt " + a + " ciphers DHE-RSA-AES128-GCM-SHA256", "none of these ciphers is supported by Go's TLS"},
 		{"ssl crt " + filepath.Join(dir, "missing.pem"), "unable to stat SSL certificate from file '" + filepath.Join(dir, "missing.pem") + "' : No such file or directory."},
@@ -188,6 +191,6 @@ func FuzzMapCiphers(f *testing.F) {
 			}
 		}
 		_, _ = MapCurves(s)
-		_ = check13Suites(s)
+		_, _ = check13Suites(s)
 	})
 }

@@ -40,6 +40,7 @@ type ServerSSL struct {
 	MinVer    uint16
 	MaxVer    uint16
 	Ciphers   string
+	Suites13  string // ciphersuites (TLS 1.3)
 	NoTickets bool
 	// NoVersions are the no-*/force-* options: disabled versions.
 	NoVersions map[uint16]bool
@@ -63,9 +64,4 @@ type GlobalSSL struct {
 	ServerSuites13             string
 	// ServerVerify is ssl-server-verify: "" (required), "none", "required".
 	ServerVerify string
-	// CacheSize is tune.ssl.cachesize (sessions, default 20000) and
-	// Lifetime tune.ssl.lifetime (default 300s).
-	CacheSize    int
-	CacheSizeSet bool
-	LifetimeSec  int
 }

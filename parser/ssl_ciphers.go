@@ -204,10 +204,12 @@ func matchCipherElem(e string) (ids []uint16, known bool) {
 // tls13Suites are the TLS 1.3 suites Go enables, always all of them.
 var tls13Suites = map[string]bool{"TLS_AES_128_GCM_SHA256": true, "TLS_AES_256_GCM_SHA384": true, "TLS_CHACHA20_POLY1305_SHA256": true}
 
-// check13Suites checks a ciphersuites list (TLS 1.3). Go's TLS 1.3
-// suites cannot be chosen: a list naming all three is what Go does; a
-// list leaving one out would not be honoured, so it is an error.
-func check13Suites(s string) string {
+// check13Suites checks a ciphersuites list (TLS 1.3): an error for a
+// name that is not a TLS 1.3 suite, else the suites Go enables that the
+// list leaves out. Go's TLS 1.3 suites cannot be chosen: Go always
+// enables its three (all AEADs of equal standing), which the caller
+// reports as a warning.
+func check13Suites(s string) (errMsg string, extra []string) {
 	seen := map[string]bool{}
 	for _, n := range strings.Split(s, ":") {
 		switch {
@@ -216,13 +218,20 @@ func check13Suites(s string) string {
 		case n == "TLS_AES_128_CCM_SHA256" || n == "TLS_AES_128_CCM_8_SHA256":
 			// Known to OpenSSL, not offered by Go: the others remain.
 		default:
-			return fmt.Sprintf("'%s' is not a TLS 1.3 cipher suite", n)
+			return fmt.Sprintf("'%s' is not a TLS 1.3 cipher suite", n), nil
 		}
 	}
-	if len(seen) != len(tls13Suites) {
-		return "TLS 1.3 cipher suites are not configurable in Go's TLS: the list must name TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384 and TLS_CHACHA20_POLY1305_SHA256, which Go always enables"
+	for _, n := range []string{"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"} {
+		if !seen[n] {
+			extra = append(extra, n)
+		}
 	}
-	return ""
+	return "", extra
+}
+
+// suites13Warning is the warning for the TLS 1.3 suites a list leaves out.
+func suites13Warning(extra []string) string {
+	return fmt.Sprintf("TLS 1.3 cipher suites are not configurable in Go's TLS: %s stay enabled.", strings.Join(extra, ", "))
 }
 
 // curveNames maps OpenSSL group names to Go's.

@@ -216,12 +216,37 @@ func (g *Graph) setupListenerTLS(ln *Listener) error {
 	case "required":
 		conf.ClientAuth = tls.RequireAndVerifyClientCert
 	}
+	if len(conf.NextProtos) > 0 {
+		// OpenSSL, and so HAProxy, goes on without ALPN when the client
+		// offers none of the bind's protocols; Go's TLS would refuse the
+		// handshake. Such clients get the configuration without ALPN.
+		noALPN := conf.Clone()
+		noALPN.NextProtos = nil
+		conf.GetConfigForClient = func(h *tls.ClientHelloInfo) (*tls.Config, error) {
+			if len(h.SupportedProtos) == 0 || overlaps(h.SupportedProtos, conf.NextProtos) {
+				return nil, nil
+			}
+			return noALPN, nil
+		}
+	}
 	tb.conf = conf
 	ln.tls = tb
 	g.certs.mu.Lock()
 	g.certs.binds = append(g.certs.binds, tb)
 	g.certs.mu.Unlock()
 	return nil
+}
+
+// overlaps reports whether a and b have a string in common.
+func overlaps(a, b []string) bool {
+	for _, x := range a {
+		for _, y := range b {
+			if x == y {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // versionRange narrows [lo, hi] by the versions the no-* options

@@ -364,3 +364,33 @@ func TestE2ETLSClientReset(t *testing.T) {
 		}
 	})
 }
+
+// TestE2ETLSALPN: a client offering one of the bind's protocols gets it;
+// one offering none of them is served without ALPN, as OpenSSL does.
+func TestE2ETLSALPN(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ca := newTestCA(t, dir, "ca")
+	srv, _ := ca.issue(t, dir, "srv.pem", certOpts{cn: "srv.test", dns: []string{"srv.test"}})
+	onOracles(t, func(t *testing.T, bin string) {
+		ss := nameServers(t, 1)
+		addr, _ := startTLSProxy(t, bin, e2eCfg{servers: srvLines(ss, []int{1})}, "ssl crt "+srv+" alpn mqtt,h2")
+		for _, tc := range []struct {
+			offer []string
+			want  string
+		}{{[]string{"h2"}, "h2"}, {[]string{"x-other", "mqtt"}, "mqtt"}, {[]string{"x-other"}, ""}, {nil, ""}} {
+			c, _, err := tlsDial(addr, &tls.Config{ServerName: "srv.test", RootCAs: ca.pool, NextProtos: tc.offer})
+			if err != nil {
+				t.Errorf("offer %v: %v", tc.offer, err)
+				continue
+			}
+			if got := c.ConnectionState().NegotiatedProtocol; got != tc.want {
+				t.Errorf("offer %v: negotiated %q, want %q", tc.offer, got, tc.want)
+			}
+			if name, err := readName(c); err != nil || name != "s1" {
+				t.Errorf("offer %v: greeting %q, %v", tc.offer, name, err)
+			}
+			c.Close()
+		}
+	})
+}
