@@ -394,3 +394,41 @@ func TestE2ETLSALPN(t *testing.T) {
 		}
 	})
 }
+
+// TestE2ETLSAcceptProxy: behind a layer-4 balancer, the PROXY header comes
+// in clear before the ClientHello (bind ... accept-proxy ssl); the session
+// gets the header's client address.
+func TestE2ETLSAcceptProxy(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ca := newTestCA(t, dir, "ca")
+	srv, _ := ca.issue(t, dir, "srv.pem", certOpts{cn: "srv.test", dns: []string{"srv.test"}})
+	onOracles(t, func(t *testing.T, bin string) {
+		ss := nameServers(t, 1)
+		sink := startSyslog(t)
+		c := e2eCfg{
+			global:   []string{"log " + sink.addr() + " local2"},
+			defaults: []string{"log global"},
+			frontend: []string{`log-format "%ci:%cp %ft %[ssl_fc_sni]"`},
+			servers:  srvLines(ss, []int{1}),
+		}
+		addr, _ := startTLSProxy(t, bin, c, "accept-proxy ssl crt "+srv)
+		raw, err := dialFrom("127.0.0.2", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer raw.Close()
+		if _, err := raw.Write([]byte("PROXY TCP4 192.0.2.7 127.0.0.1 40001 8883\r\n")); err != nil {
+			t.Fatal(err)
+		}
+		tc := tls.Client(raw, &tls.Config{ServerName: "srv.test", RootCAs: ca.pool})
+		if name, err := readName(tc); err != nil || name != "s1" {
+			t.Fatalf("greeting %q, %v", name, err)
+		}
+		tc.Close()
+		re := regexp.MustCompile(syslogHeader + `(\S+) fe~ srv\.test\n$`)
+		if m := sink.next(t, re, 3*time.Second); m[3] != "192.0.2.7:40001" {
+			t.Errorf("log line %q: want the PROXY header's client 192.0.2.7:40001", m[0])
+		}
+	})
+}
