@@ -161,11 +161,11 @@ func (l *loop) newSession(ln *Listener, fd int, src netip.AddrPort) {
 		return
 	}
 	setMax(&fe.ctr.max, fe.ctr.live.Add(1))
-	fe.ctr.newSession(l.wall)
-	setMax(&g.sessMax, g.sessRate.inc(l.wall))
 	if ln.stats {
 		setMax(&ln.ctr.max, ln.ctr.live.Add(1))
-		ln.ctr.newSession(l.wall)
+	}
+	if ln.tls == nil {
+		s.countSession() // TLS: once the handshake completed (tlsDone)
 	}
 	if !ln.optsInherited {
 		setConnOpts(fd, fe.keepalive)
@@ -189,6 +189,17 @@ func (l *loop) newSession(ln *Listener, fd int, src netip.AddrPort) {
 	}
 	s.start(ci)
 	s.arm()
+}
+
+// countSession counts a new session (stot, session rates) of the
+// frontend, its listener and the process.
+func (s *session) countSession() {
+	l := s.l
+	s.fe.ctr.newSession(l.wall)
+	setMax(&l.g.sessMax, l.g.sessRate.inc(l.wall))
+	if s.ln.stats {
+		s.ln.ctr.newSession(l.wall)
+	}
 }
 
 // start chooses the backend and a server once the client is known, or

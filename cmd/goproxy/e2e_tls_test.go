@@ -277,8 +277,9 @@ func TestE2ETLSBadInput(t *testing.T) {
 	onOracles(t, func(t *testing.T, bin string) {
 		ss := nameServers(t, 1)
 		sink := startSyslog(t)
+		sock := filepath.Join(t.TempDir(), "cli.sock")
 		c := e2eCfg{
-			global:   []string{"log " + sink.addr() + " local2"},
+			global:   []string{"log " + sink.addr() + " local2", "stats socket " + sock + " level admin"},
 			defaults: []string{"log global", "option tcplog", "timeout client 300ms"},
 			servers:  srvLines(ss, []int{1}),
 		}
@@ -320,6 +321,11 @@ func TestE2ETLSBadInput(t *testing.T) {
 			if m := sink.next(t, re, 3*time.Second); m[3] != tc.want {
 				t.Errorf("%s: logged %q, want %q", tc.name, m[3], tc.want)
 			}
+		}
+		// A connection whose handshake failed never was a session.
+		rows, _ := parseStat(t, cli(t, sock, "show stat"))
+		if fe := rows["fe/FRONTEND"]; fe["stot"] != "0" || fe["scur"] != "0" {
+			t.Errorf("frontend after the failed handshakes: stot %s scur %s, want 0 and 0", fe["stot"], fe["scur"])
 		}
 		if bin != goproxyBin {
 			return
