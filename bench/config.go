@@ -13,6 +13,7 @@ type route struct {
 	Server   string // 127.0.0.1:port of the backend server
 	Balance  string // roundrobin or source
 	MaxConns int    // 0: the global maxconn
+	BindOpts string // after the bind address ("ssl crt <file>"), may be empty
 }
 
 // proxyConfig renders the configuration both proxies run: one thread, no
@@ -33,7 +34,11 @@ func proxyConfig(maxconn int, routes []route) (string, error) {
 		if r.Name == "" || strings.ContainsAny(r.Name, " \t\n#") {
 			return "", fmt.Errorf("route name %q", r.Name)
 		}
-		fmt.Fprintf(&b, "\nfrontend fe_%s\n    bind %s\n", r.Name, r.Listen)
+		bind := r.Listen
+		if r.BindOpts != "" {
+			bind += " " + r.BindOpts
+		}
+		fmt.Fprintf(&b, "\nfrontend fe_%s\n    bind %s\n", r.Name, bind)
 		if r.MaxConns > 0 {
 			fmt.Fprintf(&b, "    maxconn %d\n", r.MaxConns)
 		}

@@ -57,7 +57,7 @@ import (
 )
 
 // allWorkloads in the order they run.
-var allWorkloads = []string{"bulk1", "bulk4", "short", "msg1k", "msg9k"}
+var allWorkloads = append([]string{"bulk1", "bulk4", "short", "msg1k", "msg9k"}, tlsWorkloads...)
 
 // rows of the result table, in order.
 var rows = []metric{
@@ -99,6 +99,7 @@ type bench struct {
 	sink    *backend          // bulk: reads and discards
 	echo    *rawBackend       // short: 64 B for 64 B
 	msg     *rawBackend       // msg1k, msg9k: 30 B for 150 B
+	tlsEcho *echoServer       // tlshs, tlsresume: 64 B for 64 B (tls.go)
 }
 
 func (b *bench) logf(format string, args ...any) {
@@ -207,7 +208,7 @@ func run() error {
 		}
 	}
 	fmt.Println()
-	if err := writeTable(os.Stdout, names, rows, res); err != nil {
+	if err := writeTable(os.Stdout, names, append(rows, tlsRows...), res); err != nil {
 		return err
 	}
 	fmt.Println()

@@ -36,6 +36,11 @@ func (b *bench) setup() error {
 		b.fe[r.name] = addr
 		routes = append(routes, route{Name: r.name, Listen: addr, Server: r.server, Balance: r.balance})
 	}
+	tlsRoutes, err := b.tlsSetup()
+	if err != nil {
+		return err
+	}
+	routes = append(routes, tlsRoutes...)
 	text, err := proxyConfig(maxconnFor(b.conns, fdLimit()), routes)
 	if err != nil {
 		return err
@@ -50,6 +55,7 @@ func (b *bench) teardown() {
 	}
 	b.echo.close()
 	b.msg.close()
+	b.tlsEcho.close()
 }
 
 // runOne starts a fresh proxy, runs one workload on it and stops it.
@@ -59,13 +65,21 @@ func (b *bench) runOne(t target, w string) (map[string]float64, error) {
 	if !b.sink.waitConns(0, 10*time.Second) {
 		return nil, fmt.Errorf("backend %s still holds %d connections", b.sink.addr(), b.sink.cur.Load())
 	}
-	p, err := startProxy(t.name, t.bin, b.cfg, b.dir, b.proxyCPU, []string{b.fe["bulk"], b.fe["short"], b.fe["msg"]})
+	p, err := startProxy(t.name, t.bin, b.cfg, b.dir, b.proxyCPU, []string{b.fe["bulk"], b.fe["short"], b.fe["msg"], b.fe["tlsec"], b.fe["tlsrsa"], b.fe["tlsbulk"]})
 	if err != nil {
 		return nil, err
 	}
 	defer p.stop()
 	out := map[string]float64{}
 	switch w {
+	case "tlshs":
+		err = b.runTLSHS(p, out)
+	case "tlsresume":
+		err = b.runTLSHandshakes(p, "tlsec", "tlsresume.", true, out)
+	case "tlsbulk":
+		err = b.runTLSBulk(p, out)
+	case "tlsidle":
+		err = b.runTLSIdle(p, out)
 	case "bulk1":
 		err = b.runBulk(p, 1, out)
 	case "bulk4":

@@ -15,5 +15,9 @@
 // The package knows text, not sockets. It imports the standard library,
 // go-multierror and two leaf packages of internal/ (packages that import
 // nothing of goproxy's): hatext (HAProxy's text conventions) and cnum (C's
-// number parsing); nothing else of goproxy's.
+// number parsing); nothing else of goproxy's. TLS files are the exception
+// it shares with HAProxy: certificates and CA files named by crt,
+// crt-list and ca-file are loaded (with crypto/x509) while parsing, so
+// that -c rejects what HAProxy rejects, and cipher and curve lists are
+// mapped to Go's crypto/tls (kw_ssl*.go, ssl_*.go).
 package parser

@@ -3,32 +3,24 @@ package parser
 import "strings"
 
 // Global keywords goproxy accepts and does not act on: they tune HAProxy's
-// internals (buffers, pipes, pollers) or set TLS defaults for "ssl" binds
-// and servers, which goproxy rejects, so they change nothing observable.
+// internals (buffers, pipes, pollers, the TLS session cache and DH
+// parameters: Go's TLS has no DHE and resumes sessions with tickets), so
+// they change nothing observable. The TLS defaults and bases are applied
+// (kw_ssl_global.go).
 // Their arguments are checked as HAProxy checks them, so a file HAProxy
 // rejects is rejected here too. README.md lists them under "Accepted, no
 // effect in goproxy".
 
 func init() {
 	for k, fn := range map[string]func(p *parser, w []string, mod kwMod){
-		"ca-base":                         (*parser).globalBaseDir,
-		"crt-base":                        (*parser).globalBaseDir,
-		"ssl-server-verify":               (*parser).globalSSLServerVerify,
-		"ssl-default-bind-ciphers":        (*parser).globalCiphers,
-		"ssl-default-bind-ciphersuites":   (*parser).globalCiphers,
-		"ssl-default-server-ciphers":      (*parser).globalCiphers,
-		"ssl-default-server-ciphersuites": (*parser).globalCiphers,
-		"ssl-default-bind-curves":         (*parser).globalCiphers,
-		"ssl-default-bind-options":        (*parser).globalSSLOptions,
-		"ssl-default-server-options":      (*parser).globalSSLOptions,
-		"tune.ssl.default-dh-param":       (*parser).globalTuneInt,
-		"tune.ssl.cachesize":              (*parser).globalTuneInt,
-		"tune.ssl.lifetime":               (*parser).globalTuneSSLLifetime,
-		"tune.bufsize":                    (*parser).globalTuneInt,
-		"tune.maxrewrite":                 (*parser).globalTuneInt,
-		"tune.maxpollevents":              (*parser).globalTuneInt,
-		"tune.http.maxhdr":                (*parser).globalTuneInt,
-		"maxpipes":                        (*parser).globalTuneInt,
+		"tune.ssl.default-dh-param": (*parser).globalTuneInt,
+		"tune.ssl.cachesize":        (*parser).globalTuneInt,
+		"tune.ssl.lifetime":         (*parser).globalTuneSSLLifetime,
+		"tune.bufsize":              (*parser).globalTuneInt,
+		"tune.maxrewrite":           (*parser).globalTuneInt,
+		"tune.maxpollevents":        (*parser).globalTuneInt,
+		"tune.http.maxhdr":          (*parser).globalTuneInt,
+		"maxpipes":                  (*parser).globalTuneInt,
 	} {
 		globalKeywords[k] = fn
 	}
@@ -37,10 +29,7 @@ func init() {
 // NoEffectGlobals lists the global keywords accepted without effect, for
 // documentation and tests.
 func NoEffectGlobals() []string {
-	return []string{"ca-base", "crt-base", "maxpipes", "ssl-default-bind-ciphers",
-		"ssl-default-bind-ciphersuites", "ssl-default-bind-curves", "ssl-default-bind-options",
-		"ssl-default-server-ciphers", "ssl-default-server-ciphersuites",
-		"ssl-default-server-options", "ssl-server-verify", "tune.http.maxhdr",
+	return []string{"maxpipes", "tune.http.maxhdr",
 		"tune.maxpollevents", "tune.ssl.cachesize",
 		"tune.ssl.default-dh-param", "tune.ssl.lifetime"}
 }

@@ -196,7 +196,7 @@ func TestCheckTLSServerOptions(t *testing.T) {
 		{"check-sni", "'check-sni' : missing SNI."},
 		{"check-alpn", "'check-alpn' : missing the comma-delimited ALPN protocol suite."},
 		{"sni", "'sni' : missing sni expression."},
-		{"ssl", "'ssl' is not supported by goproxy (TLS is not implemented)"},
+		{"ssl", "[t.cfg:8] : 'server b/s' : verify is enabled by default but no CA file specified."},
 		{"check-ssl verify required ca-file " + ca, ""},
 		{"check-ssl verify none check-sni a check-alpn h2,http/1.1", ""},
 	}

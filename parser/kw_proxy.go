@@ -330,13 +330,24 @@ func (p *parser) parseBindOptions(head, w []string, o *BindOptions, stats bool) 
 		case "ssl", "crt", "crt-list", "ca-file", "alpn", "npn", "ciphers", "ciphersuites",
 			"verify", "ssl-min-ver", "ssl-max-ver", "curves", "ecdhe", "strict-sni", "no-sslv3",
 			"no-tlsv10", "no-tlsv11", "no-tlsv12", "no-tlsv13", "crl-file", "generate-certificates":
-			p.alert("%s : '%s' is not supported by goproxy (TLS is not implemented).", where, w[i])
-			return false
+			if stats {
+				p.alert("%s : '%s' is not supported by goproxy on stats sockets.", where, w[i])
+				return false
+			}
+			if i = p.parseBindSSL(where, w, i, o, head[1]); i < 0 {
+				return false
+			}
 		case "process", "thread", "nice", "ns", "namespace", "mss", "tcp-ut", "allow-0rtt",
 			"quic-cc-algo", "proto", "accept-netscaler-cip", "gid-to":
 			p.alert("%s : '%s' is not supported by goproxy.", where, w[i])
 			return false
 		default:
+			if isBindSSLKeyword(w[i]) && !stats {
+				if i = p.parseBindSSL(where, w, i, o, head[1]); i < 0 {
+					return false
+				}
+				continue
+			}
 			p.alert("%s: unknown keyword '%s'.", where, w[i])
 			return false
 		}

@@ -314,11 +314,6 @@ func (p *parser) parseServerParams(px *Proxy, name string, w []string, sp *Serve
 				sp.CheckALPN = v
 			}
 			i++
-		case "ssl", "crt", "alpn",
-			"npn", "ciphers", "ciphersuites", "no-ssl-reuse", "ssl-min-ver", "ssl-max-ver", "no-sslv3",
-			"no-tlsv10", "no-tlsv11", "no-tlsv12", "no-tlsv13", "force-sslv3", "force-tlsv10",
-			"force-tlsv11", "force-tlsv12", "force-tlsv13", "crl-file", "verifyhost", "ssl-reuse", "allow-0rtt":
-			return fail("'%s' is not supported by goproxy (TLS is not implemented)", kw)
 		case "cookie":
 			// HTTP persistence: kept only for HAProxy's warning, in a
 			// TCP backend (validateHTTPInTCP).
@@ -337,6 +332,13 @@ func (p *parser) parseServerParams(px *Proxy, name string, w []string, sp *Serve
 			"proxy-v2-options", "stick", "non-stick", "log-proto", "agent-inter-x", "check-via-socks4":
 			return fail("'%s' is not supported by goproxy", kw)
 		default:
+			if j, handled := p.parseServerSSL(w, i, sp, fail); handled {
+				if j < 0 {
+					return false
+				}
+				i = j
+				continue
+			}
 			msg := fmt.Sprintf("unknown keyword '%s'", kw)
 			if s := bestMatch(kw, knownServerKeywords); s != "" {
 				msg += fmt.Sprintf("; did you mean '%s' maybe ?", s)

@@ -109,6 +109,9 @@ type Global struct {
 	// the host name).
 	Node        string `json:",omitempty"`
 	Description string `json:",omitempty"`
+	// SSL holds ca-base, crt-base, the ssl-default-* defaults and the
+	// TLS tuning (model_ssl.go).
+	SSL GlobalSSL `json:",omitzero"`
 }
 
 // Capability bits of a proxy section.
@@ -303,6 +306,7 @@ type BindOptions struct {
 	// SeverityOutput is the stats socket's severity-output: none (""),
 	// number or string.
 	SeverityOutput string
+	SSL            *BindSSL `json:",omitzero"` // ssl and its options (model_ssl.go)
 }
 
 // AddrFamily says what kind of socket an address is.
@@ -416,12 +420,13 @@ type ServerParams struct {
 	Redir          string
 	Track          string
 	// TLS settings of health checks only (the proxied traffic stays plain).
-	CheckSSL  bool   `json:",omitzero"` // check-ssl
-	Verify    string `json:",omitzero"` // "none", "required", or "" (required by default)
-	CAFile    string `json:",omitzero"` // ca-file
-	SNI       string `json:",omitzero"` // sni (a sample expression; checks use str(...) only)
-	CheckSNI  string `json:",omitzero"` // check-sni
-	CheckALPN string `json:",omitzero"` // check-alpn, comma-separated
+	CheckSSL  bool       `json:",omitzero"` // check-ssl
+	Verify    string     `json:",omitzero"` // "none", "required", or "" (required by default)
+	CAFile    string     `json:",omitzero"` // ca-file
+	SNI       string     `json:",omitzero"` // sni (a sample expression; checks use str(...) only)
+	CheckSNI  string     `json:",omitzero"` // check-sni
+	CheckALPN string     `json:",omitzero"` // check-alpn, comma-separated
+	SSL       *ServerSSL `json:",omitzero"` // ssl on the proxied traffic (model_ssl.go)
 }
 
 // Server is a server line.

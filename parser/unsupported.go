@@ -57,7 +57,7 @@ func unsupportedGlobal(kw string) (string, bool) {
 	}
 	switch {
 	case strings.HasPrefix(kw, "ssl-"), strings.HasPrefix(kw, "httpclient.ssl"), kw == "ca-base", kw == "crt-base", kw == "issuers-chain-path", kw == "maxsslconn", kw == "maxsslrate":
-		return "TLS is not implemented", true
+		return "goproxy's TLS (Go's crypto/tls) does not implement it", true
 	case strings.HasPrefix(kw, "lua-"), strings.HasPrefix(kw, "tune.lua"):
 		return "Lua is not implemented", true
 	case strings.HasPrefix(kw, "tune."):

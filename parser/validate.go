@@ -110,6 +110,7 @@ func (p *parser) validateProxy(px *Proxy) {
 			"   | timeouts are set to a non-zero value: 'client', 'connect', 'server'.", typeName(px), px.Name)
 	}
 	p.checkServerStateFile(px)
+	p.validateSSL(px)
 	// Duplicate server names (only among servers without an explicit id).
 	for i, s := range px.Servers {
 		if s.ID != 0 {

@@ -182,6 +182,9 @@ func (g *Graph) buildBackend(p *parser.Proxy) (*Backend, error) {
 		if err := s.setAddr(); err != nil {
 			return nil, fmt.Errorf("[%s:%d] : 'server %s/%s' : %w", ps.File, ps.Line, p.Name, ps.Name, err)
 		}
+		if err := g.setupServerTLS(s, ps); err != nil {
+			return nil, err
+		}
 		s.uweight.Store(int32(min(max(ps.Weight, 0), 256)))
 		s.maxConnR.Store(int64(max(ps.MaxConn, 0)))
 		s.initCheckState() // running, or stopped in maintenance if disabled
@@ -301,6 +304,9 @@ func (g *Graph) buildFrontend(p *parser.Proxy, backends map[string]*Backend) (*F
 		ln.Name = b.Name
 		if ln.Name == "" {
 			ln.Name = "sock-" + strconv.Itoa(ln.ID)
+		}
+		if err := g.setupListenerTLS(ln); err != nil {
+			errs = multierror.Append(errs, err)
 		}
 		ln.maxConn = int64(b.MaxConn)
 		ln.backlog = b.Backlog

@@ -68,6 +68,7 @@ func (s *session) closeServer() {
 		rawsys.Close(int(s.sfd))
 		s.sfd = -1
 	}
+	s.serverTLSEnded()
 	s.flags &^= fSrvR | fSrvW | fSrvHup
 }
 
@@ -137,6 +138,10 @@ func (s *session) shouldRedispatch() bool {
 
 // connected runs when the non-blocking connect completed.
 func (s *session) connected() {
+	if s.srv.tls != nil && s.stls == nil {
+		s.startServerTLS()
+		return
+	}
 	l := s.l
 	s.state = stData
 	s.flags |= fConnected | fSrvW
@@ -145,7 +150,7 @@ func (s *session) connected() {
 	s.observeConnected()
 	s.touch(0)
 	s.touch(1)
-	if s.srv.Config.SendProxyV2 || s.srv.Config.SendProxy {
+	if (s.srv.Config.SendProxyV2 || s.srv.Config.SendProxy) && s.stls == nil {
 		s.sendProxyHeader()
 	}
 	s.logConnected()

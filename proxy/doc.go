@@ -55,6 +55,23 @@
 // sessions, soft and hard stop, pause, a queue slot given to a session)
 // reaches it as a command through a queue and an eventfd in its epoll set.
 //
+// # TLS
+//
+// Sessions of an ssl bind, and connections to ssl servers, run Go's
+// crypto/tls, which needs a goroutine blocked on a net.Conn: the loop
+// cannot drive it. Such a connection is handed, once accepted (and its
+// PROXY header read) or once connected, to goroutines beside the loop,
+// and the loop's side of the session gets one end of a socket pair in
+// its place: everything else (rules, balancing, queues, retries,
+// timeouts, counters, logs, show sess) stays the plain session's, with
+// no second implementation. The handshake runs in one goroutine, then
+// two copy between the TLS connection and the pair, waiting in Go's
+// poller without a buffer while idle. The price, measured by make bench:
+// two goroutines and two descriptors more per TLS connection
+// (tls_session.go, tls_origin.go). Certificates live in a CertStore
+// that handshakes read through atomic pointers, so that the runtime API
+// replaces one without a reload (tls_certs.go, tls_runtime.go).
+//
 // Counters are atomics in Frontend, Backend, Server and Listener, updated as
 // bytes flow; Stats methods copy them into plain Stats values with the names
 // of HAProxy's "show stat" columns.

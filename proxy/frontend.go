@@ -157,6 +157,8 @@ type Listener struct {
 	stats bool
 	// state: 0 not started, 1 listening, 2 paused, 3 closed.
 	state atomic.Int32
+	// tls is the bind's TLS termination, nil for plain TCP (tls_certs.go).
+	tls *tlsBind
 }
 
 // Listener states.

@@ -19,10 +19,11 @@ import (
 // listeners, backends with their servers, and the event loops serving them.
 // Its topology never changes after Build.
 type Graph struct {
-	rate connRate // global maxconnrate
-	cfg  *parser.Config
-	log  logrus.FieldLogger
-	opts Options
+	certs *CertStore // certificates of the ssl binds, nil without any (tls_certs.go)
+	rate  connRate   // global maxconnrate
+	cfg   *parser.Config
+	log   logrus.FieldLogger
+	opts  Options
 	// transferred are the sockets of Options.Transferred no bind took yet,
 	// adopted those taken (closed once started, see closeTransferred).
 	transferred []TransferredSocket

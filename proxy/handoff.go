@@ -67,7 +67,7 @@ func (l *loop) freezeForHandoff(max int) []handed {
 	var out []handed
 	l.clock()
 	l.sessions(func(s *session) {
-		if s.state != stData || s.has(fFailed) || s.has(fSrvTimedOut) || s.srv == nil {
+		if s.state != stData || s.has(fFailed) || s.has(fSrvTimedOut) || s.srv == nil || s.tls != nil {
 			return
 		}
 		s.flags |= fHandoff

@@ -19,6 +19,10 @@ type LogFields struct {
 	LogCount  uint64         // %lc: lines the frontend logged before this one
 	PID       int
 	ASAP      bool // option logasap: '+' before %Tt, %Tu, %Ta and %B
+	// TLS is the handshake of a terminated session (nil: plain): %ft
+	// gets HAProxy's '~', %sslc and %sslv their values.
+	TLS *TLSInfo
+	SSL bool // the session came through an ssl bind
 }
 
 // hostname is the system's host name, read once: %H, log-send-hostname's
@@ -77,6 +81,12 @@ func AppendLogFormat(b []byte, nodes []parser.LogNode, r *SessionRecord, x *LogF
 				b = lfText(b, strconv.Itoa(int(r.Client.Port())), fl)
 			case "dst_port":
 				b = lfText(b, strconv.Itoa(int(r.Local.Port())), fl)
+			default: // the TLS fetches (tls_fetch.go)
+				v, ok := TLSText(n.Text, x.TLS)
+				if !ok {
+					v = "-"
+				}
+				b = lfText(b, v, fl)
 			}
 			lastSpace = false
 			continue
@@ -120,6 +130,9 @@ func AppendLogFormat(b []byte, nodes []parser.LogNode, r *SessionRecord, x *LogF
 				b = append(b, '"')
 			}
 			b = append(b, x.FrontName...)
+			if x.SSL {
+				b = append(b, '~')
+			}
 			if fl&parser.LogQuote != 0 {
 				b = append(b, '"')
 			}
@@ -136,7 +149,13 @@ func AppendLogFormat(b []byte, nodes []parser.LogNode, r *SessionRecord, x *LogF
 			}
 			b = lfText(b, name, fl)
 		case "sslc", "sslv":
-			b = lfText(b, "", fl)
+			v := ""
+			if x.TLS != nil && n.Text == "sslc" {
+				v = CipherName(x.TLS.Cipher)
+			} else if x.TLS != nil {
+				v = TLSVersionName(x.TLS.Version)
+			}
+			b = lfText(b, v, fl)
 		case "H":
 			b = lfText(b, hostname(), fl)
 		case "ID":

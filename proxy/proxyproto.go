@@ -21,7 +21,7 @@ func (s *session) sendProxyHeader() {
 	var buf [108]byte
 	var h []byte
 	if s.srv.Config.SendProxyV2 {
-		h = appendProxyV2(buf[:0], s.src, s.dstAddr())
+		h = s.appendProxyV2SSL(appendProxyV2(buf[:0], s.src, s.dstAddr()))
 	} else {
 		h = appendProxyV1(buf[:0], s.src, s.dstAddr())
 	}

@@ -42,6 +42,8 @@ type Server struct {
 
 	check checkState // checks, operational state and its transitions (server_check.go, server_transition.go)
 
+	tls *tlsOrigin // TLS to the server ("ssl"), nil for plain TCP (tls_origin.go)
+
 	serverRuntime
 }
 

@@ -105,6 +105,8 @@ type session struct {
 	failSide int8    // with fFailed: the side whose error ends the session
 	failTerm [2]byte // with fFailed: its termination state
 
+	tls    *tlsConn // TLS termination of the client side, nil for plain TCP
+	stls   *tlsConn // TLS to the server, nil for plain TCP (tls_origin.go)
 	pend   [2]*pbuf // bytes read from side d that side 1-d could not take yet
 	bytes  [2]int64 // bytes that flowed in each direction
 	sq, bq int32    // server and backend queue sizes when queued
@@ -159,11 +161,11 @@ func (l *loop) newSession(ln *Listener, fd int, src netip.AddrPort) {
 		return
 	}
 	setMax(&fe.ctr.max, fe.ctr.live.Add(1))
-	fe.ctr.newSession(l.wall)
-	setMax(&g.sessMax, g.sessRate.inc(l.wall))
 	if ln.stats {
 		setMax(&ln.ctr.max, ln.ctr.live.Add(1))
-		ln.ctr.newSession(l.wall)
+	}
+	if ln.tls == nil {
+		s.countSession() // TLS: once the handshake completed (tlsDone)
 	}
 	if !ln.optsInherited {
 		setConnOpts(fd, fe.keepalive)
@@ -189,9 +191,24 @@ func (l *loop) newSession(ln *Listener, fd int, src netip.AddrPort) {
 	s.arm()
 }
 
+// countSession counts a new session (stot, session rates) of the
+// frontend, its listener and the process.
+func (s *session) countSession() {
+	l := s.l
+	s.fe.ctr.newSession(l.wall)
+	setMax(&l.g.sessMax, l.g.sessRate.inc(l.wall))
+	if s.ln.stats {
+		s.ln.ctr.newSession(l.wall)
+	}
+}
+
 // start chooses the backend and a server once the client is known, or
 // first waits for the client's bytes when content rules inspect them.
 func (s *session) start(ci *connInfo) {
+	if s.ln.tls != nil && s.tls == nil {
+		s.startTLS()
+		return
+	}
 	if s.fe.inspects {
 		s.inspectPhase(s.fe.inspectDelay)
 		return
@@ -321,7 +338,7 @@ func (s *session) gotSlot(srv *Server) {
 	}
 	srv.ctr.incCur()
 	if s.tw < 0 {
-		s.tw = 0
+		s.tw = s.handshakeMs()
 	}
 }
 
@@ -350,6 +367,9 @@ func (s *session) event(side int, ev uint32) {
 		return
 	}
 	if side == 1 && s.state == stConnecting {
+		if s.stls != nil {
+			return // the TLS handshake goroutine reports (tls_origin.go)
+		}
 		if ev&(unix.EPOLLOUT|unix.EPOLLERR|unix.EPOLLHUP) == 0 {
 			return
 		}
@@ -379,6 +399,9 @@ func (s *session) event(side int, ev uint32) {
 			s.arm()
 		}
 		return
+	}
+	if s.state == stHandshake {
+		return // the handshake goroutine reports through the command queue
 	}
 	if s.state == stHeader {
 		if ev&unix.EPOLLERR != 0 {
@@ -539,6 +562,7 @@ func (s *session) finish(term [2]byte) {
 		rawsys.Close(int(s.cfd))
 		s.cfd = -1
 	}
+	s.tlsEnded()
 	for d := range s.pend {
 		if s.pend[d] != nil {
 			l.bufs.put(s.pend[d])

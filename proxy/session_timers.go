@@ -59,7 +59,7 @@ func (s *session) deadline() int64 {
 			return b
 		}
 		return a
-	case stHeader, stQueued, stConnecting, stTurnAround:
+	case stHeader, stQueued, stConnecting, stTurnAround, stHandshake:
 		return s.stExp
 	case stInspect:
 		a, b := s.stExp, s.exp[0]
@@ -91,6 +91,8 @@ func (s *session) expire() {
 	switch s.state {
 	case stHeader:
 		s.finish(termCliTimeoutReq)
+	case stHandshake:
+		s.handshakeExpired()
 	case stInspect:
 		if s.exp[0] != 0 && s.exp[0] <= s.l.now {
 			s.finish(termCliTimeoutReq)

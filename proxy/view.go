@@ -155,7 +155,7 @@ type SessionInfo struct {
 }
 
 var stateNames = [...]string{stNew: "new", stHeader: "proxy-header", stQueued: "queued", stTurnAround: "turn-around",
-	stConnecting: "connecting", stData: "established", stClosed: "closed", stHanded: "handed", stInspect: "inspecting"}
+	stConnecting: "connecting", stData: "established", stClosed: "closed", stHanded: "handed", stInspect: "inspecting", stHandshake: "handshake"}
 
 // Sessions lists the live sessions.
 func (g *Graph) Sessions() []SessionInfo {

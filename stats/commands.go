@@ -49,7 +49,6 @@ func init() {
 	add("show table", LevelUser, cmdEmptyList(""))
 	add("show peers", LevelUser, cmdEmptyList(""))
 	add("show cache", LevelAdmin, cmdEmptyList(""))
-	add("show ssl cert", LevelOperator, cmdEmptyList(""))
 	add("show startup-logs", LevelOperator, cmdEmptyList("\n"))
 	add("get var", LevelOperator, cmdGetVar)
 

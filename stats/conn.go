@@ -26,6 +26,7 @@ type session struct {
 	start       time.Time
 	out         bytes.Buffer
 	quit        bool
+	payload     string // the payload of the command being run (payload.go)
 
 	// Read by the accept loop to choose whom to evict.
 	busy     atomic.Bool  // waiting for or holding a stats maxconn slot
@@ -96,7 +97,17 @@ func (s *session) serve() {
 			// HAProxy executes nothing and closes.
 			return
 		}
+		if cmd, ok := payloadCommand(line); ok {
+			if err := s.conn.SetReadDeadline(time.Now().Add(payloadTimeout)); err != nil {
+				return
+			}
+			if s.payload, err = readPayload(r); err != nil {
+				return
+			}
+			line = cmd
+		}
 		s.runLine(line)
+		s.payload = ""
 		// Progress is recorded before the answer leaves: a client that
 		// has read it sees its session ordered after any answered
 		// earlier (eviction picks the oldest progress).

@@ -10,7 +10,10 @@
 //
 // It knows nothing of the running proxy: everything it shows comes from a
 // Source, a plain-data view the caller implements, and every admin command
-// goes through the Admin interface the Source returns.
+// goes through the Admin interface the Source returns. The certificate
+// commands (show/set/commit/abort ssl cert, ssl_cert.go) act on the
+// graph's proxy.CertStore when the Source has one; their payloads follow
+// the command line ("<<", payload.go).
 //
 //	srv, err := stats.NewServer(cfg.Global, src, log)
 //	if err != nil { ... }
