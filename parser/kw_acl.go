@@ -75,6 +75,7 @@ func (p *parser) parseHTTPACL(w []string, base, rest, kind string) (*ACL, string
 		return nil, fmt.Sprintf("fetch method '%s' does not take arguments in ACL expression '%s'.", base, crit)
 	}
 	acl := &ACL{Criterion: base, Arg: arg}
+	p.nextRefID() // the ACL's pattern reference
 	args := w[1:]
 	for len(args) > 0 && strings.HasPrefix(args[0], "-") {
 		f := args[0]

@@ -50,9 +50,6 @@ var fetches = map[string]fetchDef{
 	"srv_is_up":          {"bool", "bool", 1, 1},
 }
 
-// converters are the converters goproxy applies, with their output type.
-var converters = map[string]string{"lower": "str", "upper": "str", "hex": "str"}
-
 // knownConverters are HAProxy converters goproxy does not apply.
 var knownConverters = map[string]bool{
 	"add": true, "and": true, "base64": true, "bool": true, "bytes": true, "concat": true,
@@ -73,78 +70,30 @@ var matchMethods = map[string]bool{
 // intOps are the operators that may precede an integer pattern.
 var intOps = map[string]bool{"eq": true, "ge": true, "gt": true, "le": true, "lt": true}
 
-// splitFetch splits "name(args),conv1,conv2" into its parts.
-func splitFetch(expr string) (name string, args, conv []string, msg string) {
-	i := strings.IndexAny(expr, "(,")
-	if i < 0 {
-		return expr, nil, nil, ""
-	}
-	name, rest := expr[:i], expr[i:]
-	if rest[0] == '(' {
-		end := strings.IndexByte(rest, ')')
-		if end < 0 {
-			return name, nil, nil, fmt.Sprintf("missing closing ')' after arguments to fetch keyword '%s' in ACL expression '%s'.", name, expr)
-		}
-		if inner := rest[1:end]; inner != "" {
-			args = strings.Split(inner, ",")
-		}
-		rest = rest[end+1:]
-	}
-	if rest == "" {
-		return name, args, nil, ""
-	}
-	if rest[0] != ',' {
-		return name, args, nil, fmt.Sprintf("missing comma after fetch keyword '%s' in ACL expression '%s'.", name, expr)
-	}
-	for _, c := range strings.Split(rest[1:], ",") {
-		conv = append(conv, c)
-	}
-	return name, args, conv, ""
-}
-
 // parseFetchACL parses a TCP-mode ACL expression: the fetch with its
 // arguments and converters, the flags and the patterns.
 func (p *parser) parseFetchACL(expr string, w []string) (*ACL, string) {
-	name, args, conv, msg := splitFetch(expr)
+	name, args, convText, msg := splitSample(expr)
 	if msg != "" {
-		return nil, msg
+		return nil, msg + " in ACL expression '" + expr + "'."
 	}
 	def, ok := fetches[name]
 	if !ok {
 		return nil, ""
 	}
-	if len(args) < def.minArgs {
-		typ := "integer"
-		if name == "srv_is_up" {
-			typ = "server"
-		}
-		return nil, fmt.Sprintf("fetch method '%s' : missing arguments (got %d/%d), type '%s' expected in ACL expression '%s'.", name, len(args), def.minArgs, typ, expr)
-	}
-	if len(args) > def.maxArgs {
-		if def.maxArgs == 0 {
-			return nil, fmt.Sprintf("fetch method '%s' : expected ')' before '%s)' in ACL expression '%s'.", name, strings.Join(args, ","), expr)
-		}
-		return nil, fmt.Sprintf("fetch method '%s' : end of arguments expected at position %d, but got ',%s' in ACL expression '%s'.", name, def.maxArgs+1, args[def.maxArgs], expr)
-	}
-	if m := checkFetchArgs(name, args); m != "" {
-		if strings.HasPrefix(m, "payload length") {
-			return nil, fmt.Sprintf("invalid args in fetch method '%s' : %s in ACL expression '%s'.", name, m, expr)
-		}
-		return nil, fmt.Sprintf("fetch method '%s' : %s in ACL expression '%s'.", name, m, expr)
+	if m := checkFetchArity(name, args); m != "" {
+		return nil, m + " in ACL expression '" + expr + "'."
 	}
 	match := def.match
-	for _, c := range conv {
-		t, ok := converters[c]
-		if !ok {
-			base, _, _ := strings.Cut(c, "(")
-			if knownConverters[base] {
-				return nil, fmt.Sprintf("converter '%s' is not supported by goproxy (only lower, upper and hex are applied) in ACL expression '%s'.", base, expr)
-			}
-			return nil, fmt.Sprintf("unknown converter '%s' in ACL expression '%s'.", base, expr)
-		}
-		match = t
+	conv, out, cmsg := p.parseConverters(convText, def.out)
+	if cmsg != "" {
+		return nil, string(cmsg) + " in ACL expression '" + expr + "'."
+	}
+	if len(conv) > 0 {
+		match = out // the default method follows the output type
 	}
 	acl := &ACL{Criterion: name, Args: args, Conv: conv}
+	asMap, methodSet := false, false
 	for len(w) > 0 && strings.HasPrefix(w[0], "-") {
 		f := w[0]
 		if f == "--" {
@@ -165,6 +114,7 @@ func (p *parser) parseFetchACL(expr string, w []string) (*ACL, string) {
 			}
 			acl.Match = m
 			match = m
+			methodSet = true
 			w = w[2:]
 		case "-i":
 			acl.IgnoreCase = true
@@ -176,14 +126,20 @@ func (p *parser) parseFetchACL(expr string, w []string) (*ACL, string) {
 			if file == "" {
 				return nil, "missing file name after '-f'."
 			}
-			vals, err := readPatternFile(file)
-			if err != nil {
-				return nil, fmt.Sprintf("failed to open pattern file <%s>.", file)
+			if !methodSet && match == "bin" {
+				return nil, fmt.Sprintf("matching method must be specified first (using '-m') when using a sample fetch of this type ('%s').", name)
+			}
+			vals, m := p.aclPatternFile(file, asMap, match)
+			if m != "" {
+				return nil, m
 			}
 			acl.Values = append(acl.Values, vals...)
 			acl.Files = append(acl.Files, file)
 			w = w[2:]
-		case "-M", "-u":
+		case "-M":
+			asMap = true
+			w = w[1:]
+		case "-u":
 			return nil, fmt.Sprintf("ACL flag '%s' is not supported by goproxy.", f)
 		default:
 			return nil, fmt.Sprintf("'%s' is not a valid ACL option. Please use '--' before any pattern beginning with a '-'.", f)
@@ -192,6 +148,7 @@ func (p *parser) parseFetchACL(expr string, w []string) (*ACL, string) {
 	if def.match == "ver" && acl.Match == "" {
 		match = "ver"
 	}
+	p.nextRefID() // the ACL's own pattern reference
 	acl.Values = append(acl.Values, w...)
 	if match == "bool" || match == "found" {
 		acl.Values = nil
@@ -359,4 +316,30 @@ func (p *parser) warnNeverMatch(px *Proxy, c *Condition, ctx, in string) {
 			}
 		}
 	}
+}
+
+// checkFetchArity checks the number and values of a fetch's arguments,
+// with HAProxy's messages (without their context).
+func checkFetchArity(name string, args []string) string {
+	def := fetches[name]
+	if len(args) < def.minArgs {
+		typ := "integer"
+		if name == "srv_is_up" {
+			typ = "server"
+		}
+		return fmt.Sprintf("fetch method '%s' : missing arguments (got %d/%d), type '%s' expected", name, len(args), def.minArgs, typ)
+	}
+	if len(args) > def.maxArgs {
+		if def.maxArgs == 0 {
+			return fmt.Sprintf("fetch method '%s' : expected ')' before '%s)'", name, strings.Join(args, ","))
+		}
+		return fmt.Sprintf("fetch method '%s' : end of arguments expected at position %d, but got ',%s'", name, def.maxArgs+1, args[def.maxArgs])
+	}
+	if m := checkFetchArgs(name, args); m != "" {
+		if strings.HasPrefix(m, "payload length") {
+			return fmt.Sprintf("invalid args in fetch method '%s' : %s", name, m)
+		}
+		return fmt.Sprintf("fetch method '%s' : %s", name, m)
+	}
+	return ""
 }

@@ -42,6 +42,10 @@ type LogNode struct {
 	Kind  LogNodeKind
 	Text  string
 	Flags LogFlags
+	// Args and Conv are the arguments and converters of a sample fetch
+	// ("%[req.payload(0,4),hex]").
+	Args []string    `json:",omitempty"`
+	Conv []Converter `json:",omitempty"`
 }
 
 // TCPLogFormat is what "option tcplog" stands for.
@@ -95,6 +99,11 @@ func applyLogFlags(f LogFlags, args string) LogFlags {
 // (http: in HTTP mode). The error is HAProxy's text, without its
 // "failed to parse log-format : " prefix.
 func ParseLogFormat(s string, http bool) ([]LogNode, error) {
+	return (&parser{cfg: &Config{}}).parseLogFormat(s, http)
+}
+
+// parseLogFormat is ParseLogFormat with the parser's map files.
+func (p *parser) parseLogFormat(s string, http bool) ([]LogNode, error) {
 	var nodes []LogNode
 	def := LogMandatory // the flags %o sets for the nodes after it
 	text := func(t string) {
@@ -156,7 +165,7 @@ func ParseLogFormat(s string, http bool) ([]LogNode, error) {
 			flags = applyLogFlags(def, args)
 		}
 		if s[i] == '[' {
-			n, next, err := parseLogFetch(s, i+1)
+			n, next, err := p.parseLogFetch(s, i+1)
 			if err != nil {
 				return nil, err
 			}
@@ -188,15 +197,16 @@ func ParseLogFormat(s string, http bool) ([]LogNode, error) {
 
 // parseLogFetch reads the sample expression of "%[...]" starting at
 // s[i], up to its closing bracket.
-func parseLogFetch(s string, i int) (LogNode, int, error) {
+func (p *parser) parseLogFetch(s string, i int) (LogNode, int, error) {
 	j := i
 	for j < len(s) && (isAlnum(s[j]) || s[j] == '.' || s[j] == '_' || s[j] == '-') {
 		j++
 	}
 	name := s[i:j]
 	rest := s[i:]
-	if !logFetches[name] {
-		if name != "" && knownFetch(name) {
+	_, evaluated := fetches[name]
+	if !logFetches[name] && !(p.lfAllFetches && evaluated) {
+		if name != "" && (knownFetch(name) || evaluated) {
 			return LogNode{}, 0, fmt.Errorf("failed to parse sample expression <%s> : fetch method '%s' is not supported by goproxy in a log format (only src, dst, src_port and dst_port are)", rest, name)
 		}
 		if name == "" {
@@ -204,8 +214,34 @@ func parseLogFetch(s string, i int) (LogNode, int, error) {
 		}
 		return LogNode{}, 0, fmt.Errorf("failed to parse sample expression <%s> : unknown fetch method '%s'", rest, name)
 	}
-	if j < len(s) && (s[j] == ',' || s[j] == '(') {
-		return LogNode{}, 0, fmt.Errorf("failed to parse sample expression <%s> : arguments and converters of '%s' are not supported by goproxy in a log format", rest, name)
+	var args []string
+	if j < len(s) && s[j] == '(' {
+		if !p.lfAllFetches {
+			return LogNode{}, 0, fmt.Errorf("failed to parse sample expression <%s> : arguments of '%s' are not supported by goproxy in a log format", rest, name)
+		}
+		end := strings.IndexByte(s[j:], ')')
+		if end < 0 {
+			return LogNode{}, 0, fmt.Errorf("failed to parse sample expression <%s> : missing closing ')' after arguments to fetch keyword '%s'", rest, name)
+		}
+		if inner := s[j+1 : j+end]; inner != "" {
+			args = strings.Split(inner, ",")
+		}
+		if m := checkFetchArity(name, args); m != "" {
+			return LogNode{}, 0, fmt.Errorf("failed to parse sample expression <%s> : %s", rest, m)
+		}
+		j += end + 1
+	}
+	var conv []Converter
+	if j < len(s) && s[j] == ',' {
+		end := strings.IndexByte(s[j:], ']')
+		if end < 0 {
+			return LogNode{}, 0, fmt.Errorf("missing ']' after '%s'", s[i:])
+		}
+		var msg convError
+		if conv, _, msg = p.parseConverters(s[j+1:j+end], fetches[name].out); msg != "" {
+			return LogNode{}, 0, fmt.Errorf("failed to parse sample expression <%s> : %s", rest, msg)
+		}
+		j += end
 	}
 	if j >= len(s) {
 		return LogNode{}, 0, fmt.Errorf("missing ']' after '%s'", s[i:j])
@@ -213,7 +249,7 @@ func parseLogFetch(s string, i int) (LogNode, int, error) {
 	if s[j] != ']' {
 		return LogNode{}, 0, fmt.Errorf("expected ']' after '%s', but found '%c'", s[i:j], s[j])
 	}
-	return LogNode{Kind: LogFetch, Text: name}, j + 1, nil
+	return LogNode{Kind: LogFetch, Text: name, Args: args, Conv: conv}, j + 1, nil
 }
 
 // kwLogFormat parses log-format and log-format-sd; the string is compiled
@@ -267,7 +303,8 @@ func (p *parser) compileLogFormats(px *Proxy) {
 		if lf == nil {
 			return nil
 		}
-		nodes, err := ParseLogFormat(lf.Text, px.Mode == ModeHTTP)
+		p.file, p.line = lf.Pos.File, lf.Pos.Line // for the map files' users
+		nodes, err := p.parseLogFormat(lf.Text, px.Mode == ModeHTTP)
 		if err != nil {
 			// HAProxy names the line of the log format (log-format, option
 			// tcplog...) for both directives, "(null):0" when there is none.
@@ -288,6 +325,7 @@ func (p *parser) compileLogFormats(px *Proxy) {
 		}
 		return &LogFormat{Pos: lf.Pos, Text: lf.Text, Nodes: nodes}
 	}
+	p.compileDynamicBackends(px)
 	px.LogFormat = compile(px.lfText, "log-format", false)
 	px.LogFormatSD = compile(px.lfsdText, "log-format-sd", true)
 }
@@ -333,4 +371,33 @@ func parseLogSample(t *LogTarget, def string) string {
 	}
 	t.Sample, t.SampleSize = ranges, sz
 	return ""
+}
+
+// compileDynamicBackends compiles the names of the use_backend rules that
+// hold a log format ("use_backend pool_%[req.payload(12,6),map(f)]"), at
+// check time as HAProxy does.
+func (p *parser) compileDynamicBackends(px *Proxy) {
+	for _, ub := range px.UseBackends {
+		if !strings.Contains(ub.Backend, "%") {
+			continue
+		}
+		p.file, p.line = ub.File, ub.Line
+		p.lfAllFetches = true // a name is built while the session starts
+		nodes, err := p.parseLogFormat(ub.Backend, px.Mode == ModeHTTP)
+		p.lfAllFetches = false
+		if err == nil {
+			for _, n := range nodes {
+				if n.Kind == LogVar {
+					err = fmt.Errorf("format variable '%s' is not supported by goproxy in a backend name (text and %%[...] are)", n.Text)
+					break
+				}
+			}
+		}
+		if err != nil {
+			p.report(&Error{Pos: ub.Pos, Phase: PhaseCheck, Style: StyleCapital,
+				Msg: fmt.Sprintf("failed to parse use_backend rule '%s' : %s.", ub.Backend, err)})
+			continue
+		}
+		ub.Dynamic = nodes
+	}
 }

@@ -1,6 +1,7 @@
 package parser
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -48,7 +49,7 @@ func TestParseLogFormatNodes(t *testing.T) {
 		t.Fatalf("nodes %+v, want %+v", nodes, want)
 	}
 	for i := range want {
-		if nodes[i] != want[i] {
+		if !reflect.DeepEqual(nodes[i], want[i]) {
 			t.Errorf("node %d = %+v, want %+v", i, nodes[i], want[i])
 		}
 	}

@@ -18,6 +18,8 @@ type Config struct {
 	Userlists []*Userlist `json:",omitempty"`
 	// Files lists the configuration files read, in order.
 	Files []string
+	// Maps holds the map files the converters (and -M ACLs) use, by id.
+	Maps []*MapFile `json:",omitempty"`
 	// Diags holds every diagnostic in the order HAProxy prints them:
 	// alerts, warnings, notices and the closing lines.
 	Diags []*Error
@@ -401,6 +403,10 @@ type UseBackend struct {
 	Pos
 	Backend string
 	Cond    *Condition // nil = always
+	// Dynamic is the compiled name of a rule naming its backend with a
+	// log format (Backend holds "%[...]"): the backend is looked up by the
+	// name it gives for each session.
+	Dynamic []LogNode `json:",omitempty"`
 }
 
 // ACL is one acl line; lines with the same name are OR-ed.
@@ -413,11 +419,11 @@ type ACL struct {
 	// TCP-mode fetches: the fetch's arguments (req.payload(0,4)), its
 	// converters (",lower"), the -m method (empty: the fetch's default),
 	// -i, and the -f pattern files whose lines are in Values.
-	Args       []string `json:",omitempty"`
-	Conv       []string `json:",omitempty"`
-	Match      string   `json:",omitempty"`
-	IgnoreCase bool     `json:",omitempty"`
-	Files      []string `json:",omitempty"`
+	Args       []string    `json:",omitempty"`
+	Conv       []Converter `json:",omitempty"`
+	Match      string      `json:",omitempty"`
+	IgnoreCase bool        `json:",omitempty"`
+	Files      []string    `json:",omitempty"`
 }
 
 // Condition is an if/unless condition: OR of AND-ed terms.

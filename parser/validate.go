@@ -10,6 +10,7 @@ import (
 // configuration that parsed without fatal errors, then assigns ids and
 // resolves server addresses.
 func (p *parser) validate() {
+	p.refID += 2 // HAProxy's internal httpclient proxy numbers two ACLs first
 	p.assignProxyIDs()
 	p.validateUserlists()
 	for _, px := range p.cfg.Proxies {
@@ -101,6 +102,9 @@ func (p *parser) validateProxy(px *Proxy) {
 		}
 	}
 	for _, ub := range px.UseBackends {
+		if strings.Contains(ub.Backend, "%") {
+			continue // a dynamic name, compiled with the log formats
+		}
 		if p.cfg.Backend(ub.Backend) == nil {
 			p.checkAlert("Proxy '%s': unable to find required use_backend: '%s'.", px.Name, ub.Backend)
 			p.diagAt(ub.Pos, "'use_backend %s' of %s '%s' is here.", ub.Backend, typeName(px), px.Name)

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -81,6 +82,7 @@ func Build(cfg *parser.Config, opts Options) (*Graph, error) {
 		log = l
 	}
 	g := &Graph{cfg: cfg, log: log, opts: opts, done: make(chan struct{}), transferred: opts.Transferred}
+	g.maps, g.mapBy = buildMaps(cfg.Maps)
 	g.maxConn.Store(int64(cfg.Global.MaxConn))
 	g.rate.limit.Store(int64(cfg.Global.MaxConnRate))
 	var errs *multierror.Error
@@ -175,11 +177,11 @@ func (g *Graph) buildBackend(p *parser.Proxy) (*Backend, error) {
 		s.initCheckState() // running, or stopped in maintenance if disabled
 		b.Servers = append(b.Servers, s)
 	}
-	named, err := compileACLs(p.ACLs)
+	named, err := compileACLs(p.ACLs, g.mapBy)
 	if err != nil {
 		return nil, err
 	}
-	if b.content, err = compileTCPRules(p.TCPReqContent, named); err != nil {
+	if b.content, err = compileTCPRules(p.TCPReqContent, named, g.mapBy); err != nil {
 		return nil, err
 	}
 	b.inspectDelay = p.InspectDelay
@@ -233,12 +235,12 @@ func (g *Graph) buildFrontend(p *parser.Proxy, backends map[string]*Backend) (*F
 	f.timeoutClient, f.timeoutClientFin = p.Timeouts.Client, p.Timeouts.ClientFin
 	f.keepalive = p.Options.TCPKA || p.Options.CliTCPKA
 	var errs *multierror.Error
-	named, err := compileACLs(p.ACLs)
+	named, err := compileACLs(p.ACLs, g.mapBy)
 	if err != nil {
 		errs = multierror.Append(errs, err)
 	}
 	for _, r := range p.TCPReqConn {
-		c, err := compileCond(r.Cond, named)
+		c, err := compileCond(r.Cond, named, g.mapBy)
 		if err != nil {
 			errs = multierror.Append(errs, fmt.Errorf("parsing [%s:%d] : %w", r.File, r.Line, err))
 			continue
@@ -246,7 +248,10 @@ func (g *Graph) buildFrontend(p *parser.Proxy, backends map[string]*Backend) (*F
 		f.tcpRules = append(f.tcpRules, tcpRule{accept: r.Action == "accept", cond: c})
 		f.needDst = f.needDst || c.needsDst()
 	}
-	f.content, err = compileTCPRules(p.TCPReqContent, named)
+	if f.logConv, err = compileLogConverters(p, g.mapBy); err != nil {
+		errs = multierror.Append(errs, err)
+	}
+	f.content, err = compileTCPRules(p.TCPReqContent, named, g.mapBy)
 	if err != nil {
 		errs = multierror.Append(errs, err)
 	}
@@ -257,11 +262,23 @@ func (g *Graph) buildFrontend(p *parser.Proxy, backends map[string]*Backend) (*F
 	}
 	for _, r := range p.UseBackends {
 		be := backends[r.Backend]
+		if r.Dynamic != nil {
+			c, err := compileCond(r.Cond, named, g.mapBy)
+			d, err2 := compileDynName(r.Dynamic, backends, g.mapBy)
+			if err = errors.Join(err, err2); err != nil {
+				errs = multierror.Append(errs, fmt.Errorf("parsing [%s:%d] : %w", r.File, r.Line, err))
+				continue
+			}
+			f.rules = append(f.rules, useRule{dyn: d, cond: c})
+			f.needDst = f.needDst || c.needsDst() || d.needsDst()
+			f.inspects = f.inspects || c.usesContent() || d.usesContent()
+			continue
+		}
 		if be == nil {
 			errs = multierror.Append(errs, fmt.Errorf("Proxy '%s': unable to find required use_backend: '%s'.", p.Name, r.Backend))
 			continue
 		}
-		c, err := compileCond(r.Cond, named)
+		c, err := compileCond(r.Cond, named, g.mapBy)
 		if err != nil {
 			errs = multierror.Append(errs, fmt.Errorf("parsing [%s:%d] : %w", r.File, r.Line, err))
 			continue
@@ -310,11 +327,11 @@ func (g *Graph) buildFrontend(p *parser.Proxy, backends map[string]*Backend) (*F
 }
 
 // compileACLs compiles a proxy's acl lines by name.
-func compileACLs(acls []*parser.ACL) (map[string][]*acl, error) {
+func compileACLs(acls []*parser.ACL, maps mapsByFile) (map[string][]*acl, error) {
 	var errs *multierror.Error
 	named := map[string][]*acl{}
 	for _, a := range acls {
-		c, err := compileACL(a)
+		c, err := compileACL(a, maps)
 		if err != nil {
 			errs = multierror.Append(errs, fmt.Errorf("parsing [%s:%d] : %w", a.File, a.Line, err))
 			continue
@@ -328,11 +345,11 @@ func compileACLs(acls []*parser.ACL) (map[string][]*acl, error) {
 }
 
 // compileTCPRules compiles tcp-request content rules.
-func compileTCPRules(rules []*parser.TCPRule, named map[string][]*acl) ([]tcpRule, error) {
+func compileTCPRules(rules []*parser.TCPRule, named map[string][]*acl, maps mapsByFile) ([]tcpRule, error) {
 	var out []tcpRule
 	var errs *multierror.Error
 	for _, r := range rules {
-		c, err := compileCond(r.Cond, named)
+		c, err := compileCond(r.Cond, named, maps)
 		if err != nil {
 			errs = multierror.Append(errs, fmt.Errorf("parsing [%s:%d] : %w", r.File, r.Line, err))
 			continue

@@ -31,7 +31,8 @@ type Frontend struct {
 	inspects     bool
 	inspectDelay time.Duration
 	logs         *LogSink
-	logCount     atomic.Uint64 // lines logged, HAProxy's %lc
+	logCount     atomic.Uint64                   // lines logged, HAProxy's %lc
+	logConv      map[*parser.LogNode][]converter // of the log formats' %[...]
 
 	timeoutClient, timeoutClientFin time.Duration
 	keepalive                       bool
@@ -40,6 +41,7 @@ type Frontend struct {
 // useRule is a compiled use_backend rule.
 type useRule struct {
 	be   *Backend
+	dyn  *dynName // a name built for each session (be is nil)
 	cond *cond
 }
 
@@ -129,9 +131,17 @@ func runTCPRules(rules []tcpRule, ci *connInfo) bool {
 func (f *Frontend) pickBackend(ci *connInfo) *Backend {
 	for i := range f.rules {
 		r := &f.rules[i]
-		if r.cond.eval(ci) {
-			return r.be
+		if !r.cond.eval(ci) {
+			continue
 		}
+		if r.dyn != nil {
+			var buf [128]byte
+			if be := r.dyn.resolve(ci, buf[:0]); be != nil {
+				return be
+			}
+			break // no backend of that name: the default one, as HAProxy
+		}
+		return r.be
 	}
 	return f.defBE
 }

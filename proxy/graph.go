@@ -19,9 +19,12 @@ import (
 // Its topology never changes after Build.
 type Graph struct {
 	rate connRate // global maxconnrate
-	cfg  *parser.Config
-	log  logrus.FieldLogger
-	opts Options
+	// maps are the map files of the converters, by id (maps.go).
+	maps  []*MapRef
+	mapBy mapsByFile
+	cfg   *parser.Config
+	log   logrus.FieldLogger
+	opts  Options
 	// transferred are the sockets of Options.Transferred no bind took yet,
 	// adopted those taken (closed once started, see closeTransferred).
 	transferred []TransferredSocket

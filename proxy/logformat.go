@@ -18,6 +18,8 @@ type LogFields struct {
 	LogCount  uint64         // %lc: lines the frontend logged before this one
 	PID       int
 	ASAP      bool // option logasap: '+' before %Tt, %Tu, %Ta and %B
+	// conv holds the compiled converters of the format's %[...] nodes.
+	conv map[*parser.LogNode][]converter
 }
 
 // hostname is %H: the host name, read once.
@@ -61,6 +63,11 @@ func AppendLogFormat(b []byte, nodes []parser.LogNode, r *SessionRecord, x *LogF
 			lastSpace = false
 			continue
 		case parser.LogFetch:
+			if len(n.Conv) > 0 {
+				b = appendLogSample(b, n, r, x)
+				lastSpace = false
+				continue
+			}
 			switch n.Text {
 			case "src":
 				b = lfText(b, r.Client.Addr().String(), fl)
@@ -280,4 +287,52 @@ func lfPort(b []byte, a netip.AddrPort, fl parser.LogFlags) []byte {
 		return lfHex(b, int64(a.Port()), 4)
 	}
 	return strconv.AppendInt(b, int64(a.Port()), 10)
+}
+
+// appendLogSample prints a %[fetch,converters] node: the address fetches
+// of the record, through the converters.
+func appendLogSample(b []byte, n *parser.LogNode, r *SessionRecord, x *LogFields) []byte {
+	var smp sample
+	switch n.Text {
+	case "src":
+		smp = sample{typ: smpIP, ip: r.Client.Addr().Unmap()}
+	case "dst":
+		smp = sample{typ: smpIP, ip: r.Local.Addr().Unmap()}
+	case "src_port":
+		smp = sample{typ: smpInt, i: int64(r.Client.Port())}
+	case "dst_port":
+		smp = sample{typ: smpInt, i: int64(r.Local.Port())}
+	}
+	conv, ok := x.conv[n]
+	if !ok || !applyConverters(conv, &smp) {
+		return lfText(b, "", n.Flags)
+	}
+	var txt [64]byte
+	return lfText(b, string(appendSampleText(txt[:0], &smp)), n.Flags)
+}
+
+// compileLogConverters compiles the converters of a frontend's log
+// formats.
+func compileLogConverters(p *parser.Proxy, maps mapsByFile) (map[*parser.LogNode][]converter, error) {
+	var out map[*parser.LogNode][]converter
+	for _, lf := range []*parser.LogFormat{p.LogFormat, p.LogFormatSD} {
+		if lf == nil {
+			continue
+		}
+		for i := range lf.Nodes {
+			n := &lf.Nodes[i]
+			if len(n.Conv) == 0 {
+				continue
+			}
+			c, err := compileConverters(n.Conv, maps)
+			if err != nil {
+				return nil, err
+			}
+			if out == nil {
+				out = map[*parser.LogNode][]converter{}
+			}
+			out[n] = c
+		}
+	}
+	return out, nil
 }
