@@ -289,6 +289,8 @@ func (m *MapRef) Add(key, value string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if err := m.check(key, value, true); err != nil {
+		// HAProxy 2.6 counts the entry it failed to add as one removed.
+		m.count--
 		return err
 	}
 	m.entries = append(m.entries, mapEntry{ref: m.nextRef(), key: key, value: value})
