@@ -91,6 +91,9 @@ func (p *parser) parseFetchACL(expr string, w []string) (*ACL, string) {
 	}
 	if len(conv) > 0 {
 		match = out // the default method follows the output type
+		if out == "addrout" {
+			match = "ip"
+		}
 	}
 	acl := &ACL{Criterion: name, Args: args, Conv: conv}
 	asMap, methodSet := false, false

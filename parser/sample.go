@@ -92,6 +92,9 @@ func mapConverter(name string) (match, out string, ok bool) {
 // castable reports whether HAProxy casts a sample of type from to type to
 // (sample_casts): where it does not, a converter cannot be applied.
 func castable(from, to string) bool {
+	if from == "addrout" {
+		return false
+	}
 	if from == to || to == "str" || (to == "addr" && from == "ip") {
 		return true
 	}
@@ -158,6 +161,10 @@ func (p *parser) parseConverters(text, in string) ([]Converter, string, convErro
 		match, mout, isMap := mapConverter(name)
 		if isMap {
 			def = convDef{in: mapMatchIn[match], out: mout, args: []argKind{argStr, argStr}, mandatory: 1}
+			if mout == "ip" {
+				// HAProxy types it "addr", which no converter takes.
+				def.out = "addrout"
+			}
 			if mout == "int" {
 				def.args[1] = argInt
 			}

@@ -82,6 +82,19 @@ func TestE2ELogFormatDifferential(t *testing.T) {
 	flags = append(flags, same("%{+Q}o%ci", "%{-Q}b", "%{+X}o%ci", "%B", "%[src]", "%{-X,-Q}s")...)
 	fetches := same("LF3", "%[src]", "%[dst]", "%{+Q}[src]", "%{+Q,+X}[dst]")
 	fetches = append(fetches, f("%[src_port]", lfAny), f("%[dst_port]", lfAny))
+	// Converters on the address fetches, maps among them (the client is
+	// 127.0.0.2).
+	mapDir := t.TempDir()
+	ipMap := writeFile(t, mapDir, "ip.map", "127.0.0.0/8 lo8\n127.0.0.2 two\n10.0.0.0/8 ten\n")
+	intMap := writeFile(t, mapDir, "int.map", "127.0.0.0/24 2130706432\n")
+	strMap := writeFile(t, mapDir, "str.map", "127.0.0.2 Two\n127.0 beg\n")
+	addrMap := writeFile(t, mapDir, "addr.map", "127.0.0.9 10.9.9.9\n")
+	convs := same("LF7", "%[src,ipmask(24)]", "%[src,ipmask(255.0.0.0)]", "%[src,hex]", "%[src,bytes(1,2),hex]",
+		"%[src,bytes(3)]", "%[src,bytes(9),hex]", "%[src,lower,upper]", "%[src,map_ip("+ipMap+")]",
+		"%[src,ipmask(16),map_ip("+ipMap+")]", "%[dst,map_str("+strMap+",none)]", "%[src,map_str("+strMap+")]",
+		"%[src,map_str("+strMap+"),lower]", "%[src,map_beg("+strMap+")]", "%[src,map_ip_int("+intMap+"),hex]",
+		"%[src,map_sub("+strMap+")]", "%[src,map_end("+strMap+",x)]", "%{+Q}[src,map_ip("+ipMap+")]",
+		"%[src,map_ip_int("+intMap+")]", "%[src,map_str_int("+intMap+",7)]", "%[src,map_str_ip("+addrMap+",10.1.2.3)]")
 	// With option logasap, the line is written once connected: the
 	// total time and the bytes so far carry a '+'.
 	asap := []lfField{f("LF5", lfSame), f("%s", lfSame), f("%ts", lfSame), f("%Tt", lfAny), f("%B", lfSame), f("%Tu", lfAny)}
@@ -93,6 +106,7 @@ func TestE2ELogFormatDifferential(t *testing.T) {
 		{"all TCP variables", all, nil},
 		{"quote and hex flags", flags, nil},
 		{"sample fetches", fetches, nil},
+		{"converters", convs, nil},
 		{"option logasap", asap, []string{"option logasap"}},
 	}
 	for _, tc := range formats {
