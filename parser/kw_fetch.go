@@ -48,6 +48,7 @@ var fetches = map[string]fetchDef{
 	"connslots":          {"int", "int", 0, 1},
 	"queue":              {"int", "int", 0, 1},
 	"srv_is_up":          {"bool", "bool", 1, 1},
+	"var":                {"any", "any", 1, 2},
 }
 
 // knownConverters are HAProxy converters goproxy does not apply.
@@ -129,7 +130,7 @@ func (p *parser) parseFetchACL(expr string, w []string) (*ACL, string) {
 			if file == "" {
 				return nil, "missing file name after '-f'."
 			}
-			if !methodSet && match == "bin" {
+			if !methodSet && (match == "bin" || match == "any") {
 				return nil, fmt.Sprintf("matching method must be specified first (using '-m') when using a sample fetch of this type ('%s').", name)
 			}
 			vals, m := p.aclPatternFile(file, asMap, match)
@@ -147,6 +148,9 @@ func (p *parser) parseFetchACL(expr string, w []string) (*ACL, string) {
 		default:
 			return nil, fmt.Sprintf("'%s' is not a valid ACL option. Please use '--' before any pattern beginning with a '-'.", f)
 		}
+	}
+	if match == "any" {
+		return nil, fmt.Sprintf("matching method must be specified first (using '-m') when using a sample fetch of this type ('%s').", name)
 	}
 	if def.match == "ver" && acl.Match == "" {
 		match = "ver"
@@ -201,6 +205,10 @@ func checkFetchArgs(name string, args []string) string {
 		}
 		if len(args) == 3 {
 			return num(2, "integer", true)
+		}
+	case "var":
+		if m := varNameError(args[0]); m != "" {
+			return "invalid args:" + m
 		}
 	case "srv_is_up":
 		if _, _, ok := strings.Cut(args[0], "/"); !ok {
@@ -325,6 +333,9 @@ func (p *parser) warnNeverMatch(px *Proxy, c *Condition, ctx, in string) {
 // with HAProxy's messages (without their context).
 func checkFetchArity(name string, args []string) string {
 	def := fetches[name]
+	if name == "var" && len(args) == 0 {
+		return "invalid args in fetch method 'var' : Empty variable name cannot be accepted"
+	}
 	if len(args) < def.minArgs {
 		typ := "integer"
 		if name == "srv_is_up" {
@@ -341,6 +352,9 @@ func checkFetchArity(name string, args []string) string {
 	if m := checkFetchArgs(name, args); m != "" {
 		if strings.HasPrefix(m, "payload length") {
 			return fmt.Sprintf("invalid args in fetch method '%s' : %s", name, m)
+		}
+		if rest, ok := strings.CutPrefix(m, "invalid args:"); ok {
+			return fmt.Sprintf("invalid args in fetch method '%s' : %s", name, rest)
 		}
 		return fmt.Sprintf("fetch method '%s' : %s", name, m)
 	}

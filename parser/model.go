@@ -130,6 +130,8 @@ type Proxy struct {
 	DefaultBackend string
 	DefaultBackPos Pos
 	UseBackends    []*UseBackend
+	UseServers     []*UseServer   `json:",omitempty"`
+	PersistRules   []*PersistRule `json:",omitempty"`
 	ACLs           []*ACL
 	TCPReqConn     []*TCPRule
 	TCPReqContent  []*TCPRule
@@ -442,8 +444,12 @@ type CondTerm struct {
 // TCPRule is a tcp-request connection|content rule.
 type TCPRule struct {
 	Pos
-	Action string // accept, reject
+	Action string // accept, reject, set-var, unset-var, set-src, silent-drop, expect-proxy
 	Cond   *Condition
+	// Var is the variable of set-var and unset-var ("txn.account"); Expr
+	// the sample expression of set-var and set-src.
+	Var  string      `json:",omitempty"`
+	Expr *SampleExpr `json:",omitempty"`
 }
 
 // CheckKind is the kind of health check a backend performs.

@@ -95,7 +95,7 @@ func castable(from, to string) bool {
 	if from == "addrout" {
 		return false
 	}
-	if from == to || to == "str" || (to == "addr" && from == "ip") {
+	if from == to || from == "any" || to == "str" || (to == "addr" && from == "ip") {
 		return true
 	}
 	switch from {

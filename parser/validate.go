@@ -134,6 +134,7 @@ func (p *parser) validateProxy(px *Proxy) {
 		}
 	}
 	p.assignServerIDs(px)
+	p.checkUseServers(px)
 	if px.Cap&CapBackend != 0 && len(px.TCPChecks) > 0 && px.CheckKind != CheckTCP {
 		p.checkWarn("%s '%s' uses tcp-check rules without 'option tcp-check', so the rules are ignored.", typeName(px), px.Name)
 	}

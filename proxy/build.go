@@ -184,10 +184,13 @@ func (g *Graph) buildBackend(p *parser.Proxy) (*Backend, error) {
 	if b.content, err = compileTCPRules(p.TCPReqContent, named, g.mapBy); err != nil {
 		return nil, err
 	}
+	if err := b.compileServerRules(p, named, g.mapBy); err != nil {
+		return nil, err
+	}
 	b.inspectDelay = p.InspectDelay
-	for _, r := range b.content {
-		b.needDst = b.needDst || r.cond.needsDst()
-		b.inspects = b.inspects || r.cond.usesContent()
+	for i := range b.content {
+		b.needDst = b.needDst || b.content[i].needsDst()
+		b.inspects = b.inspects || b.content[i].usesContent()
 	}
 	lb, err := newBalancer(b)
 	if err != nil {
@@ -240,13 +243,13 @@ func (g *Graph) buildFrontend(p *parser.Proxy, backends map[string]*Backend) (*F
 		errs = multierror.Append(errs, err)
 	}
 	for _, r := range p.TCPReqConn {
-		c, err := compileCond(r.Cond, named, g.mapBy)
+		rule, err := compileTCPRule(r, named, g.mapBy)
 		if err != nil {
 			errs = multierror.Append(errs, fmt.Errorf("parsing [%s:%d] : %w", r.File, r.Line, err))
 			continue
 		}
-		f.tcpRules = append(f.tcpRules, tcpRule{accept: r.Action == "accept", cond: c})
-		f.needDst = f.needDst || c.needsDst()
+		f.tcpRules = append(f.tcpRules, rule)
+		f.needDst = f.needDst || rule.needsDst()
 	}
 	if f.logConv, err = compileLogConverters(p, g.mapBy); err != nil {
 		errs = multierror.Append(errs, err)
@@ -256,9 +259,9 @@ func (g *Graph) buildFrontend(p *parser.Proxy, backends map[string]*Backend) (*F
 		errs = multierror.Append(errs, err)
 	}
 	f.inspectDelay = p.InspectDelay
-	for _, r := range f.content {
-		f.needDst = f.needDst || r.cond.needsDst()
-		f.inspects = f.inspects || r.cond.usesContent()
+	for i := range f.content {
+		f.needDst = f.needDst || f.content[i].needsDst()
+		f.inspects = f.inspects || f.content[i].usesContent()
 	}
 	for _, r := range p.UseBackends {
 		be := backends[r.Backend]
@@ -349,12 +352,12 @@ func compileTCPRules(rules []*parser.TCPRule, named map[string][]*acl, maps maps
 	var out []tcpRule
 	var errs *multierror.Error
 	for _, r := range rules {
-		c, err := compileCond(r.Cond, named, maps)
+		rule, err := compileTCPRule(r, named, maps)
 		if err != nil {
 			errs = multierror.Append(errs, fmt.Errorf("parsing [%s:%d] : %w", r.File, r.Line, err))
 			continue
 		}
-		out = append(out, tcpRule{accept: r.Action == "accept", cond: c})
+		out = append(out, rule)
 	}
 	if errs != nil {
 		errs.ErrorFormat = oneLinePerError

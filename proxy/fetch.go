@@ -22,6 +22,9 @@ type fetchArgs struct {
 	off2         int
 	off2Set, rel bool
 	proxy, srv   string // backend (or frontend) and server names
+	vr           varRef // var()
+	def          string // var()'s default
+	hasDef       bool
 }
 
 // parse compiles the arguments the parser validated.
@@ -40,6 +43,11 @@ func (fa *fetchArgs) parse(name string, args []string) error {
 		}
 	case "srv_is_up":
 		fa.proxy, fa.srv, _ = strings.Cut(args[0], "/")
+	case "var":
+		fa.vr = newVarRef(args[0])
+		if len(args) > 1 {
+			fa.def, fa.hasDef = args[1], true
+		}
 	default:
 		if len(args) > 0 {
 			fa.proxy = args[0]
@@ -84,6 +92,7 @@ func init() {
 		"connslots":          {fetchConnslots, "int", false},
 		"queue":              {fetchQueue, "int", false},
 		"srv_is_up":          {fetchSrvIsUp, "bool", false},
+		"var":                {fetchVar, "str", false},
 	}
 }
 

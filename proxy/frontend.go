@@ -23,7 +23,7 @@ type Frontend struct {
 	stopped  atomic.Bool // soft stop done
 	defBE    *Backend
 	rules    []useRule
-	tcpRules []tcpRule // tcp-request connection
+	tcpRules []tcpRule // tcp-request connection (tcpactions.go)
 	content  []tcpRule // tcp-request content
 	needDst  bool      // some rule looks at the destination address
 	// inspects: the content rules or use_backend conditions read the
@@ -43,12 +43,6 @@ type useRule struct {
 	be   *Backend
 	dyn  *dynName // a name built for each session (be is nil)
 	cond *cond
-}
-
-// tcpRule is a compiled tcp-request connection rule.
-type tcpRule struct {
-	accept bool
-	cond   *cond
 }
 
 // MaxConn returns the frontend's effective maxconn.
@@ -106,24 +100,12 @@ func (f *Frontend) Shutdown() bool {
 // Stopped reports whether the frontend stopped listening (soft stop).
 func (f *Frontend) Stopped() bool { return f.stopped.Load() }
 
-// acceptConn runs the tcp-request connection rules: false means reject.
-func (f *Frontend) acceptConn(ci *connInfo) bool {
+// acceptConn runs the tcp-request connection rules.
+func (f *Frontend) acceptConn(ci *connInfo) tcpVerdict {
 	ci.conn = true
-	ok := runTCPRules(f.tcpRules, ci)
+	v := runTCPRules(f.tcpRules, ci)
 	ci.conn = false
-	return ok
-}
-
-// runTCPRules applies the first rule whose condition matches: false means
-// reject. Without a match the connection is accepted.
-func runTCPRules(rules []tcpRule, ci *connInfo) bool {
-	for i := range rules {
-		r := &rules[i]
-		if r.cond.eval(ci) {
-			return r.accept
-		}
-	}
-	return true
+	return v
 }
 
 // pickBackend runs the use_backend rules and falls back to the default

@@ -20,11 +20,12 @@ import (
 type Graph struct {
 	rate connRate // global maxconnrate
 	// maps are the map files of the converters, by id (maps.go).
-	maps  []*MapRef
-	mapBy mapsByFile
-	cfg   *parser.Config
-	log   logrus.FieldLogger
-	opts  Options
+	maps     []*MapRef
+	mapBy    mapsByFile
+	procVars procVars // set-var(proc.*)
+	cfg      *parser.Config
+	log      logrus.FieldLogger
+	opts     Options
 	// transferred are the sockets of Options.Transferred no bind took yet,
 	// adopted those taken (closed once started, see closeTransferred).
 	transferred []TransferredSocket
