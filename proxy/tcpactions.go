@@ -308,30 +308,3 @@ func fetchVar(fa *fetchArgs, c *connInfo) (sample, bool) {
 	}
 	return sample{}, false
 }
-
-// ProcVar returns the text of a proc-scope variable ("get var proc.x"):
-// its type name and value, false when it is not set.
-func (g *Graph) ProcVar(name string) (typ, value string, ok bool) {
-	g.procVars.mu.Lock()
-	smp, ok := g.procVars.vals[name]
-	g.procVars.mu.Unlock()
-	if !ok {
-		return "", "", false
-	}
-	switch smp.typ {
-	case smpBool:
-		typ = "bool"
-	case smpInt:
-		typ = "sint"
-	case smpIP:
-		typ = "ipv4"
-		if !smp.ip.Is4() {
-			typ = "ipv6"
-		}
-	case smpBin:
-		typ = "binary"
-	default:
-		typ = "str"
-	}
-	return typ, string(appendSampleText(nil, &smp)), true
-}
