@@ -93,6 +93,8 @@ func init() {
 		"queue":              {fetchQueue, "int", false},
 		"srv_is_up":          {fetchSrvIsUp, "bool", false},
 		"var":                {fetchVar, "str", false},
+		"fc_pp_authority":    {fetchPPAuthority, "str", false},
+		"fc_pp_unique_id":    {fetchPPUniqueID, "str", false},
 	}
 }
 

@@ -128,6 +128,7 @@ type session struct {
 
 	vars   *sessVars // set-var's variables, nil until one is set
 	forced *Server   // the server of a use-server rule, for the first pick
+	pp     *ppInfo   // the TLVs of the client's PROXY header, if any
 }
 
 // newSession starts a session for an accepted client connection. The
