@@ -51,7 +51,7 @@ backend bdef
 
 // TestE2EProxyTwoHops sends clients' PROXY v2 headers (address, authority
 // TLV) through two proxies: the second routes on the client's real address
-// and authority, and shows the client's address in "show sess". Every
+// and authority ("show sess" shows its peer, as HAProxy). Every
 // pairing of goproxy and haproxy (where installed) must route the same.
 func TestE2EProxyTwoHops(t *testing.T) {
 	a, s, d := startNameServer(t, "bauth", "127.0.0.1:0"), startNameServer(t, "bsrc", "127.0.0.1:0"), startNameServer(t, "bdef", "127.0.0.1:0")
