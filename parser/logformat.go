@@ -299,6 +299,8 @@ func (p *parser) compileLogFormats(px *Proxy) {
 	if px.Cap&CapFrontend == 0 {
 		return
 	}
+	file, line := p.file, p.line
+	defer func() { p.file, p.line = file, line }()
 	compile := func(lf *LogFormat, kw string, sd bool) *LogFormat {
 		if lf == nil {
 			return nil

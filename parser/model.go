@@ -360,7 +360,7 @@ type ServerParams struct {
 	MinConn        int
 	SendProxy      bool
 	SendProxyV2    bool
-	PPv2           PPv2Options // proxy-v2-options (kw_ppopts.go)
+	PPv2           PPv2Options `json:",omitzero"` // proxy-v2-options (kw_ppopts.go)
 	CheckSendProxy bool
 	SlowStart      time.Duration
 	CheckPort      int

@@ -226,13 +226,12 @@ func (s *session) readProxyHeader() {
 		s.finish(termCliAbortReq)
 		return
 	}
-	if h.authority != nil || h.uniqueID != nil || !h.local {
-		s.pp = &ppInfo{authority: cloneBytes(h.authority), uniqueID: cloneBytes(h.uniqueID)}
-	}
 	if !h.local {
-		s.pp.peer = s.src
 		s.src, s.dst = h.src, h.dst
 		s.flags |= fDstKnown
+	}
+	if h.authority != nil || h.uniqueID != nil {
+		s.pp = &ppInfo{authority: cloneBytes(h.authority), uniqueID: cloneBytes(h.uniqueID)}
 	}
 	s.state = stNew
 	s.stExp = 0

@@ -3,7 +3,6 @@ package proxy
 import (
 	"encoding/binary"
 	"hash/crc32"
-	"net/netip"
 
 	"goproxy/parser"
 )
@@ -34,19 +33,6 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // ppInfo is what a client's PROXY header carried beyond the addresses.
 type ppInfo struct {
 	authority, uniqueID []byte
-	// peer is the address of the socket's other end when the header
-	// replaced it: HAProxy's "show sess" shows that one.
-	peer netip.AddrPort
-}
-
-// peerAddr is the client address "show sess" shows: the socket's peer,
-// as HAProxy 2.6 shows it, also when a PROXY header advertised another
-// (which the rules, the balancer and the logs use).
-func (s *session) peerAddr() netip.AddrPort {
-	if s.pp != nil && s.pp.peer.IsValid() {
-		return s.pp.peer
-	}
-	return s.src
 }
 
 // parseTLVs reads the TLVs of a v2 header hdr (the whole header, its

@@ -165,7 +165,7 @@ func (g *Graph) Sessions() []SessionInfo {
 		var mine []SessionInfo
 		l.clock()
 		l.sessions(func(s *session) {
-			si := SessionInfo{ID: s.id, Frontend: s.fe.Name, Source: s.peerAddr(),
+			si := SessionInfo{ID: s.id, Frontend: s.fe.Name, Source: s.src,
 				Age: time.Duration(l.now - s.tAccept), State: stateNames[s.state]}
 			if s.be != nil {
 				si.Backend = s.be.Name
