@@ -60,6 +60,9 @@ func TestE2EMapRouting(t *testing.T) {
 		want("127.0.0.2", "555555", "server4") // the map_beg default: pool_default
 		want("127.0.0.2", "666666", "refused") // blocked.map
 		want("127.0.0.9", "901234", "server4") // nets.map: nine
+		want("127.0.0.3", "908811", "refused") // a key of accounts.map (-M -f)
+		want("127.0.0.3", "901234", "server1") // 9012: not refused
+		want("127.0.0.3", "905555", "server3") // not a key
 		cmd("show map")
 		cmd("show map " + maps + "/accounts.map")
 		cmd("add map " + maps + "/accounts.map 555555 pool_gold")
