@@ -183,7 +183,7 @@ func validIntPattern(v string) string {
 // tcpRequestActions are HAProxy's tcp-request actions goproxy does not
 // implement (kw_tcpaction.go has those it does beyond accept and reject).
 var tcpRequestActions = map[string]bool{
-	"capture": true, "expect-netscaler-cip": true, "set-dst": true,
+	"expect-netscaler-cip": true, "set-dst": true,
 	"set-dst-port": true, "set-mark": true, "set-src-port": true, "set-tos": true,
 	"do-resolve": true, "set-log-level": true, "set-nice": true,
 	"set-priority-class": true, "set-priority-offset": true, "switch-mode": true, "use-service": true,

@@ -125,6 +125,44 @@ func (p *parser) tcpAction(px *Proxy, what string, w []string) (rule *TCPRule, n
 			return nil, 0, true
 		}
 		return &TCPRule{Pos: p.pos(), Action: action, Expr: e}, 2, true
+	case action == "capture":
+		pre := fmt.Sprintf("'%s %s %s' : ", w[0], what, action)
+		expr := argAt(w, 3)
+		if expr == "" || expr == "if" || expr == "unless" {
+			p.alert("%smissing fetch method", pre)
+			return nil, 0, true
+		}
+		if what == "connection" {
+			p.alert("'capture %s' is not allowed in 'tcp-request connection' rules in %s '%s'", expr, px.Kind, px.Name)
+			return nil, 0, true
+		}
+		e, _, m := p.parseSampleWord(expr)
+		if m != "" {
+			p.alert("%s%s", pre, m)
+			return nil, 0, true
+		}
+		if argAt(w, 4) != "len" {
+			p.alert("%sa positive 'len' argument is mandatory", pre)
+			return nil, 0, true
+		}
+		n := 0
+		for _, c := range argAt(w, 5) {
+			if c < '0' || c > '9' || n > 1<<20 {
+				n = 0
+				break
+			}
+			n = n*10 + int(c-'0')
+		}
+		if n <= 0 {
+			p.alert("%slength must be > 0", pre)
+			return nil, 0, true
+		}
+		if px.Cap&CapFrontend == 0 {
+			p.alert("%sproxy '%s' has no frontend capability", pre, px.Name)
+			return nil, 0, true
+		}
+		px.ReqCaptures = append(px.ReqCaptures, n)
+		return &TCPRule{Pos: p.pos(), Action: action, Expr: e, Capture: len(px.ReqCaptures) - 1, Len: n}, 4, true
 	case action == "silent-drop":
 		return &TCPRule{Pos: p.pos(), Action: action}, 1, true
 	case action == "expect-proxy" && what == "connection":

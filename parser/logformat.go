@@ -67,7 +67,7 @@ var logVars = map[string]bool{
 }
 
 // logFetches are the sample fetches goproxy evaluates in a log format.
-var logFetches = map[string]bool{"src": true, "dst": true, "src_port": true, "dst_port": true}
+var logFetches = map[string]bool{"src": true, "dst": true, "src_port": true, "dst_port": true, "capture.req.hdr": true}
 
 // logFlagNames are the flags of %{...}.
 var logFlagNames = map[string]LogFlags{"M": LogMandatory, "Q": LogQuote, "X": LogHex, "E": LogEsc}
@@ -207,7 +207,7 @@ func (p *parser) parseLogFetch(s string, i int) (LogNode, int, error) {
 	_, evaluated := fetches[name]
 	if !logFetches[name] && !(p.lfAllFetches && evaluated) {
 		if name != "" && (knownFetch(name) || evaluated) {
-			return LogNode{}, 0, fmt.Errorf("failed to parse sample expression <%s> : fetch method '%s' is not supported by goproxy in a log format (only src, dst, src_port and dst_port are)", rest, name)
+			return LogNode{}, 0, fmt.Errorf("failed to parse sample expression <%s> : fetch method '%s' is not supported by goproxy in a log format (only src, dst, src_port, dst_port and capture.req.hdr are)", rest, name)
 		}
 		if name == "" {
 			return LogNode{}, 0, fmt.Errorf("failed to parse sample expression <%s> : unknown fetch method ''", rest)
@@ -216,7 +216,7 @@ func (p *parser) parseLogFetch(s string, i int) (LogNode, int, error) {
 	}
 	var args []string
 	if j < len(s) && s[j] == '(' {
-		if !p.lfAllFetches {
+		if !p.lfAllFetches && name != "capture.req.hdr" {
 			return LogNode{}, 0, fmt.Errorf("failed to parse sample expression <%s> : arguments of '%s' are not supported by goproxy in a log format", rest, name)
 		}
 		end := strings.IndexByte(s[j:], ')')

@@ -131,6 +131,7 @@ type Proxy struct {
 	DefaultBackPos Pos
 	UseBackends    []*UseBackend
 	UseServers     []*UseServer   `json:",omitempty"`
+	ReqCaptures    []int          `json:",omitempty"` // lengths of tcp-request content capture slots
 	PersistRules   []*PersistRule `json:",omitempty"`
 	ACLs           []*ACL
 	TCPReqConn     []*TCPRule
@@ -451,6 +452,9 @@ type TCPRule struct {
 	// the sample expression of set-var and set-src.
 	Var  string      `json:",omitempty"`
 	Expr *SampleExpr `json:",omitempty"`
+	// Capture and Len are the slot and length of a capture.
+	Capture int `json:",omitempty"`
+	Len     int `json:",omitempty"`
 }
 
 // CheckKind is the kind of health check a backend performs.

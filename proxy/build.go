@@ -251,6 +251,7 @@ func (g *Graph) buildFrontend(p *parser.Proxy, backends map[string]*Backend) (*F
 		f.tcpRules = append(f.tcpRules, rule)
 		f.needDst = f.needDst || rule.needsDst()
 	}
+	f.captures = p.ReqCaptures
 	if f.logConv, err = compileLogConverters(p, g.mapBy); err != nil {
 		errs = multierror.Append(errs, err)
 	}

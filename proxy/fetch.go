@@ -43,6 +43,8 @@ func (fa *fetchArgs) parse(name string, args []string) error {
 		}
 	case "srv_is_up":
 		fa.proxy, fa.srv, _ = strings.Cut(args[0], "/")
+	case "capture.req.hdr":
+		fa.off = atoi(args[0])
 	case "var":
 		fa.vr = newVarRef(args[0])
 		if len(args) > 1 {
@@ -95,6 +97,7 @@ func init() {
 		"var":                {fetchVar, "str", false},
 		"fc_pp_authority":    {fetchPPAuthority, "str", false},
 		"fc_pp_unique_id":    {fetchPPUniqueID, "str", false},
+		"capture.req.hdr":    {fetchCaptureReqHdr, "str", false},
 	}
 }
 

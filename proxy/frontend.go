@@ -33,6 +33,7 @@ type Frontend struct {
 	logs         *LogSink
 	logCount     atomic.Uint64                   // lines logged, HAProxy's %lc
 	logConv      map[*parser.LogNode][]converter // of the log formats' %[...]
+	captures     []int                           // lengths of the capture slots
 
 	timeoutClient, timeoutClientFin time.Duration
 	keepalive                       bool

@@ -20,6 +20,9 @@ type LogFields struct {
 	ASAP      bool // option logasap: '+' before %Tt, %Tu, %Ta and %B
 	// conv holds the compiled converters of the format's %[...] nodes.
 	conv map[*parser.LogNode][]converter
+	// caps are the session's captures, of the frontend's nCaps slots.
+	caps  [][]byte
+	nCaps int
 }
 
 // hostname is %H: the host name, read once.
@@ -63,7 +66,7 @@ func AppendLogFormat(b []byte, nodes []parser.LogNode, r *SessionRecord, x *LogF
 			lastSpace = false
 			continue
 		case parser.LogFetch:
-			if len(n.Conv) > 0 {
+			if len(n.Conv) > 0 || n.Text == "capture.req.hdr" {
 				b = appendLogSample(b, n, r, x)
 				lastSpace = false
 				continue
@@ -195,8 +198,15 @@ func AppendLogFormat(b []byte, nodes []parser.LogNode, r *SessionRecord, x *LogF
 			b = lfHexOr(b, int64(x.LogCount), fl, 4)
 		case "pid":
 			b = lfHexOr(b, int64(x.PID), fl, 4)
-		case "hr", "hrl", "hs", "hsl":
-			// No captures in TCP mode: nothing, not even a separator.
+		case "hr", "hrl":
+			// The tcp-request content captures; nothing, not even a
+			// separator, without any.
+			if x.nCaps == 0 {
+				continue
+			}
+			b = appendCaptures(b, x.caps, x.nCaps, n.Text == "hrl")
+		case "hs", "hsl":
+			// No response captures in TCP mode.
 			continue
 		}
 		lastSpace = false
@@ -302,8 +312,17 @@ func appendLogSample(b []byte, n *parser.LogNode, r *SessionRecord, x *LogFields
 		smp = sample{typ: smpInt, i: int64(r.Client.Port())}
 	case "dst_port":
 		smp = sample{typ: smpInt, i: int64(r.Local.Port())}
+	case "capture.req.hdr":
+		slot, _ := strconv.Atoi(argOr(n.Args, 0))
+		if slot < 0 || slot >= len(x.caps) || x.caps[slot] == nil {
+			return lfText(b, "", n.Flags)
+		}
+		smp = sample{typ: smpStr, b: x.caps[slot]}
 	}
 	conv, ok := x.conv[n]
+	if !ok && len(n.Conv) == 0 {
+		ok = true
+	}
 	if !ok || !applyConverters(conv, &smp) {
 		return lfText(b, "", n.Flags)
 	}

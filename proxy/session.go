@@ -129,6 +129,7 @@ type session struct {
 	vars   *sessVars // set-var's variables, nil until one is set
 	forced *Server   // the server of a use-server rule, for the first pick
 	pp     *ppInfo   // the TLVs of the client's PROXY header, if any
+	caps   [][]byte  // tcp-request content captures, nil until one is made
 }
 
 // newSession starts a session for an accepted client connection. The

@@ -25,11 +25,13 @@ const (
 	actSetSrc
 	actSilentDrop
 	actExpectProxy
+	actCapture
 )
 
 var tcpActs = map[string]tcpAct{
 	"accept": actAccept, "reject": actReject, "set-var": actSetVar, "unset-var": actUnsetVar,
 	"set-src": actSetSrc, "silent-drop": actSilentDrop, "expect-proxy": actExpectProxy,
+	"capture": actCapture,
 }
 
 // tcpRule is a compiled tcp-request connection or content rule.
@@ -37,7 +39,9 @@ type tcpRule struct {
 	act  tcpAct
 	cond *cond
 	vr   varRef      // set-var, unset-var
-	expr *sampleExpr // set-var, set-src
+	expr *sampleExpr // set-var, set-src, capture
+	slot int         // capture: the slot and its length
+	n    int
 }
 
 // tcpVerdict is the outcome of a rule list.
@@ -59,7 +63,7 @@ func compileTCPRule(r *parser.TCPRule, named map[string][]*acl, maps mapsByFile)
 	if !ok {
 		return tcpRule{}, fmt.Errorf("unsupported action '%s'", r.Action)
 	}
-	rule := tcpRule{act: act, cond: c}
+	rule := tcpRule{act: act, cond: c, slot: r.Capture, n: r.Len}
 	if r.Var != "" {
 		rule.vr = newVarRef(r.Var)
 	}
@@ -105,6 +109,15 @@ func (r *tcpRule) apply(ci *connInfo) {
 		if s != nil {
 			s.src = ci.src
 		}
+	case actCapture:
+		smp, ok := r.expr.eval(ci)
+		if !ok || s == nil || !castSample(&smp, castStr) || r.slot >= len(s.fe.captures) {
+			return
+		}
+		if s.caps == nil {
+			s.caps = make([][]byte, len(s.fe.captures))
+		}
+		s.caps[r.slot] = append([]byte(nil), smp.b[:min(len(smp.b), r.n)]...)
 	case actExpectProxy:
 		if s != nil {
 			s.flags |= fExpectProxy
@@ -307,4 +320,50 @@ func fetchVar(fa *fetchArgs, c *connInfo) (sample, bool) {
 		return sample{typ: smpStr, b: []byte(fa.def)}, true
 	}
 	return sample{}, false
+}
+
+// fetchCaptureReqHdr is capture.req.hdr(<slot>): what a tcp-request
+// content capture stored.
+func fetchCaptureReqHdr(fa *fetchArgs, c *connInfo) (sample, bool) {
+	if c.s == nil || fa.off < 0 || fa.off >= len(c.s.caps) || c.s.caps[fa.off] == nil {
+		return sample{}, false
+	}
+	return sample{typ: smpStr, b: c.s.caps[fa.off]}, true
+}
+
+// appendCaptures writes the captures as HAProxy's %hr ({a|b}, long: false)
+// or %hrl (a b, with "-" for an empty slot), bytes outside of printable
+// ASCII and '"', '#', '{', '|', '}' as #XX.
+func appendCaptures(b []byte, caps [][]byte, n int, long bool) []byte {
+	if !long {
+		b = append(b, '{')
+	}
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			if long {
+				b = append(b, ' ')
+			} else {
+				b = append(b, '|')
+			}
+		}
+		var v []byte
+		if i < len(caps) {
+			v = caps[i]
+		}
+		if long && len(v) == 0 {
+			b = append(b, '-')
+			continue
+		}
+		for _, c := range v {
+			if c < 0x20 || c >= 0x7f || c == '"' || c == '#' || c == '{' || c == '|' || c == '}' {
+				b = append(b, '#', hexDigits[c>>4], hexDigits[c&15])
+				continue
+			}
+			b = append(b, c)
+		}
+	}
+	if !long {
+		b = append(b, '}')
+	}
+	return b
 }

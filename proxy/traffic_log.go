@@ -160,7 +160,8 @@ func abnormalSession(r *SessionRecord) bool {
 // log-format-sd), as HAProxy's strm_log(): an empty line is not sent.
 func (s *session) writeLogFormat(level int, nodes, sdNodes []parser.LogNode, r *SessionRecord) {
 	f := s.fe
-	x := LogFields{FrontName: f.Name, LogCount: f.logCount.Load(), PID: f.logs.pid, ASAP: f.Config.Options.LogASAP, conv: f.logConv}
+	x := LogFields{FrontName: f.Name, LogCount: f.logCount.Load(), PID: f.logs.pid, ASAP: f.Config.Options.LogASAP, conv: f.logConv,
+		caps: s.caps, nCaps: len(f.captures)}
 	if srv, back := logNeeds(nodes); srv || back || len(sdNodes) > 0 {
 		if s.srv != nil && s.tConnStart != 0 {
 			x.SrvAddr = s.serverAddr()
