@@ -194,3 +194,18 @@ func hasKey(text, key string) bool {
 	}
 	return false
 }
+
+// TestAppendCaptures writes captures as HAProxy's %hr and %hrl (checked
+// against haproxy 2.6 on the same bytes).
+func TestAppendCaptures(t *testing.T) {
+	caps := [][]byte{nil, []byte("U\x01\""), []byte("127.0.0.1")}
+	if got := string(appendCaptures(nil, caps, 3, false)); got != "{|U#01#22|127.0.0.1}" {
+		t.Errorf("%%hr = %q", got)
+	}
+	if got := string(appendCaptures(nil, caps, 3, true)); got != "- U#01#22 127.0.0.1" {
+		t.Errorf("%%hrl = %q", got)
+	}
+	if got := string(appendCaptures(nil, nil, 2, true)); got != "- -" {
+		t.Errorf("%%hrl of no capture = %q", got)
+	}
+}

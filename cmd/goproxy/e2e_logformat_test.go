@@ -98,16 +98,23 @@ func TestE2ELogFormatDifferential(t *testing.T) {
 	// With option logasap, the line is written once connected: the
 	// total time and the bytes so far carry a '+'.
 	asap := []lfField{f("LF5", lfSame), f("%s", lfSame), f("%ts", lfSame), f("%Tt", lfAny), f("%B", lfSame), f("%Tu", lfAny)}
+	// tcp-request content captures (the client sends nothing before the
+	// server's greeting: the payload slot stays empty, at inspect-delay).
+	caps := same("LF8", "%hr", "%[capture.req.hdr(1)]", "%[capture.req.hdr(0)]", "%{+Q}[capture.req.hdr(2)]")
+	capRules := []string{"tcp-request inspect-delay 100ms", "tcp-request content capture req.payload(0,3) len 2",
+		"tcp-request content capture src len 7", "tcp-request content capture fe_name,upper len 20 if { src 127.0.0.2 }"}
 	formats := []struct {
 		name   string
 		fields []lfField
 		opts   []string
+		front  []string
 	}{
-		{"all TCP variables", all, nil},
-		{"quote and hex flags", flags, nil},
-		{"sample fetches", fetches, nil},
-		{"converters", convs, nil},
-		{"option logasap", asap, []string{"option logasap"}},
+		{"all TCP variables", all, nil, nil},
+		{"quote and hex flags", flags, nil, nil},
+		{"sample fetches", fetches, nil, nil},
+		{"converters", convs, nil, nil},
+		{"captures", caps, nil, capRules},
+		{"option logasap", asap, []string{"option logasap"}, nil},
 	}
 	for _, tc := range formats {
 		t.Run(tc.name, func(t *testing.T) {
@@ -121,7 +128,7 @@ func TestE2ELogFormatDifferential(t *testing.T) {
 			cfg := e2eCfg{
 				global:   []string{"log " + sink.addr() + " local2"},
 				defaults: append([]string{"log global"}, tc.opts...),
-				frontend: []string{"log-format " + format},
+				frontend: append([]string{"log-format " + format}, tc.front...),
 				servers:  srvLines(ss, []int{1}),
 			}
 			re := regexp.MustCompile(syslogHeader + `(LF\d .*)\n$`)
