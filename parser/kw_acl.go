@@ -183,8 +183,7 @@ func validIntPattern(v string) string {
 // tcpRequestActions are HAProxy's tcp-request actions goproxy does not
 // implement (kw_tcpaction.go has those it does beyond accept and reject).
 var tcpRequestActions = map[string]bool{
-	"expect-netscaler-cip": true, "set-dst": true,
-	"set-dst-port": true, "set-mark": true, "set-src-port": true, "set-tos": true,
+	"expect-netscaler-cip": true, "set-mark": true, "set-tos": true,
 	"do-resolve": true, "set-log-level": true, "set-nice": true,
 	"set-priority-class": true, "set-priority-offset": true, "switch-mode": true, "use-service": true,
 	"close": true, "attach-srv": true,

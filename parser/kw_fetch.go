@@ -2,6 +2,7 @@ package parser
 
 import (
 	"fmt"
+	"net/netip"
 	"os"
 	"regexp"
 	"strconv"
@@ -52,6 +53,12 @@ var fetches = map[string]fetchDef{
 	"fc_pp_authority":    {"str", "str", 0, 0},
 	"fc_pp_unique_id":    {"str", "str", 0, 0},
 	"capture.req.hdr":    {"str", "str", 1, 1},
+	"int":                {"int", "int", 1, 1}, // constants
+	"str":                {"str", "str", 0, 1},
+	"bool":               {"bool", "bool", 1, 1},
+	"bin":                {"bin", "bin", 1, 1},
+	"ipv4":               {"ip", "ip", 1, 1},
+	"ipv6":               {"ip", "ip", 1, 1},
 }
 
 // knownConverters are HAProxy converters goproxy does not apply.
@@ -209,6 +216,25 @@ func checkFetchArgs(name string, args []string) string {
 		if len(args) == 3 {
 			return num(2, "integer", true)
 		}
+	case "int":
+		if _, err := strconv.ParseInt(args[0], 10, 64); err != nil {
+			return "failed to parse '" + args[0] + "' as type 'integer' at position 1"
+		}
+	case "ipv4", "ipv6":
+		a, err := netip.ParseAddr(args[0])
+		if err != nil || a.Is4() != (name == "ipv4") || a.Zone() != "" {
+			return fmt.Sprintf("failed to parse '%s' as type 'IPv%c address' at position 1", args[0], name[3])
+		}
+	case "bin":
+		if m := validPattern("bin", args[0]); m != "" {
+			return "invalid args:" + strings.TrimSuffix(m, ".")
+		}
+	case "bool":
+		switch args[0] {
+		case "true", "false", "0", "1":
+		default:
+			return "invalid args:Expects 'true', 'false', '0' or '1'"
+		}
 	case "var":
 		if m := varNameError(args[0]); m != "" {
 			return "invalid args:" + m
@@ -339,6 +365,9 @@ func checkFetchArity(name string, args []string) string {
 	if name == "var" && len(args) == 0 {
 		return "invalid args in fetch method 'var' : Empty variable name cannot be accepted"
 	}
+	if konst := constTypes[name]; konst != "" && len(args) == 0 {
+		return fmt.Sprintf("fetch method '%s' : expected type '%s' at position 1, but got nothing", name, konst)
+	}
 	if len(args) < def.minArgs {
 		typ := "integer"
 		if name == "srv_is_up" {
@@ -363,3 +392,7 @@ func checkFetchArity(name string, args []string) string {
 	}
 	return ""
 }
+
+// constTypes are the constant fetches with the type of their argument,
+// as HAProxy names it.
+var constTypes = map[string]string{"int": "integer", "bool": "string", "bin": "string", "ipv4": "IPv4 address", "ipv6": "IPv6 address"}

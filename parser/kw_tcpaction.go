@@ -109,7 +109,7 @@ func (p *parser) tcpAction(px *Proxy, what string, w []string) (rule *TCPRule, n
 		}
 		rule.Expr = e
 		return rule, 2, true
-	case action == "set-src":
+	case action == "set-src" || action == "set-dst" || action == "set-src-port" || action == "set-dst-port":
 		expr := argAt(w, 3)
 		if expr == "" || expr == "if" || expr == "unless" {
 			p.alert("missing fetch method")

@@ -31,6 +31,16 @@ func TestTCPActionErrors(t *testing.T) {
 		{"tcp-request connection set-src src,ipmask(24) if TRUE", ""},
 		{"tcp-request connection expect-proxy layer4 if { src 127.0.0.7 }", ""},
 		{"acl v7 var(txn.i,def),lower -m str abc", ""},
+		{"acl k1 int(x) -m found", "error detected while parsing ACL 'k1' : fetch method 'int' : failed to parse 'x' as type 'integer' at position 1 in ACL expression 'int(x)'."},
+		{"acl k2 ipv4(x) -m found", "error detected while parsing ACL 'k2' : fetch method 'ipv4' : failed to parse 'x' as type 'IPv4 address' at position 1 in ACL expression 'ipv4(x)'."},
+		{"acl k3 bin(zz) -m found", "error detected while parsing ACL 'k3' : invalid args in fetch method 'bin' : an hex digit is expected (found 'z') in ACL expression 'bin(zz)'."},
+		{"acl k4 bool(x) -m found", "error detected while parsing ACL 'k4' : invalid args in fetch method 'bool' : Expects 'true', 'false', '0' or '1' in ACL expression 'bool(x)'."},
+		{"acl k5 int -m found", "error detected while parsing ACL 'k5' : fetch method 'int' : expected type 'integer' at position 1, but got nothing in ACL expression 'int'."},
+		{"acl k6 ipv6(1.2.3.4) -m found", "error detected while parsing ACL 'k6' : fetch method 'ipv6' : failed to parse '1.2.3.4' as type 'IPv6 address' at position 1 in ACL expression 'ipv6(1.2.3.4)'."},
+		{"acl k7 str() -m found", ""},
+		{"tcp-request content set-dst-port int(80)", ""},
+		{"tcp-request connection set-dst ipv4(10.0.0.1)", ""},
+		{"tcp-request connection set-src-port int(1)", ""},
 	}
 	var b strings.Builder
 	b.WriteString("defaults\n    mode tcp\nfrontend fe\n    bind 127.0.0.1:1\n")

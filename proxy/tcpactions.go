@@ -26,12 +26,15 @@ const (
 	actSilentDrop
 	actExpectProxy
 	actCapture
+	actSetDst
+	actSetSrcPort
+	actSetDstPort
 )
 
 var tcpActs = map[string]tcpAct{
 	"accept": actAccept, "reject": actReject, "set-var": actSetVar, "unset-var": actUnsetVar,
 	"set-src": actSetSrc, "silent-drop": actSilentDrop, "expect-proxy": actExpectProxy,
-	"capture": actCapture,
+	"capture": actCapture, "set-dst": actSetDst, "set-src-port": actSetSrcPort, "set-dst-port": actSetDstPort,
 }
 
 // tcpRule is a compiled tcp-request connection or content rule.
@@ -109,6 +112,29 @@ func (r *tcpRule) apply(ci *connInfo) {
 		if s != nil {
 			s.src = ci.src
 		}
+	case actSetDst:
+		smp, ok := r.expr.eval(ci)
+		if !ok || !castSample(&smp, castAddr) || s == nil {
+			return
+		}
+		dst := s.dstAddr()
+		port := uint16(0)
+		if smp.ip.Is4() == dst.Addr().Is4() {
+			port = dst.Port()
+		}
+		s.dst, ci.dst = netip.AddrPortFrom(smp.ip, port), netip.AddrPortFrom(smp.ip, port)
+	case actSetSrcPort, actSetDstPort:
+		smp, ok := r.expr.eval(ci)
+		if !ok || !castSample(&smp, castInt) || s == nil {
+			return
+		}
+		if r.act == actSetSrcPort {
+			ci.src = netip.AddrPortFrom(ci.src.Addr(), uint16(smp.i))
+			s.src = ci.src
+			return
+		}
+		dst := s.dstAddr()
+		s.dst, ci.dst = netip.AddrPortFrom(dst.Addr(), uint16(smp.i)), netip.AddrPortFrom(dst.Addr(), uint16(smp.i))
 	case actCapture:
 		smp, ok := r.expr.eval(ci)
 		if !ok || s == nil || !castSample(&smp, castStr) || r.slot >= len(s.fe.captures) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -12,7 +13,7 @@ import (
 // and on haproxy: each case matches one rule, or does not, and the same
 // server must answer on both.
 func TestE2ERules(t *testing.T) {
-	names := []string{"u1", "u2", "u3", "d", "n", "p"}
+	names := []string{"u1", "u2", "u3", "d", "n", "p", "pt"}
 	addrs := map[string]string{}
 	for _, n := range names {
 		addrs[n] = startNameServer(t, n, "127.0.0.1:0").addr()
@@ -31,12 +32,15 @@ func TestE2ERules(t *testing.T) {
 		{"no set-src", "127.0.0.6", "", "OTHER", "d"},
 		{"expect-proxy", "127.0.0.7", "PROXY TCP4 10.1.2.3 10.0.0.1 1234 80\r\n", "OTHER", "p"},
 		{"expect-proxy, another source", "127.0.0.7", "PROXY TCP4 10.1.2.4 10.0.0.1 1234 80\r\n", "USER2", "u2"},
+		{"set-dst-port: a server without a port", "127.0.0.2", "", "PORT1", "pt"},
+		{"a constant names the backend", "127.0.0.2", "", "KONS1", "n"},
 	}
 	results := map[string]map[string]string{}
 	onOracles(t, func(t *testing.T, bin string) {
 		addr := loopAddr(t)
 		cfg := routingConfig(t, "rules.cfg", map[string]string{"LISTEN": addr,
-			"U1": addrs["u1"], "U2": addrs["u2"], "U3": addrs["u3"], "D": addrs["d"], "N": addrs["n"], "P": addrs["p"]})
+			"U1": addrs["u1"], "U2": addrs["u2"], "U3": addrs["u3"], "D": addrs["d"], "N": addrs["n"], "P": addrs["p"],
+			"PTPORT": addrs["pt"][strings.LastIndexByte(addrs["pt"], ':')+1:]})
 		startServing(t, bin, cfg, addr)
 		got := map[string]string{}
 		for _, tc := range cases {
