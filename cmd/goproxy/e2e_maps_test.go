@@ -1,12 +1,17 @@
 package main
 
 import (
+	"encoding/binary"
 	"fmt"
+	"io"
 	"path/filepath"
 	"reflect"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"goproxy/internal/cmpp"
 )
 
 // TestE2EMapRouting routes CMPP accounts through map files
@@ -63,6 +68,19 @@ func TestE2EMapRouting(t *testing.T) {
 		want("127.0.0.3", "908811", "refused") // a key of accounts.map (-M -f)
 		want("127.0.0.3", "901234", "server1") // 9012: not refused
 		want("127.0.0.3", "905555", "server3") // not a key
+		// A first PDU other than CONNECT: bytes(4),hex is not 00000001.
+		c, err := dialFrom("", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = c.Write(binary.BigEndian.AppendUint32(cmpp.AppendPDU(nil, cmpp.CmdActiveTest, 7, nil), 0)[:12])
+		_ = c.SetDeadline(time.Now().Add(3 * time.Second))
+		b, _ := io.ReadAll(c)
+		c.Close()
+		got = append(got, fmt.Sprintf("ACTIVE_TEST first: %d bytes", len(b)))
+		if len(b) != 0 {
+			t.Errorf("ACTIVE_TEST first: %d bytes, want the connection closed", len(b))
+		}
 		cmd("show map")
 		cmd("show map " + maps + "/accounts.map")
 		cmd("add map " + maps + "/accounts.map 555555 pool_gold")
