@@ -3,7 +3,6 @@ package parser
 import (
 	"fmt"
 	"net/netip"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -287,7 +286,7 @@ func validPattern(match, v string) string {
 // readPatternFile reads an ACL pattern file: one pattern per line, blank
 // lines and lines starting with '#' skipped, surrounding spaces trimmed.
 func readPatternFile(name string) ([]string, error) {
-	b, err := os.ReadFile(name)
+	b, err := readRegularFile(name)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package parser
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -53,11 +54,29 @@ const maxMapLine = 16384 - 1
 // is the first word (after leading blanks), the value the rest of the line
 // without its surrounding blanks.
 func ReadMapFile(name string) ([]MapEntry, error) {
-	b, err := os.ReadFile(name)
+	b, err := readRegularFile(name)
 	if err != nil {
 		return nil, err
 	}
 	return ParseMapText(string(b)), nil
+}
+
+// readRegularFile reads a pattern or map file. A device or other special
+// file is refused: one that never ends (/dev/zero) would hang the load.
+func readRegularFile(name string) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if st.Mode()&(os.ModeDevice|os.ModeCharDevice|os.ModeNamedPipe|os.ModeSocket) != 0 {
+		return nil, fmt.Errorf("%s: not a regular file", name)
+	}
+	return io.ReadAll(f)
 }
 
 // ParseMapText parses the text of a map file (ReadMapFile).

@@ -173,3 +173,12 @@ func FuzzMapFile(f *testing.F) {
 		}
 	})
 }
+
+// TestMapFileNotRegular refuses a device as a map or pattern file (one
+// that never ends would hang the load).
+func TestMapFileNotRegular(t *testing.T) {
+	_, err := Parse("t.cfg", "defaults\n    mode tcp\nfrontend fe\n    bind 127.0.0.1:1\n    acl a src,map(/dev/zero) -m found\n    acl b src -f /dev/zero\n", Options{})
+	if err == nil || !strings.Contains(err.Error(), "failed to open pattern file </dev/zero>") || strings.Count(err.Error(), "failed to open") != 2 {
+		t.Errorf("got %v", err)
+	}
+}
