@@ -10,7 +10,7 @@ import (
 // testMap makes a run-time map of text with the given pattern sets.
 func testMap(t *testing.T, text string, sets ...parser.MapSet) *MapRef {
 	t.Helper()
-	return newMapRef(&parser.MapFile{ID: 1, File: "t.map", Map: true, Entries: parser.ParseMapText(text), Sets: sets, UsedBy: []string{"map at file 't.cfg' line 1"}})
+	return NewMapRef(&parser.MapFile{ID: 1, File: "t.map", Map: true, Entries: parser.ParseMapText(text), Sets: sets, UsedBy: []string{"map at file 't.cfg' line 1"}})
 }
 
 func strSmp(s string) sample { return sample{typ: smpStr, b: []byte(s)} }

@@ -79,8 +79,8 @@ type mapItem struct {
 	val    sample
 }
 
-// newMapRef builds the run-time map of a parsed map file.
-func newMapRef(f *parser.MapFile) *MapRef {
+// NewMapRef builds the run-time map of a parsed map file.
+func NewMapRef(f *parser.MapFile) *MapRef {
 	m := &MapRef{ID: f.ID, File: f.File, Desc: f.Description()}
 	for _, e := range f.Entries {
 		m.entries = append(m.entries, mapEntry{ref: m.nextRef(), key: e.Key, value: e.Value})
@@ -386,7 +386,7 @@ func buildMaps(files []*parser.MapFile) ([]*MapRef, map[*parser.MapFile]*MapRef)
 	list := make([]*MapRef, 0, len(files))
 	by := make(map[*parser.MapFile]*MapRef, len(files))
 	for _, f := range files {
-		r := newMapRef(f)
+		r := NewMapRef(f)
 		list = append(list, r)
 		by[f] = r
 	}
