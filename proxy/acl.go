@@ -457,7 +457,10 @@ func (c *cond) exec(ci *connInfo) int {
 				r = aclNeg(r)
 			}
 			suite &= r
-			if suite == aclFail {
+			// As HAProxy's acl_exec_cond, a FAIL or a MISS ends the
+			// AND: the terms after a miss are not evaluated, so the
+			// condition waits for data even when a later term fails.
+			if suite != aclPass {
 				break
 			}
 		}

@@ -209,3 +209,20 @@ func TestAppendCaptures(t *testing.T) {
 		t.Errorf("%%hrl of no capture = %q", got)
 	}
 }
+
+// TestCondMissEndsAnd evaluates "{ req.len lt 5 } FALSE" on 5 bytes that
+// more data could change: as HAProxy's acl_exec_cond, the miss ends the
+// AND (FALSE is not evaluated) and the condition waits; once final, it
+// fails.
+func TestCondMissEndsAnd(t *testing.T) {
+	lt5 := &acl{crit: "req.len", fetch: fetchReqLen, l6: true, method: mInt, ranges: [][2]int64{{-1 << 62, 4}}}
+	c := &cond{terms: [][]condTerm{{{acls: []*acl{lt5}}, {acls: []*acl{builtinACL("FALSE")}}}}}
+	ci := &connInfo{req: []byte("USER1")}
+	if r := c.exec(ci); r != aclMiss {
+		t.Errorf("not final: %d, want a miss", r)
+	}
+	ci.final = true
+	if r := c.exec(ci); r != aclFail {
+		t.Errorf("final: %d, want a failure", r)
+	}
+}
