@@ -75,6 +75,7 @@ func (p *parser) parseHTTPACL(w []string, base, rest, kind string) (*ACL, string
 		return nil, fmt.Sprintf("fetch method '%s' does not take arguments in ACL expression '%s'.", base, crit)
 	}
 	acl := &ACL{Criterion: base, Arg: arg}
+	p.nextRefID() // the ACL's pattern reference
 	args := w[1:]
 	for len(args) > 0 && strings.HasPrefix(args[0], "-") {
 		f := args[0]
@@ -180,11 +181,10 @@ func validIntPattern(v string) string {
 }
 
 // tcpRequestActions are HAProxy's tcp-request actions goproxy does not
-// implement (it implements accept and reject).
+// implement (kw_tcpaction.go has those it does beyond accept and reject).
 var tcpRequestActions = map[string]bool{
-	"capture": true, "expect-proxy": true, "expect-netscaler-cip": true, "set-dst": true,
-	"set-dst-port": true, "set-mark": true, "set-src": true, "set-src-port": true, "set-tos": true,
-	"silent-drop": true, "do-resolve": true, "set-log-level": true, "set-nice": true,
+	"expect-netscaler-cip": true, "set-mark": true, "set-tos": true,
+	"do-resolve": true, "set-log-level": true, "set-nice": true,
 	"set-priority-class": true, "set-priority-offset": true, "switch-mode": true, "use-service": true,
 	"close": true, "attach-srv": true,
 }
@@ -295,14 +295,24 @@ func (p *parser) kwTCPRequest(px *Proxy, w []string, _ kwMod) {
 			return
 		}
 		action := argAt(w, 2)
+		var rule *TCPRule
+		used := 1
 		switch action {
 		case "accept", "reject":
+			rule = &TCPRule{Pos: p.pos(), Action: action}
 		case "":
 			p.alert("'%s %s' expects 'accept', 'reject', 'track-sc0' ... in %s '%s'", w[0], what, px.Kind, px.Name)
 			return
 		default:
+			var handled bool
+			if rule, used, handled = p.tcpAction(px, what, w); handled {
+				if rule == nil {
+					return
+				}
+				break
+			}
 			if tcpRequestActions[action] || strings.HasPrefix(action, "set-var") || strings.HasPrefix(action, "sc-") || strings.HasPrefix(action, "track-sc") {
-				p.alert("'%s %s %s' is not supported by goproxy (only 'accept' and 'reject' are implemented).", w[0], what, action)
+				p.alert("'%s %s %s' is not supported by goproxy (see the README for the actions implemented).", w[0], what, action)
 				return
 			}
 			if what == "connection" {
@@ -312,14 +322,17 @@ func (p *parser) kwTCPRequest(px *Proxy, w []string, _ kwMod) {
 			}
 			return
 		}
-		rule := &TCPRule{Pos: p.pos(), Action: action}
-		if len(w) > 3 {
-			if w[3] != "if" && w[3] != "unless" {
-				p.alert("'%s %s %s' : expects 'if' or 'unless' followed by a condition but found '%s'.", w[0], what, action, w[3])
+		if c := 2 + used; len(w) > c {
+			if w[c] != "if" && w[c] != "unless" {
+				if rule.Action == "accept" || rule.Action == "reject" {
+					p.alert("'%s %s %s' : expects 'if' or 'unless' followed by a condition but found '%s'.", w[0], what, action, w[c])
+				} else {
+					p.alert("'%s %s %s' only accepts 'if' or 'unless', in %s '%s' (got '%s')", w[0], what, action, px.Kind, px.Name, w[c])
+				}
 				return
 			}
-			ctx := fmt.Sprintf("'%s %s %s' : error detected in %s '%s' while parsing '%s' condition", w[0], what, action, px.Kind, px.Name, w[3])
-			cond, ok := p.parseCondition(px, w[3:], ctx)
+			ctx := fmt.Sprintf("'%s %s %s' : error detected in %s '%s' while parsing '%s' condition", w[0], what, action, px.Kind, px.Name, w[c])
+			cond, ok := p.parseCondition(px, w[c:], ctx)
 			if !ok {
 				return
 			}

@@ -2,7 +2,7 @@ package parser
 
 import (
 	"fmt"
-	"os"
+	"net/netip"
 	"regexp"
 	"strconv"
 	"strings"
@@ -48,10 +48,17 @@ var fetches = map[string]fetchDef{
 	"connslots":          {"int", "int", 0, 1},
 	"queue":              {"int", "int", 0, 1},
 	"srv_is_up":          {"bool", "bool", 1, 1},
+	"var":                {"any", "any", 1, 2},
+	"fc_pp_authority":    {"str", "str", 0, 0},
+	"fc_pp_unique_id":    {"str", "str", 0, 0},
+	"capture.req.hdr":    {"str", "str", 1, 1},
+	"int":                {"int", "int", 1, 1}, // constants
+	"str":                {"str", "str", 0, 1},
+	"bool":               {"bool", "bool", 1, 1},
+	"bin":                {"bin", "bin", 1, 1},
+	"ipv4":               {"ip", "ip", 1, 1},
+	"ipv6":               {"ip", "ip", 1, 1},
 }
-
-// converters are the converters goproxy applies, with their output type.
-var converters = map[string]string{"lower": "str", "upper": "str", "hex": "str"}
 
 // knownConverters are HAProxy converters goproxy does not apply.
 var knownConverters = map[string]bool{
@@ -73,78 +80,33 @@ var matchMethods = map[string]bool{
 // intOps are the operators that may precede an integer pattern.
 var intOps = map[string]bool{"eq": true, "ge": true, "gt": true, "le": true, "lt": true}
 
-// splitFetch splits "name(args),conv1,conv2" into its parts.
-func splitFetch(expr string) (name string, args, conv []string, msg string) {
-	i := strings.IndexAny(expr, "(,")
-	if i < 0 {
-		return expr, nil, nil, ""
-	}
-	name, rest := expr[:i], expr[i:]
-	if rest[0] == '(' {
-		end := strings.IndexByte(rest, ')')
-		if end < 0 {
-			return name, nil, nil, fmt.Sprintf("missing closing ')' after arguments to fetch keyword '%s' in ACL expression '%s'.", name, expr)
-		}
-		if inner := rest[1:end]; inner != "" {
-			args = strings.Split(inner, ",")
-		}
-		rest = rest[end+1:]
-	}
-	if rest == "" {
-		return name, args, nil, ""
-	}
-	if rest[0] != ',' {
-		return name, args, nil, fmt.Sprintf("missing comma after fetch keyword '%s' in ACL expression '%s'.", name, expr)
-	}
-	for _, c := range strings.Split(rest[1:], ",") {
-		conv = append(conv, c)
-	}
-	return name, args, conv, ""
-}
-
 // parseFetchACL parses a TCP-mode ACL expression: the fetch with its
 // arguments and converters, the flags and the patterns.
 func (p *parser) parseFetchACL(expr string, w []string) (*ACL, string) {
-	name, args, conv, msg := splitFetch(expr)
+	name, args, convText, msg := splitSample(expr)
 	if msg != "" {
-		return nil, msg
+		return nil, msg + " in ACL expression '" + expr + "'."
 	}
 	def, ok := fetches[name]
 	if !ok {
 		return nil, ""
 	}
-	if len(args) < def.minArgs {
-		typ := "integer"
-		if name == "srv_is_up" {
-			typ = "server"
-		}
-		return nil, fmt.Sprintf("fetch method '%s' : missing arguments (got %d/%d), type '%s' expected in ACL expression '%s'.", name, len(args), def.minArgs, typ, expr)
-	}
-	if len(args) > def.maxArgs {
-		if def.maxArgs == 0 {
-			return nil, fmt.Sprintf("fetch method '%s' : expected ')' before '%s)' in ACL expression '%s'.", name, strings.Join(args, ","), expr)
-		}
-		return nil, fmt.Sprintf("fetch method '%s' : end of arguments expected at position %d, but got ',%s' in ACL expression '%s'.", name, def.maxArgs+1, args[def.maxArgs], expr)
-	}
-	if m := checkFetchArgs(name, args); m != "" {
-		if strings.HasPrefix(m, "payload length") {
-			return nil, fmt.Sprintf("invalid args in fetch method '%s' : %s in ACL expression '%s'.", name, m, expr)
-		}
-		return nil, fmt.Sprintf("fetch method '%s' : %s in ACL expression '%s'.", name, m, expr)
+	if m := checkFetchArity(name, args); m != "" {
+		return nil, m + " in ACL expression '" + expr + "'."
 	}
 	match := def.match
-	for _, c := range conv {
-		t, ok := converters[c]
-		if !ok {
-			base, _, _ := strings.Cut(c, "(")
-			if knownConverters[base] {
-				return nil, fmt.Sprintf("converter '%s' is not supported by goproxy (only lower, upper and hex are applied) in ACL expression '%s'.", base, expr)
-			}
-			return nil, fmt.Sprintf("unknown converter '%s' in ACL expression '%s'.", base, expr)
+	conv, out, cmsg := p.parseConverters(convText, def.out)
+	if cmsg != "" {
+		return nil, string(cmsg) + " in ACL expression '" + expr + "'."
+	}
+	if len(conv) > 0 {
+		match = out // the default method follows the output type
+		if out == "addrout" {
+			match = "ip"
 		}
-		match = t
 	}
 	acl := &ACL{Criterion: name, Args: args, Conv: conv}
+	asMap, methodSet := false, false
 	for len(w) > 0 && strings.HasPrefix(w[0], "-") {
 		f := w[0]
 		if f == "--" {
@@ -165,6 +127,7 @@ func (p *parser) parseFetchACL(expr string, w []string) (*ACL, string) {
 			}
 			acl.Match = m
 			match = m
+			methodSet = true
 			w = w[2:]
 		case "-i":
 			acl.IgnoreCase = true
@@ -176,22 +139,32 @@ func (p *parser) parseFetchACL(expr string, w []string) (*ACL, string) {
 			if file == "" {
 				return nil, "missing file name after '-f'."
 			}
-			vals, err := readPatternFile(file)
-			if err != nil {
-				return nil, fmt.Sprintf("failed to open pattern file <%s>.", file)
+			if !methodSet && (match == "bin" || match == "any") {
+				return nil, fmt.Sprintf("matching method must be specified first (using '-m') when using a sample fetch of this type ('%s').", name)
+			}
+			vals, m := p.aclPatternFile(file, asMap, match)
+			if m != "" {
+				return nil, m
 			}
 			acl.Values = append(acl.Values, vals...)
 			acl.Files = append(acl.Files, file)
 			w = w[2:]
-		case "-M", "-u":
+		case "-M":
+			asMap = true
+			w = w[1:]
+		case "-u":
 			return nil, fmt.Sprintf("ACL flag '%s' is not supported by goproxy.", f)
 		default:
 			return nil, fmt.Sprintf("'%s' is not a valid ACL option. Please use '--' before any pattern beginning with a '-'.", f)
 		}
 	}
+	if match == "any" {
+		return nil, fmt.Sprintf("matching method must be specified first (using '-m') when using a sample fetch of this type ('%s').", name)
+	}
 	if def.match == "ver" && acl.Match == "" {
 		match = "ver"
 	}
+	p.nextRefID() // the ACL's own pattern reference
 	acl.Values = append(acl.Values, w...)
 	if match == "bool" || match == "found" {
 		acl.Values = nil
@@ -242,6 +215,29 @@ func checkFetchArgs(name string, args []string) string {
 		if len(args) == 3 {
 			return num(2, "integer", true)
 		}
+	case "int":
+		if _, err := strconv.ParseInt(args[0], 10, 64); err != nil {
+			return "failed to parse '" + args[0] + "' as type 'integer' at position 1"
+		}
+	case "ipv4", "ipv6":
+		a, err := netip.ParseAddr(args[0])
+		if err != nil || a.Is4() != (name == "ipv4") || a.Zone() != "" {
+			return fmt.Sprintf("failed to parse '%s' as type 'IPv%c address' at position 1", args[0], name[3])
+		}
+	case "bin":
+		if m := validPattern("bin", args[0]); m != "" {
+			return "invalid args:" + strings.TrimSuffix(m, ".")
+		}
+	case "bool":
+		switch args[0] {
+		case "true", "false", "0", "1":
+		default:
+			return "invalid args:Expects 'true', 'false', '0' or '1'"
+		}
+	case "var":
+		if m := varNameError(args[0]); m != "" {
+			return "invalid args:" + m
+		}
 	case "srv_is_up":
 		if _, _, ok := strings.Cut(args[0], "/"); !ok {
 			return "failed to parse '" + args[0] + "' as type 'server' at position 1"
@@ -290,7 +286,7 @@ func validPattern(match, v string) string {
 // readPatternFile reads an ACL pattern file: one pattern per line, blank
 // lines and lines starting with '#' skipped, surrounding spaces trimmed.
 func readPatternFile(name string) ([]string, error) {
-	b, err := os.ReadFile(name)
+	b, err := readRegularFile(name)
 	if err != nil {
 		return nil, err
 	}
@@ -360,3 +356,42 @@ func (p *parser) warnNeverMatch(px *Proxy, c *Condition, ctx, in string) {
 		}
 	}
 }
+
+// checkFetchArity checks the number and values of a fetch's arguments,
+// with HAProxy's messages (without their context).
+func checkFetchArity(name string, args []string) string {
+	def := fetches[name]
+	if name == "var" && len(args) == 0 {
+		return "invalid args in fetch method 'var' : Empty variable name cannot be accepted"
+	}
+	if konst := constTypes[name]; konst != "" && len(args) == 0 {
+		return fmt.Sprintf("fetch method '%s' : expected type '%s' at position 1, but got nothing", name, konst)
+	}
+	if len(args) < def.minArgs {
+		typ := "integer"
+		if name == "srv_is_up" {
+			typ = "server"
+		}
+		return fmt.Sprintf("fetch method '%s' : missing arguments (got %d/%d), type '%s' expected", name, len(args), def.minArgs, typ)
+	}
+	if len(args) > def.maxArgs {
+		if def.maxArgs == 0 {
+			return fmt.Sprintf("fetch method '%s' : expected ')' before '%s)'", name, strings.Join(args, ","))
+		}
+		return fmt.Sprintf("fetch method '%s' : end of arguments expected at position %d, but got ',%s'", name, def.maxArgs+1, args[def.maxArgs])
+	}
+	if m := checkFetchArgs(name, args); m != "" {
+		if strings.HasPrefix(m, "payload length") {
+			return fmt.Sprintf("invalid args in fetch method '%s' : %s", name, m)
+		}
+		if rest, ok := strings.CutPrefix(m, "invalid args:"); ok {
+			return fmt.Sprintf("invalid args in fetch method '%s' : %s", name, rest)
+		}
+		return fmt.Sprintf("fetch method '%s' : %s", name, m)
+	}
+	return ""
+}
+
+// constTypes are the constant fetches with the type of their argument,
+// as HAProxy names it.
+var constTypes = map[string]string{"int": "integer", "bool": "string", "bin": "string", "ipv4": "IPv4 address", "ipv6": "IPv6 address"}

@@ -107,6 +107,11 @@ func (p *parser) parseServerParams(px *Proxy, name string, w []string, sp *Serve
 			sp.SendProxyV2 = true
 		case "no-send-proxy-v2":
 			sp.SendProxyV2 = false
+		case "proxy-v2-options":
+			if m := parsePPv2Options(sp, argAt(w, i+1)); m != "" {
+				return fail("%s", m)
+			}
+			i++
 		case "check-send-proxy":
 			sp.CheckSendProxy = true
 		case "no-check-send-proxy":
@@ -329,7 +334,7 @@ func (p *parser) parseServerParams(px *Proxy, name string, w []string, sp *Serve
 			return fail("'%s' is not supported by goproxy (runtime DNS resolution is not implemented)", kw)
 		case "track", "observe", "on-error", "error-limit", "source", "usesrc", "socks4", "namespace",
 			"tfo", "no-tfo", "pool-low-conn", "pool-max-conn", "pool-purge-delay", "max-reuse",
-			"proxy-v2-options", "stick", "non-stick", "log-proto", "agent-inter-x", "check-via-socks4":
+			"stick", "non-stick", "log-proto", "agent-inter-x", "check-via-socks4":
 			return fail("'%s' is not supported by goproxy", kw)
 		default:
 			if j, handled := p.parseServerSSL(w, i, sp, fail); handled {

@@ -42,9 +42,10 @@ type LogNode struct {
 	Kind  LogNodeKind
 	Text  string
 	Flags LogFlags
-	// Conv are a sample fetch's converters, comma-separated ("lower,hex"),
-	// applied in order; "" for none.
-	Conv string
+	// Args and Conv are the arguments and converters of a sample fetch
+	// ("%[req.payload(0,4),hex]").
+	Args []string    `json:",omitempty"`
+	Conv []Converter `json:",omitempty"`
 }
 
 // TCPLogFormat is what "option tcplog" stands for.
@@ -66,7 +67,7 @@ var logVars = map[string]bool{
 }
 
 // logFetches are the sample fetches goproxy evaluates in a log format.
-var logFetches = map[string]bool{"src": true, "dst": true, "src_port": true, "dst_port": true}
+var logFetches = map[string]bool{"src": true, "dst": true, "src_port": true, "dst_port": true, "capture.req.hdr": true}
 
 // logFlagNames are the flags of %{...}.
 var logFlagNames = map[string]LogFlags{"M": LogMandatory, "Q": LogQuote, "X": LogHex, "E": LogEsc}
@@ -98,6 +99,11 @@ func applyLogFlags(f LogFlags, args string) LogFlags {
 // (http: in HTTP mode). The error is HAProxy's text, without its
 // "failed to parse log-format : " prefix.
 func ParseLogFormat(s string, http bool) ([]LogNode, error) {
+	return (&parser{cfg: &Config{}}).parseLogFormat(s, http)
+}
+
+// parseLogFormat is ParseLogFormat with the parser's map files.
+func (p *parser) parseLogFormat(s string, http bool) ([]LogNode, error) {
 	var nodes []LogNode
 	def := LogMandatory // the flags %o sets for the nodes after it
 	text := func(t string) {
@@ -159,7 +165,7 @@ func ParseLogFormat(s string, http bool) ([]LogNode, error) {
 			flags = applyLogFlags(def, args)
 		}
 		if s[i] == '[' {
-			n, next, err := parseLogFetch(s, i+1)
+			n, next, err := p.parseLogFetch(s, i+1)
 			if err != nil {
 				return nil, err
 			}
@@ -191,48 +197,51 @@ func ParseLogFormat(s string, http bool) ([]LogNode, error) {
 
 // parseLogFetch reads the sample expression of "%[...]" starting at
 // s[i], up to its closing bracket.
-func parseLogFetch(s string, i int) (LogNode, int, error) {
+func (p *parser) parseLogFetch(s string, i int) (LogNode, int, error) {
 	j := i
 	for j < len(s) && (isAlnum(s[j]) || s[j] == '.' || s[j] == '_' || s[j] == '-') {
 		j++
 	}
 	name := s[i:j]
 	rest := s[i:]
-	if !logFetches[name] {
-		if name != "" && knownFetch(name) {
-			return LogNode{}, 0, fmt.Errorf("failed to parse sample expression <%s> : fetch method '%s' is not supported by goproxy in a log format (only src, dst, src_port and dst_port are)", rest, name)
+	_, evaluated := fetches[name]
+	if !logFetches[name] && !(p.lfAllFetches && evaluated) {
+		if name != "" && (knownFetch(name) || evaluated) {
+			return LogNode{}, 0, fmt.Errorf("failed to parse sample expression <%s> : fetch method '%s' is not supported by goproxy in a log format (only src, dst, src_port, dst_port and capture.req.hdr are)", rest, name)
 		}
 		if name == "" {
 			return LogNode{}, 0, fmt.Errorf("failed to parse sample expression <%s> : unknown fetch method ''", rest)
 		}
 		return LogNode{}, 0, fmt.Errorf("failed to parse sample expression <%s> : unknown fetch method '%s'", rest, name)
 	}
+	var args []string
 	if j < len(s) && s[j] == '(' {
-		return LogNode{}, 0, fmt.Errorf("failed to parse sample expression <%s> : arguments of '%s' are not supported by goproxy in a log format", rest, name)
+		if !p.lfAllFetches && name != "capture.req.hdr" {
+			return LogNode{}, 0, fmt.Errorf("failed to parse sample expression <%s> : arguments of '%s' are not supported by goproxy in a log format", rest, name)
+		}
+		end := strings.IndexByte(s[j:], ')')
+		if end < 0 {
+			return LogNode{}, 0, fmt.Errorf("failed to parse sample expression <%s> : missing closing ')' after arguments to fetch keyword '%s'", rest, name)
+		}
+		if inner := s[j+1 : j+end]; inner != "" {
+			args = strings.Split(inner, ",")
+		}
+		if m := checkFetchArity(name, args); m != "" {
+			return LogNode{}, 0, fmt.Errorf("failed to parse sample expression <%s> : %s", rest, m)
+		}
+		j += end + 1
 	}
-	var conv []string
-	for j < len(s) && s[j] == ',' {
-		k := j + 1
-		for k < len(s) && (isAlnum(s[k]) || s[k] == '_') {
-			k++
+	var conv []Converter
+	if j < len(s) && s[j] == ',' {
+		end, err := converterListEnd(s, j, rest)
+		if err != nil {
+			return LogNode{}, 0, err
 		}
-		c := s[j+1 : k]
-		if c == "" && k == len(s) {
-			j = k // "missing ']'", as HAProxy
-			break
+		var msg convError
+		if conv, _, msg = p.parseConverters(s[j+1:end], fetches[name].out); msg != "" {
+			return LogNode{}, 0, fmt.Errorf("failed to parse sample expression <%s> : %s", rest, msg)
 		}
-		if _, ok := converters[c]; !ok {
-			if knownConverters[c] {
-				return LogNode{}, 0, fmt.Errorf("failed to parse sample expression <%s> : converter '%s' is not supported by goproxy in a log format", rest, c)
-			}
-			return LogNode{}, 0, fmt.Errorf("failed to parse sample expression <%s> : unknown converter '%s'", rest, c)
-		}
-		if k < len(s) && s[k] == '(' {
-			// goproxy's converters take no argument.
-			return LogNode{}, 0, fmt.Errorf("failed to parse sample expression <%s> : invalid arg 1 in converter '%s' : expected ')' before '%s'", rest, c, s[k+1:])
-		}
-		conv = append(conv, c)
-		j = k
+		j = end
 	}
 	if j >= len(s) {
 		return LogNode{}, 0, fmt.Errorf("missing ']' after '%s'", s[i:j])
@@ -240,7 +249,7 @@ func parseLogFetch(s string, i int) (LogNode, int, error) {
 	if s[j] != ']' {
 		return LogNode{}, 0, fmt.Errorf("expected ']' after '%s', but found '%c'", s[i:j], s[j])
 	}
-	return LogNode{Kind: LogFetch, Text: name, Conv: strings.Join(conv, ",")}, j + 1, nil
+	return LogNode{Kind: LogFetch, Text: name, Args: args, Conv: conv}, j + 1, nil
 }
 
 // kwLogFormat parses log-format and log-format-sd; the string is compiled
@@ -290,11 +299,14 @@ func (p *parser) compileLogFormats(px *Proxy) {
 	if px.Cap&CapFrontend == 0 {
 		return
 	}
+	file, line := p.file, p.line
+	defer func() { p.file, p.line = file, line }()
 	compile := func(lf *LogFormat, kw string, sd bool) *LogFormat {
 		if lf == nil {
 			return nil
 		}
-		nodes, err := ParseLogFormat(lf.Text, px.Mode == ModeHTTP)
+		p.file, p.line = lf.Pos.File, lf.Pos.Line // for the map files' users
+		nodes, err := p.parseLogFormat(lf.Text, px.Mode == ModeHTTP)
 		if err != nil {
 			// HAProxy names the line of the log format (log-format, option
 			// tcplog...) for both directives, "(null):0" when there is none.
@@ -315,6 +327,7 @@ func (p *parser) compileLogFormats(px *Proxy) {
 		}
 		return &LogFormat{Pos: lf.Pos, Text: lf.Text, Nodes: nodes}
 	}
+	p.compileDynamicBackends(px)
 	px.LogFormat = compile(px.lfText, "log-format", false)
 	px.LogFormatSD = compile(px.lfsdText, "log-format-sd", true)
 }
@@ -360,4 +373,67 @@ func parseLogSample(t *LogTarget, def string) string {
 	}
 	t.Sample, t.SampleSize = ranges, sz
 	return ""
+}
+
+// compileDynamicBackends compiles the names of the use_backend rules that
+// hold a log format ("use_backend pool_%[req.payload(12,6),map(f)]"), at
+// check time as HAProxy does.
+func (p *parser) compileDynamicBackends(px *Proxy) {
+	for _, ub := range px.UseBackends {
+		if !strings.Contains(ub.Backend, "%") {
+			continue
+		}
+		p.file, p.line = ub.File, ub.Line
+		p.lfAllFetches = true // a name is built while the session starts
+		nodes, err := p.parseLogFormat(ub.Backend, px.Mode == ModeHTTP)
+		p.lfAllFetches = false
+		if err == nil {
+			for _, n := range nodes {
+				if n.Kind == LogVar {
+					err = fmt.Errorf("format variable '%s' is not supported by goproxy in a backend name (text and %%[...] are)", n.Text)
+					break
+				}
+			}
+		}
+		if err != nil {
+			p.report(&Error{Pos: ub.Pos, Phase: PhaseCheck, Style: StyleCapital,
+				Msg: fmt.Sprintf("failed to parse use_backend rule '%s' : %s.", ub.Backend, err)})
+			continue
+		}
+		ub.Dynamic = nodes
+	}
+}
+
+// converterListEnd finds where the converters of a %[fetch,conv...] end,
+// scanning from the ',' at j as HAProxy's sample parser does: names of
+// letters, digits and '_', each with its (...) arguments. It reports
+// HAProxy's errors for an empty name and for arguments given to a
+// converter that takes none.
+func converterListEnd(s string, j int, rest string) (int, error) {
+	k := j
+	for k < len(s) && s[k] == ',' {
+		n := k + 1
+		for n < len(s) && (isAlnum(s[n]) || s[n] == '_') {
+			n++
+		}
+		c := s[k+1 : n]
+		if c == "" {
+			if n == len(s) {
+				return n, nil // "missing ']'", as HAProxy
+			}
+			return 0, fmt.Errorf("failed to parse sample expression <%s> : unknown converter ''", rest)
+		}
+		if n < len(s) && s[n] == '(' {
+			if def, ok := convDefs[c]; ok && len(def.args) == 0 {
+				return 0, fmt.Errorf("failed to parse sample expression <%s> : invalid arg 1 in converter '%s' : expected ')' before '%s'", rest, c, s[n+1:])
+			}
+			closing := strings.IndexByte(s[n:], ')')
+			if closing < 0 {
+				return len(s), nil
+			}
+			n += closing + 1
+		}
+		k = n
+	}
+	return k, nil
 }

@@ -24,6 +24,8 @@ type Config struct {
 	Programs []*Program `json:",omitempty"`
 	// Files lists the configuration files read, in order.
 	Files []string
+	// Maps holds the map files the converters (and -M ACLs) use, by id.
+	Maps []*MapFile `json:",omitempty"`
 	// Diags holds every diagnostic in the order HAProxy prints them:
 	// alerts, warnings, notices and the closing lines.
 	Diags []*Error
@@ -147,6 +149,9 @@ type Proxy struct {
 	DefaultBackend string
 	DefaultBackPos Pos
 	UseBackends    []*UseBackend
+	UseServers     []*UseServer   `json:",omitempty"`
+	ReqCaptures    []int          `json:",omitempty"` // lengths of tcp-request content capture slots
+	PersistRules   []*PersistRule `json:",omitempty"`
 	ACLs           []*ACL
 	TCPReqConn     []*TCPRule
 	TCPReqContent  []*TCPRule
@@ -399,6 +404,7 @@ type ServerParams struct {
 	MinConn        int
 	SendProxy      bool
 	SendProxyV2    bool
+	PPv2           PPv2Options `json:",omitzero"` // proxy-v2-options (kw_ppopts.go)
 	CheckSendProxy bool
 	SlowStart      time.Duration
 	CheckPort      int
@@ -445,6 +451,10 @@ type UseBackend struct {
 	Pos
 	Backend string
 	Cond    *Condition // nil = always
+	// Dynamic is the compiled name of a rule naming its backend with a
+	// log format (Backend holds "%[...]"): the backend is looked up by the
+	// name it gives for each session.
+	Dynamic []LogNode `json:",omitempty"`
 }
 
 // ACL is one acl line; lines with the same name are OR-ed.
@@ -457,11 +467,11 @@ type ACL struct {
 	// TCP-mode fetches: the fetch's arguments (req.payload(0,4)), its
 	// converters (",lower"), the -m method (empty: the fetch's default),
 	// -i, and the -f pattern files whose lines are in Values.
-	Args       []string `json:",omitempty"`
-	Conv       []string `json:",omitempty"`
-	Match      string   `json:",omitempty"`
-	IgnoreCase bool     `json:",omitempty"`
-	Files      []string `json:",omitempty"`
+	Args       []string    `json:",omitempty"`
+	Conv       []Converter `json:",omitempty"`
+	Match      string      `json:",omitempty"`
+	IgnoreCase bool        `json:",omitempty"`
+	Files      []string    `json:",omitempty"`
 }
 
 // Condition is an if/unless condition: OR of AND-ed terms.
@@ -480,8 +490,15 @@ type CondTerm struct {
 // TCPRule is a tcp-request connection|content rule.
 type TCPRule struct {
 	Pos
-	Action string // accept, reject
+	Action string // accept, reject, set-var, unset-var, set-src, silent-drop, expect-proxy
 	Cond   *Condition
+	// Var is the variable of set-var and unset-var ("txn.account"); Expr
+	// the sample expression of set-var and set-src.
+	Var  string      `json:",omitempty"`
+	Expr *SampleExpr `json:",omitempty"`
+	// Capture and Len are the slot and length of a capture.
+	Capture int `json:",omitempty"`
+	Len     int `json:",omitempty"`
 }
 
 // CheckKind is the kind of health check a backend performs.

@@ -71,11 +71,16 @@ type parser struct {
 	curProgram   *Program
 
 	globalSeen bool
-	baseDirs   map[string]bool // ca-base/crt-base already seen
-	tuneInts   map[string]int  // tuning keywords set once (onceTuneInts)
-	binds      int             // listening addresses so far (bounded by maxListeners)
-	abort      bool            // stop loading now (structural error, .alert)
-	stopFile   bool            // stop reading the current file (unknown directive)
+	baseDirs   map[string]bool     // ca-base/crt-base already seen
+	tuneInts   map[string]int      // tuning keywords set once (onceTuneInts)
+	binds      int                 // listening addresses so far (bounded by maxListeners)
+	abort      bool                // stop loading now (structural error, .alert)
+	stopFile   bool                // stop reading the current file (unknown directive)
+	patRefs    map[string]*MapFile // map and ACL pattern files by name (maps.go)
+	refID      int                 // the next pattern reference id
+	// lfAllFetches: the log format being parsed names a backend, where
+	// every fetch of the rules is evaluated (not only addresses).
+	lfAllFetches bool
 }
 
 const (

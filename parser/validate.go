@@ -10,6 +10,7 @@ import (
 // configuration that parsed without fatal errors, then assigns ids and
 // resolves server addresses.
 func (p *parser) validate() {
+	p.refID += 2 // HAProxy's internal httpclient proxy numbers two ACLs first
 	p.assignProxyIDs()
 	p.validateUserlists()
 	p.validatePrograms()
@@ -96,6 +97,9 @@ func (p *parser) validateProxy(px *Proxy) {
 		}
 	}
 	for _, ub := range px.UseBackends {
+		if strings.Contains(ub.Backend, "%") {
+			continue // a dynamic name, compiled with the log formats
+		}
 		if p.cfg.Backend(ub.Backend) == nil {
 			p.checkAlert(ub.Pos, "Proxy '%s': unable to find required use_backend: '%s'.", px.Name, ub.Backend)
 		}
@@ -125,6 +129,7 @@ func (p *parser) validateProxy(px *Proxy) {
 		}
 	}
 	p.assignServerIDs(px)
+	p.checkUseServers(px)
 	if px.Cap&CapBackend != 0 && len(px.TCPChecks) > 0 && px.CheckKind != CheckTCP {
 		p.checkWarn("%s '%s' uses tcp-check rules without 'option tcp-check', so the rules are ignored.", typeName(px), px.Name)
 	}

@@ -2,7 +2,6 @@ package proxy
 
 import (
 	"bytes"
-	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"math"
@@ -94,7 +93,7 @@ type acl struct {
 	crit     string
 	fetch    fetchFn
 	fa       fetchArgs
-	conv     []string
+	conv     []converter
 	method   uint8
 	icase    bool
 	l6       bool // reads the client's bytes
@@ -144,39 +143,8 @@ func (a *acl) exec(c *connInfo) int {
 // match reports whether c matches a (layer-4 rules: data never waits).
 func (a *acl) match(c *connInfo) bool { return a.exec(c) == aclPass }
 
-// convert applies the converters; false when one cannot. An integer or an
-// address reaches hex through HAProxy's cast to binary (8 bytes big-endian,
-// the address's 4 or 16 bytes) and the others through its cast to string.
-func (a *acl) convert(smp *sample) bool {
-	for _, c := range a.conv {
-		switch {
-		case smp.typ == smpStr, smp.typ == smpBin:
-		case smp.typ == smpInt && c == "hex":
-			smp.b, smp.typ = binary.BigEndian.AppendUint64(nil, uint64(smp.i)), smpBin
-		case smp.typ == smpInt:
-			smp.b, smp.typ = strconv.AppendInt(nil, smp.i, 10), smpStr
-		case smp.typ == smpIP && c == "hex":
-			smp.b, smp.typ = smp.ip.AsSlice(), smpBin
-		case smp.typ == smpIP:
-			smp.b, smp.typ = []byte(smp.ip.String()), smpStr
-		default:
-			return false
-		}
-		if c != "hex" {
-			smp.b = binToStr(smp)
-		}
-		switch c {
-		case "lower":
-			smp.b = bytes.ToLower(smp.b)
-		case "upper":
-			smp.b = bytes.ToUpper(smp.b)
-		case "hex":
-			smp.b = []byte(strings.ToUpper(hex.EncodeToString(smp.b)))
-		}
-		smp.typ = smpStr
-	}
-	return true
-}
+// convert applies the converters; false when one leaves no sample.
+func (a *acl) convert(smp *sample) bool { return applyConverters(a.conv, smp) }
 
 // matches applies the matching method to a fetched sample.
 func (a *acl) matches(smp *sample) bool {
@@ -326,13 +294,17 @@ func (a *acl) strMatch(b, p []byte) bool {
 }
 
 // compileACL compiles one acl line.
-func compileACL(p *parser.ACL) (*acl, error) {
+func compileACL(p *parser.ACL, maps mapsByFile) (*acl, error) {
 	name := canonicalFetch(p.Criterion)
 	f, ok := fetchTable[name]
 	if !ok {
 		return nil, fmt.Errorf("acl '%s': unsupported criterion '%s'", p.Name, p.Criterion)
 	}
-	a := &acl{crit: name, fetch: f.fn, l6: f.l6, conv: p.Conv, icase: p.IgnoreCase}
+	conv, err := compileConverters(p.Conv, maps)
+	if err != nil {
+		return nil, fmt.Errorf("acl '%s': %w", p.Name, err)
+	}
+	a := &acl{crit: name, fetch: f.fn, l6: f.l6, conv: conv, icase: p.IgnoreCase}
 	if err := a.fa.parse(name, p.Args); err != nil {
 		return nil, fmt.Errorf("acl '%s': %w", p.Name, err)
 	}
@@ -340,7 +312,7 @@ func compileACL(p *parser.ACL) (*acl, error) {
 	if m == "" {
 		m = f.match
 		if len(p.Conv) > 0 {
-			m = "str"
+			m = convMatch(p.Conv[len(p.Conv)-1])
 		}
 	}
 	a.method = matchIDs[m]
@@ -496,7 +468,10 @@ func (c *cond) exec(ci *connInfo) int {
 				r = aclNeg(r)
 			}
 			suite &= r
-			if suite == aclFail {
+			// As HAProxy's acl_exec_cond, a FAIL or a MISS ends the
+			// AND: the terms after a miss are not evaluated, so the
+			// condition waits for data even when a later term fails.
+			if suite != aclPass {
 				break
 			}
 		}
@@ -563,7 +538,7 @@ func (c *cond) needsDst() bool {
 }
 
 // compileCond compiles a condition against the proxy's named ACLs.
-func compileCond(c *parser.Condition, named map[string][]*acl) (*cond, error) {
+func compileCond(c *parser.Condition, named map[string][]*acl, maps mapsByFile) (*cond, error) {
 	if c == nil {
 		return nil, nil
 	}
@@ -574,7 +549,7 @@ func compileCond(c *parser.Condition, named map[string][]*acl) (*cond, error) {
 			ct := condTerm{negate: t.Negate}
 			switch {
 			case t.Anon != nil:
-				a, err := compileACL(t.Anon)
+				a, err := compileACL(t.Anon, maps)
 				if err != nil {
 					return nil, err
 				}

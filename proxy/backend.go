@@ -35,6 +35,9 @@ type backendRuntime struct {
 	hash    bool       // hash-based algorithm (no immediate redispatch)
 	slim    int64      // fullconn, or the computed default
 	content []tcpRule  // tcp-request content rules
+	// use-server and force-persist|ignore-persist rules (useserver.go).
+	useServers []useServerRule
+	persist    []persistRule
 	// inspects: the content rules read the client's bytes (inspect.go).
 	inspects     bool
 	inspectDelay time.Duration

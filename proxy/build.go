@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"runtime"
@@ -93,6 +94,7 @@ func Build(cfg *parser.Config, opts Options) (*Graph, error) {
 	g := &Graph{cfg: cfg, log: log, opts: opts, done: make(chan struct{}), transferred: opts.Transferred}
 	g.bufSize = cfg.Global.BufSize()
 	g.inspectLimit = g.bufSize - cfg.Global.MaxRewrite()
+	g.maps, g.mapBy = buildMaps(cfg.Maps)
 	g.maxConn.Store(int64(cfg.Global.MaxConn))
 	g.rate.limit.Store(int64(cfg.Global.MaxConnRate))
 	var errs *multierror.Error
@@ -190,17 +192,20 @@ func (g *Graph) buildBackend(p *parser.Proxy) (*Backend, error) {
 		s.initCheckState() // running, or stopped in maintenance if disabled
 		b.Servers = append(b.Servers, s)
 	}
-	named, err := compileACLs(p.ACLs)
+	named, err := compileACLs(p.ACLs, g.mapBy)
 	if err != nil {
 		return nil, err
 	}
-	if b.content, err = compileTCPRules(p.TCPReqContent, named); err != nil {
+	if b.content, err = compileTCPRules(p.TCPReqContent, named, g.mapBy); err != nil {
+		return nil, err
+	}
+	if err := b.compileServerRules(p, named, g.mapBy); err != nil {
 		return nil, err
 	}
 	b.inspectDelay = p.InspectDelay
-	for _, r := range b.content {
-		b.needDst = b.needDst || r.cond.needsDst()
-		b.inspects = b.inspects || r.cond.usesContent()
+	for i := range b.content {
+		b.needDst = b.needDst || b.content[i].needsDst()
+		b.inspects = b.inspects || b.content[i].usesContent()
 	}
 	lb, err := newBalancer(b)
 	if err != nil {
@@ -249,35 +254,51 @@ func (g *Graph) buildFrontend(p *parser.Proxy, backends map[string]*Backend) (*F
 	f.timeoutClient, f.timeoutClientFin = p.Timeouts.Client, p.Timeouts.ClientFin
 	f.keepalive = p.Options.TCPKA || p.Options.CliTCPKA
 	var errs *multierror.Error
-	named, err := compileACLs(p.ACLs)
+	named, err := compileACLs(p.ACLs, g.mapBy)
 	if err != nil {
 		errs = multierror.Append(errs, err)
 	}
 	for _, r := range p.TCPReqConn {
-		c, err := compileCond(r.Cond, named)
+		rule, err := compileTCPRule(r, named, g.mapBy)
 		if err != nil {
 			errs = multierror.Append(errs, fmt.Errorf("parsing [%s:%d] : %w", r.File, r.Line, err))
 			continue
 		}
-		f.tcpRules = append(f.tcpRules, tcpRule{accept: r.Action == "accept", cond: c})
-		f.needDst = f.needDst || c.needsDst()
+		f.tcpRules = append(f.tcpRules, rule)
+		f.needDst = f.needDst || rule.needsDst()
 	}
-	f.content, err = compileTCPRules(p.TCPReqContent, named)
+	f.captures = p.ReqCaptures
+	if f.logConv, err = compileLogConverters(p, g.mapBy); err != nil {
+		errs = multierror.Append(errs, err)
+	}
+	f.content, err = compileTCPRules(p.TCPReqContent, named, g.mapBy)
 	if err != nil {
 		errs = multierror.Append(errs, err)
 	}
 	f.inspectDelay = p.InspectDelay
-	for _, r := range f.content {
-		f.needDst = f.needDst || r.cond.needsDst()
-		f.inspects = f.inspects || r.cond.usesContent()
+	for i := range f.content {
+		f.needDst = f.needDst || f.content[i].needsDst()
+		f.inspects = f.inspects || f.content[i].usesContent()
 	}
 	for _, r := range p.UseBackends {
 		be := backends[r.Backend]
+		if r.Dynamic != nil {
+			c, err := compileCond(r.Cond, named, g.mapBy)
+			d, err2 := compileDynName(r.Dynamic, backends, g.mapBy)
+			if err = errors.Join(err, err2); err != nil {
+				errs = multierror.Append(errs, fmt.Errorf("parsing [%s:%d] : %w", r.File, r.Line, err))
+				continue
+			}
+			f.rules = append(f.rules, useRule{dyn: d, cond: c})
+			f.needDst = f.needDst || c.needsDst() || d.needsDst()
+			f.inspects = f.inspects || c.usesContent() || d.usesContent()
+			continue
+		}
 		if be == nil {
 			errs = multierror.Append(errs, fmt.Errorf("Proxy '%s': unable to find required use_backend: '%s'.", p.Name, r.Backend))
 			continue
 		}
-		c, err := compileCond(r.Cond, named)
+		c, err := compileCond(r.Cond, named, g.mapBy)
 		if err != nil {
 			errs = multierror.Append(errs, fmt.Errorf("parsing [%s:%d] : %w", r.File, r.Line, err))
 			continue
@@ -329,11 +350,11 @@ func (g *Graph) buildFrontend(p *parser.Proxy, backends map[string]*Backend) (*F
 }
 
 // compileACLs compiles a proxy's acl lines by name.
-func compileACLs(acls []*parser.ACL) (map[string][]*acl, error) {
+func compileACLs(acls []*parser.ACL, maps mapsByFile) (map[string][]*acl, error) {
 	var errs *multierror.Error
 	named := map[string][]*acl{}
 	for _, a := range acls {
-		c, err := compileACL(a)
+		c, err := compileACL(a, maps)
 		if err != nil {
 			errs = multierror.Append(errs, fmt.Errorf("parsing [%s:%d] : %w", a.File, a.Line, err))
 			continue
@@ -347,16 +368,16 @@ func compileACLs(acls []*parser.ACL) (map[string][]*acl, error) {
 }
 
 // compileTCPRules compiles tcp-request content rules.
-func compileTCPRules(rules []*parser.TCPRule, named map[string][]*acl) ([]tcpRule, error) {
+func compileTCPRules(rules []*parser.TCPRule, named map[string][]*acl, maps mapsByFile) ([]tcpRule, error) {
 	var out []tcpRule
 	var errs *multierror.Error
 	for _, r := range rules {
-		c, err := compileCond(r.Cond, named)
+		rule, err := compileTCPRule(r, named, maps)
 		if err != nil {
 			errs = multierror.Append(errs, fmt.Errorf("parsing [%s:%d] : %w", r.File, r.Line, err))
 			continue
 		}
-		out = append(out, tcpRule{accept: r.Action == "accept", cond: c})
+		out = append(out, rule)
 	}
 	if errs != nil {
 		errs.ErrorFormat = oneLinePerError

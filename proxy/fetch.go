@@ -1,7 +1,9 @@
 package proxy
 
 import (
+	"encoding/hex"
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 
@@ -19,6 +21,10 @@ type fetchArgs struct {
 	off2         int
 	off2Set, rel bool
 	proxy, srv   string // backend (or frontend) and server names
+	vr           varRef // var()
+	def          string // var()'s default
+	hasDef       bool
+	konst        sample // int(), str(), bool(), bin(), ipv4(), ipv6()
 }
 
 // parse compiles the arguments the parser validated.
@@ -37,6 +43,29 @@ func (fa *fetchArgs) parse(name string, args []string) error {
 		}
 	case "srv_is_up":
 		fa.proxy, fa.srv, _ = strings.Cut(args[0], "/")
+	case "capture.req.hdr":
+		fa.off = atoi(args[0])
+	case "int":
+		n, _ := strconv.ParseInt(args[0], 10, 64)
+		fa.konst = sample{typ: smpInt, i: n}
+	case "str":
+		fa.konst = sample{typ: smpStr, b: []byte(argOr(args, 0))}
+	case "bool":
+		fa.konst = sample{typ: smpBool}
+		if args[0] == "true" || args[0] == "1" {
+			fa.konst.i = 1
+		}
+	case "bin":
+		b, _ := hex.DecodeString(args[0])
+		fa.konst = sample{typ: smpBin, b: b}
+	case "ipv4", "ipv6":
+		ip, _ := netip.ParseAddr(args[0])
+		fa.konst = sample{typ: smpIP, ip: ip}
+	case "var":
+		fa.vr = newVarRef(args[0])
+		if len(args) > 1 {
+			fa.def, fa.hasDef = args[1], true
+		}
 	default:
 		if len(args) > 0 {
 			fa.proxy = args[0]
@@ -81,6 +110,16 @@ func init() {
 		"connslots":          {fetchConnslots, "int", false},
 		"queue":              {fetchQueue, "int", false},
 		"srv_is_up":          {fetchSrvIsUp, "bool", false},
+		"var":                {fetchVar, "str", false},
+		"fc_pp_authority":    {fetchPPAuthority, "str", false},
+		"fc_pp_unique_id":    {fetchPPUniqueID, "str", false},
+		"capture.req.hdr":    {fetchCaptureReqHdr, "str", false},
+		"int":                {fetchConst, "int", false},
+		"str":                {fetchConst, "str", false},
+		"bool":               {fetchConst, "bool", false},
+		"bin":                {fetchConst, "bin", false},
+		"ipv4":               {fetchConst, "ip", false},
+		"ipv6":               {fetchConst, "ip", false},
 	}
 }
 
@@ -372,3 +411,6 @@ func fetchSrvIsUp(fa *fetchArgs, c *connInfo) (sample, bool) {
 	}
 	return sample{}, false
 }
+
+// fetchConst is a constant: int(), str(), bool(), bin(), ipv4(), ipv6().
+func fetchConst(fa *fetchArgs, _ *connInfo) (sample, bool) { return fa.konst, true }

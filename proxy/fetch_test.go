@@ -18,7 +18,7 @@ func parseACLs(t *testing.T, lines string) map[string][]*acl {
 	if err != nil {
 		t.Fatalf("parse: %v", err)
 	}
-	named, err := compileACLs(cfg.Proxies[len(cfg.Proxies)-1].ACLs)
+	named, err := compileACLs(cfg.Proxies[len(cfg.Proxies)-1].ACLs, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

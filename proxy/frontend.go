@@ -23,7 +23,7 @@ type Frontend struct {
 	stopped  atomic.Bool // soft stop done
 	defBE    *Backend
 	rules    []useRule
-	tcpRules []tcpRule // tcp-request connection
+	tcpRules []tcpRule // tcp-request connection (tcpactions.go)
 	content  []tcpRule // tcp-request content
 	needDst  bool      // some rule looks at the destination address
 	// inspects: the content rules or use_backend conditions read the
@@ -31,7 +31,9 @@ type Frontend struct {
 	inspects     bool
 	inspectDelay time.Duration
 	logs         *LogSink
-	logCount     atomic.Uint64 // lines logged, HAProxy's %lc
+	logCount     atomic.Uint64                   // lines logged, HAProxy's %lc
+	logConv      map[*parser.LogNode][]converter // of the log formats' %[...]
+	captures     []int                           // lengths of the capture slots
 
 	timeoutClient, timeoutClientFin time.Duration
 	keepalive                       bool
@@ -40,13 +42,8 @@ type Frontend struct {
 // useRule is a compiled use_backend rule.
 type useRule struct {
 	be   *Backend
+	dyn  *dynName // a name built for each session (be is nil)
 	cond *cond
-}
-
-// tcpRule is a compiled tcp-request connection rule.
-type tcpRule struct {
-	accept bool
-	cond   *cond
 }
 
 // MaxConn returns the frontend's effective maxconn.
@@ -104,24 +101,12 @@ func (f *Frontend) Shutdown() bool {
 // Stopped reports whether the frontend stopped listening (soft stop).
 func (f *Frontend) Stopped() bool { return f.stopped.Load() }
 
-// acceptConn runs the tcp-request connection rules: false means reject.
-func (f *Frontend) acceptConn(ci *connInfo) bool {
+// acceptConn runs the tcp-request connection rules.
+func (f *Frontend) acceptConn(ci *connInfo) tcpVerdict {
 	ci.conn = true
-	ok := runTCPRules(f.tcpRules, ci)
+	v := runTCPRules(f.tcpRules, ci)
 	ci.conn = false
-	return ok
-}
-
-// runTCPRules applies the first rule whose condition matches: false means
-// reject. Without a match the connection is accepted.
-func runTCPRules(rules []tcpRule, ci *connInfo) bool {
-	for i := range rules {
-		r := &rules[i]
-		if r.cond.eval(ci) {
-			return r.accept
-		}
-	}
-	return true
+	return v
 }
 
 // pickBackend runs the use_backend rules and falls back to the default
@@ -129,9 +114,17 @@ func runTCPRules(rules []tcpRule, ci *connInfo) bool {
 func (f *Frontend) pickBackend(ci *connInfo) *Backend {
 	for i := range f.rules {
 		r := &f.rules[i]
-		if r.cond.eval(ci) {
-			return r.be
+		if !r.cond.eval(ci) {
+			continue
 		}
+		if r.dyn != nil {
+			var buf [128]byte
+			if be := r.dyn.resolve(ci, buf[:0]); be != nil {
+				return be
+			}
+			break // no backend of that name: the default one, as HAProxy
+		}
+		return r.be
 	}
 	return f.defBE
 }

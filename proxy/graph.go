@@ -21,9 +21,13 @@ import (
 type Graph struct {
 	certs *CertStore // certificates of the ssl binds, nil without any (tls_certs.go)
 	rate  connRate   // global maxconnrate
-	cfg   *parser.Config
-	log   logrus.FieldLogger
-	opts  Options
+	// maps are the map files of the converters, by id (maps.go).
+	maps     []*MapRef
+	mapBy    mapsByFile
+	procVars procVars // set-var(proc.*)
+	cfg      *parser.Config
+	log      logrus.FieldLogger
+	opts     Options
 	// transferred are the sockets of Options.Transferred no bind took yet,
 	// adopted those taken (closed once started, see closeTransferred).
 	transferred []TransferredSocket

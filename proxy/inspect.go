@@ -26,9 +26,11 @@ const (
 	contentAccept contentVerdict = iota
 	contentReject
 	contentWait
+	contentDrop // silent-drop
 )
 
-// runContentRules runs tcp-request content rules against c.
+// runContentRules runs tcp-request content rules against c: the other
+// actions than accept, reject and silent-drop apply and the rules go on.
 func runContentRules(rules []tcpRule, c *connInfo) contentVerdict {
 	for i := range rules {
 		r := &rules[i]
@@ -37,13 +39,27 @@ func runContentRules(rules []tcpRule, c *connInfo) contentVerdict {
 			return contentWait
 		}
 		if (res == aclPass) != (r.cond != nil && r.cond.unless) {
-			if r.accept {
+			switch r.act {
+			case actAccept:
 				return contentAccept
+			case actReject:
+				return contentReject
+			case actSilentDrop:
+				return contentDrop
 			}
-			return contentReject
+			r.apply(c)
 		}
 	}
 	return contentAccept
+}
+
+// deny ends a session a content rule refused (reject or silent-drop).
+func (s *session) deny(v contentVerdict) {
+	s.fe.ctr.dreq.Add(1) // haproxy counts backend denials on the frontend
+	if v == contentDrop {
+		silentDrop(int(s.cfd), !s.src.Addr().Is4())
+	}
+	s.finish(termDenied)
 }
 
 // inspectPhase starts waiting for the client's bytes before the rules of
@@ -97,12 +113,11 @@ func (s *session) inspect(expired bool) {
 	if s.has(fDstKnown) {
 		ci.dst = s.dst
 	}
-	switch runContentRules(rules, ci) {
+	switch v := runContentRules(rules, ci); v {
 	case contentWait:
 		return
-	case contentReject:
-		s.fe.ctr.dreq.Add(1)
-		s.finish(termDenied)
+	case contentReject, contentDrop:
+		s.deny(v)
 		return
 	}
 	s.state = stNew
@@ -117,12 +132,12 @@ func (s *session) inspect(expired bool) {
 				s.inspectPhase(s.be.inspectDelay)
 				return
 			}
-			if runContentRules(s.be.content, ci) == contentReject {
-				s.fe.ctr.dreq.Add(1)
-				s.finish(termDenied)
+			if v := runContentRules(s.be.content, ci); v == contentReject || v == contentDrop {
+				s.deny(v)
 				return
 			}
 		}
 	}
+	s.serverRules(ci)
 	s.assign()
 }

@@ -4,7 +4,6 @@ import (
 	"net/netip"
 	"os"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -23,6 +22,11 @@ type LogFields struct {
 	// gets HAProxy's '~', %sslc and %sslv their values.
 	TLS *TLSInfo
 	SSL bool // the session came through an ssl bind
+	// conv holds the compiled converters of the format's %[...] nodes.
+	conv map[*parser.LogNode][]converter
+	// caps are the session's captures, of the frontend's nCaps slots.
+	caps  [][]byte
+	nCaps int
 }
 
 // hostname is the system's host name, read once: %H, log-send-hostname's
@@ -67,8 +71,8 @@ func AppendLogFormat(b []byte, nodes []parser.LogNode, r *SessionRecord, x *LogF
 			lastSpace = false
 			continue
 		case parser.LogFetch:
-			if n.Conv != "" {
-				b = lfText(b, convertedSample(n, r), fl)
+			if len(n.Conv) > 0 || n.Text == "capture.req.hdr" {
+				b = appendLogSample(b, n, r, x)
 				lastSpace = false
 				continue
 			}
@@ -214,8 +218,15 @@ func AppendLogFormat(b []byte, nodes []parser.LogNode, r *SessionRecord, x *LogF
 			b = lfHexOr(b, int64(x.LogCount), fl, 4)
 		case "pid":
 			b = lfHexOr(b, int64(x.PID), fl, 4)
-		case "hr", "hrl", "hs", "hsl":
-			// No captures in TCP mode: nothing, not even a separator.
+		case "hr", "hrl":
+			// The tcp-request content captures; nothing, not even a
+			// separator, without any.
+			if x.nCaps == 0 {
+				continue
+			}
+			b = appendCaptures(b, x.caps, x.nCaps, n.Text == "hrl")
+		case "hs", "hsl":
+			// No response captures in TCP mode.
 			continue
 		}
 		lastSpace = false
@@ -308,25 +319,59 @@ func lfPort(b []byte, a netip.AddrPort, fl parser.LogFlags) []byte {
 	return strconv.AppendInt(b, int64(a.Port()), 10)
 }
 
-// convertedSample is a %[fetch,conv...] of a log format: the fetch's
-// sample taken from the session, through the converters of ACL
-// expressions (acl.convert); "" when a converter cannot take it.
-func convertedSample(n *parser.LogNode, r *SessionRecord) string {
+// appendLogSample prints a %[fetch,converters] node: the address fetches
+// of the record, through the converters.
+func appendLogSample(b []byte, n *parser.LogNode, r *SessionRecord, x *LogFields) []byte {
 	var smp sample
 	switch n.Text {
 	case "src":
-		smp = sample{typ: smpIP, ip: r.Client.Addr()}
+		smp = sample{typ: smpIP, ip: r.Client.Addr().Unmap()}
 	case "dst":
-		smp = sample{typ: smpIP, ip: r.Local.Addr()}
+		smp = sample{typ: smpIP, ip: r.Local.Addr().Unmap()}
 	case "src_port":
 		smp = sample{typ: smpInt, i: int64(r.Client.Port())}
 	case "dst_port":
 		smp = sample{typ: smpInt, i: int64(r.Local.Port())}
-	default:
-		return ""
+	case "capture.req.hdr":
+		slot, _ := strconv.Atoi(argOr(n.Args, 0))
+		if slot < 0 || slot >= len(x.caps) || x.caps[slot] == nil {
+			return lfText(b, "", n.Flags)
+		}
+		smp = sample{typ: smpStr, b: x.caps[slot]}
 	}
-	if !(&acl{conv: strings.Split(n.Conv, ",")}).convert(&smp) {
-		return ""
+	conv, ok := x.conv[n]
+	if !ok && len(n.Conv) == 0 {
+		ok = true
 	}
-	return string(smp.b)
+	if !ok || !applyConverters(conv, &smp) {
+		return lfText(b, "", n.Flags)
+	}
+	var txt [64]byte
+	return lfText(b, string(appendSampleText(txt[:0], &smp)), n.Flags)
+}
+
+// compileLogConverters compiles the converters of a frontend's log
+// formats.
+func compileLogConverters(p *parser.Proxy, maps mapsByFile) (map[*parser.LogNode][]converter, error) {
+	var out map[*parser.LogNode][]converter
+	for _, lf := range []*parser.LogFormat{p.LogFormat, p.LogFormatSD} {
+		if lf == nil {
+			continue
+		}
+		for i := range lf.Nodes {
+			n := &lf.Nodes[i]
+			if len(n.Conv) == 0 {
+				continue
+			}
+			c, err := compileConverters(n.Conv, maps)
+			if err != nil {
+				return nil, err
+			}
+			if out == nil {
+				out = map[*parser.LogNode][]converter{}
+			}
+			out[n] = c
+		}
+	}
+	return out, nil
 }

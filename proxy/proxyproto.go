@@ -18,10 +18,10 @@ var proxyV2Sig = [12]byte{0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 
 // sendProxyHeader queues the PROXY header (send-proxy or send-proxy-v2)
 // before any client byte.
 func (s *session) sendProxyHeader() {
-	var buf [108]byte
+	var buf [512]byte
 	var h []byte
 	if s.srv.Config.SendProxyV2 {
-		h = s.appendProxyV2SSL(appendProxyV2(buf[:0], s.src, s.dstAddr()))
+		h = appendTLVs(appendProxyV2(buf[:0], s.src, s.dstAddr()), 0, s.srv.Config.PPv2, s.pp, s.appendProxyV2SSL)
 	} else {
 		h = appendProxyV1(buf[:0], s.src, s.dstAddr())
 	}
@@ -99,6 +99,8 @@ type proxyHeader struct {
 	size     int  // bytes the header takes
 	local    bool // LOCAL command or unknown family: keep the real addresses
 	src, dst netip.AddrPort
+	// v2 TLVs kept (slices of the header bytes; proxytlv.go).
+	authority, uniqueID []byte
 }
 
 // parseProxyHeader parses a PROXY header (v1 or v2) at the start of b. It
@@ -169,9 +171,17 @@ func parseProxyV2(b []byte) (proxyHeader, bool, error) {
 	case fam == 0x11 && len(a) >= 12:
 		h.src = netip.AddrPortFrom(netip.AddrFrom4([4]byte(a[0:4])), binary.BigEndian.Uint16(a[8:10]))
 		h.dst = netip.AddrPortFrom(netip.AddrFrom4([4]byte(a[4:8])), binary.BigEndian.Uint16(a[10:12]))
+		var ok bool
+		if h.authority, h.uniqueID, ok = parseTLVs(b[:size], 16+12); !ok {
+			return proxyHeader{}, false, errProxyHeader
+		}
 	case fam == 0x21 && len(a) >= 36:
 		h.src = netip.AddrPortFrom(netip.AddrFrom16([16]byte(a[0:16])).Unmap(), binary.BigEndian.Uint16(a[32:34]))
 		h.dst = netip.AddrPortFrom(netip.AddrFrom16([16]byte(a[16:32])).Unmap(), binary.BigEndian.Uint16(a[34:36]))
+		var ok bool
+		if h.authority, h.uniqueID, ok = parseTLVs(b[:size], 16+36); !ok {
+			return proxyHeader{}, false, errProxyHeader
+		}
 	case fam == 0x11 || fam == 0x21:
 		return proxyHeader{}, false, errProxyHeader
 	default:
@@ -215,6 +225,9 @@ func (s *session) readProxyHeader() {
 		s.src, s.dst = h.src, h.dst
 		s.flags |= fDstKnown
 	}
+	if h.authority != nil || h.uniqueID != nil {
+		s.pp = &ppInfo{authority: cloneBytes(h.authority), uniqueID: cloneBytes(h.uniqueID)}
+	}
 	s.state = stNew
 	s.stExp = 0
 	ci := &s.l.ci
@@ -223,4 +236,12 @@ func (s *session) readProxyHeader() {
 		ci.dst = s.dstAddr()
 	}
 	s.start(ci)
+}
+
+// cloneBytes copies b (nil stays nil).
+func cloneBytes(b []byte) []byte {
+	if b == nil {
+		return nil
+	}
+	return append([]byte{}, b...)
 }

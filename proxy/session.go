@@ -52,6 +52,9 @@ const (
 	fHandoff
 	// fLogged: the tcplog line was written at connect (option logasap).
 	fLogged
+	// fExpectProxy: a tcp-request connection expect-proxy layer4 rule
+	// matched: the session reads a PROXY header first.
+	fExpectProxy
 )
 
 func fR(side int) uint32             { return fCliR << (2 * side) }
@@ -124,6 +127,11 @@ type session struct {
 	qsrv         *Server
 	qgot         *Server
 	qSince       int64
+
+	vars   *sessVars // set-var's variables, nil until one is set
+	forced *Server   // the server of a use-server rule, for the first pick
+	pp     *ppInfo   // the TLVs of the client's PROXY header, if any
+	caps   [][]byte  // tcp-request content captures, nil until one is made
 }
 
 // newSession starts a session for an accepted client connection. The
@@ -149,10 +157,16 @@ func (l *loop) newSession(ln *Listener, fd int, src netip.AddrPort) {
 	if fe.needDst {
 		ci.dst = s.dstAddr()
 	}
-	if !fe.acceptConn(ci) {
-		fe.ctr.dcon.Add(1)
-		if ln.stats {
-			ln.ctr.dcon.Add(1)
+	if v := fe.acceptConn(ci); v != verdictAccept {
+		if v == verdictDrop {
+			// As HAProxy's silent-drop, a denied request, not connection.
+			fe.ctr.dreq.Add(1)
+			silentDrop(fd, !src.Addr().Is4())
+		} else {
+			fe.ctr.dcon.Add(1)
+			if ln.stats {
+				ln.ctr.dcon.Add(1)
+			}
 		}
 		_ = unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1})
 		rawsys.Close(fd)
@@ -181,7 +195,7 @@ func (l *loop) newSession(ln *Listener, fd int, src netip.AddrPort) {
 		h(&AcceptRecord{Frontend: fe.Name, Client: s.src, Local: s.dstAddr()})
 	}
 	s.logAccept()
-	if ln.Bind.AcceptProxy {
+	if ln.Bind.AcceptProxy || s.has(fExpectProxy) {
 		s.state = stHeader
 		s.stExp = l.now + int64(headerTimeout(fe))
 		s.arm()
@@ -215,9 +229,8 @@ func (s *session) start(ci *connInfo) {
 	}
 	ci.s = s
 	ci.final = true
-	if !runTCPRules(s.fe.content, ci) {
-		s.fe.ctr.dreq.Add(1)
-		s.finish(termDenied)
+	if v := runContentRules(s.fe.content, ci); v == contentReject || v == contentDrop {
+		s.deny(v)
 		return
 	}
 	if !s.chooseBackend(ci) {
@@ -232,12 +245,12 @@ func (s *session) start(ci *connInfo) {
 		if be.needDst && !ci.dst.IsValid() {
 			ci.dst = s.dstAddr()
 		}
-		if !runTCPRules(be.content, ci) {
-			s.fe.ctr.dreq.Add(1) // haproxy counts backend denials on the frontend
-			s.finish(termDenied)
+		if v := runContentRules(be.content, ci); v == contentReject || v == contentDrop {
+			s.deny(v)
 			return
 		}
 	}
+	s.serverRules(ci)
 	s.assign()
 }
 
@@ -273,7 +286,9 @@ func (s *session) dstAddr() netip.AddrPort {
 func (s *session) assign() {
 	be, l := s.be, s.l
 	var srv *Server
-	if be.lb != nil {
+	if s.forced != nil {
+		srv, s.forced = s.forced, nil
+	} else if be.lb != nil {
 		srv = be.lb.pick(s.src.Addr(), s.avoid)
 	}
 	if srv == nil {

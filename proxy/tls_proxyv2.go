@@ -35,17 +35,11 @@ func (s *session) appendProxyV2SSL(h []byte) []byte {
 		client |= pp2ClientCertConn | pp2ClientCertSess
 	}
 	h = append(h, client, 0, 0, 0, 0) // verify: 0, X509_V_OK
-	h = appendTLV(h, pp2SubtypeVersion, TLSVersionName(info.Version))
+	h = appendTLV(h, pp2SubtypeVersion, []byte(TLSVersionName(info.Version)))
 	if cfg.ProxyV2SSLCN && info.PeerCert != nil {
-		h = appendTLV(h, pp2SubtypeCN, info.PeerCert.Subject.CommonName)
+		h = appendTLV(h, pp2SubtypeCN, []byte(info.PeerCert.Subject.CommonName))
 	}
 	binary.BigEndian.PutUint16(h[start+1:], uint16(len(h)-start-3))
 	binary.BigEndian.PutUint16(h[14:], uint16(len(h)-16))
 	return h
-}
-
-func appendTLV(b []byte, typ byte, v string) []byte {
-	b = append(b, typ)
-	b = binary.BigEndian.AppendUint16(b, uint16(len(v)))
-	return append(b, v...)
 }

@@ -160,8 +160,8 @@ func abnormalSession(r *SessionRecord) bool {
 // log-format-sd), as HAProxy's strm_log(): an empty line is not sent.
 func (s *session) writeLogFormat(level int, nodes, sdNodes []parser.LogNode, r *SessionRecord) {
 	f := s.fe
-	x := LogFields{FrontName: f.Name, LogCount: f.logCount.Load(), PID: f.logs.pid, ASAP: f.Config.Options.LogASAP,
-		SSL: s.ln.tls != nil}
+	x := LogFields{FrontName: f.Name, LogCount: f.logCount.Load(), PID: f.logs.pid, ASAP: f.Config.Options.LogASAP, conv: f.logConv,
+		caps: s.caps, nCaps: len(f.captures), SSL: s.ln.tls != nil}
 	if s.tls != nil && s.tls.shook.Load() {
 		x.TLS = &s.tls.info
 	}

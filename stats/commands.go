@@ -44,7 +44,7 @@ func init() {
 	add("clear counters", LevelOperator, cmdClearCounters)
 	add("show schema", LevelUser, cmdShowSchema)
 	add("show cli sockets", LevelUser, cmdShowCLISockets)
-	add("show map", LevelUser, cmdEmptyList("# id (file) description\n"))
+	add("show map", LevelUser, cmdShowMap)
 	add("show acl", LevelUser, cmdEmptyList("# id (file) description\n"))
 	add("show table", LevelUser, cmdEmptyList(""))
 	add("show peers", LevelUser, cmdEmptyList(""))

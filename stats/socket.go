@@ -62,6 +62,8 @@ type Server struct {
 	// Listeners returns the listening sockets that "_getsocks" hands to a
 	// new process ("-x") on a socket with expose-fd listeners; nil: none.
 	Listeners func() []sockxfer.Socket
+	// Maps are the map files the map commands show and change; nil: none.
+	Maps Maps
 }
 
 // cliListener is one bound stats socket.

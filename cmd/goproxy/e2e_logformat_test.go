@@ -84,19 +84,40 @@ func TestE2ELogFormatDifferential(t *testing.T) {
 	fetches = append(fetches, f("%[src_port]", lfAny), f("%[dst_port]", lfAny))
 	converted := same("LF4", "%[src,lower]", "%[src,upper]", "%[src,hex]", "%[dst,hex,lower]", "%{+Q}[src,upper]", "%[src,hex,hex]")
 	converted = append(converted, f("%[src_port,hex]", lfAny), f("%[dst_port,upper]", lfAny))
+	// Converters on the address fetches, maps among them (the client is
+	// 127.0.0.2).
+	mapDir := t.TempDir()
+	ipMap := writeFile(t, mapDir, "ip.map", "127.0.0.0/8 lo8\n127.0.0.2 two\n10.0.0.0/8 ten\n")
+	intMap := writeFile(t, mapDir, "int.map", "127.0.0.0/24 2130706432\n")
+	strMap := writeFile(t, mapDir, "str.map", "127.0.0.2 Two\n127.0 beg\n")
+	addrMap := writeFile(t, mapDir, "addr.map", "127.0.0.9 10.9.9.9\n")
+	convs := same("LF7", "%[src,ipmask(24)]", "%[src,ipmask(255.0.0.0)]", "%[src,hex]", "%[src,bytes(1,2),hex]",
+		"%[src,bytes(3)]", "%[src,bytes(9),hex]", "%[src,lower,upper]", "%[src,map_ip("+ipMap+")]",
+		"%[src,ipmask(16),map_ip("+ipMap+")]", "%[dst,map_str("+strMap+",none)]", "%[src,map_str("+strMap+")]",
+		"%[src,map_str("+strMap+"),lower]", "%[src,map_beg("+strMap+")]", "%[src,map_ip_int("+intMap+"),hex]",
+		"%[src,map_sub("+strMap+")]", "%[src,map_end("+strMap+",x)]", "%{+Q}[src,map_ip("+ipMap+")]",
+		"%[src,map_ip_int("+intMap+")]", "%[src,map_str_int("+intMap+",7)]", "%[src,map_str_ip("+addrMap+",10.1.2.3)]")
 	// With option logasap, the line is written once connected: the
 	// total time and the bytes so far carry a '+'.
 	asap := []lfField{f("LF5", lfSame), f("%s", lfSame), f("%ts", lfSame), f("%Tt", lfAny), f("%B", lfSame), f("%Tu", lfAny)}
+	// tcp-request content captures (the client sends nothing before the
+	// server's greeting: the payload slot stays empty, at inspect-delay).
+	caps := same("LF8", "%hr", "%[capture.req.hdr(1)]", "%[capture.req.hdr(0)]", "%{+Q}[capture.req.hdr(2)]")
+	capRules := []string{"tcp-request inspect-delay 100ms", "tcp-request content capture req.payload(0,3) len 2",
+		"tcp-request content capture src len 7", "tcp-request content capture fe_name,upper len 20 if { src 127.0.0.2 }"}
 	formats := []struct {
 		name   string
 		fields []lfField
 		opts   []string
+		front  []string
 	}{
-		{"all TCP variables", all, nil},
-		{"quote and hex flags", flags, nil},
-		{"sample fetches", fetches, nil},
-		{"sample converters", converted, nil},
-		{"option logasap", asap, []string{"option logasap"}},
+		{"all TCP variables", all, nil, nil},
+		{"quote and hex flags", flags, nil, nil},
+		{"sample fetches", fetches, nil, nil},
+		{"sample converters", converted, nil, nil},
+		{"converters", convs, nil, nil},
+		{"captures", caps, nil, capRules},
+		{"option logasap", asap, []string{"option logasap"}, nil},
 	}
 	for _, tc := range formats {
 		t.Run(tc.name, func(t *testing.T) {
@@ -110,7 +131,7 @@ func TestE2ELogFormatDifferential(t *testing.T) {
 			cfg := e2eCfg{
 				global:   []string{"log " + sink.addr() + " local2"},
 				defaults: append([]string{"log global"}, tc.opts...),
-				frontend: []string{"log-format " + format},
+				frontend: append([]string{"log-format " + format}, tc.front...),
 				servers:  srvLines(ss, []int{1}),
 			}
 			re := regexp.MustCompile(syslogHeader + `(LF\d .*)\n$`)

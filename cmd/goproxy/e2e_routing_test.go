@@ -235,7 +235,12 @@ func TestE2ESNIRouting(t *testing.T) {
 // returns the gateway that answered, after a SUBMIT on the same session;
 // "refused" when the proxy closed the connection.
 func cmppConnect(addr, account string, split []int) (string, error) {
-	raw, err := net.DialTimeout("tcp", addr, 2*time.Second)
+	return cmppConnectFrom("", addr, account, split)
+}
+
+// cmppConnectFrom is cmppConnect from the source address ip.
+func cmppConnectFrom(ip, addr, account string, split []int) (string, error) {
+	raw, err := dialFrom(ip, addr)
 	if err != nil {
 		return "", err
 	}

@@ -132,6 +132,7 @@ func newRuntime(cfg *parser.Config, o buildOptions) (*procRuntime, error) {
 		return nil, err
 	}
 	api.Takeover = o.Takeover
+	api.Maps = g
 	api.Listeners = func() []sockxfer.Socket {
 		var out []sockxfer.Socket
 		for _, l := range g.ExportListeners() {
@@ -149,6 +150,7 @@ func newRuntime(cfg *parser.Config, o buildOptions) (*procRuntime, error) {
 		return nil, err
 	}
 	chAPI.Listeners = api.Listeners
+	chAPI.Maps = g
 	rt := &procRuntime{g: g, checks: checks, api: api, chAPI: chAPI, log: log, done: make(chan struct{}), handoff: cfg.Global.SessionHandoff}
 	for _, px := range cfg.Proxies {
 		if px.ServesHTTP() && !px.Disabled {
