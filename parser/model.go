@@ -93,6 +93,8 @@ type Global struct {
 	// MaxSpreadChecks caps the window over which first checks are spread
 	// (0: the shortest check interval).
 	MaxSpreadChecks time.Duration `json:",omitzero"`
+	// UnixBind holds the unix-bind defaults (kw_global_unixbind.go).
+	UnixBind UnixBind `json:",omitzero"`
 	// TuneBufSize is tune.bufsize, 0 when unset (see BufSize);
 	// TuneMaxRewrite tune.maxrewrite, nil when unset (see MaxRewrite).
 	TuneBufSize    int  `json:",omitzero"`

@@ -39,7 +39,6 @@ var notYetGlobal = map[string]string{
 	"resetenv":       "environment directives are not implemented",
 	"unsetenv":       "environment directives are not implemented",
 	"set-var":        "variables are not implemented",
-	"unix-bind":      "not implemented",
 	"external-check": "external checks are not implemented",
 	"default-path":   "not implemented",
 	"fd-hard-limit":  "not implemented",
