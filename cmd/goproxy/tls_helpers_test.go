@@ -14,6 +14,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -30,12 +31,10 @@ type testCA struct {
 	pool *x509.CertPool
 }
 
-var certSerial = big.NewInt(1000)
+// certSerial numbers the test certificates; parallel tests issue them.
+var certSerial atomic.Int64
 
-func nextSerial() *big.Int {
-	certSerial = new(big.Int).Add(certSerial, big.NewInt(1))
-	return new(big.Int).Set(certSerial)
-}
+func nextSerial() *big.Int { return big.NewInt(1001 + certSerial.Add(1)) }
 
 func newTestCA(t *testing.T, dir, name string) *testCA {
 	t.Helper()
