@@ -436,7 +436,7 @@ func socketOwner(o parser.BindOptions) (int, int, error) {
 			return 0, 0, fmt.Errorf("unknown user %q: %w", o.User, err)
 		}
 		uid, _ = strconv.Atoi(u.Uid)
-	case o.UID != 0:
+	case o.UIDSet:
 		uid = o.UID
 	}
 	switch {
@@ -446,7 +446,7 @@ func socketOwner(o parser.BindOptions) (int, int, error) {
 			return 0, 0, fmt.Errorf("unknown group %q: %w", o.Group, err)
 		}
 		gid, _ = strconv.Atoi(g.Gid)
-	case o.GID != 0:
+	case o.GIDSet:
 		gid = o.GID
 	}
 	return uid, gid, nil
