@@ -311,8 +311,8 @@ type BindOptions struct {
 	UID, GID       int
 	UIDSet, GIDSet bool
 	User, Group    string // stats sockets: names looked up when binding
-	Level       string // stats sockets: user, operator (default), admin
-	ExposeFD    bool   // stats sockets: expose-fd listeners
+	Level          string // stats sockets: user, operator (default), admin
+	ExposeFD       bool   // stats sockets: expose-fd listeners
 	// SeverityOutput is the stats socket's severity-output: none (""),
 	// number or string.
 	SeverityOutput string
