@@ -70,7 +70,6 @@ func (lb *mapSourceBalancer) pickRR(m []*Server, avoid *Server) *Server {
 	return srv
 }
 
-
 func (lb *mapSourceBalancer) taken(*Server)    {}
 func (lb *mapSourceBalancer) released(*Server) {}
 
