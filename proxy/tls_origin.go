@@ -173,7 +173,8 @@ func (s *session) startServerTLS() {
 	rc, err1 := fdConn(raw)
 	pc, err2 := fdConn(fds[1])
 	s.sfd = int32(fds[0])
-	if err1 != nil || err2 != nil || l.register(fds[0], s, nil) != nil {
+	s.flags &^= fSrvOut
+	if err1 != nil || err2 != nil || l.register(fds[0], s, nil, false) != nil {
 		for _, c := range []net.Conn{rc, pc} {
 			if c != nil {
 				c.Close()

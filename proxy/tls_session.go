@@ -99,7 +99,8 @@ func (s *session) startTLS() {
 	rc, err1 := fdConn(raw)
 	pc, err2 := fdConn(fds[1])
 	s.cfd = int32(fds[0])
-	if err1 != nil || err2 != nil || l.register(fds[0], s, nil) != nil {
+	s.flags &^= fCliOut
+	if err1 != nil || err2 != nil || l.register(fds[0], s, nil, false) != nil {
 		for _, c := range []net.Conn{rc, pc} {
 			if c != nil {
 				c.Close()
