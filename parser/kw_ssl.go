@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"goproxy/internal/certcheck"
 	"goproxy/internal/hatext"
 )
 
@@ -31,7 +32,6 @@ var methodVersions = map[string]uint16{
 // does not implement, with the reason.
 var rejectedBindSSL = map[string]string{
 	"npn":                   "Go's TLS has no NPN; use 'alpn'",
-	"crl-file":              "certificate revocation lists are not implemented",
 	"ca-ignore-err":         "verification errors cannot be ignored selectively",
 	"crt-ignore-err":        "verification errors cannot be ignored selectively",
 	"ca-verify-file":        "not implemented",
@@ -51,7 +51,7 @@ var rejectedBindSSL = map[string]string{
 // isBindSSLKeyword reports whether kw is a TLS option of a bind line.
 func isBindSSLKeyword(kw string) bool {
 	switch kw {
-	case "ssl", "crt", "crt-list", "ca-file", "verify", "alpn", "ciphers", "ciphersuites",
+	case "ssl", "crt", "crt-list", "ca-file", "crl-file", "verify", "alpn", "ciphers", "ciphersuites",
 		"curves", "ecdhe", "ssl-min-ver", "ssl-max-ver", "no-tls-tickets", "tls-tickets",
 		"strict-sni", "no-sslv3", "no-tlsv10", "no-tlsv11", "no-tlsv12", "no-tlsv13",
 		"force-tlsv10", "force-tlsv11", "force-tlsv12", "force-tlsv13":
@@ -132,6 +132,18 @@ func (p *parser) parseBindSSL(where string, w []string, i int, o *BindOptions, a
 			return -1
 		}
 		b.CAFile = path
+	case "crl-file":
+		v, ok := arg("missing CRLfile path")
+		if !ok {
+			return -1
+		}
+		path := withBase(p.cfg.Global.SSL.CABase, v)
+		if msg := crlFileProblem(path); msg != "" {
+			p.report(&Error{Msg: fmt.Sprintf("Couldn't open the ca-file '%s' (%s).", path, msg), Phase: PhaseParse})
+			p.alert("%s : 'crl-file' : unable to load %s", where, path)
+			return -1
+		}
+		b.CRLFile = path
 	case "verify":
 		v, ok := arg("missing verify method")
 		if !ok {
@@ -193,6 +205,18 @@ func (p *parser) parseBindSSL(where string, w []string, i int, o *BindOptions, a
 		applyMethod(kw, b.NoVersionsRef(), &b.MinVer, &b.MaxVer)
 	}
 	return i
+}
+
+// crlFileProblem returns why a crl-file cannot serve, in OpenSSL's words
+// as HAProxy prints them, or "".
+func crlFileProblem(path string) string {
+	if msg := unreadableFile(path); msg != "" {
+		return msg
+	}
+	if _, err := certcheck.LoadFile(path); err != nil {
+		return err.Error()
+	}
+	return ""
 }
 
 // NoVersionsRef returns the map of disabled versions, creating it.

@@ -14,6 +14,7 @@ type BindSSL struct {
 	// line (nil: the certificate's own names).
 	CertSNI   [][]string
 	CAFile    string   // ca-file (ca-base applied)
+	CRLFile   string   // crl-file (ca-base applied): used when verify is not none
 	Verify    string   // "none" (default), "optional", "required"
 	ALPN      []string // alpn, in order
 	MinVer    uint16   // tls.VersionTLS10...; 0 = default (TLS 1.2)

@@ -8,7 +8,9 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
+	"goproxy/internal/certcheck"
 	"goproxy/parser"
 )
 
@@ -215,6 +217,24 @@ func (g *Graph) setupListenerTLS(ln *Listener) error {
 		conf.ClientAuth = tls.VerifyClientCertIfGiven
 	case "required":
 		conf.ClientAuth = tls.RequireAndVerifyClientCert
+	}
+	if s.CRLFile != "" && s.Verify != "none" {
+		// As HAProxy: the revocation lists of every certificate of the
+		// client's chain are checked (OpenSSL's CRL_CHECK_ALL), and the
+		// crl-file's certificates are trusted beside the ca-file's.
+		rev, err := certcheck.LoadFile(s.CRLFile)
+		if err != nil {
+			return fmt.Errorf("parsing [%s:%d] : 'bind %s' : 'crl-file' : unable to load %s (%v)", ln.Bind.File, ln.Bind.Line, s.Addr, s.CRLFile, err)
+		}
+		if conf.ClientCAs != nil {
+			rev.AddCAs(conf.ClientCAs)
+		}
+		conf.VerifyConnection = func(cs tls.ConnectionState) error {
+			if len(cs.PeerCertificates) == 0 {
+				return nil // verify optional, no certificate
+			}
+			return rev.CheckChains(cs.VerifiedChains, time.Now())
+		}
 	}
 	if len(conf.NextProtos) > 0 {
 		// OpenSSL, and so HAProxy, goes on without ALPN when the client
