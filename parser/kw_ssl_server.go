@@ -124,7 +124,7 @@ func (p *parser) parseServerSSL(w []string, i int, sp *ServerParams, fail func(s
 	case "tls-tickets":
 		s.NoTickets = false
 	case "verifyhost":
-		v, ok := arg("missing hostname")
+		v, ok := arg("missing hostname to verify against")
 		if !ok {
 			return -1, true
 		}
