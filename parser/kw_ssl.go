@@ -106,14 +106,17 @@ func (p *parser) parseBindSSL(where string, w []string, i int, o *BindOptions, a
 		for _, f := range files {
 			b.Certs = append(b.Certs, f)
 			b.CertSNI = append(b.CertSNI, nil)
+			b.CertOpts = append(b.CertOpts, nil)
 		}
 	case "crt-list":
 		v, ok := arg("missing certificate location")
 		if !ok {
 			return -1
 		}
-		if msg := p.loadCrtList(b, withBase(p.cfg.Global.SSL.CrtBase, v)); msg != "" {
-			p.alert("%s : %s", where, msg)
+		if msg := p.loadCrtList(b, withBase(p.cfg.Global.SSL.CrtBase, v), where); msg != "" {
+			if msg != errReported {
+				p.alert("%s : %s", where, msg)
+			}
 			return -1
 		}
 	case "ca-file":
@@ -328,10 +331,22 @@ func (p *parser) loadCertPath(path string) ([]string, string) {
 	return files, ""
 }
 
+// errReported is loadCrtList's answer when it reported the error itself.
+const errReported = "\x00reported"
+
+// crtListKeywords are the options a crt-list line takes (HAProxy 2.6's
+// ssl_bind_kw that goproxy implements); the other TLS options of its list
+// are refused as on a bind line, the rest are unknown there.
+var crtListKeywords = map[string]bool{
+	"alpn": true, "ca-file": true, "ciphers": true, "ciphersuites": true, "crl-file": true,
+	"curves": true, "ecdhe": true, "ssl-min-ver": true, "ssl-max-ver": true, "verify": true,
+	"npn": false, "allow-0rtt": false, "no-ca-names": false, "ca-verify-file": false,
+}
+
 // loadCrtList reads a crt-list file: one certificate per line, optionally
-// followed by "[options]" (only an empty list is accepted) and SNI
-// filters ("!" for a negative filter). Comments start with '#'.
-func (p *parser) loadCrtList(b *BindSSL, path string) string {
+// followed by "[options]" and SNI filters ("!" for a negative filter).
+// Comments start with '#'.
+func (p *parser) loadCrtList(b *BindSSL, path, where string) string {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Sprintf("unable to open crt-list file '%s' : %s.", path, hatext.Strerror(err))
@@ -344,6 +359,7 @@ func (p *parser) loadCrtList(b *BindSSL, path string) string {
 		f := strings.Fields(line)
 		crt := withBase(p.cfg.Global.SSL.CrtBase, f[0])
 		rest := f[1:]
+		var opts *CrtListOpts
 		if len(rest) > 0 && strings.HasPrefix(rest[0], "[") {
 			end := 0
 			for end < len(rest) && !strings.HasSuffix(rest[end], "]") {
@@ -352,8 +368,11 @@ func (p *parser) loadCrtList(b *BindSSL, path string) string {
 			if end == len(rest) {
 				return fmt.Sprintf("crt-list '%s' line %d: unclosed '['.", path, n+1)
 			}
-			if opts := strings.TrimSpace(strings.Trim(strings.Join(rest[:end+1], " "), "[]")); opts != "" {
-				return fmt.Sprintf("crt-list '%s' line %d: per-certificate options '[%s]' are not supported by goproxy (SNI filters only).", path, n+1, opts)
+			words := strings.Fields(strings.Trim(strings.Join(rest[:end+1], " "), "[]"))
+			if len(words) > 0 {
+				if opts = p.crtListOpts(words, fmt.Sprintf("%s : 'crt-list'", where), fmt.Sprintf("[%s:%d]", path, n+1), b.Addr); opts == nil {
+					return errReported
+				}
 			}
 			rest = rest[end+1:]
 		}
@@ -368,7 +387,33 @@ func (p *parser) loadCrtList(b *BindSSL, path string) string {
 				sni = append([]string{}, rest...)
 			}
 			b.CertSNI = append(b.CertSNI, sni)
+			b.CertOpts = append(b.CertOpts, opts)
 		}
 	}
 	return ""
+}
+
+// crtListOpts parses the words inside a crt-list line's brackets with the
+// bind line's option parser, into the fields they set; nil after an error
+// it reported. at is "[file:line]" of the crt-list line.
+func (p *parser) crtListOpts(words []string, where, at, addr string) *CrtListOpts {
+	scratch := &BindOptions{SSL: &BindSSL{Addr: addr}}
+	s := scratch.SSL
+	for i := 0; i < len(words); i++ {
+		kw := words[i]
+		known, listed := crtListKeywords[kw]
+		if !listed {
+			p.alert("%s : parsing %s: unknown ssl keyword %s", where, at, kw)
+			return nil
+		}
+		if known && i+1 >= len(words) {
+			p.alert("%s : parsing %s: ssl args out of '[]' for %s", where, at, kw)
+			return nil
+		}
+		if i = p.parseBindSSL(where, words, i, scratch, addr); i < 0 {
+			return nil
+		}
+	}
+	return &CrtListOpts{ALPN: s.ALPN, CAFile: s.CAFile, CRLFile: s.CRLFile, Verify: s.Verify,
+		Ciphers: s.Ciphers, Suites13: s.Suites13, Curves: s.Curves, MinVer: s.MinVer, MaxVer: s.MaxVer}
 }

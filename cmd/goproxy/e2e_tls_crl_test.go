@@ -124,3 +124,69 @@ func TestE2ETLSRevocation(t *testing.T) {
 		}
 	})
 }
+
+// TestE2ETLSCrtListOptions: the [options] of a crt-list line apply to the
+// handshakes that select its certificate, the bind's to the others, on
+// goproxy and haproxy.
+func TestE2ETLSCrtListOptions(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ca := newTestCA(t, dir, "ca")
+	def, _ := ca.issue(t, dir, "def.pem", certOpts{cn: "def.test", dns: []string{"def.test"}})
+	mtls, _ := ca.issue(t, dir, "mtls.pem", certOpts{cn: "mtls.test", dns: []string{"mtls.test"}})
+	modern, _ := ca.issue(t, dir, "modern.pem", certOpts{cn: "modern.test", dns: []string{"modern.test"}})
+	_, client := ca.issue(t, dir, "client.pem", certOpts{cn: "client-1", client: true})
+	_, revoked := ca.issue(t, dir, "revoked.pem", certOpts{cn: "client-2", client: true})
+	crl := ca.crl(t, dir, "ca.crl", revoked.Leaf)
+	list := dir + "/list.txt"
+	writePEM(t, list, []byte(def+"\n"+
+		mtls+" [verify required ca-file "+ca.file+" crl-file "+crl+" alpn h2,http/1.1] mtls.test\n"+
+		modern+" [ssl-min-ver TLSv1.3] modern.test\n"))
+	type hs struct {
+		name, sni string
+		cert      *tls.Certificate
+		maxVer    uint16
+		ok        bool
+		alpn      string
+	}
+	onOracles(t, func(t *testing.T, bin string) {
+		c := e2eCfg{servers: srvLines(nameServers(t, 1), []int{1})}
+		addr, _ := startTLSProxy(t, bin, c, "ssl crt-list "+list)
+		for _, tc := range []hs{
+			{"default certificate, no client certificate", "def.test", nil, 0, true, ""},
+			{"mtls line, no client certificate", "mtls.test", nil, 0, false, ""},
+			{"mtls line, client certificate", "mtls.test", &client, 0, true, "h2"},
+			{"mtls line, revoked client certificate", "mtls.test", &revoked, 0, false, ""},
+			{"modern line, TLS 1.2 client", "modern.test", nil, tls.VersionTLS12, false, ""},
+			{"modern line, TLS 1.3 client", "modern.test", nil, 0, true, ""},
+			{"default certificate, TLS 1.2 client", "def.test", nil, tls.VersionTLS12, true, ""},
+		} {
+			conf := &tls.Config{ServerName: tc.sni, RootCAs: ca.pool, MaxVersion: tc.maxVer, NextProtos: []string{"h2", "http/1.1"}}
+			if tc.cert != nil {
+				cert := tc.cert
+				conf.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return cert, nil }
+			}
+			conn, cn, err := tlsDial(addr, conf)
+			if err == nil {
+				var name string
+				name, err = readName(conn)
+				if err == nil && name != "s1" {
+					t.Errorf("%s: greeting %q", tc.name, name)
+				}
+				if err == nil && conn.ConnectionState().NegotiatedProtocol != tc.alpn {
+					t.Errorf("%s: ALPN %q, want %q", tc.name, conn.ConnectionState().NegotiatedProtocol, tc.alpn)
+				}
+				if err == nil && cn != strings.TrimSuffix(tc.sni, ".test")+".test" {
+					t.Errorf("%s: served %q", tc.name, cn)
+				}
+				conn.Close()
+			}
+			if tc.ok && err != nil {
+				t.Errorf("%s: refused: %v", tc.name, err)
+			}
+			if !tc.ok && err == nil {
+				t.Errorf("%s: accepted", tc.name)
+			}
+		}
+	})
+}

@@ -28,6 +28,23 @@ func TestTLSCheckDifferential(t *testing.T) {
 	crl := ca.crl(t, dir, "ca.crl")
 	list := filepath.Join(dir, "list.txt")
 	writePEM(t, list, []byte(crt+" site.test\n"))
+	optLists := []string{}
+	for i, opts := range []string{
+		"[verify required ca-file " + ca.file + " alpn h2] site.test",
+		"[verify required] site.test",
+		"[strict-sni] site.test",
+		"[verify maybe]",
+		"[ciphers FOO]",
+		"[ssl-min-ver TLSv1.3 ssl-max-ver TLSv1.3]",
+		"[alpn]",
+		"[ca-file " + filepath.Join(dir, "none.pem") + "]",
+		"[crl-file " + crl + " verify required ca-file " + ca.file + "]",
+		"[crl-file " + garbage + "]",
+	} {
+		f := filepath.Join(dir, "opts"+string(rune('a'+i))+".txt")
+		writePEM(t, f, []byte(crt+" "+opts+"\n"))
+		optLists = append(optLists, "ssl crt "+crt+" crt-list "+f)
+	}
 	binds := []string{
 		"ssl crt " + crt,
 		"ssl crt " + crt + " alpn h2,http/1.1 force-tlsv12 no-tls-tickets strict-sni",
@@ -60,6 +77,7 @@ func TestTLSCheckDifferential(t *testing.T) {
 		"ssl",
 		"crt " + crt,
 	}
+	binds = append(binds, optLists...)
 	servers := []string{
 		"ssl",
 		"ssl verify none",
