@@ -1,9 +1,9 @@
 package proxy
 
 import (
+	"cmp"
 	"crypto/tls"
 	"crypto/x509"
-	"cmp"
 	"errors"
 	"fmt"
 	"strings"
