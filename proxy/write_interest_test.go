@@ -5,15 +5,20 @@ import (
 	"crypto/sha256"
 	"io"
 	"net"
+	"sync"
 	"testing"
 	"time"
 )
 
 // writeInterest returns, for every session of g, which sides have write
-// interest (fCliOut, fSrvOut), as seen from the sessions' loops.
+// interest (fCliOut, fSrvOut), as seen from the sessions' loops. The loops
+// run fn at the same time, so the counts are taken under a lock.
 func writeInterest(g *Graph) (sessions int, out [2]int) {
+	var mu sync.Mutex
 	g.onLoops(func(l *loop) {
 		l.sessions(func(s *session) {
+			mu.Lock()
+			defer mu.Unlock()
 			sessions++
 			for side := range 2 {
 				if s.has(fOut(side)) {
