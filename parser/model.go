@@ -431,13 +431,17 @@ type ServerParams struct {
 	Redir          string
 	Track          string
 	// TLS settings of health checks only (the proxied traffic stays plain).
-	CheckSSL  bool       `json:",omitzero"` // check-ssl
-	Verify    string     `json:",omitzero"` // "none", "required", or "" (required by default)
-	CAFile    string     `json:",omitzero"` // ca-file
-	SNI       string     `json:",omitzero"` // sni (a sample expression; checks use str(...) only)
-	CheckSNI  string     `json:",omitzero"` // check-sni
-	CheckALPN string     `json:",omitzero"` // check-alpn, comma-separated
-	SSL       *ServerSSL `json:",omitzero"` // ssl on the proxied traffic (model_ssl.go)
+	CheckSSL bool   `json:",omitzero"` // check-ssl
+	Verify   string `json:",omitzero"` // "none", "required", or "" (required by default)
+	CAFile   string `json:",omitzero"` // ca-file (ca-base applied)
+	CRLFile  string `json:",omitzero"` // crl-file (ca-base applied), when verify is required
+	// VerifyHost is verifyhost: the name a verified server certificate
+	// must carry when no SNI is sent.
+	VerifyHost string     `json:",omitzero"`
+	SNI        string     `json:",omitzero"` // sni (a sample expression; checks use str(...) only)
+	CheckSNI   string     `json:",omitzero"` // check-sni
+	CheckALPN  string     `json:",omitzero"` // check-alpn, comma-separated
+	SSL        *ServerSSL `json:",omitzero"` // ssl on the proxied traffic (model_ssl.go)
 }
 
 // Server is a server line.

@@ -62,13 +62,14 @@ func (s *session) connect() {
 		s.connFailed(false)
 		return
 	}
-	if err := l.register(fd, s, nil); err != nil {
+	if err := l.register(fd, s, nil, true); err != nil {
 		rawsys.Close(fd)
 		s.connFailed(false)
 		return
 	}
 	s.sfd = int32(fd)
 	s.flags &^= fSrvR | fSrvW | fSrvHup
+	s.flags |= fSrvOut // the connect's completion
 	s.state = stConnecting
 	s.stExp = 0
 	if to := be.timeoutConnect; to > 0 {
@@ -84,7 +85,7 @@ func (s *session) closeServer() {
 		s.sfd = -1
 	}
 	s.serverTLSEnded()
-	s.flags &^= fSrvR | fSrvW | fSrvHup
+	s.flags &^= fSrvR | fSrvW | fSrvHup | fSrvOut
 }
 
 // connFailed handles a failed connection attempt (timedOut: timeout

@@ -130,8 +130,8 @@ func (l *loop) thawHanded(list []handed) {
 			continue
 		}
 		s.state = stData
-		s.flags &^= fHandoff
-		if l.register(h.cfd, s, nil) != nil || l.register(h.sfd, s, nil) != nil {
+		s.flags &^= fHandoff | fCliOut | fSrvOut
+		if l.register(h.cfd, s, nil, false) != nil || l.register(h.sfd, s, nil, false) != nil {
 			s.finish(termKilled)
 			continue
 		}
@@ -179,7 +179,7 @@ func (l *loop) adoptHanded(r *handoffRecord, ln *Listener, be *Backend, srv *Ser
 	srv.served.Add(1) // its slot, past maxconn if need be: it is established
 	s.gotSlot(srv)
 	l.nsess++
-	if l.register(cfd, s, nil) != nil || l.register(sfd, s, nil) != nil {
+	if l.register(cfd, s, nil, false) != nil || l.register(sfd, s, nil, false) != nil {
 		s.finish(termKilled)
 		return
 	}

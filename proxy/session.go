@@ -59,6 +59,15 @@ const (
 	// gave it IP addresses: src and dst are unset, and HAProxy logs them
 	// as "unix" with the listener's id for a port.
 	fUnixCli
+	// fCliOut, fSrvOut: the side's descriptor is registered for EPOLLOUT.
+	// Write interest is taken only when a send would block (and for a
+	// connect in progress), and dropped by the pump once that side took
+	// every byte: an established socket that takes every send at once
+	// never wakes the loop for its ACKs and FIN acknowledgements.
+	// Invariant while data flows: a side that is not writable (no fW) has
+	// its write interest.
+	fCliOut
+	fSrvOut
 )
 
 func fR(side int) uint32             { return fCliR << (2 * side) }
@@ -66,6 +75,7 @@ func fW(side int) uint32             { return fCliW << (2 * side) }
 func fEOF(d int) uint32              { return fEOF0 << d }
 func fShut(d int) uint32             { return fShut0 << d }
 func fHup(side int) uint32           { return fCliHup << side }
+func fOut(side int) uint32           { return fCliOut << side }
 func (s *session) has(f uint32) bool { return s.flags&f != 0 }
 
 // Termination states, HAProxy's two letters.
@@ -191,7 +201,7 @@ func (l *loop) newSession(ln *Listener, fd int, src netip.AddrPort) {
 	if !ln.optsInherited {
 		setConnOpts(fd, fe.keepalive)
 	}
-	if err := l.register(fd, s, nil); err != nil {
+	if err := l.register(fd, s, nil, false); err != nil {
 		rawsys.Close(fd)
 		g.releaseSession(fe, ln)
 		l.retire(s)
