@@ -15,13 +15,9 @@ func (p *parser) kwServer(px *Proxy, w []string, _ kwMod) {
 		return
 	}
 	name := w[1]
-	addr, msg := parseServerAddr(w[2])
+	addr, msg := p.addrCtx(useServer).parseServer(w[2])
 	if msg != "" {
-		p.serverAlert(px.Name, name, "%s", msg)
-		return
-	}
-	if addr.Family == FamilyUnix || addr.Family == FamilyAbns {
-		p.serverAlert(px.Name, name, "UNIX and abstract socket servers are not supported by goproxy ('%s').", w[2])
+		p.serverAlert(px.Name, name, "%s", withNewline(msg))
 		return
 	}
 	srv := &Server{Pos: p.pos(), Name: name, Addr: addr, ServerParams: px.DefServer}

@@ -306,10 +306,13 @@ type BindOptions struct {
 	ID          int
 	Mode        uint32 // unix socket permissions, 0 = default
 	ModeSet     bool
-	UID, GID    int
-	User, Group string
-	Level       string // stats sockets: user, operator (default), admin
-	ExposeFD    bool   // stats sockets: expose-fd listeners
+	// UID and GID own a UNIX socket when set (bind lines: from unix-bind,
+	// uid/gid or the user/group names looked up at parse time).
+	UID, GID       int
+	UIDSet, GIDSet bool
+	User, Group    string // stats sockets: names looked up when binding
+	Level          string // stats sockets: user, operator (default), admin
+	ExposeFD       bool   // stats sockets: expose-fd listeners
 	// SeverityOutput is the stats socket's severity-output: none (""),
 	// number or string.
 	SeverityOutput string

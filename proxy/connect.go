@@ -8,11 +8,16 @@ import (
 	"golang.org/x/sys/unix"
 
 	"goproxy/internal/rawsys"
+	"goproxy/internal/uxsock"
 )
 
-// serverAddr returns the address to connect to for the session.
+// serverAddr returns the address to connect to for the session (unset for
+// a UNIX server).
 func (s *session) serverAddr() netip.AddrPort {
 	d := s.srv.dest.Load()
+	if d.ux != nil {
+		return netip.AddrPort{}
+	}
 	port := d.port
 	if d.portMap {
 		port = int(s.dstAddr().Port()) + d.offset
@@ -27,9 +32,13 @@ func (s *session) connect() {
 	srv.ctr.connect.Add(1)
 	be.ctr.connect.Add(1)
 	srv.ctr.newSession(l.wall) // HAProxy counts a server's stot per attempt
+	d := srv.dest.Load()
 	dest := s.serverAddr()
 	family := unix.AF_INET
-	if !dest.Addr().Is4() {
+	switch {
+	case d.ux != nil:
+		family = unix.AF_UNIX
+	case !dest.Addr().Is4():
 		family = unix.AF_INET6
 	}
 	fd, err := rawsys.Socket(family)
@@ -40,8 +49,14 @@ func (s *session) connect() {
 		s.finish(termResource)
 		return
 	}
-	setConnOpts(fd, be.keepalive)
-	err = rawsys.Connect(fd, dest)
+	if d.ux != nil {
+		// A full accept queue answers EAGAIN at once: a failed
+		// attempt, as HAProxy counts it.
+		err = uxsock.Connect(fd, *d.ux)
+	} else {
+		setConnOpts(fd, be.keepalive)
+		err = rawsys.Connect(fd, dest)
+	}
 	if err != nil && !errors.Is(err, unix.EINPROGRESS) {
 		rawsys.Close(fd)
 		s.connFailed(false)

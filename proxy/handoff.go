@@ -40,7 +40,7 @@ type handoffRecord struct {
 	Server   string `json:"srv"`
 	Src      string `json:"src"`
 	Dst      string `json:"dst"`
-	Flags    uint32 `json:"flags"` // the end-of-input and shutdown bits
+	Flags    uint32 `json:"flags"` // the end-of-input and shutdown bits, and whether the client came over UNIX
 	AgeMs    int64  `json:"age_ms"`
 	Tw       int64  `json:"tw"`
 	Tc       int64  `json:"tc"`
@@ -49,7 +49,7 @@ type handoffRecord struct {
 }
 
 // handoffFlags are the session flags a record carries.
-const handoffFlags = fEOF0 | fEOF1 | fShut0 | fShut1
+const handoffFlags = fEOF0 | fEOF1 | fShut0 | fShut1 | fUnixCli
 
 // handed is a session frozen for handoff: out of its loop's epoll set,
 // its descriptors still open, waiting for the new process's answer.

@@ -12,10 +12,13 @@ import (
 
 // LogFields is what a log format prints beyond a SessionRecord.
 type LogFields struct {
-	SrvAddr   netip.AddrPort // %si:%sp, the server connected to (invalid: none)
-	BackSrc   netip.AddrPort // %bi:%bp, the local end of that connection
-	FrontName string         // %f and %ft
-	LogCount  uint64         // %lc: lines the frontend logged before this one
+	SrvAddr netip.AddrPort // %si:%sp, the server connected to (invalid: none)
+	BackSrc netip.AddrPort // %bi:%bp, the local end of that connection
+	// SrvUnix: that connection is a UNIX one, whose ends HAProxy logs as
+	// "unix" with port 0.
+	SrvUnix   bool
+	FrontName string // %f and %ft
+	LogCount  uint64 // %lc: lines the frontend logged before this one
 	PID       int
 	ASAP      bool // option logasap: '+' before %Tt, %Tu, %Ta and %B
 	// TLS is the handshake of a terminated session (nil: plain): %ft
@@ -77,14 +80,8 @@ func AppendLogFormat(b []byte, nodes []parser.LogNode, r *SessionRecord, x *LogF
 				continue
 			}
 			switch n.Text {
-			case "src":
-				b = lfText(b, r.Client.Addr().String(), fl)
-			case "dst":
-				b = lfText(b, r.Local.Addr().String(), fl)
-			case "src_port":
-				b = lfText(b, strconv.Itoa(int(r.Client.Port())), fl)
-			case "dst_port":
-				b = lfText(b, strconv.Itoa(int(r.Local.Port())), fl)
+			case "src", "dst", "src_port", "dst_port":
+				b = lfText(b, addrFetchText(n.Text, r), fl)
 			default: // the TLS fetches (tls_fetch.go)
 				v, ok := TLSText(n.Text, x.TLS)
 				if !ok {
@@ -96,22 +93,42 @@ func AppendLogFormat(b []byte, nodes []parser.LogNode, r *SessionRecord, x *LogF
 			continue
 		}
 		switch n.Text {
-		case "ci":
-			b = lfIP(b, r.Client, fl)
-		case "cp":
-			b = lfPort(b, r.Client, fl)
-		case "fi":
-			b = lfIP(b, r.Local, fl)
-		case "fp":
-			b = lfPort(b, r.Local, fl)
-		case "bi":
-			b = lfIP(b, x.BackSrc, fl)
-		case "bp":
-			b = lfPort(b, x.BackSrc, fl)
-		case "si":
-			b = lfIP(b, x.SrvAddr, fl)
-		case "sp":
-			b = lfPort(b, x.SrvAddr, fl)
+		case "ci", "fi":
+			switch {
+			case r.Unix:
+				b = lfText(b, "unix", fl)
+			case n.Text == "ci":
+				b = lfIP(b, r.Client, fl)
+			default:
+				b = lfIP(b, r.Local, fl)
+			}
+		case "cp", "fp":
+			switch {
+			case r.Unix:
+				b = strconv.AppendInt(b, int64(r.ListenerID), 10)
+			case n.Text == "cp":
+				b = lfPort(b, r.Client, fl)
+			default:
+				b = lfPort(b, r.Local, fl)
+			}
+		case "bi", "si":
+			switch {
+			case x.SrvUnix:
+				b = lfText(b, "unix", fl)
+			case n.Text == "bi":
+				b = lfIP(b, x.BackSrc, fl)
+			default:
+				b = lfIP(b, x.SrvAddr, fl)
+			}
+		case "bp", "sp":
+			switch {
+			case x.SrvUnix:
+				b = append(b, '0')
+			case n.Text == "bp":
+				b = lfPort(b, x.BackSrc, fl)
+			default:
+				b = lfPort(b, x.SrvAddr, fl)
+			}
 		case "t":
 			b = r.Accept.AppendFormat(b, "02/Jan/2006:15:04:05.000")
 		case "T":
@@ -308,6 +325,23 @@ func lfIP(b []byte, a netip.AddrPort, fl parser.LogFlags) []byte {
 	return lfText(b, a.Addr().Unmap().String(), fl)
 }
 
+// addrFetchText is the text of %[src], %[dst], %[src_port] and %[dst_port]
+// in a log line; empty (a '-') when the session has no IP addresses (a
+// UNIX client), where the fetch fails.
+func addrFetchText(name string, r *SessionRecord) string {
+	a := r.Client
+	if name == "dst" || name == "dst_port" {
+		a = r.Local
+	}
+	if !a.IsValid() {
+		return ""
+	}
+	if name == "src" || name == "dst" {
+		return a.Addr().String()
+	}
+	return strconv.Itoa(int(a.Port()))
+}
+
 // lfPort is HAProxy's lf_port(): decimal, or "%04X" with X.
 func lfPort(b []byte, a netip.AddrPort, fl parser.LogFlags) []byte {
 	if !a.IsValid() {
@@ -323,6 +357,12 @@ func lfPort(b []byte, a netip.AddrPort, fl parser.LogFlags) []byte {
 // of the record, through the converters.
 func appendLogSample(b []byte, n *parser.LogNode, r *SessionRecord, x *LogFields) []byte {
 	var smp sample
+	switch n.Text {
+	case "src", "dst", "src_port", "dst_port":
+		if addrFetchText(n.Text, r) == "" {
+			return lfText(b, "", n.Flags) // no IP address: the fetch fails
+		}
+	}
 	switch n.Text {
 	case "src":
 		smp = sample{typ: smpIP, ip: r.Client.Addr().Unmap()}

@@ -55,6 +55,10 @@ const (
 	// fExpectProxy: a tcp-request connection expect-proxy layer4 rule
 	// matched: the session reads a PROXY header first.
 	fExpectProxy
+	// fUnixCli: the client came on a UNIX listener and no PROXY header
+	// gave it IP addresses: src and dst are unset, and HAProxy logs them
+	// as "unix" with the listener's id for a port.
+	fUnixCli
 	// fCliOut, fSrvOut: the side's descriptor is registered for EPOLLOUT.
 	// Write interest is taken only when a send would block (and for a
 	// connect in progress), and dropped by the pump once that side took
@@ -161,6 +165,9 @@ func (l *loop) newSession(ln *Listener, fd int, src netip.AddrPort) {
 		id: g.sessID.Add(1), l: l, ln: ln, fe: fe,
 		src: src, cfd: int32(fd), sfd: -1, flags: fCliW,
 		tAccept: l.now, tw: -1, tc: -1, hidx: -1, term: termNormal,
+	}
+	if ln.unix {
+		s.flags |= fUnixCli | fDstKnown // no IP addresses to look up
 	}
 	ci := &l.ci
 	*ci = connInfo{src: s.src, s: s, final: true}

@@ -168,6 +168,7 @@ func (s *session) writeLogFormat(level int, nodes, sdNodes []parser.LogNode, r *
 	if srv, back := logNeeds(nodes); srv || back || len(sdNodes) > 0 {
 		if s.srv != nil && s.tConnStart != 0 {
 			x.SrvAddr = s.serverAddr()
+			x.SrvUnix = s.srv.dest.Load().ux != nil
 		}
 		if s.sfd >= 0 {
 			if ap, err := rawsys.Getsockname(int(s.sfd)); err == nil {
