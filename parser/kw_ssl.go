@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"goproxy/internal/certcheck"
 	"goproxy/internal/hatext"
@@ -302,8 +303,8 @@ func (p *parser) loadCertPath(path string) ([]string, string) {
 		return nil, fmt.Sprintf("unable to stat SSL certificate from file '%s' : %s.", path, hatext.Strerror(err))
 	}
 	if !st.IsDir() {
-		if _, err := LoadCertFile(path); err != nil {
-			return nil, err.Error()
+		if msg := p.loadBindCert(path); msg != "" {
+			return nil, msg
 		}
 		return []string{path}, ""
 	}
@@ -322,13 +323,32 @@ func (p *parser) loadCertPath(path string) ([]string, string) {
 			continue
 		}
 		f := filepath.Join(path, n)
-		if _, err := LoadCertFile(f); err != nil {
-			return nil, err.Error()
+		if msg := p.loadBindCert(f); msg != "" {
+			return nil, msg
 		}
 		files = append(files, f)
 	}
 	sort.Strings(files)
 	return files, ""
+}
+
+// loadBindCert loads one certificate file of a bind and its OCSP
+// response as HAProxy does when it builds the bind's TLS context: a
+// response it ignores is a warning without a location, a missing issuer
+// an error of the bind line (returned).
+func (p *parser) loadBindCert(path string) string {
+	c, err := LoadCertFile(path)
+	if err != nil {
+		return err.Error()
+	}
+	_, warning, fatal := LoadOCSP(path, c, time.Now())
+	if fatal != "" {
+		return fatal
+	}
+	if warning != "" {
+		p.report(&Error{Msg: warning, Phase: PhaseParse, Sev: SevWarning})
+	}
+	return ""
 }
 
 // errReported is loadCrtList's answer when it reported the error itself.

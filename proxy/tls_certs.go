@@ -28,12 +28,14 @@ type CertStore struct {
 	txPath  string           // the file of the open transaction, "" = none
 	txCert  *tls.Certificate // its new certificate
 	txBytes []byte
+	ocsp    map[string]*ocspSlot // by certificate ID (DER)
 }
 
 // certEntry is one certificate file.
 type certEntry struct {
 	path string
 	cert atomic.Pointer[tls.Certificate]
+	ocsp atomic.Pointer[ocspSlot] // nil: no OCSP stapling
 }
 
 // newCertStore returns an empty store.
@@ -52,6 +54,7 @@ func (cs *CertStore) load(path string) (*certEntry, error) {
 	}
 	e := &certEntry{path: path}
 	e.cert.Store(c)
+	cs.fileOCSP(e, c)
 	cs.byPath[path] = e
 	cs.order = append(cs.order, path)
 	return e, nil
@@ -137,7 +140,7 @@ func (tb *tlsBind) pick(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
 	if err != nil {
 		return nil, err
 	}
-	return e.cert.Load(), nil
+	return e.stapled(time.Now()), nil
 }
 
 // pickEntry is pick's choice of certificate file.

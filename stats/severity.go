@@ -111,6 +111,8 @@ func answerSeverity(args []string, answer string) int {
 		return sevInfo
 	case hasPrefixWords(args, dataCommands):
 		return 0
+	case answer == ocspUpdated:
+		return sevInfo
 	case answer == "All sockets are already enabled.\n" || answer == "All sockets are already disabled.\n":
 		return sevNotice
 	case answer == checksNotEnabled || answer == agentNotEnabled:
