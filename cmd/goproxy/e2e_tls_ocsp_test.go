@@ -134,6 +134,9 @@ func TestTLSOCSPCheckDifferential(t *testing.T) {
 		"chain, no .ocsp":          file("h.pem", true, nil, ""),
 		"crt directory with .ocsp": "",
 	}
+	badSCTL := file("i.pem", true, nil, "")
+	writePEM(t, badSCTL+".sctl", []byte("\x00\x09\x00\x03abc"))
+	cases["a .sctl that does not parse"] = badSCTL
 	sub := filepath.Join(dir, "dir")
 	if err := os.Mkdir(sub, 0o755); err != nil {
 		t.Fatal(err)
@@ -186,6 +189,10 @@ func TestE2ETLSOCSPStapling(t *testing.T) {
 	good := resp.respond(t, pair.Leaf, false)
 	revoked := resp.respond(t, pair.Leaf, true)
 	writePEM(t, site+".ocsp", good)
+	// Two signed certificate timestamps (their content is not checked by
+	// the proxies: the clients check them).
+	sctl := []byte("\x00\x0b\x00\x03sct\x00\x04sct2")
+	writePEM(t, site+".sctl", sctl)
 	ignoredFile, _ := ca.issue(t, dir, "plain.pem", certOpts{cn: "plain.test", dns: []string{"plain.test"}})
 	ignored := filepath.Join(dir, "ignored.pem")
 	withChain(t, ignoredFile, ignored, ca)
@@ -201,6 +208,14 @@ func TestE2ETLSOCSPStapling(t *testing.T) {
 		defer c.Close()
 		return c.ConnectionState().OCSPResponse, nil
 	}
+	timestamps := func(addr string, max uint16) [][]byte {
+		c, err := tls.Dial("tcp", addr, &tls.Config{ServerName: "site.test", RootCAs: ca.pool, MaxVersion: max})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		return c.ConnectionState().SignedCertificateTimestamps
+	}
 	answers := map[string][]string{}
 	onOracles(t, func(t *testing.T, bin string) {
 		ss := nameServers(t, 1)
@@ -211,6 +226,16 @@ func TestE2ETLSOCSPStapling(t *testing.T) {
 		got, err := staple(addr, "site.test")
 		if err != nil || !bytes.Equal(got, good) {
 			t.Fatalf("site.test: stapled %d bytes (%v), want the %d of its .ocsp file", len(got), err, len(good))
+		}
+		// HAProxy sends the .sctl list in TLS 1.2 handshakes only (OpenSSL's
+		// custom extensions of its API are TLS 1.2 and below); goproxy
+		// sends it in TLS 1.3 too, where RFC 8446 carries it in the
+		// certificate entry.
+		if scts := timestamps(addr, tls.VersionTLS12); len(scts) != 2 || string(scts[0]) != "sct" || string(scts[1]) != "sct2" {
+			t.Errorf("site.test over TLS 1.2: signed certificate timestamps %q, want the two of its .sctl file", scts)
+		}
+		if scts := timestamps(addr, 0); bin == goproxyBin && len(scts) != 2 {
+			t.Errorf("site.test over TLS 1.3: signed certificate timestamps %q, want the two of its .sctl file", scts)
 		}
 		if got, err := staple(addr, "plain.test"); err != nil || len(got) != 0 {
 			t.Fatalf("plain.test, whose .ocsp is ignored: stapled %d bytes (%v), want none", len(got), err)
