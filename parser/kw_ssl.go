@@ -300,6 +300,13 @@ func withBase(base, path string) string {
 func (p *parser) loadCertPath(path string) ([]string, string) {
 	st, err := os.Stat(path)
 	if err != nil {
+		if p.cfg.Global.SSL.Extra()&ExtraBundle != 0 {
+			for _, ext := range []string{".rsa", ".ecdsa", ".dsa"} {
+				if _, e := os.Stat(path + ext); e == nil {
+					return nil, fmt.Sprintf("'%s' is a certificate bundle ('%s%s'...), which goproxy does not load: name each of its files with its own 'crt'.", path, path, ext)
+				}
+			}
+		}
 		return nil, fmt.Sprintf("unable to stat SSL certificate from file '%s' : %s.", path, hatext.Strerror(err))
 	}
 	if !st.IsDir() {
@@ -337,11 +344,12 @@ func (p *parser) loadCertPath(path string) ([]string, string) {
 // response it ignores is a warning without a location, a missing issuer
 // an error of the bind line (returned).
 func (p *parser) loadBindCert(path string) string {
-	c, err := LoadCertFile(path)
+	extra := p.cfg.Global.SSL.Extra()
+	c, err := LoadCertFile(path, extra)
 	if err != nil {
 		return err.Error()
 	}
-	_, warning, fatal := LoadOCSP(path, c, time.Now())
+	_, warning, fatal := LoadOCSP(path, c, extra, time.Now())
 	if fatal != "" {
 		return fatal
 	}

@@ -23,12 +23,18 @@ func (e *CertError) Error() string { return e.Msg }
 // LoadCertFile loads a PEM certificate file as HAProxy's crt does: the
 // certificate, its chain and its private key in one file, or the key in
 // the same path suffixed by ".key".
-func LoadCertFile(path string) (*tls.Certificate, error) {
+func LoadCertFile(path string, extra ExtraFiles) (*tls.Certificate, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, &CertError{fmt.Sprintf("unable to stat SSL certificate from file '%s' : %s.", path, hatext.Strerror(err))}
 	}
 	var key []byte
+	if !hasPEMKey(data) && extra&ExtraKey == 0 {
+		if !hasPEMCert(data) {
+			return nil, &CertError{fmt.Sprintf("unable to load certificate from file '%s'.", path)}
+		}
+		return nil, &CertError{fmt.Sprintf("No Private Key found in '%s'.", path)}
+	}
 	if !hasPEMKey(data) {
 		keyPath := path + ".key"
 		key, err = os.ReadFile(keyPath)
@@ -43,8 +49,10 @@ func LoadCertFile(path string) (*tls.Certificate, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cert.SignedCertificateTimestamps, err = loadSCTL(path); err != nil {
-		return nil, err
+	if extra&ExtraSCTL != 0 {
+		if cert.SignedCertificateTimestamps, err = loadSCTL(path); err != nil {
+			return nil, err
+		}
 	}
 	return cert, nil
 }

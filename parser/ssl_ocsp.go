@@ -31,7 +31,10 @@ type OCSPFile struct {
 // nil when there is no such file. fatal is HAProxy's alert (no issuer to
 // compute the certificate ID with); warning is HAProxy's warning for a
 // response it ignores (the certificate then serves without stapling).
-func LoadOCSP(path string, cert *tls.Certificate, now time.Time) (o *OCSPFile, warning, fatal string) {
+func LoadOCSP(path string, cert *tls.Certificate, extra ExtraFiles, now time.Time) (o *OCSPFile, warning, fatal string) {
+	if extra&ExtraOCSP == 0 {
+		return nil, "", ""
+	}
 	der, err := os.ReadFile(path + ".ocsp")
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, "", ""
@@ -45,7 +48,7 @@ func LoadOCSP(path string, cert *tls.Certificate, now time.Time) (o *OCSPFile, w
 			return nil, "", fmt.Sprintf("unable to load certificate from file '%s'.", path)
 		}
 	}
-	issuer, fatal := ocspIssuer(path, cert, leaf)
+	issuer, fatal := ocspIssuer(path, cert, leaf, extra)
 	if fatal != "" {
 		return nil, "", fatal
 	}
@@ -75,11 +78,14 @@ func OCSPWarning(err error) string {
 
 // ocspIssuer finds the issuer of leaf as HAProxy does: a certificate of the
 // file's chain that issued it, else the "<crt>.issuer" file.
-func ocspIssuer(path string, cert *tls.Certificate, leaf *x509.Certificate) (*x509.Certificate, string) {
+func ocspIssuer(path string, cert *tls.Certificate, leaf *x509.Certificate, extra ExtraFiles) (*x509.Certificate, string) {
 	for _, der := range cert.Certificate[1:] {
 		if c, err := x509.ParseCertificate(der); err == nil && ocspresp.IssuedBy(leaf, c) {
 			return c, ""
 		}
+	}
+	if extra&ExtraIssuer == 0 {
+		return nil, ""
 	}
 	data, err := os.ReadFile(path + ".issuer")
 	if errors.Is(err, fs.ErrNotExist) {

@@ -29,6 +29,7 @@ type CertStore struct {
 	txCert  *tls.Certificate // its new certificate
 	txBytes []byte
 	ocsp    map[string]*ocspSlot // by certificate ID (DER)
+	extra   parser.ExtraFiles    // ssl-load-extra-files
 }
 
 // certEntry is one certificate file.
@@ -39,7 +40,9 @@ type certEntry struct {
 }
 
 // newCertStore returns an empty store.
-func newCertStore() *CertStore { return &CertStore{byPath: map[string]*certEntry{}} }
+func newCertStore(extra parser.ExtraFiles) *CertStore {
+	return &CertStore{byPath: map[string]*certEntry{}, extra: extra}
+}
 
 // load returns the entry of path, loading the file the first time.
 func (cs *CertStore) load(path string) (*certEntry, error) {
@@ -48,7 +51,7 @@ func (cs *CertStore) load(path string) (*certEntry, error) {
 	if e := cs.byPath[path]; e != nil {
 		return e, nil
 	}
-	c, err := parser.LoadCertFile(path)
+	c, err := parser.LoadCertFile(path, cs.extra)
 	if err != nil {
 		return nil, err
 	}
@@ -185,7 +188,7 @@ func (g *Graph) setupListenerTLS(ln *Listener) error {
 		return nil
 	}
 	if g.certs == nil {
-		g.certs = newCertStore()
+		g.certs = newCertStore(g.cfg.Global.SSL.Extra())
 	}
 	tb := &tlsBind{strict: s.StrictSNI, filters: s.CertSNI}
 	for _, path := range s.Certs {

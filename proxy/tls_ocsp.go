@@ -34,7 +34,7 @@ type ocspResp struct {
 // fileOCSP files the ".ocsp" response of the certificate of e, if it has
 // one. Called with cs.mu held while loading e.
 func (cs *CertStore) fileOCSP(e *certEntry, c *tls.Certificate) {
-	o, _, _ := parser.LoadOCSP(e.path, c, time.Now()) // the parser reported its messages
+	o, _, _ := parser.LoadOCSP(e.path, c, cs.extra, time.Now()) // the parser reported its messages
 	if o == nil {
 		return
 	}

@@ -154,8 +154,32 @@ func TestTLSOCSPCheckDifferential(t *testing.T) {
 		}
 		return strings.Join(keep, "\n")
 	}
+	// ssl-load-extra-files decides which of those files are looked for.
+	keyApart := filepath.Join(dir, "k.pem")
+	data, _ := os.ReadFile(leafFile)
+	certPart, keyPart, _ := strings.Cut(string(data), "-----BEGIN PRIVATE KEY")
+	writePEM(t, keyApart, []byte(certPart))
+	writePEM(t, keyApart+".key", []byte("-----BEGIN PRIVATE KEY"+keyPart))
+	globals := map[string]string{}
+	for name, g := range map[string][2]string{
+		"none: no .ocsp, so no issuer needed": {"none", cases["no issuer"]},
+		"ocsp without issuer":                 {"ocsp", cases[".issuer file"]},
+		"ocsp issuer":                         {"ocsp issuer", cases[".issuer file"]},
+		"none: no .sctl":                      {"none", badSCTL},
+		"sctl":                                {"sctl", badSCTL},
+		"none: no .key":                       {"none", keyApart},
+		"key":                                 {"key", keyApart},
+		"all":                                 {"all", keyApart},
+		"no argument":                         {"", keyApart},
+		"none all":                            {"none all", keyApart},
+		"ocsp none":                           {"ocsp none", keyApart},
+		"unknown kind":                        {"ocsp foo", keyApart},
+	} {
+		cases["ssl-load-extra-files: "+name] = g[1]
+		globals["ssl-load-extra-files: "+name] = "global\n  ssl-load-extra-files " + g[0] + "\n"
+	}
 	for name, crt := range cases {
-		cfg := writeFile(t, dir, "c.cfg", "defaults\n  mode tcp\n  timeout client 1s\n  timeout server 1s\n  timeout connect 1s\n"+
+		cfg := writeFile(t, dir, "c.cfg", globals[name]+"defaults\n  mode tcp\n  timeout client 1s\n  timeout server 1s\n  timeout connect 1s\n"+
 			"frontend fe\n  bind 127.0.0.1:9443 ssl crt "+crt+"\n  default_backend be\nbackend be\n  server s1 127.0.0.1:1\n")
 		var codes [2]int
 		var msgs [2]string
