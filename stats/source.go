@@ -141,6 +141,8 @@ type ServerState struct {
 	AgentPort       int
 	// Cookie is the server's cookie value, if any.
 	Cookie string
+	// Dynamic is set for a server added at run time ("add server").
+	Dynamic bool
 }
 
 // Check is the state of a server's health check (or agent check).
