@@ -156,7 +156,10 @@ func (s *Server) initDynamicState(now time.Time) {
 	s.initCheckLocked(now)
 	c.hc.enabled, c.agent.enabled = false, false
 	c.hc.health, c.agent.health = 0, 0
-	c.paused = false
+	// "disabled" pauses the checks (HAProxy's srv_parse_disabled), and
+	// leaving the forced maintenance does not resume them: the
+	// configuration's maintenance stays.
+	c.paused = s.Config.Disabled
 	c.op = srvstate.OpStopped
 	// HAProxy computes the effective weight before reading the options,
 	// with the dynamic server's weight of 1: that is what show stat shows
@@ -217,6 +220,9 @@ func (s *Server) tryTakeLive() bool {
 	}
 	return true
 }
+
+// UsesSSL reports whether connections to the server use TLS ("ssl").
+func (s *Server) UsesSSL() bool { return s.tls != nil }
 
 // Deleted reports whether the server was deleted at run time.
 func (s *Server) Deleted() bool { return s.deleted.Load() }

@@ -295,6 +295,7 @@ func serverRow(b *proxy.Backend, s *proxy.Server, now time.Time) Row {
 		AgentPort:   snap.AgentPort,
 		Tracked:     s.Config.Track,
 		Dynamic:     s.Dynamic,
+		UseSSL:      s.UsesSSL(),
 	}
 	if s.Dynamic {
 		// A dynamic server never counted a connection estimate: HAProxy
