@@ -103,6 +103,12 @@ func TestDynamicServersAgainstHAProxy(t *testing.T) {
 		"del server lc/a",
 		"del server lc/a",
 		"add server lc/f " + addr,
+		"set server lc/f addr 127.0.0.3 port 9999",
+		"set server lc/f port 9998",
+		"set server lc/f health up",
+		"set server lc/f agent up",
+		"set maxconn server lc/f 12",
+		"shutdown sessions server lc/f",
 		"add server lc/g " + addr + " disabled",
 		"add server lc/h " + addr + " ssl verify none send-proxy slowstart 10s",
 		"enable server lc/g",
@@ -118,6 +124,13 @@ func TestDynamicServersAgainstHAProxy(t *testing.T) {
 		"del server lc",
 		"del server nope/x",
 		"show servers state lc",
+		"set severity-output number;add server lc/z " + addr,
+		"set severity-output number;add server lc/z " + addr,
+		"set severity-output number;add server lc/y " + addr + " cookie a",
+		"set severity-output number;add server srr/y " + addr,
+		"set severity-output string;del server lc/c",
+		"set severity-output number;del server lc/z",
+		"set severity-output number;del server lc/x",
 	}
 	for _, c := range cmds {
 		g := cli(t, twins[0].sock, c)
