@@ -227,3 +227,67 @@ func waitSock(t *testing.T, sock string) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestE2EDynamicServerSendProxy: an added server with send-proxy gets the
+// PROXY header before the client's bytes, as a configured one does.
+func TestE2EDynamicServerSendProxy(t *testing.T) {
+	onOracles(t, func(t *testing.T, bin string) {
+		s1 := startNameServer(t, "s1", "127.0.0.1:0")
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ln.Close() })
+		got := make(chan string, 1)
+		go func() {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+			_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			buf := make([]byte, 0, 256)
+			one := make([]byte, 1)
+			for len(buf) < 256 {
+				if _, err := c.Read(one); err != nil {
+					break
+				}
+				buf = append(buf, one[0])
+				if strings.HasSuffix(string(buf), "hello\n") {
+					break
+				}
+			}
+			got <- string(buf)
+		}()
+		dir := t.TempDir()
+		sock := filepath.Join(dir, "api.sock")
+		fe := loopAddr(t)
+		cfg := fmt.Sprintf("global\n    stats socket %s level admin\n"+
+			"defaults\n    mode tcp\n    timeout connect 1s\n    timeout client 10s\n    timeout server 10s\n"+
+			"frontend fe\n    bind %s\n    default_backend be\n"+
+			"backend be\n    server s1 %s\n", sock, fe, s1.addr())
+		startServing(t, bin, cfg, fe)
+		waitSock(t, sock)
+		expectAnswer(t, sock, "add server be/pp "+ln.Addr().String()+" send-proxy", "New server registered.\n\n")
+		expectAnswer(t, sock, "enable server be/pp", "\n")
+		expectAnswer(t, sock, "disable server be/s1", "\n")
+		c, err := dialFrom("127.0.0.1", fe)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if _, err := io.WriteString(c, "hello\n"); err != nil {
+			t.Fatal(err)
+		}
+		host, port, _ := net.SplitHostPort(fe)
+		want := fmt.Sprintf("PROXY TCP4 127.0.0.1 %s %d %s\r\nhello\n", host, c.LocalAddr().(*net.TCPAddr).Port, port)
+		select {
+		case g := <-got:
+			if g != want {
+				t.Errorf("server received %q, want %q", g, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("the added server received nothing")
+		}
+	})
+}
