@@ -81,6 +81,9 @@ type parser struct {
 	// lfAllFetches: the log format being parsed names a backend, where
 	// every fetch of the rules is evaluated (not only addresses).
 	lfAllFetches bool
+	// dynamic: the server options being read are those of "add server"
+	// (dynserver.go).
+	dynamic bool
 }
 
 const (
