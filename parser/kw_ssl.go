@@ -33,8 +33,6 @@ var methodVersions = map[string]uint16{
 // does not implement, with the reason.
 var rejectedBindSSL = map[string]string{
 	"npn":                   "Go's TLS has no NPN; use 'alpn'",
-	"ca-ignore-err":         "verification errors cannot be ignored selectively",
-	"crt-ignore-err":        "verification errors cannot be ignored selectively",
 	"ca-verify-file":        "not implemented",
 	"ca-sign-file":          "certificate generation is not implemented",
 	"ca-sign-pass":          "certificate generation is not implemented",
@@ -52,7 +50,7 @@ var rejectedBindSSL = map[string]string{
 // isBindSSLKeyword reports whether kw is a TLS option of a bind line.
 func isBindSSLKeyword(kw string) bool {
 	switch kw {
-	case "ssl", "crt", "crt-list", "ca-file", "crl-file", "verify", "alpn", "ciphers", "ciphersuites",
+	case "ssl", "crt", "crt-list", "ca-file", "crl-file", "verify", "ca-ignore-err", "crt-ignore-err", "alpn", "ciphers", "ciphersuites",
 		"curves", "ecdhe", "ssl-min-ver", "ssl-max-ver", "no-tls-tickets", "tls-tickets",
 		"strict-sni", "no-sslv3", "no-tlsv10", "no-tlsv11", "no-tlsv12", "no-tlsv13",
 		"force-tlsv10", "force-tlsv11", "force-tlsv12", "force-tlsv13":
@@ -136,6 +134,23 @@ func (p *parser) parseBindSSL(where string, w []string, i int, o *BindOptions, a
 			return -1
 		}
 		b.CAFile = path
+	case "ca-ignore-err", "crt-ignore-err":
+		if i+1 >= len(w) || w[i+1] == "" {
+			p.alert("%s : '%s' : missing error IDs list", where, kw)
+			return -1
+		}
+		i++
+		mask, msg := parseIgnoreErr(kw, w[i])
+		if msg != "" {
+			p.alert("%s : %s", where, msg)
+			return -1
+		}
+		set := &b.CrtIgnoreErr
+		if kw == "ca-ignore-err" {
+			set = &b.CAIgnoreErr
+		}
+		set[0] |= mask[0]
+		set[1] |= mask[1]
 	case "crl-file":
 		v, ok := arg("missing CRLfile path")
 		if !ok {
@@ -444,4 +459,23 @@ func (p *parser) crtListOpts(words []string, where, at, addr string) *CrtListOpt
 	}
 	return &CrtListOpts{ALPN: s.ALPN, CAFile: s.CAFile, CRLFile: s.CRLFile, Verify: s.Verify,
 		Ciphers: s.Ciphers, Suites13: s.Suites13, Curves: s.Curves, MinVer: s.MinVer, MaxVer: s.MaxVer}
+}
+
+// parseIgnoreErr reads the error IDs of ca-ignore-err and crt-ignore-err as
+// HAProxy 2.6 does: "all", or a comma-separated list of numbers from 1 to
+// MaxVerifyError, each read as C's atoi reads it (leading digits; none is
+// 0).
+func parseIgnoreErr(kw, list string) (IgnoreErr, string) {
+	if list == "all" {
+		return IgnoreErr{^uint64(0), ^uint64(0)}, ""
+	}
+	var set IgnoreErr
+	for _, part := range strings.Split(list, ",") {
+		code := hatext.Atoi(part)
+		if code <= 0 || code > MaxVerifyError {
+			return IgnoreErr{}, fmt.Sprintf("'%s' : ID '%d' out of range (1..%d) in error IDs list '%s'", kw, code, MaxVerifyError, list)
+		}
+		set[code/64] |= 1 << (code % 64)
+	}
+	return set, ""
 }

@@ -16,18 +16,23 @@ type BindSSL struct {
 	// CertOpts holds, per entry of Certs, the [options] of its crt-list
 	// line (nil: none): they replace the bind's for the handshakes that
 	// select that certificate.
-	CertOpts  []*CrtListOpts
-	CAFile    string   // ca-file (ca-base applied)
-	CRLFile   string   // crl-file (ca-base applied): used when verify is not none
-	Verify    string   // "none" (default), "optional", "required"
-	ALPN      []string // alpn, in order
-	MinVer    uint16   // tls.VersionTLS10...; 0 = default (TLS 1.2)
-	MaxVer    uint16   // 0 = highest
-	Ciphers   string   // OpenSSL cipher list (ciphers or ssl-default-bind-ciphers)
-	Suites13  string   // ciphersuites (TLS 1.3)
-	Curves    string   // curves or ecdhe
-	NoTickets bool     // no-tls-tickets
-	StrictSNI bool     // strict-sni
+	CertOpts []*CrtListOpts
+	CAFile   string // ca-file (ca-base applied)
+	CRLFile  string // crl-file (ca-base applied): used when verify is not none
+	Verify   string // "none" (default), "optional", "required"
+	// CAIgnoreErr / CrtIgnoreErr are ca-ignore-err and crt-ignore-err:
+	// the OpenSSL verification errors ignored above the client's
+	// certificate / on it.
+	CAIgnoreErr  IgnoreErr `json:",omitzero"`
+	CrtIgnoreErr IgnoreErr `json:",omitzero"`
+	ALPN         []string  // alpn, in order
+	MinVer       uint16    // tls.VersionTLS10...; 0 = default (TLS 1.2)
+	MaxVer       uint16    // 0 = highest
+	Ciphers      string    // OpenSSL cipher list (ciphers or ssl-default-bind-ciphers)
+	Suites13     string    // ciphersuites (TLS 1.3)
+	Curves       string    // curves or ecdhe
+	NoTickets    bool      // no-tls-tickets
+	StrictSNI    bool      // strict-sni
 	// Methods are the no-*/force-* options: disabled versions.
 	NoVersions map[uint16]bool
 	// Resolved at validation: Go's suite ids (nil = Go's defaults) and
@@ -112,4 +117,17 @@ func (g GlobalSSL) Extra() ExtraFiles {
 		return g.ExtraFiles
 	}
 	return ExtraAll
+}
+
+// MaxVerifyError is the highest OpenSSL verification error code HAProxy
+// 2.6 takes in an ignore list (OpenSSL 3.0's last).
+const MaxVerifyError = 94
+
+// IgnoreErr is a set of OpenSSL verification error codes (bit n: code n);
+// "all" sets every bit, codes beyond MaxVerifyError included.
+type IgnoreErr [2]uint64
+
+// Has reports whether code is in the set.
+func (s IgnoreErr) Has(code int) bool {
+	return code >= 0 && code < 128 && s[code/64]&(1<<(code%64)) != 0
 }

@@ -139,15 +139,41 @@ func ParseCertPEM(path string, data, key []byte) (*tls.Certificate, error) {
 
 // LoadCAFile loads a PEM file of CA certificates (ca-file).
 func LoadCAFile(path string) (*x509.CertPool, error) {
-	data, err := os.ReadFile(path)
+	certs, err := LoadCACerts(path)
 	if err != nil {
 		return nil, err
 	}
 	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(data) {
-		return nil, errors.New("no certificate or crl found")
+	for _, c := range certs {
+		pool.AddCert(c)
 	}
 	return pool, nil
+}
+
+// LoadCACerts returns the certificates of a PEM ca-file, in file order.
+func LoadCACerts(path string) ([]*x509.Certificate, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var certs []*x509.Certificate
+	for rest := data; ; {
+		var b *pem.Block
+		b, rest = pem.Decode(rest)
+		if b == nil {
+			break
+		}
+		if b.Type != "CERTIFICATE" || len(b.Headers) != 0 {
+			continue
+		}
+		if c, err := x509.ParseCertificate(b.Bytes); err == nil {
+			certs = append(certs, c)
+		}
+	}
+	if len(certs) == 0 {
+		return nil, errors.New("no certificate or crl found")
+	}
+	return certs, nil
 }
 
 func hasPEMBlock(data []byte, want func(string) bool) bool {

@@ -72,6 +72,9 @@ type tlsBind struct {
 	filters [][]string // per cert: crt-list SNI filters, nil = its names
 	strict  bool
 	index   atomic.Pointer[sniIndex]
+	// verifier is the bind's client verification when it ignores errors
+	// (ca-ignore-err, crt-ignore-err), for the fetches; nil otherwise.
+	verifier *clientVerifier
 }
 
 // sniIndex maps names to the certificates that carry them, in order.
@@ -204,9 +207,15 @@ func (g *Graph) setupListenerTLS(ln *Listener) error {
 	tb.rebuild()
 	at := fmt.Sprintf("parsing [%s:%d] : 'bind %s'", ln.Bind.File, ln.Bind.Line, s.Addr)
 	conf, err := bindTLSConfig(tb, tlsSettings{alpn: s.ALPN, caFile: s.CAFile, crlFile: s.CRLFile, verify: s.Verify,
-		cipherIDs: s.CipherIDs, curveIDs: s.CurveIDs, minVer: s.MinVer, maxVer: s.MaxVer, noVersions: s.NoVersions, noTickets: s.NoTickets}, at)
+		cipherIDs: s.CipherIDs, curveIDs: s.CurveIDs, minVer: s.MinVer, maxVer: s.MaxVer, noVersions: s.NoVersions, noTickets: s.NoTickets,
+		caIgnore: s.CAIgnoreErr, crtIgnore: s.CrtIgnoreErr}, at)
 	if err != nil {
 		return err
+	}
+	if s.CAIgnoreErr != (parser.IgnoreErr{}) || s.CrtIgnoreErr != (parser.IgnoreErr{}) {
+		if tb.verifier, err = newClientVerifier(tlsSettings{caFile: s.CAFile, crlFile: s.CRLFile, caIgnore: s.CAIgnoreErr, crtIgnore: s.CrtIgnoreErr}, at); err != nil {
+			return err
+		}
 	}
 	// A crt-list line's options make a configuration of their own for the
 	// handshakes that select its certificate, as HAProxy gives such a
@@ -217,7 +226,8 @@ func (g *Graph) setupListenerTLS(ln *Listener) error {
 			continue
 		}
 		set := tlsSettings{alpn: s.ALPN, caFile: s.CAFile, crlFile: s.CRLFile, verify: s.Verify,
-			cipherIDs: s.CipherIDs, curveIDs: s.CurveIDs, minVer: s.MinVer, maxVer: s.MaxVer, noVersions: s.NoVersions, noTickets: s.NoTickets}
+			cipherIDs: s.CipherIDs, curveIDs: s.CurveIDs, minVer: s.MinVer, maxVer: s.MaxVer, noVersions: s.NoVersions, noTickets: s.NoTickets,
+			caIgnore: s.CAIgnoreErr, crtIgnore: s.CrtIgnoreErr}
 		if o.ALPN != nil {
 			set.alpn = o.ALPN
 		}
@@ -280,6 +290,8 @@ type tlsSettings struct {
 	minVer, maxVer          uint16
 	noVersions              map[uint16]bool
 	noTickets               bool
+	// caIgnore, crtIgnore: ca-ignore-err and crt-ignore-err, the bind's.
+	caIgnore, crtIgnore parser.IgnoreErr
 }
 
 // bindTLSConfig builds the configuration of a bind's handshakes from set;
@@ -316,7 +328,20 @@ func bindTLSConfig(tb *tlsBind, set tlsSettings, at string) (*tls.Config, error)
 	case "required":
 		conf.ClientAuth = tls.RequireAndVerifyClientCert
 	}
-	if set.crlFile != "" && set.verify != "none" && set.verify != "" {
+	if ignoring := set.caIgnore != (parser.IgnoreErr{}) || set.crtIgnore != (parser.IgnoreErr{}); ignoring && (set.verify == "optional" || set.verify == "required") {
+		// Errors may be ignored: the chain is verified as OpenSSL does,
+		// error by error, instead of by Go's verifier.
+		v, err := newClientVerifier(set, at)
+		if err != nil {
+			return nil, err
+		}
+		conf.ClientAuth = tls.RequestClientCert
+		if set.verify == "required" {
+			conf.ClientAuth = tls.RequireAnyClientCert
+		}
+		conf.VerifyPeerCertificate = v.verifyPeer
+		conf.ClientCAs = v.pool()
+	} else if set.crlFile != "" && set.verify != "none" && set.verify != "" {
 		// As HAProxy: the revocation lists of every certificate of the
 		// client's chain are checked (OpenSSL's CRL_CHECK_ALL), and the
 		// crl-file's certificates are trusted beside the ca-file's.

@@ -6,6 +6,8 @@ import (
 	"encoding/asn1"
 	"strconv"
 	"strings"
+
+	"goproxy/internal/certcheck"
 )
 
 // The TLS fetches of a terminated session (parser/kw_fetch_ssl.go). They
@@ -17,18 +19,21 @@ func init() {
 		fn    fetchFn
 		match string
 	}{
-		"ssl_fc":            {fetchSSLFc, "bool"},
-		"ssl_fc_has_sni":    {fetchSSLFcHasSNI, "bool"},
-		"ssl_fc_is_resumed": {fetchSSLFcResumed, "bool"},
-		"ssl_fc_sni":        {tlsStrFetch("ssl_fc_sni"), "str"},
-		"ssl_fc_protocol":   {tlsStrFetch("ssl_fc_protocol"), "str"},
-		"ssl_fc_cipher":     {tlsStrFetch("ssl_fc_cipher"), "str"},
-		"ssl_fc_alpn":       {tlsStrFetch("ssl_fc_alpn"), "str"},
-		"ssl_c_used":        {fetchSSLCUsed, "bool"},
-		"ssl_c_verify":      {fetchSSLCVerify, "int"},
-		"ssl_c_s_dn":        {tlsStrFetch("ssl_c_s_dn"), "str"},
-		"ssl_c_i_dn":        {tlsStrFetch("ssl_c_i_dn"), "str"},
-		"ssl_c_serial":      {fetchSSLCSerial, "bin"},
+		"ssl_fc":             {fetchSSLFc, "bool"},
+		"ssl_fc_has_sni":     {fetchSSLFcHasSNI, "bool"},
+		"ssl_fc_is_resumed":  {fetchSSLFcResumed, "bool"},
+		"ssl_fc_sni":         {tlsStrFetch("ssl_fc_sni"), "str"},
+		"ssl_fc_protocol":    {tlsStrFetch("ssl_fc_protocol"), "str"},
+		"ssl_fc_cipher":      {tlsStrFetch("ssl_fc_cipher"), "str"},
+		"ssl_fc_alpn":        {tlsStrFetch("ssl_fc_alpn"), "str"},
+		"ssl_c_used":         {fetchSSLCUsed, "bool"},
+		"ssl_c_verify":       {verifyFetch(func(r certcheck.ClientResult) int { return r.Last }), "int"},
+		"ssl_c_err":          {verifyFetch(func(r certcheck.ClientResult) int { return r.CrtErr }), "int"},
+		"ssl_c_ca_err":       {verifyFetch(func(r certcheck.ClientResult) int { return r.CAErr }), "int"},
+		"ssl_c_ca_err_depth": {verifyFetch(func(r certcheck.ClientResult) int { return r.CAErrDepth }), "int"},
+		"ssl_c_s_dn":         {tlsStrFetch("ssl_c_s_dn"), "str"},
+		"ssl_c_i_dn":         {tlsStrFetch("ssl_c_i_dn"), "str"},
+		"ssl_c_serial":       {fetchSSLCSerial, "bin"},
 	} {
 		fetchTable[name] = fetchDef{fn: fn.fn, match: fn.match}
 	}
@@ -59,14 +64,19 @@ func fetchSSLCUsed(_ *fetchArgs, c *connInfo) (sample, bool) {
 	return boolSample(t != nil && t.PeerCert != nil)
 }
 
-// fetchSSLCVerify is the verification result of the client certificate:
-// always 0 (X509_V_OK) once a handshake completed, since Go's TLS fails
-// the handshake on any verification error.
-func fetchSSLCVerify(_ *fetchArgs, c *connInfo) (sample, bool) {
-	if tlsInfoOf(c) == nil {
-		return sample{}, false
+// verifyFetch makes a fetch of the client certificate's verification:
+// ssl_c_verify (OpenSSL's verify result: the last error met, ignored),
+// ssl_c_err, ssl_c_ca_err and ssl_c_ca_err_depth (the first errors at
+// depth 0 and above). Without ca-ignore-err or crt-ignore-err any error
+// fails the handshake, so an established session has none: 0.
+func verifyFetch(pick func(certcheck.ClientResult) int) fetchFn {
+	return func(_ *fetchArgs, c *connInfo) (sample, bool) {
+		t := tlsInfoOf(c)
+		if t == nil {
+			return sample{}, false
+		}
+		return intSample(int64(pick(t.verifyResult())))
 	}
-	return intSample(0)
 }
 
 func fetchSSLCSerial(_ *fetchArgs, c *connInfo) (sample, bool) {
@@ -109,7 +119,13 @@ func TLSText(name string, t *TLSInfo) (string, bool) {
 	case "ssl_c_used":
 		return strconv.Itoa(b2i(t.PeerCert != nil)), true
 	case "ssl_c_verify":
-		return "0", true
+		return strconv.Itoa(t.verifyResult().Last), true
+	case "ssl_c_err":
+		return strconv.Itoa(t.verifyResult().CrtErr), true
+	case "ssl_c_ca_err":
+		return strconv.Itoa(t.verifyResult().CAErr), true
+	case "ssl_c_ca_err_depth":
+		return strconv.Itoa(t.verifyResult().CAErrDepth), true
 	case "ssl_fc_has_sni":
 		return strconv.Itoa(b2i(t.SNI != "")), true
 	case "ssl_fc_is_resumed":

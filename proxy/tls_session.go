@@ -48,6 +48,12 @@ type TLSInfo struct {
 	Resumed    bool
 	PeerCert   *x509.Certificate // the client's certificate, nil when none
 	PeerChains int
+	// peer is the client's chain as sent and verifier the bind's when it
+	// ignores errors: verifyResult computes the fetches' view of the
+	// verification from them, once.
+	peer     []*x509.Certificate
+	verifier *clientVerifier
+	verified *certcheck.ClientResult
 	// HandshakeMs is the time from accept to the end of the handshake,
 	// which HAProxy's %Tw of a TLS session includes.
 	HandshakeMs int64
@@ -145,6 +151,7 @@ func (t *tlsConn) serve(l *loop, s *session, id uint64, conf *tls.Config) {
 		ALPN: st.NegotiatedProtocol, Resumed: st.DidResume, PeerChains: len(st.VerifiedChains)}
 	if len(st.PeerCertificates) > 0 {
 		t.info.PeerCert = st.PeerCertificates[0]
+		t.info.peer, t.info.verifier = st.PeerCertificates, s.ln.tls.verifier
 	}
 	t.shook.Store(true)
 	if !l.post(func(l *loop) { s.tlsDone(id, t) }) {
@@ -473,4 +480,17 @@ func (r *recordConn) Read(p []byte) (int, error) {
 	n, err := r.TCPConn.Read(p)
 	r.left -= n
 	return n, err
+}
+
+// verifyResult is the client certificate's verification as the fetches
+// see it; the zero result without errors to ignore.
+func (t *TLSInfo) verifyResult() certcheck.ClientResult {
+	if t.verifier == nil || len(t.peer) == 0 {
+		return certcheck.ClientResult{}
+	}
+	if t.verified == nil {
+		r := t.verifier.result(t.peer)
+		t.verified = &r
+	}
+	return *t.verified
 }

@@ -3,32 +3,12 @@ package stats
 import (
 	"bytes"
 
+	"goproxy/internal/hatext"
 	"goproxy/internal/srvstate"
 )
 
-// atoi converts like C's atoi: optional blanks and sign, then digits; any
-// other input gives 0.
-func atoi(s string) int {
-	i := 0
-	for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
-		i++
-	}
-	neg := false
-	if i < len(s) && (s[i] == '-' || s[i] == '+') {
-		neg = s[i] == '-'
-		i++
-	}
-	n := 0
-	for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
-		if n < 1<<31 {
-			n = n*10 + int(s[i]-'0')
-		}
-	}
-	if neg {
-		return -n
-	}
-	return n
-}
+// atoi converts like C's atoi (hatext.Atoi).
+func atoi(s string) int { return hatext.Atoi(s) }
 
 type statFormat int
 

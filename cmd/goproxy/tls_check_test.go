@@ -76,6 +76,12 @@ func TestTLSCheckDifferential(t *testing.T) {
 		"ssl crt " + crt + " crl-file",
 		"ssl",
 		"crt " + crt,
+		"ssl crt " + crt + " ca-file " + ca.file + " verify required crt-ignore-err 10,20 ca-ignore-err all",
+		"ssl crt " + crt + " ca-file " + ca.file + " verify required crt-ignore-err 10x,0",
+		"ssl crt " + crt + " ca-file " + ca.file + " verify required crt-ignore-err 95",
+		"ssl crt " + crt + " ca-file " + ca.file + " verify required crt-ignore-err 94",
+		"ssl crt " + crt + " ca-file " + ca.file + " verify required ca-ignore-err X509_V_ERR_CERT_HAS_EXPIRED",
+		"ssl crt " + crt + " ca-file " + ca.file + " verify required ca-ignore-err",
 	}
 	binds = append(binds, optLists...)
 	servers := []string{

@@ -4,6 +4,9 @@
 // (OpenSSL's X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL, which HAProxy
 // sets whenever a crl-file is configured). The TLS terminations and
 // originations of proxy and the TLS health checks of health share it.
+// VerifyClient verifies a client's chain error by error in OpenSSL's
+// order and codes, for binds that ignore some errors (ca-ignore-err,
+// crt-ignore-err).
 //
 // It is a leaf: it imports only the standard library.
 package certcheck
