@@ -163,6 +163,12 @@ func (p *parser) tcpAction(px *Proxy, what string, w []string) (rule *TCPRule, n
 		}
 		px.ReqCaptures = append(px.ReqCaptures, n)
 		return &TCPRule{Pos: p.pos(), Action: action, Expr: e, Capture: len(px.ReqCaptures) - 1, Len: n}, 4, true
+	case strings.HasPrefix(action, "track-sc"):
+		rule, n = p.trackAction(px, what, w)
+		return rule, n, true
+	case isCounterAction(action):
+		rule, n = p.counterAction(px, what, w)
+		return rule, n, true
 	case action == "silent-drop":
 		return &TCPRule{Pos: p.pos(), Action: action}, 1, true
 	case action == "expect-proxy" && what == "connection":
