@@ -13,7 +13,7 @@ type fakeClock struct {
 	now uint32
 }
 
-func (c *fakeClock) tick() uint32 { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *fakeClock) tick() uint32  { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
 func (c *fakeClock) add(ms uint32) { c.mu.Lock(); c.now += ms; c.mu.Unlock() }
 
 func newTable(c *fakeClock, size int, expire time.Duration, nopurge bool, st ...Stored) *Table {
