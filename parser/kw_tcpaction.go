@@ -55,6 +55,7 @@ func (p *parser) parseSampleWord(expr string) (*SampleExpr, string, string) {
 	if cmsg != "" {
 		return nil, "", string(cmsg)
 	}
+	args = p.stickArgs(name, args, conv, "sample fetch")
 	return &SampleExpr{Fetch: name, Args: args, Conv: conv}, out, ""
 }
 

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"goproxy/internal/hatext"
+	"goproxy/internal/stktable"
 	"goproxy/parser"
 )
 
@@ -23,8 +24,9 @@ type Graph struct {
 	rate  connRate   // global maxconnrate
 	// maps are the map files of the converters, by id (maps.go).
 	maps     []*MapRef
-	mapBy    mapsByFile
-	procVars procVars // set-var(proc.*)
+	mapBy    *compileEnv
+	tables   []*stktable.Table // the proxies' stick tables (stick.go)
+	procVars procVars          // set-var(proc.*)
 	cfg      *parser.Config
 	log      logrus.FieldLogger
 	opts     Options

@@ -138,10 +138,11 @@ type session struct {
 	qgot         *Server
 	qSince       int64
 
-	vars   *sessVars // set-var's variables, nil until one is set
-	forced *Server   // the server of a use-server rule, for the first pick
-	pp     *ppInfo   // the TLVs of the client's PROXY header, if any
-	caps   [][]byte  // tcp-request content captures, nil until one is made
+	vars   *sessVars   // set-var's variables, nil until one is set
+	forced *Server     // the server of a use-server rule, for the first pick
+	pp     *ppInfo     // the TLVs of the client's PROXY header, if any
+	caps   [][]byte    // tcp-request content captures, nil until one is made
+	stk    *stickState // tracked entries and pending stores, nil without
 }
 
 // newSession starts a session for an accepted client connection. The
@@ -181,6 +182,7 @@ func (l *loop) newSession(ln *Listener, fd int, src netip.AddrPort) {
 		_ = unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1})
 		rawsys.Close(fd)
 		g.releaseConnSlot(fe, ln)
+		s.endStick()
 		l.retire(s)
 		return
 	}
@@ -224,6 +226,7 @@ func (s *session) countSession() {
 	if s.ln.stats {
 		s.ln.ctr.newSession(l.wall)
 	}
+	s.countStickSession()
 }
 
 // start chooses the backend and a server once the client is known, or
@@ -261,6 +264,9 @@ func (s *session) start(ci *connInfo) {
 		}
 	}
 	s.serverRules(ci)
+	if len(be.stick) > 0 {
+		s.stickingRules(ci)
+	}
 	s.assign()
 }
 
@@ -604,6 +610,7 @@ func (s *session) finish(term [2]byte) {
 		s.be.ctr.decCur()
 	}
 	s.dropSlot()
+	s.endStick()
 	l.nsess--
 	g.releaseSession(s.fe, s.ln)
 	if reusable {
