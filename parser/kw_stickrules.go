@@ -20,6 +20,9 @@ type StickRule struct {
 const maxStickCounters = 3
 
 func (p *parser) kwStick(px *Proxy, w []string, _ kwMod) {
+	if px.Cap&CapBackend == 0 {
+		return // HAProxy warned it ignores the rule
+	}
 	r := &StickRule{Pos: p.pos()}
 	i := 1
 	switch argAt(w, 1) {

@@ -1,0 +1,212 @@
+package main
+
+import (
+	"io"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// stickCfg is a configuration with a stats socket in dir.
+func stickCfg(dir string, c e2eCfg) (e2eCfg, string) {
+	sock := filepath.Join(dir, "stats.sock")
+	c.global = append(c.global, "stats socket "+sock+" level admin")
+	return c, sock
+}
+
+// TestE2EStickPersistence sends 12 clients through a backend with
+// "stick on src", then changes the servers: a fifth server is added
+// (enabled from maintenance), the weights change, one server goes down.
+// Every client keeps its server while that server is usable; the clients
+// of the server that went down are balanced again, and their entries now
+// name their new server, which they keep once the old one is back. The
+// same changes move clients under "balance source" without a table.
+func TestE2EStickPersistence(t *testing.T) {
+	onOracles(t, func(t *testing.T, bin string) {
+		ss := nameServers(t, 5)
+		lines := srvLines(ss, []int{1, 1, 1, 1, 1})
+		lines[4] += " disabled"
+		sticky, sock := stickCfg(t.TempDir(), e2eCfg{
+			backend: []string{"balance roundrobin", "stick-table type ip size 100 expire 1m", "stick on src"},
+			servers: lines})
+		addr, _ := sticky.runWith(t, bin)
+		plain, psock := stickCfg(t.TempDir(), e2eCfg{backend: []string{"balance source"}, servers: lines})
+		paddr, _ := plain.runWith(t, bin)
+
+		const n = 12
+		first := askN(t, addr, "", n)
+		pfirst := askN(t, paddr, "", n)
+		change := func(cmd string) {
+			cli(t, sock, cmd)
+			cli(t, psock, cmd)
+		}
+		change("enable server be/s5")
+		change("set weight be/s1 50")
+		if got := askN(t, addr, "", n); !equalNames(got, first) {
+			t.Fatalf("a server added and a weight changed moved sticky clients:\nbefore %v\nafter  %v", first, got)
+		}
+		if got := askN(t, paddr, "", n); equalNames(got, pfirst) {
+			t.Errorf("balance source kept every client across the changes (%v): the comparison shows nothing", got)
+		}
+		// s2 goes down: its clients move, the others stay.
+		change("disable server be/s2")
+		moved := askN(t, addr, "", n)
+		for i := range moved {
+			switch {
+			case first[i] == "s2" && moved[i] == "s2":
+				t.Errorf("client %d still sent to s2 in maintenance", i)
+			case first[i] != "s2" && moved[i] != first[i]:
+				t.Errorf("client %d moved from %s to %s when s2 went down", i, first[i], moved[i])
+			}
+		}
+		// Back up, s2 gets none of them: the entries were updated.
+		change("enable server be/s2")
+		if got := askN(t, addr, "", n); !equalNames(got, moved) {
+			t.Errorf("clients moved again when s2 came back:\nbefore %v\nafter  %v", moved, got)
+		}
+		if out := cli(t, sock, "show table be"); !strings.Contains(out, "used:12") || !strings.Contains(out, "server_key=") {
+			t.Errorf("show table be:\n%s", out)
+		}
+	})
+}
+
+func equalNames(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// TestE2EStickRateLimit rejects a client's fourth connection within 10 s
+// ("sc0_conn_rate gt 3") while another client is served, and a client's
+// third concurrent connection ("src_conn_cur ge 2").
+func TestE2EStickRateLimit(t *testing.T) {
+	onOracles(t, func(t *testing.T, bin string) {
+		ss := nameServers(t, 1, holding)
+		c := e2eCfg{frontend: []string{
+			"stick-table type ip size 100 expire 30s store conn_rate(10s),conn_cur",
+			"tcp-request connection track-sc0 src",
+			"tcp-request connection reject if { sc0_conn_rate gt 3 }",
+		}, servers: srvLines(ss, []int{1})}
+		addr, _ := c.runWith(t, bin)
+		for i := 1; i <= 5; i++ {
+			_, err := ask("127.0.0.2", addr)
+			if i <= 3 && err != nil {
+				t.Fatalf("connection %d refused: %v", i, err)
+			}
+			if i > 3 && err == nil {
+				t.Fatalf("connection %d served past the rate limit", i)
+			}
+		}
+		if _, err := ask("127.0.0.3", addr); err != nil {
+			t.Fatalf("another client refused: %v", err)
+		}
+
+		cur := e2eCfg{frontend: []string{
+			"stick-table type ip size 100 expire 30s store conn_cur",
+			"tcp-request connection reject if { src_conn_cur ge 2 }",
+			"tcp-request connection track-sc0 src",
+		}, servers: srvLines(ss, []int{1})}
+		caddr, _ := cur.runWith(t, bin)
+		c1, _ := openName(t, "127.0.0.4", caddr)
+		openName(t, "127.0.0.4", caddr)
+		if _, err := ask("127.0.0.4", caddr); err == nil {
+			t.Fatalf("third concurrent connection served")
+		}
+		c1.Close()
+		deadline := time.Now().Add(3 * time.Second)
+		for {
+			if _, err := ask("127.0.0.4", caddr); err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("conn_cur did not go down when a connection closed")
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	})
+}
+
+// TestE2EShowTableLikeHAProxy sends the same sessions through goproxy and
+// haproxy and compares "show table" byte for byte, the entries' addresses
+// and remaining times masked.
+func TestE2EShowTableLikeHAProxy(t *testing.T) {
+	got := map[string]string{}
+	for name, bin := range oracles(t) {
+		ss := nameServers(t, 1)
+		c, sock := stickCfg(t.TempDir(), e2eCfg{
+			frontend: []string{
+				"stick-table type ip size 100 expire 30s store conn_cnt,conn_cur,sess_cnt,bytes_in_cnt,bytes_out_cnt,gpc0,gpt0,conn_rate(10s)",
+				"tcp-request connection track-sc0 src",
+				"tcp-request connection sc-inc-gpc0(0)",
+				"tcp-request connection sc-set-gpt0(0) 42",
+			},
+			backend: []string{"stick-table type ip size 10", "stick on src"},
+			servers: srvLines(ss, []int{1})})
+		addr, _ := c.runWith(t, bin)
+		for _, ip := range []string{"127.0.0.2", "127.0.0.2", "127.0.0.3", "127.0.0.2"} {
+			echoOnce(t, ip, addr, "hello\n")
+		}
+		want := "conn_cur=0"
+		var out string
+		for deadline := time.Now().Add(3 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			out = cli(t, sock, "show table fe")
+			if strings.Count(out, want) == 2 || time.Now().After(deadline) {
+				break
+			}
+		}
+		out += cli(t, sock, "show table be") + cli(t, sock, "show table")
+		out += cli(t, sock, "show table fe data.conn_cnt gt 1") + cli(t, sock, "show table fe key 127.0.0.3")
+		cli(t, sock, "clear table fe key 127.0.0.3")
+		out += cli(t, sock, "show table fe")
+		got[name] = maskTable(out)
+	}
+	g := got["goproxy"]
+	for _, line := range []string{"conn_cnt=3 conn_rate(10000)=3 conn_cur=0 sess_cnt=3 bytes_in_cnt=18 bytes_out_cnt=27", "gpt0=42 gpc0=3", "server_id=1 server_key=s1"} {
+		if !strings.Contains(g, line) {
+			t.Errorf("goproxy's show table lacks %q:\n%s", line, g)
+		}
+	}
+	if h, ok := got["haproxy"]; ok && h != g {
+		t.Errorf("show table differs\n--- goproxy\n%s--- haproxy\n%s", g, h)
+	}
+}
+
+// echoOnce connects from ip, reads the greeting, sends msg, reads it
+// back and closes.
+func echoOnce(t *testing.T, ip, addr, msg string) {
+	t.Helper()
+	c, err := dialFrom(ip, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := readName(c); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.WriteString(c, msg); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(3 * time.Second))
+	buf := make([]byte, len(msg))
+	if _, err := io.ReadFull(c, buf); err != nil {
+		t.Fatal(err)
+	}
+}
+
+var (
+	tablePtr = regexp.MustCompile(`0x[0-9a-f]+:`)
+	tableExp = regexp.MustCompile(`exp=[0-9]+`)
+)
+
+func maskTable(s string) string {
+	s = tablePtr.ReplaceAllString(s, "0x...:")
+	return tableExp.ReplaceAllString(s, "exp=...")
+}
