@@ -56,14 +56,17 @@ func init() {
 // the current proxy's table (src_*, table_cnt, table_avl; sc<n>_* use the
 // table they track).
 func defaultsToTable(name string) bool {
-	return strings.HasPrefix(name, "src_") || name == "table_cnt" || name == "table_avl"
+	if rest, ok := strings.CutPrefix(name, "src_"); ok {
+		_, known := StickFetchData[rest]
+		return known && rest != "tracked"
+	}
+	return name == "table_cnt" || name == "table_avl"
 }
 
 // isStickFetch reports whether a fetch takes a table argument.
 func isStickFetch(name string) bool {
 	if defaultsToTable(name) {
-		_, ok := fetches[name]
-		return ok
+		return true
 	}
 	if len(name) > 4 && name[0] == 's' && name[1] == 'c' && name[2] >= '0' && name[2] <= '2' && name[3] == '_' {
 		_, ok := StickFetchData[name[4:]]

@@ -105,8 +105,12 @@ func (fa *fetchArgs) resolveTable(name string, env *compileEnv) error {
 }
 
 func isStickFetchName(name string) bool {
-	return strings.HasPrefix(name, "src_") || name == "table_cnt" || name == "table_avl" ||
-		(len(name) > 4 && name[:2] == "sc" && name[3] == '_')
+	if rest, ok := strings.CutPrefix(name, "src_"); ok {
+		_, known := parser.StickFetchData[rest]
+		return known
+	}
+	return name == "table_cnt" || name == "table_avl" ||
+		(len(name) > 4 && name[:2] == "sc" && name[2] >= '0' && name[2] <= '2' && name[3] == '_')
 }
 
 // scFetch reads the entry sticky counter n tracks (or the entry of the
