@@ -210,3 +210,43 @@ func maskTable(s string) string {
 	s = tablePtr.ReplaceAllString(s, "0x...:")
 	return tableExp.ReplaceAllString(s, "exp=...")
 }
+
+// TestE2ETableCommandsLikeHAProxy runs the table commands, good and bad,
+// on goproxy and haproxy and compares the answers, addresses and
+// remaining times masked.
+func TestE2ETableCommandsLikeHAProxy(t *testing.T) {
+	cmds := []string{
+		"show table", "set table fe key 10.0.0.1 data.conn_cnt 3 data.gpc0 7 data.conn_rate 5",
+		"show table fe", "set table fe key 10.0.0.2", "show table fe data.conn_cnt gt 1",
+		"show table fe data.conn_cnt ge 0 data.gpc0 eq 7", "show table fe key 10.0.0.2",
+		"show table fe key 10.0.0.9", "show table nope", "set table fe key 10.0.0.3 data.foo 1",
+		"set table fe key 10.0.0.3 data.server_id 1", "set table fe key bad", "clear table fe key 10.0.0.2",
+		"show table fe", "clear table fe data.gpc0 eq 7", "show table fe", "set table be key abcdefghijk",
+		"set table be key abc data.server_id 2", "show table be", "set table n key 4294967296",
+		"set table n key 12 data.gpt0 -1", "show table n", "clear table fe", "show table fe",
+		"show table fe data.conn_cnt", "show table fe data.foo gt 1", "show table fe data.conn_cnt xx 1",
+		"show table fe data.conn_cnt gt x", "show table fe data.server_id gt 1",
+		"show table fe data.conn_cnt gt 1 data.foo", "show table fe data.conn_cnt gt 1 data.gpc0 lt 1 data.conn_cur eq 0 data.gpt0 eq 0 data.gpc0 eq 0", "set table fe", "set table fe key", "clear table",
+		"show table fe key", "set table fe key 10.0.0.1 data.conn_cnt", "set table fe key 10.0.0.1 data.conn_cnt x",
+		"set table fe key 10.0.0.1 foo", "show table fe foo", "set table fe data.conn_cnt gt 1",
+		"clear table fe foo", "set table fe foo",
+	}
+	got := map[string]string{}
+	for name, bin := range oracles(t) {
+		ss := nameServers(t, 1)
+		c, sock := stickCfg(t.TempDir(), e2eCfg{
+			frontend: []string{"stick-table type ip size 100 expire 30s store gpt0,gpc0,conn_cnt,conn_rate(10s),conn_cur,bytes_out_rate(1m)"},
+			backend:  []string{"stick-table type string len 8 size 1k", "stick on src"},
+			servers:  srvLines(ss, []int{1})})
+		addr := loopAddr(t)
+		startServing(t, bin, c.render(addr)+"backend n\n    stick-table type integer size 10 store gpt0\n", addr)
+		var b strings.Builder
+		for _, cmd := range cmds {
+			b.WriteString("$ " + cmd + "\n" + cli(t, sock, cmd))
+		}
+		got[name] = maskTable(b.String())
+	}
+	if h, ok := got["haproxy"]; ok && h != got["goproxy"] {
+		t.Errorf("table commands differ\n--- goproxy\n%s--- haproxy\n%s", got["goproxy"], h)
+	}
+}
