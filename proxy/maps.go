@@ -400,6 +400,9 @@ func convMatch(c parser.Converter) string {
 	case "lower", "upper", "hex":
 		return "str"
 	}
+	if parser.StickConverters[c.Name] {
+		return "int"
+	}
 	return c.MapOut
 }
 

@@ -199,6 +199,7 @@ func (l *loop) newSession(ln *Listener, fd int, src netip.AddrPort) {
 	if err := l.register(fd, s, nil, false); err != nil {
 		rawsys.Close(fd)
 		g.releaseSession(fe, ln)
+		s.endStick()
 		l.retire(s)
 		return
 	}
