@@ -34,6 +34,8 @@ func TestE2EStickPersistence(t *testing.T) {
 		addr, _ := sticky.runWith(t, bin)
 		plain, psock := stickCfg(t.TempDir(), e2eCfg{backend: []string{"balance source"}, servers: lines})
 		paddr, _ := plain.runWith(t, bin)
+		waitSocket(t, sock)
+		waitSocket(t, psock)
 
 		const n = 12
 		first := askN(t, addr, "", n)
@@ -70,6 +72,20 @@ func TestE2EStickPersistence(t *testing.T) {
 			t.Errorf("show table be:\n%s", out)
 		}
 	})
+}
+
+// waitSocket waits up to 3 s for the stats socket to answer: a proxy may
+// listen on its frontend before its stats socket.
+func waitSocket(t *testing.T, sock string) {
+	t.Helper()
+	for deadline := time.Now().Add(3 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if _, err := cliErr(sock, "show info"); err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("stats socket %s does not answer", sock)
+		}
+	}
 }
 
 func equalNames(a, b []string) bool {
@@ -151,6 +167,7 @@ func TestE2EShowTableLikeHAProxy(t *testing.T) {
 			backend: []string{"stick-table type ip size 10", "stick on src"},
 			servers: srvLines(ss, []int{1})})
 		addr, _ := c.runWith(t, bin)
+		waitSocket(t, sock)
 		for _, ip := range []string{"127.0.0.2", "127.0.0.2", "127.0.0.3", "127.0.0.2"} {
 			echoOnce(t, ip, addr, "hello\n")
 		}
@@ -240,6 +257,7 @@ func TestE2ETableCommandsLikeHAProxy(t *testing.T) {
 			servers:  srvLines(ss, []int{1})})
 		addr := loopAddr(t)
 		startServing(t, bin, c.render(addr)+"backend n\n    stick-table type integer size 10 store gpt0\n", addr)
+		waitSocket(t, sock)
 		var b strings.Builder
 		for _, cmd := range cmds {
 			b.WriteString("$ " + cmd + "\n" + cli(t, sock, cmd))

@@ -71,9 +71,10 @@ type Entry struct {
 	exp        uint32 // ms tick it expires at, guarded by the shard's lock
 	ref        atomic.Int32
 
-	mu   sync.Mutex // guards vals and skey
+	mu   sync.Mutex // guards vals
 	vals []uint64   // by Table.off; a rate takes two slots
-	skey string     // server_key: the name of the server stored
+	// inl holds vals when they fit, saving an allocation per entry.
+	inl [4]uint64
 }
 
 // Key is the entry's key as the table stores it.
@@ -194,8 +195,8 @@ func (t *Table) SetServer(e *Entry, id int, name string) {
 	if o := t.off[ServerID]; o >= 0 {
 		e.vals[o] = uint64(uint32(int32(id)))
 	}
-	if t.off[ServerKey] >= 0 {
-		e.skey = name
+	if o := t.off[ServerKey]; o >= 0 {
+		e.vals[o] = uint64(t.intern(name))
 	}
 	e.mu.Unlock()
 }
@@ -227,7 +228,41 @@ func (t *Table) Read(e *Entry) Snapshot {
 			s.Vals[d] = t.getLocked(e, d, int(o))
 		}
 	}
-	s.Skey = e.skey
+	var k uint64
+	if o := t.off[ServerKey]; o >= 0 {
+		k = e.vals[o]
+	}
 	e.mu.Unlock()
+	s.Skey = t.serverKey(k)
 	return s
+}
+
+// intern gives a server name its number in the table (from 1), as
+// HAProxy keeps server keys in a dictionary: entries store the number.
+func (t *Table) intern(name string) uint32 {
+	t.namesMu.Lock()
+	defer t.namesMu.Unlock()
+	if n, ok := t.nameIdx[name]; ok {
+		return n
+	}
+	if t.nameIdx == nil {
+		t.nameIdx = make(map[string]uint32)
+	}
+	t.names = append(t.names, name)
+	n := uint32(len(t.names))
+	t.nameIdx[name] = n
+	return n
+}
+
+// serverKey is the name numbered k, "" for 0.
+func (t *Table) serverKey(k uint64) string {
+	if k == 0 {
+		return ""
+	}
+	t.namesMu.Lock()
+	defer t.namesMu.Unlock()
+	if int(k) > len(t.names) {
+		return ""
+	}
+	return t.names[k-1]
 }

@@ -70,6 +70,11 @@ type Table struct {
 	period [NumData]uint32
 	nvals  int
 
+	// names are the server keys entries store by number (intern).
+	namesMu sync.Mutex
+	names   []string
+	nameIdx map[string]uint32
+
 	clock  func() uint32
 	seed   maphash.Seed
 	count  atomic.Int64
@@ -150,7 +155,12 @@ func (t *Table) Track(key string) *Entry {
 	if !t.reserve() {
 		return nil
 	}
-	e := &Entry{key: key, vals: make([]uint64, t.nvals)}
+	e := &Entry{key: key}
+	if t.nvals <= len(e.inl) {
+		e.vals = e.inl[:t.nvals]
+	} else {
+		e.vals = make([]uint64, t.nvals)
+	}
 	e.ref.Store(1)
 	sh.mu.Lock()
 	if o := sh.m[key]; o != nil { // another loop created it meanwhile
