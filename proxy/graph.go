@@ -157,6 +157,9 @@ func (g *Graph) Start() error {
 	}
 	g.started = true
 	g.closeTransferred()
+	if g.expiringTables() {
+		go g.expireTables() // ends with the graph (g.done)
+	}
 	go func() {
 		for _, l := range g.loops {
 			<-l.done

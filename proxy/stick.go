@@ -1,6 +1,8 @@
 package proxy
 
 import (
+	"time"
+
 	"goproxy/internal/srvstate"
 	"goproxy/internal/stktable"
 	"goproxy/parser"
@@ -36,6 +38,34 @@ func (g *Graph) buildTables(cfg *parser.Config) map[string]*stktable.Table {
 		g.tables = append(g.tables, t)
 	}
 	return by
+}
+
+// expireTables removes the expired entries of the tables every second
+// until the graph is done, as HAProxy's table expiry task, so that
+// table_cnt and "show table" do not count them.
+func (g *Graph) expireTables() {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-g.done:
+			return
+		case <-tick.C:
+			for _, t := range g.tables {
+				t.Sweep()
+			}
+		}
+	}
+}
+
+// expiringTables reports whether a table's entries expire.
+func (g *Graph) expiringTables() bool {
+	for _, t := range g.tables {
+		if t.Expires() {
+			return true
+		}
+	}
+	return false
 }
 
 // Tables are the stick tables, in declaration order.

@@ -259,7 +259,10 @@ func (t *Table) expireTail(sh *shard, now uint32) {
 	}
 }
 
-// Sweep removes every expired entry nobody references.
+// Sweep removes every expired entry nobody references. The lists are in
+// the order of last use, which is the order of expiry: a shard's walk
+// stops at the first entry that has not expired, so a sweep costs the
+// entries it removes and the referenced ones it steps over.
 func (t *Table) Sweep() {
 	if t.expire == 0 {
 		return
@@ -270,7 +273,10 @@ func (t *Table) Sweep() {
 		sh.mu.Lock()
 		for e := sh.tail; e != nil; {
 			prev := e.prev
-			if e.ref.Load() == 0 && int32(e.exp-now) <= 0 {
+			if e.ref.Load() == 0 {
+				if int32(e.exp-now) > 0 {
+					break
+				}
 				t.remove(sh, e)
 			}
 			e = prev
@@ -278,6 +284,9 @@ func (t *Table) Sweep() {
 		sh.mu.Unlock()
 	}
 }
+
+// Expires reports whether the table's entries expire.
+func (t *Table) Expires() bool { return t.expire != 0 }
 
 func (t *Table) remove(sh *shard, e *Entry) {
 	delete(sh.m, e.key)
