@@ -2,6 +2,7 @@ package stats
 
 import (
 	"fmt"
+	"net/netip"
 	"sort"
 	"strconv"
 	"strings"
@@ -98,7 +99,10 @@ func tableUsage(action int) string {
 	return "Required arguments: <table> key <key> [data.<store_data_type> <value>]*\n"
 }
 
+// writeTableHead writes a table's header line, expired entries first
+// removed (HAProxy's expiry task has removed them by then).
 func writeTableHead(b *strings.Builder, t *stktable.Table) {
+	t.Sweep()
 	fmt.Fprintf(b, "# table: %s, type: %s, size:%d, used:%d\n", t.Name, t.Type, t.Size, t.Used())
 }
 
@@ -233,7 +237,7 @@ func tableKeyCmd(s *session, t *stktable.Table, args []string, action int) strin
 	var key string
 	switch t.Type {
 	case stktable.IP:
-		key = t.KeyInt(0) // HAProxy reads a bad address as 0.0.0.0
+		key, _ = t.KeyAddr(netip.IPv4Unspecified()) // HAProxy reads a bad address as 0.0.0.0
 		if kk, err := t.ParseKey(k); err == nil {
 			key = kk
 		}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"path/filepath"
 	"regexp"
@@ -266,5 +267,50 @@ func TestE2ETableCommandsLikeHAProxy(t *testing.T) {
 	}
 	if h, ok := got["haproxy"]; ok && h != got["goproxy"] {
 		t.Errorf("table commands differ\n--- goproxy\n%s--- haproxy\n%s", got["goproxy"], h)
+	}
+}
+
+// TestE2ETableEvictionLikeHAProxy fills small tables past their size on
+// goproxy and haproxy and compares what remains: the oldest entry goes
+// ((size/256)+1 at a time), nopurge refuses the new one, integer keys are
+// listed in HAProxy's order, and expired entries are gone.
+func TestE2ETableEvictionLikeHAProxy(t *testing.T) {
+	var cmds []string
+	for i := 1; i <= 3; i++ {
+		cmds = append(cmds, fmt.Sprintf("set table a key 10.0.0.%d", i), fmt.Sprintf("set table b key 10.0.0.%d", i))
+	}
+	cmds = append(cmds, "set table a key 10.0.0.4", "set table b key 10.0.0.4")
+	for i := 1; i <= 601; i++ {
+		cmds = append(cmds, fmt.Sprintf("set table c key %d", i))
+	}
+	batch := strings.Join(cmds, ";")
+	got := map[string]string{}
+	for name, bin := range oracles(t) {
+		dir := t.TempDir()
+		sock := filepath.Join(dir, "stats.sock")
+		text := "global\n    stats socket " + sock + " level admin\ndefaults\n    mode tcp\n    timeout connect 1s\n    timeout client 10s\n    timeout server 10s\n" +
+			"frontend fe\n    bind " + "ADDR" + "\n    default_backend a\n" +
+			"backend a\n    stick-table type ip size 3 store conn_cnt\n" +
+			"backend b\n    stick-table type ip size 3 nopurge store conn_cnt\n" +
+			"backend c\n    stick-table type integer size 600 expire 1s store conn_cnt\n"
+		addr := loopAddr(t)
+		startServing(t, bin, strings.Replace(text, "ADDR", addr, 1), addr)
+		waitSocket(t, sock)
+		out := cli(t, sock, batch) + cli(t, sock, "show table a") + cli(t, sock, "show table b") + cli(t, sock, "show table c")
+		time.Sleep(1500 * time.Millisecond)
+		out += cli(t, sock, "show table")
+		got[name] = maskTable(out)
+	}
+	g := got["goproxy"]
+	for _, want := range []string{"Unable to allocate a new entry", "# table: c, type: integer, size:600, used:598", "# table: c, type: integer, size:600, used:0"} {
+		if !strings.Contains(g, want) {
+			t.Errorf("goproxy lacks %q", want)
+		}
+	}
+	if strings.Contains(g, "key=10.0.0.1 ") == false || strings.Count(g, "key=10.0.0.1 ") != 1 {
+		t.Errorf("10.0.0.1 should remain in the nopurge table only:\n%s", g)
+	}
+	if h, ok := got["haproxy"]; ok && h != g {
+		t.Errorf("tables differ\n--- goproxy\n%s--- haproxy\n%s", g, h)
 	}
 }

@@ -35,10 +35,12 @@ func (t *Table) KeyAddr(a netip.Addr) (string, bool) {
 	return t.KeyBytes([]byte(a.String())), true
 }
 
-// KeyInt is the key of an integer (HAProxy keeps its low 32 bits).
+// KeyInt is the key of an integer: its low 32 bits in little-endian
+// order, as HAProxy stores them on x86, so that "show table" lists integer
+// keys in HAProxy's (byte-wise) order.
 func (t *Table) KeyInt(v int64) string {
 	var b [4]byte
-	binary.BigEndian.PutUint32(b[:], uint32(v))
+	binary.LittleEndian.PutUint32(b[:], uint32(v))
 	return string(b[:])
 }
 
@@ -94,7 +96,7 @@ func (t *Table) FormatKey(k string) string {
 		a := netip.AddrFrom16([16]byte([]byte(k)))
 		return a.String()
 	case Integer:
-		return strconv.FormatUint(uint64(binary.BigEndian.Uint32([]byte(k))), 10)
+		return strconv.FormatUint(uint64(binary.LittleEndian.Uint32([]byte(k))), 10)
 	case Binary:
 		return strings.ToUpper(hex.EncodeToString([]byte(k)))
 	}

@@ -78,6 +78,7 @@ type Table struct {
 	clock  func() uint32
 	seed   maphash.Seed
 	count  atomic.Int64
+	seq    atomic.Uint64 // orders the entries of one expiry tick
 	shards [nShards]shard
 }
 
@@ -172,6 +173,7 @@ func (t *Table) Track(key string) *Entry {
 	t.initData(e, now)
 	e.exp = now + t.expire
 	sh.m[key] = e
+	e.seq = t.seq.Add(1)
 	sh.pushFront(e)
 	sh.mu.Unlock()
 	return e
@@ -209,15 +211,20 @@ func (t *Table) reserve() bool {
 func (t *Table) evict(n int) int {
 	done := 0
 	for done < n {
-		// The shard whose least recently used entry is the oldest.
+		// The shard whose least recently used entry is the oldest:
+		// the first to expire, the first placed among those of a tick.
 		var best *shard
-		var bestExp uint32
+		var bestLeft int32
+		var bestSeq uint64
 		now := t.clock()
 		for i := range t.shards {
 			sh := &t.shards[i]
 			sh.mu.Lock()
-			if e := sh.oldestFree(); e != nil && (best == nil || int32(e.exp-now) < int32(bestExp-now)) {
-				best, bestExp = sh, e.exp
+			if e := sh.oldestFree(); e != nil {
+				left := int32(e.exp - now)
+				if best == nil || left < bestLeft || (left == bestLeft && e.seq < bestSeq) {
+					best, bestLeft, bestSeq = sh, left, e.seq
+				}
 			}
 			sh.mu.Unlock()
 		}
@@ -318,11 +325,15 @@ func (t *Table) Release(e *Entry) {
 }
 
 // Touch refreshes an entry's expiry and makes it the most recently used.
+// Within one millisecond nothing moves: HAProxy orders entries by their
+// expiry tick, and entries of one tick stay in the order they came.
 func (t *Table) Touch(e *Entry) {
 	sh := t.shardOf(e.key)
+	exp := t.clock() + t.expire
 	sh.mu.Lock()
-	e.exp = t.clock() + t.expire
-	if sh.m[e.key] == e {
+	if exp != e.exp && sh.m[e.key] == e {
+		e.exp = exp
+		e.seq = t.seq.Add(1)
 		sh.unlink(e)
 		sh.pushFront(e)
 	}
