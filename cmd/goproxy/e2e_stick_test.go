@@ -314,3 +314,61 @@ func TestE2ETableEvictionLikeHAProxy(t *testing.T) {
 		t.Errorf("tables differ\n--- goproxy\n%s--- haproxy\n%s", g, h)
 	}
 }
+
+// TestE2EStickContentRulesRerun tracks and counts in tcp-request content
+// rules that wait for the client's bytes, sent in three parts: as in
+// HAProxy, a condition that needs more bytes makes the rules run again
+// from the first, so sc-inc-gpc0 counts each run (3 or 4 per session,
+// the first run may come before any byte) while the tracking counts one
+// connection, and content tracking counts no session (sess_cnt 0). The
+// number of runs depends on how the bytes arrive: gpc0 is not compared.
+func TestE2EStickContentRulesRerun(t *testing.T) {
+	got := map[string]string{}
+	for name, bin := range oracles(t) {
+		ss := nameServers(t, 1)
+		c, sock := stickCfg(t.TempDir(), e2eCfg{
+			frontend: []string{
+				"stick-table type ip size 10 store gpc0,conn_cnt,sess_cnt",
+				"tcp-request inspect-delay 3s",
+				"tcp-request content track-sc0 src",
+				"tcp-request content sc-inc-gpc0(0)",
+				"tcp-request content accept if { req.len ge 6 }",
+			},
+			servers: srvLines(ss, []int{1})})
+		addr, _ := c.runWith(t, bin)
+		waitSocket(t, sock)
+		for i := 0; i < 2; i++ {
+			conn, err := dialFrom("127.0.0.2", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, part := range []string{"he", "ll", "o\n"} {
+				if _, err := io.WriteString(conn, part); err != nil {
+					t.Fatal(err)
+				}
+				time.Sleep(250 * time.Millisecond)
+			}
+			if _, err := readName(conn); err != nil {
+				t.Fatal(err)
+			}
+			conn.Close()
+		}
+		var out string
+		for deadline := time.Now().Add(3 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			out = cli(t, sock, "show table fe")
+			if strings.Contains(out, "use=0") || time.Now().After(deadline) {
+				break
+			}
+		}
+		got[name] = maskTable(out)
+	}
+	g := got["goproxy"]
+	if !regexp.MustCompile(`use=0 exp=\.\.\. gpc0=[678] conn_cnt=2 sess_cnt=0`).MatchString(g) {
+		t.Errorf("goproxy: want use=0, gpc0 6 to 8, conn_cnt=2 sess_cnt=0:\n%s", g)
+	}
+	gpc := regexp.MustCompile(`gpc0=[0-9]+`)
+	g = gpc.ReplaceAllString(g, "gpc0=N")
+	if h, ok := got["haproxy"]; ok && gpc.ReplaceAllString(h, "gpc0=N") != g {
+		t.Errorf("show table differs\n--- goproxy\n%s--- haproxy\n%s", g, h)
+	}
+}
