@@ -30,6 +30,8 @@ func init() {
 		"default_backend":       {inD | inF, (*parser).kwDefaultBackend},
 		"use_backend":           {inF, (*parser).kwUseBackend},
 		"use-server":            {inB, (*parser).kwUseServer},
+		"stick-table":           {inAll, (*parser).kwStickTable},
+		"stick":                 {inB, (*parser).kwStick},
 		"force-persist":         {inB, (*parser).kwPersistRule},
 		"ignore-persist":        {inB, (*parser).kwPersistRule},
 		"acl":                   {inAll, (*parser).kwACL},

@@ -55,6 +55,7 @@ func (p *parser) parseSampleWord(expr string) (*SampleExpr, string, string) {
 	if cmsg != "" {
 		return nil, "", string(cmsg)
 	}
+	args = p.stickArgs(name, args, conv, "sample fetch")
 	return &SampleExpr{Fetch: name, Args: args, Conv: conv}, out, ""
 }
 
@@ -163,6 +164,12 @@ func (p *parser) tcpAction(px *Proxy, what string, w []string) (rule *TCPRule, n
 		}
 		px.ReqCaptures = append(px.ReqCaptures, n)
 		return &TCPRule{Pos: p.pos(), Action: action, Expr: e, Capture: len(px.ReqCaptures) - 1, Len: n}, 4, true
+	case strings.HasPrefix(action, "track-sc"):
+		rule, n = p.trackAction(px, what, w)
+		return rule, n, true
+	case isCounterAction(action):
+		rule, n = p.counterAction(px, what, w)
+		return rule, n, true
 	case action == "silent-drop":
 		return &TCPRule{Pos: p.pos(), Action: action}, 1, true
 	case action == "expect-proxy" && what == "connection":

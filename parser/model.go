@@ -154,10 +154,14 @@ type Proxy struct {
 	UseServers     []*UseServer   `json:",omitempty"`
 	ReqCaptures    []int          `json:",omitempty"` // lengths of tcp-request content capture slots
 	PersistRules   []*PersistRule `json:",omitempty"`
-	ACLs           []*ACL
-	TCPReqConn     []*TCPRule
-	TCPReqContent  []*TCPRule
-	InspectDelay   time.Duration
+	// Table is the proxy's stick-table, named after the proxy; StickRules
+	// its stick on|match|store-request rules.
+	Table         *StickTable  `json:",omitempty"`
+	StickRules    []*StickRule `json:",omitempty"`
+	ACLs          []*ACL
+	TCPReqConn    []*TCPRule
+	TCPReqContent []*TCPRule
+	InspectDelay  time.Duration
 
 	Balance   Balance
 	HashType  HashType
@@ -508,6 +512,14 @@ type TCPRule struct {
 	// Capture and Len are the slot and length of a capture.
 	Capture int `json:",omitempty"`
 	Len     int `json:",omitempty"`
+	// SC is the sticky counter of track-sc<n>, sc-inc-gpc0/1(<n>) and
+	// sc-set-gpt0(<n>); Table the table track-sc names ("" for the
+	// proxy's own); Value sc-set-gpt0's integer when Expr is nil.
+	SC    int    `json:",omitempty"`
+	Table string `json:",omitempty"`
+	Value int64  `json:",omitempty"`
+	// keyOut is the type of track-sc's key, for the check of its table.
+	keyOut string
 }
 
 // CheckKind is the kind of health check a backend performs.

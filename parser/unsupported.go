@@ -108,8 +108,6 @@ var notYetProxy = map[string]string{
 	"redirect":         "HTTP mode only",
 	"server-template":  "DNS service discovery is not implemented",
 	"source":           "source address selection is not implemented",
-	"stick":            "stick tables are not implemented",
-	"stick-table":      "stick tables are not implemented",
 	"tcp-response":     "tcp-response rules are not implemented",
 	"transparent":      "not implemented",
 	"unique-id-format": "HTTP mode only",

@@ -130,6 +130,7 @@ func (p *parser) validateProxy(px *Proxy) {
 	}
 	p.assignServerIDs(px)
 	p.checkUseServers(px)
+	p.checkStick(px)
 	if px.Cap&CapBackend != 0 && len(px.TCPChecks) > 0 && px.CheckKind != CheckTCP {
 		p.checkWarn("%s '%s' uses tcp-check rules without 'option tcp-check', so the rules are ignored.", typeName(px), px.Name)
 	}

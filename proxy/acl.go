@@ -294,7 +294,7 @@ func (a *acl) strMatch(b, p []byte) bool {
 }
 
 // compileACL compiles one acl line.
-func compileACL(p *parser.ACL, maps mapsByFile) (*acl, error) {
+func compileACL(p *parser.ACL, maps *compileEnv) (*acl, error) {
 	name := canonicalFetch(p.Criterion)
 	f, ok := fetchTable[name]
 	if !ok {
@@ -306,6 +306,9 @@ func compileACL(p *parser.ACL, maps mapsByFile) (*acl, error) {
 	}
 	a := &acl{crit: name, fetch: f.fn, l6: f.l6, conv: conv, icase: p.IgnoreCase}
 	if err := a.fa.parse(name, p.Args); err != nil {
+		return nil, fmt.Errorf("acl '%s': %w", p.Name, err)
+	}
+	if err := a.fa.resolveTable(name, maps); err != nil {
 		return nil, fmt.Errorf("acl '%s': %w", p.Name, err)
 	}
 	m := p.Match
@@ -538,7 +541,7 @@ func (c *cond) needsDst() bool {
 }
 
 // compileCond compiles a condition against the proxy's named ACLs.
-func compileCond(c *parser.Condition, named map[string][]*acl, maps mapsByFile) (*cond, error) {
+func compileCond(c *parser.Condition, named map[string][]*acl, maps *compileEnv) (*cond, error) {
 	if c == nil {
 		return nil, nil
 	}

@@ -44,6 +44,8 @@ type backendRuntime struct {
 	// use-server and force-persist|ignore-persist rules (useserver.go).
 	useServers []useServerRule
 	persist    []persistRule
+	// stick on|match|store-request rules (stick.go).
+	stick []stickRule
 	// inspects: the content rules read the client's bytes (inspect.go).
 	inspects     bool
 	inspectDelay time.Duration

@@ -94,7 +94,9 @@ func Build(cfg *parser.Config, opts Options) (*Graph, error) {
 	g := &Graph{cfg: cfg, log: log, opts: opts, done: make(chan struct{}), transferred: opts.Transferred}
 	g.bufSize = cfg.Global.BufSize()
 	g.inspectLimit = g.bufSize - cfg.Global.MaxRewrite()
-	g.maps, g.mapBy = buildMaps(cfg.Maps)
+	var files map[*parser.MapFile]*MapRef
+	g.maps, files = buildMaps(cfg.Maps)
+	g.mapBy = &compileEnv{files: files, tables: g.buildTables(cfg)}
 	g.maxConn.Store(int64(cfg.Global.MaxConn))
 	g.rate.limit.Store(int64(cfg.Global.MaxConnRate))
 	var errs *multierror.Error
@@ -197,10 +199,13 @@ func (g *Graph) buildBackend(p *parser.Proxy) (*Backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	if b.content, err = compileTCPRules(p.TCPReqContent, named, g.mapBy); err != nil {
+	if b.content, err = compileTCPRules(p, p.TCPReqContent, named, g.mapBy); err != nil {
 		return nil, err
 	}
 	if err := b.compileServerRules(p, named, g.mapBy); err != nil {
+		return nil, err
+	}
+	if err := b.compileStickRules(p, named, g.mapBy); err != nil {
 		return nil, err
 	}
 	b.inspectDelay = p.InspectDelay
@@ -264,7 +269,7 @@ func (g *Graph) buildFrontend(p *parser.Proxy, backends map[string]*Backend) (*F
 		errs = multierror.Append(errs, err)
 	}
 	for _, r := range p.TCPReqConn {
-		rule, err := compileTCPRule(r, named, g.mapBy)
+		rule, err := compileTCPRule(p, r, named, g.mapBy)
 		if err != nil {
 			errs = multierror.Append(errs, fmt.Errorf("parsing [%s:%d] : %w", r.File, r.Line, err))
 			continue
@@ -276,7 +281,7 @@ func (g *Graph) buildFrontend(p *parser.Proxy, backends map[string]*Backend) (*F
 	if f.logConv, err = compileLogConverters(p, g.mapBy); err != nil {
 		errs = multierror.Append(errs, err)
 	}
-	f.content, err = compileTCPRules(p.TCPReqContent, named, g.mapBy)
+	f.content, err = compileTCPRules(p, p.TCPReqContent, named, g.mapBy)
 	if err != nil {
 		errs = multierror.Append(errs, err)
 	}
@@ -357,7 +362,7 @@ func (g *Graph) buildFrontend(p *parser.Proxy, backends map[string]*Backend) (*F
 }
 
 // compileACLs compiles a proxy's acl lines by name.
-func compileACLs(acls []*parser.ACL, maps mapsByFile) (map[string][]*acl, error) {
+func compileACLs(acls []*parser.ACL, maps *compileEnv) (map[string][]*acl, error) {
 	var errs *multierror.Error
 	named := map[string][]*acl{}
 	for _, a := range acls {
@@ -375,11 +380,11 @@ func compileACLs(acls []*parser.ACL, maps mapsByFile) (map[string][]*acl, error)
 }
 
 // compileTCPRules compiles tcp-request content rules.
-func compileTCPRules(rules []*parser.TCPRule, named map[string][]*acl, maps mapsByFile) ([]tcpRule, error) {
+func compileTCPRules(px *parser.Proxy, rules []*parser.TCPRule, named map[string][]*acl, maps *compileEnv) ([]tcpRule, error) {
 	var out []tcpRule
 	var errs *multierror.Error
 	for _, r := range rules {
-		rule, err := compileTCPRule(r, named, maps)
+		rule, err := compileTCPRule(px, r, named, maps)
 		if err != nil {
 			errs = multierror.Append(errs, fmt.Errorf("parsing [%s:%d] : %w", r.File, r.Line, err))
 			continue

@@ -170,5 +170,6 @@ func (s *session) connected() {
 		s.sendProxyHeader()
 	}
 	s.logConnected()
+	s.applyStores()
 	s.pump()
 }

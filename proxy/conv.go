@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"strconv"
 
+	"goproxy/internal/stktable"
 	"goproxy/internal/tlshello"
 	"goproxy/parser"
 )
@@ -27,6 +28,7 @@ const (
 	cvBytes
 	cvIPMask
 	cvMap
+	cvTable // table_*: a stick table's data for the key (fetch_stick.go)
 )
 
 // Cast targets: the sample types plus "addr", an address of either family.
@@ -35,6 +37,7 @@ const (
 	castBin
 	castInt
 	castAddr
+	castAny // no cast (the table_* converters cast to their table's key)
 )
 
 // converter is a compiled converter.
@@ -49,10 +52,13 @@ type converter struct {
 	set    *mapSet
 	def    sample
 	hasDef bool
+	// table_*: the table looked up and the data read.
+	tbl  *stktable.Table
+	data stickData
 }
 
 // compileConverters compiles the converters the parser validated.
-func compileConverters(convs []parser.Converter, maps map[*parser.MapFile]*MapRef) ([]converter, error) {
+func compileConverters(convs []parser.Converter, maps *compileEnv) ([]converter, error) {
 	var out []converter
 	for _, pc := range convs {
 		c := converter{length: -1, mask6: -1}
@@ -80,10 +86,16 @@ func compileConverters(convs []parser.Converter, maps map[*parser.MapFile]*MapRe
 				c.mask6, _ = strconv.Atoi(v)
 			}
 		default:
+			if parser.StickConverters[pc.Name] {
+				if err := c.compileTable(pc, maps); err != nil {
+					return nil, err
+				}
+				break
+			}
 			if pc.Map == nil {
 				return nil, fmt.Errorf("unsupported converter '%s'", pc.Name)
 			}
-			ref := maps[pc.Map]
+			ref := maps.mapRef(pc.Map)
 			if ref == nil {
 				return nil, fmt.Errorf("converter '%s': map file '%s' not loaded", pc.Name, pc.Map.File)
 			}
@@ -167,6 +179,8 @@ func (c *converter) apply(smp *sample) bool {
 			return false
 		}
 		smp.ip = p.Addr()
+	case cvTable:
+		return c.tableData(smp)
 	case cvMap:
 		v, ok := c.set.lookup(smp)
 		if !ok {
@@ -256,7 +270,7 @@ type sampleExpr struct {
 }
 
 // compileSampleExpr compiles a fetch and its converters.
-func compileSampleExpr(name string, args []string, convs []parser.Converter, maps map[*parser.MapFile]*MapRef) (*sampleExpr, error) {
+func compileSampleExpr(name string, args []string, convs []parser.Converter, maps *compileEnv) (*sampleExpr, error) {
 	name = canonicalFetch(name)
 	f, ok := fetchTable[name]
 	if !ok {
@@ -264,6 +278,9 @@ func compileSampleExpr(name string, args []string, convs []parser.Converter, map
 	}
 	e := &sampleExpr{crit: name, fetch: f.fn, l6: f.l6}
 	if err := e.fa.parse(name, args); err != nil {
+		return nil, err
+	}
+	if err := e.fa.resolveTable(name, maps); err != nil {
 		return nil, err
 	}
 	conv, err := compileConverters(convs, maps)

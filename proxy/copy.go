@@ -216,6 +216,9 @@ func abortTerm(side int) [2]byte {
 // count adds n bytes that flowed in direction d to every counter concerned.
 func (s *session) count(d int, n int64) {
 	s.bytes[d] += n
+	if s.stk != nil {
+		s.countStickBytes(d, n)
+	}
 	if d == 0 {
 		s.fe.ctr.bin.Add(n)
 		s.be.ctr.bin.Add(n)

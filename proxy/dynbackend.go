@@ -23,7 +23,7 @@ type dynPart struct {
 }
 
 // compileDynName compiles the nodes the parser made of a backend name.
-func compileDynName(nodes []parser.LogNode, backends map[string]*Backend, maps mapsByFile) (*dynName, error) {
+func compileDynName(nodes []parser.LogNode, backends map[string]*Backend, maps *compileEnv) (*dynName, error) {
 	d := &dynName{backends: backends}
 	for _, n := range nodes {
 		switch n.Kind {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"goproxy/internal/srvstate"
+	"goproxy/internal/stktable"
 	"goproxy/internal/tlshello"
 )
 
@@ -24,7 +25,8 @@ type fetchArgs struct {
 	vr           varRef // var()
 	def          string // var()'s default
 	hasDef       bool
-	konst        sample // int(), str(), bool(), bin(), ipv4(), ipv6()
+	konst        sample          // int(), str(), bool(), bin(), ipv4(), ipv6()
+	table        *stktable.Table // the table argument of sc<n>_*, src_*, table_cnt
 }
 
 // parse compiles the arguments the parser validated.

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"goproxy/internal/hatext"
+	"goproxy/internal/stktable"
 	"goproxy/internal/uxsock"
 	"goproxy/parser"
 )
@@ -24,8 +25,9 @@ type Graph struct {
 	rate  connRate   // global maxconnrate
 	// maps are the map files of the converters, by id (maps.go).
 	maps     []*MapRef
-	mapBy    mapsByFile
-	procVars procVars // set-var(proc.*)
+	mapBy    *compileEnv
+	tables   []*stktable.Table // the proxies' stick tables (stick.go)
+	procVars procVars          // set-var(proc.*)
 	cfg      *parser.Config
 	log      logrus.FieldLogger
 	opts     Options
@@ -157,6 +159,9 @@ func (g *Graph) Start() error {
 	}
 	g.started = true
 	g.closeTransferred()
+	if g.expiringTables() {
+		go g.expireTables() // ends with the graph (g.done)
+	}
 	go func() {
 		for _, l := range g.loops {
 			<-l.done

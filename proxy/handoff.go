@@ -114,6 +114,7 @@ func (l *loop) releaseHanded(list []handed) {
 		s.cfd, s.sfd = -1, -1
 		s.be.ctr.decCur()
 		s.dropSlot()
+		s.endStick() // the new process's tables do not know the session
 		l.nsess--
 		l.g.handedOff.Add(1)
 		l.g.releaseSession(s.fe, s.ln)

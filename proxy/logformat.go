@@ -392,7 +392,7 @@ func appendLogSample(b []byte, n *parser.LogNode, r *SessionRecord, x *LogFields
 
 // compileLogConverters compiles the converters of a frontend's log
 // formats.
-func compileLogConverters(p *parser.Proxy, maps mapsByFile) (map[*parser.LogNode][]converter, error) {
+func compileLogConverters(p *parser.Proxy, maps *compileEnv) (map[*parser.LogNode][]converter, error) {
 	var out map[*parser.LogNode][]converter
 	for _, lf := range []*parser.LogFormat{p.LogFormat, p.LogFormatSD} {
 		if lf == nil {

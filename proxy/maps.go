@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"goproxy/internal/stktable"
 	"net/netip"
 	"regexp"
 	"sort"
@@ -364,8 +365,29 @@ func (m *MapRef) Clear() {
 	m.rebuild()
 }
 
-// mapsByFile finds the run-time map of a parsed map file.
-type mapsByFile = map[*parser.MapFile]*MapRef
+// *compileEnv finds the run-time map of a parsed map file.
+// compileEnv is what compiling rules needs of the graph being built: the
+// map files by their model, the stick tables by name. A nil env has none.
+type compileEnv struct {
+	files  map[*parser.MapFile]*MapRef
+	tables map[string]*stktable.Table
+}
+
+// mapRef is the loaded map of a file, nil when none.
+func (env *compileEnv) mapRef(f *parser.MapFile) *MapRef {
+	if env == nil {
+		return nil
+	}
+	return env.files[f]
+}
+
+// table is the stick table of a proxy, nil when none.
+func (env *compileEnv) table(name string) *stktable.Table {
+	if env == nil {
+		return nil
+	}
+	return env.tables[name]
+}
 
 // convMatch is the default matching method of an ACL whose last
 // converter is c: the one of its output type.
@@ -377,6 +399,9 @@ func convMatch(c parser.Converter) string {
 		return "ip"
 	case "lower", "upper", "hex":
 		return "str"
+	}
+	if parser.StickConverters[c.Name] {
+		return "int"
 	}
 	return c.MapOut
 }

@@ -142,10 +142,11 @@ type session struct {
 	qgot         *Server
 	qSince       int64
 
-	vars   *sessVars // set-var's variables, nil until one is set
-	forced *Server   // the server of a use-server rule, for the first pick
-	pp     *ppInfo   // the TLVs of the client's PROXY header, if any
-	caps   [][]byte  // tcp-request content captures, nil until one is made
+	vars   *sessVars   // set-var's variables, nil until one is set
+	forced *Server     // the server of a use-server rule, for the first pick
+	pp     *ppInfo     // the TLVs of the client's PROXY header, if any
+	caps   [][]byte    // tcp-request content captures, nil until one is made
+	stk    *stickState // tracked entries and pending stores, nil without
 }
 
 // newSession starts a session for an accepted client connection. The
@@ -188,6 +189,7 @@ func (l *loop) newSession(ln *Listener, fd int, src netip.AddrPort) {
 		_ = unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1})
 		rawsys.Close(fd)
 		g.releaseConnSlot(fe, ln)
+		s.endStick()
 		l.retire(s)
 		return
 	}
@@ -204,6 +206,7 @@ func (l *loop) newSession(ln *Listener, fd int, src netip.AddrPort) {
 	if err := l.register(fd, s, nil, false); err != nil {
 		rawsys.Close(fd)
 		g.releaseSession(fe, ln)
+		s.endStick()
 		l.retire(s)
 		return
 	}
@@ -231,6 +234,7 @@ func (s *session) countSession() {
 	if s.ln.stats {
 		s.ln.ctr.newSession(l.wall)
 	}
+	s.countStickSession()
 }
 
 // start chooses the backend and a server once the client is known, or
@@ -268,6 +272,9 @@ func (s *session) start(ci *connInfo) {
 		}
 	}
 	s.serverRules(ci)
+	if len(be.stick) > 0 {
+		s.stickingRules(ci)
+	}
 	s.assign()
 }
 
@@ -611,6 +618,7 @@ func (s *session) finish(term [2]byte) {
 		s.be.ctr.decCur()
 	}
 	s.dropSlot()
+	s.endStick()
 	l.nsess--
 	g.releaseSession(s.fe, s.ln)
 	if reusable {

@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"goproxy/internal/stktable"
 	"goproxy/parser"
 )
 
@@ -29,12 +30,17 @@ const (
 	actSetDst
 	actSetSrcPort
 	actSetDstPort
+	actTrackSC
+	actIncGPC0
+	actIncGPC1
+	actSetGPT0
 )
 
 var tcpActs = map[string]tcpAct{
 	"accept": actAccept, "reject": actReject, "set-var": actSetVar, "unset-var": actUnsetVar,
 	"set-src": actSetSrc, "silent-drop": actSilentDrop, "expect-proxy": actExpectProxy,
 	"capture": actCapture, "set-dst": actSetDst, "set-src-port": actSetSrcPort, "set-dst-port": actSetDstPort,
+	"track-sc": actTrackSC, "sc-inc-gpc0": actIncGPC0, "sc-inc-gpc1": actIncGPC1, "sc-set-gpt0": actSetGPT0,
 }
 
 // tcpRule is a compiled tcp-request connection or content rule.
@@ -45,6 +51,11 @@ type tcpRule struct {
 	expr *sampleExpr // set-var, set-src, capture
 	slot int         // capture: the slot and its length
 	n    int
+	// track-sc and the counter actions: the sticky counter, the table
+	// tracked in, and sc-set-gpt0's value.
+	sc    int
+	table *stktable.Table
+	value int64
 }
 
 // tcpVerdict is the outcome of a rule list.
@@ -57,7 +68,7 @@ const (
 )
 
 // compileTCPRule compiles one rule the parser validated.
-func compileTCPRule(r *parser.TCPRule, named map[string][]*acl, maps mapsByFile) (tcpRule, error) {
+func compileTCPRule(px *parser.Proxy, r *parser.TCPRule, named map[string][]*acl, maps *compileEnv) (tcpRule, error) {
 	c, err := compileCond(r.Cond, named, maps)
 	if err != nil {
 		return tcpRule{}, err
@@ -66,7 +77,16 @@ func compileTCPRule(r *parser.TCPRule, named map[string][]*acl, maps mapsByFile)
 	if !ok {
 		return tcpRule{}, fmt.Errorf("unsupported action '%s'", r.Action)
 	}
-	rule := tcpRule{act: act, cond: c, slot: r.Capture, n: r.Len}
+	rule := tcpRule{act: act, cond: c, slot: r.Capture, n: r.Len, sc: r.SC, value: r.Value}
+	if act == actTrackSC {
+		name := r.Table
+		if name == "" {
+			name = px.Name
+		}
+		if rule.table = maps.table(name); rule.table == nil {
+			return tcpRule{}, fmt.Errorf("track-sc%d: no stick-table '%s'", r.SC, name)
+		}
+	}
 	if r.Var != "" {
 		rule.vr = newVarRef(r.Var)
 	}
@@ -92,6 +112,10 @@ func (r *tcpRule) needsDst() bool {
 func (r *tcpRule) apply(ci *connInfo) {
 	s := ci.s
 	switch r.act {
+	case actTrackSC:
+		r.track(ci)
+	case actIncGPC0, actIncGPC1, actSetGPT0:
+		r.counterAction(ci)
 	case actSetVar:
 		if smp, ok := r.expr.eval(ci); ok {
 			setVar(ci, r.vr, &smp)

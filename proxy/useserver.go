@@ -24,7 +24,7 @@ type persistRule struct {
 }
 
 // compileServerRules compiles a backend's use-server and persist rules.
-func (b *Backend) compileServerRules(p *parser.Proxy, named map[string][]*acl, maps mapsByFile) error {
+func (b *Backend) compileServerRules(p *parser.Proxy, named map[string][]*acl, maps *compileEnv) error {
 	for _, r := range p.UseServers {
 		var srv *Server
 		for _, s := range b.Servers {
@@ -64,13 +64,7 @@ func (s *session) serverRules(ci *connInfo) {
 	if be.needDst && !ci.dst.IsValid() {
 		ci.dst = s.dstAddr()
 	}
-	force := false
-	for i := range be.persist {
-		if be.persist[i].cond.eval(ci) {
-			force = be.persist[i].force
-			break
-		}
-	}
+	force := be.forcePersist(ci)
 	for i := range be.useServers {
 		r := &be.useServers[i]
 		if r.cond.eval(ci) && (r.srv.Running() || force) {
@@ -78,4 +72,15 @@ func (s *session) serverRules(ci *connInfo) {
 			return
 		}
 	}
+}
+
+// forcePersist reports whether the first force-persist or ignore-persist
+// rule that matches is a force-persist one.
+func (b *Backend) forcePersist(ci *connInfo) bool {
+	for i := range b.persist {
+		if b.persist[i].cond.eval(ci) {
+			return b.persist[i].force
+		}
+	}
+	return false
 }

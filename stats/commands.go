@@ -46,7 +46,6 @@ func init() {
 	add("show cli sockets", LevelUser, cmdShowCLISockets)
 	add("show map", LevelUser, cmdShowMap)
 	add("show acl", LevelUser, cmdEmptyList("# id (file) description\n"))
-	add("show table", LevelUser, cmdEmptyList(""))
 	add("show peers", LevelUser, cmdEmptyList(""))
 	add("show cache", LevelAdmin, cmdEmptyList(""))
 	add("show startup-logs", LevelOperator, cmdEmptyList("\n"))

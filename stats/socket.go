@@ -64,6 +64,8 @@ type Server struct {
 	Listeners func() []sockxfer.Socket
 	// Maps are the map files the map commands show and change; nil: none.
 	Maps Maps
+	// Tables are the stick tables of the table commands.
+	Tables Tables
 }
 
 // cliListener is one bound stats socket.

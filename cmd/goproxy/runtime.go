@@ -133,6 +133,7 @@ func newRuntime(cfg *parser.Config, o buildOptions) (*procRuntime, error) {
 	}
 	api.Takeover = o.Takeover
 	api.Maps = g
+	api.Tables = g
 	api.Listeners = func() []sockxfer.Socket {
 		var out []sockxfer.Socket
 		for _, l := range g.ExportListeners() {
@@ -151,6 +152,7 @@ func newRuntime(cfg *parser.Config, o buildOptions) (*procRuntime, error) {
 	}
 	chAPI.Listeners = api.Listeners
 	chAPI.Maps = g
+	chAPI.Tables = g
 	rt := &procRuntime{g: g, checks: checks, api: api, chAPI: chAPI, log: log, done: make(chan struct{}), handoff: cfg.Global.SessionHandoff}
 	g.SetServerWatcher(rt)
 	for _, px := range cfg.Proxies {
