@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -267,14 +268,17 @@ func TestDynamicServersConcurrentWithPicks(t *testing.T) {
 				name := fmt.Sprintf("d%d", n)
 				s := addReady(t, b, name, 1+n%3)
 				s.SetAdminMode(ModeMaint, quietLog())
-				for k := 0; ; k++ {
+				// A picker holding a slot may be off its CPU for a while on
+				// a loaded machine: retry for a bounded time, yielding.
+				for retryUntil := time.Now().Add(5 * time.Second); ; {
 					_, err := b.DeleteServer(name)
 					if err == nil {
 						break
 					}
-					if !errors.Is(err, ErrServerBusy) || k > 10000 {
+					if !errors.Is(err, ErrServerBusy) || time.Now().After(retryUntil) {
 						t.Fatalf("delete %s: %v", name, err)
 					}
+					runtime.Gosched()
 				}
 			}
 			stop.Store(true)
