@@ -112,7 +112,6 @@ var notYetProxy = map[string]string{
 	"stick-table":      "stick tables are not implemented",
 	"tcp-response":     "tcp-response rules are not implemented",
 	"transparent":      "not implemented",
-	"unique-id-format": "HTTP mode only",
 	"use-fcgi-app":     "HTTP mode only",
 	"id":               "forced proxy ids are not implemented",
 	"clitcpka-cnt":     "keep-alive tuning is not implemented",

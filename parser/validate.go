@@ -135,6 +135,7 @@ func (p *parser) validateProxy(px *Proxy) {
 	}
 	p.checkHTTPChecks(px)
 	p.compileLogFormats(px)
+	p.compileUniqueID(px)
 	if px.Cap&CapFrontend != 0 && px.Options.TCPLog && len(px.Logs) == 0 &&
 		!(px.LogGlobal && len(p.cfg.Global.Logs) > 0) {
 		p.checkWarn("log format ignored for %s '%s' since it has no log address.", typeName(px), px.Name)

@@ -268,7 +268,7 @@ func (g *Graph) buildFrontend(p *parser.Proxy, backends map[string]*Backend) (*F
 		f.needDst = f.needDst || rule.needsDst()
 	}
 	f.captures = p.ReqCaptures
-	if f.logConv, err = compileLogConverters(p, g.mapBy); err != nil {
+	if f.logExprs, err = compileLogExprs(p, g.mapBy); err != nil {
 		errs = multierror.Append(errs, err)
 	}
 	f.content, err = compileTCPRules(p.TCPReqContent, named, g.mapBy)

@@ -113,6 +113,7 @@ func init() {
 		"var":                {fetchVar, "str", false},
 		"fc_pp_authority":    {fetchPPAuthority, "str", false},
 		"fc_pp_unique_id":    {fetchPPUniqueID, "str", false},
+		"unique-id":          {fetchUniqueID, "str", false},
 		"capture.req.hdr":    {fetchCaptureReqHdr, "str", false},
 		"int":                {fetchConst, "int", false},
 		"str":                {fetchConst, "str", false},
@@ -360,7 +361,11 @@ func fetchBeConn(fa *fetchArgs, c *connInfo) (sample, bool) {
 	if b == nil {
 		return intSample(0)
 	}
-	return intSample(b.ctr.cur.Load())
+	n := b.ctr.cur.Load()
+	if c.ending && c.s.be == b {
+		n-- // as HAProxy logs it, the session has left its backend
+	}
+	return intSample(n)
 }
 
 func fetchQueue(fa *fetchArgs, c *connInfo) (sample, bool) {

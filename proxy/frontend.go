@@ -32,7 +32,7 @@ type Frontend struct {
 	inspectDelay time.Duration
 	logs         *LogSink
 	logCount     atomic.Uint64                   // lines logged, HAProxy's %lc
-	logConv      map[*parser.LogNode][]converter // of the log formats' %[...]
+	logExprs     map[*parser.LogNode]*sampleExpr // the %[...] of the log formats and unique-id-format
 	captures     []int                           // lengths of the capture slots
 
 	timeoutClient, timeoutClientFin time.Duration

@@ -55,6 +55,11 @@ const (
 	// fExpectProxy: a tcp-request connection expect-proxy layer4 rule
 	// matched: the session reads a PROXY header first.
 	fExpectProxy
+	// fUID: the unique id was generated (uid holds it, maybe empty).
+	fUID
+	// fEnding: the session is logged at its end: as in HAProxy's logs,
+	// it no longer counts in its backend (be_conn).
+	fEnding
 )
 
 func fR(side int) uint32             { return fCliR << (2 * side) }
@@ -132,6 +137,7 @@ type session struct {
 	forced *Server   // the server of a use-server rule, for the first pick
 	pp     *ppInfo   // the TLVs of the client's PROXY header, if any
 	caps   [][]byte  // tcp-request content captures, nil until one is made
+	uid    []byte    // the unique id (uniqueid.go), with fUID
 }
 
 // newSession starts a session for an accepted client connection. The
