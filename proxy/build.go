@@ -268,6 +268,7 @@ func (g *Graph) buildFrontend(p *parser.Proxy, backends map[string]*Backend) (*F
 		f.needDst = f.needDst || rule.needsDst()
 	}
 	f.captures = p.ReqCaptures
+	f.logAddrs = logsAddrs(p)
 	if f.logExprs, err = compileLogExprs(p, g.mapBy); err != nil {
 		errs = multierror.Append(errs, err)
 	}

@@ -42,6 +42,9 @@ func (s *session) connect() {
 	}
 	setConnOpts(fd, be.keepalive)
 	err = rawsys.Connect(fd, dest)
+	if s.fe.logAddrs {
+		s.logConnect(fd, dest)
+	}
 	if err != nil && !errors.Is(err, unix.EINPROGRESS) {
 		rawsys.Close(fd)
 		s.connFailed(false)

@@ -34,6 +34,7 @@ type Frontend struct {
 	logCount     atomic.Uint64                   // lines logged, HAProxy's %lc
 	logExprs     map[*parser.LogNode]*sampleExpr // the %[...] of the log formats and unique-id-format
 	captures     []int                           // lengths of the capture slots
+	logAddrs     bool                            // the logs print %si/%sp/%bi/%bp (sess_log.go)
 
 	timeoutClient, timeoutClientFin time.Duration
 	keepalive                       bool

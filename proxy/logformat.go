@@ -42,20 +42,24 @@ var hostname = sync.OnceValue(func() string {
 	return h
 })
 
-// logNeeds reports whether nodes print the server's address or the local
-// address of the server connection (a system call).
-func logNeeds(nodes []parser.LogNode) (srv, back bool) {
-	for _, n := range nodes {
-		if n.Kind == parser.LogVar {
-			switch n.Text {
-			case "si", "sp":
-				srv = true
-			case "bi", "bp":
-				back = true
+// logsAddrs reports whether a frontend's log formats or unique-id-format
+// print the server's address or the local end of the server connection,
+// which its sessions then record at connect time (a system call).
+func logsAddrs(p *parser.Proxy) bool {
+	for _, lf := range []*parser.LogFormat{p.LogFormat, p.LogFormatSD, p.UniqueIDFormat} {
+		if lf == nil {
+			continue
+		}
+		for _, n := range lf.Nodes {
+			if n.Kind == parser.LogVar {
+				switch n.Text {
+				case "si", "sp", "bi", "bp":
+					return true
+				}
 			}
 		}
 	}
-	return srv, back
+	return false
 }
 
 // AppendLogFormat appends the line a compiled log format gives for a

@@ -55,7 +55,7 @@ const (
 	// fExpectProxy: a tcp-request connection expect-proxy layer4 rule
 	// matched: the session reads a PROXY header first.
 	fExpectProxy
-	// fUID: the unique id was generated (uid holds it, maybe empty).
+	// fUID: the unique id was generated (lx.uid holds it, maybe empty).
 	fUID
 	// fEnding: the session is logged at its end: as in HAProxy's logs,
 	// it no longer counts in its backend (be_conn).
@@ -137,7 +137,7 @@ type session struct {
 	forced *Server   // the server of a use-server rule, for the first pick
 	pp     *ppInfo   // the TLVs of the client's PROXY header, if any
 	caps   [][]byte  // tcp-request content captures, nil until one is made
-	uid    []byte    // the unique id (uniqueid.go), with fUID
+	lx     *sessLog  // what the logs keep of the session (sess_log.go), nil until needed
 }
 
 // newSession starts a session for an accepted client connection. The

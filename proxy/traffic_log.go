@@ -3,7 +3,6 @@ package proxy
 import (
 	"fmt"
 
-	"goproxy/internal/rawsys"
 	"goproxy/parser"
 )
 
@@ -188,21 +187,12 @@ func (s *session) logFields(r *SessionRecord, ci *connInfo, nodes, sdNodes []par
 	*ci = connInfo{src: s.src, dst: r.Local, s: s, final: true, bufSize: s.l.g.bufSize, ending: s.has(fEnding)}
 	x := LogFields{FrontName: f.Name, LogCount: f.logCount.Load(), PID: pid, ASAP: f.Config.Options.LogASAP,
 		exprs: f.logExprs, ci: ci, caps: s.caps, nCaps: len(f.captures), SSL: s.ln.tls != nil}
-	if s.has(fUID) {
-		x.ID = s.uid
+	if lx := s.lx; lx != nil {
+		x.ID = lx.uid
+		x.SrvAddr, x.BackSrc = lx.srv, lx.back
 	}
 	if s.tls != nil && s.tls.shook.Load() {
 		x.TLS = &s.tls.info
-	}
-	if srv, back := logNeeds(nodes); srv || back || len(sdNodes) > 0 {
-		if s.srv != nil && s.tConnStart != 0 {
-			x.SrvAddr = s.serverAddr()
-		}
-		if s.sfd >= 0 {
-			if ap, err := rawsys.Getsockname(int(s.sfd)); err == nil {
-				x.BackSrc = ap
-			}
-		}
 	}
 	return x
 }

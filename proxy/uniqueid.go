@@ -16,13 +16,13 @@ func (s *session) uniqueID() []byte {
 	if lf == nil {
 		return nil
 	}
+	lx := s.logState()
 	if s.has(fUID) {
-		return s.uid
+		return lx.uid
 	}
 	// Marked first: a format that uses %[unique-id] or %ID sees the id
 	// still empty (HAProxy would recurse).
 	s.flags |= fUID
-	s.uid = s.uid[:0]
 	var r SessionRecord
 	s.record(&r)
 	var ci connInfo
@@ -31,7 +31,7 @@ func (s *session) uniqueID() []byte {
 	if len(id) > uniqueIDMax {
 		id = id[:uniqueIDMax]
 	}
-	s.uid = id
+	lx.uid = id
 	return id
 }
 
