@@ -246,3 +246,25 @@ func TestLimits(t *testing.T) {
 		t.Error("unknown workload accepted")
 	}
 }
+
+func TestParsePerfCounts(t *testing.T) {
+	out := []byte("1234,,syscalls:sys_enter_epoll_wait,5000000,100.00,,\n" +
+		"66,,syscalls:sys_enter_epoll_pwait,5000000,100.00,,\n")
+	if got := parsePerfCounts(out); got != 1300 {
+		t.Errorf("parsePerfCounts = %d, want 1300", got)
+	}
+	missing := []byte("<not counted>,,syscalls:sys_enter_epoll_wait,0,0.00,,\n66,,syscalls:sys_enter_epoll_pwait,5000000,100.00,,\n")
+	if got := parsePerfCounts(missing); got != -1 {
+		t.Errorf("a count not counted: %d, want -1", got)
+	}
+	if got := parsePerfCounts([]byte("66,,syscalls:sys_enter_epoll_pwait,1,100.00,,\n")); got != -1 {
+		t.Errorf("a tracepoint missing: %d, want -1", got)
+	}
+}
+
+func TestParseCtxSwitches(t *testing.T) {
+	status := []byte("Name:\tgoproxy\nvoluntary_ctxt_switches:\t120\nnonvoluntary_ctxt_switches:\t7\n")
+	if got := parseCtxSwitches(status); got != 127 {
+		t.Errorf("parseCtxSwitches = %d, want 127", got)
+	}
+}

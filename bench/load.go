@@ -23,6 +23,9 @@ type measurement struct {
 	proxyWait, selfWait time.Duration // run-queue wait so far, then in the window
 	elapsed             time.Duration
 	proxyUsed, selfUse  time.Duration
+	proxyCS             int64 // context switches so far, then in the window
+	epoll               *epollCounter
+	epollWaits          int64 // in the window; -1: not counted
 }
 
 func beginMeasure(pid int) (*measurement, error) {
@@ -34,12 +37,16 @@ func beginMeasure(pid int) (*measurement, error) {
 	if err != nil {
 		return nil, err
 	}
+	ep := startEpollCounter(pid)
 	return &measurement{start: time.Now(), proxyCPU: pc, selfCPU: sc,
-		proxyWait: runWaitOf(pid), selfWait: runWaitOf(0)}, nil
+		proxyWait: runWaitOf(pid), selfWait: runWaitOf(0),
+		proxyCS: ctxSwitchesOf(pid), epoll: ep}, nil
 }
 
 func (m *measurement) end(pid int) error {
 	m.elapsed = time.Since(m.start)
+	m.proxyCS = ctxSwitchesOf(pid) - m.proxyCS
+	m.epollWaits = m.epoll.stop()
 	pc, err := cpuOf(pid)
 	if err != nil {
 		return err
@@ -51,6 +58,18 @@ func (m *measurement) end(pid int) error {
 	m.proxyUsed, m.selfUse = pc-m.proxyCPU, sc-m.selfCPU
 	m.proxyWait, m.selfWait = runWaitOf(pid)-m.proxyWait, runWaitOf(0)-m.selfWait
 	return nil
+}
+
+// wakeups adds the proxy's context switches and epoll waits per unit of
+// work (units: connections, messages, GB moved in the window).
+func (m *measurement) wakeups(out map[string]float64, prefix string, units float64) {
+	if units <= 0 {
+		return
+	}
+	out[prefix+".cs"] = float64(m.proxyCS) / units
+	if m.epollWaits >= 0 {
+		out[prefix+".epw"] = float64(m.epollWaits) / units
+	}
 }
 
 // cpuPercents adds the busy share of the proxy and of the harness.
@@ -158,6 +177,7 @@ func (b *bench) runBulk(p *proxyProc, streams int, out map[string]float64) error
 	out[prefix+".gbps"] = moved * 8 / m.elapsed.Seconds() / 1e9
 	out[prefix+".cpugb"] = m.proxyUsed.Seconds() / (moved / 1e9)
 	m.cpuPercents(out, prefix)
+	m.wakeups(out, prefix, moved/1e9)
 	return nil
 }
 
@@ -239,6 +259,7 @@ func (b *bench) runShort(p *proxyProc, workers int, out map[string]float64) erro
 	out["short.errors"] = float64(errs)
 	b.logf("  short: %d exchanges over 200 ms", slow)
 	m.cpuPercents(out, "short")
+	m.wakeups(out, "short", float64(done))
 	return nil
 }
 
@@ -346,6 +367,7 @@ func (b *bench) runPersistent(p *proxyProc, spec persistentSpec, out map[string]
 	out[spec.prefix+".p99"] = percentile(counts, 0.99).Seconds() * 1000
 	out[spec.prefix+".cpu100k"] = m.proxyUsed.Seconds() / (msgs / 1e5)
 	m.cpuPercents(out, spec.prefix)
+	m.wakeups(out, spec.prefix, msgs)
 	if spec.rss {
 		time.Sleep(time.Second)
 		rss2, err := rssOf(p.pid())

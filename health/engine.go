@@ -362,9 +362,15 @@ func (r *run) evalConnect(rl *rule) evalRet {
 		if r.ctx.Err() != nil {
 			return evalStop
 		}
-		if isTimeout(err) {
+		switch {
+		case isTimeout(err):
 			r.finish(srvstate.CheckL4TOut, r.stepText())
-		} else {
+		case network == "unix":
+			// A UNIX connect fails at once, before HAProxy waits for
+			// layer 4 (uxst_connect_server): chk_report_conn_err then
+			// says "Socket error".
+			r.finish(srvstate.CheckSockErr, r.connErrDesc(err))
+		default:
 			r.finish(srvstate.CheckL4Con, r.connErrDesc(err))
 		}
 		return evalStop

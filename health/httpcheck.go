@@ -9,7 +9,9 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
+	"goproxy/internal/certcheck"
 	"goproxy/internal/srvstate"
 	"goproxy/parser"
 )
@@ -482,7 +484,8 @@ func httpExpectRule(l *parser.HTTPCheckRule, req httpRequest, disable404 bool) (
 
 // checkTLSConfig is the client TLS configuration of a server's checks
 // (check-ssl, "http-check connect ssl"): verify none|required against
-// ca-file, SNI from check-sni, ALPN from check-alpn.
+// ca-file and crl-file, the name of the SNI sent (else verifyhost), SNI
+// from check-sni, ALPN from check-alpn.
 func checkTLSConfig(p parser.ServerParams) (*tls.Config, error) {
 	conf := &tls.Config{InsecureSkipVerify: true} // verification is ours, below
 	if p.Verify == "none" {
@@ -499,16 +502,24 @@ func checkTLSConfig(p parser.ServerParams) (*tls.Config, error) {
 			return nil, fmt.Errorf("ca-file %s: no certificate found", p.CAFile)
 		}
 	}
+	var rev *certcheck.Revocation
+	if p.CRLFile != "" {
+		var err error
+		if rev, err = certcheck.LoadFile(p.CRLFile); err != nil {
+			return nil, fmt.Errorf("crl-file %s: %w", p.CRLFile, err)
+		}
+		if roots == nil {
+			roots = x509.NewCertPool()
+		}
+		rev.AddCAs(roots)
+	}
+	verifyHost := p.VerifyHost
 	conf.VerifyConnection = func(cs tls.ConnectionState) error {
-		if len(cs.PeerCertificates) == 0 {
-			return fmt.Errorf("no peer certificate")
+		name := cs.ServerName
+		if name == "" {
+			name = verifyHost
 		}
-		opts := x509.VerifyOptions{Roots: roots, Intermediates: x509.NewCertPool(), DNSName: cs.ServerName}
-		for _, c := range cs.PeerCertificates[1:] {
-			opts.Intermediates.AddCert(c)
-		}
-		_, err := cs.PeerCertificates[0].Verify(opts)
-		return err
+		return certcheck.VerifyServer(cs.PeerCertificates, roots, name, rev, time.Now())
 	}
 	return conf, nil
 }

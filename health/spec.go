@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"goproxy/internal/uxsock"
 	"goproxy/parser"
 )
 
@@ -48,7 +49,8 @@ func baseSpec(px *parser.Proxy, addr parser.Addr, inter time.Duration) *probeSpe
 	case parser.FamilyUnix:
 		sp.network, sp.host = "unix", addr.Path
 	case parser.FamilyAbns:
-		sp.network, sp.host = "unix", "@"+addr.Path
+		// Padded to the whole sun_path, as HAProxy connects.
+		sp.network, sp.host = "unix", uxsock.Addr{Path: addr.Path, Abstract: true}.Name()
 	}
 	if addr.HasOffset {
 		sp.port = 0 // relative ports cannot be checked without "port"

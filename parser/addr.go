@@ -23,12 +23,36 @@ const (
 	useLog
 )
 
+// addrCtx is what parsing an address depends on besides its text: its use,
+// the resolver, the environment (HAProxy expands $VAR and ${VAR} in every
+// address, quoted or not) and the unix-bind prefix of UNIX binds.
+type addrCtx struct {
+	use    addrUse
+	lookup func(string) ([]string, error)
+	env    func(string) (string, bool)
+	prefix string
+}
+
+// addrCtx returns the context of an address of the given use.
+func (p *parser) addrCtx(use addrUse) addrCtx {
+	c := addrCtx{use: use, lookup: p.opts.LookupHost, env: p.opts.Env}
+	if use == useBind {
+		c.prefix = p.cfg.Global.UnixBind.Prefix
+	}
+	return c
+}
+
 // parseAddrList parses a bind address, which may be a comma list of
 // addresses each with a port range: ":26602,:26603-26605".
 func parseAddrList(s string, use addrUse, lookup func(string) ([]string, error)) ([]Addr, string) {
+	return addrCtx{use: use, lookup: lookup}.parseList(s)
+}
+
+// parseList parses a comma list of addresses (parseAddrList).
+func (c addrCtx) parseList(s string) ([]Addr, string) {
 	var out []Addr
 	for _, part := range strings.Split(s, ",") {
-		addrs, msg := parseAddrRange(part, use, lookup)
+		addrs, msg := c.parseRange(part)
 		if msg != "" {
 			return nil, msg
 		}
@@ -45,9 +69,10 @@ func parseAddrList(s string, use addrUse, lookup func(string) ([]string, error))
 // allocate without bound.
 const maxListeners = 65536
 
-// parseAddrRange parses one address with an optional port range.
-func parseAddrRange(s string, use addrUse, lookup func(string) ([]string, error)) ([]Addr, string) {
-	a, portText, msg := splitAddr(s, use, lookup)
+// parseRange parses one address with an optional port range.
+func (c addrCtx) parseRange(s string) ([]Addr, string) {
+	use := c.use
+	a, portText, msg := c.split(s)
 	if msg != "" {
 		return nil, msg
 	}
@@ -107,16 +132,25 @@ func parsePortRange(t, s string, use addrUse) (int, int, string) {
 // splitAddr recognises the prefix and host part of an address and returns
 // the port text still to parse.
 func splitAddr(s string, use addrUse, lookup func(string) ([]string, error)) (Addr, string, string) {
+	return addrCtx{use: use, lookup: lookup}.split(s)
+}
+
+// split is splitAddr in the context c. The address is expanded first, as
+// HAProxy's str2sa_range does with env_expand; messages quote the address
+// as written.
+func (c addrCtx) split(s string) (Addr, string, string) {
+	use, lookup := c.use, c.lookup
 	a := Addr{Text: s}
-	rest := s
+	rest := expandEnv(s, c.env)
+	if rest == "" {
+		return a, "", fmt.Sprintf("'%s' resolves to an empty address (environment variable missing?)", s)
+	}
 	family := AddrFamily(0)
 	switch {
-	case strings.HasPrefix(rest, "unix@"):
-		a.Family, a.Path = FamilyUnix, rest[len("unix@"):]
-		return a, "", ""
+	case strings.HasPrefix(rest, "unix@"), strings.HasPrefix(rest, "uxst@"):
+		return c.unixAddr(a, FamilyUnix, rest[len("unix@"):], s)
 	case strings.HasPrefix(rest, "abns@"):
-		a.Family, a.Path = FamilyAbns, rest[len("abns@"):]
-		return a, "", ""
+		return c.unixAddr(a, FamilyAbns, rest[len("abns@"):], s)
 	case strings.HasPrefix(rest, "fd@"):
 		n, err := strconv.Atoi(rest[len("fd@"):])
 		if err != nil || n < 0 {
@@ -149,8 +183,7 @@ func splitAddr(s string, use addrUse, lookup func(string) ([]string, error)) (Ad
 	case strings.HasPrefix(rest, "tcp@"):
 		rest = rest[4:]
 	case strings.HasPrefix(rest, "/"):
-		a.Family, a.Path = FamilyUnix, rest
-		return a, "", ""
+		return c.unixAddr(a, FamilyUnix, rest, s)
 	}
 	if at := strings.IndexByte(rest, '@'); at >= 0 && !strings.Contains(rest[:at], ":") {
 		return a, "", fmt.Sprintf("unknown address family '%s' in '%s'", rest[:at+1], s)
@@ -262,7 +295,12 @@ func resolveHost(lookup func(string) ([]string, error), host string, family Addr
 // parseServerAddr parses the address of a server line: no port means the
 // client's destination port, +N/-N an offset from it.
 func parseServerAddr(s string) (Addr, string) {
-	a, port, msg := splitAddr(s, useServer, nil)
+	return addrCtx{use: useServer}.parseServer(s)
+}
+
+// parseServer is parseServerAddr in the context c.
+func (c addrCtx) parseServer(s string) (Addr, string) {
+	a, port, msg := c.split(s)
 	if msg != "" {
 		return a, msg
 	}
@@ -270,7 +308,7 @@ func parseServerAddr(s string) (Addr, string) {
 		return a, ""
 	}
 	if a.Family == FamilyFD {
-		return a, fmt.Sprintf("fd@ addresses are not usable for servers in '%s'", s)
+		return a, fmt.Sprintf("a file descriptor is not acceptable here in '%s'", s)
 	}
 	if port == "" {
 		return a, ""

@@ -209,7 +209,7 @@ func (p *parser) globalStats(w []string, _ kwMod) {
 			p.alert("'%s %s' in global section expects an address or a path to a UNIX socket", w[0], w[1])
 			return
 		}
-		addrs, msg := parseAddrList(w[2], useStats, p.opts.LookupHost)
+		addrs, msg := p.addrCtx(useStats).parseList(w[2])
 		if msg != "" {
 			p.alert("parsing [%s:%d] : '%s %s' : %s\n", p.file, p.line, w[0], w[1], msg)
 			return
@@ -494,7 +494,7 @@ func (p *parser) parseLogTarget(w []string, inProxy bool) (LogTarget, bool) {
 			return t, false
 		}
 	default:
-		a, port, msg := splitAddr(target, useLog, p.opts.LookupHost)
+		a, port, msg := p.addrCtx(useLog).split(target)
 		if msg != "" {
 			p.alert("log : %s", msg)
 			return t, false

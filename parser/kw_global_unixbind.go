@@ -6,13 +6,13 @@ import (
 )
 
 // UnixBind is the global unix-bind line: the defaults HAProxy applies to
-// UNIX-socket binds (path prefix, mode, owner). goproxy refuses UNIX binds
-// at their own line, so these defaults are checked as HAProxy checks them
-// and have nothing to apply to.
+// the UNIX-socket binds of the proxies parsed after it (path prefix, mode,
+// owner); the stats socket takes none of them, as in HAProxy.
 type UnixBind struct {
-	Prefix   string `json:",omitempty"`
-	Mode     int    `json:",omitzero"`
-	UID, GID int    `json:",omitzero"`
+	Prefix         string `json:",omitempty"`
+	Mode           int    `json:",omitzero"`
+	UID, GID       int    `json:",omitzero"`
+	UIDSet, GIDSet bool   `json:",omitzero"`
 }
 
 func init() { globalKeywords["unix-bind"] = (*parser).globalUnixBind }
@@ -34,9 +34,9 @@ func (p *parser) globalUnixBind(w []string, _ kwMod) {
 			n, _ := strconv.ParseInt(v, 8, 32)
 			ub.Mode = int(n)
 		case "uid":
-			ub.UID = int(atol(v))
+			ub.UID, ub.UIDSet = int(atol(v)), true
 		case "gid":
-			ub.GID = int(atol(v))
+			ub.GID, ub.GIDSet = int(atol(v)), true
 		case "user":
 			u, err := user.Lookup(v)
 			if err != nil {
@@ -44,6 +44,7 @@ func (p *parser) globalUnixBind(w []string, _ kwMod) {
 				return
 			}
 			ub.UID, _ = strconv.Atoi(u.Uid)
+			ub.UIDSet = true
 		case "group":
 			g, err := user.LookupGroup(v)
 			if err != nil {
@@ -51,6 +52,7 @@ func (p *parser) globalUnixBind(w []string, _ kwMod) {
 				return
 			}
 			ub.GID, _ = strconv.Atoi(g.Gid)
+			ub.GIDSet = true
 		default:
 			p.alert("'unix-bind' only supports the 'prefix', 'mode', 'uid', 'gid', 'user' and 'group' options.")
 			return

@@ -163,7 +163,7 @@ func (p *parser) kwBind(px *Proxy, w []string, _ kwMod) {
 		p.alert("'%s' expects {<path>|[addr1]:port1[-end1]}{,[addr]:port[-end]}... as arguments.", w[0])
 		return
 	}
-	addrs, msg := parseAddrList(w[1], useBind, p.opts.LookupHost)
+	addrs, msg := p.addrCtx(useBind).parseList(w[1])
 	if msg != "" {
 		p.alert("'%s' : %s", w[0], msg)
 		return
@@ -174,10 +174,6 @@ func (p *parser) kwBind(px *Proxy, w []string, _ kwMod) {
 	}
 	p.binds += len(addrs)
 	for _, a := range addrs {
-		if a.Family == FamilyUnix || a.Family == FamilyAbns {
-			p.alert("'%s %s' : UNIX and abstract sockets are not supported by goproxy for 'bind' (TCP and fd@ listeners only).", w[0], w[1])
-			return
-		}
 		if a.Family == FamilyFD {
 			if m := checkFD(a.FD); m != "" {
 				p.alert("'%s' : %s", w[0], m)
@@ -185,7 +181,7 @@ func (p *parser) kwBind(px *Proxy, w []string, _ kwMod) {
 			}
 		}
 	}
-	var opts BindOptions
+	opts := p.cfg.Global.UnixBind.unixBindDefaults()
 	if !p.parseBindOptions(w[:2], w[2:], &opts, false) {
 		return
 	}
@@ -208,11 +204,17 @@ func (p *parser) parseBindOptions(head, w []string, o *BindOptions, stats bool) 
 		return w[i+1], true
 	}
 	for i := 0; i < len(w); i++ {
-		switch w[i] {
-		case "mode", "uid", "gid", "user", "group":
-			if !stats {
-				p.alert("%s : '%s' only applies to UNIX sockets, which goproxy does not support for 'bind'.", where, w[i])
-				return false
+		if !stats {
+			switch w[i] {
+			case "mode", "uid", "gid", "user", "group":
+				// Accepted on any bind, as HAProxy: they act on UNIX
+				// sockets only.
+				n, ok := p.bindUnixOption(where, w, i, o)
+				if !ok {
+					return false
+				}
+				i += n
+				continue
 			}
 		}
 		switch w[i] {
@@ -279,9 +281,9 @@ func (p *parser) parseBindOptions(head, w []string, o *BindOptions, stats bool) 
 				return false
 			}
 			if w[i] == "uid" {
-				o.UID = atol(v)
+				o.UID, o.UIDSet = atol(v), true
 			} else {
-				o.GID = atol(v)
+				o.GID, o.GIDSet = atol(v), true
 			}
 			i++
 		case "user", "group":

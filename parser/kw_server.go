@@ -15,13 +15,9 @@ func (p *parser) kwServer(px *Proxy, w []string, _ kwMod) {
 		return
 	}
 	name := w[1]
-	addr, msg := parseServerAddr(w[2])
+	addr, msg := p.addrCtx(useServer).parseServer(w[2])
 	if msg != "" {
-		p.serverAlert(px.Name, name, "%s", msg)
-		return
-	}
-	if addr.Family == FamilyUnix || addr.Family == FamilyAbns {
-		p.serverAlert(px.Name, name, "UNIX and abstract socket servers are not supported by goproxy ('%s').", w[2])
+		p.serverAlert(px.Name, name, "%s", withNewline(msg))
 		return
 	}
 	srv := &Server{Pos: p.pos(), Name: name, Addr: addr, ServerParams: px.DefServer}
@@ -292,12 +288,26 @@ func (p *parser) parseServerParams(px *Proxy, name string, w []string, sp *Serve
 			if v == "" {
 				return fail("'%s' : missing CAfile path", kw)
 			}
+			v = withBase(p.cfg.Global.SSL.CABase, v)
 			if msg := unreadableFile(v); msg != "" {
 				fail("Couldn't open the ca-file '%s' (%s)", v, msg)
 				p.report(&Error{Msg: fmt.Sprintf("'%s' : unable to load %s.", kw, v), Phase: PhaseParse})
 				return false
 			}
 			sp.CAFile = v
+			i++
+		case "crl-file":
+			v := argAt(w, i+1)
+			if v == "" {
+				return fail("'%s' : missing CRLfile path", kw)
+			}
+			v = withBase(p.cfg.Global.SSL.CABase, v)
+			if msg := crlFileProblem(v); msg != "" {
+				fail("Couldn't open the ca-file '%s' (%s)", v, msg)
+				p.report(&Error{Msg: fmt.Sprintf("'%s' : unable to load %s.", kw, v), Phase: PhaseParse})
+				return false
+			}
+			sp.CRLFile = v
 			i++
 		case "sni", "check-sni", "check-alpn":
 			v := argAt(w, i+1)
@@ -388,7 +398,7 @@ fastinter force-sslv3 force-tlsv10 force-tlsv11 force-tlsv12 force-tlsv13 id
 init-addr inter log-proto max-reuse maxconn maxqueue minconn namespace
 no-agent-check no-backup no-check no-check-ssl no-send-proxy no-send-proxy-v2
 no-send-proxy-v2-ssl no-send-proxy-v2-ssl-cn no-ssl no-ssl-reuse no-sslv3
-no-tfo no-tls-tickets no-tlsv10 no-tlsv11 no-tlsv12 no-tlsv13 no-verifyhost
+no-tfo no-tls-tickets no-tlsv10 no-tlsv11 no-tlsv12 no-tlsv13
 non-stick npn observe on-error on-marked-down on-marked-up pool-low-conn
 pool-max-conn pool-purge-delay port proto proxy-v2-options redir resolve-net
 resolve-opts resolve-prefer resolvers rise send-proxy send-proxy-v2

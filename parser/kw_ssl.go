@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"goproxy/internal/certcheck"
 	"goproxy/internal/hatext"
 )
 
@@ -31,7 +32,6 @@ var methodVersions = map[string]uint16{
 // does not implement, with the reason.
 var rejectedBindSSL = map[string]string{
 	"npn":                   "Go's TLS has no NPN; use 'alpn'",
-	"crl-file":              "certificate revocation lists are not implemented",
 	"ca-ignore-err":         "verification errors cannot be ignored selectively",
 	"crt-ignore-err":        "verification errors cannot be ignored selectively",
 	"ca-verify-file":        "not implemented",
@@ -51,7 +51,7 @@ var rejectedBindSSL = map[string]string{
 // isBindSSLKeyword reports whether kw is a TLS option of a bind line.
 func isBindSSLKeyword(kw string) bool {
 	switch kw {
-	case "ssl", "crt", "crt-list", "ca-file", "verify", "alpn", "ciphers", "ciphersuites",
+	case "ssl", "crt", "crt-list", "ca-file", "crl-file", "verify", "alpn", "ciphers", "ciphersuites",
 		"curves", "ecdhe", "ssl-min-ver", "ssl-max-ver", "no-tls-tickets", "tls-tickets",
 		"strict-sni", "no-sslv3", "no-tlsv10", "no-tlsv11", "no-tlsv12", "no-tlsv13",
 		"force-tlsv10", "force-tlsv11", "force-tlsv12", "force-tlsv13":
@@ -106,14 +106,17 @@ func (p *parser) parseBindSSL(where string, w []string, i int, o *BindOptions, a
 		for _, f := range files {
 			b.Certs = append(b.Certs, f)
 			b.CertSNI = append(b.CertSNI, nil)
+			b.CertOpts = append(b.CertOpts, nil)
 		}
 	case "crt-list":
 		v, ok := arg("missing certificate location")
 		if !ok {
 			return -1
 		}
-		if msg := p.loadCrtList(b, withBase(p.cfg.Global.SSL.CrtBase, v)); msg != "" {
-			p.alert("%s : %s", where, msg)
+		if msg := p.loadCrtList(b, withBase(p.cfg.Global.SSL.CrtBase, v), where); msg != "" {
+			if msg != errReported {
+				p.alert("%s : %s", where, msg)
+			}
 			return -1
 		}
 	case "ca-file":
@@ -132,6 +135,18 @@ func (p *parser) parseBindSSL(where string, w []string, i int, o *BindOptions, a
 			return -1
 		}
 		b.CAFile = path
+	case "crl-file":
+		v, ok := arg("missing CRLfile path")
+		if !ok {
+			return -1
+		}
+		path := withBase(p.cfg.Global.SSL.CABase, v)
+		if msg := crlFileProblem(path); msg != "" {
+			p.report(&Error{Msg: fmt.Sprintf("Couldn't open the ca-file '%s' (%s).", path, msg), Phase: PhaseParse})
+			p.alert("%s : 'crl-file' : unable to load %s", where, path)
+			return -1
+		}
+		b.CRLFile = path
 	case "verify":
 		v, ok := arg("missing verify method")
 		if !ok {
@@ -193,6 +208,18 @@ func (p *parser) parseBindSSL(where string, w []string, i int, o *BindOptions, a
 		applyMethod(kw, b.NoVersionsRef(), &b.MinVer, &b.MaxVer)
 	}
 	return i
+}
+
+// crlFileProblem returns why a crl-file cannot serve, in OpenSSL's words
+// as HAProxy prints them, or "".
+func crlFileProblem(path string) string {
+	if msg := unreadableFile(path); msg != "" {
+		return msg
+	}
+	if _, err := certcheck.LoadFile(path); err != nil {
+		return err.Error()
+	}
+	return ""
 }
 
 // NoVersionsRef returns the map of disabled versions, creating it.
@@ -304,10 +331,22 @@ func (p *parser) loadCertPath(path string) ([]string, string) {
 	return files, ""
 }
 
+// errReported is loadCrtList's answer when it reported the error itself.
+const errReported = "\x00reported"
+
+// crtListKeywords are the options a crt-list line takes (HAProxy 2.6's
+// ssl_bind_kw that goproxy implements); the other TLS options of its list
+// are refused as on a bind line, the rest are unknown there.
+var crtListKeywords = map[string]bool{
+	"alpn": true, "ca-file": true, "ciphers": true, "ciphersuites": true, "crl-file": true,
+	"curves": true, "ecdhe": true, "ssl-min-ver": true, "ssl-max-ver": true, "verify": true,
+	"npn": false, "allow-0rtt": false, "no-ca-names": false, "ca-verify-file": false,
+}
+
 // loadCrtList reads a crt-list file: one certificate per line, optionally
-// followed by "[options]" (only an empty list is accepted) and SNI
-// filters ("!" for a negative filter). Comments start with '#'.
-func (p *parser) loadCrtList(b *BindSSL, path string) string {
+// followed by "[options]" and SNI filters ("!" for a negative filter).
+// Comments start with '#'.
+func (p *parser) loadCrtList(b *BindSSL, path, where string) string {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Sprintf("unable to open crt-list file '%s' : %s.", path, hatext.Strerror(err))
@@ -320,6 +359,7 @@ func (p *parser) loadCrtList(b *BindSSL, path string) string {
 		f := strings.Fields(line)
 		crt := withBase(p.cfg.Global.SSL.CrtBase, f[0])
 		rest := f[1:]
+		var opts *CrtListOpts
 		if len(rest) > 0 && strings.HasPrefix(rest[0], "[") {
 			end := 0
 			for end < len(rest) && !strings.HasSuffix(rest[end], "]") {
@@ -328,8 +368,11 @@ func (p *parser) loadCrtList(b *BindSSL, path string) string {
 			if end == len(rest) {
 				return fmt.Sprintf("crt-list '%s' line %d: unclosed '['.", path, n+1)
 			}
-			if opts := strings.TrimSpace(strings.Trim(strings.Join(rest[:end+1], " "), "[]")); opts != "" {
-				return fmt.Sprintf("crt-list '%s' line %d: per-certificate options '[%s]' are not supported by goproxy (SNI filters only).", path, n+1, opts)
+			words := strings.Fields(strings.Trim(strings.Join(rest[:end+1], " "), "[]"))
+			if len(words) > 0 {
+				if opts = p.crtListOpts(words, fmt.Sprintf("%s : 'crt-list'", where), fmt.Sprintf("[%s:%d]", path, n+1), b.Addr); opts == nil {
+					return errReported
+				}
 			}
 			rest = rest[end+1:]
 		}
@@ -344,7 +387,33 @@ func (p *parser) loadCrtList(b *BindSSL, path string) string {
 				sni = append([]string{}, rest...)
 			}
 			b.CertSNI = append(b.CertSNI, sni)
+			b.CertOpts = append(b.CertOpts, opts)
 		}
 	}
 	return ""
+}
+
+// crtListOpts parses the words inside a crt-list line's brackets with the
+// bind line's option parser, into the fields they set; nil after an error
+// it reported. at is "[file:line]" of the crt-list line.
+func (p *parser) crtListOpts(words []string, where, at, addr string) *CrtListOpts {
+	scratch := &BindOptions{SSL: &BindSSL{Addr: addr}}
+	s := scratch.SSL
+	for i := 0; i < len(words); i++ {
+		kw := words[i]
+		known, listed := crtListKeywords[kw]
+		if !listed {
+			p.alert("%s : parsing %s: unknown ssl keyword %s", where, at, kw)
+			return nil
+		}
+		if known && i+1 >= len(words) {
+			p.alert("%s : parsing %s: ssl args out of '[]' for %s", where, at, kw)
+			return nil
+		}
+		if i = p.parseBindSSL(where, words, i, scratch, addr); i < 0 {
+			return nil
+		}
+	}
+	return &CrtListOpts{ALPN: s.ALPN, CAFile: s.CAFile, CRLFile: s.CRLFile, Verify: s.Verify,
+		Ciphers: s.Ciphers, Suites13: s.Suites13, Curves: s.Curves, MinVer: s.MinVer, MaxVer: s.MaxVer}
 }

@@ -1,6 +1,10 @@
 package parser
 
-import "fmt"
+import (
+	"cmp"
+	"crypto/tls"
+	"fmt"
+)
 
 // Global TLS settings that ssl binds and servers use: ca-base, crt-base,
 // ssl-server-verify and the ssl-default-* defaults. Each is checked as
@@ -115,45 +119,69 @@ func (p *parser) validateBindSSL(px *Proxy, b *Bind, s *BindSSL) {
 		p.checkAlert(Pos{}, "Proxy '%s': no SSL certificate specified %s (use 'crt').", px.Name, at)
 		return
 	}
-	// HAProxy prints these twice; the second line here says why.
-	twice := func(head string, why error) {
-		p.checkAlert(Pos{}, "%s\n%s (%v).", head, head[:len(head)-1], why)
-	}
-	if s.Ciphers != "" {
-		cl, err := MapCiphers(s.Ciphers)
-		switch {
-		case err != nil:
-			twice(fmt.Sprintf("Proxy '%s': unable to set SSL cipher list to '%s' %s.", px.Name, s.Ciphers, at), err)
-		case len(cl.IDs) == 0:
-			twice(fmt.Sprintf("Proxy '%s': unable to set SSL cipher list to '%s' %s.", px.Name, s.Ciphers, at),
-				fmt.Errorf("none of these ciphers is supported by Go's TLS"))
-		default:
-			s.CipherIDs = cl.IDs
-			if len(cl.Dropped) > 0 {
-				p.report(&Error{Pos: b.Pos, Phase: PhaseCheck, Sev: SevWarning,
-					Msg: fmt.Sprintf("'bind %s' : ciphers %v are not supported by Go's TLS and are not offered.", s.Addr, cl.Dropped)})
-			}
+	s.CipherIDs, s.CurveIDs = p.validateTLSLists(px, b, s.Addr, at, s.Ciphers, s.Suites13, s.Curves)
+	for _, o := range s.CertOpts {
+		if o == nil {
+			continue
 		}
-	}
-	if s.Suites13 != "" {
-		if msg, extra := check13Suites(s.Suites13); msg != "" {
-			twice(fmt.Sprintf("Proxy '%s': unable to set TLS 1.3 cipher suites to '%s' %s.", px.Name, s.Suites13, at), fmt.Errorf("%s", msg))
-		} else if len(extra) > 0 {
-			p.report(&Error{Pos: b.Pos, Phase: PhaseCheck, Sev: SevWarning,
-				Msg: fmt.Sprintf("'bind %s' : ciphersuites '%s': %s", s.Addr, s.Suites13, suites13Warning(extra))})
+		// A crt-list line's lists replace the bind's: checked the same way.
+		if o.Ciphers != "" || o.Suites13 != "" || o.Curves != "" {
+			o.CipherIDs, o.CurveIDs = p.validateTLSLists(px, b, s.Addr, at, o.Ciphers, o.Suites13, o.Curves)
 		}
-	}
-	if s.Curves != "" {
-		ids, err := MapCurves(s.Curves)
-		if err != nil {
-			twice(fmt.Sprintf("Proxy '%s': unable to set SSL curves list to '%s' %s.", px.Name, s.Curves, at), err)
+		verify, ca := cmp.Or(o.Verify, s.Verify), cmp.Or(o.CAFile, s.CAFile)
+		if verify != "none" && ca == "" {
+			msg := fmt.Sprintf("Proxy '%s': verify is enabled but no CA file specified %s.", px.Name, at)
+			p.checkAlert(Pos{}, "%s\n%s", msg, msg)
 		}
-		s.CurveIDs = ids
 	}
 	if s.Verify != "none" && s.CAFile == "" {
 		msg := fmt.Sprintf("Proxy '%s': verify is enabled but no CA file specified %s.", px.Name, at)
 		p.checkAlert(Pos{}, "%s\n%s", msg, msg)
 	}
+}
+
+// validateTLSLists checks a bind's (or a crt-list line's) cipher list,
+// TLS 1.3 suites and curves, with HAProxy's messages, and returns Go's ids
+// (nil: Go's defaults).
+func (p *parser) validateTLSLists(px *Proxy, b *Bind, addr, at, ciphers, suites13, curves string) ([]uint16, []tls.CurveID) {
+	// HAProxy prints these twice; the second line here says why.
+	twice := func(head string, why error) {
+		p.checkAlert(Pos{}, "%s\n%s (%v).", head, head[:len(head)-1], why)
+	}
+	var ids []uint16
+	var curveIDs []tls.CurveID
+	if ciphers != "" {
+		cl, err := MapCiphers(ciphers)
+		switch {
+		case err != nil:
+			twice(fmt.Sprintf("Proxy '%s': unable to set SSL cipher list to '%s' %s.", px.Name, ciphers, at), err)
+		case len(cl.IDs) == 0:
+			twice(fmt.Sprintf("Proxy '%s': unable to set SSL cipher list to '%s' %s.", px.Name, ciphers, at),
+				fmt.Errorf("none of these ciphers is supported by Go's TLS"))
+		default:
+			ids = cl.IDs
+			if len(cl.Dropped) > 0 {
+				p.report(&Error{Pos: b.Pos, Phase: PhaseCheck, Sev: SevWarning,
+					Msg: fmt.Sprintf("'bind %s' : ciphers %v are not supported by Go's TLS and are not offered.", addr, cl.Dropped)})
+			}
+		}
+	}
+	if suites13 != "" {
+		if msg, extra := check13Suites(suites13); msg != "" {
+			twice(fmt.Sprintf("Proxy '%s': unable to set TLS 1.3 cipher suites to '%s' %s.", px.Name, suites13, at), fmt.Errorf("%s", msg))
+		} else if len(extra) > 0 {
+			p.report(&Error{Pos: b.Pos, Phase: PhaseCheck, Sev: SevWarning,
+				Msg: fmt.Sprintf("'bind %s' : ciphersuites '%s': %s", addr, suites13, suites13Warning(extra))})
+		}
+	}
+	if curves != "" {
+		c, err := MapCurves(curves)
+		if err != nil {
+			twice(fmt.Sprintf("Proxy '%s': unable to set SSL curves list to '%s' %s.", px.Name, curves, at), err)
+		}
+		curveIDs = c
+	}
+	return ids, curveIDs
 }
 
 func (p *parser) validateServerSSL(px *Proxy, sv *Server) {

@@ -6,7 +6,6 @@ import "strings"
 // goproxy does not implement, with the reason.
 var rejectedServerSSL = map[string]string{
 	"npn":         "Go's TLS has no NPN; use 'alpn'",
-	"crl-file":    "certificate revocation lists are not implemented",
 	"force-sslv3": "Go's TLS has no SSLv3",
 	"allow-0rtt":  "0-RTT is not supported by Go's TLS",
 	"sigalgs":     "signature algorithms are not configurable in Go's TLS",
@@ -43,7 +42,7 @@ func (p *parser) parseServerSSL(w []string, i int, sp *ServerParams, fail func(s
 	}
 	switch kw {
 	case "ssl", "no-ssl", "crt", "alpn", "ciphers", "ciphersuites", "ssl-min-ver", "ssl-max-ver",
-		"no-tls-tickets", "tls-tickets", "no-ssl-reuse", "ssl-reuse", "verifyhost", "no-verifyhost",
+		"no-tls-tickets", "tls-tickets", "no-ssl-reuse", "ssl-reuse", "verifyhost",
 		"send-proxy-v2-ssl", "send-proxy-v2-ssl-cn", "no-send-proxy-v2-ssl", "no-send-proxy-v2-ssl-cn":
 	default:
 		if !strings.HasPrefix(kw, "no-") && !strings.HasPrefix(kw, "force-") {
@@ -124,14 +123,13 @@ func (p *parser) parseServerSSL(w []string, i int, sp *ServerParams, fail func(s
 		s.NoTickets = true
 	case "tls-tickets":
 		s.NoTickets = false
-	case "no-ssl-reuse", "ssl-reuse", "verifyhost", "no-verifyhost":
-		if kw == "verifyhost" {
-			if _, ok := arg("missing hostname"); !ok {
-				return -1, true
-			}
-			fail("'verifyhost' is not supported by goproxy (the certificate is checked against 'sni')")
+	case "verifyhost":
+		v, ok := arg("missing hostname to verify against")
+		if !ok {
 			return -1, true
 		}
+		sp.VerifyHost = v
+	case "no-ssl-reuse", "ssl-reuse":
 	default:
 		applyMethod(kw, s.NoVersionsRef(), &s.MinVer, &s.MaxVer)
 	}

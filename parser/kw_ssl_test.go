@@ -140,8 +140,9 @@ func TestBindSSLErrors(t *testing.T) {
 	tail := "\n  default_backend b\nbackend b\n  server s 127.0.0.1:1\n"
 	for _, tc := range []struct{ opts, want string }{
 		{"ssl crt " + a + " npn h2", "'npn' is not supported by goproxy (Go's TLS has no NPN; use 'alpn')."},
-		{"ssl crt " + a + " crl-file " + a, "'crl-file' is not supported by goproxy"},
-		{"ssl crt-list " + list, "per-certificate options '[verify required]' are not supported by goproxy"},
+		{"ssl crt " + a + " crl-file " + filepath.Join(dir, "missing.crl"), "'crl-file' : unable to load " + filepath.Join(dir, "missing.crl")},
+		{"ssl crt " + a + " crl-file " + list, "Couldn't open the ca-file '" + list + "' (no certificate or crl found)."},
+		{"ssl crt-list " + list, "verify is enabled but no CA file specified for bind '127.0.0.1:8443'"},
 		{"ssl crt " + a + " ciphersuites TLS_AES_128_GCM_SHA256:FOO", "'FOO' is not a TLS 1.3 cipher suite"},
 		{"ssl crt " + a + " curves X448", "unable to set SSL curves list to 'X448'"},
 		{"ssl crt " + a + " ciphers DHE-RSA-AES128-GCM-SHA256", "none of these ciphers is supported by Go's TLS"},

@@ -309,10 +309,13 @@ type BindOptions struct {
 	ID          int
 	Mode        uint32 // unix socket permissions, 0 = default
 	ModeSet     bool
-	UID, GID    int
-	User, Group string
-	Level       string // stats sockets: user, operator (default), admin
-	ExposeFD    bool   // stats sockets: expose-fd listeners
+	// UID and GID own a UNIX socket when set (bind lines: from unix-bind,
+	// uid/gid or the user/group names looked up at parse time).
+	UID, GID       int
+	UIDSet, GIDSet bool
+	User, Group    string // stats sockets: names looked up when binding
+	Level          string // stats sockets: user, operator (default), admin
+	ExposeFD       bool   // stats sockets: expose-fd listeners
 	// SeverityOutput is the stats socket's severity-output: none (""),
 	// number or string.
 	SeverityOutput string
@@ -431,13 +434,17 @@ type ServerParams struct {
 	Redir          string
 	Track          string
 	// TLS settings of health checks only (the proxied traffic stays plain).
-	CheckSSL  bool       `json:",omitzero"` // check-ssl
-	Verify    string     `json:",omitzero"` // "none", "required", or "" (required by default)
-	CAFile    string     `json:",omitzero"` // ca-file
-	SNI       string     `json:",omitzero"` // sni (a sample expression; checks use str(...) only)
-	CheckSNI  string     `json:",omitzero"` // check-sni
-	CheckALPN string     `json:",omitzero"` // check-alpn, comma-separated
-	SSL       *ServerSSL `json:",omitzero"` // ssl on the proxied traffic (model_ssl.go)
+	CheckSSL bool   `json:",omitzero"` // check-ssl
+	Verify   string `json:",omitzero"` // "none", "required", or "" (required by default)
+	CAFile   string `json:",omitzero"` // ca-file (ca-base applied)
+	CRLFile  string `json:",omitzero"` // crl-file (ca-base applied), when verify is required
+	// VerifyHost is verifyhost: the name a verified server certificate
+	// must carry when no SNI is sent.
+	VerifyHost string     `json:",omitzero"`
+	SNI        string     `json:",omitzero"` // sni (a sample expression; checks use str(...) only)
+	CheckSNI   string     `json:",omitzero"` // check-sni
+	CheckALPN  string     `json:",omitzero"` // check-alpn, comma-separated
+	SSL        *ServerSSL `json:",omitzero"` // ssl on the proxied traffic (model_ssl.go)
 }
 
 // Server is a server line.

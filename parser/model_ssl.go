@@ -12,8 +12,13 @@ type BindSSL struct {
 	Certs   []string // crt files in order (directories expanded, crt-base applied)
 	// CertSNI holds, per entry of Certs, the SNI filters of a crt-list
 	// line (nil: the certificate's own names).
-	CertSNI   [][]string
+	CertSNI [][]string
+	// CertOpts holds, per entry of Certs, the [options] of its crt-list
+	// line (nil: none): they replace the bind's for the handshakes that
+	// select that certificate.
+	CertOpts  []*CrtListOpts
 	CAFile    string   // ca-file (ca-base applied)
+	CRLFile   string   // crl-file (ca-base applied): used when verify is not none
 	Verify    string   // "none" (default), "optional", "required"
 	ALPN      []string // alpn, in order
 	MinVer    uint16   // tls.VersionTLS10...; 0 = default (TLS 1.2)
@@ -27,6 +32,23 @@ type BindSSL struct {
 	NoVersions map[uint16]bool
 	// Resolved at validation: Go's suite ids (nil = Go's defaults) and
 	// curve ids (nil = Go's defaults).
+	CipherIDs []uint16
+	CurveIDs  []tls.CurveID
+}
+
+// CrtListOpts are the options of a crt-list line, HAProxy's "sslbindconf":
+// each field set replaces the bind's.
+type CrtListOpts struct {
+	ALPN     []string // nil: the bind's
+	CAFile   string
+	CRLFile  string
+	Verify   string
+	Ciphers  string
+	Suites13 string
+	Curves   string
+	MinVer   uint16
+	MaxVer   uint16
+	// Resolved at validation, as the bind's.
 	CipherIDs []uint16
 	CurveIDs  []tls.CurveID
 }

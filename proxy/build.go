@@ -219,6 +219,10 @@ func (g *Graph) buildBackend(p *parser.Proxy) (*Backend, error) {
 // setAddr prepares the server's connect address.
 func (s *Server) setAddr() error {
 	a := s.Addr
+	if ua, ok := unixAddr(a); ok {
+		s.dest.Store(&serverDest{ux: &ua})
+		return nil
+	}
 	switch a.Family {
 	case parser.FamilyTCP4, parser.FamilyTCP6:
 	default:
@@ -337,6 +341,8 @@ func (g *Graph) buildFrontend(p *parser.Proxy, backends map[string]*Backend) (*F
 		}
 		switch b.Addr.Family {
 		case parser.FamilyTCP4, parser.FamilyTCP6, parser.FamilyFD:
+		case parser.FamilyUnix, parser.FamilyAbns:
+			ln.unix = true
 		default:
 			errs = multierror.Append(errs, fmt.Errorf("parsing [%s:%d] : 'bind %s' : only TCP and fd@ addresses are supported", b.File, b.Line, b.Addr.Text))
 			continue

@@ -8,11 +8,16 @@ import (
 	"golang.org/x/sys/unix"
 
 	"goproxy/internal/rawsys"
+	"goproxy/internal/uxsock"
 )
 
-// serverAddr returns the address to connect to for the session.
+// serverAddr returns the address to connect to for the session (unset for
+// a UNIX server).
 func (s *session) serverAddr() netip.AddrPort {
 	d := s.srv.dest.Load()
+	if d.ux != nil {
+		return netip.AddrPort{}
+	}
 	port := d.port
 	if d.portMap {
 		port = int(s.dstAddr().Port()) + d.offset
@@ -27,9 +32,13 @@ func (s *session) connect() {
 	srv.ctr.connect.Add(1)
 	be.ctr.connect.Add(1)
 	srv.ctr.newSession(l.wall) // HAProxy counts a server's stot per attempt
+	d := srv.dest.Load()
 	dest := s.serverAddr()
 	family := unix.AF_INET
-	if !dest.Addr().Is4() {
+	switch {
+	case d.ux != nil:
+		family = unix.AF_UNIX
+	case !dest.Addr().Is4():
 		family = unix.AF_INET6
 	}
 	fd, err := rawsys.Socket(family)
@@ -40,23 +49,30 @@ func (s *session) connect() {
 		s.finish(termResource)
 		return
 	}
-	setConnOpts(fd, be.keepalive)
-	err = rawsys.Connect(fd, dest)
+	if d.ux != nil {
+		// A full accept queue answers EAGAIN at once: a failed
+		// attempt, as HAProxy counts it.
+		err = uxsock.Connect(fd, *d.ux)
+	} else {
+		setConnOpts(fd, be.keepalive)
+		err = rawsys.Connect(fd, dest)
+	}
 	if s.fe.logAddrs {
-		s.logConnect(fd, dest)
+		s.logConnect(fd, dest, d.ux != nil)
 	}
 	if err != nil && !errors.Is(err, unix.EINPROGRESS) {
 		rawsys.Close(fd)
 		s.connFailed(false)
 		return
 	}
-	if err := l.register(fd, s, nil); err != nil {
+	if err := l.register(fd, s, nil, true); err != nil {
 		rawsys.Close(fd)
 		s.connFailed(false)
 		return
 	}
 	s.sfd = int32(fd)
 	s.flags &^= fSrvR | fSrvW | fSrvHup
+	s.flags |= fSrvOut // the connect's completion
 	s.state = stConnecting
 	s.stExp = 0
 	if to := be.timeoutConnect; to > 0 {
@@ -72,7 +88,7 @@ func (s *session) closeServer() {
 		s.sfd = -1
 	}
 	s.serverTLSEnded()
-	s.flags &^= fSrvR | fSrvW | fSrvHup
+	s.flags &^= fSrvR | fSrvW | fSrvHup | fSrvOut
 }
 
 // connFailed handles a failed connection attempt (timedOut: timeout

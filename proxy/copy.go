@@ -23,6 +23,14 @@ func (s *session) pump() {
 	if s.has(fSrvTimedOut) {
 		s.srvWriteTimer()
 	}
+	for side := 0; side < 2 && s.state == stData; side++ {
+		// A side that took every byte has no use for write interest;
+		// dropped after the reads, the change finds no input left to
+		// report again.
+		if s.has(fOut(side)) && s.has(fW(side)) && s.pend[1-side] == nil {
+			s.setOut(side, false)
+		}
+	}
 	if s.state == stData && s.has(fShut0) && s.has(fShut1) {
 		if s.has(fFailed) {
 			s.finish(s.failTerm)
@@ -79,7 +87,7 @@ func (s *session) pumpDir(d int) {
 		n, err := rawsys.Send(dfd, p.b[p.off:p.end])
 		if err != nil {
 			if err == unix.EAGAIN {
-				s.flags &^= fW(dst)
+				s.blocked(dst)
 				return
 			}
 			if err != unix.EINTR {
@@ -90,7 +98,7 @@ func (s *session) pumpDir(d int) {
 		p.off += n
 		s.touch(dst)
 		if p.off < p.end {
-			s.flags &^= fW(dst)
+			s.blocked(dst)
 			return
 		}
 		l.bufs.put(p)
@@ -137,8 +145,8 @@ func (s *session) pumpDir(d int) {
 			}
 		}
 		if w < n {
-			s.flags &^= fW(dst)
 			s.pend[d] = l.bufs.get(l.scratch[w:n])
+			s.blocked(dst)
 			break
 		}
 		if n < len(l.scratch) && !s.has(fHup(src)) {
@@ -164,6 +172,29 @@ func (s *session) pumpDir(d int) {
 			s.touch(dst)
 		}
 	}
+}
+
+// blocked records that side takes no more bytes for now: the loop waits
+// for EPOLLOUT on it. Without write interest the session could never
+// resume, so a failure to take it fails the side.
+func (s *session) blocked(side int) {
+	s.flags &^= fW(side)
+	s.setOut(side, true)
+}
+
+// setOut takes or drops the write interest of side (see fCliOut).
+func (s *session) setOut(side int, on bool) {
+	if s.has(fOut(side)) == on {
+		return
+	}
+	if err := s.l.setWriteInterest(s.fdOf(side), on); err != nil {
+		if on {
+			s.l.g.log.WithError(err).Warn("cannot wait for a socket to become writable")
+			s.fail(side)
+		}
+		return
+	}
+	s.flags ^= fOut(side)
 }
 
 // fdOf returns the descriptor of a side.

@@ -144,6 +144,8 @@ type Listener struct {
 	// optsInherited: the listening socket carries the options of proxied
 	// connections (setListenerOpts), so accepted sockets need no setsockopt.
 	optsInherited bool
+	// unix: a UNIX or abstract socket; its clients have no IP address.
+	unix bool
 
 	maxConn int64
 	ctr     Counters
@@ -154,6 +156,10 @@ type Listener struct {
 	// tls is the bind's TLS termination, nil for plain TCP (tls_certs.go).
 	tls *tlsBind
 }
+
+// IsUnix reports whether ln is a UNIX or abstract socket (show stat's
+// addr "unix").
+func (ln *Listener) IsUnix() bool { return ln.unix }
 
 // Listener states.
 const (

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"goproxy/internal/hatext"
+	"goproxy/internal/uxsock"
 	"goproxy/parser"
 )
 
@@ -185,6 +186,9 @@ func (g *Graph) bind(ln *Listener) error {
 	b := ln.Bind
 	var fd int
 	var err error
+	if ua, ok := unixAddr(b.Addr); ok {
+		return g.bindUnix(ln, ua)
+	}
 	if b.Addr.Family == parser.FamilyFD {
 		fd, err = adoptSocket(g.opts.InheritedFDs[b.Addr.FD], b.Addr.FD, ln.backlog)
 	} else if t := g.transferredFor(b); t >= 0 {
@@ -198,14 +202,9 @@ func (g *Graph) bind(ln *Listener) error {
 		}
 	}
 	if err != nil {
-		kind := "proxy"
-		switch ln.Frontend.Config.Cap & (parser.CapFrontend | parser.CapBackend) {
-		case parser.CapFrontend:
-			kind = "frontend"
-		}
 		return &BindError{
 			Msg: fmt.Sprintf("Binding [%s:%d] for %s %s: cannot bind socket (%s) for [%s]",
-				b.File, b.Line, kind, ln.Frontend.Name, hatext.Strerror(err), ln.Addr),
+				b.File, b.Line, ln.Frontend.kind(), ln.Frontend.Name, hatext.Strerror(err), ln.Addr),
 			Err: err,
 		}
 	}
@@ -216,6 +215,42 @@ func (g *Graph) bind(ln *Listener) error {
 	ln.optsInherited = setListenerOpts(fd, ln.Frontend.keepalive) == nil
 	ln.state.Store(lnReady)
 	return nil
+}
+
+// bindUnix opens the UNIX socket of ln: the one an older process handed
+// over (-x), or a new one that replaces the socket file in one step
+// (uxsock.Listen), which is how a reload with -sf takes the path over.
+func (g *Graph) bindUnix(ln *Listener, ua uxsock.Addr) error {
+	b := ln.Bind
+	fd := -1
+	var err error
+	if t := g.transferredFor(b); t >= 0 {
+		fd, err = adoptSocket(nil, t, ln.backlog)
+	} else {
+		fd, _, err = uxsock.Listen(ua, unixPerm(b.BindOptions), ln.backlog)
+	}
+	if err != nil {
+		msg := err.Error()
+		if _, ok := err.(*uxsock.Error); !ok {
+			msg = fmt.Sprintf("cannot bind UNIX socket (%s) [%s]", hatext.Strerror(err), ua)
+		}
+		return &BindError{
+			Msg: fmt.Sprintf("Binding [%s:%d] for %s %s: %s", b.File, b.Line, ln.Frontend.kind(), ln.Frontend.Name, msg),
+			Err: err,
+		}
+	}
+	ln.fd = fd
+	ln.optsInherited = true // no TCP options on a UNIX socket
+	ln.state.Store(lnReady)
+	return nil
+}
+
+// kind is the word HAProxy's bind messages name the proxy with.
+func (f *Frontend) kind() string {
+	if f.Config.Cap&(parser.CapFrontend|parser.CapBackend) == parser.CapFrontend {
+		return "frontend"
+	}
+	return "proxy"
 }
 
 // BindError is a listener that could not be bound. Its text is HAProxy's

@@ -40,7 +40,7 @@ type handoffRecord struct {
 	Server   string `json:"srv"`
 	Src      string `json:"src"`
 	Dst      string `json:"dst"`
-	Flags    uint32 `json:"flags"` // the end-of-input and shutdown bits
+	Flags    uint32 `json:"flags"` // the end-of-input and shutdown bits, and whether the client came over UNIX
 	AgeMs    int64  `json:"age_ms"`
 	Tw       int64  `json:"tw"`
 	Tc       int64  `json:"tc"`
@@ -49,7 +49,7 @@ type handoffRecord struct {
 }
 
 // handoffFlags are the session flags a record carries.
-const handoffFlags = fEOF0 | fEOF1 | fShut0 | fShut1
+const handoffFlags = fEOF0 | fEOF1 | fShut0 | fShut1 | fUnixCli
 
 // handed is a session frozen for handoff: out of its loop's epoll set,
 // its descriptors still open, waiting for the new process's answer.
@@ -130,8 +130,8 @@ func (l *loop) thawHanded(list []handed) {
 			continue
 		}
 		s.state = stData
-		s.flags &^= fHandoff
-		if l.register(h.cfd, s, nil) != nil || l.register(h.sfd, s, nil) != nil {
+		s.flags &^= fHandoff | fCliOut | fSrvOut
+		if l.register(h.cfd, s, nil, false) != nil || l.register(h.sfd, s, nil, false) != nil {
 			s.finish(termKilled)
 			continue
 		}
@@ -179,7 +179,7 @@ func (l *loop) adoptHanded(r *handoffRecord, ln *Listener, be *Backend, srv *Ser
 	srv.served.Add(1) // its slot, past maxconn if need be: it is established
 	s.gotSlot(srv)
 	l.nsess++
-	if l.register(cfd, s, nil) != nil || l.register(sfd, s, nil) != nil {
+	if l.register(cfd, s, nil, false) != nil || l.register(sfd, s, nil, false) != nil {
 		s.finish(termKilled)
 		return
 	}

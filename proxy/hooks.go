@@ -15,12 +15,17 @@ type AcceptRecord struct {
 
 // SessionRecord describes a finished session: what a tcplog line needs.
 type SessionRecord struct {
-	ID                uint64
-	Frontend          *Frontend
-	Backend           *Backend // nil when no backend was chosen
-	Server            *Server  // nil when no server was reached (<NOSRV>)
-	Client            netip.AddrPort
-	Local             netip.AddrPort
+	ID       uint64
+	Frontend *Frontend
+	Backend  *Backend // nil when no backend was chosen
+	Server   *Server  // nil when no server was reached (<NOSRV>)
+	Client   netip.AddrPort
+	Local    netip.AddrPort
+	// Unix: the client came on a UNIX listener (Client and Local are
+	// unset); HAProxy logs its addresses as "unix" and its ports as the
+	// listener's id, ListenerID.
+	Unix              bool
+	ListenerID        int
 	Accept            time.Time
 	Tw, Tc, Tt        int64 // queue, connect and total times in ms; -1 = not reached
 	BytesIn, BytesOut int64 // from the client, to the client
@@ -61,6 +66,7 @@ func (s *session) record(r *SessionRecord) {
 		ActConn: g.cur.Load(), FeConn: s.fe.ctr.cur.Load(),
 		SrvQueue: int64(s.sq), BeQueue: int64(s.bq),
 		Redispatched: s.has(fRedisp),
+		Unix:         s.has(fUnixCli), ListenerID: s.ln.ID,
 	}
 	if s.cfd >= 0 {
 		r.Local = s.dstAddr()

@@ -20,6 +20,9 @@ type mapSourceBalancer struct {
 
 	mu  sync.Mutex
 	tab atomic.Pointer[mapSourceTable]
+	// rrIdx walks the map for clients without an IP address (a UNIX
+	// listener's), which HAProxy sends round robin over the map.
+	rrIdx atomic.Int64
 }
 
 type mapSourceTable struct {
@@ -34,7 +37,7 @@ func (lb *mapSourceBalancer) update() {
 	lb.tab.Store(&mapSourceTable{m: buildMap(&p), used: p.used})
 }
 
-func (lb *mapSourceBalancer) pick(src netip.Addr, _ *Server) *Server {
+func (lb *mapSourceBalancer) pick(src netip.Addr, avoid *Server) *Server {
 	t := lb.tab.Load()
 	if len(t.m) == 0 {
 		return nil
@@ -43,13 +46,28 @@ func (lb *mapSourceBalancer) pick(src netip.Addr, _ *Server) *Server {
 	if t.used > 1 {
 		var ok bool
 		if h, ok = sourceFold(src); !ok {
-			return nil
+			return lb.pickRR(t.m, avoid)
 		}
 		if lb.avalanche {
 			h = fullHash(h)
 		}
 	}
 	return t.m[h%uint32(len(t.m))]
+}
+
+// pickRR is HAProxy's map_get_server_rr, its fallback when the hashed
+// parameter is missing: the map walked cyclically, skipping full servers.
+func (lb *mapSourceBalancer) pickRR(m []*Server, avoid *Server) *Server {
+	var srv *Server
+	for try := 0; try < casRetries; try++ {
+		start := lb.rrIdx.Load()
+		var next int64
+		srv, next = walkMap(m, start, avoid)
+		if lb.rrIdx.CompareAndSwap(start, next) {
+			break
+		}
+	}
+	return srv
 }
 
 func (lb *mapSourceBalancer) taken(*Server)    {}
@@ -67,6 +85,9 @@ type chashSourceBalancer struct {
 
 	mu  sync.Mutex
 	tab atomic.Pointer[chashTable]
+	// next rotates over the ring's points for clients without an IP
+	// address, HAProxy's chash_get_next_server fallback.
+	next atomic.Uint32
 }
 
 // chashTable is the ring of the chosen pool, or the single backup.
@@ -119,9 +140,11 @@ func (lb *chashSourceBalancer) pick(src netip.Addr, avoid *Server) *Server {
 	if t.pool.used > 1 {
 		var ok bool
 		if h, ok = sourceFold(src); !ok {
-			return nil
-		}
-		if lb.avalanche {
+			if n := len(t.ring.keys); n > 0 {
+				// The server of the next point of the ring.
+				h = t.ring.keys[int(lb.next.Add(1)%uint32(n))]
+			}
+		} else if lb.avalanche {
 			h = fullHash(h)
 		}
 	}

@@ -14,10 +14,13 @@ import (
 
 // LogFields is what a log format prints beyond a SessionRecord.
 type LogFields struct {
-	SrvAddr   netip.AddrPort // %si:%sp, the server connected to (invalid: none)
-	BackSrc   netip.AddrPort // %bi:%bp, the local end of that connection
-	FrontName string         // %f and %ft
-	LogCount  uint64         // %lc: lines the frontend logged before this one
+	SrvAddr netip.AddrPort // %si:%sp, the server connected to (invalid: none)
+	BackSrc netip.AddrPort // %bi:%bp, the local end of that connection
+	// SrvUnix: that connection is a UNIX one, whose ends HAProxy logs as
+	// "unix" with port 0.
+	SrvUnix   bool
+	FrontName string // %f and %ft
+	LogCount  uint64 // %lc: lines the frontend logged before this one
 	PID       int
 	ASAP      bool // option logasap: '+' before %Tt, %Tu, %Ta and %B
 	// TLS is the handshake of a terminated session (nil: plain): %ft
@@ -86,22 +89,42 @@ func AppendLogFormat(b []byte, nodes []parser.LogNode, r *SessionRecord, x *LogF
 			continue
 		}
 		switch n.Text {
-		case "ci":
-			b = lfIP(b, r.Client, fl)
-		case "cp":
-			b = lfPort(b, r.Client, fl)
-		case "fi":
-			b = lfIP(b, r.Local, fl)
-		case "fp":
-			b = lfPort(b, r.Local, fl)
-		case "bi":
-			b = lfIP(b, x.BackSrc, fl)
-		case "bp":
-			b = lfPort(b, x.BackSrc, fl)
-		case "si":
-			b = lfIP(b, x.SrvAddr, fl)
-		case "sp":
-			b = lfPort(b, x.SrvAddr, fl)
+		case "ci", "fi":
+			switch {
+			case r.Unix:
+				b = lfText(b, "unix", fl)
+			case n.Text == "ci":
+				b = lfIP(b, r.Client, fl)
+			default:
+				b = lfIP(b, r.Local, fl)
+			}
+		case "cp", "fp":
+			switch {
+			case r.Unix:
+				b = strconv.AppendInt(b, int64(r.ListenerID), 10)
+			case n.Text == "cp":
+				b = lfPort(b, r.Client, fl)
+			default:
+				b = lfPort(b, r.Local, fl)
+			}
+		case "bi", "si":
+			switch {
+			case x.SrvUnix:
+				b = lfText(b, "unix", fl)
+			case n.Text == "bi":
+				b = lfIP(b, x.BackSrc, fl)
+			default:
+				b = lfIP(b, x.SrvAddr, fl)
+			}
+		case "bp", "sp":
+			switch {
+			case x.SrvUnix:
+				b = append(b, '0')
+			case n.Text == "bp":
+				b = lfPort(b, x.BackSrc, fl)
+			default:
+				b = lfPort(b, x.SrvAddr, fl)
+			}
 		case "t":
 			b = r.Accept.AppendFormat(b, "02/Jan/2006:15:04:05.000")
 		case "T":

@@ -99,9 +99,10 @@ func newLoop(g *Graph) (*loop, error) {
 	return l, nil
 }
 
-// register adds fd to the epoll set for session s (edge-triggered, both
-// directions) or listener ln (level-triggered, exclusive wake-ups).
-func (l *loop) register(fd int, s *session, ln *Listener) error {
+// register adds fd to the epoll set for session s (edge-triggered; out:
+// with write interest, see fCliOut) or listener ln (level-triggered,
+// exclusive wake-ups).
+func (l *loop) register(fd int, s *session, ln *Listener, out bool) error {
 	for fd >= len(l.fds) {
 		l.fds = append(l.fds, make([]fdEntry, max(len(l.fds), 64))...)
 	}
@@ -113,12 +114,36 @@ func (l *loop) register(fd int, s *session, ln *Listener) error {
 	if ln != nil {
 		ev.Events = unix.EPOLLIN | unix.EPOLLEXCLUSIVE
 	} else {
-		ev.Events = unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLRDHUP | unix.EPOLLET
+		ev.Events = sessionEvents(out)
 	}
 	if err := rawsys.EpollCtl(l.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
 		return os.NewSyscallError("epoll_ctl", err)
 	}
 	l.fds[fd] = fdEntry{s: s, ln: ln, tag: l.tagSeq}
+	return nil
+}
+
+// sessionEvents is the interest of a session's descriptor.
+func sessionEvents(out bool) uint32 {
+	ev := uint32(unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLET)
+	if out {
+		ev |= unix.EPOLLOUT
+	}
+	return ev
+}
+
+// setWriteInterest changes the write interest of a registered session
+// descriptor. Taking it reports at once a socket that is already
+// writable again (epoll polls the socket on EPOLL_CTL_MOD), so no wake-up
+// is lost between a send that would block and this call.
+func (l *loop) setWriteInterest(fd int, out bool) error {
+	if fd < 0 || fd >= len(l.fds) || l.fds[fd].s == nil {
+		return nil
+	}
+	ev := unix.EpollEvent{Events: sessionEvents(out), Fd: int32(fd), Pad: int32(l.fds[fd].tag)}
+	if err := rawsys.EpollCtl(l.epfd, unix.EPOLL_CTL_MOD, fd, &ev); err != nil {
+		return os.NewSyscallError("epoll_ctl", err)
+	}
 	return nil
 }
 
@@ -171,13 +196,7 @@ func (l *loop) run() {
 	events := make([]unix.EpollEvent, 256)
 	busy := false
 	for !l.exit {
-		// Collect what is ready without sleeping first; sleep only when
-		// nothing is.
-		timeout := l.waitMs()
-		n, err := rawsys.PollNow(l.epfd, events)
-		if err == nil && n == 0 && timeout != 0 {
-			n, err = l.wait(events, timeout, busy)
-		}
+		n, err := l.wait(events, l.waitMs(), busy)
 		busy = n > 0
 		l.clock()
 		if err != nil && !errors.Is(err, unix.EINTR) {
@@ -204,7 +223,8 @@ func (l *loop) run() {
 // back to the scheduler-aware sleep, so an idle proxy costs no wake-ups.
 const rawWaitMs = 20
 
-// wait sleeps in epoll_wait until an event or timeout (ms, -1: none).
+// wait collects the ready events, sleeping in epoll_wait until one comes or
+// timeout (ms, -1: none) passes: one epoll_wait call while traffic flows.
 //
 // The scheduler-aware epoll_wait hands the loop's P back when the sleep
 // outlasts a sysmon tick, which with one P per loop happens at nearly every
@@ -214,6 +234,9 @@ const rawWaitMs = 20
 // P to spare beyond its loops (goproxy sets GOMAXPROCS to LoopCount+1 before
 // Start), the loop sleeps in a raw epoll_wait instead,
 // holding its P, for at most rawWaitMs; other goroutines run on the spare P.
+// An idle loop first collects what is ready without a system call that
+// gives up its P (a raw zero-timeout poll), and sleeps scheduler-aware only
+// when nothing is.
 // The loop is not locked to its thread: sysmon still preempts it every
 // 10ms (it never yields), and a locked goroutine would then need two
 // thread hand-offs to run again, where an unlocked one simply resumes.
@@ -223,6 +246,10 @@ func (l *loop) wait(events []unix.EpollEvent, timeout int, busy bool) (int, erro
 			timeout = rawWaitMs
 		}
 		return rawsys.EpollWait(l.epfd, events, timeout)
+	}
+	n, err := rawsys.PollNow(l.epfd, events)
+	if err != nil || n > 0 || timeout == 0 {
+		return n, err
 	}
 	return unix.EpollWait(l.epfd, events, timeout)
 }
@@ -435,7 +462,7 @@ func (l *loop) resumeBlocked() {
 	l.g.nblocked.Add(int64(-len(list)))
 	for _, ln := range list {
 		if ln.state.Load() == lnReady && l.listening(ln) {
-			_ = l.register(ln.fd, nil, ln)
+			_ = l.register(ln.fd, nil, ln, false)
 		}
 	}
 }
@@ -456,7 +483,7 @@ func (l *loop) addListener(ln *Listener) {
 		return
 	}
 	l.listeners = append(l.listeners, ln)
-	if err := l.register(ln.fd, nil, ln); err != nil {
+	if err := l.register(ln.fd, nil, ln, false); err != nil {
 		l.g.log.WithError(err).Error("cannot watch listener " + ln.Addr)
 	}
 }

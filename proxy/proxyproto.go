@@ -228,6 +228,7 @@ func (s *session) readProxyHeader() {
 	if !h.local {
 		s.src, s.dst = h.src, h.dst
 		s.flags |= fDstKnown
+		s.flags &^= fUnixCli
 	}
 	if h.authority != nil || h.uniqueID != nil {
 		s.pp = &ppInfo{authority: cloneBytes(h.authority), uniqueID: cloneBytes(h.uniqueID)}

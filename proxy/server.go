@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 
 	"goproxy/internal/srvstate"
+	"goproxy/internal/uxsock"
 	"goproxy/parser"
 )
 
@@ -106,6 +107,7 @@ func (s *Server) setRunning(up bool) bool {
 
 // serverDest is a server's connect address.
 type serverDest struct {
+	ux      *uxsock.Addr // a UNIX or abstract socket server (ip, port unset)
 	ip      netip.Addr
 	port    int  // 0 with portMap: the client's destination port (+ offset)
 	portMap bool // port taken from the client's destination

@@ -72,6 +72,13 @@ func (s *Server) Dest() (netip.Addr, int) {
 	return d.ip, d.port
 }
 
+// IsUnix reports whether new sessions connect to a UNIX or abstract
+// socket (show stat's addr "unix").
+func (s *Server) IsUnix() bool {
+	d := s.dest.Load()
+	return d != nil && d.ux != nil
+}
+
 // SetAddr changes the address new sessions connect to (set server addr);
 // a port of 0 keeps the current one. Established sessions are untouched.
 func (s *Server) SetAddr(ip netip.Addr, port int) {
@@ -79,7 +86,7 @@ func (s *Server) SetAddr(ip netip.Addr, port int) {
 	d := &serverDest{ip: ip.Unmap()}
 	if old != nil {
 		*d = *old
-		d.ip = ip.Unmap()
+		d.ip, d.ux = ip.Unmap(), nil
 	}
 	if port > 0 {
 		d.port, d.portMap, d.offset = port, false, 0

@@ -16,6 +16,9 @@ type sessLog struct {
 	// started: the descriptor may be closed (or, with TLS to the server,
 	// replaced by a socket pair) by the time the line is written.
 	srv, back netip.AddrPort
+	// srvUnix: that connection is a UNIX one, whose ends HAProxy logs
+	// as "unix" with port 0.
+	srvUnix bool
 }
 
 // logState returns the session's sessLog, allocating it the first time.
@@ -27,11 +30,14 @@ func (s *session) logState() *sessLog {
 }
 
 // logConnect records the addresses of a server connection just started
-// on fd to dest, as HAProxy logs them even once the attempt failed.
-func (s *session) logConnect(fd int, dest netip.AddrPort) {
+// on fd to dest (ux: a UNIX one), as HAProxy logs them even once the
+// attempt failed.
+func (s *session) logConnect(fd int, dest netip.AddrPort, ux bool) {
 	lx := s.logState()
-	lx.srv = dest
-	lx.back = netip.AddrPort{}
+	lx.srv, lx.back, lx.srvUnix = dest, netip.AddrPort{}, ux
+	if ux {
+		return
+	}
 	if ap, err := rawsys.Getsockname(fd); err == nil {
 		lx.back = ap
 	}

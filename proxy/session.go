@@ -60,6 +60,19 @@ const (
 	// fEnding: the session is logged at its end: as in HAProxy's logs,
 	// it no longer counts in its backend (be_conn).
 	fEnding
+	// fUnixCli: the client came on a UNIX listener and no PROXY header
+	// gave it IP addresses: src and dst are unset, and HAProxy logs them
+	// as "unix" with the listener's id for a port.
+	fUnixCli
+	// fCliOut, fSrvOut: the side's descriptor is registered for EPOLLOUT.
+	// Write interest is taken only when a send would block (and for a
+	// connect in progress), and dropped by the pump once that side took
+	// every byte: an established socket that takes every send at once
+	// never wakes the loop for its ACKs and FIN acknowledgements.
+	// Invariant while data flows: a side that is not writable (no fW) has
+	// its write interest.
+	fCliOut
+	fSrvOut
 )
 
 func fR(side int) uint32             { return fCliR << (2 * side) }
@@ -67,6 +80,7 @@ func fW(side int) uint32             { return fCliW << (2 * side) }
 func fEOF(d int) uint32              { return fEOF0 << d }
 func fShut(d int) uint32             { return fShut0 << d }
 func fHup(side int) uint32           { return fCliHup << side }
+func fOut(side int) uint32           { return fCliOut << side }
 func (s *session) has(f uint32) bool { return s.flags&f != 0 }
 
 // Termination states, HAProxy's two letters.
@@ -158,6 +172,9 @@ func (l *loop) newSession(ln *Listener, fd int, src netip.AddrPort) {
 		src: src, cfd: int32(fd), sfd: -1, flags: fCliW,
 		tAccept: l.now, tw: -1, tc: -1, hidx: -1, term: termNormal,
 	}
+	if ln.unix {
+		s.flags |= fUnixCli | fDstKnown // no IP addresses to look up
+	}
 	ci := &l.ci
 	*ci = connInfo{src: s.src, s: s, final: true}
 	if fe.needDst {
@@ -190,7 +207,7 @@ func (l *loop) newSession(ln *Listener, fd int, src netip.AddrPort) {
 	if !ln.optsInherited {
 		setConnOpts(fd, fe.keepalive)
 	}
-	if err := l.register(fd, s, nil); err != nil {
+	if err := l.register(fd, s, nil, false); err != nil {
 		rawsys.Close(fd)
 		g.releaseSession(fe, ln)
 		l.retire(s)

@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"goproxy/internal/rawsys"
+	"goproxy/internal/uxsock"
 	"goproxy/parser"
 )
 
@@ -27,11 +28,42 @@ func hostIP(a parser.Addr) (netip.Addr, error) {
 	return ip.WithZone(""), nil
 }
 
+// unixAddr returns the UNIX socket address of a bind or server address,
+// and false for the other families.
+func unixAddr(a parser.Addr) (uxsock.Addr, bool) {
+	switch a.Family {
+	case parser.FamilyUnix:
+		return uxsock.Addr{Path: a.Path}, true
+	case parser.FamilyAbns:
+		return uxsock.Addr{Path: a.Path, Abstract: true}, true
+	}
+	return uxsock.Addr{}, false
+}
+
+// unixPerm is the mode and owner a UNIX bind gives its socket file.
+func unixPerm(o parser.BindOptions) uxsock.Perm {
+	p := uxsock.Perm{UID: -1, GID: -1}
+	if o.ModeSet {
+		p.Mode = o.Mode & 0o7777
+	}
+	if o.UIDSet {
+		p.UID = o.UID
+	}
+	if o.GIDSet {
+		p.GID = o.GID
+	}
+	return p
+}
+
 // bindText renders a bind address as HAProxy does in its messages:
-// 127.0.0.1:80, [::1]:80 for IPv6 written as such, fd@3.
+// 127.0.0.1:80, [::1]:80 for IPv6 written as such, fd@3, a UNIX path or
+// abns@name.
 func bindText(a parser.Addr) string {
 	if a.Family == parser.FamilyFD {
 		return "fd@" + strconv.Itoa(a.FD)
+	}
+	if ua, ok := unixAddr(a); ok {
+		return ua.String()
 	}
 	ip, err := hostIP(a)
 	if err != nil {

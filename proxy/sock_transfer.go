@@ -6,6 +6,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"goproxy/internal/rawsys"
+	"goproxy/internal/uxsock"
 	"goproxy/parser"
 )
 
@@ -24,6 +25,9 @@ type TransferredSocket struct {
 // namespace, v6only state and transparent mode, a stream socket), or -1.
 // The socket is taken off the list; the caller duplicates it.
 func (g *Graph) transferredFor(b *parser.Bind) int {
+	if ua, ok := unixAddr(b.Addr); ok {
+		return g.transferredUnix(ua)
+	}
 	ip, err := hostIP(b.Addr)
 	if err != nil {
 		return -1
@@ -44,6 +48,27 @@ func (g *Graph) transferredFor(b *parser.Bind) int {
 			continue
 		}
 		if ip.Is6() && v6only(t.FD) != wantV6Only(b) {
+			continue
+		}
+		g.transferred = append(g.transferred[:i], g.transferred[i+1:]...)
+		g.adopted = append(g.adopted, t.FD)
+		return t.FD
+	}
+	return -1
+}
+
+// transferredUnix returns a transferred UNIX stream socket bound at ua
+// (uxsock.Same: the older process bound it at a temporary name), or -1.
+func (g *Graph) transferredUnix(ua uxsock.Addr) int {
+	for i, t := range g.transferred {
+		if t.Namespace != "" {
+			continue
+		}
+		if typ, err := unix.GetsockoptInt(t.FD, unix.SOL_SOCKET, unix.SO_TYPE); err != nil || typ != unix.SOCK_STREAM {
+			continue
+		}
+		got, ok := uxsock.Bound(t.FD)
+		if !ok || !uxsock.Same(got, ua) {
 			continue
 		}
 		g.transferred = append(g.transferred[:i], g.transferred[i+1:]...)

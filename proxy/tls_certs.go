@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"cmp"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -8,7 +9,9 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
+	"goproxy/internal/certcheck"
 	"goproxy/parser"
 )
 
@@ -130,38 +133,46 @@ var errNoCertificate = errors.New("no certificate matches the server name (stric
 // under strict-sni). Among several certificates for one name, the first
 // one the client supports (ECDSA or RSA) wins.
 func (tb *tlsBind) pick(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+	e, err := tb.pickEntry(hello)
+	if err != nil {
+		return nil, err
+	}
+	return e.cert.Load(), nil
+}
+
+// pickEntry is pick's choice of certificate file.
+func (tb *tlsBind) pickEntry(hello *tls.ClientHelloInfo) (*certEntry, error) {
 	ix := tb.index.Load()
 	name := strings.ToLower(strings.TrimSuffix(hello.ServerName, "."))
-	choose := func(list []*certEntry) *tls.Certificate {
-		var first *tls.Certificate
+	choose := func(list []*certEntry) *certEntry {
+		var first *certEntry
 		for _, e := range list {
 			if ix.negative[e][name] {
 				continue
 			}
-			c := e.cert.Load()
 			if first == nil {
-				first = c
+				first = e
 			}
-			if hello.SupportsCertificate(c) == nil {
-				return c
+			if hello.SupportsCertificate(e.cert.Load()) == nil {
+				return e
 			}
 		}
 		return first
 	}
 	if name != "" {
-		if c := choose(ix.exact[name]); c != nil {
-			return c, nil
+		if e := choose(ix.exact[name]); e != nil {
+			return e, nil
 		}
 		if i := strings.IndexByte(name, '.'); i > 0 {
-			if c := choose(ix.wildcard[name[i+1:]]); c != nil {
-				return c, nil
+			if e := choose(ix.wildcard[name[i+1:]]); e != nil {
+				return e, nil
 			}
 		}
 	}
 	if tb.strict {
 		return nil, errNoCertificate
 	}
-	return tb.certs[0].cert.Load(), nil
+	return tb.certs[0], nil
 }
 
 // setupListenerTLS prepares ln's TLS termination when its bind has "ssl".
@@ -185,36 +196,137 @@ func (g *Graph) setupListenerTLS(ln *Listener) error {
 		return fmt.Errorf("Proxy '%s': no SSL certificate specified for bind '%s' at [%s:%d] (use 'crt').", ln.Frontend.Name, s.Addr, ln.Bind.File, ln.Bind.Line)
 	}
 	tb.rebuild()
+	at := fmt.Sprintf("parsing [%s:%d] : 'bind %s'", ln.Bind.File, ln.Bind.Line, s.Addr)
+	conf, err := bindTLSConfig(tb, tlsSettings{alpn: s.ALPN, caFile: s.CAFile, crlFile: s.CRLFile, verify: s.Verify,
+		cipherIDs: s.CipherIDs, curveIDs: s.CurveIDs, minVer: s.MinVer, maxVer: s.MaxVer, noVersions: s.NoVersions, noTickets: s.NoTickets}, at)
+	if err != nil {
+		return err
+	}
+	// A crt-list line's options make a configuration of their own for the
+	// handshakes that select its certificate, as HAProxy gives such a
+	// line its own SSL context.
+	var byEntry map[*certEntry]*tls.Config
+	for i, o := range s.CertOpts {
+		if o == nil {
+			continue
+		}
+		set := tlsSettings{alpn: s.ALPN, caFile: s.CAFile, crlFile: s.CRLFile, verify: s.Verify,
+			cipherIDs: s.CipherIDs, curveIDs: s.CurveIDs, minVer: s.MinVer, maxVer: s.MaxVer, noVersions: s.NoVersions, noTickets: s.NoTickets}
+		if o.ALPN != nil {
+			set.alpn = o.ALPN
+		}
+		set.caFile = cmp.Or(o.CAFile, set.caFile)
+		set.crlFile = cmp.Or(o.CRLFile, set.crlFile)
+		set.verify = cmp.Or(o.Verify, set.verify)
+		if o.Ciphers != "" {
+			set.cipherIDs = o.CipherIDs
+		}
+		if o.Curves != "" {
+			set.curveIDs = o.CurveIDs
+		}
+		if o.MinVer != 0 || o.MaxVer != 0 {
+			set.minVer, set.maxVer, set.noVersions = o.MinVer, o.MaxVer, nil
+		}
+		c, err := bindTLSConfig(tb, set, at+" : 'crt-list'")
+		if err != nil {
+			return err
+		}
+		if byEntry == nil {
+			byEntry = map[*certEntry]*tls.Config{}
+		}
+		byEntry[tb.certs[i]] = c
+	}
+	if byEntry != nil {
+		base := conf.GetConfigForClient
+		conf = conf.Clone()
+		conf.GetConfigForClient = func(h *tls.ClientHelloInfo) (*tls.Config, error) {
+			if e, err := tb.pickEntry(h); err == nil {
+				if c := byEntry[e]; c != nil {
+					if c.GetConfigForClient != nil {
+						if alt, _ := c.GetConfigForClient(h); alt != nil {
+							return alt, nil
+						}
+					}
+					return c, nil
+				}
+			}
+			if base != nil {
+				return base(h)
+			}
+			return nil, nil
+		}
+	}
+	tb.conf = conf
+	ln.tls = tb
+	g.certs.mu.Lock()
+	g.certs.binds = append(g.certs.binds, tb)
+	g.certs.mu.Unlock()
+	return nil
+}
+
+// tlsSettings are the options one TLS configuration of a bind is made of:
+// the bind line's, or a crt-list line's over them.
+type tlsSettings struct {
+	alpn                    []string
+	caFile, crlFile, verify string
+	cipherIDs               []uint16
+	curveIDs                []tls.CurveID
+	minVer, maxVer          uint16
+	noVersions              map[uint16]bool
+	noTickets               bool
+}
+
+// bindTLSConfig builds the configuration of a bind's handshakes from set;
+// at prefixes its errors.
+func bindTLSConfig(tb *tlsBind, set tlsSettings, at string) (*tls.Config, error) {
 	conf := &tls.Config{
 		GetCertificate:         tb.pick,
 		MinVersion:             tls.VersionTLS12,
-		NextProtos:             s.ALPN,
-		CipherSuites:           s.CipherIDs,
-		CurvePreferences:       s.CurveIDs,
-		SessionTicketsDisabled: s.NoTickets,
+		NextProtos:             set.alpn,
+		CipherSuites:           set.cipherIDs,
+		CurvePreferences:       set.curveIDs,
+		SessionTicketsDisabled: set.noTickets,
 	}
-	if s.MinVer != 0 {
-		conf.MinVersion = s.MinVer
+	if set.minVer != 0 {
+		conf.MinVersion = set.minVer
 	}
-	if s.MaxVer != 0 {
-		conf.MaxVersion = s.MaxVer
+	if set.maxVer != 0 {
+		conf.MaxVersion = set.maxVer
 	}
-	conf.MinVersion, conf.MaxVersion = versionRange(conf.MinVersion, conf.MaxVersion, s.NoVersions)
+	conf.MinVersion, conf.MaxVersion = versionRange(conf.MinVersion, conf.MaxVersion, set.noVersions)
 	if conf.MinVersion < tls.VersionTLS10 {
 		conf.MinVersion = tls.VersionTLS10 // Go's TLS has no SSLv3
 	}
-	if s.CAFile != "" {
-		pool, err := parser.LoadCAFile(s.CAFile)
+	if set.caFile != "" {
+		pool, err := parser.LoadCAFile(set.caFile)
 		if err != nil {
-			return fmt.Errorf("parsing [%s:%d] : 'bind %s' : 'ca-file' : unable to load %s", ln.Bind.File, ln.Bind.Line, s.Addr, s.CAFile)
+			return nil, fmt.Errorf("%s : 'ca-file' : unable to load %s", at, set.caFile)
 		}
 		conf.ClientCAs = pool
 	}
-	switch s.Verify {
+	switch set.verify {
 	case "optional":
 		conf.ClientAuth = tls.VerifyClientCertIfGiven
 	case "required":
 		conf.ClientAuth = tls.RequireAndVerifyClientCert
+	}
+	if set.crlFile != "" && set.verify != "none" && set.verify != "" {
+		// As HAProxy: the revocation lists of every certificate of the
+		// client's chain are checked (OpenSSL's CRL_CHECK_ALL), and the
+		// crl-file's certificates are trusted beside the ca-file's.
+		rev, err := certcheck.LoadFile(set.crlFile)
+		if err != nil {
+			return nil, fmt.Errorf("%s : 'crl-file' : unable to load %s (%v)", at, set.crlFile, err)
+		}
+		if conf.ClientCAs != nil {
+			rev.AddCAs(conf.ClientCAs)
+		}
+		conf.VerifyConnection = func(cs tls.ConnectionState) error {
+			if len(cs.PeerCertificates) == 0 {
+				return nil // verify optional, no certificate
+			}
+			return rev.CheckChains(cs.VerifiedChains, time.Now())
+		}
 	}
 	if len(conf.NextProtos) > 0 {
 		// OpenSSL, and so HAProxy, goes on without ALPN when the client
@@ -229,12 +341,7 @@ func (g *Graph) setupListenerTLS(ln *Listener) error {
 			return noALPN, nil
 		}
 	}
-	tb.conf = conf
-	ln.tls = tb
-	g.certs.mu.Lock()
-	g.certs.binds = append(g.certs.binds, tb)
-	g.certs.mu.Unlock()
-	return nil
+	return conf, nil
 }
 
 // overlaps reports whether a and b have a string in common.

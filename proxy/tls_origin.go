@@ -2,13 +2,14 @@ package proxy
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"net"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 
+	"goproxy/internal/certcheck"
 	"goproxy/internal/rawsys"
 	"goproxy/internal/tlshello"
 	"goproxy/parser"
@@ -107,30 +108,28 @@ func (g *Graph) setupServerTLS(srv *Server, ps *parser.Server) error {
 		if err != nil {
 			return fail("unable to load the ca-file '%s': %v", ps.CAFile, err)
 		}
-		// As HAProxy: the chain is verified against ca-file; the name is
-		// checked only when an SNI is sent (HAProxy's verifyhost follows
-		// the SNI), so verification is ours, below.
+		var rev *certcheck.Revocation
+		if ps.CRLFile != "" {
+			if rev, err = certcheck.LoadFile(ps.CRLFile); err != nil {
+				return fail("unable to configure CRL file '%s': %v", ps.CRLFile, err)
+			}
+			rev.AddCAs(pool)
+		}
+		// As HAProxy: the chain is verified against ca-file (and the
+		// crl-file's lists); the name is the SNI sent, else verifyhost,
+		// else none is checked. So verification is ours.
 		conf.InsecureSkipVerify = true
+		verifyHost := ps.VerifyHost
 		conf.VerifyConnection = func(cs tls.ConnectionState) error {
-			return verifyServerChain(cs, pool)
+			name := cs.ServerName
+			if name == "" {
+				name = verifyHost
+			}
+			return certcheck.VerifyServer(cs.PeerCertificates, pool, name, rev, time.Now())
 		}
 	}
 	srv.tls = &tlsOrigin{conf: conf, sni: sni}
 	return nil
-}
-
-// verifyServerChain verifies a server's certificate against pool and,
-// when an SNI was sent, its name.
-func verifyServerChain(cs tls.ConnectionState, pool *x509.CertPool) error {
-	if len(cs.PeerCertificates) == 0 {
-		return fmt.Errorf("the server sent no certificate")
-	}
-	opts := x509.VerifyOptions{Roots: pool, Intermediates: x509.NewCertPool(), DNSName: cs.ServerName}
-	for _, c := range cs.PeerCertificates[1:] {
-		opts.Intermediates.AddCert(c)
-	}
-	_, err := cs.PeerCertificates[0].Verify(opts)
-	return err
 }
 
 // serverName evaluates the server's sni expression for s.
@@ -173,7 +172,8 @@ func (s *session) startServerTLS() {
 	rc, err1 := fdConn(raw)
 	pc, err2 := fdConn(fds[1])
 	s.sfd = int32(fds[0])
-	if err1 != nil || err2 != nil || l.register(fds[0], s, nil) != nil {
+	s.flags &^= fSrvOut
+	if err1 != nil || err2 != nil || l.register(fds[0], s, nil, false) != nil {
 		for _, c := range []net.Conn{rc, pc} {
 			if c != nil {
 				c.Close()

@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"goproxy/internal/certcheck"
 	"goproxy/internal/rawsys"
 )
 
@@ -99,7 +100,8 @@ func (s *session) startTLS() {
 	rc, err1 := fdConn(raw)
 	pc, err2 := fdConn(fds[1])
 	s.cfd = int32(fds[0])
-	if err1 != nil || err2 != nil || l.register(fds[0], s, nil) != nil {
+	s.flags &^= fCliOut
+	if err1 != nil || err2 != nil || l.register(fds[0], s, nil, false) != nil {
 		for _, c := range []net.Conn{rc, pc} {
 			if c != nil {
 				c.Close()
@@ -164,7 +166,13 @@ func (t *tlsConn) startPumps() {
 // handshakeReason maps a handshake error to HAProxy's text.
 func handshakeReason(err error) string {
 	var ve *tls.CertificateVerificationError
+	var revoked *certcheck.Error
 	switch {
+	case errors.As(err, &revoked):
+		if revoked.Depth > 0 {
+			return tlsErrCAFail
+		}
+		return tlsErrCrtFail
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
 		return tlsErrEmpty
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
@@ -408,10 +416,12 @@ func (s *session) tlsEnded() {
 // logConnError writes HAProxy's log line for a connection that failed
 // before becoming a stream (sess_log_embryonic):
 // "<ip>:<port> [<accept date>] <frontend>/<listener>: <reason>".
-// option dontlognull drops the closed and aborted ones.
+// option dontlognull drops the closed and aborted ones. As in HAProxy
+// (fe->to_log), a frontend without a traffic log format (option tcplog,
+// log-format) logs none: it logs "Connect from" lines instead.
 func (s *session) logConnError(reason string) {
 	f := s.fe
-	if f.logs == nil {
+	if f.logs == nil || !f.Config.Options.TCPLog {
 		return
 	}
 	if f.Config.Options.DontLogNull && (reason == tlsErrEmpty || reason == tlsErrAbort) {

@@ -189,7 +189,7 @@ func (s *session) logFields(r *SessionRecord, ci *connInfo, nodes, sdNodes []par
 		exprs: f.logExprs, ci: ci, caps: s.caps, nCaps: len(f.captures), SSL: s.ln.tls != nil}
 	if lx := s.lx; lx != nil {
 		x.ID = lx.uid
-		x.SrvAddr, x.BackSrc = lx.srv, lx.back
+		x.SrvAddr, x.BackSrc, x.SrvUnix = lx.srv, lx.back, lx.srvUnix
 	}
 	if s.tls != nil && s.tls.shook.Load() {
 		x.TLS = &s.tls.info

@@ -7,7 +7,6 @@ import (
 	"net"
 	"os"
 	"os/user"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -17,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"goproxy/internal/sockxfer"
+	"goproxy/internal/uxsock"
 	"goproxy/parser"
 )
 
@@ -73,7 +73,7 @@ type cliListener struct {
 	exposeFD bool
 	severity severityMode // the socket's severity-output
 	path     string       // unix socket file we created, removed on Close
-	file     os.FileInfo  // the socket file as created, to remove only our own
+	file     uxsock.ID    // the socket file as created, to remove only our own
 	addr     string       // path or ip:port
 	name     string       // as show cli sockets prints it: unix@path, ipv4@ip:port
 }
@@ -169,7 +169,12 @@ func (s *Server) bind(sk parser.StatsSocket) (*cliListener, error) {
 	case parser.FamilyUnix:
 		ln, fi, err := listenUnix(sk, s.Takeover)
 		if err != nil {
-			return nil, bindError(sk, "cannot bind UNIX socket", err, "["+sk.Addr.Path+"]")
+			what := "cannot bind UNIX socket"
+			var ue *uxsock.Error
+			if errors.As(err, &ue) {
+				what, err = ue.What, ue.Err
+			}
+			return nil, bindError(sk, what, err, "["+sk.Addr.Path+"]")
 		}
 		return &cliListener{ln: ln, level: level, path: sk.Addr.Path, file: fi, addr: sk.Addr.Path,
 			name: "unix@" + sk.Addr.Path}, nil
@@ -192,72 +197,49 @@ func (s *Server) bind(sk parser.StatsSocket) (*cliListener, error) {
 	}
 }
 
-// listenUnix binds a unix socket at sk.Addr.Path. The socket is bound in a
-// private directory next to the path, given its mode and owner, then renamed
-// over the final path, so nobody can connect before the permissions apply.
-// A stale socket file is replaced; a live one (something answers a connect)
-// is an error unless takeover is set.
-func listenUnix(sk parser.StatsSocket, takeover bool) (net.Listener, os.FileInfo, error) {
+// listenUnix binds a unix socket at sk.Addr.Path as every UNIX listener is
+// bound (uxsock.Listen: a temporary name, its mode and owner, then a rename
+// over the path). A stale socket file is replaced; a live one (something
+// answers a connect) is an error unless takeover is set.
+func listenUnix(sk parser.StatsSocket, takeover bool) (net.Listener, uxsock.ID, error) {
 	path := sk.Addr.Path
 	if fi, err := os.Lstat(path); err == nil {
 		if fi.Mode()&os.ModeSocket == 0 {
-			return nil, nil, fmt.Errorf("%s exists and is not a socket", path)
+			return nil, uxsock.ID{}, fmt.Errorf("%s exists and is not a socket", path)
 		}
 		if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
 			holder := peerPID(c)
 			c.Close()
 			if !takeover {
 				if holder > 0 {
-					return nil, nil, fmt.Errorf("another process (pid %d) is already listening on this socket: to replace it, start with -sf %d, and give the first start -p <pidfile> or a 'pidfile' so that reloads find its pid", holder, holder)
+					return nil, uxsock.ID{}, fmt.Errorf("another process (pid %d) is already listening on this socket: to replace it, start with -sf %d, and give the first start -p <pidfile> or a 'pidfile' so that reloads find its pid", holder, holder)
 				}
-				return nil, nil, errors.New("another process is already listening on this socket")
+				return nil, uxsock.ID{}, errors.New("another process is already listening on this socket")
 			}
 		}
 	}
-	// Bind in a private directory (mode 0700) next to the final path, set
-	// the mode and owner, then rename over the final path: nobody can
-	// connect before the permissions apply.
-	dir, err := os.MkdirTemp(filepath.Dir(path), ".cli")
-	if err != nil {
-		return nil, nil, err
-	}
-	defer os.Remove(dir)
-	tmp := filepath.Join(dir, "s")
-	ln, err := net.Listen("unix", tmp)
-	if err != nil {
-		return nil, nil, err
-	}
-	ul := ln.(*net.UnixListener)
-	ul.SetUnlinkOnClose(false)
-	fail := func(err error) (net.Listener, os.FileInfo, error) {
-		ln.Close()
-		os.Remove(tmp)
-		return nil, nil, err
-	}
 	uid, gid, err := socketOwner(sk.BindOptions)
 	if err != nil {
-		return fail(err)
+		return nil, uxsock.ID{}, err
 	}
-	if uid != -1 || gid != -1 {
-		if err := os.Lchown(tmp, uid, gid); err != nil {
-			return fail(fmt.Errorf("cannot change ownership: %w", err))
-		}
-	}
+	perm := uxsock.Perm{UID: uid, GID: gid}
 	// Without `mode` the socket keeps what bind(2) gave it (0777 & ~umask),
 	// as with HAProxy.
 	if sk.ModeSet {
-		if err := os.Chmod(tmp, os.FileMode(sk.Mode)&os.ModePerm); err != nil {
-			return fail(fmt.Errorf("cannot change mode: %w", err))
-		}
+		perm.Mode = sk.Mode & 0o7777
 	}
-	fi, err := os.Lstat(tmp)
+	fd, id, err := uxsock.Listen(uxsock.Addr{Path: path}, perm, unix.SOMAXCONN)
 	if err != nil {
-		return fail(err)
+		return nil, id, err
 	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fail(err)
+	f := os.NewFile(uintptr(fd), path)
+	ln, err := net.FileListener(f)
+	f.Close()
+	if err != nil {
+		return nil, id, err
 	}
-	return ln, fi, nil
+	ln.(*net.UnixListener).SetUnlinkOnClose(false)
+	return ln, id, nil
 }
 
 // close stops the listener and removes its socket file unless another
@@ -267,7 +249,7 @@ func (l *cliListener) close() {
 	if l.path == "" {
 		return
 	}
-	if cur, err := os.Lstat(l.path); err == nil && os.SameFile(cur, l.file) {
+	if uxsock.Owns(l.path, l.file) {
 		os.Remove(l.path)
 	}
 }
@@ -436,7 +418,7 @@ func socketOwner(o parser.BindOptions) (int, int, error) {
 			return 0, 0, fmt.Errorf("unknown user %q: %w", o.User, err)
 		}
 		uid, _ = strconv.Atoi(u.Uid)
-	case o.UID != 0:
+	case o.UIDSet:
 		uid = o.UID
 	}
 	switch {
@@ -446,7 +428,7 @@ func socketOwner(o parser.BindOptions) (int, int, error) {
 			return 0, 0, fmt.Errorf("unknown group %q: %w", o.Group, err)
 		}
 		gid, _ = strconv.Atoi(g.Gid)
-	case o.GID != 0:
+	case o.GIDSet:
 		gid = o.GID
 	}
 	return uid, gid, nil

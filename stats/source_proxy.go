@@ -192,7 +192,7 @@ func listenerRow(f *proxy.Frontend, ln *proxy.Listener) Row {
 		Type: TypeListener, Proxy: f.Name, Name: ln.Name, IID: f.ID, SID: ln.ID, Mode: "tcp",
 		SCur: u(st.Scur), SMax: u(st.Smax), SLim: u(st.Slim), STot: u(st.Stot),
 		BIn: u(st.Bin), BOut: u(st.Bout), DReq: u(st.Dreq), EReq: u(st.Ereq),
-		DCon: u(st.Dcon), Addr: ln.Addr,
+		DCon: u(st.Dcon), Addr: listenerAddr(ln),
 	}
 	// HAProxy's get_li_status: FULL at the bind's maxconn (the frontend's
 	// when the bind has none), WAITING while a process-wide limit holds it
@@ -267,6 +267,9 @@ func serverRow(b *proxy.Backend, s *proxy.Server, now time.Time) Row {
 	host := ""
 	if ip.IsValid() {
 		host = ip.String()
+	}
+	if s.IsUnix() {
+		r.Addr = "unix" // HAProxy's addr_to_str; servers state shows "-" and port 0
 	}
 	r.Server = ServerState{
 		Op:          snap.OpState,
@@ -498,4 +501,13 @@ func (a *proxyAdmin) ShutdownSession(id uint64) error {
 func (a *proxyAdmin) ClearCounters(all bool) error {
 	a.g.ClearCounters(all)
 	return nil
+}
+
+// listenerAddr is a listener's addr column: ip:port, or "unix" for a UNIX
+// socket, as HAProxy's addr_to_str.
+func listenerAddr(ln *proxy.Listener) string {
+	if ln.IsUnix() {
+		return "unix"
+	}
+	return ln.Addr
 }

@@ -42,9 +42,20 @@ func startBin(t *testing.T, bin, cfg string, extra ...string) *e2eProc {
 // its stderr, in the process's output buffer).
 func startBinOut(t *testing.T, bin, cfg string, stdout *os.File, extra ...string) *e2eProc {
 	t.Helper()
+	return startBinFull(t, bin, cfg, stdout, nil, extra...)
+}
+
+// startBinEnv is startBin with env added to the process's environment.
+func startBinEnv(t *testing.T, bin, cfg string, env []string, extra ...string) *e2eProc {
+	t.Helper()
+	return startBinFull(t, bin, cfg, nil, env, extra...)
+}
+
+func startBinFull(t *testing.T, bin, cfg string, stdout *os.File, env []string, extra ...string) *e2eProc {
+	t.Helper()
 	args := append([]string{"-db", "-f", cfg}, extra...)
 	p := &e2eProc{cmd: exec.Command(bin, args...), out: &syncBuffer{}, exited: make(chan struct{})}
-	p.cmd.Env = cleanEnv("GORACE=atexit_sleep_ms=0")
+	p.cmd.Env = append(cleanEnv("GORACE=atexit_sleep_ms=0"), env...)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if stdout != nil {
 		p.cmd.Stdout = stdout
@@ -253,10 +264,15 @@ type nameServer struct {
 	wg    sync.WaitGroup
 }
 
-// startNameServer listens on addr (":0" style "127.0.0.1:0" allowed).
+// startNameServer listens on addr (":0" style "127.0.0.1:0" allowed; a
+// path or an '@' abstract name listens on a UNIX socket).
 func startNameServer(t *testing.T, name, addr string, opts ...func(*nameServer)) *nameServer {
 	t.Helper()
-	ln, err := net.Listen("tcp", addr)
+	network := "tcp"
+	if strings.HasPrefix(addr, "/") || strings.HasPrefix(addr, "@") {
+		network = "unix"
+	}
+	ln, err := net.Listen(network, addr)
 	if err != nil {
 		t.Fatalf("backend %s: %v", name, err)
 	}

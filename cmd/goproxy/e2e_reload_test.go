@@ -80,7 +80,13 @@ func (c *hammerCounts) expectClean(t *testing.T, over string, min int64) {
 }
 
 func hammerOnce(ip, addr string) error {
-	conn, err := dialFrom(ip, addr)
+	var conn net.Conn
+	var err error
+	if strings.HasPrefix(addr, "/") || strings.HasPrefix(addr, "@") {
+		conn, err = net.DialTimeout("unix", addr, 5*time.Second) // a UNIX listener
+	} else {
+		conn, err = dialFrom(ip, addr)
+	}
 	if err != nil {
 		return err
 	}

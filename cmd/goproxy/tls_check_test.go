@@ -25,8 +25,26 @@ func TestTLSCheckDifferential(t *testing.T) {
 	writePEM(t, certOnly, data)
 	garbage := filepath.Join(dir, "garbage.pem")
 	writePEM(t, garbage, []byte("not a certificate\n"))
+	crl := ca.crl(t, dir, "ca.crl")
 	list := filepath.Join(dir, "list.txt")
 	writePEM(t, list, []byte(crt+" site.test\n"))
+	optLists := []string{}
+	for i, opts := range []string{
+		"[verify required ca-file " + ca.file + " alpn h2] site.test",
+		"[verify required] site.test",
+		"[strict-sni] site.test",
+		"[verify maybe]",
+		"[ciphers FOO]",
+		"[ssl-min-ver TLSv1.3 ssl-max-ver TLSv1.3]",
+		"[alpn]",
+		"[ca-file " + filepath.Join(dir, "none.pem") + "]",
+		"[crl-file " + crl + " verify required ca-file " + ca.file + "]",
+		"[crl-file " + garbage + "]",
+	} {
+		f := filepath.Join(dir, "opts"+string(rune('a'+i))+".txt")
+		writePEM(t, f, []byte(crt+" "+opts+"\n"))
+		optLists = append(optLists, "ssl crt "+crt+" crt-list "+f)
+	}
 	binds := []string{
 		"ssl crt " + crt,
 		"ssl crt " + crt + " alpn h2,http/1.1 force-tlsv12 no-tls-tickets strict-sni",
@@ -50,9 +68,16 @@ func TestTLSCheckDifferential(t *testing.T) {
 		"ssl crt " + garbage,
 		"ssl crt " + dir + "/",
 		"ssl crt-list " + list,
+		"ssl crt " + crt + " ca-file " + ca.file + " verify required crl-file " + crl,
+		"ssl crt " + crt + " crl-file " + crl,
+		"ssl crt " + crt + " crl-file " + filepath.Join(dir, "none.crl"),
+		"ssl crt " + crt + " crl-file " + garbage,
+		"ssl crt " + crt + " crl-file " + certOnly,
+		"ssl crt " + crt + " crl-file",
 		"ssl",
 		"crt " + crt,
 	}
+	binds = append(binds, optLists...)
 	servers := []string{
 		"ssl",
 		"ssl verify none",
@@ -63,6 +88,12 @@ func TestTLSCheckDifferential(t *testing.T) {
 		"ssl verify none ciphers FOO",
 		"ssl verify none alpn",
 		"ssl verify none ssl-min-ver TLSv1.3 no-tls-tickets",
+		"ssl verify required ca-file " + ca.file + " crl-file " + crl + " verifyhost site.test",
+		"ssl verify required ca-file " + ca.file + " crl-file " + filepath.Join(dir, "none.crl"),
+		"ssl verify required ca-file " + ca.file + " crl-file " + garbage,
+		"ssl verify none crl-file",
+		"ssl verify none verifyhost",
+		"ssl verify none no-verifyhost",
 	}
 	var cfgs []string
 	for _, b := range binds {
@@ -72,7 +103,7 @@ func TestTLSCheckDifferential(t *testing.T) {
 		cfgs = append(cfgs, "frontend fe\n  bind 127.0.0.1:9443\n  default_backend be\nbackend be\n  server s1 127.0.0.1:1 "+s+"\n")
 	}
 	cfgs = append(cfgs, "global\n  crt-base "+dir+"\n  ca-base "+dir+"\n  ssl-default-bind-options ssl-min-ver TLSv1.2 no-tls-tickets\n  ssl-default-bind-ciphers ECDHE-ECDSA-AES128-GCM-SHA256\n  ssl-server-verify none\n"+
-		"frontend fe\n  bind 127.0.0.1:9443 ssl crt site.pem ca-file ca.pem verify required\n  default_backend be\nbackend be\n  server s1 127.0.0.1:1 ssl\n")
+		"frontend fe\n  bind 127.0.0.1:9443 ssl crt site.pem ca-file ca.pem verify required crl-file ca.crl\n  default_backend be\nbackend be\n  server s1 127.0.0.1:1 ssl\n  server s2 127.0.0.1:1 ssl verify required ca-file ca.pem crl-file ca.crl\n")
 	pid := regexp.MustCompile(`\(\d+\)`)
 	firstAlert := func(out string) string {
 		for _, l := range strings.Split(out, "\n") {

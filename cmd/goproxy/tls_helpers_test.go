@@ -45,7 +45,7 @@ func newTestCA(t *testing.T, dir, name string) *testCA {
 	tpl := &x509.Certificate{
 		SerialNumber: nextSerial(), Subject: pkix.Name{CommonName: name, Organization: []string{"goproxy tests"}},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature | x509.KeyUsageCRLSign,
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tpl, tpl, key.Public(), key)
 	if err != nil {
@@ -112,6 +112,24 @@ func (ca *testCA) issue(t *testing.T, dir, file string, o certOpts) (string, tls
 		t.Fatal(err)
 	}
 	return path, pair
+}
+
+// crl writes a revocation list of ca naming revoked (valid for a day from
+// an hour ago) and returns its path.
+func (ca *testCA) crl(t *testing.T, dir, file string, revoked ...*x509.Certificate) string {
+	t.Helper()
+	tpl := &x509.RevocationList{Number: nextSerial(), ThisUpdate: time.Now().Add(-time.Hour), NextUpdate: time.Now().Add(23 * time.Hour)}
+	for _, c := range revoked {
+		tpl.RevokedCertificateEntries = append(tpl.RevokedCertificateEntries,
+			x509.RevocationListEntry{SerialNumber: c.SerialNumber, RevocationTime: time.Now().Add(-time.Minute)})
+	}
+	der, err := x509.CreateRevocationList(rand.Reader, tpl, ca.cert, ca.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, file)
+	writePEM(t, path, pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der}))
+	return path
 }
 
 func writePEM(t *testing.T, path string, data []byte) {
