@@ -348,6 +348,7 @@ func (p *parser) compileLogFormats(px *Proxy) {
 			p.report(&Error{Pos: pos, Phase: PhaseCheck, Style: StyleCapital, Msg: msg})
 			return nil
 		}
+		p.resolveFetchArgs(px, lf.Pos, "in "+kw+" string in", nodes)
 		if sd {
 			// HAProxy ends the structured data with a separator.
 			nodes = append(nodes, LogNode{Kind: LogSep})
@@ -427,6 +428,7 @@ func (p *parser) compileDynamicBackends(px *Proxy) {
 				Msg: fmt.Sprintf("failed to parse use_backend rule '%s' : %s.", ub.Backend, err)})
 			continue
 		}
+		p.resolveFetchArgs(px, ub.Pos, "in use_backend expression in", nodes)
 		ub.Dynamic = nodes
 	}
 }

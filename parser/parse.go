@@ -82,6 +82,9 @@ type parser struct {
 	lfCtx lfContext
 	// lfProxy is the proxy whose format is being compiled.
 	lfProxy *Proxy
+	// argErrs are the fetch argument errors of the proxy being checked
+	// (fetchargs.go).
+	argErrs []*Error
 }
 
 const (

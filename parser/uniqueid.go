@@ -37,6 +37,7 @@ func (p *parser) compileUniqueID(px *Proxy) {
 			Msg: fmt.Sprintf("failed to parse unique-id : %s.", err)})
 		return
 	}
+	p.resolveFetchArgs(px, lf.Pos, "in unique-id-format string in", nodes)
 	px.UniqueIDFormat = &LogFormat{Pos: lf.Pos, Text: lf.Text, Nodes: nodes}
 }
 

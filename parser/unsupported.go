@@ -97,7 +97,7 @@ var notYetProxy = map[string]string{
 	"declare":          "HTTP mode only",
 	"dispatch":         "not implemented",
 	"email-alert":      "email alerts are not implemented",
-	"error-log-format": "custom log formats are not implemented",
+	"error-log-format": "connection error lines are written in HAProxy's default format only",
 	"errorfiles":       "HTTP mode only",
 	"external-check":   "external checks are not implemented",
 	"filter":           "filters are not implemented",

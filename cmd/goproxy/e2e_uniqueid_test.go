@@ -183,38 +183,3 @@ func TestE2EUniqueIDDifferential(t *testing.T) {
 		})
 	}
 }
-
-// TestUniqueIDCheckDifferential compares haproxy -c and goproxy -c on
-// unique-id-format configurations.
-func TestUniqueIDCheckDifferential(t *testing.T) {
-	t.Parallel()
-	haproxy, err := exec.LookPath("haproxy")
-	if err != nil {
-		t.Skip("SKIP: haproxy is not on PATH")
-	}
-	head := "defaults\n  mode tcp\n  timeout connect 1s\n  timeout client 1s\n  timeout server 1s\n"
-	be := "backend be\n  server s1 127.0.0.1:1\n"
-	cfgs := []string{
-		head + "frontend fe\n  bind 127.0.0.1:9\n  unique-id-format %[be_name]\n  default_backend be\n" + be,
-		head + "listen li\n  bind 127.0.0.1:9\n  unique-id-format %[be_name]:%[nbsrv]\n  server s1 127.0.0.1:1\n",
-		head + "frontend fe\n  bind 127.0.0.1:9\n  unique-id-format %[req.len]:%[req.payload(0,2)]:%ci\n  default_backend be\n" + be,
-		head + "frontend fe\n  bind 127.0.0.1:9\n  unique-id-format %HM\n  default_backend be\n" + be,
-		head + "frontend fe\n  bind 127.0.0.1:9\n  unique-id-format\n  default_backend be\n" + be,
-		head + "frontend fe\n  bind 127.0.0.1:9\n  unique-id-format a b\n  default_backend be\n" + be,
-		head + "frontend fe\n  bind 127.0.0.1:9\n  unique-id-format %[nope]\n  default_backend be\n" + be,
-		head + "  unique-id-format %[src,lower\nfrontend fe\n  bind 127.0.0.1:9\n  default_backend be\n" + be,
-		head + "frontend fe\n  bind 127.0.0.1:9\n  unique-id-header X-ID\n  unique-id-format %ci\n  default_backend be\n" + be,
-	}
-	for _, text := range cfgs {
-		dir := t.TempDir()
-		f := writeFile(t, dir, "u.cfg", text)
-		var outs [2]string
-		for i, bin := range []string{haproxy, goproxyBin} {
-			out, _ := exec.Command(bin, "-c", "-f", f).CombinedOutput()
-			outs[i] = mask(strings.ReplaceAll(string(out), dir+"/", ""))
-		}
-		if outs[0] != outs[1] {
-			t.Errorf("config:\n%s\nhaproxy:\n%s\ngoproxy:\n%s", text, outs[0], outs[1])
-		}
-	}
-}
