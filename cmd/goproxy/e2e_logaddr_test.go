@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"crypto/tls"
+	"fmt"
 	"net"
 	"os/exec"
 	"regexp"
@@ -193,5 +194,49 @@ func TestE2ELogAddressesDifferential(t *testing.T) {
 				t.Errorf("haproxy's masked line:\n%s\nthe test expects\n%s", lines[0], tc.want)
 			}
 		})
+	}
+}
+
+// TestE2EHandoffKeepsLogFields reloads goproxy with session-handoff
+// while a session is open: the new process logs it with the unique id the
+// old one made (its %pid in it) and the addresses of the server
+// connection it took over.
+func TestE2EHandoffKeepsLogFields(t *testing.T) {
+	t.Parallel()
+	sink := startSyslog(t)
+	srv := startPeerServer(t, nil)
+	addr := loopAddr(t)
+	text := e2eCfg{
+		global:   []string{"session-handoff", "log " + sink.addr() + " local2"},
+		defaults: []string{"log global", "timeout client 1m", "timeout server 1m"},
+		frontend: []string{"unique-id-format %pid_%ci", "tcp-request content set-var(sess.u) unique-id",
+			`log-format "HO %ID %bi:%bp %si:%sp %pid"`},
+		servers: []string{"server s1 " + srv.ln.Addr().String()},
+	}.render(addr)
+	cfg := writeFile(t, t.TempDir(), "ho.cfg", text)
+	old := startServing(t, goproxyBin, text, addr)
+	c, _ := openName(t, "127.0.0.2", addr)
+	if err := echoRoundTrip(c, "before\n"); err != nil {
+		t.Fatal(err)
+	}
+	var peer string
+	select {
+	case peer = <-srv.peers:
+	case <-time.After(3 * time.Second):
+		t.Fatal("the server saw no connection")
+	}
+	nu := startBin(t, goproxyBin, cfg, "-sf", strconv.Itoa(old.pid()))
+	if code := old.waitExit(t, 10*time.Second); code != 0 {
+		t.Fatalf("the old process exited %d:\n%s", code, old.out.String())
+	}
+	if err := echoRoundTrip(c, "after\n"); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	re := regexp.MustCompile(syslogHeader + `(HO .*)\n$`)
+	m := sink.next(t, re, 5*time.Second)
+	want := fmt.Sprintf("HO %d_127.0.0.2 %s %s %d", old.pid(), peer, srv.ln.Addr(), nu.pid())
+	if m[3] != want {
+		t.Errorf("the new process logged %q, want %q", m[3], want)
 	}
 }
