@@ -23,9 +23,11 @@ type Manager struct {
 	jobs   []*job
 	opts   Options
 	log    logrus.FieldLogger
-	mu     sync.Mutex
+	mu     sync.Mutex // guards jobs (after New), ctx, cancel and each job's cancel
+	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+	sets   map[*parser.Proxy]*ruleset
 }
 
 // job is one periodic check: the health check or the agent check of a
@@ -36,6 +38,10 @@ type job struct {
 	spec   *probeSpec
 	first  time.Duration
 	log    logrus.FieldLogger
+	// cancel stops the job's goroutine once started; removed is set when
+	// the job was removed before Start (its server deleted).
+	cancel  context.CancelFunc
+	removed bool
 }
 
 func (j *job) interval() time.Duration { return j.target.CheckInterval(j.kind) }
@@ -63,46 +69,112 @@ func (j *job) report(o outcome, took time.Duration) {
 // how first checks are spread). Servers without checks are skipped. It
 // fails on settings no check can run with (bad pattern, no port).
 func New(servers []Server, opts Options) (*Manager, error) {
-	m := &Manager{opts: opts, log: opts.Log}
+	m := &Manager{opts: opts, log: opts.Log, sets: map[*parser.Proxy]*ruleset{}}
 	if m.log == nil {
 		l := logrus.New()
 		l.SetOutput(io.Discard)
 		m.log = l
 	}
-	sets := map[*parser.Proxy]*ruleset{}
 	for _, sv := range servers {
-		px, t := sv.Backend, sv.Target
-		if px == nil {
-			px = &parser.Proxy{}
+		jobs, err := m.jobsFor(sv)
+		if err != nil {
+			return nil, err
 		}
-		if t.CheckConfigured(srvstate.HealthCheck) {
-			rs, ok := sets[px]
-			if !ok {
-				var err error
-				rs, err = rulesetFor(px)
-				if err != nil {
-					return nil, fmt.Errorf("backend %s: %w", px.Name, err)
-				}
-				sets[px] = rs
-			}
-			spec, err := healthSpec(px, rs, sv.Addr, sv.Params)
-			if err != nil {
-				return nil, fmt.Errorf("server %s/%s: %w", px.Name, sv.Name, err)
-			}
-			if st, ok := t.(StateTarget); ok {
-				spec.state = st
-			}
-			spec.bufSize = opts.BufSize
-			m.jobs = append(m.jobs, &job{target: t, kind: srvstate.HealthCheck, spec: spec, log: m.log})
-		}
-		if t.CheckConfigured(srvstate.AgentCheck) {
-			spec := agentSpec(px, sv.Addr, sv.Params)
-			spec.bufSize = opts.BufSize
-			m.jobs = append(m.jobs, &job{target: t, kind: srvstate.AgentCheck, spec: spec, log: m.log})
-		}
+		m.jobs = append(m.jobs, jobs...)
 	}
 	m.spreadFirst()
 	return m, nil
+}
+
+// jobsFor prepares the checks of one server. Callers serialize it (New
+// runs alone; Add holds mu).
+func (m *Manager) jobsFor(sv Server) ([]*job, error) {
+	px, t := sv.Backend, sv.Target
+	if px == nil {
+		px = &parser.Proxy{}
+	}
+	var jobs []*job
+	if t.CheckConfigured(srvstate.HealthCheck) {
+		rs, ok := m.sets[px]
+		if !ok {
+			var err error
+			rs, err = rulesetFor(px)
+			if err != nil {
+				return nil, fmt.Errorf("backend %s: %w", px.Name, err)
+			}
+			m.sets[px] = rs
+		}
+		spec, err := healthSpec(px, rs, sv.Addr, sv.Params)
+		if err != nil {
+			return nil, fmt.Errorf("server %s/%s: %w", px.Name, sv.Name, err)
+		}
+		if st, ok := t.(StateTarget); ok {
+			spec.state = st
+		}
+		spec.bufSize = m.opts.BufSize
+		jobs = append(jobs, &job{target: t, kind: srvstate.HealthCheck, spec: spec, log: m.log})
+	}
+	if t.CheckConfigured(srvstate.AgentCheck) {
+		spec := agentSpec(px, sv.Addr, sv.Params)
+		spec.bufSize = m.opts.BufSize
+		jobs = append(jobs, &job{target: t, kind: srvstate.AgentCheck, spec: spec, log: m.log})
+	}
+	return jobs, nil
+}
+
+// Add prepares the checks of a server added at run time and, once the
+// manager is started, starts them at once (their first run comes without
+// spreading, as HAProxy's for a dynamic server). It fails as New does on
+// settings no check can run with.
+func (m *Manager) Add(sv Server) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	jobs, err := m.jobsFor(sv)
+	if err != nil {
+		return err
+	}
+	m.jobs = append(m.jobs, jobs...)
+	if m.ctx != nil {
+		for _, j := range jobs {
+			m.startLocked(j)
+		}
+	}
+	return nil
+}
+
+// Remove stops the checks of t (a server deleted at run time) and forgets
+// them. It waits for nothing: a check in progress is abandoned without a
+// report.
+func (m *Manager) Remove(t Target) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	kept := m.jobs[:0:0]
+	for _, j := range m.jobs {
+		if j.target != t {
+			kept = append(kept, j)
+			continue
+		}
+		j.removed = true
+		if j.cancel != nil {
+			j.cancel()
+		}
+	}
+	m.jobs = kept
+}
+
+// startLocked launches j's goroutine under the manager's context.
+func (m *Manager) startLocked(j *job) {
+	if j.removed || m.ctx.Err() != nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(m.ctx)
+	j.cancel = cancel
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		defer cancel()
+		j.loop(ctx, m.opts.SpreadChecks)
+	}()
 }
 
 // spreadFirst sets each job's first delay as HAProxy's start_checks: the
@@ -126,7 +198,11 @@ func (m *Manager) spreadFirst() {
 }
 
 // Checks returns the number of periodic checks (health and agent).
-func (m *Manager) Checks() int { return len(m.jobs) }
+func (m *Manager) Checks() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.jobs)
+}
 
 // Start launches one goroutine per check. It does nothing if already
 // started.
@@ -136,13 +212,9 @@ func (m *Manager) Start(ctx context.Context) {
 	if m.cancel != nil {
 		return
 	}
-	ctx, m.cancel = context.WithCancel(ctx)
+	m.ctx, m.cancel = context.WithCancel(ctx)
 	for _, j := range m.jobs {
-		m.wg.Add(1)
-		go func() {
-			defer m.wg.Done()
-			j.loop(ctx, m.opts.SpreadChecks)
-		}()
+		m.startLocked(j)
 	}
 }
 
@@ -150,11 +222,10 @@ func (m *Manager) Start(ctx context.Context) {
 // report) and waits for the goroutines to end.
 func (m *Manager) Stop() {
 	m.mu.Lock()
-	cancel := m.cancel
-	m.mu.Unlock()
-	if cancel != nil {
-		cancel()
+	if m.cancel != nil {
+		m.cancel() // under mu: Add starts nothing from now on
 	}
+	m.mu.Unlock()
 	m.wg.Wait()
 }
 

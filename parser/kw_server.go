@@ -82,6 +82,9 @@ func (p *parser) parseServerParams(px *Proxy, name string, w []string, sp *Serve
 	}
 	for i := 0; i < len(w); i++ {
 		kw := w[i]
+		if p.dynamicRefused(kw) {
+			return false
+		}
 		switch kw {
 		case "check":
 			sp.Check = true

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"goproxy/internal/certcheck"
 	"goproxy/internal/hatext"
@@ -299,11 +300,18 @@ func withBase(base, path string) string {
 func (p *parser) loadCertPath(path string) ([]string, string) {
 	st, err := os.Stat(path)
 	if err != nil {
+		if p.cfg.Global.SSL.Extra()&ExtraBundle != 0 {
+			for _, ext := range []string{".rsa", ".ecdsa", ".dsa"} {
+				if _, e := os.Stat(path + ext); e == nil {
+					return nil, fmt.Sprintf("'%s' is a certificate bundle ('%s%s'...), which goproxy does not load: name each of its files with its own 'crt'.", path, path, ext)
+				}
+			}
+		}
 		return nil, fmt.Sprintf("unable to stat SSL certificate from file '%s' : %s.", path, hatext.Strerror(err))
 	}
 	if !st.IsDir() {
-		if _, err := LoadCertFile(path); err != nil {
-			return nil, err.Error()
+		if msg := p.loadBindCert(path); msg != "" {
+			return nil, msg
 		}
 		return []string{path}, ""
 	}
@@ -322,13 +330,33 @@ func (p *parser) loadCertPath(path string) ([]string, string) {
 			continue
 		}
 		f := filepath.Join(path, n)
-		if _, err := LoadCertFile(f); err != nil {
-			return nil, err.Error()
+		if msg := p.loadBindCert(f); msg != "" {
+			return nil, msg
 		}
 		files = append(files, f)
 	}
 	sort.Strings(files)
 	return files, ""
+}
+
+// loadBindCert loads one certificate file of a bind and its OCSP
+// response as HAProxy does when it builds the bind's TLS context: a
+// response it ignores is a warning without a location, a missing issuer
+// an error of the bind line (returned).
+func (p *parser) loadBindCert(path string) string {
+	extra := p.cfg.Global.SSL.Extra()
+	c, err := LoadCertFile(path, extra)
+	if err != nil {
+		return err.Error()
+	}
+	_, warning, fatal := LoadOCSP(path, c, extra, time.Now())
+	if fatal != "" {
+		return fatal
+	}
+	if warning != "" {
+		p.report(&Error{Msg: warning, Phase: PhaseParse, Sev: SevWarning})
+	}
+	return ""
 }
 
 // errReported is loadCrtList's answer when it reported the error itself.

@@ -23,6 +23,7 @@ func init() {
 		"ssl-default-bind-curves":         (*parser).globalSSLCiphers,
 		"ssl-default-bind-options":        (*parser).globalSSLDefaultOptions,
 		"ssl-default-server-options":      (*parser).globalSSLDefaultOptions,
+		"ssl-load-extra-files":            (*parser).globalSSLExtraFiles,
 	} {
 		globalKeywords[k] = fn
 	}
@@ -217,4 +218,33 @@ func (p *parser) validateServerSSL(px *Proxy, sv *Server) {
 		}
 		sv.SSL.CipherIDs = cl.IDs
 	}
+}
+
+// globalSSLExtraFiles reads ssl-load-extra-files as HAProxy does: kinds of
+// files, or none or all alone.
+func (p *parser) globalSSLExtraFiles(w []string, _ kwMod) {
+	kinds := map[string]ExtraFiles{"bundle": ExtraBundle, "sctl": ExtraSCTL, "ocsp": ExtraOCSP, "issuer": ExtraIssuer, "key": ExtraKey}
+	if len(w) < 2 || w[1] == "" {
+		p.alert("'%s' expects one or multiple arguments (none, all, bundle, sctl, ocsp, issuer).", w[0])
+		return
+	}
+	var set ExtraFiles
+	for i, a := range w[1:] {
+		switch {
+		case a == "none" || a == "all":
+			if set != 0 || i+2 < len(w) {
+				p.alert("'%s' 'none' and 'all' can be only used alone", w[0])
+				return
+			}
+			if a == "all" {
+				set = ExtraAll
+			}
+		case kinds[a] != 0:
+			set |= kinds[a]
+		default:
+			p.alert("'%s' expects one or multiple arguments (none, all, bundle, sctl, ocsp, issuer).", w[0])
+			return
+		}
+	}
+	p.cfg.Global.SSL.ExtraFiles, p.cfg.Global.SSL.ExtraFilesSet = set, true
 }

@@ -81,7 +81,7 @@ func (p *parser) parseServerSSL(w []string, i int, sp *ServerParams, fail func(s
 			return -1, true
 		}
 		path := withBase(p.cfg.Global.SSL.CrtBase, v)
-		if _, err := LoadCertFile(path); err != nil {
+		if _, err := LoadCertFile(path, p.cfg.Global.SSL.Extra()); err != nil {
 			fail("%s", strings.TrimSuffix(err.Error(), "."))
 			return -1, true
 		}

@@ -195,3 +195,31 @@ func FuzzMapCiphers(f *testing.F) {
 		_, _ = check13Suites(s)
 	})
 }
+
+func TestParseSCTL(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want []string
+		ok   bool
+	}{
+		{"\x00\x00", nil, true},
+		{"\x00\x05\x00\x03abc", []string{"abc"}, true},
+		{"\x00\x08\x00\x01a\x00\x03bcd", []string{"a", "bcd"}, true},
+		{"", nil, false},
+		{"\x00", nil, false},
+		{"\x00\x04\x00\x03abc", nil, false}, // the list's length is wrong
+		{"\x00\x05\x00\x04abc", nil, false}, // an SCT runs past the list
+		{"\x00\x01\x00", nil, false},        // a truncated SCT length
+	} {
+		got, ok := parseSCTL([]byte(tc.in))
+		if ok != tc.ok || len(got) != len(tc.want) {
+			t.Errorf("parseSCTL(%q) = %q, %v; want %q, %v", tc.in, got, ok, tc.want, tc.ok)
+			continue
+		}
+		for i := range got {
+			if string(got[i]) != tc.want[i] {
+				t.Errorf("parseSCTL(%q)[%d] = %q, want %q", tc.in, i, got[i], tc.want[i])
+			}
+		}
+	}
+}

@@ -86,4 +86,30 @@ type GlobalSSL struct {
 	ServerSuites13             string
 	// ServerVerify is ssl-server-verify: "" (required), "none", "required".
 	ServerVerify string
+	// ExtraFiles is ssl-load-extra-files when ExtraFilesSet (else all):
+	// the files looked for beside a certificate file.
+	ExtraFiles    ExtraFiles `json:",omitempty"`
+	ExtraFilesSet bool       `json:",omitempty"`
+}
+
+// ExtraFiles are the files HAProxy looks for beside a certificate file
+// (ssl-load-extra-files).
+type ExtraFiles uint8
+
+// The kinds of extra files.
+const (
+	ExtraBundle ExtraFiles = 1 << iota // <crt>.rsa, .ecdsa, .dsa when <crt> does not exist
+	ExtraSCTL                          // <crt>.sctl
+	ExtraOCSP                          // <crt>.ocsp
+	ExtraIssuer                        // <crt>.issuer
+	ExtraKey                           // <crt>.key
+	ExtraAll    = ExtraBundle | ExtraSCTL | ExtraOCSP | ExtraIssuer | ExtraKey
+)
+
+// Extra returns the extra files in effect: ssl-load-extra-files, or all.
+func (g GlobalSSL) Extra() ExtraFiles {
+	if g.ExtraFilesSet {
+		return g.ExtraFiles
+	}
+	return ExtraAll
 }

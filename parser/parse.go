@@ -85,6 +85,9 @@ type parser struct {
 	// argErrs are the fetch argument errors of the proxy being checked
 	// (fetchargs.go).
 	argErrs []*Error
+	// dynamic: the server options being read are those of "add server"
+	// (dynserver.go).
+	dynamic bool
 }
 
 const (

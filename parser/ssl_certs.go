@@ -23,12 +23,18 @@ func (e *CertError) Error() string { return e.Msg }
 // LoadCertFile loads a PEM certificate file as HAProxy's crt does: the
 // certificate, its chain and its private key in one file, or the key in
 // the same path suffixed by ".key".
-func LoadCertFile(path string) (*tls.Certificate, error) {
+func LoadCertFile(path string, extra ExtraFiles) (*tls.Certificate, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, &CertError{fmt.Sprintf("unable to stat SSL certificate from file '%s' : %s.", path, hatext.Strerror(err))}
 	}
 	var key []byte
+	if !hasPEMKey(data) && extra&ExtraKey == 0 {
+		if !hasPEMCert(data) {
+			return nil, &CertError{fmt.Sprintf("unable to load certificate from file '%s'.", path)}
+		}
+		return nil, &CertError{fmt.Sprintf("No Private Key found in '%s'.", path)}
+	}
 	if !hasPEMKey(data) {
 		keyPath := path + ".key"
 		key, err = os.ReadFile(keyPath)
@@ -39,7 +45,60 @@ func LoadCertFile(path string) (*tls.Certificate, error) {
 			return nil, &CertError{fmt.Sprintf("No Private Key found in '%s'.", keyPath)}
 		}
 	}
-	return ParseCertPEM(path, data, key)
+	cert, err := ParseCertPEM(path, data, key)
+	if err != nil {
+		return nil, err
+	}
+	if extra&ExtraSCTL != 0 {
+		if cert.SignedCertificateTimestamps, err = loadSCTL(path); err != nil {
+			return nil, err
+		}
+	}
+	return cert, nil
+}
+
+// loadSCTL reads the ".sctl" file beside a certificate file, as HAProxy
+// does: a SignedCertificateTimestampList (RFC 6962, a 2-byte length, then
+// SCTs of a 2-byte length each) sent in the handshake's
+// signed_certificate_timestamp extension. No file: no SCTs. A file that
+// does not hold such a list is HAProxy's error, with the path as HAProxy
+// writes it (".sctl" twice).
+func loadSCTL(path string) ([][]byte, error) {
+	f := path + ".sctl"
+	if _, err := os.Stat(f); err != nil {
+		return nil, nil
+	}
+	data, err := os.ReadFile(f)
+	scts, ok := parseSCTL(data)
+	if err != nil || !ok {
+		return nil, &CertError{fmt.Sprintf(" '%s.sctl' is present but cannot be read or parsed'.", f)}
+	}
+	return scts, nil
+}
+
+// parseSCTL splits a SignedCertificateTimestampList into its SCTs, with
+// HAProxy's checks of its lengths.
+func parseSCTL(data []byte) ([][]byte, bool) {
+	if len(data) < 2 {
+		return nil, false
+	}
+	n := int(data[0])<<8 | int(data[1])
+	if n+2 != len(data) {
+		return nil, false
+	}
+	var out [][]byte
+	for rest := data[2:]; len(rest) > 0; {
+		if len(rest) < 2 {
+			return nil, false
+		}
+		l := int(rest[0])<<8 | int(rest[1])
+		if 2+l > len(rest) {
+			return nil, false
+		}
+		out = append(out, rest[2:2+l])
+		rest = rest[2+l:]
+	}
+	return out, true
 }
 
 // ParseCertPEM builds a certificate from PEM blocks: data holds the

@@ -130,8 +130,8 @@ func (s *Server) setWeightLocked(w int64, pd *pending) error {
 // StaticLB reports whether the backend's algorithm cannot change weights
 // at run time (static-rr, map-based hashing).
 func (b *Backend) StaticLB() bool {
-	if len(b.Servers) > 0 {
-		return b.Servers[0].staticAlgo()
+	if len(b.ServerList()) > 0 {
+		return b.ServerList()[0].staticAlgo()
 	}
 	sv := &Server{Backend: b}
 	return sv.staticAlgo()

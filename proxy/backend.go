@@ -10,9 +10,12 @@ import (
 
 // Backend is a backend (or the backend half of a listen section).
 type Backend struct {
-	Name    string
-	ID      int // iid
-	Config  *parser.Proxy
+	Name   string
+	ID     int // iid
+	Config *parser.Proxy
+	// Servers are the servers of the configuration, as built. The current
+	// list, with the servers added at run time and without those deleted,
+	// is ServerList: read that one everywhere after Build.
 	Servers []*Server
 	lb      balancer
 
@@ -28,6 +31,9 @@ type backendRuntime struct {
 	logs *LogSink
 	// state records the backend's up/down transitions (backend_state.go).
 	state backendState
+
+	srvList atomic.Pointer[[]*Server] // current servers (ServerList), copy-on-write
+	srvMu   sync.Mutex                // serializes AddServer and DeleteServer
 
 	q       queue // sessions waiting for any server (backend queue)
 	qlen    atomic.Int64

@@ -28,10 +28,10 @@ type BackendState struct {
 // noUsableServer reports whether the backend has servers and none of them
 // may take a session.
 func (b *Backend) noUsableServer() bool {
-	if len(b.Servers) == 0 {
+	if len(b.ServerList()) == 0 {
 		return false
 	}
-	for _, s := range b.Servers {
+	for _, s := range b.ServerList() {
 		if s.usable() {
 			return false
 		}

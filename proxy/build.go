@@ -173,7 +173,7 @@ func (g *Graph) buildBackend(p *parser.Proxy) (*Backend, error) {
 	}
 	next := 1
 	for _, ps := range p.Servers {
-		s := &Server{Name: ps.Name, ID: ps.ID, Backend: b, Addr: ps.Addr, Config: ps.ServerParams, Backup: ps.Backup}
+		s := &Server{Name: ps.Name, ID: ps.ID, Backend: b, Addr: ps.Addr, Config: ps.ServerParams, Backup: ps.Backup, Pos: ps.Pos}
 		if s.ID == 0 {
 			for used[next] {
 				next++
@@ -192,6 +192,7 @@ func (g *Graph) buildBackend(p *parser.Proxy) (*Backend, error) {
 		s.initCheckState() // running, or stopped in maintenance if disabled
 		b.Servers = append(b.Servers, s)
 	}
+	b.publishServers(b.Servers)
 	named, err := compileACLs(p.ACLs, g.mapBy)
 	if err != nil {
 		return nil, err

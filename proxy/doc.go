@@ -3,9 +3,11 @@
 // their servers and balancers) and serves it: accept, pick a server, dial,
 // copy bytes both ways, count.
 //
-// Topology never changes after Build; server state, weights and counters are
-// atomics, and each balancer keeps its lookup table behind an atomic pointer
-// that a state or weight change rebuilds.
+// Topology never changes after Build, except a backend's server list, which
+// "add server" and "del server" replace copy-on-write (dynserver.go); server
+// state, weights and counters are atomics, and each balancer keeps its lookup
+// table (with the servers it was built from) behind an atomic pointer that a
+// state, weight or server list change rebuilds.
 //
 // Server and backend state has one owner, this package: every change of a
 // server's state (a check result, an agent reply, an admin call) runs

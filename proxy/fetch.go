@@ -358,7 +358,7 @@ func fetchNbsrv(fa *fetchArgs, c *connInfo) (sample, bool) {
 	if b == nil {
 		return intSample(0)
 	}
-	return intSample(int64(b.usableCount(len(b.Servers) + 1)))
+	return intSample(int64(b.usableCount(len(b.ServerList()) + 1)))
 }
 
 func fetchBeConn(fa *fetchArgs, c *connInfo) (sample, bool) {
@@ -379,7 +379,7 @@ func fetchQueue(fa *fetchArgs, c *connInfo) (sample, bool) {
 		return intSample(0)
 	}
 	n := b.qlen.Load()
-	for _, s := range b.Servers {
+	for _, s := range b.ServerList() {
 		n += s.Queued()
 	}
 	return intSample(n)
@@ -393,7 +393,7 @@ func fetchConnslots(fa *fetchArgs, c *connInfo) (sample, bool) {
 		return intSample(0)
 	}
 	n := int64(0)
-	for _, s := range b.Servers {
+	for _, s := range b.ServerList() {
 		if !s.Running() {
 			continue
 		}
@@ -414,7 +414,7 @@ func fetchSrvIsUp(fa *fetchArgs, c *connInfo) (sample, bool) {
 	if b == nil {
 		return sample{}, false
 	}
-	for _, s := range b.Servers {
+	for _, s := range b.ServerList() {
 		if s.Name == fa.srv {
 			return boolSample(s.Running() && s.Admin()&srvstate.AdminForcedMaint == 0)
 		}

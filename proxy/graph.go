@@ -59,6 +59,7 @@ type Graph struct {
 	nblocked atomic.Int64 // listeners blocked by a limit, over all loops
 	closing  atomic.Bool
 	hooks    Hooks
+	watcher  ServerWatcher // told of servers added and deleted at run time (dynserver.go)
 	sinks    []*LogSink
 	logDrops atomic.Uint64 // lines dropped by the sinks (DroppedLogs)
 

@@ -346,7 +346,7 @@ func (g *Graph) handoffPlace(r *handoffRecord) (*Listener, *Backend, *Server) {
 	if ln == nil && len(fe.Listeners) > 0 {
 		ln = fe.Listeners[0]
 	}
-	for _, s := range be.Servers {
+	for _, s := range be.ServerList() {
 		if s.Name == r.Server {
 			return ln, be, s
 		}

@@ -42,7 +42,7 @@ func newBalancer(b *Backend) (balancer, error) {
 	var lb balancer
 	switch algo {
 	case "", "roundrobin":
-		if len(b.Servers) > maxActiveSrvs {
+		if len(b.ServerList()) > maxActiveSrvs {
 			return nil, fmt.Errorf("backend %q: roundrobin supports at most %d servers", b.Name, maxActiveSrvs)
 		}
 		lb = &rrBalancer{b: b, allBackups: allBackups}
@@ -103,7 +103,7 @@ type lbPool struct {
 // one's effective weight.
 func choosePool(b *Backend, allBackups bool, eweight func(*Server) int) lbPool {
 	var p lbPool
-	for _, s := range b.Servers {
+	for _, s := range b.ServerList() {
 		if !s.Backup && s.usable() {
 			p.add(s, eweight(s))
 		}
@@ -112,7 +112,7 @@ func choosePool(b *Backend, allBackups bool, eweight func(*Server) int) lbPool {
 		p.used = len(p.srvs)
 		return p
 	}
-	for _, s := range b.Servers {
+	for _, s := range b.ServerList() {
 		if s.Backup && s.usable() {
 			p.add(s, eweight(s))
 		}
@@ -168,7 +168,7 @@ func mapEWeight(wmult int) func(*Server) int {
 // divisor of the configured (initial) weights that are not zero, 1 if none.
 func weightGCD(b *Backend) int {
 	g := 0
-	for _, s := range b.Servers {
+	for _, s := range b.ServerList() {
 		w := s.Config.Weight
 		if w <= 0 {
 			continue

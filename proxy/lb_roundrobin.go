@@ -33,6 +33,7 @@ type rrBalancer struct {
 	mu     sync.Mutex      // serializes update
 	groups [2]*fwrrGroup   // active and backup schedulers, at tab's start
 	cur    []fwrrCommitted // state each server had at the last update
+	known  []*Server       // the servers groups and cur are indexed by
 
 	tab atomic.Pointer[rrTable]
 }
@@ -47,6 +48,7 @@ type fwrrCommitted struct {
 // rrTable is one recorded schedule: prefix once, then cycle forever, as
 // indexes into the backend's servers.
 type rrTable struct {
+	srvs   []*Server // the backend's servers when recorded: what the indexes mean
 	pool   lbPool
 	grp    int // 0 active, 1 backup, -1 none (single backup or nothing)
 	prefix []uint16
@@ -83,7 +85,15 @@ func (t *rrTable) stateAt(c uint64) *fwrrGroup {
 func (lb *rrBalancer) update() {
 	lb.mu.Lock()
 	defer lb.mu.Unlock()
-	srvs := lb.b.Servers
+	srvs := lb.b.ServerList()
+	if lb.groups[0] != nil {
+		if old := lb.tab.Load(); old != nil && old.grp >= 0 {
+			lb.groups[old.grp] = old.stateAt(old.cursor.Load())
+		}
+		if !slices.Equal(lb.known, srvs) && !lb.reindex(srvs) {
+			lb.groups = [2]*fwrrGroup{} // not a plain add or delete: start over
+		}
+	}
 	next := make([]fwrrCommitted, len(srvs))
 	for i, s := range srvs {
 		next[i] = fwrrCommitted{usable: s.usable(), ew: uint32(dynamicEWeight(s))}
@@ -109,9 +119,6 @@ func (lb *rrBalancer) update() {
 			}
 		}
 	} else {
-		if old := lb.tab.Load(); old != nil && old.grp >= 0 {
-			lb.groups[old.grp] = old.stateAt(old.cursor.Load())
-		}
 		for i, s := range srvs {
 			was, now := lb.cur[i], next[i]
 			g := lb.groups[groupOf(s)]
@@ -126,13 +133,54 @@ func (lb *rrBalancer) update() {
 		}
 	}
 	lb.cur = next
+	lb.known = srvs
 
-	t := &rrTable{pool: choosePool(lb.b, lb.allBackups, dynamicEWeight), grp: -1}
+	t := &rrTable{srvs: srvs, pool: choosePool(lb.b, lb.allBackups, dynamicEWeight), grp: -1}
 	if t.pool.single == nil && len(t.pool.srvs) > 0 {
 		t.grp = groupOf(t.pool.srvs[0])
 		t.start, t.prefix, t.cycleStart, t.cycle = recordFwrr(lb.groups[t.grp])
 	}
 	lb.tab.Store(t)
+}
+
+// reindex moves the schedulers from the servers they know to srvs when
+// srvs is that list without some servers that are not scheduled (deleted
+// in maintenance) and with servers appended (added at run time): indexes
+// shift, positions stay, so the running windows go on undisturbed. It
+// reports false for any other change.
+func (lb *rrBalancer) reindex(srvs []*Server) bool {
+	in := make(map[*Server]bool, len(srvs))
+	for _, s := range srvs {
+		in[s] = true
+	}
+	known, cur := slices.Clone(lb.known), slices.Clone(lb.cur)
+	groups := [2]*fwrrGroup{lb.groups[0].clone(), lb.groups[1].clone()}
+	for i := len(known) - 1; i >= 0; i-- {
+		if in[known[i]] {
+			continue
+		}
+		if cur[i].usable {
+			return false
+		}
+		for _, g := range groups {
+			if !g.remove(i) {
+				return false
+			}
+		}
+		known = slices.Delete(known, i, i+1)
+		cur = slices.Delete(cur, i, i+1)
+	}
+	if len(known) > len(srvs) || !slices.Equal(known, srvs[:len(known)]) {
+		return false
+	}
+	for range srvs[len(known):] {
+		for _, g := range groups {
+			g.grow()
+		}
+		cur = append(cur, fwrrCommitted{})
+	}
+	lb.groups, lb.cur, lb.known = groups, cur, srvs
+	return true
 }
 
 func groupOf(s *Server) int {
@@ -159,7 +207,7 @@ func (lb *rrBalancer) pick(_ netip.Addr, avoid *Server) *Server {
 		return nil
 	}
 	for i := 0; i < n; i++ {
-		s := lb.b.Servers[t.at(t.cursor.Add(1)-1)]
+		s := t.srvs[t.at(t.cursor.Add(1)-1)]
 		if s != avoid && !lbSaturated(s) {
 			return s
 		}
@@ -259,6 +307,31 @@ func newFwrrGroup(n int) *fwrrGroup {
 		g.where[i] = -1
 	}
 	return g
+}
+
+// grow appends a server that is in no tree.
+func (g *fwrrGroup) grow() {
+	g.ew, g.npos, g.lpos, g.rweight = append(g.ew, 0), append(g.npos, 0), append(g.lpos, 0), append(g.rweight, 0)
+	g.where = append(g.where, -1)
+}
+
+// remove takes out server i, which must be in no tree, and renumbers the
+// servers after it; false if i is scheduled.
+func (g *fwrrGroup) remove(i int) bool {
+	if i >= len(g.where) || g.where[i] >= 0 {
+		return false
+	}
+	g.ew, g.npos = slices.Delete(g.ew, i, i+1), slices.Delete(g.npos, i, i+1)
+	g.lpos, g.rweight = slices.Delete(g.lpos, i, i+1), slices.Delete(g.rweight, i, i+1)
+	g.where = slices.Delete(g.where, i, i+1)
+	for t := range g.trees {
+		for k := range g.trees[t] {
+			if g.trees[t][k].srv > i {
+				g.trees[t][k].srv--
+			}
+		}
+	}
+	return true
 }
 
 func (g *fwrrGroup) clone() *fwrrGroup {

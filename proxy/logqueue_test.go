@@ -3,6 +3,7 @@ package proxy
 import (
 	"bufio"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -46,22 +47,26 @@ func TestLineRingProducers(t *testing.T) {
 	const producers, each = 4, 2000
 	var wg sync.WaitGroup
 	var refused atomic.Int64
+	// A full ring makes a producer retry, yielding to the consumer, for as
+	// long as the test may run: on a loaded machine the consumer can be
+	// off its CPU for a while.
+	deadline := time.Now().Add(10 * time.Second)
 	for p := 0; p < producers; p++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := 0; i < each; i++ {
-				for try := 0; !r.push([]byte{byte(p), byte(i >> 8), byte(i)}); try++ {
-					if try > 1e6 {
+				for !r.push([]byte{byte(p), byte(i >> 8), byte(i)}) {
+					if time.Now().After(deadline) {
 						refused.Add(1)
 						return
 					}
+					runtime.Gosched()
 				}
 			}
 		}()
 	}
 	next := make([]int, producers)
-	deadline := time.Now().Add(10 * time.Second)
 	for got := 0; got < producers*each && time.Now().Before(deadline) && refused.Load() == 0; {
 		b, ok := r.pop()
 		if !ok {

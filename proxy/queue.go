@@ -44,6 +44,9 @@ func (q *queue) remove(s *session) {
 func (b *Backend) enqueue(s *session, srv *Server) bool {
 	b.qmu.Lock()
 	defer b.qmu.Unlock()
+	if srv != nil && srv.deleted.Load() {
+		srv = nil // deleted since it was picked: any server will do
+	}
 	if srv != nil {
 		if mq := int64(srv.Config.MaxQueue); mq > 0 && srv.q.n >= mq {
 			return false
@@ -168,7 +171,7 @@ func (s *Server) redispatchQueue() int {
 	}
 	b.qmu.Unlock()
 	if n > 0 {
-		for _, o := range b.Servers {
+		for _, o := range b.ServerList() {
 			if o != s {
 				o.ServeQueue()
 			}

@@ -27,6 +27,16 @@ type Server struct {
 	Addr    parser.Addr
 	Config  parser.ServerParams
 	Backup  bool
+	// Pos is the server line; parser.DynamicPos for a server added at
+	// run time (Dynamic).
+	Pos     parser.Pos
+	Dynamic bool
+
+	// pinned: a use-server rule names the server, which cannot be deleted
+	// (HAProxy's SRV_F_NON_PURGEABLE). Set at Build.
+	pinned bool
+	// deleted is set once "del server" removed the server (dynserver.go).
+	deleted atomic.Bool
 
 	running atomic.Bool // operational state: true = UP (or going down)
 	admin   adminState

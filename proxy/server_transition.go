@@ -79,7 +79,7 @@ func (s *Server) usableCounts() (act, bck int) {
 		}
 		return 0, 0
 	}
-	for _, o := range s.Backend.Servers {
+	for _, o := range s.Backend.ServerList() {
 		if !o.usable() {
 			continue
 		}
@@ -269,7 +269,7 @@ func (s *Server) upSideEffectsLocked(pd *pending) {
 	if s.Config.OnMarkedUp != "shutdown-backup-sessions" || s.Backup || s.uweight.Load() == 0 || s.Backend == nil {
 		return
 	}
-	for _, o := range s.Backend.Servers {
+	for _, o := range s.Backend.ServerList() {
 		if o.Backup {
 			pd.shutdown = append(pd.shutdown, o)
 		}

@@ -325,7 +325,7 @@ func (s *session) assign() {
 	}
 	be.ctr.picked(l.wall)
 	srv.ctr.picked(l.wall)
-	if srv.queued.Load() > 0 || !srv.tryTake() {
+	if srv.queued.Load() > 0 || !srv.tryTakeLive() {
 		s.enqueue(srv)
 		return
 	}

@@ -58,7 +58,7 @@ func serverStateLines(name string, fe *Frontend, be *Backend) []string {
 		st := be.Stats()
 		beConn, beTot, unass = st.Scur, st.Stot, st.Qcur
 		pend = unass
-		for _, s := range be.Servers {
+		for _, s := range be.ServerList() {
 			servers++
 			ss := s.Stats()
 			pend += ss.Qcur

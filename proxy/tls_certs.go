@@ -28,16 +28,21 @@ type CertStore struct {
 	txPath  string           // the file of the open transaction, "" = none
 	txCert  *tls.Certificate // its new certificate
 	txBytes []byte
+	ocsp    map[string]*ocspSlot // by certificate ID (DER)
+	extra   parser.ExtraFiles    // ssl-load-extra-files
 }
 
 // certEntry is one certificate file.
 type certEntry struct {
 	path string
 	cert atomic.Pointer[tls.Certificate]
+	ocsp atomic.Pointer[ocspSlot] // nil: no OCSP stapling
 }
 
 // newCertStore returns an empty store.
-func newCertStore() *CertStore { return &CertStore{byPath: map[string]*certEntry{}} }
+func newCertStore(extra parser.ExtraFiles) *CertStore {
+	return &CertStore{byPath: map[string]*certEntry{}, extra: extra}
+}
 
 // load returns the entry of path, loading the file the first time.
 func (cs *CertStore) load(path string) (*certEntry, error) {
@@ -46,12 +51,13 @@ func (cs *CertStore) load(path string) (*certEntry, error) {
 	if e := cs.byPath[path]; e != nil {
 		return e, nil
 	}
-	c, err := parser.LoadCertFile(path)
+	c, err := parser.LoadCertFile(path, cs.extra)
 	if err != nil {
 		return nil, err
 	}
 	e := &certEntry{path: path}
 	e.cert.Store(c)
+	cs.fileOCSP(e, c)
 	cs.byPath[path] = e
 	cs.order = append(cs.order, path)
 	return e, nil
@@ -137,7 +143,7 @@ func (tb *tlsBind) pick(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
 	if err != nil {
 		return nil, err
 	}
-	return e.cert.Load(), nil
+	return e.stapled(time.Now()), nil
 }
 
 // pickEntry is pick's choice of certificate file.
@@ -182,7 +188,7 @@ func (g *Graph) setupListenerTLS(ln *Listener) error {
 		return nil
 	}
 	if g.certs == nil {
-		g.certs = newCertStore()
+		g.certs = newCertStore(g.cfg.Global.SSL.Extra())
 	}
 	tb := &tlsBind{strict: s.StrictSNI, filters: s.CertSNI}
 	for _, path := range s.Certs {

@@ -91,7 +91,7 @@ func (g *Graph) setupServerTLS(srv *Server, ps *parser.Server) error {
 		conf.MinVersion = tls.VersionTLS10
 	}
 	if s.Crt != "" {
-		c, err := parser.LoadCertFile(s.Crt)
+		c, err := parser.LoadCertFile(s.Crt, g.cfg.Global.SSL.Extra())
 		if err != nil {
 			return fail("%v", err)
 		}

@@ -24,6 +24,9 @@ type CertDetail struct {
 	Path  string
 	Used  bool                // false for the certificate of a transaction
 	Chain []*x509.Certificate // the leaf first
+	// OCSPKey is the certificate ID its OCSP response is filed under,
+	// nil without OCSP stapling.
+	OCSPKey []byte
 }
 
 // CertError is a refused certificate operation, with HAProxy's text.
@@ -66,6 +69,11 @@ func (cs *CertStore) Detail(path string, tx bool) (CertDetail, bool) {
 		c = e.cert.Load()
 	}
 	d := CertDetail{Path: path, Used: !tx}
+	if e := cs.byPath[path]; !tx && e != nil {
+		if slot := e.ocsp.Load(); slot != nil {
+			d.OCSPKey = slot.id
+		}
+	}
 	for _, der := range c.Certificate {
 		x, err := x509.ParseCertificate(der)
 		if err != nil {
@@ -145,6 +153,7 @@ func (cs *CertStore) Commit(path string) error {
 		return err
 	}
 	cs.byPath[path].cert.Store(c)
+	cs.byPath[path].ocsp.Store(nil) // as HAProxy: the new certificate has no .ocsp
 	for _, tb := range cs.binds {
 		tb.rebuild()
 	}

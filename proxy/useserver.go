@@ -39,6 +39,7 @@ func (b *Backend) compileServerRules(p *parser.Proxy, named map[string][]*acl, m
 		if err != nil {
 			return fmt.Errorf("parsing [%s:%d] : %w", r.File, r.Line, err)
 		}
+		srv.pinned = true
 		b.useServers = append(b.useServers, useServerRule{srv: srv, cond: c})
 		b.needDst = b.needDst || c.needsDst()
 	}

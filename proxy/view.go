@@ -137,7 +137,7 @@ func (g *Graph) ClearCounters(all bool) {
 	}
 	for _, b := range g.backends {
 		b.ctr.clear(all)
-		for _, s := range b.Servers {
+		for _, s := range b.ServerList() {
 			s.ctr.clear(all)
 		}
 	}
@@ -235,7 +235,7 @@ func (b *Backend) anyUsable() bool { return b.usableCount(1) > 0 }
 // usableCount counts the usable active servers, up to limit.
 func (b *Backend) usableCount(limit int) int {
 	n := 0
-	for _, s := range b.Servers {
+	for _, s := range b.ServerList() {
 		if !s.Backup && s.usable() {
 			n++
 			if n >= limit {
@@ -244,7 +244,7 @@ func (b *Backend) usableCount(limit int) int {
 		}
 	}
 	if n == 0 {
-		for _, s := range b.Servers {
+		for _, s := range b.ServerList() {
 			if s.Backup && s.usable() {
 				n++
 				if n >= limit {

@@ -238,6 +238,9 @@ func colSrvIcur(r *Row, ctx *rowCtx) value     { return num(r.Server.SrvICur) }
 
 func colSrcIlim(r *Row, ctx *rowCtx) value {
 	s := &r.Server
+	if s.Dynamic && s.IdleLimit == 0 {
+		return numi(0) // no default-server: HAProxy's limit stays 0, shown
+	}
 	if s.IdleLimit <= 0 {
 		return value{}
 	}

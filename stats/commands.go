@@ -69,6 +69,8 @@ func init() {
 	add("shutdown frontend", LevelAdmin, cmdShutdownFrontend)
 	add("shutdown session", LevelAdmin, cmdShutdownSession)
 	add("shutdown sessions server", LevelAdmin, cmdShutdownSessionsServer)
+	add("add server", LevelAdmin, cmdAddServer)
+	add("del server", LevelAdmin, cmdDelServer)
 }
 
 // findCommand returns the command whose keyword words all match the first

@@ -40,7 +40,7 @@ func (p *ProxySource) Extended() Extended {
 	out := Extended{HandedOff: p.g.HandedOff(), TakenOver: p.g.TakenOver()}
 	for _, b := range p.g.Backends() {
 		be := BackendExtended{Name: b.Name, Times: b.Times()}
-		for _, s := range b.Servers {
+		for _, s := range b.ServerList() {
 			be.Servers = append(be.Servers, ServerExtended{Name: s.Name, Maint: s.Admin()&srvstate.AdminMaint != 0,
 				Times: s.Times(), Shutdown: s.SessionsShutdown()})
 		}

@@ -84,11 +84,11 @@ func cmdShowServersState(s *session, args []string) string {
 	b.WriteString(serversStateHeader)
 	for _, r := range rows {
 		sv := &r.Server
-		fmt.Fprintf(&b, "%d %s %d %s %s %d %d %d %d %d %d %d %d %d %d %d %d %s %d - 0 %d %s %s %d\n",
+		fmt.Fprintf(&b, "%d %s %d %s %s %d %d %d %d %d %d %d %d %d %d %d %d %s %d - %d %d %s %s %d\n",
 			r.IID, r.Proxy, r.SID, r.Name, dash(sv.Host), sv.Op, sv.Admin, sv.UWeight, sv.IWeight,
 			r.LastChg, sv.Check.Status, sv.Check.Result, sv.Check.Health, checkStateBits(&sv.Check),
 			checkStateBits(&sv.Agent), b2i(sv.BackendForcedID), b2i(sv.ForcedID), dash(sv.FQDN), sv.Port,
-			sv.CheckPort, dash(sv.CheckAddr), dash(sv.AgentAddr), sv.AgentPort)
+			b2i(sv.UseSSL), sv.CheckPort, dash(sv.CheckAddr), dash(sv.AgentAddr), sv.AgentPort)
 	}
 	return b.String()
 }
@@ -102,6 +102,14 @@ func cmdShowServersConn(s *session, args []string) string {
 	b.WriteString("# bkname/svname bkid/svid addr port - purge_delay used_cur used_max need_est unsafe_nb safe_nb idle_lim idle_cur idle_per_thr[2]\n")
 	for _, r := range rows {
 		sv := &r.Server
+		if sv.Dynamic {
+			// No default-server, hence no purge delay and no idle
+			// limit, and no per-thread idle lists to show.
+			fmt.Fprintf(&b, "%s/%s %d/%d %s %d - 0 %d %d %d 0 %d 0 %d\n",
+				r.Proxy, r.Name, r.IID, r.SID, dash(sv.Host), sv.Port, sv.UsedConnCur, sv.UsedConnMax,
+				sv.NeedConnEst, sv.SafeConnCur, sv.IdleConnCur)
+			continue
+		}
 		idleLim := sv.IdleLimit
 		if idleLim <= 0 {
 			idleLim = -1

@@ -111,8 +111,13 @@ func answerSeverity(args []string, answer string) int {
 		return sevInfo
 	case hasPrefixWords(args, dataCommands):
 		return 0
+	case answer == ocspUpdated:
+		return sevInfo
 	case answer == "All sockets are already enabled.\n" || answer == "All sockets are already disabled.\n":
 		return sevNotice
+	case (hasPrefixWords(args, [][]string{{"add", "server"}}) && answer == ansServerRegistered) ||
+		(hasPrefixWords(args, [][]string{{"del", "server"}}) && answer == ansServerDeleted):
+		return sevInfo // cli_msg(LOG_INFO)
 	case answer == checksNotEnabled || answer == agentNotEnabled:
 		return sevWarning
 	case argAt(args, 0) == "set" && argAt(args, 1) == "server" && argAt(args, 3) == "addr" &&

@@ -141,6 +141,10 @@ type ServerState struct {
 	AgentPort       int
 	// Cookie is the server's cookie value, if any.
 	Cookie string
+	// Dynamic is set for a server added at run time ("add server").
+	Dynamic bool
+	// UseSSL is set for a server reached over TLS ("ssl").
+	UseSSL bool
 }
 
 // Check is the state of a server's health check (or agent check).

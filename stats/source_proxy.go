@@ -156,7 +156,7 @@ func (p *ProxySource) Stats() []Row {
 			}
 		}
 		if b != nil {
-			for _, s := range b.Servers {
+			for _, s := range b.ServerList() {
 				rows = append(rows, serverRow(b, s, now))
 			}
 			rows = append(rows, p.backendRow(b, now))
@@ -297,6 +297,16 @@ func serverRow(b *proxy.Backend, s *proxy.Server, now time.Time) Row {
 		AgentAddr:   snap.AgentAddr,
 		AgentPort:   snap.AgentPort,
 		Tracked:     s.Config.Track,
+		Dynamic:     s.Dynamic,
+		UseSSL:      s.UsesSSL(),
+	}
+	if s.Dynamic {
+		// A dynamic server never counted a connection estimate: HAProxy
+		// shows 0 where a configured server shows 1.
+		r.Server.NeedConnEst, r.Server.UsedConnMax = 0, 0
+	}
+	if s.Addr.HasOffset && port == 0 {
+		r.Server.Port = s.Addr.PortOffset // HAProxy's svc_port: the offset
 	}
 	return r
 }
@@ -325,7 +335,7 @@ func (a *proxyAdmin) server(backend, server string) (*proxy.Server, error) {
 	if b == nil {
 		return nil, errors.New("No such backend.\n")
 	}
-	for _, s := range b.Servers {
+	for _, s := range b.ServerList() {
 		if s.Name == server {
 			return s, nil
 		}

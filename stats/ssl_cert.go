@@ -75,9 +75,7 @@ func certDetailText(name string, d proxy.CertDetail) string {
 	fmt.Fprintf(&b, "Serial: %X\n", leaf.SerialNumber.Bytes())
 	fmt.Fprintf(&b, "notBefore: %s\n", leaf.NotBefore.UTC().Format("Jan _2 15:04:05 2006 GMT"))
 	fmt.Fprintf(&b, "notAfter: %s\n", leaf.NotAfter.UTC().Format("Jan _2 15:04:05 2006 GMT"))
-	if san := sanText(leaf); san != "" {
-		fmt.Fprintf(&b, "Subject Alternative Name: %s\n", san)
-	}
+	fmt.Fprintf(&b, "Subject Alternative Name: %s\n", sanText(leaf))
 	fmt.Fprintf(&b, "Algorithm: %s\n", keyAlgorithm(leaf))
 	fmt.Fprintf(&b, "SHA1 FingerPrint: %X\n", sha1.Sum(leaf.Raw))
 	fmt.Fprintf(&b, "Subject: %s\n", proxy.OnelineDN(leaf.Subject))
@@ -86,7 +84,7 @@ func certDetailText(name string, d proxy.CertDetail) string {
 		fmt.Fprintf(&b, "Chain Subject: %s\n", proxy.OnelineDN(c.Subject))
 		fmt.Fprintf(&b, "Chain Issuer: %s\n", proxy.OnelineDN(c.Issuer))
 	}
-	b.WriteString("OCSP Response Key: \n")
+	fmt.Fprintf(&b, "OCSP Response Key: %x\n", d.OCSPKey)
 	return b.String()
 }
 

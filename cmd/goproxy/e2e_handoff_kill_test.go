@@ -23,7 +23,11 @@ func TestE2EHandoffNewProcessKilled(t *testing.T) {
 	var dials atomic.Int64
 	srv := startSpeaker(t, echoLines(&dials))
 	addr := loopAddr(t)
-	text := handoffConfig(srv.addr()).render(addr)
+	// One event loop: each pass of the handoff then freezes at most one
+	// batch, so the sessions a killed process took are whole batches.
+	hc := handoffConfig(srv.addr())
+	hc.global = append(hc.global, "nbthread 1")
+	text := hc.render(addr)
 	cfg := writeFile(t, t.TempDir(), "handoff.cfg", text)
 	old := startServing(t, goproxyBin, text, addr)
 

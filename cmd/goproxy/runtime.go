@@ -118,7 +118,7 @@ func newRuntime(cfg *parser.Config, o buildOptions) (*procRuntime, error) {
 			continue
 		}
 		if b := g.Backend(px.Name); b != nil {
-			for _, s := range b.Servers {
+			for _, s := range b.ServerList() {
 				targets = append(targets, health.Server{Backend: b.Config, Name: s.Name, Addr: s.Addr, Params: s.Config, Target: s})
 			}
 		}
@@ -152,6 +152,7 @@ func newRuntime(cfg *parser.Config, o buildOptions) (*procRuntime, error) {
 	chAPI.Listeners = api.Listeners
 	chAPI.Maps = g
 	rt := &procRuntime{g: g, checks: checks, api: api, chAPI: chAPI, log: log, done: make(chan struct{}), handoff: cfg.Global.SessionHandoff}
+	g.SetServerWatcher(rt)
 	for _, px := range cfg.Proxies {
 		if px.ServesHTTP() && !px.Disabled {
 			e := stats.NewHTTPService(cfg, px, src, log)
@@ -163,6 +164,15 @@ func newRuntime(cfg *parser.Config, o buildOptions) (*procRuntime, error) {
 	rt.ctx, rt.cancel = context.WithCancel(context.Background())
 	return rt, nil
 }
+
+// ServerAdded prepares the checks of a server added by "add server"; they
+// run once the manager runs and the server's checks are enabled.
+func (rt *procRuntime) ServerAdded(s *proxy.Server) error {
+	return rt.checks.Add(health.Server{Backend: s.Backend.Config, Name: s.Name, Addr: s.Addr, Params: s.Config, Target: s})
+}
+
+// ServerDeleted stops the checks of a server removed by "del server".
+func (rt *procRuntime) ServerDeleted(s *proxy.Server) { rt.checks.Remove(s) }
 
 type discard struct{}
 
