@@ -51,6 +51,7 @@ var fetches = map[string]fetchDef{
 	"var":                {"any", "any", 1, 2},
 	"fc_pp_authority":    {"str", "str", 0, 0},
 	"fc_pp_unique_id":    {"str", "str", 0, 0},
+	"unique-id":          {"str", "str", 0, 0},
 	"capture.req.hdr":    {"str", "str", 1, 1},
 	"int":                {"int", "int", 1, 1}, // constants
 	"str":                {"str", "str", 0, 1},

@@ -23,6 +23,5 @@ var sslFetches = map[string]fetchDef{
 func init() {
 	for name, d := range sslFetches {
 		fetches[name] = d
-		logFetches[name] = true
 	}
 }

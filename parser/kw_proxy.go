@@ -49,6 +49,7 @@ func init() {
 		"log-format":            {inAll, (*parser).kwLogFormat},
 		"log-format-sd":         {inAll, (*parser).kwLogFormat},
 		"log-tag":               {inAll, (*parser).kwLogTag},
+		"unique-id-format":      {inAll, (*parser).kwUniqueIDFormat},
 		"maxconn":               {inD | inF, (*parser).kwMaxConn},
 		"fullconn":              {inD | inB, (*parser).kwFullConn},
 		"stats":                 {inAll, (*parser).kwStats},

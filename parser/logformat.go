@@ -1,6 +1,7 @@
 package parser
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -35,7 +36,33 @@ const (
 	LogQuote                          // Q: double-quote strings
 	LogHex                            // X: hexadecimal addresses, ports, %Ts, %pid...
 	LogEsc                            // E: escape '"', '\' and ']' (RFC 5424 SD)
+	// LogHTTPEnc: a sample of unique-id-format, written as HAProxy's
+	// LOG_OPT_HTTP nodes are (control characters as %XX, never quoted,
+	// nothing when empty).
+	LogHTTPEnc
 )
+
+// lfContext is where a log format is used: it decides the fetches it may
+// use and the defaults of its nodes.
+type lfContext uint8
+
+const (
+	lfLog         lfContext = iota // log-format, log-format-sd: at log time
+	lfBackendName                  // use_backend <fmt>: while the session starts
+	lfUniqueID                     // unique-id-format: LOG_OPT_HTTP, no '-' for empty values
+)
+
+// l6Fetches are the fetches of the client's bytes, with the sources
+// HAProxy names when a log format cannot use them.
+var l6Fetches = map[string]string{
+	"req.len": "request buffer", "req_len": "request buffer",
+	"req.payload": "request buffer", "req.payload_lv": "request buffer",
+	"payload": "request buffer,response buffer", "payload_lv": "request buffer,response buffer",
+	"req.ssl_sni": "request buffer", "req_ssl_sni": "request buffer",
+	"req.ssl_hello_type": "request buffer", "req_ssl_hello_type": "request buffer",
+	"req.ssl_ver": "request buffer", "req_ssl_ver": "request buffer",
+	"req.ssl_alpn": "request buffer", "req.ssl_ec_ext": "request buffer",
+}
 
 // LogNode is one element of a compiled log format.
 type LogNode struct {
@@ -65,9 +92,6 @@ var logVars = map[string]bool{
 	"sq": false, "sslc": false, "sslv": false, "t": false, "tr": true, "trg": true,
 	"trl": true, "ts": false, "tsc": false,
 }
-
-// logFetches are the sample fetches goproxy evaluates in a log format.
-var logFetches = map[string]bool{"src": true, "dst": true, "src_port": true, "dst_port": true, "capture.req.hdr": true}
 
 // logFlagNames are the flags of %{...}.
 var logFlagNames = map[string]LogFlags{"M": LogMandatory, "Q": LogQuote, "X": LogHex, "E": LogEsc}
@@ -106,6 +130,9 @@ func ParseLogFormat(s string, http bool) ([]LogNode, error) {
 func (p *parser) parseLogFormat(s string, http bool) ([]LogNode, error) {
 	var nodes []LogNode
 	def := LogMandatory // the flags %o sets for the nodes after it
+	if p.lfCtx == lfUniqueID {
+		def = 0
+	}
 	text := func(t string) {
 		if n := len(nodes); n > 0 && nodes[n-1].Kind == LogText {
 			nodes[n-1].Text += t
@@ -169,7 +196,7 @@ func (p *parser) parseLogFormat(s string, http bool) ([]LogNode, error) {
 			if err != nil {
 				return nil, err
 			}
-			n.Flags = flags
+			n.Flags |= flags
 			nodes = append(nodes, n)
 			i = next
 			continue
@@ -204,21 +231,14 @@ func (p *parser) parseLogFetch(s string, i int) (LogNode, int, error) {
 	}
 	name := s[i:j]
 	rest := s[i:]
-	_, evaluated := fetches[name]
-	if !logFetches[name] && !(p.lfAllFetches && evaluated) {
-		if name != "" && (knownFetch(name) || evaluated) {
-			return LogNode{}, 0, fmt.Errorf("failed to parse sample expression <%s> : fetch method '%s' is not supported by goproxy in a log format (only src, dst, src_port, dst_port and capture.req.hdr are)", rest, name)
-		}
-		if name == "" {
-			return LogNode{}, 0, fmt.Errorf("failed to parse sample expression <%s> : unknown fetch method ''", rest)
+	if _, evaluated := fetches[name]; !evaluated {
+		if name != "" && knownFetch(name) {
+			return LogNode{}, 0, fmt.Errorf("failed to parse sample expression <%s> : fetch method '%s' is not supported by goproxy", rest, name)
 		}
 		return LogNode{}, 0, fmt.Errorf("failed to parse sample expression <%s> : unknown fetch method '%s'", rest, name)
 	}
 	var args []string
 	if j < len(s) && s[j] == '(' {
-		if !p.lfAllFetches && name != "capture.req.hdr" {
-			return LogNode{}, 0, fmt.Errorf("failed to parse sample expression <%s> : arguments of '%s' are not supported by goproxy in a log format", rest, name)
-		}
 		end := strings.IndexByte(s[j:], ')')
 		if end < 0 {
 			return LogNode{}, 0, fmt.Errorf("failed to parse sample expression <%s> : missing closing ')' after arguments to fetch keyword '%s'", rest, name)
@@ -246,10 +266,17 @@ func (p *parser) parseLogFetch(s string, i int) (LogNode, int, error) {
 	if j >= len(s) {
 		return LogNode{}, 0, fmt.Errorf("missing ']' after '%s'", s[i:j])
 	}
+	if msg := p.lfFetchUsable(name, args, rest); msg != "" {
+		return LogNode{}, 0, errors.New(msg)
+	}
 	if s[j] != ']' {
 		return LogNode{}, 0, fmt.Errorf("expected ']' after '%s', but found '%c'", s[i:j], s[j])
 	}
-	return LogNode{Kind: LogFetch, Text: name, Args: args, Conv: conv}, j + 1, nil
+	n := LogNode{Kind: LogFetch, Text: name, Args: args, Conv: conv}
+	if p.lfCtx == lfUniqueID {
+		n.Flags |= LogHTTPEnc
+	}
+	return n, j + 1, nil
 }
 
 // kwLogFormat parses log-format and log-format-sd; the string is compiled
@@ -321,6 +348,7 @@ func (p *parser) compileLogFormats(px *Proxy) {
 			p.report(&Error{Pos: pos, Phase: PhaseCheck, Style: StyleCapital, Msg: msg})
 			return nil
 		}
+		p.resolveFetchArgs(px, lf.Pos, "in "+kw+" string in", nodes)
 		if sd {
 			// HAProxy ends the structured data with a separator.
 			nodes = append(nodes, LogNode{Kind: LogSep})
@@ -384,9 +412,9 @@ func (p *parser) compileDynamicBackends(px *Proxy) {
 			continue
 		}
 		p.file, p.line = ub.File, ub.Line
-		p.lfAllFetches = true // a name is built while the session starts
+		p.lfCtx, p.lfProxy = lfBackendName, px // a name is built while the session starts
 		nodes, err := p.parseLogFormat(ub.Backend, px.Mode == ModeHTTP)
-		p.lfAllFetches = false
+		p.lfCtx, p.lfProxy = lfLog, nil
 		if err == nil {
 			for _, n := range nodes {
 				if n.Kind == LogVar {
@@ -400,6 +428,7 @@ func (p *parser) compileDynamicBackends(px *Proxy) {
 				Msg: fmt.Sprintf("failed to parse use_backend rule '%s' : %s.", ub.Backend, err)})
 			continue
 		}
+		p.resolveFetchArgs(px, ub.Pos, "in use_backend expression in", nodes)
 		ub.Dynamic = nodes
 	}
 }

@@ -180,9 +180,11 @@ type Proxy struct {
 	LogFormat   *LogFormat `json:",omitempty"`
 	LogFormatSD *LogFormat `json:",omitempty"`
 	LogTag      string     `json:",omitempty"`
-	MaxConn     int
-	FullConn    int
-	Disabled    bool
+	// UniqueIDFormat is unique-id-format, compiled by Validate (nil: none).
+	UniqueIDFormat *LogFormat `json:",omitempty"`
+	MaxConn        int
+	FullConn       int
+	Disabled       bool
 
 	// LoadServerState is load-server-state-from-file: "global", "local",
 	// "none", or empty when not set (same as none).
@@ -241,6 +243,7 @@ type Proxy struct {
 	logFmtPos  Pos        // HAProxy's conf.args position, printed with the httplog fallback
 	lfText     *LogFormat // log-format as written, compiled at check time
 	lfsdText   *LogFormat // log-format-sd as written
+	uifText    *LogFormat // unique-id-format as written
 	httpOpts   uint32     // bits of httpOnlyOptions set on this proxy
 	httpRules  []string   // "http-request", "http-response", ... written in this section
 	hasRules   bool       // a defaults section with tcp-request/http-* rules

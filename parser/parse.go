@@ -80,9 +80,13 @@ type parser struct {
 	stopFile   bool                // stop reading the current file (unknown directive)
 	patRefs    map[string]*MapFile // map and ACL pattern files by name (maps.go)
 	refID      int                 // the next pattern reference id
-	// lfAllFetches: the log format being parsed names a backend, where
-	// every fetch of the rules is evaluated (not only addresses).
-	lfAllFetches bool
+	// lfCtx is where the log format being parsed is used (logformat.go).
+	lfCtx lfContext
+	// lfProxy is the proxy whose format is being compiled.
+	lfProxy *Proxy
+	// argErrs are the fetch argument errors of the proxy being checked
+	// (fetchargs.go).
+	argErrs []*Error
 	// dynamic: the server options being read are those of "add server"
 	// (dynserver.go).
 	dynamic bool

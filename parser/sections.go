@@ -243,6 +243,10 @@ func (p *parser) beginProxy(words []string) {
 	if arg(fromAt) == "from" {
 		px.From = arg(fromAt + 1)
 	}
+	if parent != nil {
+		// Every proxy inherits unique-id-format (only a frontend's is used).
+		px.uifText = parent.uifText
+	}
 	if parent != nil && caps&CapFrontend != 0 {
 		// HAProxy copies the log format to frontends only.
 		px.logFmt, px.logFmtPos = parent.logFmt, parent.logFmtPos

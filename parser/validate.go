@@ -104,6 +104,11 @@ func (p *parser) validateProxy(px *Proxy) {
 			p.checkAlert(ub.Pos, "Proxy '%s': unable to find required use_backend: '%s'.", px.Name, ub.Backend)
 		}
 	}
+	// As HAProxy's check_config_validity(): the log formats, then their
+	// fetches' arguments, before the timeouts.
+	p.compileLogFormats(px)
+	p.compileUniqueID(px)
+	p.reportFetchArgs()
 	missingTimeouts := (px.Cap&CapFrontend != 0 && px.Timeouts.Client == 0) ||
 		(px.Cap&CapBackend != 0 && len(px.Servers) > 0 &&
 			(px.Timeouts.Connect == 0 || (px.Timeouts.Server == 0 && px.Timeouts.Tunnel == 0)))
@@ -135,7 +140,6 @@ func (p *parser) validateProxy(px *Proxy) {
 		p.checkWarn("%s '%s' uses tcp-check rules without 'option tcp-check', so the rules are ignored.", typeName(px), px.Name)
 	}
 	p.checkHTTPChecks(px)
-	p.compileLogFormats(px)
 	if px.Cap&CapFrontend != 0 && px.Options.TCPLog && len(px.Logs) == 0 &&
 		!(px.LogGlobal && len(p.cfg.Global.Logs) > 0) {
 		p.checkWarn("log format ignored for %s '%s' since it has no log address.", typeName(px), px.Name)

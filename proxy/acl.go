@@ -29,6 +29,8 @@ type connInfo struct {
 	// bufSize is tune.bufsize: a payload fetch beyond it never matches.
 	// 0 (rules without a session) is HAProxy's default.
 	bufSize int
+	// ending: the session is being logged at its end (fEnding).
+	ending bool
 }
 
 // bufLimit is the buffer size the payload fetches are bounded by.

@@ -278,7 +278,8 @@ func (g *Graph) buildFrontend(p *parser.Proxy, backends map[string]*Backend) (*F
 		f.needDst = f.needDst || rule.needsDst()
 	}
 	f.captures = p.ReqCaptures
-	if f.logConv, err = compileLogConverters(p, g.mapBy); err != nil {
+	f.logAddrs = logsAddrs(p)
+	if f.logExprs, err = compileLogExprs(p, g.mapBy); err != nil {
 		errs = multierror.Append(errs, err)
 	}
 	f.content, err = compileTCPRules(p, p.TCPReqContent, named, g.mapBy)

@@ -57,6 +57,9 @@ func (s *session) connect() {
 		setConnOpts(fd, be.keepalive)
 		err = rawsys.Connect(fd, dest)
 	}
+	if s.fe.logAddrs {
+		s.logConnect(fd, dest, d.ux != nil)
+	}
 	if err != nil && !errors.Is(err, unix.EINPROGRESS) {
 		rawsys.Close(fd)
 		s.connFailed(false)

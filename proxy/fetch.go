@@ -115,6 +115,7 @@ func init() {
 		"var":                {fetchVar, "str", false},
 		"fc_pp_authority":    {fetchPPAuthority, "str", false},
 		"fc_pp_unique_id":    {fetchPPUniqueID, "str", false},
+		"unique-id":          {fetchUniqueID, "str", false},
 		"capture.req.hdr":    {fetchCaptureReqHdr, "str", false},
 		"int":                {fetchConst, "int", false},
 		"str":                {fetchConst, "str", false},
@@ -155,24 +156,29 @@ func boolSample(v bool) (sample, bool) {
 // tooShort is the answer of a fetch that needs more client bytes.
 func tooShort() (sample, bool) { return sample{mayChange: true}, false }
 
+// The address fetches fail when the session has no IP addresses (a
+// UNIX client), as HAProxy's for an address of another family.
+
 func fetchSrc(_ *fetchArgs, c *connInfo) (sample, bool) {
-	return sample{typ: smpIP, ip: c.src.Addr()}, true
+	return sample{typ: smpIP, ip: c.src.Addr()}, c.src.IsValid()
 }
 
 func fetchDst(_ *fetchArgs, c *connInfo) (sample, bool) {
 	if !c.dst.IsValid() && c.s != nil {
 		c.dst = c.s.dstAddr()
 	}
-	return sample{typ: smpIP, ip: c.dst.Addr()}, true
+	return sample{typ: smpIP, ip: c.dst.Addr()}, c.dst.IsValid()
 }
 
-func fetchSrcPort(_ *fetchArgs, c *connInfo) (sample, bool) { return intSample(int64(c.src.Port())) }
+func fetchSrcPort(_ *fetchArgs, c *connInfo) (sample, bool) {
+	return sample{typ: smpInt, i: int64(c.src.Port())}, c.src.IsValid()
+}
 
 func fetchDstPort(_ *fetchArgs, c *connInfo) (sample, bool) {
 	if !c.dst.IsValid() && c.s != nil {
 		c.dst = c.s.dstAddr()
 	}
-	return intSample(int64(c.dst.Port()))
+	return sample{typ: smpInt, i: int64(c.dst.Port())}, c.dst.IsValid()
 }
 
 func fetchTrue(*fetchArgs, *connInfo) (sample, bool)  { return boolSample(true) }
@@ -362,7 +368,11 @@ func fetchBeConn(fa *fetchArgs, c *connInfo) (sample, bool) {
 	if b == nil {
 		return intSample(0)
 	}
-	return intSample(b.ctr.cur.Load())
+	n := b.ctr.cur.Load()
+	if c.ending && c.s.be == b {
+		n-- // as HAProxy logs it, the session has left its backend
+	}
+	return intSample(n)
 }
 
 func fetchQueue(fa *fetchArgs, c *connInfo) (sample, bool) {

@@ -32,8 +32,9 @@ type Frontend struct {
 	inspectDelay time.Duration
 	logs         *LogSink
 	logCount     atomic.Uint64                   // lines logged, HAProxy's %lc
-	logConv      map[*parser.LogNode][]converter // of the log formats' %[...]
+	logExprs     map[*parser.LogNode]*sampleExpr // the %[...] of the log formats and unique-id-format
 	captures     []int                           // lengths of the capture slots
+	logAddrs     bool                            // the logs print %si/%sp/%bi/%bp (sess_log.go)
 
 	timeoutClient, timeoutClientFin time.Duration
 	keepalive                       bool

@@ -46,6 +46,9 @@ type handoffRecord struct {
 	Tc       int64  `json:"tc"`
 	BytesIn  int64  `json:"bin"`
 	BytesOut int64  `json:"bout"`
+	// UID is the unique id, when it was generated: the one the server
+	// was sent and the logs print.
+	UID *string `json:"uid,omitempty"`
 }
 
 // handoffFlags are the session flags a record carries.
@@ -96,7 +99,18 @@ func (s *session) handoffRecord() handoffRecord {
 		Flags: s.flags & handoffFlags,
 		AgeMs: elapsedMs(s.l.now - s.tAccept), Tw: s.tw, Tc: s.tc,
 		BytesIn: s.bytes[0], BytesOut: s.bytes[1],
+		UID: s.handoffUID(),
 	}
+}
+
+// handoffUID is the session's unique id for its handoff record, nil when
+// it was not generated.
+func (s *session) handoffUID() *string {
+	if !s.has(fUID) || s.lx == nil {
+		return nil
+	}
+	id := string(s.lx.uid)
+	return &id
 }
 
 // releaseHanded forgets sessions the new process took: their descriptors
@@ -179,6 +193,13 @@ func (l *loop) adoptHanded(r *handoffRecord, ln *Listener, be *Backend, srv *Ser
 	be.ctr.incCur()
 	srv.served.Add(1) // its slot, past maxconn if need be: it is established
 	s.gotSlot(srv)
+	if r.UID != nil {
+		s.flags |= fUID
+		s.logState().uid = []byte(*r.UID)
+	}
+	if fe.logAddrs {
+		s.logConnect(sfd, s.serverAddr(), srv.dest.Load().ux != nil)
+	}
 	l.nsess++
 	if l.register(cfd, s, nil, false) != nil || l.register(sfd, s, nil, false) != nil {
 		s.finish(termKilled)

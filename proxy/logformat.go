@@ -1,9 +1,11 @@
 package proxy
 
 import (
+	"fmt"
 	"net/netip"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -25,8 +27,12 @@ type LogFields struct {
 	// gets HAProxy's '~', %sslc and %sslv their values.
 	TLS *TLSInfo
 	SSL bool // the session came through an ssl bind
-	// conv holds the compiled converters of the format's %[...] nodes.
-	conv map[*parser.LogNode][]converter
+	// ID is the session's unique id (%ID), nil when it has none.
+	ID []byte
+	// exprs holds the compiled sample expressions of the format's %[...]
+	// nodes, evaluated on ci (nil: the record's addresses only).
+	exprs map[*parser.LogNode]*sampleExpr
+	ci    *connInfo
 	// caps are the session's captures, of the frontend's nCaps slots.
 	caps  [][]byte
 	nCaps int
@@ -39,20 +45,24 @@ var hostname = sync.OnceValue(func() string {
 	return h
 })
 
-// logNeeds reports whether nodes print the server's address or the local
-// address of the server connection (a system call).
-func logNeeds(nodes []parser.LogNode) (srv, back bool) {
-	for _, n := range nodes {
-		if n.Kind == parser.LogVar {
-			switch n.Text {
-			case "si", "sp":
-				srv = true
-			case "bi", "bp":
-				back = true
+// logsAddrs reports whether a frontend's log formats or unique-id-format
+// print the server's address or the local end of the server connection,
+// which its sessions then record at connect time (a system call).
+func logsAddrs(p *parser.Proxy) bool {
+	for _, lf := range []*parser.LogFormat{p.LogFormat, p.LogFormatSD, p.UniqueIDFormat} {
+		if lf == nil {
+			continue
+		}
+		for _, n := range lf.Nodes {
+			if n.Kind == parser.LogVar {
+				switch n.Text {
+				case "si", "sp", "bi", "bp":
+					return true
+				}
 			}
 		}
 	}
-	return srv, back
+	return false
 }
 
 // AppendLogFormat appends the line a compiled log format gives for a
@@ -74,21 +84,7 @@ func AppendLogFormat(b []byte, nodes []parser.LogNode, r *SessionRecord, x *LogF
 			lastSpace = false
 			continue
 		case parser.LogFetch:
-			if len(n.Conv) > 0 || n.Text == "capture.req.hdr" {
-				b = appendLogSample(b, n, r, x)
-				lastSpace = false
-				continue
-			}
-			switch n.Text {
-			case "src", "dst", "src_port", "dst_port":
-				b = lfText(b, addrFetchText(n.Text, r), fl)
-			default: // the TLS fetches (tls_fetch.go)
-				v, ok := TLSText(n.Text, x.TLS)
-				if !ok {
-					v = "-"
-				}
-				b = lfText(b, v, fl)
-			}
+			b = appendLogSample(b, n, r, x)
 			lastSpace = false
 			continue
 		}
@@ -180,7 +176,7 @@ func AppendLogFormat(b []byte, nodes []parser.LogNode, r *SessionRecord, x *LogF
 		case "H":
 			b = lfText(b, hostname(), fl)
 		case "ID":
-			b = lfText(b, "", fl)
+			b = lfText(b, string(x.ID), fl)
 		case "Th":
 			b = append(b, '0')
 		case "Tw":
@@ -325,23 +321,6 @@ func lfIP(b []byte, a netip.AddrPort, fl parser.LogFlags) []byte {
 	return lfText(b, a.Addr().Unmap().String(), fl)
 }
 
-// addrFetchText is the text of %[src], %[dst], %[src_port] and %[dst_port]
-// in a log line; empty (a '-') when the session has no IP addresses (a
-// UNIX client), where the fetch fails.
-func addrFetchText(name string, r *SessionRecord) string {
-	a := r.Client
-	if name == "dst" || name == "dst_port" {
-		a = r.Local
-	}
-	if !a.IsValid() {
-		return ""
-	}
-	if name == "src" || name == "dst" {
-		return a.Addr().String()
-	}
-	return strconv.Itoa(int(a.Port()))
-}
-
 // lfPort is HAProxy's lf_port(): decimal, or "%04X" with X.
 func lfPort(b []byte, a netip.AddrPort, fl parser.LogFlags) []byte {
 	if !a.IsValid() {
@@ -353,64 +332,77 @@ func lfPort(b []byte, a netip.AddrPort, fl parser.LogFlags) []byte {
 	return strconv.AppendInt(b, int64(a.Port()), 10)
 }
 
-// appendLogSample prints a %[fetch,converters] node: the address fetches
-// of the record, through the converters.
+// appendLogSample prints a %[fetch,converters] node. A unique-id-format's
+// sample is written as HAProxy writes the samples of HTTP log formats.
 func appendLogSample(b []byte, n *parser.LogNode, r *SessionRecord, x *LogFields) []byte {
-	var smp sample
-	switch n.Text {
-	case "src", "dst", "src_port", "dst_port":
-		if addrFetchText(n.Text, r) == "" {
-			return lfText(b, "", n.Flags) // no IP address: the fetch fails
+	if len(n.Conv) == 0 && n.Flags&parser.LogHTTPEnc == 0 && strings.HasPrefix(n.Text, "ssl_") {
+		// The TLS fetches, as text (tls_fetch.go).
+		v, ok := TLSText(n.Text, x.TLS)
+		if !ok {
+			v = "-"
 		}
+		return lfText(b, v, n.Flags)
 	}
-	switch n.Text {
-	case "src":
-		smp = sample{typ: smpIP, ip: r.Client.Addr().Unmap()}
-	case "dst":
-		smp = sample{typ: smpIP, ip: r.Local.Addr().Unmap()}
-	case "src_port":
-		smp = sample{typ: smpInt, i: int64(r.Client.Port())}
-	case "dst_port":
-		smp = sample{typ: smpInt, i: int64(r.Local.Port())}
-	case "capture.req.hdr":
-		slot, _ := strconv.Atoi(argOr(n.Args, 0))
-		if slot < 0 || slot >= len(x.caps) || x.caps[slot] == nil {
+	e := x.exprs[n]
+	if e == nil {
+		var err error
+		if e, err = compileSampleExpr(n.Text, n.Args, n.Conv, nil); err != nil {
 			return lfText(b, "", n.Flags)
 		}
-		smp = sample{typ: smpStr, b: x.caps[slot]}
 	}
-	conv, ok := x.conv[n]
-	if !ok && len(n.Conv) == 0 {
-		ok = true
-	}
-	if !ok || !applyConverters(conv, &smp) {
-		return lfText(b, "", n.Flags)
+	ci := x.ci
+	if ci == nil {
+		ci = &connInfo{src: r.Client, dst: r.Local, final: true}
 	}
 	var txt [64]byte
-	return lfText(b, string(appendSampleText(txt[:0], &smp)), n.Flags)
+	var v []byte
+	if smp, ok := e.eval(ci); ok {
+		v = appendSampleText(txt[:0], &smp)
+	}
+	if n.Flags&parser.LogHTTPEnc != 0 {
+		return lfEncode(b, v, n.Flags)
+	}
+	return lfText(b, string(v), n.Flags)
 }
 
-// compileLogConverters compiles the converters of a frontend's log
-// formats.
-func compileLogConverters(p *parser.Proxy, maps *compileEnv) (map[*parser.LogNode][]converter, error) {
-	var out map[*parser.LogNode][]converter
-	for _, lf := range []*parser.LogFormat{p.LogFormat, p.LogFormatSD} {
+// lfEncode is HAProxy's lf_encode_chunk() with its http_encode_map: the
+// control characters other than HTAB, and DEL, as %XX; with E, '"', '\'
+// and ']' escaped with '\'. Neither quoted nor "-" when empty.
+func lfEncode(b, v []byte, fl parser.LogFlags) []byte {
+	for _, c := range v {
+		switch {
+		case c <= 0x08 || (c >= 0x0a && c <= 0x1f) || c == 0x7f:
+			b = append(b, '%', hexDigits[c>>4], hexDigits[c&15])
+		case fl&parser.LogEsc != 0 && (c == '"' || c == '\\' || c == ']'):
+			b = append(b, '\\', c)
+		default:
+			b = append(b, c)
+		}
+	}
+	return b
+}
+
+// compileLogExprs compiles the sample expressions of a frontend's log
+// formats and unique-id-format.
+func compileLogExprs(p *parser.Proxy, maps *compileEnv) (map[*parser.LogNode]*sampleExpr, error) {
+	var out map[*parser.LogNode]*sampleExpr
+	for _, lf := range []*parser.LogFormat{p.LogFormat, p.LogFormatSD, p.UniqueIDFormat} {
 		if lf == nil {
 			continue
 		}
 		for i := range lf.Nodes {
 			n := &lf.Nodes[i]
-			if len(n.Conv) == 0 {
+			if n.Kind != parser.LogFetch {
 				continue
 			}
-			c, err := compileConverters(n.Conv, maps)
+			e, err := compileSampleExpr(n.Text, n.Args, n.Conv, maps)
 			if err != nil {
-				return nil, err
+				return nil, fmt.Errorf("parsing [%s:%d] : %w", lf.Pos.File, lf.Pos.Line, err)
 			}
 			if out == nil {
-				out = map[*parser.LogNode][]converter{}
+				out = map[*parser.LogNode]*sampleExpr{}
 			}
-			out[n] = c
+			out[n] = e
 		}
 	}
 	return out, nil

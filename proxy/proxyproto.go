@@ -21,7 +21,11 @@ func (s *session) sendProxyHeader() {
 	var buf [512]byte
 	var h []byte
 	if s.srv.Config.SendProxyV2 {
-		h = appendTLVs(appendProxyV2(buf[:0], s.src, s.dstAddr()), 0, s.srv.Config.PPv2, s.pp, s.appendProxyV2SSL)
+		var uid []byte
+		if s.srv.Config.PPv2.UniqueID {
+			uid = s.uniqueID()
+		}
+		h = appendTLVs(appendProxyV2(buf[:0], s.src, s.dstAddr()), 0, s.srv.Config.PPv2, s.pp, uid, s.appendProxyV2SSL)
 	} else {
 		h = appendProxyV1(buf[:0], s.src, s.dstAddr())
 	}

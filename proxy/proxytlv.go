@@ -84,10 +84,12 @@ func crcMatches(hdr []byte, v int) bool {
 
 // appendTLVs adds the TLVs of a server's proxy-v2-options to the v2
 // header h (start: its first byte) and fixes its length; pp is what the
-// client's own header carried (nil: nothing); ssl, when not nil, adds the
+// client's own header carried (nil: nothing); uid is the session's unique
+// id, sent with unique-id (empty without unique-id-format, as HAProxy
+// sends it); ssl, when not nil, adds the
 // SSL TLV, which HAProxy writes after the others and before the CRC32C
 // is computed.
-func appendTLVs(h []byte, start int, opts parser.PPv2Options, pp *ppInfo, ssl func([]byte) []byte) []byte {
+func appendTLVs(h []byte, start int, opts parser.PPv2Options, pp *ppInfo, uid []byte, ssl func([]byte) []byte) []byte {
 	crcAt := -1
 	if opts.CRC32C {
 		crcAt = len(h) + 3
@@ -96,8 +98,9 @@ func appendTLVs(h []byte, start int, opts parser.PPv2Options, pp *ppInfo, ssl fu
 	if opts.Authority && pp != nil && pp.authority != nil {
 		h = appendTLV(h, pp2TypeAuthority, pp.authority)
 	}
-	// unique-id: HAProxy sends the id unique-id-format makes; goproxy
-	// has no unique-id-format, so there is none to send.
+	if opts.UniqueID {
+		h = appendTLV(h, pp2TypeUniqueID, uid)
+	}
 	if ssl != nil {
 		h = ssl(h)
 	}

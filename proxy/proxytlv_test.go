@@ -12,7 +12,7 @@ import (
 func ppHeader(t *testing.T, opts parser.PPv2Options, pp *ppInfo) []byte {
 	t.Helper()
 	src, dst := netip.MustParseAddrPort("10.1.2.3:4000"), netip.MustParseAddrPort("10.0.0.1:80")
-	return appendTLVs(appendProxyV2(nil, src, dst), 0, opts, pp, nil)
+	return appendTLVs(appendProxyV2(nil, src, dst), 0, opts, pp, nil, nil)
 }
 
 // TestProxyTLVs writes TLVs as proxy-v2-options do and reads them back as
@@ -81,7 +81,7 @@ func TestProxyTLVs(t *testing.T) {
 // lies within the input and within HAProxy's bounds.
 func FuzzProxyV2(f *testing.F) {
 	src, dst := netip.MustParseAddrPort("10.1.2.3:4000"), netip.MustParseAddrPort("[2001:db8::1]:80")
-	f.Add(appendTLVs(appendProxyV2(nil, src, netip.MustParseAddrPort("10.0.0.1:80")), 0, parser.PPv2Options{CRC32C: true, Authority: true}, &ppInfo{authority: []byte("a.example")}, nil))
+	f.Add(appendTLVs(appendProxyV2(nil, src, netip.MustParseAddrPort("10.0.0.1:80")), 0, parser.PPv2Options{CRC32C: true, Authority: true}, &ppInfo{authority: []byte("a.example")}, nil, nil))
 	f.Add(appendProxyV2(nil, netip.MustParseAddrPort("[::1]:1"), dst))
 	f.Add([]byte("PROXY TCP4 1.2.3.4 5.6.7.8 1 2\r\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {

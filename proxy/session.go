@@ -55,6 +55,11 @@ const (
 	// fExpectProxy: a tcp-request connection expect-proxy layer4 rule
 	// matched: the session reads a PROXY header first.
 	fExpectProxy
+	// fUID: the unique id was generated (lx.uid holds it, maybe empty).
+	fUID
+	// fEnding: the session is logged at its end: as in HAProxy's logs,
+	// it no longer counts in its backend (be_conn).
+	fEnding
 	// fUnixCli: the client came on a UNIX listener and no PROXY header
 	// gave it IP addresses: src and dst are unset, and HAProxy logs them
 	// as "unix" with the listener's id for a port.
@@ -147,6 +152,7 @@ type session struct {
 	pp     *ppInfo     // the TLVs of the client's PROXY header, if any
 	caps   [][]byte    // tcp-request content captures, nil until one is made
 	stk    *stickState // tracked entries and pending stores, nil without
+	lx     *sessLog    // what the logs keep of the session (sess_log.go), nil until needed
 }
 
 // newSession starts a session for an accepted client connection. The

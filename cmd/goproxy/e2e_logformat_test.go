@@ -105,6 +105,16 @@ func TestE2ELogFormatDifferential(t *testing.T) {
 	caps := same("LF8", "%hr", "%[capture.req.hdr(1)]", "%[capture.req.hdr(0)]", "%{+Q}[capture.req.hdr(2)]")
 	capRules := []string{"tcp-request inspect-delay 100ms", "tcp-request content capture req.payload(0,3) len 2",
 		"tcp-request content capture src len 7", "tcp-request content capture fe_name,upper len 20 if { src 127.0.0.2 }"}
+	// The other fetches goproxy evaluates, at log time (the session has
+	// left its backend: be_conn is %bc, 0; haproxy once in a dozen runs
+	// logged 1, so only its presence is compared).
+	others := same("LF9", "%[fe_name]", "%[be_name]", "%[fe_id]", "%[so_id]", "%[fe_conn]", "%[fe_conn(fe)]",
+		"%[nbsrv(be)]", "%bc")
+	others = append(others, f("%[be_conn(be)]", lfAny))
+	others = append(others, same("%[connslots(be)]", "%[queue(be)]", "%[srv_is_up(be/s1)]",
+		"%[var(sess.x)]", "%[var(sess.x),upper]", "%[var(txn.nope)]", "%[fc_pp_authority]", "%[fc_pp_unique_id]", "%[unique-id]",
+		"%[int(12)]", "%[str(a\\tb)]", "%[bool(1)]", "%[bin(4142)]", "%[ipv4(1.2.3.4)]", "%[ipv6(::1)]",
+		"%[always_true]", "%[always_false]", "%[ssl_fc]", "%[ssl_fc_sni]", "%[ssl_c_used]", "%{+Q}[fe_name]", "%{+X}[fe_id]")...)
 	formats := []struct {
 		name   string
 		fields []lfField
@@ -117,6 +127,7 @@ func TestE2ELogFormatDifferential(t *testing.T) {
 		{"sample converters", converted, nil, nil},
 		{"converters", convs, nil, nil},
 		{"captures", caps, nil, capRules},
+		{"other fetches", others, nil, []string{"tcp-request content set-var(sess.x) str(abc)"}},
 		{"option logasap", asap, []string{"option logasap"}, nil},
 	}
 	for _, tc := range formats {

@@ -11,13 +11,32 @@ import (
 var alertTrailers = regexp.MustCompile(`: config : (Error\(s\) found in configuration file|Fatal errors found in configuration|Failed to initialize server\(s\) addr\.|Some warnings were found and 'zero-warning' is set|Cannot open configuration file)`)
 
 // unlocatedAlerts are the configuration [ALERT] lines of an output that
-// name no file and line, trailers aside.
+// name no file and line, trailers aside. An alert listing several errors
+// on the lines after it ("multiple argument resolution errors:") is
+// located when each of them is.
 func unlocatedAlerts(out string) []string {
 	var bad []string
-	for _, l := range strings.Split(out, "\n") {
-		if strings.HasPrefix(l, "[ALERT]") && strings.Contains(l, ": config : ") && !alertTrailers.MatchString(l) && !locRe.MatchString(l) {
-			bad = append(bad, l)
+	lines := strings.Split(out, "\n")
+	for i, l := range lines {
+		if !strings.HasPrefix(l, "[ALERT]") || !strings.Contains(l, ": config : ") || alertTrailers.MatchString(l) || locRe.MatchString(l) {
+			continue
 		}
+		if strings.HasSuffix(l, ": config : multiple argument resolution errors:") {
+			n := 0
+			for _, m := range lines[i+1:] {
+				if !strings.HasPrefix(m, "        ") {
+					break
+				}
+				if !locRe.MatchString(m) {
+					bad = append(bad, m)
+				}
+				n++
+			}
+			if n > 1 {
+				continue
+			}
+		}
+		bad = append(bad, l)
 	}
 	return bad
 }
