@@ -64,6 +64,9 @@ type Server struct {
 	Listeners func() []sockxfer.Socket
 	// Maps are the map files the map commands show and change; nil: none.
 	Maps Maps
+	// Resolvers is the runtime DNS resolution ("show resolvers", "set
+	// server <b>/<s> fqdn"); nil: none.
+	Resolvers Resolvers
 }
 
 // cliListener is one bound stats socket.
