@@ -39,12 +39,11 @@ func (s *Server) FQDN() string {
 	return s.DNS.FQDN
 }
 
-// SetFQDN changes the host name the server resolves; a name set at run
-// time (an SRV record's target, "set server fqdn") shows in its admin
-// state as HAProxy's SRV_ADMF_HMAINT.
-func (s *Server) SetFQDN(name string) {
+// SetFQDN changes the host name the server resolves; the name of an SRV
+// record (fromSRV) shows in its admin state as HAProxy's SRV_ADMF_HMAINT.
+func (s *Server) SetFQDN(name string, fromSRV bool) {
 	s.res.fqdn.Store(&name)
-	if name != "" {
+	if fromSRV && name != "" {
 		s.admin.Or(srvstate.AdminFQDNSet)
 	}
 }

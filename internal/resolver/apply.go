@@ -208,7 +208,7 @@ func (sec *Section) useSRV(r *requester, it *item) {
 		}
 		// HAProxy sends this one to the logs only.
 		t.LogNotice(fmt.Sprintf("%s changed its FQDN from %s to %s by 'SRV record'", t.Label(), old, it.rec.Target), nil)
-		t.SetFQDN(it.rec.Target)
+		t.SetFQDN(it.rec.Target, true)
 	}
 	if it.ar.IsValid() {
 		sec.detach(r, r.res)
@@ -250,5 +250,5 @@ func (sec *Section) dropSRV(r *requester) {
 	t := r.Target
 	t.SetResolutionMaint(true, "entry removed from SRV record", sec.log)
 	t.ClearAddr(true)
-	t.SetFQDN("")
+	t.SetFQDN("", true)
 }

@@ -166,7 +166,7 @@ func (sec *Section) setFQDN(label, name string) error {
 		sec.detach(r, r.res)
 		r.item = nil
 		r.FQDN = name
-		r.Target.SetFQDN(name)
+		r.Target.SetFQDN(name, false)
 		sec.attach(r, name, preferType(r.Params))
 		select {
 		case sec.wake <- struct{}{}:

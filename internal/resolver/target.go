@@ -24,9 +24,10 @@ type Target interface {
 	ResolutionMaint() bool
 	// SetWeight sets the user weight (0..256).
 	SetWeight(w int, log logrus.FieldLogger) error
-	// FQDN and SetFQDN are the name the server resolves.
+	// FQDN and SetFQDN are the name the server resolves (fromSRV: the
+	// target of an SRV record).
 	FQDN() string
-	SetFQDN(name string)
+	SetFQDN(name string, fromSRV bool)
 	// Label is "backend/server"; LogNotice logs a resolution event (to
 	// the backend's log targets only when log is nil).
 	Label() string
