@@ -477,4 +477,3 @@ func waitOutput(t *testing.T, p *e2eProc, re *regexp.Regexp) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
-

@@ -6,8 +6,6 @@ import (
 	"sync"
 
 	"github.com/sirupsen/logrus"
-
-	"goproxy/parser"
 )
 
 // Options configure a Manager.
@@ -22,10 +20,9 @@ type Manager struct {
 	cancel   context.CancelFunc
 }
 
-// New prepares a section for every resolvers section of cfg (the implicit
-// "default" one included) with the servers that use it. Nothing is sent
-// before Start.
-func New(cfg *parser.Config, servers []Server, o Options) *Manager {
+// New prepares a section for every resolvers section, in order, with the
+// servers that use it. Nothing is sent before Start.
+func New(sections []Config, servers []Server, o Options) *Manager {
 	log := o.Log
 	if log == nil {
 		l := logrus.New()
@@ -33,7 +30,8 @@ func New(cfg *parser.Config, servers []Server, o Options) *Manager {
 		log = l
 	}
 	m := &Manager{}
-	for _, rc := range cfg.AllResolvers() {
+	for i := range sections {
+		rc := &sections[i]
 		sec := newSection(rc, log)
 		for _, s := range servers {
 			if s.Resolvers == rc.Name {

@@ -12,7 +12,6 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"goproxy/internal/dnsmsg"
-	"goproxy/parser"
 )
 
 // Section is one resolvers section at run time. Its state is guarded by
@@ -20,7 +19,7 @@ import (
 // the CLI while it changes a server's name.
 type Section struct {
 	name string
-	cfg  *parser.Resolvers
+	cfg  *Config
 	log  logrus.FieldLogger
 	ns   []*nameserver
 	wake chan struct{}
@@ -73,7 +72,7 @@ type resolution struct {
 	items    []*item
 }
 
-func newSection(rc *parser.Resolvers, log logrus.FieldLogger) *Section {
+func newSection(rc *Config, log logrus.FieldLogger) *Section {
 	sec := &Section{name: rc.Name, cfg: rc, log: log, wake: make(chan struct{}, 1),
 		pending: map[uint16]*resolution{}, start: time.Now()}
 	for _, n := range rc.Nameservers {
@@ -92,7 +91,7 @@ func (sec *Section) addServer(s Server) {
 	sec.attach(r, s.FQDN, preferType(s.Params))
 }
 
-func preferType(p parser.ResolveParams) uint16 {
+func preferType(p Params) uint16 {
 	if p.PreferIPv4 {
 		return dnsmsg.TypeA
 	}

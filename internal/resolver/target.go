@@ -4,8 +4,6 @@ import (
 	"net/netip"
 
 	"github.com/sirupsen/logrus"
-
-	"goproxy/parser"
 )
 
 // Target is what the resolver changes on a server. *proxy.Server
@@ -38,7 +36,7 @@ type Target interface {
 type Server struct {
 	Backend   string // servers of one backend never share an address (prevent-dup-ip)
 	Resolvers string // the section's name
-	Params    parser.ResolveParams
+	Params    Params
 	// FQDN is the host name; SRVRecord the SRV name of a template (one of
 	// the two is set).
 	FQDN, SRVRecord string
