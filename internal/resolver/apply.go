@@ -180,9 +180,8 @@ func (sec *Section) applySRV(res *resolution, m *dnsmsg.Message, now time.Time) 
 			r = it.owners[0]
 		} else {
 			for _, x := range res.reqs {
-				if x.srvItem == nil {
+				if x.srvItem == nil && (r == nil || x.freeRank < r.freeRank) {
 					r = x
-					break
 				}
 			}
 		}
@@ -247,6 +246,8 @@ func (sec *Section) dropSRV(r *requester) {
 	}
 	sec.detach(r, r.res)
 	r.res, r.item = nil, nil
+	sec.ranks++
+	r.freeRank = sec.ranks
 	t := r.Target
 	t.SetResolutionMaint(true, "entry removed from SRV record", sec.log)
 	t.ClearAddr(true)

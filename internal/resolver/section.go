@@ -29,6 +29,7 @@ type Section struct {
 	reqs    []*requester
 	pending map[uint16]*resolution
 	start   time.Time
+	ranks   int // last freeRank given
 }
 
 type nameserver struct {
@@ -44,6 +45,9 @@ type requester struct {
 	res     *resolution // its A/AAAA resolution (nil for an SRV one without a target yet)
 	item    *item       // the address record it uses
 	srvItem *item       // the SRV record it uses
+	// freeRank orders the SRV servers without a record: a server that
+	// loses its record goes after the others, as in HAProxy's list.
+	freeRank int
 }
 
 // item is one record of a resolution's answers, kept until hold obsolete
@@ -82,7 +86,8 @@ func newSection(rc *Config, log logrus.FieldLogger) *Section {
 }
 
 func (sec *Section) addServer(s Server) {
-	r := &requester{Server: s}
+	sec.ranks++
+	r := &requester{Server: s, freeRank: sec.ranks}
 	sec.reqs = append(sec.reqs, r)
 	if s.SRVRecord != "" {
 		sec.attach(r, s.SRVRecord, dnsmsg.TypeSRV)
