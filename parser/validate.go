@@ -226,9 +226,8 @@ func (p *parser) initAddr(s *Server) bool {
 		methods = []string{"last", "libc"}
 	}
 	unresolved := func() bool {
-		// In resolution maintenance, as HAProxy; a server without
-		// resolvers stays there (goproxy shows it in forced maintenance).
-		s.Disabled = s.Resolve.Resolvers == ""
+		// In resolution maintenance, as HAProxy (for good without
+		// resolvers).
 		s.Unresolved = true
 		s.Addr.Host = "0.0.0.0"
 		return true

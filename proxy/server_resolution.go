@@ -48,11 +48,11 @@ func (s *Server) SetFQDN(name string, fromSRV bool) {
 	}
 }
 
-// initResolutionLocked starts a server that runtime resolution has not
-// resolved yet (init-addr none, an SRV template) in resolution
-// maintenance, without an address, as HAProxy.
+// initResolutionLocked starts a server without an address (init-addr
+// none, -dr, an SRV template) in resolution maintenance, as HAProxy;
+// runtime resolution takes it out once a record gives it one.
 func (s *Server) initResolutionLocked(c *checkState) {
-	if !s.DNS.Unresolved || s.Config.Resolve.Resolvers == "" {
+	if !s.DNS.Unresolved {
 		return
 	}
 	if d := s.dest.Load(); d != nil {

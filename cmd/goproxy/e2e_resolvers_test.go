@@ -477,3 +477,46 @@ func waitOutput(t *testing.T, p *e2eProc, re *regexp.Regexp) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestE2EResolversInitAddrNone compares the start of servers without an
+// address, with and without runtime resolution, line for line with what
+// haproxy shows: all in resolution maintenance, no address, the FQDN or
+// the SRV record kept.
+func TestE2EResolversInitAddrNone(t *testing.T) {
+	dead := fmt.Sprintf("127.0.0.1:%d", freeDNSPort(t)) // nobody answers there
+	onOracles(t, func(t *testing.T, bin string) {
+		dir := t.TempDir()
+		sock := filepath.Join(dir, "s.sock")
+		listen := loopAddr(t)
+		startServing(t, bin, resolversCfg(dir, listen, dead,
+			"server s1 www.example.invalid:80 init-addr none",
+			"server s2 www.example.invalid:80 resolvers dns init-addr none",
+			"server-template t 2 _x._tcp.example.invalid resolvers dns init-addr none",
+			"server s3 www.example.invalid:80 init-addr 192.0.2.7"), listen)
+		var rows map[string]serverState
+		waitState(t, sock, "the servers", func(r map[string]serverState) bool { rows = r; return len(r) == 5 })
+		want := map[string]string{
+			"s1": "- 0 32 www.example.invalid 80 -",
+			"s2": "- 0 32 www.example.invalid 80 -",
+			"t1": "- 0 32 - 0 _x._tcp.example.invalid",
+			"t2": "- 0 32 - 0 _x._tcp.example.invalid",
+			"s3": "192.0.2.7 2 0 www.example.invalid 80 -",
+		}
+		for name, w := range want {
+			r := rows[name]
+			got := strings.Join([]string{r["srv_addr"], r["srv_op_state"], r["srv_admin_state"], r["srv_fqdn"], r["srv_port"], r["srvrecord"]}, " ")
+			if got != w {
+				t.Errorf("%s: %s, want %s", name, got, w)
+			}
+		}
+		st := showStat(t, sock)
+		for _, n := range []string{"s1", "s2", "t1", "t2"} {
+			if s := st["be/"+n]["status"]; s != "MAINT (resolution)" {
+				t.Errorf("%s status %q", n, s)
+			}
+		}
+		if s := st["be/s3"]["status"]; s != "no check" {
+			t.Errorf("s3 status %q", s)
+		}
+	})
+}
