@@ -28,6 +28,11 @@ func (p *parser) kwServerTemplate(px *Proxy, w []string, mod kwMod) {
 			Msg: fmt.Sprintf("Wrong %s number or range arg '%s'.", w[0], w[2])})
 		return
 	}
+	if high-low >= maxTemplateServers {
+		p.report(&Error{Pos: p.pos(), Style: StyleBare, Phase: PhaseParse,
+			Msg: fmt.Sprintf("'%s' of %d servers is not supported by goproxy (at most %d).", w[0], high-low+1, maxTemplateServers)})
+		return
+	}
 	srv := ""
 	if strings.HasPrefix(w[3], "_") {
 		srv = w[3]
@@ -43,6 +48,10 @@ func (p *parser) kwServerTemplate(px *Proxy, w []string, mod kwMod) {
 		s.SRVRecord = srv
 	}
 }
+
+// maxTemplateServers bounds the servers of one server-template, so that a
+// typo cannot make millions of them.
+const maxTemplateServers = 10000
 
 // templateRange parses a server-template's "<num>" (1..num) or
 // "<low>-<high>" as HAProxy's _srv_parse_tmpl_range (atoi semantics).
