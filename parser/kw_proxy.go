@@ -39,6 +39,7 @@ func init() {
 		"balance":               {inD | inB, (*parser).kwBalance},
 		"hash-type":             {inD | inB, (*parser).kwHashType},
 		"server":                {inB, (*parser).kwServer},
+		"server-template":       {inB, (*parser).kwServerTemplate},
 		"default-server":        {inD | inB, (*parser).kwDefaultServer},
 		"option":                {inAll, (*parser).kwOption},
 		"tcp-check":             {inD | inB, (*parser).kwTCPCheck},
@@ -113,7 +114,7 @@ func (p *parser) proxyKeyword(w []string, mod kwMod) {
 			p.alert("'%s' not allowed in 'defaults' section.", kw)
 			return
 		}
-	} else if row.caps&px.Cap == 0 && kw == "server" {
+	} else if row.caps&px.Cap == 0 && (kw == "server" || kw == "server-template") {
 		p.report(&Error{Pos: p.pos(), Style: StyleBare, Phase: PhaseParse,
 			Msg: fmt.Sprintf("parsing [%s:%d] : '%s' not allowed because %s '%s' has no backend capability.", p.file, p.line, kw, typeName(px), px.Name)})
 		return

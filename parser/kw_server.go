@@ -3,6 +3,7 @@ package parser
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"strings"
 	"syscall"
@@ -22,6 +23,7 @@ func (p *parser) kwServer(px *Proxy, w []string, _ kwMod) {
 	}
 	srv := &Server{Pos: p.pos(), Name: name, Addr: addr, ServerParams: px.DefServer}
 	srv.InitAddr = append([]string(nil), px.DefServer.InitAddr...)
+	srv.Resolve.ResolveNet = append([]netip.Prefix(nil), px.DefServer.Resolve.ResolveNet...)
 	if !p.parseServerParams(px, name, w[3:], &srv.ServerParams, false) {
 		return
 	}
@@ -240,6 +242,7 @@ func (p *parser) parseServerParams(px *Proxy, name string, w []string, sp *Serve
 				return fail("'%s' : expects an argument", kw)
 			}
 			sp.InitAddr = nil
+			haveIP := false
 			for _, m := range strings.Split(v, ",") {
 				switch m {
 				case "libc", "last", "none":
@@ -247,6 +250,10 @@ func (p *parser) parseServerParams(px *Proxy, name string, w []string, sp *Serve
 					if !validIPPattern(m) || strings.Contains(m, "/") {
 						return fail("'%s' : unknown init-addr method '%s', supported methods are 'libc', 'last', 'none'.", kw, m)
 					}
+					if haveIP {
+						return fail("'%s' : initial address already specified, cannot add '%s'.", kw, m)
+					}
+					haveIP = true
 				}
 				sp.InitAddr = append(sp.InitAddr, m)
 			}
@@ -344,7 +351,10 @@ func (p *parser) parseServerParams(px *Proxy, name string, w []string, sp *Serve
 		case "redir", "ws", "check-proto", "proto":
 			return fail("'%s' is not supported by goproxy (HTTP mode only)", kw)
 		case "resolvers", "resolve-prefer", "resolve-net", "resolve-opts":
-			return fail("'%s' is not supported by goproxy (runtime DNS resolution is not implemented)", kw)
+			if msg := parseResolveKeyword(&sp.Resolve, kw, argAt(w, i+1)); msg != "" {
+				return fail("%s", msg)
+			}
+			i++
 		case "track", "observe", "on-error", "error-limit", "source", "usesrc", "socks4", "namespace",
 			"tfo", "no-tfo", "pool-low-conn", "pool-max-conn", "pool-purge-delay", "max-reuse",
 			"stick", "non-stick", "log-proto", "agent-inter-x", "check-via-socks4":

@@ -19,6 +19,12 @@ type Config struct {
 	Proxies []*Proxy
 	// Userlists holds the userlist sections in declaration order.
 	Userlists []*Userlist `json:",omitempty"`
+	// Resolvers holds the resolvers sections in declaration order
+	// (model_resolvers.go); AllResolvers adds HAProxy's implicit one.
+	Resolvers []*Resolvers `json:",omitempty"`
+	// DefaultResolvers is the "default" section HAProxy builds from
+	// /etc/resolv.conf when the configuration has none of that name.
+	DefaultResolvers *Resolvers `json:"-"`
 	// Programs holds the program sections, the external commands a
 	// master-worker master runs beside its worker.
 	Programs []*Program `json:",omitempty"`
@@ -449,6 +455,9 @@ type ServerParams struct {
 	CheckSNI   string     `json:",omitzero"` // check-sni
 	CheckALPN  string     `json:",omitzero"` // check-alpn, comma-separated
 	SSL        *ServerSSL `json:",omitzero"` // ssl on the proxied traffic (model_ssl.go)
+	// Resolve are the runtime DNS settings (resolvers, resolve-prefer,
+	// resolve-opts, resolve-net; model_resolvers.go).
+	Resolve ResolveParams `json:",omitzero"`
 }
 
 // Server is a server line.
@@ -460,6 +469,13 @@ type Server struct {
 	// Unresolved is set when the host name did not resolve and init-addr
 	// allowed starting without an address (the server starts in MAINT).
 	Unresolved bool
+	// FQDN is the host name of the address as written, kept for runtime
+	// resolution ("" for an IP address).
+	FQDN string `json:",omitempty"`
+	// SRVRecord is the SRV name (_service._proto.name) a server-template
+	// takes its addresses and ports from; its servers have no FQDN until
+	// a record gives them one.
+	SRVRecord string `json:",omitempty"`
 }
 
 // UseBackend is a use_backend rule.

@@ -47,6 +47,7 @@ const (
 	secProxy       // frontend, backend, listen, defaults
 	secUserlist    // userlist
 	secProgram     // program
+	secResolvers   // resolvers
 	secUnsupported // a section goproxy rejects; its lines are skipped
 )
 
@@ -71,6 +72,7 @@ type parser struct {
 	acls         map[*Proxy]bool
 	curUserlist  *Userlist
 	curProgram   *Program
+	curResolvers *Resolvers
 
 	globalSeen bool
 	baseDirs   map[string]bool     // ca-base/crt-base already seen

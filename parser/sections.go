@@ -23,7 +23,6 @@ var sectionKeywords = []string{"global", "defaults", "frontend", "backend", "lis
 // unsupportedSections are HAProxy sections goproxy does not implement.
 var unsupportedSections = map[string]string{
 	"peers":       "stick-table replication is not implemented",
-	"resolvers":   "runtime DNS resolution is not implemented; server names are resolved at start",
 	"mailers":     "email alerts are not implemented",
 	"http-errors": "HTTP mode only",
 	"ring":        "ring buffers are not implemented",
@@ -77,6 +76,8 @@ func (p *parser) statement(words []string) {
 		p.userlistKeyword(words)
 	case secProgram:
 		p.programKeyword(words, mod)
+	case secResolvers:
+		p.resolversKeyword(words)
 	}
 }
 
@@ -94,6 +95,7 @@ func (p *parser) endSection() {
 	p.cur = nil
 	p.curUserlist = nil
 	p.curProgram = nil
+	p.curResolvers = nil
 }
 
 // beginSection opens a section from its header line.
@@ -116,6 +118,11 @@ func (p *parser) beginSection(words []string) {
 	if name == "program" {
 		p.sect = secProgram
 		p.beginProgram(words)
+		return
+	}
+	if name == "resolvers" {
+		p.sect = secResolvers
+		p.beginResolvers(words)
 		return
 	}
 	if name == "global" {

@@ -106,7 +106,6 @@ var notYetProxy = map[string]string{
 	"persist":          "RDP cookie persistence is not implemented",
 	"rate-limit":       "rate limits are not implemented",
 	"redirect":         "HTTP mode only",
-	"server-template":  "DNS service discovery is not implemented",
 	"source":           "source address selection is not implemented",
 	"tcp-response":     "tcp-response rules are not implemented",
 	"transparent":      "not implemented",

@@ -25,6 +25,10 @@ func (p *parser) validate() {
 		p.trailer("Fatal errors found in configuration.")
 		return
 	}
+	if !p.checkResolvers() {
+		p.trailer("Fatal errors found in configuration.")
+		return
+	}
 	p.resolveServers()
 }
 
@@ -196,19 +200,14 @@ func (p *parser) resolveServers() {
 			if _, err := netip.ParseAddr(s.Addr.Host); err == nil {
 				continue
 			}
-			ip, ok := lookupServerHost(p.opts.LookupHost, s.Addr.Host, s.Addr.Family)
-			if ok {
-				s.Addr.Host = ip.String()
-				if ip.Is6() {
-					s.Addr.Family = FamilyTCP6
-				}
-				continue
-			}
-			if p.opts.SkipResolve || hasInitAddrNone(s.InitAddr) {
-				// Starts in maintenance without an address, as HAProxy.
-				s.Disabled = true
+			if s.SRVRecord != "" {
+				// Addresses and ports come from the SRV records.
 				s.Unresolved = true
 				s.Addr.Host = "0.0.0.0"
+				continue
+			}
+			s.FQDN = s.Addr.Host
+			if p.initAddr(s) {
 				continue
 			}
 			p.report(&Error{Pos: s.Pos, Server: px.Name + "/" + s.Name, Style: StyleServer,
@@ -221,18 +220,52 @@ func (p *parser) resolveServers() {
 	}
 }
 
-func hasInitAddrNone(methods []string) bool {
+// initAddr gives a server written with a host name its first address by
+// its init-addr methods in order (default "last,libc"; "last" is the
+// state file's, applied later): libc resolves, an IP is taken as is,
+// "none" starts the server in maintenance without an address. It reports
+// whether a method succeeded.
+func (p *parser) initAddr(s *Server) bool {
+	methods := s.InitAddr
+	if len(methods) == 0 {
+		methods = []string{"last", "libc"}
+	}
+	unresolved := func() bool {
+		// In resolution maintenance, as HAProxy (for good without
+		// resolvers).
+		s.Unresolved = true
+		s.Addr.Host = "0.0.0.0"
+		return true
+	}
 	for _, m := range methods {
-		if m == "none" {
-			return true
+		switch m {
+		case "last":
+		case "libc":
+			ip, ok := lookupServerHost(p.opts.LookupHost, s.Addr.Host, s.Addr.Family)
+			if ok {
+				s.Addr.Host = ip.String()
+				if ip.Is6() {
+					s.Addr.Family = FamilyTCP6
+				}
+				return true
+			}
+		case "none":
+			return unresolved()
+		default:
+			if ip, err := netip.ParseAddr(m); err == nil {
+				s.Addr.Host = ip.Unmap().String()
+				if ip.Unmap().Is6() {
+					s.Addr.Family = FamilyTCP6
+				}
+				return true
+			}
 		}
-		if ip, err := netip.ParseAddr(m); err == nil && ip.IsValid() {
-			return true
-		}
+	}
+	if p.opts.SkipResolve {
+		return unresolved()
 	}
 	return false
 }
-
 func lookupServerHost(lookup func(string) ([]string, error), host string, family AddrFamily) (netip.Addr, bool) {
 	addrs, err := lookup(host)
 	if err != nil {

@@ -175,7 +175,8 @@ func (g *Graph) buildBackend(p *parser.Proxy) (*Backend, error) {
 	}
 	next := 1
 	for _, ps := range p.Servers {
-		s := &Server{Name: ps.Name, ID: ps.ID, Backend: b, Addr: ps.Addr, Config: ps.ServerParams, Backup: ps.Backup, Pos: ps.Pos}
+		s := &Server{Name: ps.Name, ID: ps.ID, Backend: b, Addr: ps.Addr, Config: ps.ServerParams, Backup: ps.Backup, Pos: ps.Pos,
+			DNS: ServerDNS{FQDN: ps.FQDN, SRVRecord: ps.SRVRecord, Unresolved: ps.Unresolved}}
 		if s.ID == 0 {
 			for used[next] {
 				next++

@@ -38,6 +38,9 @@ type Server struct {
 	// deleted is set once "del server" removed the server (dynserver.go).
 	deleted atomic.Bool
 
+	// DNS is what runtime resolution starts from (server_resolution.go).
+	DNS ServerDNS
+
 	running atomic.Bool // operational state: true = UP (or going down)
 	admin   adminState
 	uweight atomic.Int32 // user weight, 0..256
@@ -94,7 +97,7 @@ func (s *Server) Queued() int64 { return s.queued.Load() }
 // usable reports whether the server may take new sessions from the balancer:
 // running, not in maintenance or drain, with a non-zero weight.
 func (s *Server) usable() bool {
-	return s.running.Load() && s.admin.Load()&(srvstate.AdminForcedMaint|srvstate.AdminForcedDrain) == 0 && s.uweight.Load() > 0
+	return s.running.Load() && s.admin.Load()&(maintBlocksUp|srvstate.AdminForcedDrain) == 0 && s.uweight.Load() > 0
 }
 
 // full reports whether the server reached its maxconn (0 = unlimited).
@@ -132,4 +135,5 @@ type serverRuntime struct {
 	dest     atomic.Pointer[serverDest] // where to connect; replaced by SetAddr
 	maxConnR atomic.Int64               // effective maxconn, 0 = unlimited (set maxconn server)
 	obs      observed                   // timing distributions, cut sessions (histograms.go)
+	res      resolveState               // runtime DNS resolution (server_resolution.go)
 }

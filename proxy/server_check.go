@@ -130,6 +130,7 @@ func (s *Server) initCheckLocked(now time.Time) {
 			c.hc.health = 0
 		}
 	}
+	s.initResolutionLocked(c)
 	s.running.Store(c.op != srvstate.OpStopped)
 }
 
@@ -146,7 +147,7 @@ func (s *Server) lockCheck() *checkState {
 // check (health, agent) at or above its rise.
 func (s *Server) checksAllowUpLocked() bool {
 	c := &s.check
-	if s.admin.Load()&srvstate.AdminForcedMaint != 0 {
+	if s.admin.Load()&maintBlocksUp != 0 {
 		return false
 	}
 	if c.hc.enabled && c.hc.health < c.hc.rise {

@@ -240,7 +240,7 @@ func (s *Server) updateStatusLocked(now time.Time, op srvstate.Op, pd *pending, 
 
 // setStoppedLocked is HAProxy's srv_set_stopped for a server going DOWN.
 func (s *Server) setStoppedLocked(now time.Time, r stateReason, pd *pending) {
-	if s.admin.Load()&srvstate.AdminForcedMaint != 0 || s.check.op == srvstate.OpStopped {
+	if s.admin.Load()&maintBlocksUp != 0 || s.check.op == srvstate.OpStopped {
 		return
 	}
 	s.updateStatusLocked(now, srvstate.OpStopped, pd, func(m moved) stateEvent {
@@ -254,7 +254,7 @@ func (s *Server) setStoppedLocked(now time.Time, r stateReason, pd *pending) {
 // STARTING when it has a slowstart).
 func (s *Server) setUpLocked(now time.Time, r stateReason, pd *pending) {
 	c := &s.check
-	if s.admin.Load()&srvstate.AdminForcedMaint != 0 || c.op == srvstate.OpStarting || c.op == srvstate.OpRunning {
+	if s.admin.Load()&maintBlocksUp != 0 || c.op == srvstate.OpStarting || c.op == srvstate.OpRunning {
 		return
 	}
 	s.updateStatusLocked(now, srvstate.OpRunning, pd, func(m moved) stateEvent {
@@ -278,7 +278,7 @@ func (s *Server) upSideEffectsLocked(pd *pending) {
 
 // setStoppingLocked is HAProxy's srv_set_stopping (NOLB).
 func (s *Server) setStoppingLocked(now time.Time, r stateReason, pd *pending) {
-	if s.admin.Load()&srvstate.AdminForcedMaint != 0 || s.check.op == srvstate.OpStopping {
+	if s.admin.Load()&maintBlocksUp != 0 || s.check.op == srvstate.OpStopping {
 		return
 	}
 	s.updateStatusLocked(now, srvstate.OpStopping, pd, func(m moved) stateEvent {

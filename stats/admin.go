@@ -185,7 +185,7 @@ func cmdSetServer(s *session, args []string) string {
 	case "addr":
 		return s.setServerAddr(r, args)
 	case "fqdn":
-		return setServerFQDN(args)
+		return s.setServerFQDN(r, args)
 	case "agent-addr", "agent-port", "agent-send", "check-addr", "check-port":
 		return setServerProbe(r, args)
 	case "ssl":

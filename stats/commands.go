@@ -37,6 +37,7 @@ func init() {
 	add("show backend", LevelUser, cmdShowBackend)
 	add("show servers state", LevelUser, cmdShowServersState)
 	add("show servers conn", LevelUser, cmdShowServersConn)
+	add("show resolvers", LevelUser, cmdShowResolvers)
 	add("get weight", LevelUser, cmdGetWeight)
 	add("show sess", LevelOperator, cmdShowSess)
 	add("show errors", LevelOperator, cmdShowErrors)

@@ -84,11 +84,11 @@ func cmdShowServersState(s *session, args []string) string {
 	b.WriteString(serversStateHeader)
 	for _, r := range rows {
 		sv := &r.Server
-		fmt.Fprintf(&b, "%d %s %d %s %s %d %d %d %d %d %d %d %d %d %d %d %d %s %d - %d %d %s %s %d\n",
+		fmt.Fprintf(&b, "%d %s %d %s %s %d %d %d %d %d %d %d %d %d %d %d %d %s %d %s %d %d %s %s %d\n",
 			r.IID, r.Proxy, r.SID, r.Name, dash(sv.Host), sv.Op, sv.Admin, sv.UWeight, sv.IWeight,
 			r.LastChg, sv.Check.Status, sv.Check.Result, sv.Check.Health, checkStateBits(&sv.Check),
 			checkStateBits(&sv.Agent), b2i(sv.BackendForcedID), b2i(sv.ForcedID), dash(sv.FQDN), sv.Port,
-			b2i(sv.UseSSL), sv.CheckPort, dash(sv.CheckAddr), dash(sv.AgentAddr), sv.AgentPort)
+			dash(sv.SRVRecord), b2i(sv.UseSSL), sv.CheckPort, dash(sv.CheckAddr), dash(sv.AgentAddr), sv.AgentPort)
 	}
 	return b.String()
 }

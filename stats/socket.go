@@ -66,6 +66,9 @@ type Server struct {
 	Maps Maps
 	// Tables are the stick tables of the table commands.
 	Tables Tables
+	// Resolvers is the runtime DNS resolution ("show resolvers", "set
+	// server <b>/<s> fqdn"); nil: none.
+	Resolvers Resolvers
 }
 
 // cliListener is one bound stats socket.

@@ -133,7 +133,8 @@ type ServerState struct {
 	Host            string // address without port, as in show servers state
 	Port            int
 	FQDN            string
-	ForcedID        bool // server has an explicit `id`
+	SRVRecord       string // the SRV name of a server-template ("srvrecord")
+	ForcedID        bool   // server has an explicit `id`
 	BackendForcedID bool
 	CheckPort       int
 	CheckAddr       string

@@ -291,6 +291,8 @@ func serverRow(b *proxy.Backend, s *proxy.Server, now time.Time) Row {
 		Agent:       probeCheck(snap.Agent),
 		Host:        host,
 		Port:        port,
+		FQDN:        s.FQDN(),
+		SRVRecord:   s.DNS.SRVRecord,
 		ForcedID:    s.Config.IDForced,
 		CheckPort:   snap.CheckPort,
 		CheckAddr:   snap.CheckAddr,

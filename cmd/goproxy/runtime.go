@@ -9,6 +9,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"goproxy/health"
+	"goproxy/internal/resolver"
 	"goproxy/internal/sockxfer"
 	"goproxy/parser"
 	"goproxy/proxy"
@@ -75,6 +76,7 @@ func buildRuntime(cfg *parser.Config, o buildOptions) (graph, error) {
 type procRuntime struct {
 	g      *proxy.Graph
 	checks *health.Manager
+	dns    *resolver.Manager // runtime DNS resolution (resolvers.go)
 	api    *stats.Server
 	chAPI  *stats.Server     // the master's channel (ServeCLI)
 	promex []*stats.Exporter // HTTP frontends: promex stanzas, statistics pages
@@ -153,7 +155,9 @@ func newRuntime(cfg *parser.Config, o buildOptions) (*procRuntime, error) {
 	chAPI.Listeners = api.Listeners
 	chAPI.Maps = g
 	chAPI.Tables = g
-	rt := &procRuntime{g: g, checks: checks, api: api, chAPI: chAPI, log: log, done: make(chan struct{}), handoff: cfg.Global.SessionHandoff}
+	dns := newResolvers(cfg, g, log)
+	api.Resolvers, chAPI.Resolvers = dns, dns
+	rt := &procRuntime{g: g, checks: checks, dns: dns, api: api, chAPI: chAPI, log: log, done: make(chan struct{}), handoff: cfg.Global.SessionHandoff}
 	g.SetServerWatcher(rt)
 	for _, px := range cfg.Proxies {
 		if px.ServesHTTP() && !px.Disabled {
@@ -215,6 +219,7 @@ func (rt *procRuntime) Start() error {
 		}
 	}
 	rt.checks.Start(rt.ctx)
+	rt.dns.Start(rt.ctx)
 	rt.started = true
 	go rt.watch()
 	return nil
@@ -244,6 +249,7 @@ func (rt *procRuntime) PullSessions(pids []int) {
 func (rt *procRuntime) watch() {
 	<-rt.g.Done()
 	rt.checks.Stop()
+	rt.dns.Stop()
 	rt.closeAPI()
 	rt.chAPI.Close()
 	rt.cancel()
@@ -284,6 +290,7 @@ func (rt *procRuntime) Resume() { rt.g.Resume() }
 // Close stops everything now.
 func (rt *procRuntime) Close() {
 	rt.checks.Stop()
+	rt.dns.Stop()
 	rt.closeAPI()
 	rt.chAPI.Close()
 	rt.g.Close()
