@@ -181,17 +181,7 @@ func TestTLSOCSPCheckDifferential(t *testing.T) {
 	for name, crt := range cases {
 		cfg := writeFile(t, dir, "c.cfg", globals[name]+"defaults\n  mode tcp\n  timeout client 1s\n  timeout server 1s\n  timeout connect 1s\n"+
 			"frontend fe\n  bind 127.0.0.1:9443 ssl crt "+crt+"\n  default_backend be\nbackend be\n  server s1 127.0.0.1:1\n")
-		var codes [2]int
-		var msgs [2]string
-		for j, bin := range []string{goproxyBin, haproxy} {
-			out, err := exec.Command(bin, "-c", "-f", cfg).CombinedOutput()
-			if ee, ok := err.(*exec.ExitError); ok {
-				codes[j] = ee.ExitCode()
-			} else if err != nil {
-				t.Fatal(err)
-			}
-			msgs[j] = messages(string(out))
-		}
+		codes, msgs := checkBoth(t, haproxy, cfg, messages)
 		if codes[0] != codes[1] || msgs[0] != msgs[1] {
 			t.Errorf("%s:\ngoproxy: exit %d\n%s\nhaproxy: exit %d\n%s", name, codes[0], msgs[0], codes[1], msgs[1])
 		}

@@ -121,19 +121,25 @@ func TestTLSCheckDifferential(t *testing.T) {
 	}
 	for i, body := range cfgs {
 		path := writeFile(t, dir, "c.cfg", "defaults\n  mode tcp\n  timeout client 1s\n  timeout server 1s\n  timeout connect 1s\n"+body)
-		var codes [2]int
-		var alerts [2]string
-		for j, bin := range []string{goproxyBin, haproxy} {
-			out, err := exec.Command(bin, "-c", "-f", path).CombinedOutput()
-			if ee, ok := err.(*exec.ExitError); ok {
-				codes[j] = ee.ExitCode()
-			} else if err != nil {
-				t.Fatal(err)
-			}
-			alerts[j] = firstAlert(string(out))
-		}
+		codes, alerts := checkBoth(t, haproxy, path, firstAlert)
 		if codes[0] != codes[1] || alerts[0] != alerts[1] {
 			t.Errorf("config %d:\n%s\ngoproxy: exit %d %q\nhaproxy: exit %d %q", i, body, codes[0], alerts[0], codes[1], alerts[1])
 		}
 	}
+}
+
+// checkBoth runs -c on cfg through goproxy then haproxy and returns their
+// exit codes and what keep takes of their outputs.
+func checkBoth(t *testing.T, haproxy, cfg string, keep func(string) string) (codes [2]int, kept [2]string) {
+	t.Helper()
+	for j, bin := range []string{goproxyBin, haproxy} {
+		out, err := exec.Command(bin, "-c", "-f", cfg).CombinedOutput()
+		if ee, ok := err.(*exec.ExitError); ok {
+			codes[j] = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		kept[j] = keep(string(out))
+	}
+	return codes, kept
 }
