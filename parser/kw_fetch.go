@@ -49,6 +49,8 @@ var fetches = map[string]fetchDef{
 	"queue":              {"int", "int", 0, 1},
 	"srv_is_up":          {"bool", "bool", 1, 1},
 	"var":                {"any", "any", 1, 2},
+	"fc_err":             {"int", "int", 0, 0},
+	"fc_err_str":         {"str", "str", 0, 0},
 	"fc_pp_authority":    {"str", "str", 0, 0},
 	"fc_pp_unique_id":    {"str", "str", 0, 0},
 	"unique-id":          {"str", "str", 0, 0},

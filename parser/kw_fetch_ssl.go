@@ -13,6 +13,8 @@ var sslFetches = map[string]fetchDef{
 	"ssl_c_used":         {"bool", "bool", 0, 0},
 	"ssl_c_verify":       {"int", "int", 0, 0},
 	"ssl_c_err":          {"int", "int", 0, 0},
+	"ssl_fc_err":         {"int", "int", 0, 0},
+	"ssl_fc_err_str":     {"str", "str", 0, 0},
 	"ssl_c_ca_err":       {"int", "int", 0, 0},
 	"ssl_c_ca_err_depth": {"int", "int", 0, 0},
 	"ssl_c_s_dn":         {"str", "str", 0, 0},
