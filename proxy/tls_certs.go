@@ -206,17 +206,13 @@ func (g *Graph) setupListenerTLS(ln *Listener) error {
 	}
 	tb.rebuild()
 	at := fmt.Sprintf("parsing [%s:%d] : 'bind %s'", ln.Bind.File, ln.Bind.Line, s.Addr)
-	conf, err := bindTLSConfig(tb, tlsSettings{alpn: s.ALPN, caFile: s.CAFile, crlFile: s.CRLFile, verify: s.Verify,
+	conf, verifier, err := bindTLSConfig(tb, tlsSettings{alpn: s.ALPN, caFile: s.CAFile, crlFile: s.CRLFile, verify: s.Verify,
 		cipherIDs: s.CipherIDs, curveIDs: s.CurveIDs, minVer: s.MinVer, maxVer: s.MaxVer, noVersions: s.NoVersions, noTickets: s.NoTickets,
 		caIgnore: s.CAIgnoreErr, crtIgnore: s.CrtIgnoreErr}, at)
 	if err != nil {
 		return err
 	}
-	if s.CAIgnoreErr != (parser.IgnoreErr{}) || s.CrtIgnoreErr != (parser.IgnoreErr{}) {
-		if tb.verifier, err = newClientVerifier(tlsSettings{caFile: s.CAFile, crlFile: s.CRLFile, caIgnore: s.CAIgnoreErr, crtIgnore: s.CrtIgnoreErr}, at); err != nil {
-			return err
-		}
-	}
+	tb.verifier = verifier
 	// A crt-list line's options make a configuration of their own for the
 	// handshakes that select its certificate, as HAProxy gives such a
 	// line its own SSL context.
@@ -243,7 +239,7 @@ func (g *Graph) setupListenerTLS(ln *Listener) error {
 		if o.MinVer != 0 || o.MaxVer != 0 {
 			set.minVer, set.maxVer, set.noVersions = o.MinVer, o.MaxVer, nil
 		}
-		c, err := bindTLSConfig(tb, set, at+" : 'crt-list'")
+		c, _, err := bindTLSConfig(tb, set, at+" : 'crt-list'")
 		if err != nil {
 			return err
 		}
@@ -296,7 +292,9 @@ type tlsSettings struct {
 
 // bindTLSConfig builds the configuration of a bind's handshakes from set;
 // at prefixes its errors.
-func bindTLSConfig(tb *tlsBind, set tlsSettings, at string) (*tls.Config, error) {
+// With errors to ignore, it also returns the client verifier it set up.
+func bindTLSConfig(tb *tlsBind, set tlsSettings, at string) (*tls.Config, *clientVerifier, error) {
+	var v *clientVerifier
 	conf := &tls.Config{
 		GetCertificate:         tb.pick,
 		MinVersion:             tls.VersionTLS12,
@@ -318,7 +316,7 @@ func bindTLSConfig(tb *tlsBind, set tlsSettings, at string) (*tls.Config, error)
 	if set.caFile != "" {
 		pool, err := parser.LoadCAFile(set.caFile)
 		if err != nil {
-			return nil, fmt.Errorf("%s : 'ca-file' : unable to load %s", at, set.caFile)
+			return nil, nil, fmt.Errorf("%s : 'ca-file' : unable to load %s", at, set.caFile)
 		}
 		conf.ClientCAs = pool
 	}
@@ -331,9 +329,9 @@ func bindTLSConfig(tb *tlsBind, set tlsSettings, at string) (*tls.Config, error)
 	if ignoring := set.caIgnore != (parser.IgnoreErr{}) || set.crtIgnore != (parser.IgnoreErr{}); ignoring && (set.verify == "optional" || set.verify == "required") {
 		// Errors may be ignored: the chain is verified as OpenSSL does,
 		// error by error, instead of by Go's verifier.
-		v, err := newClientVerifier(set, at)
-		if err != nil {
-			return nil, err
+		var err error
+		if v, err = newClientVerifier(set, at); err != nil {
+			return nil, nil, err
 		}
 		conf.ClientAuth = tls.RequestClientCert
 		if set.verify == "required" {
@@ -347,7 +345,7 @@ func bindTLSConfig(tb *tlsBind, set tlsSettings, at string) (*tls.Config, error)
 		// crl-file's certificates are trusted beside the ca-file's.
 		rev, err := certcheck.LoadFile(set.crlFile)
 		if err != nil {
-			return nil, fmt.Errorf("%s : 'crl-file' : unable to load %s (%v)", at, set.crlFile, err)
+			return nil, nil, fmt.Errorf("%s : 'crl-file' : unable to load %s (%v)", at, set.crlFile, err)
 		}
 		if conf.ClientCAs != nil {
 			rev.AddCAs(conf.ClientCAs)
@@ -372,7 +370,7 @@ func bindTLSConfig(tb *tlsBind, set tlsSettings, at string) (*tls.Config, error)
 			return noALPN, nil
 		}
 	}
-	return conf, nil
+	return conf, v, nil
 }
 
 // overlaps reports whether a and b have a string in common.

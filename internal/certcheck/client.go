@@ -3,6 +3,7 @@ package certcheck
 import (
 	"bytes"
 	"crypto/x509"
+	"errors"
 	"time"
 )
 
@@ -120,7 +121,7 @@ func VerifyClient(peer []*x509.Certificate, roots []*x509.Certificate, r *Revoca
 			}
 			if e := r.checkOne(c, issuer, depth, now); e != nil {
 				var ce *Error
-				if ok := asError(e, &ce); ok {
+				if errors.As(e, &ce) {
 					if err := report(ce.Depth, ce.Code); err != nil {
 						return res, err
 					}
@@ -154,14 +155,6 @@ func VerifyClient(peer []*x509.Certificate, roots []*x509.Certificate, r *Revoca
 		}
 	}
 	return res, nil
-}
-
-func asError(err error, target **Error) bool {
-	e, ok := err.(*Error)
-	if ok {
-		*target = e
-	}
-	return ok
 }
 
 // buildChain builds the chain of peer[0] as OpenSSL does: each issuer
