@@ -17,51 +17,32 @@ import (
 // each connection comes from on peers, echoes lines and closes the
 // connection itself on "quit\n"; with a certificate, it speaks TLS.
 type peerServer struct {
-	ln    net.Listener
+	*speaker
 	peers chan string
 }
 
 func startPeerServer(t *testing.T, cert *tls.Certificate) *peerServer {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &peerServer{ln: ln, peers: make(chan string, 16)}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			c, err := ln.Accept()
-			if err != nil {
+	s := &peerServer{peers: make(chan string, 16)}
+	s.speaker = startSpeaker(t, func(tc *net.TCPConn) {
+		s.peers <- tc.RemoteAddr().String()
+		var c net.Conn = tc
+		if cert != nil {
+			c = tls.Server(tc, &tls.Config{Certificates: []tls.Certificate{*cert}})
+		}
+		if _, err := c.Write([]byte("s1\n")); err != nil {
+			return
+		}
+		r := bufio.NewReader(c)
+		for range 100 {
+			line, err := r.ReadString('\n')
+			if err != nil || line == "quit\n" {
 				return
 			}
-			s.peers <- c.RemoteAddr().String()
-			if cert != nil {
-				c = tls.Server(c, &tls.Config{Certificates: []tls.Certificate{*cert}})
+			if _, err := c.Write([]byte(line)); err != nil {
+				return
 			}
-			go func() {
-				defer c.Close()
-				_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-				if _, err := c.Write([]byte("s1\n")); err != nil {
-					return
-				}
-				r := bufio.NewReader(c)
-				for range 100 {
-					line, err := r.ReadString('\n')
-					if err != nil || line == "quit\n" {
-						return
-					}
-					if _, err := c.Write([]byte(line)); err != nil {
-						return
-					}
-				}
-			}()
 		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		<-done
 	})
 	return s
 }

@@ -16,47 +16,27 @@ import (
 // ppRecorder is a backend that reads the PROXY v2 header of each
 // connection, hands it over on headers, greets with "pp\n" and echoes.
 type ppRecorder struct {
-	ln      net.Listener
+	*speaker
 	headers chan []byte
 }
 
 func startPPRecorder(t *testing.T) *ppRecorder {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &ppRecorder{ln: ln, headers: make(chan []byte, 16)}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-				h := make([]byte, 16)
-				if _, err := io.ReadFull(c, h); err != nil {
-					return
-				}
-				rest := make([]byte, binary.BigEndian.Uint16(h[14:16]))
-				if _, err := io.ReadFull(c, rest); err != nil {
-					return
-				}
-				r.headers <- append(h, rest...)
-				if _, err := io.WriteString(c, "pp\n"); err != nil {
-					return
-				}
-				_, _ = io.Copy(c, c)
-			}()
+	r := &ppRecorder{headers: make(chan []byte, 16)}
+	r.speaker = startSpeaker(t, func(c *net.TCPConn) {
+		h := make([]byte, 16)
+		if _, err := io.ReadFull(c, h); err != nil {
+			return
 		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		<-done
+		rest := make([]byte, binary.BigEndian.Uint16(h[14:16]))
+		if _, err := io.ReadFull(c, rest); err != nil {
+			return
+		}
+		r.headers <- append(h, rest...)
+		if _, err := io.WriteString(c, "pp\n"); err != nil {
+			return
+		}
+		_, _ = io.Copy(c, c)
 	})
 	return r
 }
