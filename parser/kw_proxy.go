@@ -48,6 +48,7 @@ func init() {
 		"timeout":               {inAll, (*parser).kwTimeout},
 		"log":                   {inAll, (*parser).kwLog},
 		"log-format":            {inAll, (*parser).kwLogFormat},
+		"error-log-format":      {inAll, (*parser).kwLogFormat},
 		"log-format-sd":         {inAll, (*parser).kwLogFormat},
 		"log-tag":               {inAll, (*parser).kwLogTag},
 		"unique-id-format":      {inAll, (*parser).kwUniqueIDFormat},

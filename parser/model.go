@@ -188,6 +188,9 @@ type Proxy struct {
 	LogTag      string     `json:",omitempty"`
 	// UniqueIDFormat is unique-id-format, compiled by Validate (nil: none).
 	UniqueIDFormat *LogFormat `json:",omitempty"`
+	// ErrorLogFormat is error-log-format, compiled by Validate (nil: none):
+	// the line of a connection that fails before becoming a session.
+	ErrorLogFormat *LogFormat `json:",omitempty"`
 	MaxConn        int
 	FullConn       int
 	Disabled       bool
@@ -250,6 +253,7 @@ type Proxy struct {
 	lfText     *LogFormat // log-format as written, compiled at check time
 	lfsdText   *LogFormat // log-format-sd as written
 	uifText    *LogFormat // unique-id-format as written
+	elfText    *LogFormat // error-log-format as written
 	httpOpts   uint32     // bits of httpOnlyOptions set on this proxy
 	httpRules  []string   // "http-request", "http-response", ... written in this section
 	hasRules   bool       // a defaults section with tcp-request/http-* rules

@@ -112,6 +112,7 @@ func (p *parser) validateProxy(px *Proxy) {
 	// fetches' arguments, before the timeouts.
 	p.compileLogFormats(px)
 	p.compileUniqueID(px)
+	p.compileErrorLogFormat(px)
 	p.reportFetchArgs()
 	missingTimeouts := (px.Cap&CapFrontend != 0 && px.Timeouts.Client == 0) ||
 		(px.Cap&CapBackend != 0 && len(px.Servers) > 0 &&
