@@ -97,6 +97,8 @@ func (p *parser) proxyKeyword(w []string, mod kwMod) {
 		return
 	}
 	kw := w[0]
+	p.words = w
+	defer func() { p.words = nil }()
 	row, ok := proxyKeywords[kw]
 	if !ok {
 		if reason, known := notYetProxy[kw]; known {

@@ -254,6 +254,7 @@ type Proxy struct {
 	lfsdText   *LogFormat // log-format-sd as written
 	uifText    *LogFormat // unique-id-format as written
 	elfText    *LogFormat // error-log-format as written
+	argUses    []argUse   // fetches of its rules and ACLs naming a proxy or server (fetchargs.go)
 	httpOpts   uint32     // bits of httpOnlyOptions set on this proxy
 	httpRules  []string   // "http-request", "http-response", ... written in this section
 	hasRules   bool       // a defaults section with tcp-request/http-* rules

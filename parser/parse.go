@@ -89,6 +89,9 @@ type parser struct {
 	// argErrs are the fetch argument errors of the proxy being checked
 	// (fetchargs.go).
 	argErrs []*Error
+	// words is the proxy line being parsed, which names the context of
+	// its sample expressions (fetchargs.go).
+	words []string
 	// dynamic: the server options being read are those of "add server"
 	// (dynserver.go).
 	dynamic bool
