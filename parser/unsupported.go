@@ -33,7 +33,6 @@ var notYetGlobal = map[string]string{
 	"node":           "not shown by goproxy yet",
 	"maxsessrate":    "rate limits are not implemented",
 	"cpu-map":        "goproxy schedules its event loops itself",
-	"nbproc":         "nbproc is not supported any more since HAProxy 2.5",
 	"setenv":         "environment directives are not implemented",
 	"presetenv":      "environment directives are not implemented",
 	"resetenv":       "environment directives are not implemented",
