@@ -71,6 +71,8 @@ func (c *Config) Backend(name string) *Proxy {
 
 // Global is the global section (several global sections merge into one).
 type Global struct {
+	// Env are the environment directives, in order (env.go).
+	Env             []EnvOp `json:",omitempty"`
 	Logs            []LogTarget
 	LogSendHostname string // empty when log-send-hostname is not set
 	LogTag          string // empty means the program name
