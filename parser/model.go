@@ -580,7 +580,14 @@ type TCPCheckRule struct {
 	Port      int
 	Addr      string
 	SendProxy bool
-	Data      []byte // send / send-binary payload
+	// connect: default (the server's check-ssl, check-send-proxy,
+	// check-sni and check-alpn), ssl, sni, alpn, linger.
+	Default bool   `json:",omitempty"`
+	SSL     bool   `json:",omitempty"`
+	SNI     string `json:",omitempty"`
+	ALPN    string `json:",omitempty"`
+	Linger  bool   `json:",omitempty"`
+	Data    []byte // send / send-binary payload
 	// expect
 	Negate  bool
 	Match   string // string, rstring, binary, rbinary
@@ -624,6 +631,7 @@ type HTTPCheckRule struct {
 	SNI       string
 	ALPN      string
 	Linger    bool
+	Default   bool `json:",omitempty"` // the server's check settings
 	// send: empty fields keep the defaults (those of option httpchk for
 	// the first send).
 	Method, URI, Version string
