@@ -309,6 +309,7 @@ func readPatternFile(name string) ([]string, error) {
 // sample_ckp_names: the fetches incompatible with it never match there.
 const (
 	ctxFrontendConn    = "frontend tcp-request connection rule"
+	ctxFrontendSession = "frontend tcp-request session rule"
 	ctxFrontendContent = "frontend tcp-request content rule"
 	ctxUseBackend      = "frontend use-backend rule"
 )
@@ -317,7 +318,7 @@ const (
 func incompatible(name, ctx string) bool {
 	switch {
 	case strings.HasPrefix(name, "req.") || strings.HasPrefix(name, "req_") || strings.HasPrefix(name, "payload"):
-		return ctx == ctxFrontendConn
+		return ctx == ctxFrontendConn || ctx == ctxFrontendSession
 	case name == "be_name":
 		return ctx != ""
 	}

@@ -104,7 +104,7 @@ func (p *parser) tcpAction(px *Proxy, what string, w []string) (rule *TCPRule, n
 			p.alert("%s", m)
 			return nil, 0, true
 		}
-		if what == "connection" && fetchReadsContent(e.Fetch) {
+		if what != "content" && fetchReadsContent(e.Fetch) {
 			p.alert("fetch method '%s' extracts information from 'request buffer', none of which is available here", action)
 			return nil, 0, true
 		}
@@ -121,7 +121,7 @@ func (p *parser) tcpAction(px *Proxy, what string, w []string) (rule *TCPRule, n
 			p.alert("%s", m)
 			return nil, 0, true
 		}
-		if what == "connection" && fetchReadsContent(e.Fetch) {
+		if what != "content" && fetchReadsContent(e.Fetch) {
 			p.alert("fetch method '%s' extracts information from 'request buffer', none of which is available here", action)
 			return nil, 0, true
 		}
@@ -133,8 +133,8 @@ func (p *parser) tcpAction(px *Proxy, what string, w []string) (rule *TCPRule, n
 			p.alert("%smissing fetch method", pre)
 			return nil, 0, true
 		}
-		if what == "connection" {
-			p.alert("'capture %s' is not allowed in 'tcp-request connection' rules in %s '%s'", expr, px.Kind, px.Name)
+		if what != "content" {
+			p.alert("'capture %s' is not allowed in '%s %s' rules in %s '%s'", expr, w[0], what, px.Kind, px.Name)
 			return nil, 0, true
 		}
 		e, _, m := p.parseSampleWord(expr)
@@ -172,9 +172,13 @@ func (p *parser) tcpAction(px *Proxy, what string, w []string) (rule *TCPRule, n
 		return rule, n, true
 	case action == "silent-drop":
 		return &TCPRule{Pos: p.pos(), Action: action}, 1, true
-	case action == "expect-proxy" && what == "connection":
+	case action == "expect-proxy":
 		if argAt(w, 3) != "layer4" {
 			p.alert("'%s %s %s' only supports 'layer4' in %s '%s' (got '%s')", w[0], what, action, px.Kind, px.Name, argAt(w, 3))
+			return nil, 0, true
+		}
+		if what != "connection" {
+			p.alert("'%s %s' is not allowed in '%s %s' rules in %s '%s'", action, argAt(w, 3), w[0], what, px.Kind, px.Name)
 			return nil, 0, true
 		}
 		return &TCPRule{Pos: p.pos(), Action: action}, 2, true

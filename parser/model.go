@@ -166,6 +166,7 @@ type Proxy struct {
 	StickRules    []*StickRule `json:",omitempty"`
 	ACLs          []*ACL
 	TCPReqConn    []*TCPRule
+	TCPReqSession []*TCPRule `json:",omitempty"` // tcp-request session
 	TCPReqContent []*TCPRule
 	InspectDelay  time.Duration
 
@@ -244,18 +245,22 @@ type Proxy struct {
 
 	// HTTP-mode settings HAProxy accepts in a TCP proxy and ignores (or
 	// warns about) once the proxy's mode is known; see kw_http.go.
-	modePos    Pos        // where the mode was set (this section or its defaults)
-	logFmt     string     // "option tcplog", "option httplog", ... as HAProxy names it
-	logFmtPos  Pos        // HAProxy's conf.args position, printed with the httplog fallback
-	lfText     *LogFormat // log-format as written, compiled at check time
-	lfsdText   *LogFormat // log-format-sd as written
-	uifText    *LogFormat // unique-id-format as written
-	httpOpts   uint32     // bits of httpOnlyOptions set on this proxy
-	httpRules  []string   // "http-request", "http-response", ... written in this section
-	hasRules   bool       // a defaults section with tcp-request/http-* rules
-	rulesCap   Cap        // the capabilities of the proxies using a defaults section with rules
-	monitorURI bool       // monitor-uri is set (HTTP mode only)
-	cookie     bool       // "cookie" is set (HTTP persistence, ignored in TCP)
+	modePos   Pos        // where the mode was set (this section or its defaults)
+	logFmt    string     // "option tcplog", "option httplog", ... as HAProxy names it
+	logFmtPos Pos        // HAProxy's conf.args position, printed with the httplog fallback
+	lfText    *LogFormat // log-format as written, compiled at check time
+	lfsdText  *LogFormat // log-format-sd as written
+	uifText   *LogFormat // unique-id-format as written
+	httpOpts  uint32     // bits of httpOnlyOptions set on this proxy
+	httpRules []string   // "http-request", "http-response", ... written in this section
+	hasRules  bool       // a defaults section with tcp-request/http-* rules
+	rulesCap  Cap        // the capabilities of the proxies using a defaults section with rules
+	// ownSession, ownContent count the proxy's own tcp-request session
+	// and content rules (not its defaults section's), for HAProxy's
+	// warnings about rules placed after them.
+	ownSession, ownContent int
+	monitorURI             bool // monitor-uri is set (HTTP mode only)
+	cookie                 bool // "cookie" is set (HTTP persistence, ignored in TCP)
 }
 
 // ProxyOptions are the boolean and small-valued `option` keywords.

@@ -30,6 +30,7 @@ type Counters struct {
 	cliAbrt, srvAbrt atomic.Int64
 	connect          atomic.Int64 // connection attempts to servers
 	dcon             atomic.Int64 // denied by tcp-request connection
+	dses             atomic.Int64 // denied by tcp-request session
 	ereq             atomic.Int64 // request errors (bad PROXY header)
 	dreq             atomic.Int64 // denied by tcp-request content
 

@@ -203,9 +203,6 @@ func (l *loop) newSession(ln *Listener, fd int, src netip.AddrPort) {
 	if ln.stats {
 		setMax(&ln.ctr.max, ln.ctr.live.Add(1))
 	}
-	if ln.tls == nil {
-		s.countSession() // TLS: once the handshake completed (tlsDone)
-	}
 	if !ln.optsInherited {
 		setConnOpts(fd, fe.keepalive)
 	}
@@ -250,6 +247,12 @@ func (s *session) start(ci *connInfo) {
 		s.startTLS()
 		return
 	}
+	// As HAProxy, a session counts (stot) once its PROXY header and TLS
+	// handshake completed and its session rules accepted it.
+	if !s.sessionRules(ci) {
+		return
+	}
+	s.countSession()
 	if s.fe.inspects {
 		s.inspectPhase(s.fe.inspectDelay)
 		return

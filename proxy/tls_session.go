@@ -366,8 +366,7 @@ func (s *session) tlsDone(id uint64, t *tlsConn) {
 	s.state = stNew
 	s.stExp = 0
 	// As HAProxy, a TLS connection counts as a session (stot) once its
-	// handshake completed; one that fails is a connection only.
-	s.countSession()
+	// handshake completed (start); one that fails is a connection only.
 	t.info.HandshakeMs = elapsedMs(s.l.now - s.tAccept)
 	ci := &s.l.ci
 	*ci = connInfo{src: s.src, s: s, final: true}
@@ -441,7 +440,12 @@ func (s *session) logConnError(reason string) {
 	if !f.logs.Enabled(level) {
 		return
 	}
+	// As HAProxy, a listener without a name has its id, or with option
+	// socket-stats the name it is shown under ("sock-1").
 	name := s.ln.Bind.Name
+	if name == "" && s.ln.stats {
+		name = s.ln.Name
+	}
 	if name == "" {
 		name = strconv.Itoa(s.ln.ID)
 	}
