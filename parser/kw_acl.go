@@ -201,8 +201,8 @@ func (p *parser) warnMisplacedTCP(px *Proxy, what, kw string) {
 // implement (kw_tcpaction.go has those it does beyond accept and reject),
 // with the one rule set that takes them ("" for every one).
 var tcpRequestActions = map[string]string{
-	"expect-netscaler-cip": "connection", "set-mark": "", "set-tos": "",
-	"do-resolve": "content", "set-log-level": "content", "set-nice": "content",
+	"expect-netscaler-cip": "connection",
+	"do-resolve":           "content", "set-nice": "content",
 	"set-priority-class": "content", "set-priority-offset": "content", "switch-mode": "content", "use-service": "content",
 	"close": "content", "attach-srv": "content",
 }

@@ -538,10 +538,14 @@ type TCPRule struct {
 	Len     int `json:",omitempty"`
 	// SC is the sticky counter of track-sc<n>, sc-inc-gpc0/1(<n>) and
 	// sc-set-gpt0(<n>); Table the table track-sc names ("" for the
-	// proxy's own); Value sc-set-gpt0's integer when Expr is nil.
+	// proxy's own); Value sc-set-gpt0's integer when Expr is nil, the
+	// value of set-mark and set-tos, and set-log-level's level plus one
+	// (-1: silent).
 	SC    int    `json:",omitempty"`
 	Table string `json:",omitempty"`
 	Value int64  `json:",omitempty"`
+	// Format is set-var-fmt's log format.
+	Format []LogNode `json:",omitempty"`
 	// keyOut is the type of track-sc's key, for the check of its table.
 	keyOut string
 }

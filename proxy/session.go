@@ -126,6 +126,9 @@ type session struct {
 	flags    uint32
 	failSide int8    // with fFailed: the side whose error ends the session
 	failTerm [2]byte // with fFailed: its termination state
+	// logLevel is set-log-level's level plus one, -1 for silent, 0 when
+	// no rule set it (traffic_log.go).
+	logLevel int8
 
 	tls    *tlsConn // TLS termination of the client side, nil for plain TCP
 	stls   *tlsConn // TLS to the server, nil for plain TCP (tls_origin.go)

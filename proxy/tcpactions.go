@@ -34,6 +34,10 @@ const (
 	actIncGPC0
 	actIncGPC1
 	actSetGPT0
+	actSetMark
+	actSetTos
+	actSetLogLevel
+	actSetVarFmt
 )
 
 var tcpActs = map[string]tcpAct{
@@ -41,6 +45,7 @@ var tcpActs = map[string]tcpAct{
 	"set-src": actSetSrc, "silent-drop": actSilentDrop, "expect-proxy": actExpectProxy,
 	"capture": actCapture, "set-dst": actSetDst, "set-src-port": actSetSrcPort, "set-dst-port": actSetDstPort,
 	"track-sc": actTrackSC, "sc-inc-gpc0": actIncGPC0, "sc-inc-gpc1": actIncGPC1, "sc-set-gpt0": actSetGPT0,
+	"set-mark": actSetMark, "set-tos": actSetTos, "set-log-level": actSetLogLevel, "set-var-fmt": actSetVarFmt,
 }
 
 // tcpRule is a compiled tcp-request connection or content rule.
@@ -56,6 +61,8 @@ type tcpRule struct {
 	sc    int
 	table *stktable.Table
 	value int64
+	// format is set-var-fmt's log format (tcp_fmtactions.go).
+	format *ruleFormat
 }
 
 // tcpVerdict is the outcome of a rule list.
@@ -90,6 +97,11 @@ func compileTCPRule(px *parser.Proxy, r *parser.TCPRule, named map[string][]*acl
 	if r.Var != "" {
 		rule.vr = newVarRef(r.Var)
 	}
+	if act == actSetVarFmt {
+		if rule.format, err = compileRuleFormat(r.Format, maps); err != nil {
+			return tcpRule{}, err
+		}
+	}
 	if r.Expr != nil {
 		if rule.expr, err = compileSampleExpr(r.Expr.Fetch, r.Expr.Args, r.Expr.Conv, maps); err != nil {
 			return tcpRule{}, err
@@ -100,12 +112,12 @@ func compileTCPRule(px *parser.Proxy, r *parser.TCPRule, named map[string][]*acl
 
 // usesContent reports whether the rule reads the client's bytes.
 func (r *tcpRule) usesContent() bool {
-	return r.cond.usesContent() || (r.expr != nil && r.expr.l6)
+	return r.cond.usesContent() || (r.expr != nil && r.expr.l6) || r.format.usesContent()
 }
 
 // needsDst reports whether the rule needs the destination address.
 func (r *tcpRule) needsDst() bool {
-	return r.cond.needsDst() || (r.expr != nil && (r.expr.crit == "dst" || r.expr.crit == "dst_port"))
+	return r.cond.needsDst() || (r.expr != nil && (r.expr.crit == "dst" || r.expr.crit == "dst_port")) || r.format.needsDst()
 }
 
 // apply runs a non-final action.
@@ -122,6 +134,19 @@ func (r *tcpRule) apply(ci *connInfo) {
 		}
 	case actUnsetVar:
 		unsetVar(ci, r.vr)
+	case actSetVarFmt:
+		if s != nil {
+			v := r.format.build(ci)
+			setVar(ci, r.vr, &v)
+		}
+	case actSetMark, actSetTos:
+		if s != nil {
+			setClientSockopt(int(s.cfd), r.act == actSetMark, int(r.value))
+		}
+	case actSetLogLevel:
+		if s != nil {
+			s.logLevel = int8(r.value)
+		}
 	case actSetSrc:
 		smp, ok := r.expr.eval(ci)
 		if !ok || !castSample(&smp, castAddr) {
