@@ -123,7 +123,7 @@ func knownFetch(name string) bool {
 	switch {
 	case strings.HasPrefix(name, "req"), strings.HasPrefix(name, "res"), strings.HasPrefix(name, "ssl_"),
 		strings.HasPrefix(name, "hdr"), strings.HasPrefix(name, "http_"), strings.HasPrefix(name, "path"), strings.HasPrefix(name, "url"),
-		strings.HasPrefix(name, "sc_"), strings.HasPrefix(name, "src_"), strings.HasPrefix(name, "be_"),
+		strings.HasPrefix(name, "sc_") && name != "sc_updt_conn_cnt", strings.HasPrefix(name, "src_"), strings.HasPrefix(name, "be_"),
 		strings.HasPrefix(name, "fe_"), strings.HasPrefix(name, "nbsrv"), strings.HasPrefix(name, "connslots"),
 		strings.HasPrefix(name, "method"), strings.HasPrefix(name, "base"), strings.HasPrefix(name, "cook"),
 		strings.HasPrefix(name, "payload"), strings.HasPrefix(name, "var"), strings.HasPrefix(name, "dst_"),

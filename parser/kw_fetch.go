@@ -369,6 +369,19 @@ func checkFetchArity(name string, args []string) string {
 	if name == "var" && len(args) == 0 {
 		return "invalid args in fetch method 'var' : Empty variable name cannot be accepted"
 	}
+	if strings.HasPrefix(name, "sc_") {
+		// sc_*(<ctr>[,<table>]), HAProxy's ARG2(1,SINT,TAB).
+		switch {
+		case len(args) == 0:
+			return fmt.Sprintf("fetch method '%s' : expected type 'integer' at position 1, but got nothing", name)
+		case len(args) > 2:
+			return fmt.Sprintf("fetch method '%s' : expected ')' before ',%s)'", name, strings.Join(args[2:], ","))
+		}
+		if _, err := strconv.ParseInt(args[0], 10, 64); err != nil {
+			return fmt.Sprintf("fetch method '%s' : failed to parse '%s' as type 'integer' at position 1", name, args[0])
+		}
+		return ""
+	}
 	if konst := constTypes[name]; konst != "" && len(args) == 0 {
 		return fmt.Sprintf("fetch method '%s' : expected type '%s' at position 1, but got nothing", name, konst)
 	}
