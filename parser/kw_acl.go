@@ -202,8 +202,7 @@ func (p *parser) warnMisplacedTCP(px *Proxy, what, kw string) {
 // with the one rule set that takes them ("" for every one).
 var tcpRequestActions = map[string]string{
 	"expect-netscaler-cip": "connection",
-	"do-resolve":           "content", "set-nice": "content",
-	"set-priority-class": "content", "set-priority-offset": "content", "switch-mode": "content", "use-service": "content",
+	"do-resolve":           "content", "set-nice": "content", "switch-mode": "content", "use-service": "content",
 	"close": "content", "attach-srv": "content",
 }
 

@@ -42,6 +42,8 @@ var fetches = map[string]fetchDef{
 	"be_name":            {"str", "str", 0, 0},
 	"fe_id":              {"int", "int", 0, 0},
 	"so_id":              {"int", "int", 0, 0},
+	"prio_class":         {"int", "int", 0, 0},
+	"prio_offset":        {"int", "int", 0, 0},
 	"fe_conn":            {"int", "int", 0, 1},
 	"nbsrv":              {"int", "int", 0, 1},
 	"be_conn":            {"int", "int", 0, 1},

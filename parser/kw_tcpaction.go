@@ -141,6 +141,18 @@ func (p *parser) tcpAction(px *Proxy, what string, w []string) (rule *TCPRule, n
 			return nil, 0, true
 		}
 		return &TCPRule{Pos: p.pos(), Action: action, Expr: e}, 2, true
+	case (action == "set-priority-class" || action == "set-priority-offset") && what == "content":
+		expr := argAt(w, 3)
+		if expr == "" || expr == "if" || expr == "unless" {
+			p.alert("missing fetch method")
+			return nil, 0, true
+		}
+		e, _, m := p.parseSampleWord(expr)
+		if m != "" {
+			p.alert("%s", m)
+			return nil, 0, true
+		}
+		return &TCPRule{Pos: p.pos(), Action: action, Expr: e}, 2, true
 	case action == "capture":
 		pre := fmt.Sprintf("'%s %s %s' : ", w[0], what, action)
 		expr := argAt(w, 3)

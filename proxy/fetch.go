@@ -116,6 +116,8 @@ func init() {
 		"be_name":            {fetchBeName, "str", false},
 		"fe_id":              {fetchFeID, "int", false},
 		"so_id":              {fetchSoID, "int", false},
+		"prio_class":         {fetchPrioClass, "int", false},
+		"prio_offset":        {fetchPrioOffset, "int", false},
 		"fe_conn":            {fetchFeConn, "int", false},
 		"nbsrv":              {fetchNbsrv, "int", false},
 		"be_conn":            {fetchBeConn, "int", false},

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"net/netip"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -129,6 +130,10 @@ type session struct {
 	// logLevel is set-log-level's level plus one, -1 for silent, 0 when
 	// no rule set it (traffic_log.go).
 	logLevel int8
+	// prioClass and prioOffset (ms) are the queue priority of
+	// set-priority-class and set-priority-offset (queue.go).
+	prioClass  int16
+	prioOffset int32
 
 	tls    *tlsConn // TLS termination of the client side, nil for plain TCP
 	stls   *tlsConn // TLS to the server, nil for plain TCP (tls_origin.go)
@@ -348,7 +353,9 @@ func (s *session) assign() {
 
 // enqueue puts the session in srv's queue (nil: the backend queue).
 func (s *session) enqueue(srv *Server) {
-	s.qSince = s.l.now
+	// As HAProxy's queue key, the offset moves the session's place among
+	// those of its class.
+	s.qSince = s.l.now + int64(s.prioOffset)*int64(time.Millisecond)
 	if !s.be.enqueue(s, srv) {
 		s.be.ctr.econ.Add(1)
 		s.finish(termConnFail)

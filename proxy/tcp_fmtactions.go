@@ -106,3 +106,42 @@ func isV4Mapped(a [16]byte) bool {
 	}
 	return a[10] == 0xff && a[11] == 0xff
 }
+
+// HAProxy's bounds of the queue priorities (queue_limit_class,
+// queue_limit_offset): a class in -2047..2047, an offset in ms within
+// about ±524 s.
+const (
+	prioClassMax  = 0x7ff
+	prioOffsetMax = 0x7ffff
+)
+
+// setPriority runs set-priority-class or set-priority-offset: the
+// sample, an integer, clamped to HAProxy's bounds; nothing without one.
+func (r *tcpRule) setPriority(ci *connInfo) {
+	s := ci.s
+	smp, ok := r.expr.eval(ci)
+	if s == nil || !ok || !castSample(&smp, castInt) {
+		return
+	}
+	if r.act == actSetPrioClass {
+		s.prioClass = int16(min(max(smp.i, -prioClassMax), prioClassMax))
+		return
+	}
+	s.prioOffset = int32(min(max(smp.i, -prioOffsetMax), prioOffsetMax))
+}
+
+// fetchPrioClass is prio_class: the session's queue priority class.
+func fetchPrioClass(_ *fetchArgs, c *connInfo) (sample, bool) {
+	if c.s == nil {
+		return intSample(0)
+	}
+	return intSample(int64(c.s.prioClass))
+}
+
+// fetchPrioOffset is prio_offset: the session's queue priority offset.
+func fetchPrioOffset(_ *fetchArgs, c *connInfo) (sample, bool) {
+	if c.s == nil {
+		return intSample(0)
+	}
+	return intSample(int64(c.s.prioOffset))
+}

@@ -38,6 +38,8 @@ const (
 	actSetTos
 	actSetLogLevel
 	actSetVarFmt
+	actSetPrioClass
+	actSetPrioOffset
 )
 
 var tcpActs = map[string]tcpAct{
@@ -46,6 +48,7 @@ var tcpActs = map[string]tcpAct{
 	"capture": actCapture, "set-dst": actSetDst, "set-src-port": actSetSrcPort, "set-dst-port": actSetDstPort,
 	"track-sc": actTrackSC, "sc-inc-gpc0": actIncGPC0, "sc-inc-gpc1": actIncGPC1, "sc-set-gpt0": actSetGPT0,
 	"set-mark": actSetMark, "set-tos": actSetTos, "set-log-level": actSetLogLevel, "set-var-fmt": actSetVarFmt,
+	"set-priority-class": actSetPrioClass, "set-priority-offset": actSetPrioOffset,
 }
 
 // tcpRule is a compiled tcp-request connection or content rule.
@@ -143,6 +146,8 @@ func (r *tcpRule) apply(ci *connInfo) {
 		if s != nil {
 			setClientSockopt(int(s.cfd), r.act == actSetMark, int(r.value))
 		}
+	case actSetPrioClass, actSetPrioOffset:
+		r.setPriority(ci)
 	case actSetLogLevel:
 		if s != nil {
 			s.logLevel = int8(r.value)
