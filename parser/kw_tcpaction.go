@@ -73,24 +73,32 @@ func (p *parser) tcpAction(px *Proxy, what string, w []string) (rule *TCPRule, n
 			return nil, 0, true
 		}
 		arg = strings.TrimSuffix(arg, ")")
-		v, conds, _ := strings.Cut(arg, ",")
+		v, conds, hasConds := strings.Cut(arg, ",")
 		if m := varNameError(v); m != "" {
 			p.alert("%s", m)
 			return nil, 0, true
 		}
-		if conds != "" {
+		if name == "unset-var" && hasConds {
+			p.alert("unset-var does not expect parameters after the variable name. Only \"set-var\" and \"set-var-fmt\" manage conditions")
+			return nil, 0, true
+		}
+		if hasConds {
 			for _, c := range strings.Split(conds, ",") {
 				switch c {
+				case "": // HAProxy skips an empty one
 				case "ifexists", "ifnotexists", "ifempty", "ifnotempty", "ifset", "ifnotset", "ifgt", "iflt":
 				default:
 					p.alert("unknown condition \"%s\"", c)
 					return nil, 0, true
 				}
 			}
-			p.alert("'%s %s %s' : set-var conditions are not supported by goproxy.", w[0], what, action)
-			return nil, 0, true
 		}
 		rule = &TCPRule{Pos: p.pos(), Action: name, Var: v}
+		for _, c := range strings.Split(conds, ",") {
+			if c != "" {
+				rule.VarConds = append(rule.VarConds, c)
+			}
+		}
 		if name == "unset-var" {
 			return rule, 1, true
 		}

@@ -531,8 +531,11 @@ type TCPRule struct {
 	Cond   *Condition
 	// Var is the variable of set-var and unset-var ("txn.account"); Expr
 	// the sample expression of set-var and set-src.
-	Var  string      `json:",omitempty"`
-	Expr *SampleExpr `json:",omitempty"`
+	Var string `json:",omitempty"`
+	// VarConds are the conditions of set-var and set-var-fmt
+	// ("ifexists", "ifgt"...).
+	VarConds []string    `json:",omitempty"`
+	Expr     *SampleExpr `json:",omitempty"`
 	// Capture and Len are the slot and length of a capture.
 	Capture int `json:",omitempty"`
 	Len     int `json:",omitempty"`
