@@ -180,23 +180,6 @@ func validIntPattern(v string) string {
 	return ""
 }
 
-// warnMisplacedTCP warns, as HAProxy, of a tcp-request rule written
-// after rules of a later stage of the proxy's own, which still run after
-// it: connection rules after session rules, connection and session rules
-// after content rules, any of them after use_backend or use-server.
-func (p *parser) warnMisplacedTCP(px *Proxy, what, kw string) {
-	switch {
-	case what == "connection" && px.ownSession > 0:
-		p.warn("a '%s' rule placed after a 'tcp-request session' rule will still be processed before.", kw)
-	case what != "content" && px.ownContent > 0:
-		p.warn("a '%s' rule placed after a 'tcp-request content' rule will still be processed before.", kw)
-	case len(px.UseBackends) > 0:
-		p.warn("a '%s' rule placed after a 'use_backend' rule will still be processed before.", kw)
-	case len(px.UseServers) > 0:
-		p.warn("a '%s' rule placed after a 'use-server' rule will still be processed before.", kw)
-	}
-}
-
 // tcpRequestActions are HAProxy's tcp-request actions goproxy does not
 // implement (kw_tcpaction.go has those it does beyond accept and reject),
 // with the one rule set that takes them ("" for every one).

@@ -71,6 +71,8 @@ func (c *Config) Backend(name string) *Proxy {
 
 // Global is the global section (several global sections merge into one).
 type Global struct {
+	// Env are the environment directives, in order (env.go).
+	Env             []EnvOp `json:",omitempty"`
 	Logs            []LogTarget
 	LogSendHostname string // empty when log-send-hostname is not set
 	LogTag          string // empty means the program name
@@ -189,6 +191,9 @@ type Proxy struct {
 	LogTag      string     `json:",omitempty"`
 	// UniqueIDFormat is unique-id-format, compiled by Validate (nil: none).
 	UniqueIDFormat *LogFormat `json:",omitempty"`
+	// ErrorLogFormat is error-log-format, compiled by Validate (nil: none):
+	// the line of a connection that fails before becoming a session.
+	ErrorLogFormat *LogFormat `json:",omitempty"`
 	MaxConn        int
 	FullConn       int
 	Disabled       bool
@@ -251,6 +256,8 @@ type Proxy struct {
 	lfText    *LogFormat // log-format as written, compiled at check time
 	lfsdText  *LogFormat // log-format-sd as written
 	uifText   *LogFormat // unique-id-format as written
+	elfText   *LogFormat // error-log-format as written
+	argUses   []argUse   // fetches of its rules and ACLs naming a proxy or server (fetchargs.go)
 	httpOpts  uint32     // bits of httpOnlyOptions set on this proxy
 	httpRules []string   // "http-request", "http-response", ... written in this section
 	hasRules  bool       // a defaults section with tcp-request/http-* rules

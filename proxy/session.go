@@ -126,6 +126,7 @@ type session struct {
 	retries  int16 // retries left
 	flags    uint32
 	failSide int8    // with fFailed: the side whose error ends the session
+	cerr     connErr // why the client connection failed before the session began (connerr.go)
 	failTerm [2]byte // with fFailed: its termination state
 	// logLevel is set-log-level's level plus one, -1 for silent, 0 when
 	// no rule set it (traffic_log.go).
@@ -225,7 +226,6 @@ func (l *loop) newSession(ln *Listener, fd int, src netip.AddrPort) {
 	if h := g.hooks.Accept; h != nil {
 		h(&AcceptRecord{Frontend: fe.Name, Client: s.src, Local: s.dstAddr()})
 	}
-	s.logAccept()
 	if ln.Bind.AcceptProxy || s.has(fExpectProxy) {
 		s.state = stHeader
 		s.stExp = l.now + int64(headerTimeout(fe))
@@ -256,11 +256,13 @@ func (s *session) start(ci *connInfo) {
 		return
 	}
 	// As HAProxy, a session counts (stot) once its PROXY header and TLS
-	// handshake completed and its session rules accepted it.
+	// handshake completed and its session rules accepted it; then it is
+	// accepted (frontend_accept()'s log line).
 	if !s.sessionRules(ci) {
 		return
 	}
 	s.countSession()
+	s.logAccept()
 	if s.fe.inspects {
 		s.inspectPhase(s.fe.inspectDelay)
 		return
@@ -463,7 +465,7 @@ func (s *session) event(side int, ev uint32) {
 	}
 	if s.state == stHeader {
 		if ev&unix.EPOLLERR != 0 {
-			s.finish(termCliAbortReq)
+			s.connFailedEarly(cerrPrxAbort, termCliAbortReq)
 			return
 		}
 		s.readProxyHeader()

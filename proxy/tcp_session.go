@@ -51,8 +51,9 @@ func (s *session) refuseSession(v tcpVerdict) {
 			ln.ctr.dses.Add(1)
 		}
 	}
-	if s.embryonic() && !fe.Config.Options.DontLogNull {
-		s.logConnError("Success")
+	if s.embryonic() {
+		s.cerr = cerrNone
+		s.logConnError()
 	}
 	if v == verdictDrop {
 		_ = unix.SetsockoptLinger(int(s.cfd), unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1})

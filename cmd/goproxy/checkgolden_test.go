@@ -44,8 +44,7 @@ var extraCases = []checkCase{
 // rejects on purpose (features outside goproxy's TCP scope, or known to
 // HAProxy but not implemented): their goldens are goproxy's own output.
 var byDesign = map[string]string{
-	"example-kw":    "localpeer and UNIX binds are rejected",
-	"resolvers-tcp": "nameservers are queried over UDP only",
+	"example-kw": "localpeer and UNIX binds are rejected",
 }
 
 // oracleFixups are the places where goproxy is expected to differ from
