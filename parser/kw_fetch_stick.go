@@ -5,8 +5,9 @@ import (
 	"strings"
 )
 
-// The stick-table fetches and converters: sc0_*, sc1_*, sc2_* read the
-// entry a sticky counter tracks (optionally in another table), src_*
+// The stick-table fetches and converters: sc0_*, sc1_*, sc2_* and
+// sc_*(<ctr>) read the entry a sticky counter tracks (optionally in
+// another table), src_*
 // look the client's address up in a table (the proxy's own by default),
 // table_* converters look their input up, table_cnt and table_avl count.
 
@@ -40,6 +41,7 @@ func init() {
 			for _, sc := range []string{"sc0_", "sc1_", "sc2_"} {
 				fetches[sc+name] = fetchDef{out, out, 0, 1}
 			}
+			fetches["sc_"+name] = fetchDef{out, out, 1, 2}
 		}
 		if name != "tracked" {
 			fetches["src_"+name] = fetchDef{out, out, 0, 1}
@@ -68,11 +70,24 @@ func isStickFetch(name string) bool {
 	if defaultsToTable(name) {
 		return true
 	}
-	if len(name) > 4 && name[0] == 's' && name[1] == 'c' && name[2] >= '0' && name[2] <= '2' && name[3] == '_' {
+	if len(name) > 4 && name[0] == 's' && name[1] == 'c' && ((name[2] >= '0' && name[2] <= '2') || name[2] == '_') && name[3] == '_' {
 		_, ok := StickFetchData[name[4:]]
 		return ok
 	}
+	if rest, ok := strings.CutPrefix(name, "sc_"); ok {
+		_, known := StickFetchData[rest]
+		return known && rest != "updt_conn_cnt"
+	}
 	return false
+}
+
+// tableArg is the index of a stick fetch's table argument: sc_*(<ctr>)
+// has its counter first.
+func tableArg(name string) int {
+	if strings.HasPrefix(name, "sc_") {
+		return 1
+	}
+	return 0
 }
 
 // tableRef is a table named by a fetch or converter argument, checked
@@ -94,9 +109,9 @@ func (p *parser) stickArgs(fetch string, args []string, conv []Converter, ctx st
 		if len(args) == 0 && defaultsToTable(fetch) {
 			args = []string{px.Name}
 		}
-		if len(args) > 0 {
-			p.tableRefs = append(p.tableRefs, tableRef{Pos: p.pos(), proxy: px.Name, name: args[0],
-				msg: fmt.Sprintf("arg 1 of %s keyword '%s'", ctx, fetch)})
+		if i := tableArg(fetch); len(args) > i {
+			p.tableRefs = append(p.tableRefs, tableRef{Pos: p.pos(), proxy: px.Name, name: args[i],
+				msg: fmt.Sprintf("arg %d of %s keyword '%s'", i+1, ctx, fetch)})
 		}
 	}
 	for i := range conv {
