@@ -111,7 +111,7 @@ func (p *parser) parseFetchACL(expr string, w []string) (*ACL, string) {
 			match = "ip"
 		}
 	}
-	args = p.stickArgs(name, args, conv, "ACL")
+	args = p.stickArgs(name, args, conv, true)
 	acl := &ACL{Criterion: name, Args: args, Conv: conv}
 	asMap, methodSet := false, false
 	for len(w) > 0 && strings.HasPrefix(w[0], "-") {

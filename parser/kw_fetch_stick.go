@@ -90,17 +90,11 @@ func tableArg(name string) int {
 	return 0
 }
 
-// tableRef is a table named by a fetch or converter argument, checked
-// once every proxy is parsed.
-type tableRef struct {
-	Pos
-	proxy, name string
-	msg         string // where the name appears, as HAProxy words it
-}
-
 // stickArgs fills in the default table of a fetch and of its table_*
-// converters, and records the tables they name for the check.
-func (p *parser) stickArgs(fetch string, args []string, conv []Converter, ctx string) []string {
+// converters, and notes the tables they name for the check-time
+// resolution (fetchargs.go); acl: the fetch of an ACL, else of a rule's
+// sample expression.
+func (p *parser) stickArgs(fetch string, args []string, conv []Converter, acl bool) []string {
 	px := p.cur
 	if px == nil {
 		return args
@@ -110,8 +104,7 @@ func (p *parser) stickArgs(fetch string, args []string, conv []Converter, ctx st
 			args = []string{px.Name}
 		}
 		if i := tableArg(fetch); len(args) > i {
-			p.tableRefs = append(p.tableRefs, tableRef{Pos: p.pos(), proxy: px.Name, name: args[i],
-				msg: fmt.Sprintf("arg %d of %s keyword '%s'", i+1, ctx, fetch)})
+			p.noteArg(px, 't', args[i], fmt.Sprintf("arg %d of %s '%s'", i+1, fetchKeyword(acl), fetch), acl)
 		}
 	}
 	for i := range conv {
@@ -122,26 +115,16 @@ func (p *parser) stickArgs(fetch string, args []string, conv []Converter, ctx st
 		if len(c.Args) == 0 {
 			c.Args = []string{px.Name}
 		}
-		p.tableRefs = append(p.tableRefs, tableRef{Pos: p.pos(), proxy: px.Name, name: c.Args[0],
-			msg: fmt.Sprintf("arg 1 of conversion keyword '%s' for %s keyword '%s'", c.Name, ctx, fetch)})
+		p.noteArg(px, 't', c.Args[0], fmt.Sprintf("arg 1 of conversion keyword '%s' for %s '%s'", c.Name, fetchKeyword(acl), fetch), acl)
 	}
 	return args
 }
 
-// checkTableRefs reports the tables fetches and converters of px name
-// but no proxy declares.
-func (p *parser) checkTableRefs(px *Proxy) {
-	for _, r := range p.tableRefs {
-		if r.proxy != px.Name {
-			continue
-		}
-		found := false
-		for _, o := range p.cfg.Proxies {
-			found = found || (o.Name == r.name && o.Table != nil)
-		}
-		if !found {
-			p.report(&Error{Pos: r.Pos, Phase: PhaseCheck, Style: StyleLine,
-				Msg: fmt.Sprintf("unable to find table '%s' referenced in %s in proxy '%s'.", r.name, r.msg, px.Name)})
-		}
+// fetchKeyword is how HAProxy names the keyword of a fetch in its
+// argument messages.
+func fetchKeyword(acl bool) string {
+	if acl {
+		return "ACL keyword"
 	}
+	return "sample fetch keyword"
 }

@@ -174,7 +174,6 @@ func isCounterAction(action string) bool {
 // actions, with HAProxy's check-time messages, and gives a table used by
 // stick rules its server_id and server_key.
 func (p *parser) checkStick(px *Proxy) {
-	p.checkTableRefs(px)
 	find := func(name string) (*StickTable, string) {
 		if name == "" {
 			return px.Table, px.Name

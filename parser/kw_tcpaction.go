@@ -56,7 +56,7 @@ func (p *parser) parseSampleWord(expr string) (*SampleExpr, string, string) {
 	if cmsg != "" {
 		return nil, "", string(cmsg)
 	}
-	args = p.stickArgs(name, args, conv, "sample fetch")
+	args = p.stickArgs(name, args, conv, false)
 	return &SampleExpr{Fetch: name, Args: args, Conv: conv}, out, ""
 }
 
