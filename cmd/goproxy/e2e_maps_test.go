@@ -19,22 +19,56 @@ import (
 // map_beg, map_ip, bytes, hex, ipmask) and changes the maps on the stats
 // socket, on goproxy and on haproxy: the same gateways must answer and the
 // CLI must say the same.
-func TestE2EMapRouting(t *testing.T) {
+// mapsExample is the CMPP map routing example (testdata/routing/
+// cmpp-maps.cfg) over four gateways, run by each oracle in turn.
+type mapsExample struct {
+	gws  []string
+	maps string
+}
+
+func newMapsExample(t *testing.T) *mapsExample {
+	t.Helper()
 	_, gws := startGateways(t, 4)
 	maps, err := filepath.Abs("../../testdata/routing/maps")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ref := regexp.MustCompile(`0x[0-9a-f]+`)
-	cfgName := regexp.MustCompile(`file '[^']*e2e-\d+\.cfg'`)
+	return &mapsExample{gws: gws, maps: maps}
+}
+
+// start runs the example through bin; it returns the frontend's address
+// and the stats socket.
+func (m *mapsExample) start(t *testing.T, bin string) (addr, sock string) {
+	t.Helper()
+	addr = loopAddr(t)
+	sock = filepath.Join(t.TempDir(), "s.sock")
+	cfg := routingConfig(t, "cmpp-maps.cfg", map[string]string{
+		"LISTEN": addr, "SOCK": sock, "MAPS": m.maps,
+		"GW1": m.gws[0], "GW2": m.gws[1], "GW3": m.gws[2], "GW4": m.gws[3]})
+	startServing(t, bin, cfg, addr)
+	return addr, sock
+}
+
+// cliMasked is a stats socket answer with the entry references and the
+// configuration's temporary name masked, as one line.
+func cliMasked(t *testing.T, sock, c string) string {
+	t.Helper()
+	out := mapRefRE.ReplaceAllString(cli(t, sock, c), "REF")
+	out = cfgNameRE.ReplaceAllString(out, "file 'CFG'")
+	return c + " => " + strings.ReplaceAll(out, "\n", `\n`)
+}
+
+var (
+	mapRefRE  = regexp.MustCompile(`0x[0-9a-f]+`)
+	cfgNameRE = regexp.MustCompile(`file '[^']*e2e-\d+\.cfg'`)
+)
+
+func TestE2EMapRouting(t *testing.T) {
+	ex := newMapsExample(t)
+	maps := ex.maps
 	results := map[string][]string{}
 	onOracles(t, func(t *testing.T, bin string) {
-		addr := loopAddr(t)
-		sock := filepath.Join(t.TempDir(), "s.sock")
-		cfg := routingConfig(t, "cmpp-maps.cfg", map[string]string{
-			"LISTEN": addr, "SOCK": sock, "MAPS": maps,
-			"GW1": gws[0], "GW2": gws[1], "GW3": gws[2], "GW4": gws[3]})
-		startServing(t, bin, cfg, addr)
+		addr, sock := ex.start(t, bin)
 		var got []string
 		route := func(ip, acct string) string {
 			gw, err := cmppConnectFrom(ip, addr, acct, nil)
@@ -48,11 +82,7 @@ func TestE2EMapRouting(t *testing.T) {
 			got = append(got, r)
 			return gw
 		}
-		cmd := func(c string) {
-			out := ref.ReplaceAllString(cli(t, sock, c), "REF")
-			out = cfgName.ReplaceAllString(out, "file 'CFG'")
-			got = append(got, c+" => "+strings.ReplaceAll(out, "\n", `\n`))
-		}
+		cmd := func(c string) { got = append(got, cliMasked(t, sock, c)) }
 		want := func(ip, acct, gw string) {
 			if g := route(ip, acct); g != gw {
 				t.Errorf("%s from %s: %s, want %s", acct, ip, g, gw)
@@ -131,21 +161,11 @@ func TestE2EMapRouting(t *testing.T) {
 // on goproxy and on haproxy: the routing changes only at the commit, and
 // every answer is the same.
 func TestE2EMapVersions(t *testing.T) {
-	_, gws := startGateways(t, 4)
-	maps, err := filepath.Abs("../../testdata/routing/maps")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ref := regexp.MustCompile(`0x[0-9a-f]+`)
-	cfgName := regexp.MustCompile(`file '[^']*e2e-\d+\.cfg'`)
+	ex := newMapsExample(t)
+	maps := ex.maps
 	results := map[string][]string{}
 	onOracles(t, func(t *testing.T, bin string) {
-		addr := loopAddr(t)
-		sock := filepath.Join(t.TempDir(), "s.sock")
-		cfg := routingConfig(t, "cmpp-maps.cfg", map[string]string{
-			"LISTEN": addr, "SOCK": sock, "MAPS": maps,
-			"GW1": gws[0], "GW2": gws[1], "GW3": gws[2], "GW4": gws[3]})
-		startServing(t, bin, cfg, addr)
+		addr, sock := ex.start(t, bin)
 		var got []string
 		want := func(acct, gw string) {
 			g, err := cmppConnectFrom("127.0.0.2", addr, acct, nil)
@@ -161,11 +181,7 @@ func TestE2EMapVersions(t *testing.T) {
 			}
 		}
 		am := maps + "/accounts.map"
-		cmd := func(c string) {
-			out := ref.ReplaceAllString(cli(t, sock, c), "REF")
-			out = cfgName.ReplaceAllString(out, "file 'CFG'")
-			got = append(got, c+" => "+strings.ReplaceAll(out, "\n", `\n`))
-		}
+		cmd := func(c string) { got = append(got, cliMasked(t, sock, c)) }
 		cmd("prepare map " + am)
 		cmd("add map @1 " + am + " 901234 pool_bulk")
 		cmd("add map @1 " + am + " <<\n908811 pool_gold\n555555 pool_bulk\n")
