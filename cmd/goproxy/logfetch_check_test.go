@@ -84,6 +84,23 @@ func TestLogFetchCheckDifferential(t *testing.T) {
 	}
 }
 
+// compareCheckLines runs compareCheck on head, one line of lines
+// (indented) and tail, for each line in a parallel subtest; it skips
+// without haproxy.
+func compareCheckLines(t *testing.T, head, tail string, lines []string) {
+	t.Helper()
+	haproxy, err := exec.LookPath("haproxy")
+	if err != nil {
+		t.Skip("SKIP: haproxy is not on PATH")
+	}
+	for i, l := range lines {
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			t.Parallel()
+			compareCheck(t, haproxy, head+"  "+l+"\n"+tail)
+		})
+	}
+}
+
 // compareCheck runs haproxy -c and goproxy -c on text and compares their
 // outputs once pids and versions are masked.
 func compareCheck(t *testing.T, haproxy, text string) {
