@@ -11,7 +11,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"goproxy/internal/certcheck"
 	"goproxy/parser"
 )
 
@@ -30,6 +29,10 @@ type CertStore struct {
 	txBytes []byte
 	ocsp    map[string]*ocspSlot // by certificate ID (DER)
 	extra   parser.ExtraFiles    // ssl-load-extra-files
+	// cas are the ca-files and crl-files of the binds by kind and path,
+	// caTx the open transaction of each kind (see tls_cafiles.go).
+	cas  [2]map[string]*caEntry
+	caTx [2]*caTx
 }
 
 // certEntry is one certificate file.
@@ -67,14 +70,51 @@ func (cs *CertStore) load(path string) (*certEntry, error) {
 // configuration order, the SNI index built from their names, and the
 // tls.Config that handshakes use.
 type tlsBind struct {
-	conf    *tls.Config
+	// live is what a handshake starts with: swapped whole when a ca-file
+	// or crl-file the bind uses is committed.
+	live atomic.Pointer[tlsLive]
+	// build makes live from the current contents of the files.
+	build func(load caLoader) (*tlsLive, error)
+	// files are the ca-file and crl-file each certificate is used with
+	// (a crt-list line's, else the bind's).
+	files   []certFiles
 	certs   []*certEntry
 	filters [][]string // per cert: crt-list SNI filters, nil = its names
 	strict  bool
 	index   atomic.Pointer[sniIndex]
-	// verifier is the bind's client verification when it ignores errors
-	// (ca-ignore-err, crt-ignore-err), for the fetches; nil otherwise.
+}
+
+// tlsLive is the configuration of a bind's handshakes, and its client
+// verification when it ignores errors (ca-ignore-err, crt-ignore-err),
+// for the fetches (nil otherwise).
+type tlsLive struct {
+	conf     *tls.Config
 	verifier *clientVerifier
+}
+
+// certFiles are the verification files of one certificate of a bind.
+type certFiles struct{ ca, crl string }
+
+// uses returns how many certificates of the bind are used with the file.
+func (tb *tlsBind) uses(path string, kind CAKind) int {
+	n := 0
+	for _, f := range tb.files {
+		if (kind == KindCA && f.ca == path) || (kind == KindCRL && f.crl == path) {
+			n++
+		}
+	}
+	return n
+}
+
+// reconfigure builds the bind's configuration again from the current
+// contents of its files (the caller holds the store's lock).
+func (tb *tlsBind) reconfigure(cs *CertStore) error {
+	l, err := tb.build(cs.caObjectsHeld)
+	if err != nil {
+		return err
+	}
+	tb.live.Store(l)
+	return nil
 }
 
 // sniIndex maps names to the certificates that carry them, in order.
@@ -206,24 +246,45 @@ func (g *Graph) setupListenerTLS(ln *Listener) error {
 	}
 	tb.rebuild()
 	at := fmt.Sprintf("parsing [%s:%d] : 'bind %s'", ln.Bind.File, ln.Bind.Line, s.Addr)
-	conf, verifier, err := bindTLSConfig(tb, tlsSettings{alpn: s.ALPN, caFile: s.CAFile, crlFile: s.CRLFile, verify: s.Verify,
-		cipherIDs: s.CipherIDs, curveIDs: s.CurveIDs, minVer: s.MinVer, maxVer: s.MaxVer, noVersions: s.NoVersions, noTickets: s.NoTickets,
-		caIgnore: s.CAIgnoreErr, crtIgnore: s.CrtIgnoreErr}, at)
+	for i := range tb.certs {
+		f := certFiles{ca: s.CAFile, crl: s.CRLFile}
+		if i < len(s.CertOpts) && s.CertOpts[i] != nil {
+			f.ca = cmp.Or(s.CertOpts[i].CAFile, f.ca)
+			f.crl = cmp.Or(s.CertOpts[i].CRLFile, f.crl)
+		}
+		tb.files = append(tb.files, f)
+	}
+	tb.build = func(load caLoader) (*tlsLive, error) { return buildBindTLS(tb, s, at, load) }
+	live, err := tb.build(g.certs.caObjects)
 	if err != nil {
 		return err
 	}
-	tb.verifier = verifier
-	// A crt-list line's options make a configuration of their own for the
-	// handshakes that select its certificate, as HAProxy gives such a
-	// line its own SSL context.
+	tb.live.Store(live)
+	ln.tls = tb
+	g.certs.mu.Lock()
+	g.certs.binds = append(g.certs.binds, tb)
+	g.certs.mu.Unlock()
+	return nil
+}
+
+// buildBindTLS makes the configuration of a bind's handshakes: the bind
+// line's, and a crt-list line's options over them for the handshakes that
+// select its certificate, as HAProxy gives such a line its own SSL
+// context. load gives the contents of the ca-files and crl-files.
+func buildBindTLS(tb *tlsBind, s *parser.BindSSL, at string, load caLoader) (*tlsLive, error) {
+	base := tlsSettings{alpn: s.ALPN, caFile: s.CAFile, crlFile: s.CRLFile, verify: s.Verify,
+		cipherIDs: s.CipherIDs, curveIDs: s.CurveIDs, minVer: s.MinVer, maxVer: s.MaxVer, noVersions: s.NoVersions, noTickets: s.NoTickets,
+		caIgnore: s.CAIgnoreErr, crtIgnore: s.CrtIgnoreErr, load: load}
+	conf, verifier, err := bindTLSConfig(tb, base, at)
+	if err != nil {
+		return nil, err
+	}
 	var byEntry map[*certEntry]*tls.Config
 	for i, o := range s.CertOpts {
 		if o == nil {
 			continue
 		}
-		set := tlsSettings{alpn: s.ALPN, caFile: s.CAFile, crlFile: s.CRLFile, verify: s.Verify,
-			cipherIDs: s.CipherIDs, curveIDs: s.CurveIDs, minVer: s.MinVer, maxVer: s.MaxVer, noVersions: s.NoVersions, noTickets: s.NoTickets,
-			caIgnore: s.CAIgnoreErr, crtIgnore: s.CrtIgnoreErr}
+		set := base
 		if o.ALPN != nil {
 			set.alpn = o.ALPN
 		}
@@ -241,7 +302,7 @@ func (g *Graph) setupListenerTLS(ln *Listener) error {
 		}
 		c, _, err := bindTLSConfig(tb, set, at+" : 'crt-list'")
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if byEntry == nil {
 			byEntry = map[*certEntry]*tls.Config{}
@@ -249,7 +310,7 @@ func (g *Graph) setupListenerTLS(ln *Listener) error {
 		byEntry[tb.certs[i]] = c
 	}
 	if byEntry != nil {
-		base := conf.GetConfigForClient
+		next := conf.GetConfigForClient
 		conf = conf.Clone()
 		conf.GetConfigForClient = func(h *tls.ClientHelloInfo) (*tls.Config, error) {
 			if e, err := tb.pickEntry(h); err == nil {
@@ -262,18 +323,13 @@ func (g *Graph) setupListenerTLS(ln *Listener) error {
 					return c, nil
 				}
 			}
-			if base != nil {
-				return base(h)
+			if next != nil {
+				return next(h)
 			}
 			return nil, nil
 		}
 	}
-	tb.conf = conf
-	ln.tls = tb
-	g.certs.mu.Lock()
-	g.certs.binds = append(g.certs.binds, tb)
-	g.certs.mu.Unlock()
-	return nil
+	return &tlsLive{conf: conf, verifier: verifier}, nil
 }
 
 // tlsSettings are the options one TLS configuration of a bind is made of:
@@ -288,6 +344,8 @@ type tlsSettings struct {
 	noTickets               bool
 	// caIgnore, crtIgnore: ca-ignore-err and crt-ignore-err, the bind's.
 	caIgnore, crtIgnore parser.IgnoreErr
+	// load gives the contents of caFile and crlFile.
+	load caLoader
 }
 
 // bindTLSConfig builds the configuration of a bind's handshakes from set;
@@ -314,11 +372,14 @@ func bindTLSConfig(tb *tlsBind, set tlsSettings, at string) (*tls.Config, *clien
 		conf.MinVersion = tls.VersionTLS10 // Go's TLS has no SSLv3
 	}
 	if set.caFile != "" {
-		pool, err := parser.LoadCAFile(set.caFile)
+		objs, err := set.load(set.caFile, KindCA)
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s : 'ca-file' : unable to load %s", at, set.caFile)
 		}
-		conf.ClientCAs = pool
+		conf.ClientCAs = x509.NewCertPool()
+		for _, c := range certsOf(objs) {
+			conf.ClientCAs.AddCert(c)
+		}
 	}
 	switch set.verify {
 	case "optional":
@@ -343,10 +404,11 @@ func bindTLSConfig(tb *tlsBind, set tlsSettings, at string) (*tls.Config, *clien
 		// As HAProxy: the revocation lists of every certificate of the
 		// client's chain are checked (OpenSSL's CRL_CHECK_ALL), and the
 		// crl-file's certificates are trusted beside the ca-file's.
-		rev, err := certcheck.LoadFile(set.crlFile)
+		objs, err := set.load(set.crlFile, KindCRL)
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s : 'crl-file' : unable to load %s (%v)", at, set.crlFile, err)
 		}
+		rev := revocationOf(objs)
 		if conf.ClientCAs != nil {
 			rev.AddCAs(conf.ClientCAs)
 		}
