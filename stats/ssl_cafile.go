@@ -66,7 +66,7 @@ func showCAFile(s *session, args []string, kind proxy.CAKind) string {
 	if path, idx, ok := strings.Cut(name, ":"); ok {
 		n, err := strconv.Atoi(idx)
 		if err != nil || n <= 0 {
-			return "wrong " + what + " index after colons in '" + name + "'!\n"
+			return "wrong " + what + " index after colons in '" + name + "'!" // HAProxy's text has no new line
 		}
 		name, index = path, n
 	}
