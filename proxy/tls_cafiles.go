@@ -158,7 +158,7 @@ func (cs *CertStore) caObjects(path string, kind CAKind) ([]CAObject, error) {
 // file was loaded at start-up.
 func (cs *CertStore) caObjectsHeld(path string, kind CAKind) ([]CAObject, error) {
 	e := cs.cas[kind][path]
-	if e == nil {
+	if e == nil || e.objs.Load() == nil {
 		return nil, fmt.Errorf("%s is not loaded", path)
 	}
 	return *e.objs.Load(), nil
@@ -179,7 +179,11 @@ func (cs *CertStore) CAFiles(kind CAKind) (files []CAFileInfo, tx CAFileInfo) {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
 	for _, e := range cs.cas[kind] {
-		files = append(files, CAFileInfo{Path: e.path, Count: len(*e.objs.Load())})
+		n := 0
+		if p := e.objs.Load(); p != nil {
+			n = len(*p)
+		}
+		files = append(files, CAFileInfo{Path: e.path, Count: n})
 	}
 	slices.SortFunc(files, func(a, b CAFileInfo) int {
 		if a.Path < b.Path {
@@ -196,26 +200,100 @@ func (cs *CertStore) CAFiles(kind CAKind) (files []CAFileInfo, tx CAFileInfo) {
 	return files, tx
 }
 
+// CAStatus is the Status line of show ssl ca-file|crl-file <file>.
+type CAStatus string
+
+// The statuses of a verification file.
+const (
+	CAUsed   CAStatus = "Used"
+	CAUnused CAStatus = "Unused" // a transaction's, or a file no bind uses
+	CAEmpty  CAStatus = "Empty"  // created by new ssl ca-file|crl-file, never set
+)
+
 // CAFileDetail returns the objects of the file path of kind, or of its
-// transaction when tx is set; used is false for a transaction's.
-func (cs *CertStore) CAFileDetail(path string, kind CAKind, tx bool) (objs []CAObject, used, ok bool) {
+// transaction when tx is set, and its status.
+func (cs *CertStore) CAFileDetail(path string, kind CAKind, tx bool) (objs []CAObject, status CAStatus, ok bool) {
 	if cs == nil {
-		return nil, false, false
+		return nil, "", false
 	}
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
 	if tx {
 		t := cs.caTx[kind]
 		if t == nil || t.path != path {
-			return nil, false, false
+			return nil, "", false
 		}
-		return t.objs, false, true
+		return t.objs, CAUnused, true
 	}
 	e := cs.cas[kind][path]
 	if e == nil {
-		return nil, false, false
+		return nil, "", false
 	}
-	return *e.objs.Load(), true, true
+	p := e.objs.Load()
+	switch {
+	case p == nil:
+		return nil, CAEmpty, true
+	case cs.usersLocked(path, kind) == 0:
+		return *p, CAUnused, true
+	}
+	return *p, CAUsed, true
+}
+
+// usersLocked counts the certificates of the binds used with the file.
+func (cs *CertStore) usersLocked(path string, kind CAKind) int {
+	n := 0
+	for _, tb := range cs.binds {
+		n += tb.uses(path, kind)
+	}
+	return n
+}
+
+// NewCAFile creates an empty file of kind, for the commands to fill.
+func (cs *CertStore) NewCAFile(path string, kind CAKind) error {
+	_, long := caNoun(kind)
+	if cs == nil {
+		return certErr("Can't create the %s: no ssl bind", long)
+	}
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	if cs.cas[KindCA][path] != nil || cs.cas[KindCRL][path] != nil {
+		return certErr("%s '%s' already exists!", long, path)
+	}
+	if cs.cas[kind] == nil {
+		cs.cas[kind] = map[string]*caEntry{}
+	}
+	cs.cas[kind][path] = &caEntry{path: path}
+	return nil
+}
+
+// DelCAFile removes a file no bind uses. As in HAProxy, del ssl ca-file
+// takes a file of either kind, del ssl crl-file only a CRL file.
+func (cs *CertStore) DelCAFile(path string, kind CAKind) error {
+	_, long := caNoun(kind)
+	if cs == nil {
+		return certErr("%s '%s' doesn't exist!", long, path)
+	}
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	found := kind
+	if cs.cas[kind][path] == nil {
+		other := KindCRL
+		if kind == KindCRL {
+			other = KindCA
+		}
+		if cs.cas[other][path] == nil {
+			return certErr("%s '%s' doesn't exist!", long, path)
+		}
+		if kind == KindCRL {
+			return certErr("'del ssl crl-file' does not work on CA files!")
+		}
+		found = other
+	}
+	if cs.usersLocked(path, found) > 0 {
+		return certErr("%s '%s' in use, can't be deleted!", long, path)
+	}
+	delete(cs.cas[found], path)
+	return nil
 }
 
 // caNoun is the word of HAProxy's messages for a kind.

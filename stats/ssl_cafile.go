@@ -31,6 +31,8 @@ func init() {
 		add("set ssl "+word, LevelAdmin, func(s *session, args []string) string { return setCAFile(s, args, kind, word) })
 		add("commit ssl "+word, LevelAdmin, func(s *session, args []string) string { return commitCAFile(s, args, kind) })
 		add("abort ssl "+word, LevelAdmin, func(s *session, args []string) string { return abortCAFile(s, args, kind, word) })
+		add("new ssl "+word, LevelAdmin, func(s *session, args []string) string { return newCAFile(s, args, kind, word) })
+		add("del ssl "+word, LevelAdmin, func(s *session, args []string) string { return delCAFile(s, args, kind, word) })
 	}
 }
 
@@ -71,15 +73,14 @@ func showCAFile(s *session, args []string, kind proxy.CAKind) string {
 		name, index = path, n
 	}
 	path, tx := strings.CutPrefix(name, "*")
-	objs, used, ok := cs.CAFileDetail(path, kind, tx)
+	objs, status, ok := cs.CAFileDetail(path, kind, tx)
 	if !ok {
 		return notFound
 	}
-	var b strings.Builder
-	status := "Used"
-	if !used {
-		status = "Unused"
+	if status == proxy.CAEmpty && kind == proxy.KindCA {
+		return "" // HAProxy 2.6 drops its text for an empty CA file
 	}
+	var b strings.Builder
 	fmt.Fprintf(&b, "Filename: %s\nStatus: %s\n", name, status)
 	for i, o := range objs {
 		if kind == proxy.KindCA {
@@ -248,4 +249,34 @@ func abortCAFile(s *session, args []string, kind proxy.CAKind, word string) stri
 		return err.Error() + "\n"
 	}
 	return "Transaction aborted for certificate '" + path + "'!\n"
+}
+
+func newCAFile(s *session, args []string, kind proxy.CAKind, word string) string {
+	path := argAt(args, 3)
+	if path == "" {
+		return "'new ssl " + word + "' expects a filename\n"
+	}
+	if err := s.certs().NewCAFile(path, kind); err != nil {
+		return err.Error() + "\n"
+	}
+	what := "CA"
+	if kind == proxy.KindCRL {
+		what = "CRL"
+	}
+	return "New " + what + " file created '" + path + "'!\n"
+}
+
+func delCAFile(s *session, args []string, kind proxy.CAKind, word string) string {
+	what := "CA"
+	if kind == proxy.KindCRL {
+		what = "CRL"
+	}
+	path := argAt(args, 3)
+	if path == "" {
+		return "'del ssl " + word + "' expects a " + what + " file name\n"
+	}
+	if err := s.certs().DelCAFile(path, kind); err != nil {
+		return "Can't remove the " + what + " file: " + err.Error() + "\n\n"
+	}
+	return what + " file '" + path + "' deleted!\n"
 }

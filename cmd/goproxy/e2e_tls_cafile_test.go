@@ -149,6 +149,27 @@ func TestE2ETLSRuntimeCAFile(t *testing.T) {
 		}
 		stop.Store(true)
 		wg.Wait()
+
+		// A new CA file, filled, then deleted; the files in use stay.
+		newFile := filepath.Join(dir, "new-ca.pem")
+		expect("new ssl ca-file "+newFile, "New CA file created '"+newFile+"'!\n\n")
+		expect("new ssl crl-file "+newFile, "CRL file '"+newFile+"' already exists!\n\n")
+		expect("show ssl ca-file "+newFile, "\n")
+		expect("show ssl ca-file", "# filename\n"+caFile+" - 2 certificate(s)\n"+newFile+" - 0 certificate(s)\n\n")
+		expect("set ssl ca-file "+newFile+" <<\n"+string(readFile(t, ca2.file)), "transaction created for CA "+newFile+"!\n\n")
+		expect("commit ssl ca-file "+newFile, "Committing "+newFile+"\nSuccess!\n\n")
+		expect("show ssl ca-file "+newFile, "Filename: "+newFile+"\nStatus: Unused\n"+caDetail(1, ca2.cert)+"\n")
+		expect("del ssl ca-file "+caFile, "Can't remove the CA file: CA file '"+caFile+"' in use, can't be deleted!\n\n\n")
+		expect("del ssl crl-file "+newFile, "Can't remove the CRL file: 'del ssl crl-file' does not work on CA files!\n\n\n")
+		expect("del ssl ca-file "+newFile, "CA file '"+newFile+"' deleted!\n\n")
+		expect("del ssl ca-file "+newFile, "Can't remove the CA file: CA file '"+newFile+"' doesn't exist!\n\n\n")
+		newCRLFile := filepath.Join(dir, "new.crl")
+		expect("new ssl crl-file "+newCRLFile, "New CRL file created '"+newCRLFile+"'!\n\n")
+		expect("show ssl crl-file "+newCRLFile, "Filename: "+newCRLFile+"\nStatus: Empty\n\n")
+		expect("del ssl crl-file "+crlFile, "Can't remove the CRL file: CRL file '"+crlFile+"' in use, can't be deleted!\n\n\n")
+		expect("del ssl crl-file "+newCRLFile, "CRL file '"+newCRLFile+"' deleted!\n\n")
+		expect("show ssl crl-file", "# filename\n"+crlFile+"\n\n")
+
 		if fails.Load() > 0 || done.Load() == 0 {
 			t.Errorf("handshakes during the commits: %d failed, %d done", fails.Load(), done.Load())
 		}
