@@ -387,3 +387,17 @@ func (cs *CertStore) AbortCAFile(path string, kind CAKind) error {
 	cs.caTx[kind] = nil
 	return nil
 }
+
+// listServerCAFiles enters a server's ca-file and crl-file in the store,
+// where show ssl ca-file|crl-file lists them as HAProxy does ("Unused":
+// a server's TLS keeps the contents it was configured with). The store
+// exists from the graph's start and locks its own state, so servers
+// added at run time list theirs too.
+func (g *Graph) listServerCAFiles(caFile, crlFile string) {
+	if caFile != "" {
+		_, _ = g.certs.loadCA(caFile, KindCA) // loaded by the caller already
+	}
+	if crlFile != "" {
+		_, _ = g.certs.loadCA(crlFile, KindCRL)
+	}
+}

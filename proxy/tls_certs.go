@@ -230,9 +230,6 @@ func (g *Graph) setupListenerTLS(ln *Listener) error {
 	if s == nil || !s.Enabled {
 		return nil
 	}
-	if g.certs == nil {
-		g.certs = newCertStore(g.cfg.Global.SSL.Extra())
-	}
 	tb := &tlsBind{strict: s.StrictSNI, filters: s.CertSNI}
 	for _, path := range s.Certs {
 		e, err := g.certs.load(path)
