@@ -51,35 +51,49 @@ type caTx struct {
 }
 
 // parseCAObjects reads the certificates and revocation lists of a PEM
-// text; a text without any, or with one that does not parse, is refused.
-func parseCAObjects(data []byte) ([]CAObject, error) {
-	var objs []CAObject
+// text as OpenSSL's PEM_X509_INFO_read_bio into a store: an object equal
+// to one before it is left out, private keys are skipped, one that does
+// not parse is an error. recognized reports whether the text had a block
+// OpenSSL reads at all (a text of keys only has no object but is read).
+func parseCAObjects(data []byte) (objs []CAObject, recognized bool, err error) {
+	seen := map[string]bool{}
 	for rest := data; ; {
 		var b *pem.Block
 		b, rest = pem.Decode(rest)
 		if b == nil {
 			break
 		}
+		var o CAObject
 		switch b.Type {
-		case "CERTIFICATE", "TRUSTED CERTIFICATE":
+		case "CERTIFICATE", "TRUSTED CERTIFICATE", "X509 CERTIFICATE":
 			c, err := x509.ParseCertificate(b.Bytes)
 			if err != nil {
-				return nil, fmt.Errorf("bad certificate: %w", err)
+				return nil, false, fmt.Errorf("bad certificate: %w", err)
 			}
-			objs = append(objs, CAObject{Cert: c})
+			o.Cert = c
 		case "X509 CRL":
 			l, err := x509.ParseRevocationList(b.Bytes)
 			if err != nil {
-				return nil, fmt.Errorf("bad CRL: %w", err)
+				return nil, false, fmt.Errorf("bad CRL: %w", err)
 			}
-			objs = append(objs, CAObject{CRL: l})
+			o.CRL = l
+		case "PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY", "DSA PRIVATE KEY", "ENCRYPTED PRIVATE KEY":
+			recognized = true
+			continue
+		default:
+			continue
+		}
+		recognized = true
+		if key := string(b.Bytes); !seen[key] {
+			seen[key] = true
+			objs = append(objs, o)
 		}
 	}
-	if len(objs) == 0 {
-		return nil, errors.New("no certificate or crl found")
-	}
-	return objs, nil
+	return objs, recognized, nil
 }
+
+// errNoObjects is OpenSSL's complaint about a file without any.
+var errNoObjects = errors.New("no certificate or crl found")
 
 // certsOf returns the certificates among objs.
 func certsOf(objs []CAObject) []*x509.Certificate {
@@ -121,16 +135,23 @@ func (cs *CertStore) loadCA(path string, kind CAKind) (*caEntry, error) {
 		if err != nil {
 			return nil, err
 		}
+		seen := map[string]bool{}
 		for _, c := range certs {
-			objs = append(objs, CAObject{Cert: c})
+			if !seen[string(c.Raw)] { // a store keeps one of equal certificates
+				seen[string(c.Raw)] = true
+				objs = append(objs, CAObject{Cert: c})
+			}
 		}
 	case KindCRL:
 		data, err := os.ReadFile(path)
 		if err != nil {
 			return nil, err
 		}
-		if objs, err = parseCAObjects(data); err != nil {
+		if objs, _, err = parseCAObjects(data); err != nil {
 			return nil, err
+		}
+		if len(objs) == 0 {
+			return nil, errNoObjects
 		}
 	}
 	e := &caEntry{path: path}
@@ -320,8 +341,8 @@ func (cs *CertStore) SetCAFile(path string, kind CAKind, payload []byte) (create
 	if cs.cas[kind][path] == nil {
 		return false, certErr("Can't replace a %s which is not referenced by the configuration!", long)
 	}
-	objs, perr := parseCAObjects(payload)
-	if perr != nil {
+	objs, recognized, perr := parseCAObjects(payload)
+	if perr != nil || !recognized {
 		return false, certErr("Invalid payload")
 	}
 	created = t == nil

@@ -40,6 +40,11 @@ func TestE2ETLSRuntimeCAFile(t *testing.T) {
 	writePEM(t, caFile, readFile(t, ca1.file))
 	newCA := append(readFile(t, ca1.file), readFile(t, ca2.file)...)
 
+	kder, err := x509.MarshalPKCS8PrivateKey(c1.PrivateKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyOnly := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder})
 	with := func(c tls.Certificate) *tls.Config {
 		return &tls.Config{ServerName: "srv.test", RootCAs: ca1.pool,
 			GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &c, nil }}
@@ -86,6 +91,14 @@ func TestE2ETLSRuntimeCAFile(t *testing.T) {
 		expect("set ssl ca-file "+caFile, "'set ssl ca-file expects a filename and CAs as a payload\n\n")
 		expect("commit ssl crl-file", "'commit ssl ca-file expects a filename\n\n")
 		expect("abort ssl crl-file", "'abort ssl crl-file' expects a filename\n\n")
+
+		// A payload of keys only is read, without a certificate; equal
+		// certificates count once, as in OpenSSL's store.
+		expect("set ssl ca-file "+caFile+" <<\n"+string(keyOnly), "transaction created for CA "+caFile+"!\n\n")
+		expect("show ssl ca-file", "# transaction\n*"+caFile+" - 0 certificate(s)\n# filename\n"+caFile+" - 1 certificate(s)\n\n")
+		expect("set ssl ca-file "+caFile+" <<\n"+string(readFile(t, ca1.file))+string(readFile(t, ca1.file)), "transaction updated for CA "+caFile+"!\n\n")
+		expect("show ssl ca-file", "# transaction\n*"+caFile+" - 1 certificate(s)\n# filename\n"+caFile+" - 1 certificate(s)\n\n")
+		expect("abort ssl ca-file "+caFile, "Transaction aborted for certificate '"+caFile+"'!\n\n")
 
 		// Handshakes of a client of ca1 under way during the commits.
 		var stop atomic.Bool
