@@ -117,11 +117,13 @@ func (tb *tlsBind) reconfigure(cs *CertStore) error {
 	return nil
 }
 
-// sniIndex maps names to the certificates that carry them, in order.
+// sniIndex maps names to the certificate lines of the bind that carry
+// them (indexes in tb.certs: a file may be on several crt-list lines with
+// options of their own), in order.
 type sniIndex struct {
-	exact    map[string][]*certEntry
-	wildcard map[string][]*certEntry // "*.example.com" keyed by "example.com"
-	negative map[*certEntry]map[string]bool
+	exact    map[string][]int
+	wildcard map[string][]int // "*.example.com" keyed by "example.com"
+	negative map[int]map[string]bool
 }
 
 // certNames returns the DNS names of a certificate: its SANs, and its
@@ -149,7 +151,7 @@ func certNames(c *tls.Certificate) []string {
 
 // rebuild recomputes the SNI index from the current certificates.
 func (tb *tlsBind) rebuild() {
-	ix := &sniIndex{exact: map[string][]*certEntry{}, wildcard: map[string][]*certEntry{}, negative: map[*certEntry]map[string]bool{}}
+	ix := &sniIndex{exact: map[string][]int{}, wildcard: map[string][]int{}, negative: map[int]map[string]bool{}}
 	for i, e := range tb.certs {
 		names := tb.filters[i]
 		if names == nil {
@@ -158,16 +160,16 @@ func (tb *tlsBind) rebuild() {
 		for _, n := range names {
 			n = strings.ToLower(n)
 			if neg, ok := strings.CutPrefix(n, "!"); ok {
-				if ix.negative[e] == nil {
-					ix.negative[e] = map[string]bool{}
+				if ix.negative[i] == nil {
+					ix.negative[i] = map[string]bool{}
 				}
-				ix.negative[e][neg] = true
+				ix.negative[i][neg] = true
 				continue
 			}
 			if rest, ok := strings.CutPrefix(n, "*."); ok {
-				ix.wildcard[rest] = append(ix.wildcard[rest], e)
+				ix.wildcard[rest] = append(ix.wildcard[rest], i)
 			} else {
-				ix.exact[n] = append(ix.exact[n], e)
+				ix.exact[n] = append(ix.exact[n], i)
 			}
 		}
 	}
@@ -182,46 +184,46 @@ var errNoCertificate = errors.New("no certificate matches the server name (stric
 // under strict-sni). Among several certificates for one name, the first
 // one the client supports (ECDSA or RSA) wins.
 func (tb *tlsBind) pick(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
-	e, err := tb.pickEntry(hello)
+	i, err := tb.pickLine(hello)
 	if err != nil {
 		return nil, err
 	}
-	return e.stapled(time.Now()), nil
+	return tb.certs[i].stapled(time.Now()), nil
 }
 
-// pickEntry is pick's choice of certificate file.
-func (tb *tlsBind) pickEntry(hello *tls.ClientHelloInfo) (*certEntry, error) {
+// pickLine is pick's choice of certificate line (index in tb.certs).
+func (tb *tlsBind) pickLine(hello *tls.ClientHelloInfo) (int, error) {
 	ix := tb.index.Load()
 	name := strings.ToLower(strings.TrimSuffix(hello.ServerName, "."))
-	choose := func(list []*certEntry) *certEntry {
-		var first *certEntry
-		for _, e := range list {
-			if ix.negative[e][name] {
+	choose := func(list []int) int {
+		first := -1
+		for _, i := range list {
+			if ix.negative[i][name] {
 				continue
 			}
-			if first == nil {
-				first = e
+			if first < 0 {
+				first = i
 			}
-			if hello.SupportsCertificate(e.cert.Load()) == nil {
-				return e
+			if hello.SupportsCertificate(tb.certs[i].cert.Load()) == nil {
+				return i
 			}
 		}
 		return first
 	}
 	if name != "" {
-		if e := choose(ix.exact[name]); e != nil {
-			return e, nil
+		if i := choose(ix.exact[name]); i >= 0 {
+			return i, nil
 		}
-		if i := strings.IndexByte(name, '.'); i > 0 {
-			if e := choose(ix.wildcard[name[i+1:]]); e != nil {
-				return e, nil
+		if dot := strings.IndexByte(name, '.'); dot > 0 {
+			if i := choose(ix.wildcard[name[dot+1:]]); i >= 0 {
+				return i, nil
 			}
 		}
 	}
 	if tb.strict {
-		return nil, errNoCertificate
+		return 0, errNoCertificate
 	}
-	return tb.certs[0], nil
+	return 0, nil
 }
 
 // setupListenerTLS prepares ln's TLS termination when its bind has "ssl".
@@ -276,7 +278,7 @@ func buildBindTLS(tb *tlsBind, s *parser.BindSSL, at string, load caLoader) (*tl
 	if err != nil {
 		return nil, err
 	}
-	var byEntry map[*certEntry]*tls.Config
+	var byLine map[int]*tls.Config
 	for i, o := range s.CertOpts {
 		if o == nil {
 			continue
@@ -301,17 +303,17 @@ func buildBindTLS(tb *tlsBind, s *parser.BindSSL, at string, load caLoader) (*tl
 		if err != nil {
 			return nil, err
 		}
-		if byEntry == nil {
-			byEntry = map[*certEntry]*tls.Config{}
+		if byLine == nil {
+			byLine = map[int]*tls.Config{}
 		}
-		byEntry[tb.certs[i]] = c
+		byLine[i] = c
 	}
-	if byEntry != nil {
+	if byLine != nil {
 		next := conf.GetConfigForClient
 		conf = conf.Clone()
 		conf.GetConfigForClient = func(h *tls.ClientHelloInfo) (*tls.Config, error) {
-			if e, err := tb.pickEntry(h); err == nil {
-				if c := byEntry[e]; c != nil {
+			if i, err := tb.pickLine(h); err == nil {
+				if c := byLine[i]; c != nil {
 					if c.GetConfigForClient != nil {
 						if alt, _ := c.GetConfigForClient(h); alt != nil {
 							return alt, nil

@@ -58,6 +58,7 @@ func TestE2ETLSRuntimeCAFile(t *testing.T) {
 		ss := nameServers(t, 1)
 		c := e2eCfg{global: []string{"stats socket " + sock + " level admin"}, servers: srvLines(ss, []int{1})}
 		addr, _ := startTLSProxy(t, bin, c, "ssl crt "+srv+" ca-file "+caFile+" crl-file "+crlFile+" verify required")
+		waitSock(t, sock)
 		expect := func(cmd, want string) {
 			t.Helper()
 			got := cli(t, sock, cmd)
@@ -245,4 +246,55 @@ func crlDetail(t *testing.T, n int, data []byte) string {
 		s += fmt.Sprintf("    Serial Number: %X\n        Revocation Date: %s\n", r.SerialNumber.Bytes(), r.RevocationTime.UTC().Format(asn1Time))
 	}
 	return s
+}
+
+// TestE2ETLSRuntimeCAFileCrtList commits the ca-files of a crt-list bind
+// on goproxy and haproxy: a commit builds again every certificate line
+// using the file (HAProxy's dots), and a line's own ca-file serves the
+// handshakes of its names.
+func TestE2ETLSRuntimeCAFileCrtList(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ca1 := newTestCA(t, dir, "ca1")
+	ca2 := newTestCA(t, dir, "ca2")
+	srv, _ := ca1.issue(t, dir, "srv.pem", certOpts{cn: "srv.test", dns: []string{"a.test", "b.test", "c.test"}})
+	_, c2 := ca2.issue(t, dir, "c2.pem", certOpts{cn: "client-2", client: true})
+	bindCA, lineCA := filepath.Join(dir, "bind-ca.pem"), filepath.Join(dir, "line-ca.pem")
+	writePEM(t, bindCA, readFile(t, ca1.file))
+	writePEM(t, lineCA, readFile(t, ca1.file))
+	list := filepath.Join(dir, "certs.list")
+	writePEM(t, list, []byte(srv+" [ca-file "+lineCA+" verify required] a.test\n"+srv+" b.test\n"+srv+" c.test\n"))
+	dial := func(addr, name string) bool {
+		conf := &tls.Config{ServerName: name, RootCAs: ca1.pool,
+			GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &c2, nil }}
+		_, greeting, err := tlsGreeting(addr, conf)
+		return err == nil && greeting == "s1"
+	}
+	onOracles(t, func(t *testing.T, bin string) {
+		sock := filepath.Join(t.TempDir(), "cli.sock")
+		ss := nameServers(t, 1)
+		c := e2eCfg{global: []string{"stats socket " + sock + " level admin"}, servers: srvLines(ss, []int{1})}
+		addr, _ := startTLSProxy(t, bin, c, "ssl crt-list "+list+" ca-file "+bindCA+" verify required")
+		waitSock(t, sock)
+		expect := func(cmd, want string) {
+			t.Helper()
+			if got := withoutPrefixed(cli(t, sock, cmd), "@system-ca - "); got != want {
+				t.Errorf("%s:\n got %q\nwant %q", strings.SplitN(cmd, "\n", 2)[0], got, want)
+			}
+		}
+		expect("show ssl ca-file", "# filename\n"+bindCA+" - 1 certificate(s)\n"+lineCA+" - 1 certificate(s)\n\n")
+		if dial(addr, "a.test") || dial(addr, "b.test") {
+			t.Fatal("a client of ca2 accepted before the commits")
+		}
+		expect("set ssl ca-file "+lineCA+" <<\n"+string(readFile(t, ca2.file)), "transaction created for CA "+lineCA+"!\n\n")
+		expect("commit ssl ca-file "+lineCA, "Committing "+lineCA+".\nSuccess!\n\n")
+		if !dial(addr, "a.test") || dial(addr, "b.test") {
+			t.Errorf("after the line's commit: a.test accepted %v (want true), b.test %v (want false)", dial(addr, "a.test"), dial(addr, "b.test"))
+		}
+		expect("set ssl ca-file "+bindCA+" <<\n"+string(readFile(t, ca2.file)), "transaction created for CA "+bindCA+"!\n\n")
+		expect("commit ssl ca-file "+bindCA, "Committing "+bindCA+"..\nSuccess!\n\n")
+		if !dial(addr, "b.test") || !dial(addr, "c.test") {
+			t.Errorf("after the bind's commit: b.test accepted %v, c.test %v", dial(addr, "b.test"), dial(addr, "c.test"))
+		}
+	})
 }
