@@ -91,7 +91,8 @@ func Build(cfg *parser.Config, opts Options) (*Graph, error) {
 	if opts.CPUs <= 0 {
 		opts.CPUs = max(runtime.GOMAXPROCS(0), 1)
 	}
-	g := &Graph{cfg: cfg, log: log, opts: opts, done: make(chan struct{}), transferred: opts.Transferred}
+	g := &Graph{cfg: cfg, log: log, opts: opts, done: make(chan struct{}), transferred: opts.Transferred,
+		certs: newCertStore(cfg.Global.SSL.Extra())}
 	g.bufSize = cfg.Global.BufSize()
 	g.inspectLimit = g.bufSize - cfg.Global.MaxRewrite()
 	var files map[*parser.MapFile]*MapRef

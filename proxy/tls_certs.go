@@ -11,7 +11,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"goproxy/internal/certcheck"
 	"goproxy/parser"
 )
 
@@ -30,6 +29,10 @@ type CertStore struct {
 	txBytes []byte
 	ocsp    map[string]*ocspSlot // by certificate ID (DER)
 	extra   parser.ExtraFiles    // ssl-load-extra-files
+	// cas are the ca-files and crl-files of the binds by kind and path,
+	// caTx the open transaction of each kind (see tls_cafiles.go).
+	cas  [2]map[string]*caEntry
+	caTx [2]*caTx
 }
 
 // certEntry is one certificate file.
@@ -67,21 +70,60 @@ func (cs *CertStore) load(path string) (*certEntry, error) {
 // configuration order, the SNI index built from their names, and the
 // tls.Config that handshakes use.
 type tlsBind struct {
-	conf    *tls.Config
+	// live is what a handshake starts with: swapped whole when a ca-file
+	// or crl-file the bind uses is committed.
+	live atomic.Pointer[tlsLive]
+	// build makes live from the current contents of the files.
+	build func(load caLoader) (*tlsLive, error)
+	// files are the ca-file and crl-file each certificate is used with
+	// (a crt-list line's, else the bind's).
+	files   []certFiles
 	certs   []*certEntry
 	filters [][]string // per cert: crt-list SNI filters, nil = its names
 	strict  bool
 	index   atomic.Pointer[sniIndex]
-	// verifier is the bind's client verification when it ignores errors
-	// (ca-ignore-err, crt-ignore-err), for the fetches; nil otherwise.
+}
+
+// tlsLive is the configuration of a bind's handshakes, and its client
+// verification when it ignores errors (ca-ignore-err, crt-ignore-err),
+// for the fetches (nil otherwise).
+type tlsLive struct {
+	conf     *tls.Config
 	verifier *clientVerifier
 }
 
-// sniIndex maps names to the certificates that carry them, in order.
+// certFiles are the verification files of one certificate of a bind.
+type certFiles struct{ ca, crl string }
+
+// uses returns how many certificates of the bind are used with the file.
+func (tb *tlsBind) uses(path string, kind CAKind) int {
+	n := 0
+	for _, f := range tb.files {
+		if (kind == KindCA && f.ca == path) || (kind == KindCRL && f.crl == path) {
+			n++
+		}
+	}
+	return n
+}
+
+// reconfigure builds the bind's configuration again from the current
+// contents of its files (the caller holds the store's lock).
+func (tb *tlsBind) reconfigure(cs *CertStore) error {
+	l, err := tb.build(cs.caObjectsHeld)
+	if err != nil {
+		return err
+	}
+	tb.live.Store(l)
+	return nil
+}
+
+// sniIndex maps names to the certificate lines of the bind that carry
+// them (indexes in tb.certs: a file may be on several crt-list lines with
+// options of their own), in order.
 type sniIndex struct {
-	exact    map[string][]*certEntry
-	wildcard map[string][]*certEntry // "*.example.com" keyed by "example.com"
-	negative map[*certEntry]map[string]bool
+	exact    map[string][]int
+	wildcard map[string][]int // "*.example.com" keyed by "example.com"
+	negative map[int]map[string]bool
 }
 
 // certNames returns the DNS names of a certificate: its SANs, and its
@@ -109,7 +151,7 @@ func certNames(c *tls.Certificate) []string {
 
 // rebuild recomputes the SNI index from the current certificates.
 func (tb *tlsBind) rebuild() {
-	ix := &sniIndex{exact: map[string][]*certEntry{}, wildcard: map[string][]*certEntry{}, negative: map[*certEntry]map[string]bool{}}
+	ix := &sniIndex{exact: map[string][]int{}, wildcard: map[string][]int{}, negative: map[int]map[string]bool{}}
 	for i, e := range tb.certs {
 		names := tb.filters[i]
 		if names == nil {
@@ -118,16 +160,16 @@ func (tb *tlsBind) rebuild() {
 		for _, n := range names {
 			n = strings.ToLower(n)
 			if neg, ok := strings.CutPrefix(n, "!"); ok {
-				if ix.negative[e] == nil {
-					ix.negative[e] = map[string]bool{}
+				if ix.negative[i] == nil {
+					ix.negative[i] = map[string]bool{}
 				}
-				ix.negative[e][neg] = true
+				ix.negative[i][neg] = true
 				continue
 			}
 			if rest, ok := strings.CutPrefix(n, "*."); ok {
-				ix.wildcard[rest] = append(ix.wildcard[rest], e)
+				ix.wildcard[rest] = append(ix.wildcard[rest], i)
 			} else {
-				ix.exact[n] = append(ix.exact[n], e)
+				ix.exact[n] = append(ix.exact[n], i)
 			}
 		}
 	}
@@ -142,7 +184,7 @@ var errNoCertificate = errors.New("no certificate matches the server name (stric
 // under strict-sni). Among several certificates for one name, the first
 // one the client supports (ECDSA or RSA) wins.
 func (tb *tlsBind) pick(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
-	e, err := tb.pickEntry(hello)
+	i, err := tb.pickLine(hello)
 	if errors.Is(err, errNoCertificate) {
 		// No certificate and no error: crypto/tls, which has none
 		// configured either, then sends the unrecognized_name alert, as
@@ -153,42 +195,42 @@ func (tb *tlsBind) pick(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
 	if err != nil {
 		return nil, err
 	}
-	return e.stapled(time.Now()), nil
+	return tb.certs[i].stapled(time.Now()), nil
 }
 
-// pickEntry is pick's choice of certificate file.
-func (tb *tlsBind) pickEntry(hello *tls.ClientHelloInfo) (*certEntry, error) {
+// pickLine is pick's choice of certificate line (index in tb.certs).
+func (tb *tlsBind) pickLine(hello *tls.ClientHelloInfo) (int, error) {
 	ix := tb.index.Load()
 	name := strings.ToLower(strings.TrimSuffix(hello.ServerName, "."))
-	choose := func(list []*certEntry) *certEntry {
-		var first *certEntry
-		for _, e := range list {
-			if ix.negative[e][name] {
+	choose := func(list []int) int {
+		first := -1
+		for _, i := range list {
+			if ix.negative[i][name] {
 				continue
 			}
-			if first == nil {
-				first = e
+			if first < 0 {
+				first = i
 			}
-			if hello.SupportsCertificate(e.cert.Load()) == nil {
-				return e
+			if hello.SupportsCertificate(tb.certs[i].cert.Load()) == nil {
+				return i
 			}
 		}
 		return first
 	}
 	if name != "" {
-		if e := choose(ix.exact[name]); e != nil {
-			return e, nil
+		if i := choose(ix.exact[name]); i >= 0 {
+			return i, nil
 		}
-		if i := strings.IndexByte(name, '.'); i > 0 {
-			if e := choose(ix.wildcard[name[i+1:]]); e != nil {
-				return e, nil
+		if dot := strings.IndexByte(name, '.'); dot > 0 {
+			if i := choose(ix.wildcard[name[dot+1:]]); i >= 0 {
+				return i, nil
 			}
 		}
 	}
 	if tb.strict {
-		return nil, errNoCertificate
+		return 0, errNoCertificate
 	}
-	return tb.certs[0], nil
+	return 0, nil
 }
 
 // setupListenerTLS prepares ln's TLS termination when its bind has "ssl".
@@ -196,9 +238,6 @@ func (g *Graph) setupListenerTLS(ln *Listener) error {
 	s := ln.Bind.SSL
 	if s == nil || !s.Enabled {
 		return nil
-	}
-	if g.certs == nil {
-		g.certs = newCertStore(g.cfg.Global.SSL.Extra())
 	}
 	tb := &tlsBind{strict: s.StrictSNI, filters: s.CertSNI}
 	for _, path := range s.Certs {
@@ -213,24 +252,45 @@ func (g *Graph) setupListenerTLS(ln *Listener) error {
 	}
 	tb.rebuild()
 	at := fmt.Sprintf("parsing [%s:%d] : 'bind %s'", ln.Bind.File, ln.Bind.Line, s.Addr)
-	conf, verifier, err := bindTLSConfig(tb, tlsSettings{alpn: s.ALPN, caFile: s.CAFile, crlFile: s.CRLFile, verify: s.Verify,
-		cipherIDs: s.CipherIDs, curveIDs: s.CurveIDs, minVer: s.MinVer, maxVer: s.MaxVer, noVersions: s.NoVersions, noTickets: s.NoTickets,
-		caIgnore: s.CAIgnoreErr, crtIgnore: s.CrtIgnoreErr}, at)
+	for i := range tb.certs {
+		f := certFiles{ca: s.CAFile, crl: s.CRLFile}
+		if i < len(s.CertOpts) && s.CertOpts[i] != nil {
+			f.ca = cmp.Or(s.CertOpts[i].CAFile, f.ca)
+			f.crl = cmp.Or(s.CertOpts[i].CRLFile, f.crl)
+		}
+		tb.files = append(tb.files, f)
+	}
+	tb.build = func(load caLoader) (*tlsLive, error) { return buildBindTLS(tb, s, at, load) }
+	live, err := tb.build(g.certs.caObjects)
 	if err != nil {
 		return err
 	}
-	tb.verifier = verifier
-	// A crt-list line's options make a configuration of their own for the
-	// handshakes that select its certificate, as HAProxy gives such a
-	// line its own SSL context.
-	var byEntry map[*certEntry]*tls.Config
+	tb.live.Store(live)
+	ln.tls = tb
+	g.certs.mu.Lock()
+	g.certs.binds = append(g.certs.binds, tb)
+	g.certs.mu.Unlock()
+	return nil
+}
+
+// buildBindTLS makes the configuration of a bind's handshakes: the bind
+// line's, and a crt-list line's options over them for the handshakes that
+// select its certificate, as HAProxy gives such a line its own SSL
+// context. load gives the contents of the ca-files and crl-files.
+func buildBindTLS(tb *tlsBind, s *parser.BindSSL, at string, load caLoader) (*tlsLive, error) {
+	base := tlsSettings{alpn: s.ALPN, caFile: s.CAFile, crlFile: s.CRLFile, verify: s.Verify,
+		cipherIDs: s.CipherIDs, curveIDs: s.CurveIDs, minVer: s.MinVer, maxVer: s.MaxVer, noVersions: s.NoVersions, noTickets: s.NoTickets,
+		caIgnore: s.CAIgnoreErr, crtIgnore: s.CrtIgnoreErr, load: load}
+	conf, verifier, err := bindTLSConfig(tb, base, at)
+	if err != nil {
+		return nil, err
+	}
+	var byLine map[int]*tls.Config
 	for i, o := range s.CertOpts {
 		if o == nil {
 			continue
 		}
-		set := tlsSettings{alpn: s.ALPN, caFile: s.CAFile, crlFile: s.CRLFile, verify: s.Verify,
-			cipherIDs: s.CipherIDs, curveIDs: s.CurveIDs, minVer: s.MinVer, maxVer: s.MaxVer, noVersions: s.NoVersions, noTickets: s.NoTickets,
-			caIgnore: s.CAIgnoreErr, crtIgnore: s.CrtIgnoreErr}
+		set := base
 		if o.ALPN != nil {
 			set.alpn = o.ALPN
 		}
@@ -248,19 +308,19 @@ func (g *Graph) setupListenerTLS(ln *Listener) error {
 		}
 		c, _, err := bindTLSConfig(tb, set, at+" : 'crt-list'")
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if byEntry == nil {
-			byEntry = map[*certEntry]*tls.Config{}
+		if byLine == nil {
+			byLine = map[int]*tls.Config{}
 		}
-		byEntry[tb.certs[i]] = c
+		byLine[i] = c
 	}
-	if byEntry != nil {
-		base := conf.GetConfigForClient
+	if byLine != nil {
+		next := conf.GetConfigForClient
 		conf = conf.Clone()
 		conf.GetConfigForClient = func(h *tls.ClientHelloInfo) (*tls.Config, error) {
-			if e, err := tb.pickEntry(h); err == nil {
-				if c := byEntry[e]; c != nil {
+			if i, err := tb.pickLine(h); err == nil {
+				if c := byLine[i]; c != nil {
 					if c.GetConfigForClient != nil {
 						if alt, _ := c.GetConfigForClient(h); alt != nil {
 							return alt, nil
@@ -269,18 +329,13 @@ func (g *Graph) setupListenerTLS(ln *Listener) error {
 					return c, nil
 				}
 			}
-			if base != nil {
-				return base(h)
+			if next != nil {
+				return next(h)
 			}
 			return nil, nil
 		}
 	}
-	tb.conf = conf
-	ln.tls = tb
-	g.certs.mu.Lock()
-	g.certs.binds = append(g.certs.binds, tb)
-	g.certs.mu.Unlock()
-	return nil
+	return &tlsLive{conf: conf, verifier: verifier}, nil
 }
 
 // tlsSettings are the options one TLS configuration of a bind is made of:
@@ -295,6 +350,8 @@ type tlsSettings struct {
 	noTickets               bool
 	// caIgnore, crtIgnore: ca-ignore-err and crt-ignore-err, the bind's.
 	caIgnore, crtIgnore parser.IgnoreErr
+	// load gives the contents of caFile and crlFile.
+	load caLoader
 }
 
 // bindTLSConfig builds the configuration of a bind's handshakes from set;
@@ -321,11 +378,14 @@ func bindTLSConfig(tb *tlsBind, set tlsSettings, at string) (*tls.Config, *clien
 		conf.MinVersion = tls.VersionTLS10 // Go's TLS has no SSLv3
 	}
 	if set.caFile != "" {
-		pool, err := parser.LoadCAFile(set.caFile)
+		objs, err := set.load(set.caFile, KindCA)
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s : 'ca-file' : unable to load %s", at, set.caFile)
 		}
-		conf.ClientCAs = pool
+		conf.ClientCAs = x509.NewCertPool()
+		for _, c := range certsOf(objs) {
+			conf.ClientCAs.AddCert(c)
+		}
 	}
 	switch set.verify {
 	case "optional":
@@ -350,10 +410,11 @@ func bindTLSConfig(tb *tlsBind, set tlsSettings, at string) (*tls.Config, *clien
 		// As HAProxy: the revocation lists of every certificate of the
 		// client's chain are checked (OpenSSL's CRL_CHECK_ALL), and the
 		// crl-file's certificates are trusted beside the ca-file's.
-		rev, err := certcheck.LoadFile(set.crlFile)
+		objs, err := set.load(set.crlFile, KindCRL)
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s : 'crl-file' : unable to load %s (%v)", at, set.crlFile, err)
 		}
+		rev := revocationOf(objs)
 		if conf.ClientCAs != nil {
 			rev.AddCAs(conf.ClientCAs)
 		}

@@ -115,6 +115,7 @@ func (g *Graph) setupServerTLS(srv *Server, ps *parser.Server) error {
 			}
 			rev.AddCAs(pool)
 		}
+		g.listServerCAFiles(ps.CAFile, ps.CRLFile)
 		// As HAProxy: the chain is verified against ca-file (and the
 		// crl-file's lists); the name is the SNI sent, else verifyhost,
 		// else none is checked. So verification is ours.

@@ -16,7 +16,7 @@ import (
 // "abort ssl cert" drops it. As in HAProxy, there is one transaction at a
 // time. Established sessions are not touched.
 
-// Certs returns the graph's certificate store (nil without ssl binds).
+// Certs returns the graph's certificate store.
 func (g *Graph) Certs() *CertStore { return g.certs }
 
 // CertDetail is what "show ssl cert <file>" shows of one certificate.

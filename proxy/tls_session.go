@@ -116,7 +116,7 @@ func (s *session) startTLS() {
 		s.stExp = l.now + int64(to)
 	}
 	t.refs.Store(1)
-	go t.serve(l, s, s.id, s.ln.tls.conf)
+	go t.serve(l, s, s.id, s.ln.tls.live.Load())
 }
 
 // fdConn wraps a descriptor in a net.Conn (which duplicates it) and
@@ -130,8 +130,8 @@ func fdConn(fd int) (net.Conn, error) {
 
 // serve runs the handshake, reports it to the loop, then decrypts the
 // client's bytes into the pair until either side ends.
-func (t *tlsConn) serve(l *loop, s *session, id uint64, conf *tls.Config) {
-	t.tc = tls.Server(&recordConn{TCPConn: t.raw}, conf)
+func (t *tlsConn) serve(l *loop, s *session, id uint64, live *tlsLive) {
+	t.tc = tls.Server(&recordConn{TCPConn: t.raw}, live.conf)
 	if err := t.tc.Handshake(); err != nil {
 		reason := handshakeReason(err)
 		t.failed = handshakeSSLErr(err)
@@ -144,7 +144,7 @@ func (t *tlsConn) serve(l *loop, s *session, id uint64, conf *tls.Config) {
 		ALPN: st.NegotiatedProtocol, Resumed: st.DidResume, PeerChains: len(st.VerifiedChains)}
 	if len(st.PeerCertificates) > 0 {
 		t.info.PeerCert = st.PeerCertificates[0]
-		t.info.peer, t.info.verifier = st.PeerCertificates, s.ln.tls.verifier
+		t.info.peer, t.info.verifier = st.PeerCertificates, live.verifier
 	}
 	t.shook.Store(true)
 	if !l.post(func(l *loop) { s.tlsDone(id, t) }) {

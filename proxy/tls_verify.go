@@ -22,17 +22,18 @@ type clientVerifier struct {
 func newClientVerifier(set tlsSettings, at string) (*clientVerifier, error) {
 	v := &clientVerifier{caIgnore: set.caIgnore, crtIgnore: set.crtIgnore}
 	if set.caFile != "" {
-		roots, err := parser.LoadCACerts(set.caFile)
+		objs, err := set.load(set.caFile, KindCA)
 		if err != nil {
 			return nil, fmt.Errorf("%s : 'ca-file' : unable to load %s", at, set.caFile)
 		}
-		v.roots = roots
+		v.roots = certsOf(objs)
 	}
 	if set.crlFile != "" {
-		rev, err := certcheck.LoadFile(set.crlFile)
+		objs, err := set.load(set.crlFile, KindCRL)
 		if err != nil {
 			return nil, fmt.Errorf("%s : 'crl-file' : unable to load %s (%v)", at, set.crlFile, err)
 		}
+		rev := revocationOf(objs)
 		v.rev = rev
 		v.roots = append(v.roots, rev.Certs...) // trusted beside the ca-file's, as in OpenSSL's store
 	}

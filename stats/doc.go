@@ -11,7 +11,8 @@
 // It knows nothing of the running proxy: everything it shows comes from a
 // Source, a plain-data view the caller implements, and every admin command
 // goes through the Admin interface the Source returns. The certificate
-// commands (show/set/commit/abort ssl cert, ssl_cert.go) act on the
+// commands (show/set/commit/abort ssl cert, ssl_cert.go; the same and
+// new/del for ssl ca-file and crl-file, ssl_cafile.go) act on the
 // graph's proxy.CertStore when the Source has one; their payloads follow
 // the command line ("<<", payload.go).
 //

@@ -4,7 +4,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"
-	"crypto/sha1"
 	"crypto/x509"
 	"fmt"
 	"strings"
@@ -72,14 +71,7 @@ func certDetailText(name string, d proxy.CertDetail) string {
 		status = "Unused"
 	}
 	fmt.Fprintf(&b, "Filename: %s\nStatus: %s\n", name, status)
-	fmt.Fprintf(&b, "Serial: %X\n", leaf.SerialNumber.Bytes())
-	fmt.Fprintf(&b, "notBefore: %s\n", leaf.NotBefore.UTC().Format("Jan _2 15:04:05 2006 GMT"))
-	fmt.Fprintf(&b, "notAfter: %s\n", leaf.NotAfter.UTC().Format("Jan _2 15:04:05 2006 GMT"))
-	fmt.Fprintf(&b, "Subject Alternative Name: %s\n", sanText(leaf))
-	fmt.Fprintf(&b, "Algorithm: %s\n", keyAlgorithm(leaf))
-	fmt.Fprintf(&b, "SHA1 FingerPrint: %X\n", sha1.Sum(leaf.Raw))
-	fmt.Fprintf(&b, "Subject: %s\n", proxy.OnelineDN(leaf.Subject))
-	fmt.Fprintf(&b, "Issuer: %s\n", proxy.OnelineDN(leaf.Issuer))
+	certFields(&b, leaf)
 	for _, c := range d.Chain[1:] {
 		fmt.Fprintf(&b, "Chain Subject: %s\n", proxy.OnelineDN(c.Subject))
 		fmt.Fprintf(&b, "Chain Issuer: %s\n", proxy.OnelineDN(c.Issuer))
