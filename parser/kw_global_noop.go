@@ -21,6 +21,7 @@ func init() {
 		"tune.maxpollevents":        (*parser).globalTuneInt,
 		"tune.http.maxhdr":          (*parser).globalTuneInt,
 		"maxpipes":                  (*parser).globalTuneInt,
+		"tune.idle-pool.shared":     (*parser).globalTuneOnOff,
 	} {
 		globalKeywords[k] = fn
 	}
@@ -29,9 +30,19 @@ func init() {
 // NoEffectGlobals lists the global keywords accepted without effect, for
 // documentation and tests.
 func NoEffectGlobals() []string {
-	return []string{"maxpipes", "tune.http.maxhdr",
+	return []string{"maxpipes", "tune.http.maxhdr", "tune.idle-pool.shared",
 		"tune.maxpollevents", "tune.ssl.cachesize",
 		"tune.ssl.default-dh-param", "tune.ssl.lifetime"}
+}
+
+// globalTuneOnOff checks an "on"/"off" tuning keyword.
+func (p *parser) globalTuneOnOff(w []string, _ kwMod) {
+	if p.tooManyArgs(w, 1) {
+		return
+	}
+	if v := argAt(w, 1); v != "on" && v != "off" {
+		p.alert("'%s' expects either 'on' or 'off' but got '%s'.", w[0], v)
+	}
 }
 
 func (p *parser) globalBaseDir(w []string, _ kwMod) {

@@ -60,6 +60,8 @@ func TestNoEffectGlobals(t *testing.T) {
 			arg = "ECDHE-RSA-AES128-GCM-SHA256"
 		case kw == "tune.ssl.default-dh-param":
 			arg = "2048"
+		case kw == "tune.idle-pool.shared":
+			arg = "off"
 		}
 		src += "\t" + kw + " " + arg + "\n"
 	}

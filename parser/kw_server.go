@@ -42,7 +42,8 @@ func (p *parser) kwDefaultServer(px *Proxy, w []string, _ kwMod) {
 func (p *parser) serverParamErr(px *Proxy, name string, isDefault bool, format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	if isDefault {
-		p.alert("'default-server' : %s", msg)
+		// HAProxy names no server for a default-server option.
+		p.report(&Error{Pos: p.pos(), Msg: msg + ".", Phase: PhaseParse, Style: StyleBare})
 		return
 	}
 	p.serverAlert(px.Name, name, "%s.", msg)
@@ -348,6 +349,34 @@ func (p *parser) parseServerParams(px *Proxy, name string, w []string, sp *Serve
 			}
 			sp.cookie = v
 			i++
+		case "pool-max-conn", "pool-low-conn":
+			// HAProxy's idle server connections serve HTTP reuse only:
+			// checked as HAProxy checks them, no effect in TCP mode.
+			v := argAt(w, i+1)
+			if v == "" {
+				return fail("'%s' expects <value> as argument.", kw)
+			}
+			if kw == "pool-max-conn" && atol(v) < -1 {
+				return fail("'%s' must be >= -1", kw)
+			}
+			i++
+		case "pool-purge-delay":
+			v := argAt(w, i+1)
+			if v == "" {
+				return fail("'%s' expects <value> as argument.", kw)
+			}
+			if _, _, err := ParseTime(v); err != nil {
+				te := err.(*timeError)
+				switch te.kind {
+				case "overflow":
+					return fail("timer overflow in argument '%s' to '%s' (maximum value is 2147483647 ms or ~24.8 days)", v, kw)
+				case "underflow":
+					return fail("timer underflow in argument '%s' to '%s' (minimum value is 1 ms)", v, kw)
+				default:
+					return fail("unexpected character '%c' in argument to <%s>.", te.char, kw)
+				}
+			}
+			i++
 		case "redir", "ws", "check-proto", "proto":
 			return fail("'%s' is not supported by goproxy (HTTP mode only)", kw)
 		case "resolvers", "resolve-prefer", "resolve-net", "resolve-opts":
@@ -356,7 +385,7 @@ func (p *parser) parseServerParams(px *Proxy, name string, w []string, sp *Serve
 			}
 			i++
 		case "track", "observe", "on-error", "error-limit", "source", "usesrc", "socks4", "namespace",
-			"tfo", "no-tfo", "pool-low-conn", "pool-max-conn", "pool-purge-delay", "max-reuse",
+			"tfo", "no-tfo", "max-reuse",
 			"stick", "non-stick", "log-proto", "agent-inter-x", "check-via-socks4":
 			return fail("'%s' is not supported by goproxy", kw)
 		default:
