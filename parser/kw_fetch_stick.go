@@ -120,11 +120,7 @@ func (p *parser) checkTableRefs(px *Proxy) {
 		if r.proxy != px.Name {
 			continue
 		}
-		found := false
-		for _, o := range p.cfg.Proxies {
-			found = found || (o.Name == r.name && o.Table != nil)
-		}
-		if !found {
+		if p.cfg.TableByName(r.name) == nil {
 			p.report(&Error{Pos: r.Pos, Phase: PhaseCheck, Style: StyleLine,
 				Msg: fmt.Sprintf("unable to find table '%s' referenced in %s in proxy '%s'.", r.name, r.msg, px.Name)})
 		}

@@ -44,7 +44,7 @@ var extraCases = []checkCase{
 // rejects on purpose (features outside goproxy's TCP scope, or known to
 // HAProxy but not implemented): their goldens are goproxy's own output.
 var byDesign = map[string]string{
-	"example-kw":    "localpeer and UNIX binds are rejected",
+	"example-kw":    "goproxy warns that option splice-auto has no effect",
 	"resolvers-tcp": "nameservers are queried over UDP only",
 }
 
