@@ -158,6 +158,9 @@ func (r *tcpRule) track(ci *connInfo) {
 	st.ctr[r.sc] = stickCtr{t, e}
 	t.Add(e, stktable.ConnCur, 1)
 	t.Counts(e, stktable.ConnCnt, stktable.ConnRate, 1)
+	if t.Shared() {
+		t.Touch(e) // schedules the change for the peers, as stktable_touch_local
+	}
 }
 
 // counterAction runs sc-inc-gpc0, sc-inc-gpc1 and sc-set-gpt0 on the
@@ -185,6 +188,9 @@ func (r *tcpRule) counterAction(ci *connInfo) {
 			v = smp.i
 		}
 		c.t.Set(c.e, stktable.GPT0, uint64(uint32(v)))
+	}
+	if c.t.Shared() {
+		c.t.Touch(c.e)
 	}
 }
 
