@@ -75,8 +75,8 @@ type Table struct {
 	names   []string
 	nameIdx map[string]uint32
 
-	clock  func() uint32
-	seed   maphash.Seed
+	clock func() uint32
+	seed  maphash.Seed
 	// sync is the change log of a table peers share (sync.go); shared
 	// tells it is set.
 	sync   *syncState
