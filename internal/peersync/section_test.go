@@ -1,0 +1,141 @@
+package peersync
+
+import (
+	"net"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"goproxy/internal/stktable"
+)
+
+func newTable() *stktable.Table {
+	return stktable.New(stktable.Config{Name: "be", Type: stktable.IP, KeyLen: 4, Size: 100, Expire: time.Minute,
+		Stored: []stktable.Stored{{Type: stktable.ServerID}, {Type: stktable.ConnCnt}, {Type: stktable.ConnRate, Period: 10 * time.Second},
+			{Type: stktable.ConnCur}, {Type: stktable.ServerKey}}})
+}
+
+func listen(t *testing.T) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ln
+}
+
+func addrOf(ln net.Listener) netip.AddrPort { return netip.MustParseAddrPort(ln.Addr().String()) }
+
+// waitFor polls cond for up to 10 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
+
+func TestTwoSectionsSync(t *testing.T) {
+	la, lb := listen(t), listen(t)
+	ta, tb := newTable(), newTable()
+	peersOf := func(local string) []PeerConfig {
+		return []PeerConfig{{Name: "a", Addr: addrOf(la), Local: local == "a"}, {Name: "b", Addr: addrOf(lb), Local: local == "b"}}
+	}
+	a, err := New(Config{Name: "mesh", Local: "a", Peers: peersOf("a"), Tables: []Table{{ta, "be"}}, Listener: la})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := New(Config{Name: "mesh", Local: "b", Peers: peersOf("b"), Tables: []Table{{tb, "be"}}, Listener: lb})
+	if err := a.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.Close)
+	// An entry made before b runs comes with the resync b asks for.
+	k1, _ := ta.KeyAddr(netip.MustParseAddr("10.0.0.1"))
+	e := ta.Track(k1)
+	ta.Counts(e, stktable.ConnCnt, stktable.ConnRate, 1)
+	ta.SetServer(e, 2, "s2")
+	ta.Release(e)
+	if err := b.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	waitFor(t, "the first entry on b", func() bool {
+		e := tb.Lookup(k1)
+		return e != nil && tb.Server(e) == 2
+	})
+	// Then the other way, pushed as it changes.
+	k2, _ := tb.KeyAddr(netip.MustParseAddr("10.0.0.2"))
+	for i := 0; i < 3; i++ {
+		e := tb.Track(k2)
+		tb.Counts(e, stktable.ConnCnt, stktable.ConnRate, 1)
+		tb.SetServer(e, 1, "s1")
+		tb.Release(e)
+	}
+	waitFor(t, "three connections of 10.0.0.2 on a", func() bool {
+		e := ta.Lookup(k2)
+		if e == nil {
+			return false
+		}
+		v, _ := ta.Get(e, stktable.ConnCnt)
+		s := ta.Read(e)
+		return v == 3 && s.Skey == "s1" && ta.Server(e) == 1
+	})
+	var out strings.Builder
+	a.Show(&out, false)
+	for _, want := range []string{"id=mesh disabled=0", "id=b(remote,active)", "last_status=ESTA", "id=a(local,inactive)",
+		"shared tables:", "table:0x", "id=be update="} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("show peers lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+// TestSoftStopTeaches: the old process's local peer teaches the new one.
+func TestSoftStopTeaches(t *testing.T) {
+	lOld, err := listenReuse(netip.MustParseAddrPort("127.0.0.1:0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := addrOf(lOld)
+	told, tnew := newTable(), newTable()
+	pc := []PeerConfig{{Name: "me", Addr: addr, Local: true}}
+	old, _ := New(Config{Name: "p", Local: "me", Peers: pc, Tables: []Table{{told, "be"}}, Listener: lOld})
+	if err := old.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(old.Close)
+	for i := 1; i <= 50; i++ {
+		ka, _ := told.KeyAddr(netip.AddrFrom4([4]byte{10, 1, 0, byte(i)}))
+		e := told.Track(ka)
+		told.Counts(e, stktable.ConnCnt, stktable.ConnRate, uint64(i))
+		told.Release(e)
+	}
+	nw, _ := New(Config{Name: "p", Local: "me", Bind: addr, Peers: pc, Tables: []Table{{tnew, "be"}}, Reload: true})
+	if err := nw.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nw.Close)
+	old.SoftStop()
+	select {
+	case <-old.Stopped():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the old section did not finish teaching")
+	}
+	waitFor(t, "50 entries in the new process", func() bool { return tnew.Used() == 50 })
+	ka, _ := tnew.KeyAddr(netip.MustParseAddr("10.1.0.7"))
+	if v, _ := tnew.Get(tnew.Lookup(ka), stktable.ConnCnt); v != 7 {
+		t.Errorf("conn_cnt of 10.1.0.7: %d", v)
+	}
+	nw.mu.Lock()
+	flags := nw.flags
+	nw.mu.Unlock()
+	// The old process was not itself up to date (it ran for less than
+	// the resync timeout, with no remote peer): it says so, as HAProxy.
+	if flags&(fResyncLocalPartial|fResyncLocalAssign) != fResyncLocalPartial|fResyncLocalAssign {
+		t.Errorf("the new process did not learn from the local peer: flags 0x%x", flags)
+	}
+}
