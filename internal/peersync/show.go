@@ -157,3 +157,19 @@ func statusName(code int) string {
 
 // peersStatusName names a handshake status code.
 func peersStatusName(code int) string { return peers.StatusName(code) }
+
+// Counts are the sessions with a peer (active_peers) and those
+// established (connected_peers).
+func (s *Section) Counts() (active, connected int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range s.peers {
+		if x := p.sess; x != nil {
+			active++
+			if x.st0 == stWaitMsg {
+				connected++
+			}
+		}
+	}
+	return active, connected
+}
