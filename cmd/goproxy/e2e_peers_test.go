@@ -1,0 +1,191 @@
+package main
+
+import (
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+// peersNode is one process of a peers test: its frontend, its stats
+// socket and its name among the peers.
+type peersNode struct {
+	name, bin, fe, sock string
+	port                int
+	proc                *e2eProc
+}
+
+// peersCfg is a node's configuration: a peers section naming both nodes
+// (the other one first, so that "show peers" lists the remote peer first
+// on either side), a frontend tracking the source in the backend's
+// table, a backend sticking on it.
+func peersCfg(me, other *peersNode, servers []string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "global\n    stats socket %s level admin\n", me.sock)
+	b.WriteString("defaults\n    mode tcp\n    timeout connect 1s\n    timeout client 10s\n    timeout server 10s\n")
+	fmt.Fprintf(&b, "peers mesh\n    peer %s 127.0.0.1:%d\n    peer %s 127.0.0.1:%d\n", other.name, other.port, me.name, me.port)
+	fmt.Fprintf(&b, "frontend fe\n    bind %s\n    tcp-request connection track-sc0 src table be\n    default_backend be\n", me.fe)
+	b.WriteString("backend be\n    balance roundrobin\n")
+	b.WriteString("    stick-table type ip size 1k expire 10m peers mesh store conn_cnt,conn_rate(10s),server_id,gpc0\n")
+	b.WriteString("    stick on src\n")
+	for _, s := range servers {
+		b.WriteString("    " + s + "\n")
+	}
+	return b.String()
+}
+
+// tableRow is what a "show table" line says of a key that both sides
+// must agree on.
+var tableRowRe = regexp.MustCompile(`key=(\S+) .*server_id=(\d+) .*conn_cnt=(\d+)`)
+
+// tableRows returns "key server_id conn_cnt" for each entry, sorted.
+func tableRows(out string) []string {
+	var rows []string
+	for _, l := range strings.Split(out, "\n") {
+		if m := tableRowRe.FindStringSubmatch(l); m != nil {
+			rows = append(rows, m[1]+" server_id="+m[2]+" conn_cnt="+m[3])
+		}
+	}
+	sort.Strings(rows)
+	return rows
+}
+
+// waitSameTable waits up to 10 s for b's table to hold what a's holds
+// and returns how long it took.
+func waitSameTable(t *testing.T, a, b *peersNode, wantRows int) time.Duration {
+	t.Helper()
+	start := time.Now()
+	var ra, rb []string
+	for time.Since(start) < 10*time.Second {
+		ra, rb = tableRows(cli(t, a.sock, "show table be")), tableRows(cli(t, b.sock, "show table be"))
+		if len(ra) == wantRows && strings.Join(ra, "\n") == strings.Join(rb, "\n") {
+			return time.Since(start)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("after 10 s, %s's table:\n%s\n%s's table:\n%s", a.name, strings.Join(ra, "\n"), b.name, strings.Join(rb, "\n"))
+	return 0
+}
+
+// showPeersMasks turn "show peers" into what two peers of one another
+// must agree on: pointers, dates, timers, counters, names and addresses
+// masked, the accepted side's connection line dropped.
+var showPeersMasks = []struct {
+	re  *regexp.Regexp
+	rep string
+}{
+	{regexp.MustCompile(`(?m)^ *xprt=.*\n`), ""},
+	{regexp.MustCompile(`0x[0-9a-f]{6,}`), "PTR"},
+	{regexp.MustCompile(`\[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d\]`), "[DATE]"},
+	{regexp.MustCompile(`\b(resync_timeout|last_hdshk|reconnect|heartbeat)=\S+`), "$1=T"},
+	{regexp.MustCompile(`\b(task_calls|tx_hbt|rx_hbt|no_hbt|new_conn|coll|flags|last_acked|last_pushed|last_get|teaching_origin|update|localupdate|commitupdate|confirm)=\S+`), "$1=N"},
+	{regexp.MustCompile(`\bid=\w+\((local|remote)`), "id=NAME($1"},
+	{regexp.MustCompile(`addr=127\.0\.0\.1:\d+`), "addr=ADDR"},
+}
+
+func maskShowPeers(s string) string {
+	for _, m := range showPeersMasks {
+		s = m.re.ReplaceAllString(s, m.rep)
+	}
+	return s
+}
+
+// TestE2EPeersHAProxy declares a goproxy and an haproxy peers of each
+// other: clients through goproxy make entries (server_id, conn_cnt) that
+// haproxy's "show table" shows within the sync delay, and the other way
+// round; a client that goproxy stuck to a server is sent to the same one
+// by haproxy; "show peers" says the same on both sides once masked.
+func TestE2EPeersHAProxy(t *testing.T) {
+	hap, err := exec.LookPath("haproxy")
+	if err != nil {
+		t.Skip("SKIP: haproxy is not on PATH: the peers differential needs it")
+	}
+	ss := nameServers(t, 3)
+	var servers []string
+	for i, s := range ss {
+		servers = append(servers, fmt.Sprintf("server s%d %s", i+1, s.addr()))
+	}
+	dir := t.TempDir()
+	gp := &peersNode{name: "gp", bin: goproxyBin, fe: loopAddr(t), sock: filepath.Join(dir, "gp.sock"), port: freePort(t)}
+	hp := &peersNode{name: "hap", bin: hap, fe: loopAddr(t), sock: filepath.Join(dir, "hap.sock"), port: freePort(t)}
+	for _, n := range []*peersNode{gp, hp} {
+		other := hp
+		if n == hp {
+			other = gp
+		}
+		cfg := writeFile(t, dir, n.name+".cfg", peersCfg(n, other, servers))
+		n.proc = startBin(t, n.bin, cfg, "-L", n.name)
+	}
+	for _, n := range []*peersNode{gp, hp} {
+		waitSocket(t, n.sock)
+		for deadline := time.Now().Add(5 * time.Second); !portListening(t, n.fe); time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s does not listen on %s:\n%s", n.name, n.fe, n.proc.out.String())
+			}
+		}
+	}
+	var worst time.Duration
+	rows := 0
+	for round, dir := range [][2]*peersNode{{gp, hp}, {hp, gp}, {gp, hp}} {
+		from, to := dir[0], dir[1]
+		for i := 0; i < 4; i++ {
+			ip := srcIP(round*10 + i)
+			for j := 0; j <= i; j++ {
+				if _, err := ask(ip, from.fe); err != nil {
+					t.Fatalf("client %s through %s: %v", ip, from.name, err)
+				}
+			}
+		}
+		rows += 4
+		d := waitSameTable(t, from, to, rows)
+		worst = max(worst, d)
+		t.Logf("round %d: %s's entries on %s after %v", round, from.name, to.name, d.Round(time.Millisecond))
+	}
+	// Stickiness across the pair: the client goproxy sent somewhere goes
+	// to the same server through haproxy, and the other way.
+	for _, c := range []struct {
+		ip       string
+		src, dst *peersNode
+	}{{srcIP(3), gp, hp}, {srcIP(13), hp, gp}} {
+		first, err := ask(c.ip, c.src.fe)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 3; i++ {
+			got, err := ask(c.ip, c.dst.fe)
+			if err != nil || got != first {
+				t.Errorf("client %s: %s through %s, %q (%v) through %s", c.ip, first, c.src.name, got, err, c.dst.name)
+			}
+		}
+	}
+	t.Logf("sync delay: at most %v over 3 rounds of 4 new keys", worst.Round(time.Millisecond))
+	// show peers: the same lines once masked (polled: a heartbeat or an
+	// ack may land between the two answers).
+	var mg, mh string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		mg, mh = maskShowPeers(cli(t, gp.sock, "show peers")), maskShowPeers(cli(t, hp.sock, "show peers"))
+		if mg == mh {
+			break
+		}
+	}
+	if mg != mh {
+		t.Errorf("show peers differs once masked\n--- goproxy\n%s--- haproxy\n%s", mg, mh)
+	}
+	for _, want := range []string{"id=mesh disabled=0", "(remote,active)", "last_status=ESTA", "remote_data=0x80035", "state=EST"} {
+		if !strings.Contains(mg, want) {
+			t.Errorf("goproxy's show peers lacks %q:\n%s", want, mg)
+		}
+	}
+	for _, cmd := range []string{"show peers nope", "show peers dict nope", "show peers - nope"} {
+		if g, h := cli(t, gp.sock, cmd), cli(t, hp.sock, cmd); g != h {
+			t.Errorf("%s: goproxy %q, haproxy %q", cmd, g, h)
+		}
+	}
+	if g, h := maskShowPeers(cli(t, gp.sock, "show peers - mesh")), maskShowPeers(cli(t, hp.sock, "show peers - mesh")); g != h {
+		t.Errorf("show peers - mesh differs once masked\n--- goproxy\n%s--- haproxy\n%s", g, h)
+	}
+}
