@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -187,5 +188,86 @@ func TestE2EPeersHAProxy(t *testing.T) {
 	}
 	if g, h := maskShowPeers(cli(t, gp.sock, "show peers - mesh")), maskShowPeers(cli(t, hp.sock, "show peers - mesh")); g != h {
 		t.Errorf("show peers - mesh differs once masked\n--- goproxy\n%s--- haproxy\n%s", g, h)
+	}
+}
+
+// TestE2EPeersReloadKeepsTable reloads a goproxy whose table has a peers
+// section (its local peer only): at "-sf" the old process teaches its
+// entries to the new one before it exits, so the new process keeps every
+// key with its server and counters, and sticks the clients as before.
+// Without the peers section the same reload starts with an empty table.
+func TestE2EPeersReloadKeepsTable(t *testing.T) {
+	ss := nameServers(t, 3)
+	for _, withPeers := range []bool{true, false} {
+		t.Run(fmt.Sprintf("peers=%v", withPeers), func(t *testing.T) {
+			dir := t.TempDir()
+			sock := filepath.Join(dir, "stats.sock")
+			fe := loopAddr(t)
+			var b strings.Builder
+			fmt.Fprintf(&b, "global\n    stats socket %s level admin expose-fd listeners\n", sock)
+			b.WriteString("defaults\n    mode tcp\n    timeout connect 1s\n    timeout client 10s\n    timeout server 10s\n")
+			peers := ""
+			if withPeers {
+				fmt.Fprintf(&b, "peers local\n    peer me 127.0.0.1:%d\n", freePort(t))
+				peers = " peers local"
+			}
+			fmt.Fprintf(&b, "frontend fe\n    bind %s\n    tcp-request connection track-sc0 src table be\n    default_backend be\n", fe)
+			b.WriteString("backend be\n    balance roundrobin\n")
+			b.WriteString("    stick-table type ip size 1k expire 10m" + peers + " store conn_cnt,server_id,gpc0\n    stick on src\n")
+			for i, s := range ss {
+				fmt.Fprintf(&b, "    server s%d %s\n", i+1, s.addr())
+			}
+			cfg := writeFile(t, dir, "reload.cfg", b.String())
+			old := startBin(t, goproxyBin, cfg, "-L", "me")
+			waitSocket(t, sock)
+			for deadline := time.Now().Add(5 * time.Second); !portListening(t, fe); time.Sleep(10 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatalf("goproxy does not listen:\n%s", old.out.String())
+				}
+			}
+			const n = 30
+			first := map[string]string{}
+			for i := 0; i < n; i++ {
+				ip := srcIP(i)
+				name, err := ask(ip, fe)
+				if err != nil {
+					t.Fatal(err)
+				}
+				first[ip] = name
+			}
+			before := tableRows(cli(t, sock, "show table be"))
+			if len(before) != n {
+				t.Fatalf("%d entries before the reload, want %d", len(before), n)
+			}
+			start := time.Now()
+			nu := startBin(t, goproxyBin, cfg, "-L", "me", "-x", sock, "-sf", strconv.Itoa(old.pid()))
+			if code := old.waitExit(t, 15*time.Second); code != 0 {
+				t.Fatalf("the old process exited %d:\n%s", code, old.out.String())
+			}
+			took := time.Since(start)
+			if !nu.running() {
+				t.Fatalf("the new process is gone:\n%s", nu.out.String())
+			}
+			waitSocket(t, sock)
+			after := tableRows(cli(t, sock, "show table be"))
+			if !withPeers {
+				if len(after) != 0 {
+					t.Fatalf("without peers the new table has %d entries: the test shows nothing", len(after))
+				}
+				return
+			}
+			t.Logf("reload with %d entries: the old process exited after %v", n, took.Round(time.Millisecond))
+			if strings.Join(after, "\n") != strings.Join(before, "\n") {
+				t.Fatalf("the new process's table differs:\n--- before\n%s\n--- after\n%s", strings.Join(before, "\n"), strings.Join(after, "\n"))
+			}
+			for ip, name := range first {
+				if got, err := ask(ip, fe); err != nil || got != name {
+					t.Errorf("client %s: %s before the reload, %q (%v) after", ip, name, got, err)
+				}
+			}
+			if out := cli(t, sock, "show peers"); !strings.Contains(out, "id=me(local,inactive)") {
+				t.Errorf("show peers after the reload:\n%s", out)
+			}
+		})
 	}
 }
