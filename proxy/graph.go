@@ -617,6 +617,9 @@ type Info struct {
 	// DroppedLogs counts the log lines dropped because a target could not
 	// take them in time (its queue was full, or its socket buffer).
 	DroppedLogs uint64
+	// ActivePeers are the peer sessions, ConnectedPeers those past the
+	// handshake.
+	ActivePeers, ConnectedPeers int
 }
 
 // Info returns the process-wide counters.
@@ -628,6 +631,7 @@ func (g *Graph) Info() Info {
 		SessRate: g.sessRate.read(now), MaxSessRate: g.sessMax.Load(),
 		DroppedLogs: g.logDrops.Load(),
 	}
+	in.ActivePeers, in.ConnectedPeers = g.PeersCounts()
 	for _, f := range g.frontends {
 		in.TotalBytesOut += f.ctr.bout.Load()
 		for _, ln := range f.Listeners {

@@ -181,6 +181,18 @@ func TestE2EPeersHAProxy(t *testing.T) {
 			t.Errorf("goproxy's show peers lacks %q:\n%s", want, mg)
 		}
 	}
+	infoPeers := func(sock string) string {
+		var out []string
+		for _, l := range strings.Split(cli(t, sock, "show info"), "\n") {
+			if strings.HasPrefix(l, "ActivePeers:") || strings.HasPrefix(l, "ConnectedPeers:") {
+				out = append(out, l)
+			}
+		}
+		return strings.Join(out, ", ")
+	}
+	if g, h := infoPeers(gp.sock), infoPeers(hp.sock); g != h || g != "ActivePeers: 1, ConnectedPeers: 1" {
+		t.Errorf("show info: goproxy %q, haproxy %q", g, h)
+	}
 	for _, cmd := range []string{"show peers nope", "show peers dict nope", "show peers - nope"} {
 		if g, h := cli(t, gp.sock, cmd), cli(t, hp.sock, cmd); g != h {
 			t.Errorf("%s: goproxy %q, haproxy %q", cmd, g, h)
