@@ -198,6 +198,9 @@ func TestE2EPeersHAProxy(t *testing.T) {
 			t.Errorf("%s: goproxy %q, haproxy %q", cmd, g, h)
 		}
 	}
+	if g, h := maskShowPeers(cli(t, gp.sock, "show peers dict")), maskShowPeers(cli(t, hp.sock, "show peers dict")); g != h {
+		t.Errorf("show peers dict differs once masked\n--- goproxy\n%s--- haproxy\n%s", g, h)
+	}
 	if g, h := maskShowPeers(cli(t, gp.sock, "show peers - mesh")), maskShowPeers(cli(t, hp.sock, "show peers - mesh")); g != h {
 		t.Errorf("show peers - mesh differs once masked\n--- goproxy\n%s--- haproxy\n%s", g, h)
 	}

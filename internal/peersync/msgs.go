@@ -11,6 +11,10 @@ import (
 // table goes out in slices and the section lock is not held for long.
 const maxPerRound = 256
 
+// dictEntries is the size of the server keys' dictionary caches
+// (PEER_STKT_CACHE_MAX_ENTRIES).
+const dictEntries = 128
+
 // treat handles one received message (peer_treat_awaited_msg); false is
 // a protocol error. Called with mu held.
 func (s *Section) treat(x *session, m peers.Msg) bool {
@@ -218,12 +222,13 @@ func (s *Section) treatUpdate(x *session, m peers.Msg) bool {
 			if v.DictID == 0 {
 				continue
 			}
-			if v.HasStr {
-				if len(x.rxDict) < 1024 || x.rxDict[v.DictID] != "" {
-					x.rxDict[v.DictID] = v.Str
-				}
+			if v.DictID > dictEntries {
+				return false // beyond the cache: malformed
 			}
-			name, ok := x.rxDict[v.DictID]
+			if v.HasStr {
+				x.p.rxDict[v.DictID] = v.Str
+			}
+			name, ok := x.p.rxDict[v.DictID]
 			if !ok {
 				continue
 			}
@@ -266,17 +271,17 @@ func (s *Section) appendEntry(b []byte, x *session, st *shared, d *peers.Define,
 			v.Ago, v.Curr, v.Prev = now-r.Tick[dt], r.Curr[dt], r.Prev[dt]
 		case dt == stktable.ServerKey:
 			if r.Skey != "" {
-				if id, ok := x.txDict[r.Skey]; ok {
+				if id, ok := x.p.txDict[r.Skey]; ok {
 					v.DictID = id
 				} else {
-					x.txNext = x.txNext%128 + 1
-					for k, o := range x.txDict {
-						if o == x.txNext {
-							delete(x.txDict, k)
+					x.p.txNext = x.p.txNext%dictEntries + 1
+					for k, o := range x.p.txDict {
+						if o == x.p.txNext {
+							delete(x.p.txDict, k)
 						}
 					}
-					x.txDict[r.Skey] = x.txNext
-					v.DictID, v.Str, v.HasStr = x.txNext, r.Skey, true
+					x.p.txDict[r.Skey] = x.p.txNext
+					v.DictID, v.Str, v.HasStr = x.p.txNext, r.Skey, true
 				}
 			}
 		default:

@@ -135,7 +135,7 @@ func New(cfg Config) (*Section, error) {
 		wake: make(chan struct{}, 1), quit: make(chan struct{}), stopped: make(chan struct{})}
 	for i := len(cfg.Peers) - 1; i >= 0; i-- {
 		pc := cfg.Peers[i]
-		p := &peer{PeerConfig: pc, lastChange: time.Now()}
+		p := &peer{PeerConfig: pc, lastChange: time.Now(), txDict: map[string]uint64{}, rxDict: map[uint64]string{}}
 		for j, t := range cfg.Tables {
 			st := &shared{t: t.T, nid: t.NameID, localID: uint64(j + 1)}
 			p.tables = append([]*shared{st}, p.tables...)
@@ -302,8 +302,10 @@ func (s *Section) task() {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
+		// The task runs on events and at its next deadline, as
+		// HAProxy's; a pass every 5 s at least is a safety net.
 		next := s.process()
-		d := 100 * time.Millisecond
+		d := 5 * time.Second
 		if next != 0 {
 			if w := time.Duration(int32(next-s.now())) * time.Millisecond; w < d {
 				d = max(w, time.Millisecond)

@@ -52,6 +52,12 @@ type peer struct {
 	tables                       []*shared // the last registered first
 	remoteTable, lastLocalTable  *shared
 	lastChange                   time.Time
+	// The server keys' dictionary caches (HAProxy's dcache): what this
+	// side numbered for the peer, what the peer numbered; flushed when
+	// a session ends.
+	txDict map[string]uint64
+	txNext uint64
+	rxDict map[uint64]string
 }
 
 // shared is a table as one peer session shares it (shared_table).
@@ -73,25 +79,20 @@ type shared struct {
 
 // session is one TCP connection to a peer.
 type session struct {
-	p       *peer
-	conn    net.Conn
-	out     bool // we connected
-	st0     int
-	st1     int
-	calls   uint32
-	wakeCh  chan struct{}
-	done    chan struct{}
-	endOnce sync.Once
-	// The server keys' dictionary caches: what each side numbered.
-	txDict   map[string]uint64
-	txNext   uint64
-	rxDict   map[uint64]string
+	p        *peer
+	conn     net.Conn
+	out      bool // we connected
+	st0      int
+	st1      int
+	calls    uint32
+	wakeCh   chan struct{}
+	done     chan struct{}
+	endOnce  sync.Once
 	src, dst string
 }
 
 func newSession(p *peer, c net.Conn, out bool) *session {
-	x := &session{p: p, conn: c, out: out, wakeCh: make(chan struct{}, 1), done: make(chan struct{}),
-		txDict: map[string]uint64{}, rxDict: map[uint64]string{}}
+	x := &session{p: p, conn: c, out: out, wakeCh: make(chan struct{}, 1), done: make(chan struct{})}
 	if c != nil {
 		x.src, x.dst = c.RemoteAddr().String(), c.LocalAddr().String()
 		if out {
@@ -152,6 +153,7 @@ func (x *session) close() {
 func (s *Section) deinit(p *peer) {
 	p.remoteTable, p.lastLocalTable = nil, nil
 	p.sess = nil
+	p.txDict, p.rxDict, p.txNext = map[string]uint64{}, map[uint64]string{}, 0
 	if p.flags&pLearnAssign != 0 {
 		p.flags &^= pLearnAssign
 		s.flags &^= fResyncAssign | fResyncProcess

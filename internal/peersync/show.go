@@ -116,16 +116,12 @@ func (s *Section) showPeer(b *strings.Builder, p *peer, now uint32, dict bool) {
 
 // showDict writes the session's dictionary caches.
 func (s *Section) showDict(b *strings.Builder, p *peer) {
-	if p.sess == nil {
-		b.WriteString("\n        RX dictionary cache:")
-		return
-	}
-	names := make([]string, 129)
-	for k, id := range p.sess.txDict {
+	names := make([]string, dictEntries+1)
+	for k, id := range p.txDict {
 		names[id] = k
 	}
 	count := 0
-	for i := 1; i <= 128 && names[i] != ""; i++ {
+	for i := 1; i <= dictEntries && names[i] != ""; i++ {
 		if count == 0 {
 			b.WriteString("\n        ")
 		}
@@ -134,12 +130,12 @@ func (s *Section) showDict(b *strings.Builder, p *peer) {
 	}
 	b.WriteString("\n        RX dictionary cache:")
 	count = 0
-	for i := 1; i <= 128; i++ {
+	for i := 1; i <= dictEntries; i++ {
 		if count == 0 {
 			b.WriteString("\n        ")
 		}
 		count = (count + 1) & 3
-		v := p.sess.rxDict[uint64(i)]
+		v := p.rxDict[uint64(i)]
 		if v == "" {
 			v = "-"
 		}
