@@ -113,21 +113,23 @@ func TestE2EPeersHAProxy(t *testing.T) {
 	dir := t.TempDir()
 	gp := &peersNode{name: "gp", bin: goproxyBin, fe: loopAddr(t), sock: filepath.Join(dir, "gp.sock"), port: freePort(t)}
 	hp := &peersNode{name: "hap", bin: hap, fe: loopAddr(t), sock: filepath.Join(dir, "hap.sock"), port: freePort(t)}
-	for _, n := range []*peersNode{gp, hp} {
-		other := hp
-		if n == hp {
-			other = gp
-		}
-		cfg := writeFile(t, dir, n.name+".cfg", peersCfg(n, other, servers))
-		n.proc = startBin(t, n.bin, cfg, "-L", n.name)
-	}
-	for _, n := range []*peersNode{gp, hp} {
+	cfgs := map[*peersNode]string{}
+	start := func(n *peersNode) {
+		n.proc = startBin(t, n.bin, cfgs[n], "-L", n.name)
 		waitSocket(t, n.sock)
 		for deadline := time.Now().Add(5 * time.Second); !portListening(t, n.fe); time.Sleep(10 * time.Millisecond) {
 			if time.Now().After(deadline) {
 				t.Fatalf("%s does not listen on %s:\n%s", n.name, n.fe, n.proc.out.String())
 			}
 		}
+	}
+	for _, n := range []*peersNode{gp, hp} {
+		other := hp
+		if n == hp {
+			other = gp
+		}
+		cfgs[n] = writeFile(t, dir, n.name+".cfg", peersCfg(n, other, servers))
+		start(n)
 	}
 	var worst time.Duration
 	rows := 0
@@ -203,6 +205,19 @@ func TestE2EPeersHAProxy(t *testing.T) {
 	}
 	if g, h := maskShowPeers(cli(t, gp.sock, "show peers - mesh")), maskShowPeers(cli(t, hp.sock, "show peers - mesh")); g != h {
 		t.Errorf("show peers - mesh differs once masked\n--- goproxy\n%s--- haproxy\n%s", g, h)
+	}
+	// Each side restarted learns the whole table from the other (the
+	// resync a starting process asks of a remote peer).
+	for _, n := range []*peersNode{hp, gp} {
+		other := gp
+		if n == gp {
+			other = hp
+		}
+		n.proc.cmd.Process.Kill()
+		n.proc.waitExit(t, 5*time.Second)
+		start(n)
+		d := waitSameTable(t, other, n, rows)
+		t.Logf("%s restarted: the %d entries learnt from %s %v after its start", n.name, rows, other.name, d.Round(time.Millisecond))
 	}
 }
 
