@@ -18,8 +18,7 @@ func (g *Graph) buildPeers(cfg *parser.Config, tables map[string]*stktable.Table
 		if ps.Removed {
 			continue
 		}
-		sc := peersync.Config{Name: ps.Name, Local: cfg.LocalPeerName, Bind: ps.Bind, Reload: g.opts.Takeover,
-			Errorf: func(format string, args ...any) { g.log.Warnf(format, args...) }}
+		sc := peersync.Config{Name: ps.Name, Local: cfg.LocalPeerName, Bind: ps.Bind, Reload: g.opts.Takeover}
 		for _, p := range ps.Peers {
 			sc.Peers = append(sc.Peers, peersync.PeerConfig{Name: p.Name, Addr: p.Addr, Local: p.Local})
 		}

@@ -301,3 +301,78 @@ func TestE2EPeersReloadKeepsTable(t *testing.T) {
 		})
 	}
 }
+
+// TestE2EPeersPushRate creates 20,000 entries on goproxy with "set table"
+// and measures how fast they reach haproxy, its peer: every one must
+// arrive, with its server_id, within 30 s.
+func TestE2EPeersPushRate(t *testing.T) {
+	hap, err := exec.LookPath("haproxy")
+	if err != nil {
+		t.Skip("SKIP: haproxy is not on PATH: the push rate is measured against it")
+	}
+	ss := nameServers(t, 1)
+	servers := []string{"server s1 " + ss[0].addr()}
+	dir := t.TempDir()
+	gp := &peersNode{name: "gp", bin: goproxyBin, fe: loopAddr(t), sock: filepath.Join(dir, "gp.sock"), port: freePort(t)}
+	hp := &peersNode{name: "hap", bin: hap, fe: loopAddr(t), sock: filepath.Join(dir, "hap.sock"), port: freePort(t)}
+	for _, n := range []*peersNode{gp, hp} {
+		other := hp
+		if n == hp {
+			other = gp
+		}
+		cfg := writeFile(t, dir, n.name+".cfg", strings.Replace(peersCfg(n, other, servers), "size 1k", "size 100k", 1))
+		n.proc = startBin(t, n.bin, cfg, "-L", n.name)
+		waitSocket(t, n.sock)
+	}
+	// Wait for the session: show peers says ESTA on both sides.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if strings.Contains(cli(t, gp.sock, "show peers"), "(remote,active) addr=127.0.0.1:"+strconv.Itoa(hp.port)+" last_status=ESTA") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no session between the peers:\n%s", cli(t, gp.sock, "show peers"))
+		}
+	}
+	for round, dir := range [][2]*peersNode{{gp, hp}, {hp, gp}} {
+		pushRate(t, dir[0], dir[1], round)
+	}
+}
+
+// pushRate makes 20,000 entries on from with "set table" and waits for
+// them on to.
+func pushRate(t *testing.T, from, to *peersNode, round int) {
+	const n, batch = 20000, 200
+	start := time.Now()
+	for i := 0; i < n; i += batch {
+		var cmds []string
+		for j := i; j < i+batch; j++ {
+			cmds = append(cmds, fmt.Sprintf("set table be key 10.%d.%d.%d data.server_id 1", round+1, j>>8&255, j&255))
+		}
+		cli(t, from.sock, strings.Join(cmds, ";"))
+	}
+	made := time.Since(start)
+	usedRe := regexp.MustCompile(`used:(\d+)`)
+	used := func(sock string) int {
+		m := usedRe.FindStringSubmatch(cli(t, sock, "show table"))
+		if m == nil {
+			return -1
+		}
+		v, _ := strconv.Atoi(m[1])
+		return v
+	}
+	if got := used(from.sock); got != n*(round+1) {
+		t.Fatalf("%s's table has %d entries, want %d", from.name, got, n)
+	}
+	for deadline := start.Add(30 * time.Second); used(to.sock) < n*(round+1); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s has %d of the %d entries after 30 s", to.name, used(to.sock), n*(round+1))
+		}
+	}
+	took := time.Since(start)
+	t.Logf("%d entries made in %v on %s, all on %s after %v: %.0f entries/s", n, made.Round(time.Millisecond), from.name, to.name,
+		took.Round(time.Millisecond), float64(n)/took.Seconds())
+	out := cli(t, to.sock, fmt.Sprintf("show table be key 10.%d.78.31", round+1))
+	if !strings.Contains(out, "server_id=1") {
+		t.Errorf("an entry on %s: %q", to.name, out)
+	}
+}

@@ -101,8 +101,6 @@ type Config struct {
 	Reload bool
 	// Listener, when set, is the local peer's socket, already bound.
 	Listener net.Listener
-	// Errorf receives what goes wrong (nil: nothing is reported).
-	Errorf func(format string, args ...any)
 }
 
 // Section is a running peers section. Its state is guarded by mu; each
