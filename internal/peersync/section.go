@@ -125,12 +125,16 @@ type Section struct {
 	stopped chan struct{} // closed when a soft stop has nothing left to teach
 	stopSig bool          // a soft stop is pending for the task
 	wg      sync.WaitGroup
+	// incoming bounds the connections accepted at once: 3 per peer, as
+	// HAProxy sizes the peers frontend's maxconn.
+	incoming chan struct{}
 }
 
 // New prepares a section; Start runs it.
 func New(cfg Config) (*Section, error) {
 	s := &Section{cfg: cfg, start: time.Now(), lastChange: time.Now(),
-		wake: make(chan struct{}, 1), quit: make(chan struct{}), stopped: make(chan struct{})}
+		wake: make(chan struct{}, 1), quit: make(chan struct{}), stopped: make(chan struct{}),
+		incoming: make(chan struct{}, 3*len(cfg.Peers))}
 	for i := len(cfg.Peers) - 1; i >= 0; i-- {
 		pc := cfg.Peers[i]
 		p := &peer{PeerConfig: pc, lastChange: time.Now(), txDict: map[string]uint64{}, rxDict: map[uint64]string{}}
@@ -209,9 +213,16 @@ func (s *Section) acceptLoop(ln net.Listener) {
 			}
 			return
 		}
+		select {
+		case s.incoming <- struct{}{}:
+		default:
+			c.Close() // over the limit
+			continue
+		}
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
+			defer func() { <-s.incoming }()
 			s.serveIncoming(c)
 		}()
 	}

@@ -139,3 +139,71 @@ func TestSoftStopTeaches(t *testing.T) {
 		t.Errorf("the new process did not learn from the local peer: flags 0x%x", flags)
 	}
 }
+
+// handshake dials the section, sends lines and returns the status line.
+func handshake(t *testing.T, addr netip.AddrPort, lines string) (net.Conn, string) {
+	t.Helper()
+	c, err := net.Dial("tcp", addr.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := c.Write([]byte(lines)); err != nil {
+		t.Fatal(err)
+	}
+	var b [64]byte
+	n, _ := c.Read(b[:])
+	return c, string(b[:n])
+}
+
+// TestHandshakeAndProtocolErrors: HAProxy's status codes for a wrong
+// version, a wrong host name and an unknown peer, and a protocol error
+// (answered with an error message, counted in show peers) for a
+// malformed update.
+func TestHandshakeAndProtocolErrors(t *testing.T) {
+	ln := listen(t)
+	tb := newTable()
+	s, _ := New(Config{Name: "p", Local: "me", Peers: []PeerConfig{{Name: "me", Addr: addrOf(ln), Local: true},
+		{Name: "other", Addr: netip.MustParseAddrPort("127.0.0.1:1")}}, Tables: []Table{{tb, "be"}}, Listener: ln})
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	a := addrOf(ln)
+	for lines, want := range map[string]string{
+		"HAProxyS 3.0\nme\nother 1 1\n":  "502\n",
+		"HAProxyS 2.1\nyou\nother 1 1\n": "503\n",
+		"HAProxyS 2.1\nme\nnobody 1 1\n": "504\n",
+		"GET / HTTP/1.0\n":               "501\n",
+	} {
+		if _, got := handshake(t, a, lines); got != want {
+			t.Errorf("%q: status %q, want %q", lines, got, want)
+		}
+	}
+	c, got := handshake(t, a, "HAProxyS 2.1\nme\nother 1 1\n")
+	if got != "200\n" {
+		t.Fatalf("status %q", got)
+	}
+	// A definition of table be (ip, 4 bytes, conn_cnt), then an update
+	// cut in its key.
+	def := []byte{10, 0x82, 7, 1, 2, 'b', 'e', 4, 4, 16}
+	c.Write(append(def, 10, 0x80, 6, 0, 0, 0, 1, 127, 0))
+	var b [64]byte
+	n := 0
+	for n < 64 {
+		m, err := c.Read(b[n:])
+		n += m
+		if err != nil {
+			break
+		}
+	}
+	if !strings.Contains(string(b[:n]), "\x01\x00") {
+		t.Errorf("no protocol error message in % x", b[:n])
+	}
+	waitFor(t, "proto_err=1", func() bool {
+		var out strings.Builder
+		s.Show(&out, false)
+		return strings.Contains(out.String(), "proto_err=1")
+	})
+}
