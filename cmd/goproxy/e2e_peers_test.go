@@ -88,6 +88,22 @@ var showPeersMasks = []struct {
 	{regexp.MustCompile(`addr=127\.0\.0\.1:\d+`), "addr=ADDR"},
 }
 
+// samePeers polls cmd on both nodes for up to 10 s (a heartbeat or an
+// ack may land between the two answers) until the masked answers agree,
+// and returns goproxy's.
+func samePeers(t *testing.T, gp, hp *peersNode, cmd string) string {
+	t.Helper()
+	var mg, mh string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		mg, mh = maskShowPeers(cli(t, gp.sock, cmd)), maskShowPeers(cli(t, hp.sock, cmd))
+		if mg == mh {
+			return mg
+		}
+	}
+	t.Errorf("%s differs once masked\n--- goproxy\n%s--- haproxy\n%s", cmd, mg, mh)
+	return mg
+}
+
 func maskShowPeers(s string) string {
 	for _, m := range showPeersMasks {
 		s = m.re.ReplaceAllString(s, m.rep)
@@ -168,16 +184,7 @@ func TestE2EPeersHAProxy(t *testing.T) {
 	t.Logf("sync delay: at most %v over 3 rounds of 4 new keys", worst.Round(time.Millisecond))
 	// show peers: the same lines once masked (polled: a heartbeat or an
 	// ack may land between the two answers).
-	var mg, mh string
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		mg, mh = maskShowPeers(cli(t, gp.sock, "show peers")), maskShowPeers(cli(t, hp.sock, "show peers"))
-		if mg == mh {
-			break
-		}
-	}
-	if mg != mh {
-		t.Errorf("show peers differs once masked\n--- goproxy\n%s--- haproxy\n%s", mg, mh)
-	}
+	mg := samePeers(t, gp, hp, "show peers")
 	for _, want := range []string{"id=mesh disabled=0", "(remote,active)", "last_status=ESTA", "remote_data=0x80035", "state=EST"} {
 		if !strings.Contains(mg, want) {
 			t.Errorf("goproxy's show peers lacks %q:\n%s", want, mg)
@@ -200,12 +207,8 @@ func TestE2EPeersHAProxy(t *testing.T) {
 			t.Errorf("%s: goproxy %q, haproxy %q", cmd, g, h)
 		}
 	}
-	if g, h := maskShowPeers(cli(t, gp.sock, "show peers dict")), maskShowPeers(cli(t, hp.sock, "show peers dict")); g != h {
-		t.Errorf("show peers dict differs once masked\n--- goproxy\n%s--- haproxy\n%s", g, h)
-	}
-	if g, h := maskShowPeers(cli(t, gp.sock, "show peers - mesh")), maskShowPeers(cli(t, hp.sock, "show peers - mesh")); g != h {
-		t.Errorf("show peers - mesh differs once masked\n--- goproxy\n%s--- haproxy\n%s", g, h)
-	}
+	samePeers(t, gp, hp, "show peers dict")
+	samePeers(t, gp, hp, "show peers - mesh")
 	// Each side restarted learns the whole table from the other (the
 	// resync a starting process asks of a remote peer).
 	for _, n := range []*peersNode{hp, gp} {
