@@ -231,8 +231,22 @@ func TestE2EPeersHAProxy(t *testing.T) {
 // Without the peers section the same reload starts with an empty table.
 func TestE2EPeersReloadKeepsTable(t *testing.T) {
 	ss := nameServers(t, 3)
-	for _, withPeers := range []bool{true, false} {
-		t.Run(fmt.Sprintf("peers=%v", withPeers), func(t *testing.T) {
+	type chain struct {
+		name      string
+		withPeers bool
+		bins      []string // the first process, then each reload's
+	}
+	chains := []chain{{"peers", true, []string{goproxyBin, goproxyBin}}, {"no-peers", false, []string{goproxyBin, goproxyBin}}}
+	if h, err := exec.LookPath("haproxy"); err == nil {
+		// haproxy -> goproxy -> haproxy: each old process teaches the
+		// new one, whichever they are.
+		chains = append(chains, chain{"migration", true, []string{h, goproxyBin, h}})
+	} else {
+		t.Log("SKIP: the reloads to and from haproxy: haproxy is not on PATH")
+	}
+	for _, ch := range chains {
+		withPeers := ch.withPeers
+		t.Run(ch.name, func(t *testing.T) {
 			dir := t.TempDir()
 			sock := filepath.Join(dir, "stats.sock")
 			fe := loopAddr(t)
@@ -251,7 +265,7 @@ func TestE2EPeersReloadKeepsTable(t *testing.T) {
 				fmt.Fprintf(&b, "    server s%d %s\n", i+1, s.addr())
 			}
 			cfg := writeFile(t, dir, "reload.cfg", b.String())
-			old := startBin(t, goproxyBin, cfg, "-L", "me")
+			old := startBin(t, ch.bins[0], cfg, "-L", "me")
 			waitSocket(t, sock)
 			for deadline := time.Now().Add(5 * time.Second); !portListening(t, fe); time.Sleep(10 * time.Millisecond) {
 				if time.Now().After(deadline) {
@@ -272,24 +286,41 @@ func TestE2EPeersReloadKeepsTable(t *testing.T) {
 			if len(before) != n {
 				t.Fatalf("%d entries before the reload, want %d", len(before), n)
 			}
-			start := time.Now()
-			nu := startBin(t, goproxyBin, cfg, "-L", "me", "-x", sock, "-sf", strconv.Itoa(old.pid()))
-			if code := old.waitExit(t, 15*time.Second); code != 0 {
-				t.Fatalf("the old process exited %d:\n%s", code, old.out.String())
+			var after []string
+			var took time.Duration
+			oldBin := ch.bins[0]
+			for i, bin := range ch.bins[1:] {
+				if oldBin != goproxyBin {
+					// An haproxy 2.6 that started alone teaches a new
+					// process only once its own resync is over (its 5 s
+					// resync timeout).
+					time.Sleep(5500 * time.Millisecond)
+				}
+				oldBin = bin
+				start := time.Now()
+				nu := startBin(t, bin, cfg, "-L", "me", "-x", sock, "-sf", strconv.Itoa(old.pid()))
+				if code := old.waitExit(t, 15*time.Second); code != 0 {
+					t.Fatalf("step %d: the old process exited %d:\n%s", i, code, old.out.String())
+				}
+				took = max(took, time.Since(start))
+				if !nu.running() {
+					t.Fatalf("step %d: the new process is gone:\n%s", i, nu.out.String())
+				}
+				waitSocket(t, sock)
+				after = tableRows(cli(t, sock, "show table be"))
+				if withPeers && strings.Join(after, "\n") != strings.Join(before, "\n") {
+					t.Fatalf("step %d (%s): the new process's table differs:\n--- before\n%s\n--- after\n%s", i, filepath.Base(bin),
+						strings.Join(before, "\n"), strings.Join(after, "\n"))
+				}
+				old = nu
 			}
-			took := time.Since(start)
-			if !nu.running() {
-				t.Fatalf("the new process is gone:\n%s", nu.out.String())
-			}
-			waitSocket(t, sock)
-			after := tableRows(cli(t, sock, "show table be"))
 			if !withPeers {
 				if len(after) != 0 {
 					t.Fatalf("without peers the new table has %d entries: the test shows nothing", len(after))
 				}
 				return
 			}
-			t.Logf("reload with %d entries: the old process exited after %v", n, took.Round(time.Millisecond))
+			t.Logf("%s: %d reloads with %d entries: each old process exited within %v", ch.name, len(ch.bins)-1, n, took.Round(time.Millisecond))
 			if strings.Join(after, "\n") != strings.Join(before, "\n") {
 				t.Fatalf("the new process's table differs:\n--- before\n%s\n--- after\n%s", strings.Join(before, "\n"), strings.Join(after, "\n"))
 			}
