@@ -2,6 +2,7 @@ package peersync
 
 import (
 	"net"
+	"regexp"
 	"net/netip"
 	"strings"
 	"testing"
@@ -206,4 +207,30 @@ func TestHandshakeAndProtocolErrors(t *testing.T) {
 		s.Show(&out, false)
 		return strings.Contains(out.String(), "proto_err=1")
 	})
+}
+
+// TestHeartbeats: an idle session sends a heartbeat every 3 s and stays
+// up.
+func TestHeartbeats(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for heartbeats")
+	}
+	la, lb := listen(t), listen(t)
+	peersOf := func(local string) []PeerConfig {
+		return []PeerConfig{{Name: "a", Addr: addrOf(la), Local: local == "a"}, {Name: "b", Addr: addrOf(lb), Local: local == "b"}}
+	}
+	a, _ := New(Config{Name: "mesh", Local: "a", Peers: peersOf("a"), Tables: []Table{{newTable(), "be"}}, Listener: la})
+	b, _ := New(Config{Name: "mesh", Local: "b", Peers: peersOf("b"), Tables: []Table{{newTable(), "be"}}, Listener: lb})
+	a.Start()
+	t.Cleanup(a.Close)
+	b.Start()
+	t.Cleanup(b.Close)
+	time.Sleep(7 * time.Second)
+	for _, s := range []*Section{a, b} {
+		var out strings.Builder
+		s.Show(&out, false)
+		if !regexp.MustCompile(`tx_hbt=[1-9]\d* rx_hbt=[1-9]\d* no_hbt=0 new_conn=\d+ `).MatchString(out.String()) {
+			t.Errorf("after 7 s idle:\n%s", out.String())
+		}
+	}
 }
