@@ -2,8 +2,8 @@ package peersync
 
 import (
 	"net"
-	"regexp"
 	"net/netip"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
