@@ -22,15 +22,28 @@ func (g *Graph) buildPeers(cfg *parser.Config, tables map[string]*stktable.Table
 		for _, p := range ps.Peers {
 			sc.Peers = append(sc.Peers, peersync.PeerConfig{Name: p.Name, Addr: p.Addr, Local: p.Local})
 		}
-		for _, px := range cfg.Proxies {
-			if px.Table != nil && !px.Disabled && px.Table.Peers == ps.Name {
-				sc.Tables = append(sc.Tables, peersync.Table{T: tables[px.Table.Name], NameID: px.Name})
+		// HAProxy registers the section's own tables, the last declared
+		// first, then the proxies' (the last declared first too: its
+		// lists grow at the front), numbering them from 1. On the wire a
+		// proxy's table goes by the proxy's name, a section's by what
+		// follows the section's name: "/<name>".
+		var list []*parser.StickTable
+		for i := len(ps.Tables) - 1; i >= 0; i-- {
+			if t := ps.Tables[i]; t.Peers == ps.Name {
+				list = append(list, t)
 			}
 		}
-		for _, t := range ps.Tables {
-			if t.Peers == ps.Name {
-				sc.Tables = append(sc.Tables, peersync.Table{T: tables[t.Name], NameID: strings.TrimPrefix(t.Name, ps.Name+"/")})
+		for i := len(cfg.Proxies) - 1; i >= 0; i-- {
+			if px := cfg.Proxies[i]; px.Table != nil && !px.Disabled && px.Table.Peers == ps.Name {
+				list = append(list, px.Table)
 			}
+		}
+		for _, t := range list {
+			nid := t.Name
+			if t.Name != "" && strings.HasPrefix(t.Name, ps.Name+"/") && inSection(ps, t) {
+				nid = strings.TrimPrefix(t.Name, ps.Name)
+			}
+			sc.Tables = append(sc.Tables, peersync.Table{T: tables[t.Name], NameID: nid})
 		}
 		s, err := peersync.New(sc)
 		if err != nil {
@@ -39,6 +52,16 @@ func (g *Graph) buildPeers(cfg *parser.Config, tables map[string]*stktable.Table
 		g.peers = append(g.peers, s)
 	}
 	return nil
+}
+
+// inSection reports whether t is one of the section's own table lines.
+func inSection(ps *parser.PeersSection, t *parser.StickTable) bool {
+	for _, o := range ps.Tables {
+		if o == t {
+			return true
+		}
+	}
+	return false
 }
 
 // ShowPeers writes "show peers" for every section, the last declared

@@ -29,6 +29,8 @@ func peersCfg(me, other *peersNode, servers []string) string {
 	fmt.Fprintf(&b, "global\n    stats socket %s level admin\n", me.sock)
 	b.WriteString("defaults\n    mode tcp\n    timeout connect 1s\n    timeout client 10s\n    timeout server 10s\n")
 	fmt.Fprintf(&b, "peers mesh\n    peer %s 127.0.0.1:%d\n    peer %s 127.0.0.1:%d\n", other.name, other.port, me.name, me.port)
+	b.WriteString("    table names type string len 16 size 1k expire 1h store gpc0,gpt0,bytes_in_cnt,sess_rate(5s)\n")
+	b.WriteString("    table nums type integer size 1k store server_id\n")
 	fmt.Fprintf(&b, "frontend fe\n    bind %s\n    tcp-request connection track-sc0 src table be\n    default_backend be\n", me.fe)
 	b.WriteString("backend be\n    balance roundrobin\n")
 	b.WriteString("    stick-table type ip size 1k expire 10m peers mesh store conn_cnt,conn_rate(10s),server_id,gpc0\n")
@@ -163,6 +165,24 @@ func TestE2EPeersHAProxy(t *testing.T) {
 		d := waitSameTable(t, from, to, rows)
 		worst = max(worst, d)
 		t.Logf("round %d: %s's entries on %s after %v", round, from.name, to.name, d.Round(time.Millisecond))
+	}
+	// The tables of the peers section, with string and integer keys and
+	// 32- and 64-bit counters and a rate, set on either side.
+	cli(t, gp.sock, "set table mesh/names key alice data.gpc0 5 data.gpt0 7 data.bytes_in_cnt 123456789012 data.sess_rate 4;set table mesh/nums key 42 data.server_id 9")
+	cli(t, hp.sock, "set table mesh/names key bob data.gpc0 1;set table mesh/nums key 4000000000 data.server_id 2")
+	strip := regexp.MustCompile(`(?m)^0x[0-9a-f]+: (key=\S+) use=\d+ exp=\d+ `)
+	for _, tbl := range []string{"mesh/names", "mesh/nums"} {
+		var g, h string
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			g = strip.ReplaceAllString(cli(t, gp.sock, "show table "+tbl), "$1 ")
+			h = strip.ReplaceAllString(cli(t, hp.sock, "show table "+tbl), "$1 ")
+			if g == h && strings.Contains(g, "used:2") {
+				break
+			}
+		}
+		if g != h || !strings.Contains(g, "used:2") {
+			t.Errorf("show table %s\n--- goproxy\n%s--- haproxy\n%s", tbl, g, h)
+		}
 	}
 	// Stickiness across the pair: the client goproxy sent somewhere goes
 	// to the same server through haproxy, and the other way.

@@ -28,10 +28,10 @@ func listen(t *testing.T) net.Listener {
 
 func addrOf(ln net.Listener) netip.AddrPort { return netip.MustParseAddrPort(ln.Addr().String()) }
 
-// waitFor polls cond for up to 10 s.
+// waitFor polls cond for up to 15 s.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+	for end := time.Now().Add(15 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
 		if cond() {
 			return
 		}
@@ -153,9 +153,19 @@ func handshake(t *testing.T, addr netip.AddrPort, lines string) (net.Conn, strin
 	if _, err := c.Write([]byte(lines)); err != nil {
 		t.Fatal(err)
 	}
-	var b [64]byte
-	n, _ := c.Read(b[:])
-	return c, string(b[:n])
+	// The status line, byte by byte: what follows it is the session's.
+	var line []byte
+	for len(line) < 64 {
+		var b [1]byte
+		if n, err := c.Read(b[:]); n == 0 || err != nil {
+			break
+		}
+		line = append(line, b[0])
+		if b[0] == '\n' {
+			break
+		}
+	}
+	return c, string(line)
 }
 
 // TestHandshakeAndProtocolErrors: HAProxy's status codes for a wrong
@@ -225,7 +235,19 @@ func TestHeartbeats(t *testing.T) {
 	t.Cleanup(a.Close)
 	b.Start()
 	t.Cleanup(b.Close)
-	time.Sleep(7 * time.Second)
+	// Past the first collision and its random delay, two heartbeat
+	// periods each way, and no session cut for want of one.
+	re := regexp.MustCompile(`tx_hbt=([2-9]|\d\d+) rx_hbt=([2-9]|\d\d+) no_hbt=0 `)
+	waitFor(t, "two heartbeats each way", func() bool {
+		for _, s := range []*Section{a, b} {
+			var out strings.Builder
+			s.Show(&out, false)
+			if !re.MatchString(out.String()) {
+				return false
+			}
+		}
+		return true
+	})
 	for _, s := range []*Section{a, b} {
 		var out strings.Builder
 		s.Show(&out, false)

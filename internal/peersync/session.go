@@ -174,8 +174,10 @@ func (s *Section) end(x *session) {
 	s.mu.Lock()
 	if x.p.sess == x {
 		s.deinit(x.p)
+		// Only the current session's end makes the peer not alive (a
+		// session killed by a collision ends after its successor began).
+		x.p.flags &^= pAlive
 	}
-	x.p.flags &^= pAlive
 	x.st0 = stEnd
 	s.mu.Unlock()
 	x.close()
