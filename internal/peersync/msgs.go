@@ -70,6 +70,7 @@ func (s *Section) treatControl(x *session, typ byte) {
 			st.teachingOrigin = st.update
 			st.lastPushed = st.update
 			st.flags = 0
+			st.lesson = nil
 		}
 		p.flags &= pTeachReset
 		p.flags |= pTeachProcess
@@ -112,6 +113,7 @@ func (s *Section) treatControl(x *session, typ byte) {
 			st.update = st.teachingOrigin
 			st.lastPushed = st.teachingOrigin
 			st.flags = 0
+			st.lesson = nil
 		}
 		p.flags &= pTeachReset
 	case peers.CtrlHeartbeat:
@@ -322,7 +324,11 @@ func (s *Section) prepare(x *session) (b []byte, more bool) {
 				more = more || m
 			}
 		} else if p.flags&pTeachFinished == 0 && st.flags&stTeachStage1 == 0 {
-			b = s.teach(b, x, st)
+			var m bool
+			b, m = s.teach(b, x, st)
+			if m {
+				return b, true // the rest of the lesson first
+			}
 		}
 	}
 	if p.flags&pTeachProcess != 0 && p.flags&pTeachFinished == 0 {
@@ -376,17 +382,38 @@ func (s *Section) pushChanges(b []byte, x *session, st *shared, lu uint32) ([]by
 
 // teach sends every entry of st (a full resync's answer), timed, each
 // with its update id.
-func (s *Section) teach(b []byte, x *session, st *shared) []byte {
+//
+// The entries are listed when the lesson starts and sent maxPerRound at
+// a time (more is then true), so that a large table neither holds the
+// section's lock for long nor builds one huge buffer.
+func (s *Section) teach(b []byte, x *session, st *shared) ([]byte, bool) {
+	if st.lesson == nil {
+		st.lesson = st.t.Entries()
+		st.lessonAt = 0
+		if st.lesson == nil {
+			st.lesson = []*stktable.Entry{}
+		}
+	}
 	b, d := s.switchTo(b, x, st)
 	timed := x.p.flags&pDowngrade == 0
 	lu := st.t.LocalUpdate()
-	for i, e := range st.t.Entries() {
+	end := min(st.lessonAt+maxPerRound, len(st.lesson))
+	for i := st.lessonAt; i < end; i++ {
+		e := st.lesson[i]
+		if e.Gone() {
+			continue
+		}
 		id := e.Upd()
 		if id == 0 {
 			id = lu + 1<<31 + uint32(i)
 		}
 		b = s.appendEntry(b, x, st, d, e, id, true, timed)
 	}
+	st.lessonAt = end
+	if end < len(st.lesson) {
+		return b, true
+	}
+	st.lesson = nil
 	st.flags |= stTeachStage1 | stTeachStage2
-	return b
+	return b, false
 }

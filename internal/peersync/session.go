@@ -75,6 +75,9 @@ type shared struct {
 	lastGet        uint32
 	teachingOrigin uint32
 	update         uint32
+	// lesson is the full resync being sent (teach), up to lessonAt.
+	lesson   []*stktable.Entry
+	lessonAt int
 }
 
 // session is one TCP connection to a peer.
@@ -347,6 +350,7 @@ func (s *Section) initCursors(p *peer) {
 		}
 		st.teachingOrigin, st.lastPushed = st.update, st.update
 		st.flags = 0
+		st.lesson = nil
 	}
 	p.confirm = 0
 	p.flags &= pTeachReset
