@@ -374,7 +374,7 @@ func TestE2EPeersPushRate(t *testing.T) {
 		if n == hp {
 			other = gp
 		}
-		cfg := writeFile(t, dir, n.name+".cfg", strings.Replace(peersCfg(n, other, servers), "size 1k", "size 100k", 1))
+		cfg := writeFile(t, dir, n.name+".cfg", strings.Replace(peersCfg(n, other, servers), "stick-table type ip size 1k", "stick-table type ip size 100k", 1))
 		n.proc = startBin(t, n.bin, cfg, "-L", n.name)
 		waitSocket(t, n.sock)
 	}
@@ -405,7 +405,7 @@ func pushRate(t *testing.T, from, to *peersNode, round int) {
 		cli(t, from.sock, strings.Join(cmds, ";"))
 	}
 	made := time.Since(start)
-	usedRe := regexp.MustCompile(`used:(\d+)`)
+	usedRe := regexp.MustCompile(`# table: be, .*used:(\d+)`)
 	used := func(sock string) int {
 		m := usedRe.FindStringSubmatch(cli(t, sock, "show table"))
 		if m == nil {
