@@ -369,13 +369,14 @@ func TestE2EPeersPushRate(t *testing.T) {
 	dir := t.TempDir()
 	gp := &peersNode{name: "gp", bin: goproxyBin, fe: loopAddr(t), sock: filepath.Join(dir, "gp.sock"), port: freePort(t)}
 	hp := &peersNode{name: "hap", bin: hap, fe: loopAddr(t), sock: filepath.Join(dir, "hap.sock"), port: freePort(t)}
+	cfgs := map[*peersNode]string{}
 	for _, n := range []*peersNode{gp, hp} {
 		other := hp
 		if n == hp {
 			other = gp
 		}
-		cfg := writeFile(t, dir, n.name+".cfg", strings.Replace(peersCfg(n, other, servers), "stick-table type ip size 1k", "stick-table type ip size 100k", 1))
-		n.proc = startBin(t, n.bin, cfg, "-L", n.name)
+		cfgs[n] = writeFile(t, dir, n.name+".cfg", strings.Replace(peersCfg(n, other, servers), "stick-table type ip size 1k", "stick-table type ip size 100k", 1))
+		n.proc = startBin(t, n.bin, cfgs[n], "-L", n.name)
 		waitSocket(t, n.sock)
 	}
 	// Wait for the session: show peers says ESTA on both sides.
@@ -390,6 +391,25 @@ func TestE2EPeersPushRate(t *testing.T) {
 	for round, dir := range [][2]*peersNode{{gp, hp}, {hp, gp}} {
 		pushRate(t, dir[0], dir[1], round)
 	}
+	// haproxy restarted learns the 40,000 entries from goproxy: the
+	// full resync, sent in parts.
+	hp.proc.cmd.Process.Kill()
+	hp.proc.waitExit(t, 5*time.Second)
+	start := time.Now()
+	hp.proc = startBin(t, hap, cfgs[hp], "-L", hp.name)
+	waitSocket(t, hp.sock)
+	re := regexp.MustCompile(`# table: be, .*used:(\d+)`)
+	for deadline := start.Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		m := re.FindStringSubmatch(cli(t, hp.sock, "show table"))
+		if m != nil && m[1] == "40000" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("haproxy restarted has %v entries after 30 s, want 40000", m)
+		}
+	}
+	d := time.Since(start)
+	t.Logf("haproxy restarted: 40000 entries learnt from goproxy %v after its start (%.0f entries/s)", d.Round(time.Millisecond), 40000/d.Seconds())
 }
 
 // pushRate makes 20,000 entries on from with "set table" and waits for
