@@ -407,7 +407,7 @@ func httpRules(px *parser.Proxy) (*ruleset, error) {
 		case "connect":
 			pendingComment = ""
 			add(&rule{action: actConnect, index: i, comment: comment, minRecv: -1, port: l.Port, addr: l.Addr,
-				sendProxy: l.SendProxy, linger: l.Linger, ssl: l.SSL, sni: l.SNI, alpn: l.ALPN})
+				sendProxy: l.SendProxy, linger: l.Linger, ssl: l.SSL, sni: l.SNI, alpn: l.ALPN, defaultConnect: l.Default})
 			if !haveSend && !merged {
 				add(sendRule(def, ""))
 				merged = true

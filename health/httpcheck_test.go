@@ -4,11 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -160,6 +162,21 @@ func TestHTTPCheckResults(t *testing.T) {
 		})
 	}
 	ok200 := reply("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+	// sniServer answers "ok" to a TLS client that asked for check.test and
+	// offered h2, and ends any other handshake.
+	sniServer := serve(t, func(c net.Conn) {
+		conf := &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"h2"},
+			GetConfigForClient: func(h *tls.ClientHelloInfo) (*tls.Config, error) {
+				if h.ServerName != "check.test" || !slices.Contains(h.SupportedProtos, "h2") {
+					return nil, errors.New("unexpected server name or ALPN")
+				}
+				return nil, nil
+			}}
+		tc := tls.Server(c, conf)
+		if tc.Handshake() == nil {
+			tc.Write([]byte("ok\n"))
+		}
+	})
 	body := reply("HTTP/1.1 200 OK\r\nContent-Length: 9\r\nX-Role: replica, standby\r\n\r\nnot ready")
 	chk := "  option httpchk GET /\n"
 	cases := []struct {
@@ -206,6 +223,14 @@ func TestHTTPCheckResults(t *testing.T) {
 		{"check port and addr", chk, closedPort(t), parser.ServerParams{CheckAddr: "127.0.0.1", CheckPort: serve(t, ok200)}, false, srvstate.CheckL7OK, 200, ""},
 		{"connect port", "  option httpchk\n  http-check connect port " + fmt.Sprint(serve(t, ok200)) + "\n", closedPort(t), parser.ServerParams{}, false, srvstate.CheckL7OK, 200, ""},
 		{"L4 check-ssl", "", serveTLS(ok200), parser.ServerParams{CheckSSL: true, Verify: "none"}, false, srvstate.CheckL6OK, 0, ""},
+		{"tcp-check connect ssl sni alpn", "  default-server verify none\n  option tcp-check\n  tcp-check connect ssl sni check.test alpn h2\n  tcp-check expect string ok\n",
+			sniServer, parser.ServerParams{Verify: "none"}, false, srvstate.CheckL7OK, 0, "(tcp-check)"},
+		{"tcp-check connect ssl wrong sni", "  default-server verify none\n  option tcp-check\n  tcp-check connect ssl sni other.test alpn h2\n  tcp-check expect string ok\n",
+			sniServer, parser.ServerParams{Verify: "none"}, false, srvstate.CheckL6Rsp, 0, "SSL handshake failure at step 1 of tcp-check (connect)"},
+		{"tcp-check connect default", "  option tcp-check\n  tcp-check connect default\n  tcp-check expect string ok\n",
+			sniServer, parser.ServerParams{Verify: "none", CheckSSL: true, CheckSNI: "check.test", CheckALPN: "h2"}, false, srvstate.CheckL7OK, 0, "(tcp-check)"},
+		{"tcp-check connect without default", "  option tcp-check\n  tcp-check connect\n  tcp-check expect string ok\n",
+			sniServer, parser.ServerParams{Verify: "none", CheckSSL: true, CheckSNI: "check.test", CheckALPN: "h2"}, false, srvstate.CheckL7TOut, 0, " at step 2 of tcp-check (expect string 'ok')"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -71,11 +71,11 @@ type rule struct {
 	port           int
 	addr           string
 	sendProxy      bool
-	defaultConnect bool // use the server's check settings (port, addr, check-send-proxy)
+	defaultConnect bool // use the server's check settings (check-ssl, check-send-proxy, check-sni, check-alpn)
 	implicit       bool
 	linger         bool
-	ssl            bool   // http-check connect ssl
-	sni, alpn      string // http-check connect sni/alpn
+	ssl            bool   // connect ssl
+	sni, alpn      string // connect sni/alpn
 
 	// send
 	data   []byte
@@ -154,6 +154,7 @@ func compileTCPChecks(lines []*parser.TCPCheckRule) (*ruleset, error) {
 			r.port = l.Port
 			r.addr = l.Addr
 			r.sendProxy = l.SendProxy
+			r.defaultConnect, r.ssl, r.sni, r.alpn, r.linger = l.Default, l.SSL, l.SNI, l.ALPN, l.Linger
 			if r.comment == "" {
 				r.comment = pendingComment
 			}

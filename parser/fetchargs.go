@@ -12,6 +12,62 @@ var argKinds = map[string]byte{
 	"fe_conn": 'f', "nbsrv": 'b', "be_conn": 'b', "connslots": 'b', "queue": 'b', "srv_is_up": 's',
 }
 
+// argUse is a fetch of an ACL or a rule whose argument names a proxy or a
+// server, noted where it is parsed and resolved at check time, in that
+// order, as HAProxy's conf.args list.
+type argUse struct {
+	pos  Pos
+	ref  string // "arg 1 of ACL keyword 'nbsrv' in proxy 'fe'"
+	kind byte
+	arg  string
+}
+
+// noteFetchArg notes the fetch name(args) of an ACL (acl) or of a rule's
+// sample expression, parsed in the current proxy, for resolveParsedArgs.
+func (p *parser) noteFetchArg(name string, args []string, acl bool) {
+	px := p.cur
+	kind, ok := argKinds[name]
+	if px == nil || !ok || px.Cap&CapDefaults != 0 {
+		return
+	}
+	arg := ""
+	if len(args) > 0 {
+		arg = args[0]
+	}
+	ref := fmt.Sprintf("arg 1 of ACL keyword '%s' in proxy '%s'", name, px.Name)
+	if !acl {
+		ref = fmt.Sprintf("arg 1 of sample fetch keyword '%s' %s proxy '%s'", name, p.sampleWhere(), px.Name)
+	}
+	px.argUses = append(px.argUses, argUse{pos: p.pos(), ref: ref, kind: kind, arg: arg})
+}
+
+// sampleWhere is HAProxy's name of where the current line's sample
+// expressions are (the "where" of smp_resolve_args).
+func (p *parser) sampleWhere() string {
+	w := p.words
+	switch {
+	case len(w) > 0 && w[0] == "stick":
+		return "in stick rule in"
+	case len(w) > 2 && (w[0] == "tcp-request" || w[0] == "tcp-response"):
+		if strings.HasPrefix(w[2], "track-sc") {
+			return "in tracking rule in"
+		}
+		return "in " + w[0] + " " + w[1] + " expression in"
+	case len(w) > 0 && (w[0] == "use-server" || w[0] == "balance"):
+		return "in use-server or balance expression in"
+	}
+	return "in"
+}
+
+// resolveParsedArgs resolves the arguments noted while px was parsed.
+func (p *parser) resolveParsedArgs(px *Proxy) {
+	for _, u := range px.argUses {
+		if msg := p.resolveFetchArg(px, u.kind, u.arg, u.ref); msg != "" {
+			p.argErrs = append(p.argErrs, &Error{Pos: u.pos, Phase: PhaseCheck, Style: StyleLine, Msg: msg})
+		}
+	}
+}
+
 // resolveFetchArgs checks the proxy and server arguments of the fetches
 // of the log format nodes of px, as HAProxy's smp_resolve_args() does;
 // where is its "in log-format string in" part, pos the format's line.

@@ -343,6 +343,7 @@ func (p *parser) kwTCPRequest(px *Proxy, w []string, _ kwMod) {
 				p.warnNeverMatch(px, cond, ctxFrontendContent, w[0]+" "+what)
 			}
 		}
+		p.warnMisplacedTCP(px, what, w[0])
 		if what == "connection" {
 			px.TCPReqConn = append(px.TCPReqConn, rule)
 		} else {

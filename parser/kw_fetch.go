@@ -97,6 +97,7 @@ func (p *parser) parseFetchACL(expr string, w []string) (*ACL, string) {
 	if m := checkFetchArity(name, args); m != "" {
 		return nil, m + " in ACL expression '" + expr + "'."
 	}
+	p.noteFetchArg(name, args, true)
 	match := def.match
 	conv, out, cmsg := p.parseConverters(convText, def.out)
 	if cmsg != "" {

@@ -21,6 +21,11 @@ var globalKeywords = map[string]func(p *parser, w []string, mod kwMod){
 	"pidfile":           (*parser).globalPidFile,
 	"stats":             (*parser).globalStats,
 	"hard-stop-after":   (*parser).globalHardStopAfter,
+	"nbproc":            (*parser).globalNbproc,
+	"setenv":            (*parser).globalEnv,
+	"presetenv":         (*parser).globalEnv,
+	"unsetenv":          (*parser).globalEnv,
+	"resetenv":          (*parser).globalEnv,
 	"ulimit-n":          (*parser).globalUlimitN,
 	"zero-warning":      (*parser).globalZeroWarning,
 	"strict-limits":     (*parser).globalStrictLimits,
@@ -266,10 +271,15 @@ func (p *parser) globalStats(w []string, _ kwMod) {
 		}
 		g.StatsMaxConn = n
 	case "bind-process":
-		p.alert("'%s %s' is not supported by goproxy (goproxy runs one process).", w[0], w[1])
+		p.statsBindProcess(w)
 	default:
 		p.alert("'%s' only supports 'socket', 'maxconn', 'bind-process' and 'timeout' (got '%s')", w[0], argAt(w, 1))
 	}
+}
+
+// globalNbproc refuses nbproc with HAProxy 2.6's alert.
+func (p *parser) globalNbproc(_ []string, _ kwMod) {
+	p.alert("nbproc is not supported any more since HAProxy 2.5. Threads will automatically be used on multi-processor machines if available.")
 }
 
 func (p *parser) globalHardStopAfter(w []string, _ kwMod) {
@@ -511,8 +521,13 @@ func (p *parser) parseLogTarget(w []string, inProxy bool) (LogTarget, bool) {
 				a.Port = n
 			}
 			if a.Host == "" {
-				p.alert("log : invalid address '%s'", target)
-				return t, false
+				// As HAProxy's str2sa_range(): no host is the any
+				// address, which a datagram reaches as the local host
+				// (VTest's "log ${S1_addr}:${S1_port}" before S1 exists).
+				a.Host = "0.0.0.0"
+				if a.Family == FamilyTCP6 {
+					a.Host = "::"
+				}
 			}
 		}
 		t.Addr = a

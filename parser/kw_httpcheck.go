@@ -155,6 +155,7 @@ func (p *parser) httpCheckConnect(r *HTTPCheckRule, where string, args []string)
 		v := argAt(args, i+1)
 		switch a {
 		case "default":
+			r.Default = true
 		case "linger":
 			r.Linger = true
 		case "send-proxy":
@@ -515,6 +516,9 @@ func (p *parser) checkHTTPChecks(px *Proxy) {
 	}
 	connectSSL := false
 	for _, r := range px.HTTPChecks {
+		connectSSL = connectSSL || (r.Kind == "connect" && r.SSL)
+	}
+	for _, r := range px.TCPChecks {
 		connectSSL = connectSSL || (r.Kind == "connect" && r.SSL)
 	}
 	for _, s := range px.Servers {

@@ -48,6 +48,8 @@ func init() {
 		"timeout":               {inAll, (*parser).kwTimeout},
 		"log":                   {inAll, (*parser).kwLog},
 		"log-format":            {inAll, (*parser).kwLogFormat},
+		"error-log-format":      {inAll, (*parser).kwLogFormat},
+		"bind-process":          {inAll, (*parser).kwBindProcess},
 		"log-format-sd":         {inAll, (*parser).kwLogFormat},
 		"log-tag":               {inAll, (*parser).kwLogTag},
 		"unique-id-format":      {inAll, (*parser).kwUniqueIDFormat},
@@ -96,6 +98,8 @@ func (p *parser) proxyKeyword(w []string, mod kwMod) {
 		return
 	}
 	kw := w[0]
+	p.words = w
+	defer func() { p.words = nil }()
 	row, ok := proxyKeywords[kw]
 	if !ok {
 		if reason, known := notYetProxy[kw]; known {
@@ -346,7 +350,12 @@ func (p *parser) parseBindOptions(head, w []string, o *BindOptions, stats bool) 
 			if i = p.parseBindSSL(where, w, i, o, head[1]); i < 0 {
 				return false
 			}
-		case "process", "thread", "nice", "ns", "namespace", "mss", "tcp-ut", "allow-0rtt",
+		case "process":
+			if !p.bindProcess(where, w[i], argAt(w, i+1)) {
+				return false
+			}
+			i++
+		case "thread", "nice", "ns", "namespace", "mss", "tcp-ut", "allow-0rtt",
 			"quic-cc-algo", "proto", "accept-netscaler-cip", "gid-to":
 			p.alert("%s : '%s' is not supported by goproxy.", where, w[i])
 			return false

@@ -139,8 +139,8 @@ func (p *parser) resolverTime(v, arg, kw string) (time.Duration, bool) {
 	return 0, false
 }
 
-// kwNameserver parses "nameserver <id> <ip:port>". goproxy queries over
-// UDP only: a stream (tcp@) nameserver is rejected.
+// kwNameserver parses "nameserver <id> [udp@|tcp@]<ip:port>": a tcp@
+// nameserver is queried over TCP.
 func (p *parser) kwNameserver(r *Resolvers, w []string) {
 	if argAt(w, 2) == "" {
 		p.alert("'%s' expects <name> and <addr>[:<port>] as arguments.", w[0])
@@ -158,14 +158,13 @@ func (p *parser) kwNameserver(r *Resolvers, w []string) {
 			dup = true
 		}
 	}
-	host := addr
+	host, stream := addr, false
 	if i := strings.Index(addr, "@"); i >= 0 {
 		switch addr[:i] {
 		case "udp", "udp4", "udp6", "ipv4", "ipv6":
 			host = addr[i+1:]
 		case "tcp", "tcp4", "tcp6":
-			p.alert("'%s %s' : '%s' is not supported by goproxy (nameservers are queried over UDP only).", w[0], name, addr)
-			return
+			host, stream = addr[i+1:], true
 		default:
 			p.alert("'%s %s' : unknown protocol family '%s' in address '%s'", w[0], name, addr[:i+1], addr)
 			return
@@ -179,7 +178,7 @@ func (p *parser) kwNameserver(r *Resolvers, w []string) {
 	if dup {
 		return
 	}
-	r.Nameservers = append(r.Nameservers, &Nameserver{Pos: p.pos(), Name: name, Addr: ap})
+	r.Nameservers = append(r.Nameservers, &Nameserver{Pos: p.pos(), Name: name, Addr: ap, Stream: stream})
 }
 
 // parseNameserverAddr parses "<ip>:<port>" (an IPv6 address in brackets

@@ -51,6 +51,7 @@ func (p *parser) parseSampleWord(expr string) (*SampleExpr, string, string) {
 	if m := checkFetchArity(name, args); m != "" {
 		return nil, "", m
 	}
+	p.noteFetchArg(name, args, false)
 	conv, out, cmsg := p.parseConverters(convText, def.out)
 	if cmsg != "" {
 		return nil, "", string(cmsg)

@@ -73,7 +73,28 @@ func (p *parser) tcpCheckConnect(r *TCPCheckRule, where string, args []string) b
 	}()
 	for i := 0; i < len(args); i++ {
 		switch args[i] {
-		case "default", "linger":
+		case "default":
+			r.Default = true
+		case "linger":
+			r.Linger = true
+		case "ssl":
+			r.SSL = true
+		case "sni":
+			v := argAt(args, i+1)
+			if v == "" {
+				p.alert("%s : '%s' expects a string as argument..", where, args[i])
+				return false
+			}
+			r.SNI = v
+			i++
+		case "alpn":
+			v := argAt(args, i+1)
+			if v == "" {
+				p.alert("%s : '%s' : missing the comma-delimited ALPN protocol suite.", where, args[i])
+				return false
+			}
+			r.ALPN = v
+			i++
 		case "port":
 			v := argAt(args, i+1)
 			if v == "" {
@@ -109,7 +130,7 @@ func (p *parser) tcpCheckConnect(r *TCPCheckRule, where string, args []string) b
 			}
 			r.Comment = args[i+1]
 			i++
-		case "ssl", "sni", "alpn", "via-socks4", "proto":
+		case "via-socks4", "proto":
 			p.alert("%s : '%s' is not supported by goproxy.", where, args[i])
 			return false
 		default:

@@ -247,6 +247,10 @@ func (p *parser) parseLogFetch(s string, i int) (LogNode, int, error) {
 			args = strings.Split(inner, ",")
 		}
 		if m := checkFetchArity(name, args); m != "" {
+			if tooMany := fmt.Sprintf("fetch method '%s' : expected ')' before '%s)'", name, strings.Join(args, ",")); m == tooMany {
+				// HAProxy quotes the rest of the log format, not the word.
+				m = fmt.Sprintf("fetch method '%s' : expected ')' before '%s'", name, s[j+1:])
+			}
 			return LogNode{}, 0, fmt.Errorf("failed to parse sample expression <%s> : %s", rest, m)
 		}
 		j += end + 1
@@ -279,8 +283,9 @@ func (p *parser) parseLogFetch(s string, i int) (LogNode, int, error) {
 	return n, j + 1, nil
 }
 
-// kwLogFormat parses log-format and log-format-sd; the string is compiled
-// at check time, for each frontend using it (compileLogFormats).
+// kwLogFormat parses log-format, log-format-sd and error-log-format; the
+// string is compiled at check time, for each frontend using it
+// (compileLogFormats), and error-log-format in backends too.
 func (p *parser) kwLogFormat(px *Proxy, w []string, _ kwMod) {
 	kw := w[0]
 	if argAt(w, 1) == "" {
@@ -292,9 +297,16 @@ func (p *parser) kwLogFormat(px *Proxy, w []string, _ kwMod) {
 		return
 	}
 	lf := &LogFormat{Pos: p.pos(), Text: w[1]}
-	if kw == "log-format-sd" {
+	switch kw {
+	case "log-format-sd":
 		px.lfsdText = lf
-	} else {
+	case "error-log-format":
+		if px.Cap&CapDefaults != 0 && px.elfText != nil {
+			p.report(&Error{Pos: p.pos(), Sev: SevWarning, Phase: PhaseParse, Style: StyleLine,
+				Msg: "'error-log-format' overrides previous 'error-log-format' in 'defaults' section."})
+		}
+		px.elfText = lf
+	default:
 		if px.Cap&CapDefaults != 0 && px.logFmt != "" {
 			p.report(&Error{Pos: p.pos(), Sev: SevWarning, Phase: PhaseParse, Style: StyleLine,
 				Msg: fmt.Sprintf("'log-format' overrides previous '%s' in 'defaults' section.", px.logFmt)})
@@ -326,38 +338,50 @@ func (p *parser) compileLogFormats(px *Proxy) {
 	if px.Cap&CapFrontend == 0 {
 		return
 	}
+	p.compileDynamicBackends(px)
+	px.LogFormat = p.compileLogFormat(px, px.lfText, "log-format", "log-format", false)
+	px.LogFormatSD = p.compileLogFormat(px, px.lfsdText, "log-format-sd", "log-format-sd", true)
+}
+
+// compileErrorLogFormat compiles a proxy's error-log-format. As in
+// HAProxy, a backend's is compiled (and its errors reported) although
+// only a frontend uses it.
+func (p *parser) compileErrorLogFormat(px *Proxy) {
+	// Its fetches' arguments are named as a log-format's (ARGC_LOG).
+	px.ErrorLogFormat = p.compileLogFormat(px, px.elfText, "error-log-format", "log-format", false)
+}
+
+// compileLogFormat compiles one log format string of px (nil: none) for
+// the directive kw, whose fetch arguments HAProxy names as argCtx's; sd
+// for log-format-sd.
+func (p *parser) compileLogFormat(px *Proxy, lf *LogFormat, kw, argCtx string, sd bool) *LogFormat {
+	if lf == nil {
+		return nil
+	}
 	file, line := p.file, p.line
 	defer func() { p.file, p.line = file, line }()
-	compile := func(lf *LogFormat, kw string, sd bool) *LogFormat {
-		if lf == nil {
-			return nil
-		}
-		p.file, p.line = lf.Pos.File, lf.Pos.Line // for the map files' users
-		nodes, err := p.parseLogFormat(lf.Text, px.Mode == ModeHTTP)
-		if err != nil {
-			// HAProxy names the line of the log format (log-format, option
-			// tcplog...) for both directives, "(null):0" when there is none.
-			pos := lf.Pos
-			if sd {
-				pos = px.logFmtPos
-			}
-			msg := fmt.Sprintf("failed to parse %s : %s.", kw, err)
-			if pos.File == "" {
-				msg = "Parsing [(null):0]: " + msg
-			}
-			p.report(&Error{Pos: pos, Phase: PhaseCheck, Style: StyleCapital, Msg: msg})
-			return nil
-		}
-		p.resolveFetchArgs(px, lf.Pos, "in "+kw+" string in", nodes)
+	p.file, p.line = lf.Pos.File, lf.Pos.Line // for the map files' users
+	nodes, err := p.parseLogFormat(lf.Text, px.Mode == ModeHTTP)
+	if err != nil {
+		// HAProxy names the line of the log format (log-format, option
+		// tcplog...) for log-format-sd too, "(null):0" when there is none.
+		pos := lf.Pos
 		if sd {
-			// HAProxy ends the structured data with a separator.
-			nodes = append(nodes, LogNode{Kind: LogSep})
+			pos = px.logFmtPos
 		}
-		return &LogFormat{Pos: lf.Pos, Text: lf.Text, Nodes: nodes}
+		msg := fmt.Sprintf("failed to parse %s : %s.", kw, err)
+		if pos.File == "" {
+			msg = "Parsing [(null):0]: " + msg
+		}
+		p.report(&Error{Pos: pos, Phase: PhaseCheck, Style: StyleCapital, Msg: msg})
+		return nil
 	}
-	p.compileDynamicBackends(px)
-	px.LogFormat = compile(px.lfText, "log-format", false)
-	px.LogFormatSD = compile(px.lfsdText, "log-format-sd", true)
+	p.resolveFetchArgs(px, lf.Pos, "in "+argCtx+" string in", nodes)
+	if sd {
+		// HAProxy ends the structured data with a separator.
+		nodes = append(nodes, LogNode{Kind: LogSep})
+	}
+	return &LogFormat{Pos: lf.Pos, Text: lf.Text, Nodes: nodes}
 }
 
 // parseLogSample parses the "<ranges>:<size>" of "log ... sample" into t,

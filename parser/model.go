@@ -76,6 +76,8 @@ func (c *Config) Backend(name string) *Proxy {
 
 // Global is the global section (several global sections merge into one).
 type Global struct {
+	// Env are the environment directives, in order (env.go).
+	Env             []EnvOp `json:",omitempty"`
 	Logs            []LogTarget
 	LogSendHostname string // empty when log-send-hostname is not set
 	LogTag          string // empty means the program name
@@ -193,6 +195,9 @@ type Proxy struct {
 	LogTag      string     `json:",omitempty"`
 	// UniqueIDFormat is unique-id-format, compiled by Validate (nil: none).
 	UniqueIDFormat *LogFormat `json:",omitempty"`
+	// ErrorLogFormat is error-log-format, compiled by Validate (nil: none):
+	// the line of a connection that fails before becoming a session.
+	ErrorLogFormat *LogFormat `json:",omitempty"`
 	MaxConn        int
 	FullConn       int
 	Disabled       bool
@@ -255,6 +260,8 @@ type Proxy struct {
 	lfText     *LogFormat // log-format as written, compiled at check time
 	lfsdText   *LogFormat // log-format-sd as written
 	uifText    *LogFormat // unique-id-format as written
+	elfText    *LogFormat // error-log-format as written
+	argUses    []argUse   // fetches of its rules and ACLs naming a proxy or server (fetchargs.go)
 	httpOpts   uint32     // bits of httpOnlyOptions set on this proxy
 	httpRules  []string   // "http-request", "http-response", ... written in this section
 	hasRules   bool       // a defaults section with tcp-request/http-* rules
@@ -578,7 +585,14 @@ type TCPCheckRule struct {
 	Port      int
 	Addr      string
 	SendProxy bool
-	Data      []byte // send / send-binary payload
+	// connect: default (the server's check-ssl, check-send-proxy,
+	// check-sni and check-alpn), ssl, sni, alpn, linger.
+	Default bool   `json:",omitempty"`
+	SSL     bool   `json:",omitempty"`
+	SNI     string `json:",omitempty"`
+	ALPN    string `json:",omitempty"`
+	Linger  bool   `json:",omitempty"`
+	Data    []byte // send / send-binary payload
 	// expect
 	Negate  bool
 	Match   string // string, rstring, binary, rbinary
@@ -622,6 +636,7 @@ type HTTPCheckRule struct {
 	SNI       string
 	ALPN      string
 	Linger    bool
+	Default   bool `json:",omitempty"` // the server's check settings
 	// send: empty fields keep the defaults (those of option httpchk for
 	// the first send).
 	Method, URI, Version string

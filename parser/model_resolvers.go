@@ -43,6 +43,8 @@ type Nameserver struct {
 	Pos
 	Name string
 	Addr netip.AddrPort
+	// Stream: a tcp@ nameserver, queried over TCP (RFC 7766 framing).
+	Stream bool `json:",omitempty"`
 }
 
 // Resolvers defaults, as HAProxy's resolvers_new().

@@ -96,6 +96,11 @@ type parser struct {
 	// argErrs are the fetch argument errors of the proxy being checked
 	// (fetchargs.go).
 	argErrs []*Error
+	// env is the environment the lines see (env.go).
+	env *envView
+	// words is the proxy line being parsed, which names the context of
+	// its sample expressions (fetchargs.go).
+	words []string
 	// dynamic: the server options being read are those of "add server"
 	// (dynserver.go).
 	dynamic bool
@@ -155,6 +160,8 @@ func newParser(opts Options) *parser {
 		opts.LookupHost = systemLookupHost
 	}
 	p := &parser{opts: opts, cfg: &Config{}, defRefs: map[*Proxy]int{}}
+	p.env = &envView{base: opts.Env}
+	p.opts.Env = p.env.lookup // the environment directives act as the lines are read
 	p.cfg.Global = defaultGlobal()
 	return p
 }

@@ -264,7 +264,7 @@ func (p *parser) beginProxy(words []string) {
 	if parent != nil && caps&CapFrontend != 0 {
 		// HAProxy copies the log format to frontends only.
 		px.logFmt, px.logFmtPos = parent.logFmt, parent.logFmtPos
-		px.lfText, px.lfsdText = parent.lfText, parent.lfsdText
+		px.lfText, px.lfsdText, px.elfText = parent.lfText, parent.lfsdText, parent.elfText
 		px.monitorURI = parent.monitorURI
 	}
 	if parent != nil && parent.hasRules && !p.checkRulesParent(parent, caps) {

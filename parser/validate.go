@@ -109,10 +109,14 @@ func (p *parser) validateProxy(px *Proxy) {
 			p.checkAlert(ub.Pos, "Proxy '%s': unable to find required use_backend: '%s'.", px.Name, ub.Backend)
 		}
 	}
-	// As HAProxy's check_config_validity(): the log formats, then their
-	// fetches' arguments, before the timeouts.
+	// As HAProxy's check_config_validity(): the use-server rules, the
+	// arguments of the fetches of the rules and ACLs, then the log formats
+	// and theirs, before the timeouts.
+	p.checkUseServers(px)
+	p.resolveParsedArgs(px)
 	p.compileLogFormats(px)
 	p.compileUniqueID(px)
+	p.compileErrorLogFormat(px)
 	p.reportFetchArgs()
 	p.checkTablePeers(px)
 	missingTimeouts := (px.Cap&CapFrontend != 0 && px.Timeouts.Client == 0) ||
@@ -140,7 +144,6 @@ func (p *parser) validateProxy(px *Proxy) {
 		}
 	}
 	p.assignServerIDs(px)
-	p.checkUseServers(px)
 	p.checkStick(px)
 	if px.Cap&CapBackend != 0 && len(px.TCPChecks) > 0 && px.CheckKind != CheckTCP {
 		p.checkWarn("%s '%s' uses tcp-check rules without 'option tcp-check', so the rules are ignored.", typeName(px), px.Name)

@@ -1,12 +1,11 @@
 package proxy
 
 // The connection-error fetches of HAProxy (fc_err, fc_err_str, ssl_fc_err,
-// ssl_fc_err_str), as "option httpslog"-style formats use them. A session
-// goproxy serves is one whose connection succeeded: a connection that
-// fails (a TLS handshake, a PROXY header) ends with its error line
-// instead. So they read "no error" once the connection is established,
-// and fail (may change) while a TLS handshake is still running, as in
-// HAProxy.
+// ssl_fc_err_str), as "option httpslog"-style formats and error-log-format
+// use them. A connection that failed before becoming a session (its PROXY
+// header, its TLS handshake) has its error (connerr.go) for its error
+// line; an established one reads "no error"; during a TLS handshake they
+// have no value (may change), as in HAProxy.
 
 func init() {
 	fetchTable["fc_err"] = fetchDef{fn: fetchFcErr, match: "int"}
@@ -22,6 +21,9 @@ func connReady(c *connInfo) bool {
 }
 
 func fetchFcErr(_ *fetchArgs, c *connInfo) (sample, bool) {
+	if c.s != nil && c.s.cerr != cerrNone {
+		return intSample(int64(c.s.cerr))
+	}
 	if !connReady(c) {
 		return sample{}, false
 	}
@@ -29,18 +31,39 @@ func fetchFcErr(_ *fetchArgs, c *connInfo) (sample, bool) {
 }
 
 func fetchFcErrStr(_ *fetchArgs, c *connInfo) (sample, bool) {
+	if c.s != nil && c.s.cerr != cerrNone {
+		return sample{typ: smpStr, b: []byte(c.s.cerr.String())}, true
+	}
 	if !connReady(c) {
 		return sample{}, false
 	}
 	return sample{typ: smpStr, b: []byte("Success")}, true
 }
 
+// failedTLS is the TLS connection of a session whose handshake failed.
+func failedTLS(c *connInfo) *tlsConn {
+	if c.s == nil || c.s.cerr == cerrNone || c.s.tls == nil {
+		return nil
+	}
+	return c.s.tls
+}
+
 func fetchSSLFcErr(_ *fetchArgs, c *connInfo) (sample, bool) {
+	if t := failedTLS(c); t != nil {
+		return intSample(int64(t.failed))
+	}
 	if tlsInfoOf(c) == nil {
 		return sample{}, false
 	}
 	return intSample(0)
 }
 
-// fetchSSLFcErrStr has no value: an established TLS session has no error.
-func fetchSSLFcErrStr(_ *fetchArgs, _ *connInfo) (sample, bool) { return sample{}, false }
+// fetchSSLFcErrStr is OpenSSL's reason for a failed handshake; an
+// established TLS session has no error, hence no value.
+func fetchSSLFcErrStr(_ *fetchArgs, c *connInfo) (sample, bool) {
+	t := failedTLS(c)
+	if t == nil || t.failed.String() == "" {
+		return sample{}, false
+	}
+	return sample{typ: smpStr, b: []byte(t.failed.String())}, true
+}

@@ -335,8 +335,10 @@ func lfPort(b []byte, a netip.AddrPort, fl parser.LogFlags) []byte {
 // appendLogSample prints a %[fetch,converters] node. A unique-id-format's
 // sample is written as HAProxy writes the samples of HTTP log formats.
 func appendLogSample(b []byte, n *parser.LogNode, r *SessionRecord, x *LogFields) []byte {
-	if len(n.Conv) == 0 && n.Flags&parser.LogHTTPEnc == 0 && strings.HasPrefix(n.Text, "ssl_") {
-		// The TLS fetches, as text (tls_fetch.go).
+	if len(n.Conv) == 0 && n.Flags&parser.LogHTTPEnc == 0 && strings.HasPrefix(n.Text, "ssl_") &&
+		!strings.HasPrefix(n.Text, "ssl_fc_err") {
+		// The TLS fetches of a handshake done, as text (tls_fetch.go);
+		// the error ones read a failed handshake too (fetch_connerr.go).
 		v, ok := TLSText(n.Text, x.TLS)
 		if !ok {
 			v = "-"
@@ -383,10 +385,10 @@ func lfEncode(b, v []byte, fl parser.LogFlags) []byte {
 }
 
 // compileLogExprs compiles the sample expressions of a frontend's log
-// formats and unique-id-format.
+// formats, error-log-format and unique-id-format.
 func compileLogExprs(p *parser.Proxy, maps *compileEnv) (map[*parser.LogNode]*sampleExpr, error) {
 	var out map[*parser.LogNode]*sampleExpr
-	for _, lf := range []*parser.LogFormat{p.LogFormat, p.LogFormatSD, p.UniqueIDFormat} {
+	for _, lf := range []*parser.LogFormat{p.LogFormat, p.LogFormatSD, p.UniqueIDFormat, p.ErrorLogFormat} {
 		if lf == nil {
 			continue
 		}

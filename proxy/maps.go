@@ -30,15 +30,21 @@ type MapRef struct {
 	entries []mapEntry
 	seq     uint64
 	sets    []*mapSet
+	// curVer is the version the lookups see, nextVer the last one
+	// prepared (prepare map); entries of other versions wait for their
+	// commit.
+	curVer, nextVer uint32
 	// count is HAProxy's entry_cnt, kept as it keeps it: an entry loaded
 	// or added counts once per pattern set, one removed only once.
 	count int
 }
 
-// mapEntry is one entry; ref is its "#<ref>" identifier.
+// mapEntry is one entry; ref is its "#<ref>" identifier, ver the
+// version it belongs to.
 type mapEntry struct {
 	ref        uint64
 	key, value string
+	ver        uint32
 }
 
 // MapEntry is an entry as the runtime API shows it.
@@ -111,23 +117,27 @@ func (m *MapRef) set(match, out string) *mapSet {
 	}
 	s := &mapSet{match: match, out: out}
 	m.sets = append(m.sets, s)
-	s.idx.Store(buildIndex(s, m.entries))
+	s.idx.Store(buildIndex(s, m.entries, m.curVer))
 	return s
 }
 
 // rebuild re-indexes every set; called with mu held (or before use).
 func (m *MapRef) rebuild() {
 	for _, s := range m.sets {
-		s.idx.Store(buildIndex(s, m.entries))
+		s.idx.Store(buildIndex(s, m.entries, m.curVer))
 	}
 }
 
-func buildIndex(s *mapSet, entries []mapEntry) *mapIndex {
+// buildIndex indexes the entries of version ver for s.
+func buildIndex(s *mapSet, entries []mapEntry, ver uint32) *mapIndex {
 	x := &mapIndex{}
 	if s.match == "str" {
 		x.exact = make(map[string]sample, len(entries))
 	}
 	for _, e := range entries {
+		if e.ver != ver {
+			continue
+		}
 		v, ok := parseMapValue(s.out, e.value)
 		if !ok {
 			continue
@@ -250,15 +260,80 @@ func matchWord(b, pat []byte, delim byte) bool {
 	return false
 }
 
-// Entries returns the entries in order.
+// Entries returns the entries of the current version in order.
 func (m *MapRef) Entries() []MapEntry {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	out := make([]MapEntry, len(m.entries))
-	for i, e := range m.entries {
-		out[i] = MapEntry{Ref: fmt.Sprintf("%#x", e.ref), Key: e.key, Value: e.value}
+	return m.entriesOf(m.curVer)
+}
+
+// VersionEntries returns the entries of version ver in order.
+func (m *MapRef) VersionEntries(ver uint32) []MapEntry {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.entriesOf(ver)
+}
+
+func (m *MapRef) entriesOf(ver uint32) []MapEntry {
+	var out []MapEntry
+	for _, e := range m.entries {
+		if e.ver == ver {
+			out = append(out, MapEntry{Ref: fmt.Sprintf("%#x", e.ref), Key: e.key, Value: e.value})
+		}
 	}
 	return out
+}
+
+// Versions returns the current version and the last one prepared.
+func (m *MapRef) Versions() (cur, next uint32) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.curVer, m.nextVer
+}
+
+// Prepare reserves a new version (prepare map) and returns it.
+func (m *MapRef) Prepare() uint32 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.nextVer++
+	return m.nextVer
+}
+
+// ErrMapVersionRange is a commit of a version that was not prepared.
+var ErrMapVersionRange = errors.New("map: version out of range")
+
+// ErrMapVersionFuture is an addition to a version not yet prepared.
+var ErrMapVersionFuture = errors.New("map: version in the future")
+
+// Commit makes version ver the current one and drops the entries of the
+// versions before it (commit map), as HAProxy's generations: a version
+// after the current one and not after the last prepared, or the current.
+func (m *MapRef) Commit(ver uint32) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if ver-(m.curVer+1) >= m.nextVer-m.curVer {
+		return ErrMapVersionRange
+	}
+	if int32(ver-m.curVer) > 0 {
+		m.curVer = ver
+	}
+	// The versions from ver-2^31 to ver-1 are older: their entries go.
+	m.purge(func(v uint32) bool { return ver-1-v <= 1<<31-1 })
+	m.rebuild()
+	return nil
+}
+
+// purge drops the entries whose version old says is to go; entry_cnt
+// counts each once, as HAProxy's.
+func (m *MapRef) purge(old func(uint32) bool) {
+	kept := m.entries[:0:0]
+	for _, e := range m.entries {
+		if !old(e.ver) {
+			kept = append(kept, e)
+		}
+	}
+	m.count -= len(m.entries) - len(kept)
+	m.entries = kept
 }
 
 // EntryCount is HAProxy's entry_cnt: the entries of every pattern set.
@@ -285,18 +360,35 @@ func (m *MapRef) check(key, value string, checkKey bool) error {
 	return nil
 }
 
-// Add appends an entry (add map).
+// Add appends an entry to the current version (add map).
 func (m *MapRef) Add(key, value string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	return m.add(m.curVer, key, value)
+}
+
+// AddVersion appends an entry to version ver (add map @<ver>), which must
+// be prepared already.
+func (m *MapRef) AddVersion(ver uint32, key, value string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if int32(ver-m.nextVer) > 0 {
+		return ErrMapVersionFuture
+	}
+	return m.add(ver, key, value)
+}
+
+func (m *MapRef) add(ver uint32, key, value string) error {
 	if err := m.check(key, value, true); err != nil {
 		// HAProxy 2.6 counts the entry it failed to add as one removed.
 		m.count--
 		return err
 	}
-	m.entries = append(m.entries, mapEntry{ref: m.nextRef(), key: key, value: value})
+	m.entries = append(m.entries, mapEntry{ref: m.nextRef(), key: key, value: value, ver: ver})
 	m.count += max(len(m.sets), 1)
-	m.rebuild()
+	if ver == m.curVer {
+		m.rebuild()
+	}
 	return nil
 }
 
@@ -356,13 +448,25 @@ func (m *MapRef) Del(sel string) error {
 	return nil
 }
 
-// Clear removes every entry (clear map).
+// Clear removes the entries of the current version (clear map).
 func (m *MapRef) Clear() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.count -= len(m.entries)
-	m.entries = nil
-	m.rebuild()
+	m.clear(m.curVer)
+}
+
+// ClearVersion removes the entries of version ver (clear map @<ver>).
+func (m *MapRef) ClearVersion(ver uint32) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.clear(ver)
+}
+
+func (m *MapRef) clear(ver uint32) {
+	m.purge(func(v uint32) bool { return v == ver })
+	if ver == m.curVer {
+		m.rebuild()
+	}
 }
 
 // *compileEnv finds the run-time map of a parsed map file.

@@ -95,8 +95,27 @@ func headerTimeout(f *Frontend) time.Duration {
 	return defaultHeaderTimeout
 }
 
-// errProxyHeader says that the bytes received are not a PROXY header.
-var errProxyHeader = errors.New("not a PROXY protocol header")
+// proxyHdrErr is a PROXY header refused, with HAProxy's connection error.
+type proxyHdrErr connErr
+
+func (e proxyHdrErr) Error() string { return connErr(e).String() }
+
+// The ways a PROXY header is refused, as HAProxy's conn_recv_proxy().
+var (
+	errProxyTrunc    error = proxyHdrErr(cerrPrxTrunc)    // too short for any header
+	errProxyNotHdr   error = proxyHdrErr(cerrPrxNotHdr)   // neither signature
+	errProxyBadHdr   error = proxyHdrErr(cerrPrxBadHdr)   // a header, badly formed
+	errProxyBadProto error = proxyHdrErr(cerrPrxBadProto) // a v1 protocol other than TCP4, TCP6, UNKNOWN
+)
+
+// notAHeader is the error for bytes b that start neither header: HAProxy
+// calls fewer than a v2 header's 16 bytes truncated.
+func notAHeader(b []byte) error {
+	if len(b) < 16 {
+		return errProxyTrunc
+	}
+	return errProxyNotHdr
+}
 
 // proxyHeader is a parsed incoming PROXY header.
 type proxyHeader struct {
@@ -120,12 +139,12 @@ func parseProxyV1(b []byte) (proxyHeader, bool, error) {
 	const prefix = "PROXY "
 	n := min(len(b), len(prefix))
 	if string(b[:n]) != prefix[:n] {
-		return proxyHeader{}, false, errProxyHeader
+		return proxyHeader{}, false, notAHeader(b)
 	}
 	end := bytes.Index(b[:min(len(b), maxProxyV1)], []byte("\r\n"))
 	if end < 0 {
 		if len(b) >= maxProxyV1 {
-			return proxyHeader{}, false, errProxyHeader
+			return proxyHeader{}, false, errProxyBadHdr
 		}
 		return proxyHeader{}, false, nil
 	}
@@ -136,15 +155,17 @@ func parseProxyV1(b []byte) (proxyHeader, bool, error) {
 		h.local = true
 		return h, true, nil
 	case len(f) == 5 && (f[0] == "TCP4" || f[0] == "TCP6"):
+	case len(f) >= 1 && f[0] != "TCP4" && f[0] != "TCP6":
+		return proxyHeader{}, false, errProxyBadProto
 	default:
-		return proxyHeader{}, false, errProxyHeader
+		return proxyHeader{}, false, errProxyBadHdr
 	}
 	src, err1 := netip.ParseAddr(f[1])
 	dst, err2 := netip.ParseAddr(f[2])
 	sp, err3 := strconv.ParseUint(f[3], 10, 16)
 	dp, err4 := strconv.ParseUint(f[4], 10, 16)
 	if err1 != nil || err2 != nil || err3 != nil || err4 != nil || src.Is4() != (f[0] == "TCP4") || dst.Is4() != src.Is4() {
-		return proxyHeader{}, false, errProxyHeader
+		return proxyHeader{}, false, errProxyBadHdr
 	}
 	h.src = netip.AddrPortFrom(src, uint16(sp))
 	h.dst = netip.AddrPortFrom(dst, uint16(dp))
@@ -154,15 +175,18 @@ func parseProxyV1(b []byte) (proxyHeader, bool, error) {
 func parseProxyV2(b []byte) (proxyHeader, bool, error) {
 	n := min(len(b), len(proxyV2Sig))
 	if !bytes.Equal(b[:n], proxyV2Sig[:n]) {
-		return proxyHeader{}, false, errProxyHeader
+		return proxyHeader{}, false, notAHeader(b)
 	}
 	if len(b) < 16 {
 		return proxyHeader{}, false, nil
 	}
 	verCmd, fam := b[12], b[13]
 	size := 16 + int(binary.BigEndian.Uint16(b[14:16]))
-	if verCmd>>4 != 2 || verCmd&0x0f > 1 || size > maxProxyV2 {
-		return proxyHeader{}, false, errProxyHeader
+	switch {
+	case verCmd>>4 != 2:
+		return proxyHeader{}, false, errProxyNotHdr
+	case verCmd&0x0f > 1 || size > maxProxyV2:
+		return proxyHeader{}, false, errProxyBadHdr
 	}
 	if len(b) < size {
 		return proxyHeader{}, false, nil
@@ -177,17 +201,17 @@ func parseProxyV2(b []byte) (proxyHeader, bool, error) {
 		h.dst = netip.AddrPortFrom(netip.AddrFrom4([4]byte(a[4:8])), binary.BigEndian.Uint16(a[10:12]))
 		var ok bool
 		if h.authority, h.uniqueID, ok = parseTLVs(b[:size], 16+12); !ok {
-			return proxyHeader{}, false, errProxyHeader
+			return proxyHeader{}, false, errProxyBadHdr
 		}
 	case fam == 0x21 && len(a) >= 36:
 		h.src = netip.AddrPortFrom(netip.AddrFrom16([16]byte(a[0:16])).Unmap(), binary.BigEndian.Uint16(a[32:34]))
 		h.dst = netip.AddrPortFrom(netip.AddrFrom16([16]byte(a[16:32])).Unmap(), binary.BigEndian.Uint16(a[34:36]))
 		var ok bool
 		if h.authority, h.uniqueID, ok = parseTLVs(b[:size], 16+36); !ok {
-			return proxyHeader{}, false, errProxyHeader
+			return proxyHeader{}, false, errProxyBadHdr
 		}
 	case fam == 0x11 || fam == 0x21:
-		return proxyHeader{}, false, errProxyHeader
+		return proxyHeader{}, false, errProxyBadHdr
 	default:
 		h.local = true // UDP, unix or unspecified: addresses not usable
 	}
@@ -207,22 +231,34 @@ func (s *session) readProxyHeader() {
 		return
 	case err == unix.EINTR:
 		return
-	case err != nil || n == 0:
-		s.finish(termCliAbortReq)
+	case err != nil:
+		s.connFailedEarly(cerrPrxAbort, termCliAbortReq)
+		return
+	case n == 0:
+		s.connFailedEarly(cerrPrxEmpty, termCliAbortReq)
 		return
 	}
 	h, ok, perr := parseProxyHeader(buf[:n])
-	if perr != nil || (!ok && n == len(buf)) {
-		s.fe.ctr.ereq.Add(1)
-		s.finish(termBadReq)
+	if perr == nil && !ok && n == len(buf) {
+		perr = errProxyBadHdr
+	}
+	if perr != nil {
+		var code proxyHdrErr
+		errors.As(perr, &code)
+		s.connFailedEarly(connErr(code), termBadReq)
 		return
 	}
 	if !ok {
+		if s.has(fHup(0)) {
+			// The client ended its part of a header: the rest never comes.
+			s.connFailedEarly(cerrPrxTrunc, termBadReq)
+			return
+		}
 		s.flags &^= fR(0) // the rest will come with a new edge
 		return
 	}
 	if m, err := unix.Read(fd, buf[:h.size]); err != nil || m != h.size {
-		s.finish(termCliAbortReq)
+		s.connFailedEarly(cerrPrxAbort, termCliAbortReq)
 		return
 	}
 	if !h.local {
@@ -235,12 +271,26 @@ func (s *session) readProxyHeader() {
 	}
 	s.state = stNew
 	s.stExp = 0
+	if s.ln.tls == nil {
+		s.countSession() // TLS: once the handshake completed (tlsDone)
+	}
 	ci := &s.l.ci
 	*ci = connInfo{src: s.src, s: s, final: true}
 	if s.fe.needDst {
 		ci.dst = s.dstAddr()
 	}
 	s.start(ci)
+}
+
+// proxyHeaderExpired runs when the header's time passed: whatever part
+// of it came is truncated.
+func (s *session) proxyHeaderExpired() {
+	var b [1]byte
+	if n, _, err := unix.Recvfrom(int(s.cfd), b[:], unix.MSG_PEEK|unix.MSG_DONTWAIT); err == nil && n > 0 {
+		s.connFailedEarly(cerrPrxTrunc, termCliTimeoutReq)
+		return
+	}
+	s.connFailedEarly(cerrPrxTimeout, termCliTimeoutReq)
 }
 
 // cloneBytes copies b (nil stays nil).

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"io"
 	"net"
 	"net/netip"
@@ -91,11 +92,13 @@ func TestAcceptProxy(t *testing.T) {
 		}
 	})
 	t.Run("garbage", func(t *testing.T) {
+		before := g.Frontend("li").Stats().Stot
 		c := dial(t, addr)
 		_, _ = c.Write([]byte("GET / HTTP/1.0\r\n\r\n"))
 		expectClosed(t, c, 2*time.Second)
-		if g.Frontend("li").Stats().Ereq < 1 {
-			t.Error("bad header not counted in ereq")
+		// As HAProxy: a connection error, neither a session nor a request.
+		if st := g.Frontend("li").Stats(); st.Ereq != 0 || st.Stot != before {
+			t.Errorf("bad header counted: ereq %d, stot %d -> %d", st.Ereq, before, st.Stot)
 		}
 	})
 	t.Run("timeout", func(t *testing.T) {
@@ -149,5 +152,31 @@ func TestSendProxy(t *testing.T) {
 				t.Errorf("bad v2 header % x", h)
 			}
 		})
+	}
+}
+
+// TestProxyHeaderErrorCodes checks HAProxy's connection error for each
+// way a header is refused.
+func TestProxyHeaderErrorCodes(t *testing.T) {
+	sig := string(proxyV2Sig[:])
+	tests := []struct {
+		in   string
+		want connErr
+	}{
+		{"GARBAGE\r\n", cerrPrxTrunc},
+		{"GET / HTTP/1.0\r\n\r\n", cerrPrxNotHdr},
+		{"PROXY UDP4 1.2.3.4 5.6.7.8 1 2\r\n", cerrPrxBadProto},
+		{"PROXY TCP4 1.2.3.4 5.6.7.8 x 2\r\n", cerrPrxBadHdr},
+		{"PROXY TCP4 1.2.3.4 5.6.7.8 1\r\n", cerrPrxBadHdr},
+		{"PROXY TCP4 " + string(make([]byte, 120)), cerrPrxBadHdr},
+		{sig + "\x11\x11\x00\x0c", cerrPrxNotHdr},
+		{sig + "\x22\x11\x00\x0c", cerrPrxBadHdr},
+	}
+	for _, tt := range tests {
+		_, ok, err := parseProxyHeader([]byte(tt.in))
+		var code proxyHdrErr
+		if ok || !errors.As(err, &code) || connErr(code) != tt.want {
+			t.Errorf("%q: ok=%v err=%v, want code %d (%s)", tt.in, ok, err, tt.want, tt.want)
+		}
 	}
 }

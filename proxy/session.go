@@ -125,6 +125,7 @@ type session struct {
 	retries  int16 // retries left
 	flags    uint32
 	failSide int8    // with fFailed: the side whose error ends the session
+	cerr     connErr // why the client connection failed before the session began (connerr.go)
 	failTerm [2]byte // with fFailed: its termination state
 
 	tls    *tlsConn // TLS termination of the client side, nil for plain TCP
@@ -203,8 +204,11 @@ func (l *loop) newSession(ln *Listener, fd int, src netip.AddrPort) {
 	if ln.stats {
 		setMax(&ln.ctr.max, ln.ctr.live.Add(1))
 	}
-	if ln.tls == nil {
-		s.countSession() // TLS: once the handshake completed (tlsDone)
+	waitsHeader := ln.Bind.AcceptProxy || s.has(fExpectProxy)
+	if ln.tls == nil && !waitsHeader {
+		// Else once the PROXY header is read and the TLS handshake done
+		// (readProxyHeader, tlsDone): HAProxy counts no embryonic session.
+		s.countSession()
 	}
 	if !ln.optsInherited {
 		setConnOpts(fd, fe.keepalive)
@@ -220,8 +224,7 @@ func (l *loop) newSession(ln *Listener, fd int, src netip.AddrPort) {
 	if h := g.hooks.Accept; h != nil {
 		h(&AcceptRecord{Frontend: fe.Name, Client: s.src, Local: s.dstAddr()})
 	}
-	s.logAccept()
-	if ln.Bind.AcceptProxy || s.has(fExpectProxy) {
+	if waitsHeader {
 		s.state = stHeader
 		s.stExp = l.now + int64(headerTimeout(fe))
 		s.arm()
@@ -250,6 +253,9 @@ func (s *session) start(ci *connInfo) {
 		s.startTLS()
 		return
 	}
+	// As HAProxy's frontend_accept(), once the connection is established
+	// (its PROXY header read, its TLS handshake done).
+	s.logAccept()
 	if s.fe.inspects {
 		s.inspectPhase(s.fe.inspectDelay)
 		return
@@ -450,7 +456,7 @@ func (s *session) event(side int, ev uint32) {
 	}
 	if s.state == stHeader {
 		if ev&unix.EPOLLERR != 0 {
-			s.finish(termCliAbortReq)
+			s.connFailedEarly(cerrPrxAbort, termCliAbortReq)
 			return
 		}
 		s.readProxyHeader()

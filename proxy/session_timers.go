@@ -90,7 +90,7 @@ func (s *session) arm() {
 func (s *session) expire() {
 	switch s.state {
 	case stHeader:
-		s.finish(termCliTimeoutReq)
+		s.proxyHeaderExpired()
 	case stHandshake:
 		s.handshakeExpired()
 	case stInspect:

@@ -143,6 +143,13 @@ var errNoCertificate = errors.New("no certificate matches the server name (stric
 // one the client supports (ECDSA or RSA) wins.
 func (tb *tlsBind) pick(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
 	e, err := tb.pickEntry(hello)
+	if errors.Is(err, errNoCertificate) {
+		// No certificate and no error: crypto/tls, which has none
+		// configured either, then sends the unrecognized_name alert, as
+		// OpenSSL does for HAProxy's strict-sni (an error would send
+		// internal_error).
+		return nil, nil
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -120,8 +120,6 @@ func TLSText(name string, t *TLSInfo) (string, bool) {
 		return strconv.Itoa(b2i(t.PeerCert != nil)), true
 	case "ssl_c_verify":
 		return strconv.Itoa(t.verifyResult().Last), true
-	case "ssl_fc_err":
-		return "0", true // fetch_connerr.go
 	case "ssl_c_err":
 		return strconv.Itoa(t.verifyResult().CrtErr), true
 	case "ssl_c_ca_err":

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -71,21 +70,14 @@ type tlsConn struct {
 	ended  atomic.Bool // the session ended in the loop
 	refs   atomic.Int32
 	closer sync.Once
+	// failed is OpenSSL's name of a failed handshake's error (ssl_fc_err),
+	// written before the failure is posted to the loop.
+	failed sslErr
 	// The session it belongs to, to report a failure of its side.
 	l  *loop
 	s  *session
 	id uint64
 }
-
-// handshake failure kinds, HAProxy's connection error texts.
-const (
-	tlsErrHandshake = "SSL handshake failure"
-	tlsErrEmpty     = "Connection closed during SSL handshake"
-	tlsErrAbort     = "Connection error during SSL handshake"
-	tlsErrTimeout   = "Timeout during SSL handshake"
-	tlsErrCrtFail   = "SSL client certificate not trusted"
-	tlsErrCAFail    = "SSL client CA chain cannot be verified"
-)
 
 // startTLS replaces the session's client descriptor by the loop's end of
 // a socket pair and starts the handshake goroutine; the session waits in
@@ -142,6 +134,7 @@ func (t *tlsConn) serve(l *loop, s *session, id uint64, conf *tls.Config) {
 	t.tc = tls.Server(&recordConn{TCPConn: t.raw}, conf)
 	if err := t.tc.Handshake(); err != nil {
 		reason := handshakeReason(err)
+		t.failed = handshakeSSLErr(err)
 		t.closeAll()
 		l.post(func(l *loop) { s.tlsFailed(id, t, reason) })
 		return
@@ -170,32 +163,32 @@ func (t *tlsConn) startPumps() {
 	go t.decrypt()
 }
 
-// handshakeReason maps a handshake error to HAProxy's text.
-func handshakeReason(err error) string {
+// handshakeReason maps a handshake error to HAProxy's connection error.
+func handshakeReason(err error) connErr {
 	var ve *tls.CertificateVerificationError
 	var revoked *certcheck.Error
 	switch {
 	case errors.As(err, &revoked):
 		if revoked.Depth > 0 {
-			return tlsErrCAFail
+			return cerrSSLCAFail
 		}
-		return tlsErrCrtFail
+		return cerrSSLCrtFail
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
-		return tlsErrEmpty
+		return cerrSSLEmpty
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
-		return tlsErrAbort
+		return cerrSSLAbort
 	case errors.As(err, &ve):
 		var ua x509.UnknownAuthorityError
 		if errors.As(ve.Err, &ua) && len(ve.UnverifiedCertificates) > 1 {
-			return tlsErrCAFail
+			return cerrSSLCAFail
 		}
-		return tlsErrCrtFail
+		return cerrSSLCrtFail
 	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
-		return tlsErrTimeout
+		return cerrSSLTimeout
 	}
-	return tlsErrHandshake
+	return cerrSSLHandshk
 }
 
 // tlsBufPool lends the buffers of TLS reads: one record's plaintext.
@@ -379,29 +372,26 @@ func (s *session) tlsDone(id uint64, t *tlsConn) {
 }
 
 // tlsFailed runs in the loop when the handshake of session id failed.
-func (s *session) tlsFailed(id uint64, t *tlsConn, reason string) {
+func (s *session) tlsFailed(id uint64, t *tlsConn, reason connErr) {
 	if s.id != id || s.tls != t || s.state != stHandshake {
 		return
 	}
 	s.handshakeFailed(reason)
 }
 
-// handshakeFailed logs HAProxy's connection error line and ends the
-// session without a tcplog line, as HAProxy does for a session that never
-// became a stream.
-func (s *session) handshakeFailed(reason string) {
-	s.logConnError(reason)
-	s.flags |= fLogged
+// handshakeFailed ends a session whose handshake failed with its
+// connection error.
+func (s *session) handshakeFailed(reason connErr) {
 	term := termCliAbortReq
-	if reason == tlsErrTimeout {
+	if reason == cerrSSLTimeout {
 		term = termCliTimeoutReq
 	}
-	s.finish(term)
+	s.connFailedEarly(reason, term)
 }
 
 // handshakeExpired runs when timeout client passed during the handshake.
 func (s *session) handshakeExpired() {
-	s.handshakeFailed(tlsErrTimeout)
+	s.handshakeFailed(cerrSSLTimeout)
 }
 
 // handshakeMs is the TLS handshake's share of %Tw (0 for plain TCP).
@@ -418,35 +408,6 @@ func (s *session) tlsEnded() {
 		s.tls.sessionEnded(s.fe.timeoutClient)
 		s.tls = nil
 	}
-}
-
-// logConnError writes HAProxy's log line for a connection that failed
-// before becoming a stream (sess_log_embryonic):
-// "<ip>:<port> [<accept date>] <frontend>/<listener>: <reason>".
-// option dontlognull drops the closed and aborted ones. As in HAProxy
-// (fe->to_log), a frontend without a traffic log format (option tcplog,
-// log-format) logs none: it logs "Connect from" lines instead.
-func (s *session) logConnError(reason string) {
-	f := s.fe
-	if f.logs == nil || !f.Config.Options.TCPLog {
-		return
-	}
-	if f.Config.Options.DontLogNull && (reason == tlsErrEmpty || reason == tlsErrAbort) {
-		return
-	}
-	level := LogInfo
-	if f.Config.Options.LogSeparateErrors {
-		level = LogErr
-	}
-	if !f.logs.Enabled(level) {
-		return
-	}
-	name := s.ln.Bind.Name
-	if name == "" {
-		name = strconv.Itoa(s.ln.ID)
-	}
-	accept := s.l.g.base.Add(time.Duration(s.tAccept))
-	f.logs.Log(level, logAddr(s.src)+" ["+accept.Format("02/Jan/2006:15:04:05.000")+"] "+f.Name+"/"+name+": "+reason)
 }
 
 // recordConn reads the client at TLS record boundaries: a record header,

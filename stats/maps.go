@@ -3,7 +3,6 @@ package stats
 import (
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"goproxy/proxy"
@@ -27,19 +26,32 @@ func init() {
 	add("set map", cmdSetMap)
 	add("del map", cmdDelMap)
 	add("clear map", cmdClearMap)
+	add("prepare map", cmdPrepareMap)
+	add("commit map", cmdCommitMap)
 }
 
-// mapArg returns the map named by args[i], skipping a "@<ver>" before it
-// (goproxy keeps one version, 0).
-func (s *session) mapArg(args []string, i int) (*proxy.MapRef, string, int) {
-	if strings.HasPrefix(argAt(args, i), "@") {
+// mapArg returns the map named by args[i], skipping a "@<ver>" before it,
+// and that version (ok false without one).
+func (s *session) mapArg(args []string, i int) (m *proxy.MapRef, name string, at int, ver uint32, ok bool) {
+	if v, found := strings.CutPrefix(argAt(args, i), "@"); found {
+		ver, ok = str2uic(v), true
 		i++
 	}
-	name := argAt(args, i)
+	name = argAt(args, i)
 	if s.srv.Maps == nil {
-		return nil, name, i
+		return nil, name, i, ver, ok
 	}
-	return s.srv.Maps.Map(name), name, i
+	return s.srv.Maps.Map(name), name, i, ver, ok
+}
+
+// str2uic is HAProxy's str2uic(): the leading decimal digits as an
+// unsigned 32-bit number (0 without any), wrapping as C does.
+func str2uic(s string) uint32 {
+	var n uint32
+	for i := 0; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+		n = n*10 + uint32(s[i]-'0')
+	}
+	return n
 }
 
 func cmdShowMap(s *session, args []string) string {
@@ -48,37 +60,96 @@ func cmdShowMap(s *session, args []string) string {
 		b.WriteString("# id (file) description\n")
 		if s.srv.Maps != nil {
 			for _, m := range s.srv.Maps.Maps() {
-				fmt.Fprintf(&b, "%d (%s) %s. curr_ver=0 next_ver=0 entry_cnt=%d\n", m.ID, m.File, m.Desc, m.EntryCount())
+				cur, next := m.Versions()
+				fmt.Fprintf(&b, "%d (%s) %s. curr_ver=%d next_ver=%d entry_cnt=%d\n", m.ID, m.File, m.Desc, cur, next, m.EntryCount())
 			}
 		}
 		return b.String()
 	}
-	ver := strings.HasPrefix(args[2], "@")
-	m, _, _ := s.mapArg(args, 2)
+	m, _, _, ver, hasVer := s.mapArg(args, 2)
 	if m == nil {
 		return unknownMap
 	}
-	if ver && args[2] != "@0" {
-		return "" // no entry in another version
+	entries := m.Entries()
+	if hasVer {
+		entries = m.VersionEntries(ver)
 	}
 	var b strings.Builder
-	for _, e := range m.Entries() {
+	for _, e := range entries {
 		fmt.Fprintf(&b, "%s %s %s\n", e.Ref, e.Key, e.Value)
 	}
 	return b.String()
 }
 
 func cmdAddMap(s *session, args []string) string {
-	m, name, i := s.mapArg(args, 2)
-	if len(args) < i+3 {
+	m, _, i, ver, hasVer := s.mapArg(args, 2)
+	if (s.payload == "" && len(args) < i+3) || (s.payload != "" && len(args) < i+1) {
 		return "'add map' expects three parameters (map identifier, key and value) or one parameter (map identifier) and a payload\n"
 	}
 	if m == nil {
-		_ = name
 		return unknownMap
 	}
-	if err := m.Add(args[i+1], args[i+2]); err != nil {
-		return mapErrorText(err)
+	if _, next := m.Versions(); hasVer && int32(ver-next) > 0 {
+		return "Version number in the future, please use 'prepare map' before.\n"
+	} else if !hasVer {
+		ver, _ = m.Versions()
+	}
+	pairs, msg := [][2]string{{argAt(args, i+1), argAt(args, i+2)}}, ""
+	if s.payload != "" {
+		pairs, msg = payloadPairs(s.payload)
+	}
+	for _, kv := range pairs {
+		if err := m.AddVersion(ver, kv[0], kv[1]); err != nil {
+			return mapErrorText(err)
+		}
+	}
+	return msg
+}
+
+// payloadPairs splits an add map payload into its pairs as HAProxy 2.6
+// reads it: a key runs to the next space or tab (a line without one runs
+// into the next line), its value from the next non-blank to the end of
+// the line. A key with no value after it stops there with HAProxy's
+// message (the pairs before it are added).
+func payloadPairs(payload string) ([][2]string, string) {
+	var out [][2]string
+	payload = strings.TrimSuffix(payload, "\n") // HAProxy's payload has no final newline
+	for payload != "" {
+		l := strings.IndexAny(payload, " \t")
+		if l < 0 {
+			return out, fmt.Sprintf("Missing value for key '%s'.\n", payload)
+		}
+		key := payload[:l]
+		rest := strings.TrimLeft(payload[l+1:], " \t")
+		value, next, _ := strings.Cut(rest, "\n")
+		out = append(out, [2]string{key, value})
+		payload = next
+	}
+	return out, ""
+}
+
+func cmdPrepareMap(s *session, args []string) string {
+	m, _, _, _, _ := s.mapArg(args, 2)
+	if m == nil {
+		return unknownMap
+	}
+	return fmt.Sprintf("New version created: %d\n", m.Prepare())
+}
+
+func cmdCommitMap(s *session, args []string) string {
+	v, ok := strings.CutPrefix(argAt(args, 2), "@")
+	if !ok {
+		return "Missing version number.\n"
+	}
+	if argAt(args, 3) == "" {
+		return "Missing map identifier.\n"
+	}
+	m, _, _, _, _ := s.mapArg(args, 3)
+	if m == nil {
+		return unknownMap
+	}
+	if err := m.Commit(str2uic(v)); err != nil {
+		return "Version number out of range.\n"
 	}
 	return ""
 }
@@ -87,7 +158,7 @@ func cmdSetMap(s *session, args []string) string {
 	if len(args) < 5 {
 		return "'set map' expects three parameters: map identifier, key and value.\n"
 	}
-	m, _, _ := s.mapArg(args, 2)
+	m, _, _, _, _ := s.mapArg(args, 2)
 	if m == nil {
 		return unknownMap
 	}
@@ -107,7 +178,7 @@ func cmdDelMap(s *session, args []string) string {
 	if len(args) < 4 {
 		return "This command expects two parameters: map identifier and key.\n"
 	}
-	m, _, _ := s.mapArg(args, 2)
+	m, _, _, _, _ := s.mapArg(args, 2)
 	if m == nil {
 		return unknownMap
 	}
@@ -124,14 +195,13 @@ func cmdClearMap(s *session, args []string) string {
 	if len(args) < 3 {
 		return "Missing map identifier.\n"
 	}
-	m, _, _ := s.mapArg(args, 2)
+	m, _, _, ver, hasVer := s.mapArg(args, 2)
 	if m == nil {
 		return unknownMap
 	}
-	if v := argAt(args, 2); strings.HasPrefix(v, "@") {
-		if n, err := strconv.Atoi(v[1:]); err != nil || n != 0 {
-			return "" // another version holds nothing
-		}
+	if hasVer {
+		m.ClearVersion(ver)
+		return ""
 	}
 	m.Clear()
 	return ""

@@ -43,9 +43,7 @@ var extraCases = []checkCase{
 // byDesign lists the corpus configurations that HAProxy accepts and goproxy
 // rejects on purpose (features outside goproxy's TCP scope, or known to
 // HAProxy but not implemented): their goldens are goproxy's own output.
-var byDesign = map[string]string{
-	"resolvers-tcp": "nameservers are queried over UDP only",
-}
+var byDesign = map[string]string{}
 
 // oracleFixups are the places where goproxy is expected to differ from
 // HAProxy's output, applied when the goldens are taken from haproxy:

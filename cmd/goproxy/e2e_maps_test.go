@@ -125,3 +125,90 @@ func TestE2EMapRouting(t *testing.T) {
 		}
 	}
 }
+
+// TestE2EMapVersions replaces a map atomically as HAProxy's runtime API
+// does (prepare map, add map @<ver> one entry or a payload, commit map),
+// on goproxy and on haproxy: the routing changes only at the commit, and
+// every answer is the same.
+func TestE2EMapVersions(t *testing.T) {
+	_, gws := startGateways(t, 4)
+	maps, err := filepath.Abs("../../testdata/routing/maps")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := regexp.MustCompile(`0x[0-9a-f]+`)
+	cfgName := regexp.MustCompile(`file '[^']*e2e-\d+\.cfg'`)
+	results := map[string][]string{}
+	onOracles(t, func(t *testing.T, bin string) {
+		addr := loopAddr(t)
+		sock := filepath.Join(t.TempDir(), "s.sock")
+		cfg := routingConfig(t, "cmpp-maps.cfg", map[string]string{
+			"LISTEN": addr, "SOCK": sock, "MAPS": maps,
+			"GW1": gws[0], "GW2": gws[1], "GW3": gws[2], "GW4": gws[3]})
+		startServing(t, bin, cfg, addr)
+		var got []string
+		want := func(acct, gw string) {
+			g, err := cmppConnectFrom("127.0.0.2", addr, acct, nil)
+			if err != nil {
+				g = "error: " + err.Error()
+			}
+			if g == "server2" {
+				g = "server1" // pool_gold balances over both
+			}
+			got = append(got, acct+": "+g)
+			if g != gw {
+				t.Errorf("%s: %s, want %s", acct, g, gw)
+			}
+		}
+		am := maps + "/accounts.map"
+		cmd := func(c string) {
+			out := ref.ReplaceAllString(cli(t, sock, c), "REF")
+			out = cfgName.ReplaceAllString(out, "file 'CFG'")
+			got = append(got, c+" => "+strings.ReplaceAll(out, "\n", `\n`))
+		}
+		cmd("prepare map " + am)
+		cmd("add map @1 " + am + " 901234 pool_bulk")
+		cmd("add map @1 " + am + " <<\n908811 pool_gold\n555555 pool_bulk\n")
+		cmd("add map @5 " + am + " 1 x")
+		cmd("show map @1 " + am)
+		cmd("show map")
+		want("901234", "server1") // version 0 still serves
+		want("555555", "server4")
+		cmd("commit map @1 " + am)
+		want("901234", "server3")
+		want("908811", "server1")
+		want("555555", "server3")
+		cmd("show map " + am)
+		cmd("show map @0 " + am)
+		cmd("commit map @1 " + am)
+		cmd("commit map @7 " + am)
+		cmd("commit map " + am)
+		cmd("commit map @2")
+		cmd("prepare map " + am)
+		cmd("add map @2 " + am + " 777777 pool_gold")
+		cmd("clear map @2 " + am)
+		cmd("show map @2 " + am)
+		cmd("add map " + am + " <<\n121212 pool_gold\n444444\n333333 pool_gold\n")
+		want("121212", "server1")
+		cmd("add map " + am + " <<\n131313 pool_gold\n141414\n")
+		cmd("prepare map #9")
+		cmd("show map")
+		results[t.Name()] = got
+	})
+	g, h := results["TestE2EMapVersions/goproxy"], results["TestE2EMapVersions/haproxy"]
+	if h == nil {
+		return
+	}
+	for i := range max(len(g), len(h)) {
+		a, b := "", ""
+		if i < len(g) {
+			a = g[i]
+		}
+		if i < len(h) {
+			b = h[i]
+		}
+		if a != b {
+			t.Errorf("goproxy and haproxy differ:\n%s\n%s", a, b)
+		}
+	}
+}

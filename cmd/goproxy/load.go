@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 
 	"goproxy/parser"
@@ -37,7 +38,21 @@ type seams struct {
 
 // productionSeams are the real parser and runtime.
 func productionSeams() seams {
-	return seams{loadConfig: parser.LoadFiles, build: buildRuntime}
+	return seams{loadConfig: loadAndApplyEnv, build: buildRuntime}
+}
+
+// loadAndApplyEnv reads the configuration, then applies its environment
+// directives to the process (its programs and external commands inherit
+// them), as HAProxy's act on its own environment.
+func loadAndApplyEnv(files []string, o parser.Options) (*parser.Config, error) {
+	cfg, err := parser.LoadFiles(files, o)
+	if err != nil {
+		return cfg, err
+	}
+	if err := parser.ApplyEnv(cfg.Global.Env); err != nil {
+		return cfg, fmt.Errorf("applying the environment directives: %w", err)
+	}
+	return cfg, nil
 }
 
 // setStartupEnv sets the variables HAProxy defines before reading its

@@ -75,17 +75,12 @@ func TestLogFetchCheckDifferential(t *testing.T) {
 	} {
 		compareCheck(t, haproxy, head+text)
 	}
-	// HAProxy 2.6 accepts error-log-format; goproxy, which writes the
-	// connection error lines in the default format only, refuses it.
-	text := head + fe + "  error-log-format \"%ci\"\n  default_backend be\n"
-	f := writeFile(t, t.TempDir(), "e.cfg", text)
-	if out, err := exec.Command(haproxy, "-c", "-f", f).CombinedOutput(); err != nil {
-		t.Errorf("haproxy -c refuses error-log-format: %v\n%s", err, out)
-	}
-	out, err := exec.Command(goproxyBin, "-c", "-f", f).CombinedOutput()
-	want := "e.cfg:14] : 'error-log-format' is not supported by goproxy (connection error lines are written in HAProxy's default format only)."
-	if err == nil || !strings.Contains(string(out), want) {
-		t.Errorf("goproxy -c on error-log-format: %v\n%s\nwant an error with %q", err, out, want)
+	for _, text := range []string{
+		fe + "  error-log-format \"%ci %[fc_err] %[ssl_fc_err_str]\"\n  default_backend be\n",
+		fe + "  error-log-format \"%[nbsrv(nope)] %[queue]\"\n  default_backend be\n",
+		"backend b2\n  error-log-format %[be_conn(x)]\n  server s1 127.0.0.1:1\n",
+	} {
+		compareCheck(t, haproxy, head+text)
 	}
 }
 

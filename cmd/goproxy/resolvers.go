@@ -19,7 +19,7 @@ func newResolvers(cfg *parser.Config, g *proxy.Graph, log logrus.FieldLogger) *r
 			Hold: resolver.Hold{Valid: r.Hold.Valid, NX: r.Hold.NX, Timeout: r.Hold.Timeout,
 				Refused: r.Hold.Refused, Other: r.Hold.Other, Obsolete: r.Hold.Obsolete}}
 		for _, ns := range r.Nameservers {
-			c.Nameservers = append(c.Nameservers, resolver.Nameserver{Name: ns.Name, Addr: ns.Addr})
+			c.Nameservers = append(c.Nameservers, resolver.Nameserver{Name: ns.Name, Addr: ns.Addr, Stream: ns.Stream})
 		}
 		sections = append(sections, c)
 	}

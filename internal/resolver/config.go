@@ -32,6 +32,9 @@ type Hold struct {
 type Nameserver struct {
 	Name string
 	Addr netip.AddrPort
+	// Stream: queried over TCP (tcp@), each message behind its 2-byte
+	// length (RFC 1035 4.2.2), on one connection kept open.
+	Stream bool
 }
 
 // Params are a server's resolution options.

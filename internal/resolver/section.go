@@ -33,10 +33,12 @@ type Section struct {
 }
 
 type nameserver struct {
-	name string
-	addr netip.AddrPort
-	conn *net.UDPConn
-	ctr  counters
+	name   string
+	addr   netip.AddrPort
+	stream bool
+	conn   *net.UDPConn // a UDP nameserver's socket
+	tcp    *streamNS    // a TCP one's connection (stream.go)
+	ctr    counters
 }
 
 // requester is a server of the section with what it is attached to.
@@ -80,7 +82,7 @@ func newSection(rc *Config, log logrus.FieldLogger) *Section {
 	sec := &Section{name: rc.Name, cfg: rc, log: log, wake: make(chan struct{}, 1),
 		pending: map[uint16]*resolution{}, start: time.Now()}
 	for _, n := range rc.Nameservers {
-		sec.ns = append(sec.ns, &nameserver{name: n.Name, addr: n.Addr})
+		sec.ns = append(sec.ns, &nameserver{name: n.Name, addr: n.Addr, stream: n.Stream})
 	}
 	return sec
 }
@@ -193,6 +195,15 @@ func (sec *Section) run(ctx context.Context) {
 	in := make(chan response, 64)
 	var readers sync.WaitGroup
 	for _, ns := range sec.ns {
+		if ns.stream {
+			ns.tcp = newStreamNS(ns, sec.cfg.TimeoutRetry)
+			readers.Add(1)
+			go func() {
+				defer readers.Done()
+				ns.tcp.run(ctx, in)
+			}()
+			continue
+		}
 		c, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(ns.addr))
 		if err != nil {
 			sec.log.WithError(err).Warnf("resolvers '%s': can't connect socket for nameserver '%s'", sec.name, ns.name)
@@ -306,6 +317,14 @@ func (sec *Section) send(res *resolution, now time.Time) {
 	}
 	sec.pending[res.id] = res
 	for _, ns := range sec.ns {
+		if ns.tcp != nil {
+			if !ns.tcp.send(q) {
+				ns.ctr.sndError.Add(1)
+				continue
+			}
+			ns.ctr.sent.Add(1)
+			continue
+		}
 		if ns.conn == nil {
 			ns.ctr.sndError.Add(1)
 			continue
