@@ -92,8 +92,9 @@ func TestEnginePaced(t *testing.T) {
 	sending = false
 	e.runUntil(func(int64) bool { return inFlight(conns) == 0 }, e.now()+int64(2*time.Second), nil)
 	// 10 turns a connection in one second, give or take the turn at
-	// either end of the window.
-	if replies < n*9 || replies > n*11 || len(failures) > 0 {
+	// either end of the window; never more. A loaded machine delays the
+	// ticks (the pacer does not catch up), so fewer only down to half.
+	if replies < n*5 || replies > n*11 || len(failures) > 0 {
 		t.Errorf("%d replies from %d connections in 1s at 10/s each (failures %v)", replies, n, failures)
 	}
 }

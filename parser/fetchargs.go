@@ -25,18 +25,27 @@ type argUse struct {
 // noteFetchArg notes the fetch name(args) of an ACL (acl) or of a rule's
 // sample expression, parsed in the current proxy, for resolveParsedArgs.
 func (p *parser) noteFetchArg(name string, args []string, acl bool) {
-	px := p.cur
 	kind, ok := argKinds[name]
-	if px == nil || !ok || px.Cap&CapDefaults != 0 {
+	if p.cur == nil || !ok {
 		return
 	}
 	arg := ""
 	if len(args) > 0 {
 		arg = args[0]
 	}
-	ref := fmt.Sprintf("arg 1 of ACL keyword '%s' in proxy '%s'", name, px.Name)
+	p.noteArg(p.cur, kind, arg, fmt.Sprintf("arg 1 of %s '%s'", fetchKeyword(acl), name), acl)
+}
+
+// noteArg notes one argument of kind (argKinds, or 't' for a table)
+// that what designates ("arg 1 of ACL keyword 'nbsrv'"); a defaults
+// section's are not resolved.
+func (p *parser) noteArg(px *Proxy, kind byte, arg, what string, acl bool) {
+	if px.Cap&CapDefaults != 0 {
+		return
+	}
+	ref := what + " in proxy '" + px.Name + "'"
 	if !acl {
-		ref = fmt.Sprintf("arg 1 of sample fetch keyword '%s' %s proxy '%s'", name, p.sampleWhere(), px.Name)
+		ref = what + " " + p.sampleWhere() + " proxy '" + px.Name + "'"
 	}
 	px.argUses = append(px.argUses, argUse{pos: p.pos(), ref: ref, kind: kind, arg: arg})
 }
@@ -74,21 +83,36 @@ func (p *parser) resolveParsedArgs(px *Proxy) {
 // The errors are reported by reportFetchArgs, once the proxy's formats
 // are compiled.
 func (p *parser) resolveFetchArgs(px *Proxy, pos Pos, where string, nodes []LogNode) {
+	check := func(kind byte, arg, what string) {
+		ref := fmt.Sprintf("%s %s proxy '%s'", what, where, px.Name)
+		if msg := p.resolveFetchArg(px, kind, arg, ref); msg != "" {
+			p.argErrs = append(p.argErrs, &Error{Pos: pos, Phase: PhaseCheck, Style: StyleLine, Msg: msg})
+		}
+	}
 	for _, n := range nodes {
 		if n.Kind != LogFetch {
 			continue
 		}
-		kind, ok := argKinds[n.Text]
-		if !ok {
-			continue
+		if kind, ok := argKinds[n.Text]; ok {
+			check(kind, argAt(n.Args, 0), fmt.Sprintf("arg 1 of sample fetch keyword '%s'", n.Text))
 		}
-		arg := ""
-		if len(n.Args) > 0 {
-			arg = n.Args[0]
+		if isStickFetch(n.Text) {
+			i := tableArg(n.Text)
+			switch {
+			case len(n.Args) > i:
+				check('t', n.Args[i], fmt.Sprintf("arg %d of sample fetch keyword '%s'", i+1, n.Text))
+			case defaultsToTable(n.Text):
+				check('t', px.Name, fmt.Sprintf("arg %d of sample fetch keyword '%s'", i+1, n.Text))
+			}
 		}
-		ref := fmt.Sprintf("arg 1 of sample fetch keyword '%s' %s proxy '%s'", n.Text, where, px.Name)
-		if msg := p.resolveFetchArg(px, kind, arg, ref); msg != "" {
-			p.argErrs = append(p.argErrs, &Error{Pos: pos, Phase: PhaseCheck, Style: StyleLine, Msg: msg})
+		for _, c := range n.Conv {
+			if StickConverters[c.Name] {
+				tbl := argAt(c.Args, 0)
+				if tbl == "" {
+					tbl = px.Name
+				}
+				check('t', tbl, fmt.Sprintf("arg 1 of conversion keyword '%s' for sample fetch keyword '%s'", c.Name, n.Text))
+			}
 		}
 	}
 }
@@ -134,6 +158,11 @@ func (p *parser) resolveFetchArg(px *Proxy, kind byte, arg, ref string) string {
 			}
 		}
 		return fmt.Sprintf("unable to find server '%s' in proxy '%s', referenced in %s.", sname, target.Name, ref)
+	case 't':
+		if p.cfg.TableByName(arg) != nil {
+			return "" // a proxy's table or a peers section's
+		}
+		return fmt.Sprintf("unable to find table '%s' referenced in %s.", arg, ref)
 	case 'f', 'b':
 		want, cap := "frontend", CapFrontend
 		if kind == 'b' {

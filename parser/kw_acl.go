@@ -123,7 +123,7 @@ func knownFetch(name string) bool {
 	switch {
 	case strings.HasPrefix(name, "req"), strings.HasPrefix(name, "res"), strings.HasPrefix(name, "ssl_"),
 		strings.HasPrefix(name, "hdr"), strings.HasPrefix(name, "http_"), strings.HasPrefix(name, "path"), strings.HasPrefix(name, "url"),
-		strings.HasPrefix(name, "sc_"), strings.HasPrefix(name, "src_"), strings.HasPrefix(name, "be_"),
+		strings.HasPrefix(name, "sc_") && name != "sc_updt_conn_cnt", strings.HasPrefix(name, "src_"), strings.HasPrefix(name, "be_"),
 		strings.HasPrefix(name, "fe_"), strings.HasPrefix(name, "nbsrv"), strings.HasPrefix(name, "connslots"),
 		strings.HasPrefix(name, "method"), strings.HasPrefix(name, "base"), strings.HasPrefix(name, "cook"),
 		strings.HasPrefix(name, "payload"), strings.HasPrefix(name, "var"), strings.HasPrefix(name, "dst_"),
@@ -181,12 +181,77 @@ func validIntPattern(v string) string {
 }
 
 // tcpRequestActions are HAProxy's tcp-request actions goproxy does not
-// implement (kw_tcpaction.go has those it does beyond accept and reject).
-var tcpRequestActions = map[string]bool{
-	"expect-netscaler-cip": true, "set-mark": true, "set-tos": true,
-	"do-resolve": true, "set-log-level": true, "set-nice": true,
-	"set-priority-class": true, "set-priority-offset": true, "switch-mode": true, "use-service": true,
-	"close": true, "attach-srv": true,
+// implement (kw_tcpaction.go has those it does beyond accept and reject),
+// with the one rule set that takes them ("" for every one).
+var tcpRequestActions = map[string]string{
+	"expect-netscaler-cip": "connection",
+	"do-resolve":           "content", "set-nice": "content", "switch-mode": "content", "use-service": "content",
+	"close": "content", "attach-srv": "content",
+}
+
+// tcpActionLists are the actions HAProxy 2.6 (Debian's build) lists for
+// an unknown tcp-request action, by rule set, in its order; "(*)" marks a
+// prefix keyword.
+var tcpActionLists = map[string][]string{
+	"connection": strings.Fields("sc-inc-gpc(*) sc-inc-gpc0(*) sc-inc-gpc1(*) sc-set-gpt(*) sc-set-gpt0(*) set-var-fmt(*) set-var(*) unset-var(*) set-dst set-dst-port set-mark set-src set-src-port set-tos silent-drop"),
+	"content":    strings.Fields("ot-group set-log-level set-nice switch-mode use-service sc-inc-gpc(*) sc-inc-gpc0(*) sc-inc-gpc1(*) sc-set-gpt(*) sc-set-gpt0(*) send-spoe-group do-resolve(*) set-var-fmt(*) set-var(*) unset-var(*) set-src set-src-port set-dst set-dst-port set-mark set-tos silent-drop set-priority-class set-priority-offset"),
+}
+
+// tcpActionExpects is HAProxy's message for an unknown action of a
+// tcp-request rule set, with its suggestion (action_suggest).
+func tcpActionExpects(kw, what string, px *Proxy, action string) string {
+	list := tcpActionLists[what]
+	if what == "session" {
+		list = tcpActionLists["connection"]
+	}
+	quoted := make([]string, len(list))
+	for i, a := range list {
+		quoted[i] = "'" + a + "'"
+	}
+	msg := fmt.Sprintf("'%s %s' expects 'accept', 'reject', 'capture', 'expect-proxy', 'expect-netscaler-cip', 'track-sc0' ... 'track-sc%d', %s in %s '%s' (got '%s').", kw, what, maxStickCounters-1, strings.Join(quoted, ", "), px.Kind, px.Name, action)
+	if best := suggestAction(action, list, []string{"accept", "reject", "capture", "track-sc", "expect-proxy", "expect-netscaler-cip"}); best != "" {
+		msg += " Did you mean '" + best + "' maybe ?"
+	}
+	return msg + "\n"
+}
+
+// suggestAction is HAProxy's action_suggest: the closest of the actions,
+// then of extra, with more tolerance for a prefix keyword; "" when none is
+// close enough.
+func suggestAction(word string, actions, extra []string) string {
+	if word == "" {
+		return ""
+	}
+	wf := makeFingerprint(word)
+	best, bestDist, prefix := "", int(^uint(0)>>1), false
+	for _, a := range actions {
+		name, isPrefix := strings.CutSuffix(a, "(*)")
+		if d := fingerprintDistance(wf, makeFingerprint(name)); d < bestDist {
+			best, bestDist, prefix = name, d, isPrefix
+		}
+	}
+	for _, a := range extra {
+		if d := fingerprintDistance(wf, makeFingerprint(a)); d < bestDist {
+			best, bestDist, prefix = a, d, false
+		}
+	}
+	f := 2
+	if prefix {
+		f = 3
+	}
+	if best == "" || bestDist > f*len(word) || bestDist > f*len(best) {
+		return ""
+	}
+	return best
+}
+
+// knownTCPAction reports whether action is an HAProxy tcp-request action
+// of rule set what (connection, session or content).
+func knownTCPAction(what, action string) bool {
+	if stage, ok := tcpRequestActions[action]; ok {
+		return stage == "" || stage == what || (stage == "connection" && what == "session")
+	}
+	return strings.HasPrefix(action, "set-var") || strings.HasPrefix(action, "sc-") || strings.HasPrefix(action, "track-sc")
 }
 
 // builtinACLs are HAProxy's predefined layer-4 ACLs goproxy evaluates.
@@ -271,12 +336,22 @@ func (p *parser) parseCondition(px *Proxy, w []string, ctx string) (*Condition, 
 func (p *parser) kwTCPRequest(px *Proxy, w []string, _ kwMod) {
 	what := argAt(w, 1)
 	if what == "" {
-		p.alert("missing argument for '%s' in %s '%s'", w[0], px.Kind, px.Name)
+		if px.Cap&CapDefaults != 0 {
+			p.alert("missing argument for '%s' in defaults section", w[0])
+		} else {
+			p.alert("missing argument for '%s' in %s '%s'", w[0], px.Kind, px.Name)
+		}
 		return
 	}
-	if px.Cap&CapDefaults != 0 && px.Name == "" && what != "inspect-delay" {
-		p.alert("'%s %s' not allowed in anonymous 'defaults' section.", w[0], what)
-		return
+	switch what {
+	case "inspect-delay", "connection", "session", "content":
+		if what != "inspect-delay" && what != "content" && px.Cap&CapFrontend == 0 {
+			break // "not a frontend", below
+		}
+		if px.Cap&CapDefaults != 0 && px.Name == "" {
+			p.alert("%s %s is not allowed in anonymous 'defaults' sections", w[0], what)
+			return
+		}
 	}
 	switch what {
 	case "inspect-delay":
@@ -286,11 +361,11 @@ func (p *parser) kwTCPRequest(px *Proxy, w []string, _ kwMod) {
 			return
 		}
 		px.InspectDelay = d
-	case "connection", "content":
+	case "connection", "session", "content":
 		if px.Cap&CapDefaults != 0 {
 			px.hasRules = true
 		}
-		if what == "connection" && px.Cap&CapFrontend == 0 {
+		if what != "content" && px.Cap&CapFrontend == 0 {
 			p.alert("%s %s is not allowed because %s %s is not a frontend", w[0], what, px.Kind, px.Name)
 			return
 		}
@@ -301,7 +376,7 @@ func (p *parser) kwTCPRequest(px *Proxy, w []string, _ kwMod) {
 		case "accept", "reject":
 			rule = &TCPRule{Pos: p.pos(), Action: action}
 		case "":
-			p.alert("'%s %s' expects 'accept', 'reject', 'track-sc0' ... in %s '%s'", w[0], what, px.Kind, px.Name)
+			p.alert("%s", tcpActionExpects(w[0], what, px, action))
 			return
 		default:
 			var handled bool
@@ -311,24 +386,16 @@ func (p *parser) kwTCPRequest(px *Proxy, w []string, _ kwMod) {
 				}
 				break
 			}
-			if tcpRequestActions[action] || strings.HasPrefix(action, "set-var") || strings.HasPrefix(action, "sc-") || strings.HasPrefix(action, "track-sc") {
+			if knownTCPAction(what, action) {
 				p.alert("'%s %s %s' is not supported by goproxy (see the README for the actions implemented).", w[0], what, action)
 				return
 			}
-			if what == "connection" {
-				p.alert("'%s %s' expects 'accept', 'reject', 'capture', 'expect-proxy', 'expect-netscaler-cip', 'track-sc0' ... 'track-sc2', 'sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-dst', 'set-dst-port', 'set-mark', 'set-src', 'set-src-port', 'set-tos', 'silent-drop' in %s '%s' (got '%s').\n", w[0], what, px.Kind, px.Name, action)
-			} else {
-				p.alert("'%s %s' expects 'accept', 'reject', 'capture', 'do-resolve', 'set-dst', 'set-dst-port', 'set-log-level', 'set-mark', 'set-nice', 'set-priority-class', 'set-priority-offset', 'set-src', 'set-src-port', 'set-tos', 'set-var-fmt(*)', 'set-var(*)', 'silent-drop', 'switch-mode', 'track-sc0' ... 'track-sc2', 'unset-var(*)', 'use-service' in %s '%s' (got '%s').\n", w[0], what, px.Kind, px.Name, action)
-			}
+			p.alert("%s", tcpActionExpects(w[0], what, px, action))
 			return
 		}
 		if c := 2 + used; len(w) > c {
 			if w[c] != "if" && w[c] != "unless" {
-				if rule.Action == "accept" || rule.Action == "reject" {
-					p.alert("'%s %s %s' : expects 'if' or 'unless' followed by a condition but found '%s'.", w[0], what, action, w[c])
-				} else {
-					p.alert("'%s %s %s' only accepts 'if' or 'unless', in %s '%s' (got '%s')", w[0], what, action, px.Kind, px.Name, w[c])
-				}
+				p.alert("'%s %s %s' only accepts 'if' or 'unless', in %s '%s' (got '%s')", w[0], what, action, px.Kind, px.Name, w[c])
 				return
 			}
 			ctx := fmt.Sprintf("'%s %s %s' : error detected in %s '%s' while parsing '%s' condition", w[0], what, action, px.Kind, px.Name, w[c])
@@ -337,21 +404,31 @@ func (p *parser) kwTCPRequest(px *Proxy, w []string, _ kwMod) {
 				return
 			}
 			rule.Cond = cond
-			if what == "connection" {
-				p.warnNeverMatch(px, cond, ctxFrontendConn, w[0]+" "+what)
-			} else if px.Cap&CapFrontend != 0 {
-				p.warnNeverMatch(px, cond, ctxFrontendContent, w[0]+" "+what)
-			}
 		}
 		p.warnMisplacedTCP(px, what, w[0])
-		if what == "connection" {
-			px.TCPReqConn = append(px.TCPReqConn, rule)
-		} else {
-			px.TCPReqContent = append(px.TCPReqContent, rule)
+		switch {
+		case what == "connection":
+			p.warnNeverMatch(px, rule.Cond, ctxFrontendConn, w[0]+" "+what)
+		case what == "session":
+			p.warnNeverMatch(px, rule.Cond, ctxFrontendSession, w[0]+" "+what)
+		case px.Cap&CapFrontend != 0:
+			p.warnNeverMatch(px, rule.Cond, ctxFrontendContent, w[0]+" "+what)
 		}
-	case "session":
-		p.alert("'%s %s' is not supported by goproxy (use 'tcp-request connection').", w[0], what)
+		switch what {
+		case "connection":
+			px.TCPReqConn = append(px.TCPReqConn, rule)
+		case "session":
+			px.TCPReqSession = append(px.TCPReqSession, rule)
+			px.ownSession++
+		default:
+			px.TCPReqContent = append(px.TCPReqContent, rule)
+			px.ownContent++
+		}
 	default:
+		if px.Cap&CapDefaults != 0 {
+			p.alert("'%s' expects 'inspect-delay', 'connection', or 'content' in defaults section (got '%s')", w[0], what)
+			return
+		}
 		p.alert("'%s' expects 'inspect-delay', 'connection', or 'content' in %s '%s' (got '%s')", w[0], px.Kind, px.Name, what)
 	}
 }

@@ -42,6 +42,8 @@ var fetches = map[string]fetchDef{
 	"be_name":            {"str", "str", 0, 0},
 	"fe_id":              {"int", "int", 0, 0},
 	"so_id":              {"int", "int", 0, 0},
+	"prio_class":         {"int", "int", 0, 0},
+	"prio_offset":        {"int", "int", 0, 0},
 	"fe_conn":            {"int", "int", 0, 1},
 	"nbsrv":              {"int", "int", 0, 1},
 	"be_conn":            {"int", "int", 0, 1},
@@ -109,7 +111,7 @@ func (p *parser) parseFetchACL(expr string, w []string) (*ACL, string) {
 			match = "ip"
 		}
 	}
-	args = p.stickArgs(name, args, conv, "ACL")
+	args = p.stickArgs(name, args, conv, true)
 	acl := &ACL{Criterion: name, Args: args, Conv: conv}
 	asMap, methodSet := false, false
 	for len(w) > 0 && strings.HasPrefix(w[0], "-") {
@@ -310,6 +312,7 @@ func readPatternFile(name string) ([]string, error) {
 // sample_ckp_names: the fetches incompatible with it never match there.
 const (
 	ctxFrontendConn    = "frontend tcp-request connection rule"
+	ctxFrontendSession = "frontend tcp-request session rule"
 	ctxFrontendContent = "frontend tcp-request content rule"
 	ctxUseBackend      = "frontend use-backend rule"
 )
@@ -318,7 +321,7 @@ const (
 func incompatible(name, ctx string) bool {
 	switch {
 	case strings.HasPrefix(name, "req.") || strings.HasPrefix(name, "req_") || strings.HasPrefix(name, "payload"):
-		return ctx == ctxFrontendConn
+		return ctx == ctxFrontendConn || ctx == ctxFrontendSession
 	case name == "be_name":
 		return ctx != ""
 	}
@@ -368,6 +371,19 @@ func checkFetchArity(name string, args []string) string {
 	def := fetches[name]
 	if name == "var" && len(args) == 0 {
 		return "invalid args in fetch method 'var' : Empty variable name cannot be accepted"
+	}
+	if strings.HasPrefix(name, "sc_") {
+		// sc_*(<ctr>[,<table>]), HAProxy's ARG2(1,SINT,TAB).
+		switch {
+		case len(args) == 0:
+			return fmt.Sprintf("fetch method '%s' : expected type 'integer' at position 1, but got nothing", name)
+		case len(args) > 2:
+			return fmt.Sprintf("fetch method '%s' : expected ')' before ',%s)'", name, strings.Join(args[2:], ","))
+		}
+		if _, err := strconv.ParseInt(args[0], 10, 64); err != nil {
+			return fmt.Sprintf("fetch method '%s' : failed to parse '%s' as type 'integer' at position 1", name, args[0])
+		}
+		return ""
 	}
 	if konst := constTypes[name]; konst != "" && len(args) == 0 {
 		return fmt.Sprintf("fetch method '%s' : expected type '%s' at position 1, but got nothing", name, konst)

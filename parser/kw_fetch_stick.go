@@ -5,8 +5,9 @@ import (
 	"strings"
 )
 
-// The stick-table fetches and converters: sc0_*, sc1_*, sc2_* read the
-// entry a sticky counter tracks (optionally in another table), src_*
+// The stick-table fetches and converters: sc0_*, sc1_*, sc2_* and
+// sc_*(<ctr>) read the entry a sticky counter tracks (optionally in
+// another table), src_*
 // look the client's address up in a table (the proxy's own by default),
 // table_* converters look their input up, table_cnt and table_avl count.
 
@@ -40,6 +41,7 @@ func init() {
 			for _, sc := range []string{"sc0_", "sc1_", "sc2_"} {
 				fetches[sc+name] = fetchDef{out, out, 0, 1}
 			}
+			fetches["sc_"+name] = fetchDef{out, out, 1, 2}
 		}
 		if name != "tracked" {
 			fetches["src_"+name] = fetchDef{out, out, 0, 1}
@@ -68,24 +70,31 @@ func isStickFetch(name string) bool {
 	if defaultsToTable(name) {
 		return true
 	}
-	if len(name) > 4 && name[0] == 's' && name[1] == 'c' && name[2] >= '0' && name[2] <= '2' && name[3] == '_' {
+	if len(name) > 4 && name[0] == 's' && name[1] == 'c' && ((name[2] >= '0' && name[2] <= '2') || name[2] == '_') && name[3] == '_' {
 		_, ok := StickFetchData[name[4:]]
 		return ok
+	}
+	if rest, ok := strings.CutPrefix(name, "sc_"); ok {
+		_, known := StickFetchData[rest]
+		return known && rest != "updt_conn_cnt"
 	}
 	return false
 }
 
-// tableRef is a table named by a fetch or converter argument, checked
-// once every proxy is parsed.
-type tableRef struct {
-	Pos
-	proxy, name string
-	msg         string // where the name appears, as HAProxy words it
+// tableArg is the index of a stick fetch's table argument: sc_*(<ctr>)
+// has its counter first.
+func tableArg(name string) int {
+	if strings.HasPrefix(name, "sc_") {
+		return 1
+	}
+	return 0
 }
 
 // stickArgs fills in the default table of a fetch and of its table_*
-// converters, and records the tables they name for the check.
-func (p *parser) stickArgs(fetch string, args []string, conv []Converter, ctx string) []string {
+// converters, and notes the tables they name for the check-time
+// resolution (fetchargs.go); acl: the fetch of an ACL, else of a rule's
+// sample expression.
+func (p *parser) stickArgs(fetch string, args []string, conv []Converter, acl bool) []string {
 	px := p.cur
 	if px == nil {
 		return args
@@ -94,9 +103,8 @@ func (p *parser) stickArgs(fetch string, args []string, conv []Converter, ctx st
 		if len(args) == 0 && defaultsToTable(fetch) {
 			args = []string{px.Name}
 		}
-		if len(args) > 0 {
-			p.tableRefs = append(p.tableRefs, tableRef{Pos: p.pos(), proxy: px.Name, name: args[0],
-				msg: fmt.Sprintf("arg 1 of %s keyword '%s'", ctx, fetch)})
+		if i := tableArg(fetch); len(args) > i {
+			p.noteArg(px, 't', args[i], fmt.Sprintf("arg %d of %s '%s'", i+1, fetchKeyword(acl), fetch), acl)
 		}
 	}
 	for i := range conv {
@@ -107,22 +115,16 @@ func (p *parser) stickArgs(fetch string, args []string, conv []Converter, ctx st
 		if len(c.Args) == 0 {
 			c.Args = []string{px.Name}
 		}
-		p.tableRefs = append(p.tableRefs, tableRef{Pos: p.pos(), proxy: px.Name, name: c.Args[0],
-			msg: fmt.Sprintf("arg 1 of conversion keyword '%s' for %s keyword '%s'", c.Name, ctx, fetch)})
+		p.noteArg(px, 't', c.Args[0], fmt.Sprintf("arg 1 of conversion keyword '%s' for %s '%s'", c.Name, fetchKeyword(acl), fetch), acl)
 	}
 	return args
 }
 
-// checkTableRefs reports the tables fetches and converters of px name
-// but no proxy declares.
-func (p *parser) checkTableRefs(px *Proxy) {
-	for _, r := range p.tableRefs {
-		if r.proxy != px.Name {
-			continue
-		}
-		if p.cfg.TableByName(r.name) == nil {
-			p.report(&Error{Pos: r.Pos, Phase: PhaseCheck, Style: StyleLine,
-				Msg: fmt.Sprintf("unable to find table '%s' referenced in %s in proxy '%s'.", r.name, r.msg, px.Name)})
-		}
+// fetchKeyword is how HAProxy names the keyword of a fetch in its
+// argument messages.
+func fetchKeyword(acl bool) string {
+	if acl {
+		return "ACL keyword"
 	}
+	return "sample fetch keyword"
 }

@@ -72,7 +72,7 @@ func (p *parser) kwStick(px *Proxy, w []string, _ kwMod) {
 }
 
 // trackAction parses track-sc<n> <key> [table <t>] of tcp-request
-// connection|content (w[2] is the action); it returns the rule and the
+// connection|session|content (w[2] is the action); it returns the rule and the
 // words it took after the action's own.
 func (p *parser) trackAction(px *Proxy, what string, w []string) (*TCPRule, int) {
 	action := w[2]
@@ -97,7 +97,7 @@ func (p *parser) trackAction(px *Proxy, what string, w []string) (*TCPRule, int)
 		p.alert("%s%s", pre, m)
 		return nil, 0
 	}
-	if what == "connection" && fetchReadsContent(e.Fetch) {
+	if what != "content" && fetchReadsContent(e.Fetch) {
 		p.alert("%sfetch method '%s' extracts information from 'request buffer', none of which is available here", pre, expr)
 		return nil, 0
 	}
@@ -154,7 +154,7 @@ func (p *parser) counterAction(px *Proxy, what string, w []string) (*TCPRule, in
 		p.alert("%s", m)
 		return nil, 0
 	}
-	if what == "connection" && fetchReadsContent(e.Fetch) {
+	if what != "content" && fetchReadsContent(e.Fetch) {
 		p.alert("fetch method '%s' extracts information from 'request buffer', none of which is available here", v)
 		return nil, 0
 	}
@@ -174,7 +174,6 @@ func isCounterAction(action string) bool {
 // actions, with HAProxy's check-time messages, and gives a table used by
 // stick rules its server_id and server_key.
 func (p *parser) checkStick(px *Proxy) {
-	p.checkTableRefs(px)
 	find := func(name string) (*StickTable, string) {
 		if name == "" {
 			return px.Table, px.Name
@@ -193,7 +192,7 @@ func (p *parser) checkStick(px *Proxy) {
 			t.addStore(StickData{Type: "server_key"})
 		}
 	}
-	for _, list := range [][]*TCPRule{px.TCPReqConn, px.TCPReqContent} {
+	for _, list := range [][]*TCPRule{px.TCPReqConn, px.TCPReqSession, px.TCPReqContent} {
 		for _, r := range list {
 			if r.Action != "track-sc" {
 				continue

@@ -56,7 +56,7 @@ func (p *parser) parseSampleWord(expr string) (*SampleExpr, string, string) {
 	if cmsg != "" {
 		return nil, "", string(cmsg)
 	}
-	args = p.stickArgs(name, args, conv, "sample fetch")
+	args = p.stickArgs(name, args, conv, false)
 	return &SampleExpr{Fetch: name, Args: args, Conv: conv}, out, ""
 }
 
@@ -68,32 +68,55 @@ func (p *parser) tcpAction(px *Proxy, what string, w []string) (rule *TCPRule, n
 	action := w[2]
 	name, arg, hasArg := strings.Cut(action, "(")
 	switch {
-	case name == "set-var" || name == "unset-var":
+	case name == "set-var" || name == "unset-var" || name == "set-var-fmt":
 		if !hasArg || !strings.HasSuffix(arg, ")") {
 			p.alert("invalid or incomplete action '%s'. Expects 'set-var(<var-name>)', 'set-var-fmt(<var-name>)' or 'unset-var(<var-name>)'", action)
 			return nil, 0, true
 		}
 		arg = strings.TrimSuffix(arg, ")")
-		v, conds, _ := strings.Cut(arg, ",")
+		v, conds, hasConds := strings.Cut(arg, ",")
 		if m := varNameError(v); m != "" {
 			p.alert("%s", m)
 			return nil, 0, true
 		}
-		if conds != "" {
+		if name == "unset-var" && hasConds {
+			p.alert("unset-var does not expect parameters after the variable name. Only \"set-var\" and \"set-var-fmt\" manage conditions")
+			return nil, 0, true
+		}
+		if hasConds {
 			for _, c := range strings.Split(conds, ",") {
 				switch c {
+				case "": // HAProxy skips an empty one
 				case "ifexists", "ifnotexists", "ifempty", "ifnotempty", "ifset", "ifnotset", "ifgt", "iflt":
 				default:
 					p.alert("unknown condition \"%s\"", c)
 					return nil, 0, true
 				}
 			}
-			p.alert("'%s %s %s' : set-var conditions are not supported by goproxy.", w[0], what, action)
-			return nil, 0, true
 		}
 		rule = &TCPRule{Pos: p.pos(), Action: name, Var: v}
+		for _, c := range strings.Split(conds, ",") {
+			if c != "" {
+				rule.VarConds = append(rule.VarConds, c)
+			}
+		}
 		if name == "unset-var" {
 			return rule, 1, true
+		}
+		if name == "set-var-fmt" {
+			// As HAProxy, the next word is the format, maybe empty; it is
+			// parsed with the rule, its fetches valid where the rule runs.
+			if what == "content" {
+				p.lfCtx = lfContentRule
+			}
+			nodes, err := p.parseLogFormat(argAt(w, 3), false)
+			p.lfCtx = lfLog
+			if err != nil {
+				p.alert("%s", err)
+				return nil, 0, true
+			}
+			rule.Format = nodes
+			return rule, 2, true
 		}
 		expr := argAt(w, 3)
 		if expr == "" || expr == "if" || expr == "unless" {
@@ -105,7 +128,7 @@ func (p *parser) tcpAction(px *Proxy, what string, w []string) (rule *TCPRule, n
 			p.alert("%s", m)
 			return nil, 0, true
 		}
-		if what == "connection" && fetchReadsContent(e.Fetch) {
+		if what != "content" && fetchReadsContent(e.Fetch) {
 			p.alert("fetch method '%s' extracts information from 'request buffer', none of which is available here", action)
 			return nil, 0, true
 		}
@@ -122,8 +145,20 @@ func (p *parser) tcpAction(px *Proxy, what string, w []string) (rule *TCPRule, n
 			p.alert("%s", m)
 			return nil, 0, true
 		}
-		if what == "connection" && fetchReadsContent(e.Fetch) {
+		if what != "content" && fetchReadsContent(e.Fetch) {
 			p.alert("fetch method '%s' extracts information from 'request buffer', none of which is available here", action)
+			return nil, 0, true
+		}
+		return &TCPRule{Pos: p.pos(), Action: action, Expr: e}, 2, true
+	case (action == "set-priority-class" || action == "set-priority-offset") && what == "content":
+		expr := argAt(w, 3)
+		if expr == "" || expr == "if" || expr == "unless" {
+			p.alert("missing fetch method")
+			return nil, 0, true
+		}
+		e, _, m := p.parseSampleWord(expr)
+		if m != "" {
+			p.alert("%s", m)
 			return nil, 0, true
 		}
 		return &TCPRule{Pos: p.pos(), Action: action, Expr: e}, 2, true
@@ -134,8 +169,8 @@ func (p *parser) tcpAction(px *Proxy, what string, w []string) (rule *TCPRule, n
 			p.alert("%smissing fetch method", pre)
 			return nil, 0, true
 		}
-		if what == "connection" {
-			p.alert("'capture %s' is not allowed in 'tcp-request connection' rules in %s '%s'", expr, px.Kind, px.Name)
+		if what != "content" {
+			p.alert("'capture %s' is not allowed in '%s %s' rules in %s '%s'", expr, w[0], what, px.Kind, px.Name)
 			return nil, 0, true
 		}
 		e, _, m := p.parseSampleWord(expr)
@@ -171,11 +206,32 @@ func (p *parser) tcpAction(px *Proxy, what string, w []string) (rule *TCPRule, n
 	case isCounterAction(action):
 		rule, n = p.counterAction(px, what, w)
 		return rule, n, true
+	case action == "set-mark" || action == "set-tos":
+		v, ok := p.socketOptValue(argAt(w, 3), action == "set-mark")
+		if !ok {
+			return nil, 0, true
+		}
+		return &TCPRule{Pos: p.pos(), Action: action, Value: v}, 2, true
+	case action == "set-log-level" && what == "content":
+		lvl := argAt(w, 3)
+		v := int64(-1)
+		if lvl != "silent" {
+			v = int64(indexOf(logLevels, lvl)) + 1
+		}
+		if v == 0 {
+			p.alert("expects exactly 1 argument (log level name or 'silent')")
+			return nil, 0, true
+		}
+		return &TCPRule{Pos: p.pos(), Action: action, Value: v}, 2, true
 	case action == "silent-drop":
 		return &TCPRule{Pos: p.pos(), Action: action}, 1, true
-	case action == "expect-proxy" && what == "connection":
+	case action == "expect-proxy":
 		if argAt(w, 3) != "layer4" {
 			p.alert("'%s %s %s' only supports 'layer4' in %s '%s' (got '%s')", w[0], what, action, px.Kind, px.Name, argAt(w, 3))
+			return nil, 0, true
+		}
+		if what != "connection" {
+			p.alert("'%s %s' is not allowed in '%s %s' rules in %s '%s'", action, argAt(w, 3), w[0], what, px.Kind, px.Name)
 			return nil, 0, true
 		}
 		return &TCPRule{Pos: p.pos(), Action: action}, 2, true
@@ -186,4 +242,65 @@ func (p *parser) tcpAction(px *Proxy, what string, w []string) (rule *TCPRule, n
 // fetchReadsContent reports whether a fetch reads the client's bytes.
 func fetchReadsContent(name string) bool {
 	return strings.HasPrefix(name, "req.") || strings.HasPrefix(name, "req_") || strings.HasPrefix(name, "payload")
+}
+
+// socketOptValue parses the value of set-mark (unsigned, kept as the 32
+// bits the socket option takes) or set-tos as C's strtoul/strtol with base
+// 0 read it (0x... hex, 0... octal), with HAProxy's messages.
+func (p *parser) socketOptValue(v string, unsigned bool) (int64, bool) {
+	if v == "" {
+		p.alert("expects exactly 1 argument (integer/hex value)")
+		return 0, false
+	}
+	n, rest := cInteger(v)
+	if rest != "" {
+		p.alert("invalid character starting at '%s' (integer/hex value expected)", rest)
+		return 0, false
+	}
+	if unsigned {
+		return int64(uint32(n)), true
+	}
+	return int64(int32(n)), true
+}
+
+// cInteger reads an integer as strtol with base 0: leading spaces, a sign,
+// then hex (0x), octal (0) or decimal digits; it returns the value (wrapped
+// to 64 bits) and what follows the digits (all of s when there are none).
+func cInteger(s string) (int64, string) {
+	i := 0
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
+		i++
+	}
+	neg := false
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		neg = s[i] == '-'
+		i++
+	}
+	base := uint64(10)
+	switch {
+	case i+1 < len(s) && s[i] == '0' && (s[i+1] == 'x' || s[i+1] == 'X') && i+2 < len(s) && isHex(s[i+2]):
+		base, i = 16, i+2
+	case i < len(s) && s[i] == '0':
+		base = 8
+	}
+	start := i
+	var n uint64
+	for i < len(s) {
+		if !isHex(s[i]) {
+			break
+		}
+		d := uint64(hexVal(s[i]))
+		if d >= base {
+			break
+		}
+		n = n*base + d
+		i++
+	}
+	if i == start {
+		return 0, s
+	}
+	if neg {
+		n = -n
+	}
+	return int64(n), s[i:]
 }

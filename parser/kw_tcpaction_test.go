@@ -76,3 +76,20 @@ func TestTCPActionErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestCInteger reads integers as C's strtol with base 0 does.
+func TestCInteger(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		n    int64
+		rest string
+	}{
+		{"42", 42, ""}, {"0x2a", 42, ""}, {"0X2A", 42, ""}, {"052", 42, ""}, {"-1", -1, ""}, {"+7", 7, ""},
+		{"0x1g", 1, "g"}, {"12x", 12, "x"}, {"08", 0, "8"}, {"0x", 0, "x"}, {"if", 0, "if"}, {"", 0, ""}, {" 9", 9, ""},
+	} {
+		n, rest := cInteger(tc.in)
+		if n != tc.n || rest != tc.rest {
+			t.Errorf("cInteger(%q) = %d, %q; want %d, %q", tc.in, n, rest, tc.n, tc.rest)
+		}
+	}
+}

@@ -50,6 +50,7 @@ const (
 	lfLog         lfContext = iota // log-format, log-format-sd: at log time
 	lfBackendName                  // use_backend <fmt>: while the session starts
 	lfUniqueID                     // unique-id-format: LOG_OPT_HTTP, no '-' for empty values
+	lfContentRule                  // set-var-fmt of a content rule: the client's bytes are there
 )
 
 // l6Fetches are the fetches of the client's bytes, with the sources

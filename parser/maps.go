@@ -129,7 +129,7 @@ func MapKeyError(match, key string) string {
 		m = validIntPattern(key)
 	case "ip":
 		m = validPattern("ip", key)
-	case "reg":
+	case "reg", "regm":
 		m = validPattern("reg", key)
 	}
 	return strings.TrimSuffix(m, ".")

@@ -173,6 +173,7 @@ type Proxy struct {
 	StickRules    []*StickRule `json:",omitempty"`
 	ACLs          []*ACL
 	TCPReqConn    []*TCPRule
+	TCPReqSession []*TCPRule `json:",omitempty"` // tcp-request session
 	TCPReqContent []*TCPRule
 	InspectDelay  time.Duration
 
@@ -254,20 +255,24 @@ type Proxy struct {
 
 	// HTTP-mode settings HAProxy accepts in a TCP proxy and ignores (or
 	// warns about) once the proxy's mode is known; see kw_http.go.
-	modePos    Pos        // where the mode was set (this section or its defaults)
-	logFmt     string     // "option tcplog", "option httplog", ... as HAProxy names it
-	logFmtPos  Pos        // HAProxy's conf.args position, printed with the httplog fallback
-	lfText     *LogFormat // log-format as written, compiled at check time
-	lfsdText   *LogFormat // log-format-sd as written
-	uifText    *LogFormat // unique-id-format as written
-	elfText    *LogFormat // error-log-format as written
-	argUses    []argUse   // fetches of its rules and ACLs naming a proxy or server (fetchargs.go)
-	httpOpts   uint32     // bits of httpOnlyOptions set on this proxy
-	httpRules  []string   // "http-request", "http-response", ... written in this section
-	hasRules   bool       // a defaults section with tcp-request/http-* rules
-	rulesCap   Cap        // the capabilities of the proxies using a defaults section with rules
-	monitorURI bool       // monitor-uri is set (HTTP mode only)
-	cookie     bool       // "cookie" is set (HTTP persistence, ignored in TCP)
+	modePos   Pos        // where the mode was set (this section or its defaults)
+	logFmt    string     // "option tcplog", "option httplog", ... as HAProxy names it
+	logFmtPos Pos        // HAProxy's conf.args position, printed with the httplog fallback
+	lfText    *LogFormat // log-format as written, compiled at check time
+	lfsdText  *LogFormat // log-format-sd as written
+	uifText   *LogFormat // unique-id-format as written
+	elfText   *LogFormat // error-log-format as written
+	argUses   []argUse   // fetches of its rules and ACLs naming a proxy or server (fetchargs.go)
+	httpOpts  uint32     // bits of httpOnlyOptions set on this proxy
+	httpRules []string   // "http-request", "http-response", ... written in this section
+	hasRules  bool       // a defaults section with tcp-request/http-* rules
+	rulesCap  Cap        // the capabilities of the proxies using a defaults section with rules
+	// ownSession, ownContent count the proxy's own tcp-request session
+	// and content rules (not its defaults section's), for HAProxy's
+	// warnings about rules placed after them.
+	ownSession, ownContent int
+	monitorURI             bool // monitor-uri is set (HTTP mode only)
+	cookie                 bool // "cookie" is set (HTTP persistence, ignored in TCP)
 }
 
 // ProxyOptions are the boolean and small-valued `option` keywords.
@@ -538,17 +543,24 @@ type TCPRule struct {
 	Cond   *Condition
 	// Var is the variable of set-var and unset-var ("txn.account"); Expr
 	// the sample expression of set-var and set-src.
-	Var  string      `json:",omitempty"`
-	Expr *SampleExpr `json:",omitempty"`
+	Var string `json:",omitempty"`
+	// VarConds are the conditions of set-var and set-var-fmt
+	// ("ifexists", "ifgt"...).
+	VarConds []string    `json:",omitempty"`
+	Expr     *SampleExpr `json:",omitempty"`
 	// Capture and Len are the slot and length of a capture.
 	Capture int `json:",omitempty"`
 	Len     int `json:",omitempty"`
 	// SC is the sticky counter of track-sc<n>, sc-inc-gpc0/1(<n>) and
 	// sc-set-gpt0(<n>); Table the table track-sc names ("" for the
-	// proxy's own); Value sc-set-gpt0's integer when Expr is nil.
+	// proxy's own); Value sc-set-gpt0's integer when Expr is nil, the
+	// value of set-mark and set-tos, and set-log-level's level plus one
+	// (-1: silent).
 	SC    int    `json:",omitempty"`
 	Table string `json:",omitempty"`
 	Value int64  `json:",omitempty"`
+	// Format is set-var-fmt's log format.
+	Format []LogNode `json:",omitempty"`
 	// keyOut is the type of track-sc's key, for the check of its table.
 	keyOut string
 }

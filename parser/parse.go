@@ -61,8 +61,6 @@ const (
 type parser struct {
 	opts Options
 	cfg  *Config
-	// tableRefs are the tables fetch and converter arguments name.
-	tableRefs []tableRef
 
 	errs   *multierror.Error
 	file   string

@@ -59,7 +59,7 @@ var convDefs = map[string]convDef{
 // their input.
 var mapMatchIn = map[string]string{
 	"str": "str", "beg": "str", "sub": "str", "dir": "str", "dom": "str", "end": "str",
-	"reg": "str", "int": "int", "ip": "addr",
+	"reg": "str", "regm": "str", "int": "int", "ip": "addr",
 }
 
 // mapConverter splits a map converter's name ("map", "map_beg",
@@ -77,6 +77,8 @@ func mapConverter(name string) (match, out string, ok bool) {
 		return "", "", false
 	}
 	switch {
+	case match == "regm" && two:
+		return "", "", false // map_regm gives strings only
 	case !two:
 		out = "str"
 		if match == "int" || match == "ip" {
@@ -170,7 +172,7 @@ func (p *parser) parseConverters(text, in string) ([]Converter, string, convErro
 			}
 		} else if !ok {
 			base := name
-			if knownConverters[base] || strings.HasPrefix(base, "map_regm") {
+			if knownConverters[base] {
 				return nil, "", convError(fmt.Sprintf("converter '%s' is not supported by goproxy (see the README for the converters applied)", base))
 			}
 			return nil, "", convError(fmt.Sprintf("unknown converter '%s'", base))

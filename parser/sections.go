@@ -291,7 +291,7 @@ func (p *parser) checkRulesParent(parent *Proxy, caps Cap) bool {
 		p.abortf("a listen section cannot inherit from a defaults section defining TCP/HTTP rules.")
 	case parent.rulesCap != 0 && parent.rulesCap != caps&both:
 		p.abortf("frontends and backends cannot inherit from the same defaults section if it defines TCP/HTTP rules (defaults section at %s:%d).", parent.File, parent.Line)
-	case caps&CapFrontend == 0 && len(parent.TCPReqConn) > 0:
+	case caps&CapFrontend == 0 && len(parent.TCPReqConn)+len(parent.TCPReqSession) > 0:
 		p.abortf("a backend section cannot inherit from a defaults section defining 'tcp-request connection' or 'tcp-request session' rules (defaults section at %s:%d).", parent.File, parent.Line)
 	default:
 		parent.rulesCap = caps & both
@@ -344,6 +344,7 @@ func newProxy(def *Proxy) *Proxy {
 	// tcp-request rules and ACLs of a named defaults section apply to the
 	// proxies that use it.
 	px.TCPReqConn = append([]*TCPRule(nil), def.TCPReqConn...)
+	px.TCPReqSession = append([]*TCPRule(nil), def.TCPReqSession...)
 	px.TCPReqContent = append([]*TCPRule(nil), def.TCPReqContent...)
 	px.ACLs = append([]*ACL(nil), def.ACLs...)
 	px.Stats, px.statsInherited = def.Stats, def.Stats != nil

@@ -55,6 +55,9 @@ const (
 	smpStr
 	smpBin
 	smpIP
+	// smpAny is a variable that exists without a value (HAProxy's
+	// SMP_T_ANY, which a set-var condition can leave): never fetched.
+	smpAny
 )
 
 // sample is a fetched value.

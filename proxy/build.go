@@ -281,6 +281,15 @@ func (g *Graph) buildFrontend(p *parser.Proxy, backends map[string]*Backend) (*F
 		f.tcpRules = append(f.tcpRules, rule)
 		f.needDst = f.needDst || rule.needsDst()
 	}
+	for _, r := range p.TCPReqSession {
+		rule, err := compileTCPRule(p, r, named, g.mapBy)
+		if err != nil {
+			errs = multierror.Append(errs, fmt.Errorf("parsing [%s:%d] : %w", r.File, r.Line, err))
+			continue
+		}
+		f.sessRules = append(f.sessRules, rule)
+		f.needDst = f.needDst || rule.needsDst()
+	}
 	f.captures = p.ReqCaptures
 	f.logAddrs = logsAddrs(p)
 	if f.logExprs, err = compileLogExprs(p, g.mapBy); err != nil {

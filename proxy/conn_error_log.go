@@ -54,7 +54,12 @@ func (s *session) logConnError() {
 		s.emitLogFormat(level, lf.Nodes, sd, &r)
 		return
 	}
+	// As HAProxy, a listener without a name has its id, or with option
+	// socket-stats the name it is shown under ("sock-1").
 	name := s.ln.Bind.Name
+	if name == "" && s.ln.stats {
+		name = s.ln.Name
+	}
 	if name == "" {
 		name = strconv.Itoa(s.ln.ID)
 	}

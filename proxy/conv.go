@@ -182,6 +182,19 @@ func (c *converter) apply(smp *sample) bool {
 	case cvTable:
 		return c.tableData(smp)
 	case cvMap:
+		if c.set.match == "regm" {
+			v, matched, ok := c.set.lookupRegm(smp.b, parser.DefaultBufSize)
+			switch {
+			case matched && !ok:
+				return false
+			case !matched && !c.hasDef:
+				return false
+			case !matched:
+				v = c.def
+			}
+			*smp = sample{typ: v.typ, b: v.b, mayChange: smp.mayChange}
+			return true
+		}
 		v, ok := c.set.lookup(smp)
 		if !ok {
 			if !c.hasDef {

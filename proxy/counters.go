@@ -30,6 +30,7 @@ type Counters struct {
 	cliAbrt, srvAbrt atomic.Int64
 	connect          atomic.Int64 // connection attempts to servers
 	dcon             atomic.Int64 // denied by tcp-request connection
+	dses             atomic.Int64 // denied by tcp-request session
 	ereq             atomic.Int64 // request errors: none in TCP mode (a bad PROXY header is a connection error), as in HAProxy
 	dreq             atomic.Int64 // denied by tcp-request content
 

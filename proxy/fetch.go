@@ -26,7 +26,8 @@ type fetchArgs struct {
 	def          string // var()'s default
 	hasDef       bool
 	konst        sample          // int(), str(), bool(), bin(), ipv4(), ipv6()
-	table        *stktable.Table // the table argument of sc<n>_*, src_*, table_cnt
+	table        *stktable.Table // the table argument of sc<n>_*, sc_*, src_*, table_cnt
+	ctr          int             // the sticky counter of sc_*(<ctr>), -1 for none there is
 }
 
 // parse compiles the arguments the parser validated.
@@ -69,6 +70,15 @@ func (fa *fetchArgs) parse(name string, args []string) error {
 			fa.def, fa.hasDef = args[1], true
 		}
 	default:
+		if strings.HasPrefix(name, "sc_") && len(args) > 0 {
+			// sc_*(<ctr>[,<table>]): a counter HAProxy does not have (its
+			// unsigned value past MAX_SESS_STKCTR) gives no sample.
+			fa.ctr = -1
+			if n, err := strconv.ParseInt(args[0], 10, 64); err == nil && n >= 0 && n < maxStickCtr {
+				fa.ctr = int(n)
+			}
+			args = args[1:]
+		}
 		if len(args) > 0 {
 			fa.proxy = args[0]
 		}
@@ -106,6 +116,8 @@ func init() {
 		"be_name":            {fetchBeName, "str", false},
 		"fe_id":              {fetchFeID, "int", false},
 		"so_id":              {fetchSoID, "int", false},
+		"prio_class":         {fetchPrioClass, "int", false},
+		"prio_offset":        {fetchPrioOffset, "int", false},
 		"fe_conn":            {fetchFeConn, "int", false},
 		"nbsrv":              {fetchNbsrv, "int", false},
 		"be_conn":            {fetchBeConn, "int", false},

@@ -8,7 +8,7 @@ import (
 	"goproxy/parser"
 )
 
-// The stick-table fetches (sc0_*, sc1_*, sc2_*, src_*, table_cnt,
+// The stick-table fetches (sc0_*, sc1_*, sc2_*, sc_*, src_*, table_cnt,
 // table_avl) and the table_* converters, as HAProxy's stick_table.c: a
 // sticky counter that tracks nothing gives no sample, a src_* lookup
 // that finds no entry gives 0, and data the table does not store gives
@@ -84,6 +84,7 @@ func init() {
 			for n := 0; n < maxStickCtr; n++ {
 				fetchTable[fmt.Sprintf("sc%d_%s", n, name)] = fetchDef{scFetch(n, sd), match, false}
 			}
+			fetchTable["sc_"+name] = fetchDef{scFetch(-1, sd), match, false}
 		}
 		if name != "tracked" {
 			fetchTable["src_"+name] = fetchDef{srcFetch(sd), match, false}
@@ -109,14 +110,24 @@ func isStickFetchName(name string) bool {
 		_, known := parser.StickFetchData[rest]
 		return known
 	}
-	return name == "table_cnt" || name == "table_avl" ||
+	return name == "table_cnt" || name == "table_avl" || strings.HasPrefix(name, "sc_") ||
 		(len(name) > 4 && name[:2] == "sc" && name[2] >= '0' && name[2] <= '2' && name[3] == '_')
 }
 
 // scFetch reads the entry sticky counter n tracks (or the entry of the
-// same key in the table given as argument).
+// same key in the table given as argument); n -1 is sc_*(<ctr>), whose
+// counter is its first argument.
 func scFetch(n int, sd stickData) fetchFn {
 	return func(fa *fetchArgs, c *connInfo) (sample, bool) {
+		n := n
+		if n < 0 {
+			if n = fa.ctr; n < 0 {
+				if sd.op == opTracked {
+					return boolSample(false)
+				}
+				return sample{}, false
+			}
+		}
 		var ctr stickCtr
 		if c.s != nil && c.s.stk != nil {
 			ctr = c.s.stk.ctr[n]

@@ -24,8 +24,10 @@ type Frontend struct {
 	defBE    *Backend
 	rules    []useRule
 	tcpRules []tcpRule // tcp-request connection (tcpactions.go)
-	content  []tcpRule // tcp-request content
-	needDst  bool      // some rule looks at the destination address
+	// sessRules: tcp-request session (tcp_session.go)
+	sessRules []tcpRule
+	content   []tcpRule // tcp-request content
+	needDst   bool      // some rule looks at the destination address
 	// inspects: the content rules or use_backend conditions read the
 	// client's bytes, which the session waits for (inspect.go).
 	inspects     bool

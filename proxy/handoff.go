@@ -49,6 +49,9 @@ type handoffRecord struct {
 	// UID is the unique id, when it was generated: the one the server
 	// was sent and the logs print.
 	UID *string `json:"uid,omitempty"`
+	// LogLevel is what a set-log-level rule chose for the session's log
+	// line (0: none ran).
+	LogLevel int8 `json:"log_level,omitempty"`
 }
 
 // handoffFlags are the session flags a record carries.
@@ -99,7 +102,7 @@ func (s *session) handoffRecord() handoffRecord {
 		Flags: s.flags & handoffFlags,
 		AgeMs: elapsedMs(s.l.now - s.tAccept), Tw: s.tw, Tc: s.tc,
 		BytesIn: s.bytes[0], BytesOut: s.bytes[1],
-		UID: s.handoffUID(),
+		UID: s.handoffUID(), LogLevel: s.logLevel,
 	}
 }
 
@@ -188,6 +191,7 @@ func (l *loop) adoptHanded(r *handoffRecord, ln *Listener, be *Backend, srv *Ser
 		flags:   fCliR | fCliW | fSrvR | fSrvW | fConnected | fDstKnown | r.Flags&handoffFlags,
 		tAccept: l.now - r.AgeMs*int64(time.Millisecond), tw: r.Tw, tc: r.Tc,
 		hidx: -1, term: termNormal, bytes: [2]int64{r.BytesIn, r.BytesOut},
+		logLevel: r.LogLevel,
 	}
 	s.retries = int16(be.retry)
 	be.ctr.incCur()

@@ -162,7 +162,7 @@ func buildIndex(s *mapSet, entries []mapEntry, ver uint32) *mapIndex {
 				continue
 			}
 			it.pfx = p
-		case "reg":
+		case "reg", "regm":
 			re, err := regexp.Compile(e.key)
 			if err != nil {
 				continue
@@ -229,7 +229,7 @@ func (s *mapSet) lookup(smp *sample) (sample, bool) {
 			ok = bytes.HasSuffix(smp.b, it.key)
 		case "sub":
 			ok = bytes.Contains(smp.b, it.key)
-		case "reg":
+		case "reg", "regm":
 			ok = it.re.Match(smp.b)
 		case "dir":
 			ok = matchWord(smp.b, it.key, '/')
@@ -241,6 +241,77 @@ func (s *mapSet) lookup(smp *sample) (sample, bool) {
 		}
 	}
 	return sample{}, false
+}
+
+// lookupRegm is map_regm's lookup: the value of the first entry whose
+// regular expression matches, its \<digit> references replaced by the
+// groups of the match (HAProxy's exp_replace). matched tells a match from
+// none (when the default applies); ok false with matched is a value
+// HAProxy cannot build (a final backslash, longer than bufSize).
+func (s *mapSet) lookupRegm(in []byte, bufSize int) (v sample, matched, ok bool) {
+	x := s.idx.Load()
+	for i := range x.items {
+		it := &x.items[i]
+		if m := it.re.FindSubmatchIndex(in); m != nil {
+			b, ok := expReplace(it.val.b, in, m, bufSize)
+			return sample{typ: smpStr, b: b}, true, ok
+		}
+	}
+	return sample{}, false, false
+}
+
+// expReplace is HAProxy's exp_replace(): str copied with \N replaced by
+// group N of the match m in src (nothing for a group that did not take
+// part), \xHH by that byte and \<other> by that character; false for a
+// final backslash or a result of bufSize bytes or more.
+func expReplace(str, src []byte, m []int, bufSize int) ([]byte, bool) {
+	out := make([]byte, 0, len(str)+16)
+	for i := 0; i < len(str); i++ {
+		c := str[i]
+		if c != '\\' {
+			out = append(out, c)
+			continue
+		}
+		i++
+		if i == len(str) {
+			return nil, false
+		}
+		switch c = str[i]; {
+		case c >= '0' && c <= '9':
+			n := int(c - '0')
+			if 2*n+1 < len(m) && m[2*n] >= 0 && m[2*n+1] >= 0 {
+				out = append(out, src[m[2*n]:m[2*n+1]]...)
+			}
+		case c == 'x':
+			if i+2 >= len(str) {
+				return nil, false
+			}
+			out = append(out, hexNibble(str[i+1])<<4+hexNibble(str[i+2]))
+			i += 2
+		default:
+			out = append(out, c)
+		}
+		if len(out) >= bufSize {
+			return nil, false
+		}
+	}
+	if len(out) >= bufSize {
+		return nil, false
+	}
+	return out, true
+}
+
+// hexNibble is exp_replace's reading of a hex digit (any byte: HAProxy
+// does not check it).
+func hexNibble(c byte) byte {
+	if c >= 'a' && c <= 'z' {
+		c -= 'a' - 'A'
+	}
+	c -= '0'
+	if c > 9 {
+		c -= 'A' - '9' - 1
+	}
+	return c
 }
 
 // matchWord is HAProxy's match_word(): the pattern (without its own

@@ -271,9 +271,6 @@ func (s *session) readProxyHeader() {
 	}
 	s.state = stNew
 	s.stExp = 0
-	if s.ln.tls == nil {
-		s.countSession() // TLS: once the handshake completed (tlsDone)
-	}
 	ci := &s.l.ci
 	*ci = connInfo{src: s.src, s: s, final: true}
 	if s.fe.needDst {

@@ -7,20 +7,43 @@ const (
 	qDequeued       // given a server slot; its loop has a command pending
 )
 
-// queue is an intrusive FIFO of sessions waiting for a server slot.
+// queue is an intrusive list of sessions waiting for a server slot, in
+// HAProxy's order: by priority class (set-priority-class, lowest first),
+// then by the time each was queued plus its priority offset; without
+// priorities, a FIFO.
 type queue struct {
 	head, tail *session
 	n          int64
 }
 
+// before reports whether a is served before b.
+func before(a, b *session) bool {
+	if a.prioClass != b.prioClass {
+		return a.prioClass < b.prioClass
+	}
+	return a.qSince < b.qSince
+}
+
+// push inserts s after every session served before it or at its rank;
+// sessions without priorities go to the tail at once.
 func (q *queue) push(s *session) {
-	s.qprev, s.qnext = q.tail, nil
-	if q.tail != nil {
-		q.tail.qnext = s
+	at := q.tail // s goes after at (nil: first)
+	for at != nil && before(s, at) {
+		at = at.qprev
+	}
+	s.qprev = at
+	if at != nil {
+		s.qnext = at.qnext
+		at.qnext = s
 	} else {
+		s.qnext = q.head
 		q.head = s
 	}
-	q.tail = s
+	if s.qnext != nil {
+		s.qnext.qprev = s
+	} else {
+		q.tail = s
+	}
 	q.n++
 }
 
@@ -134,7 +157,7 @@ func (b *Backend) reserveNext(srv *Server) *session {
 	switch {
 	case sh != nil && bh != nil:
 		s = sh
-		if bh.qSince < sh.qSince {
+		if before(bh, sh) {
 			s = bh
 		}
 	case sh != nil:

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"net/netip"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -127,6 +128,13 @@ type session struct {
 	failSide int8    // with fFailed: the side whose error ends the session
 	cerr     connErr // why the client connection failed before the session began (connerr.go)
 	failTerm [2]byte // with fFailed: its termination state
+	// logLevel is set-log-level's level plus one, -1 for silent, 0 when
+	// no rule set it (traffic_log.go).
+	logLevel int8
+	// prioClass and prioOffset (ms) are the queue priority of
+	// set-priority-class and set-priority-offset (queue.go).
+	prioClass  int16
+	prioOffset int32
 
 	tls    *tlsConn // TLS termination of the client side, nil for plain TCP
 	stls   *tlsConn // TLS to the server, nil for plain TCP (tls_origin.go)
@@ -204,12 +212,6 @@ func (l *loop) newSession(ln *Listener, fd int, src netip.AddrPort) {
 	if ln.stats {
 		setMax(&ln.ctr.max, ln.ctr.live.Add(1))
 	}
-	waitsHeader := ln.Bind.AcceptProxy || s.has(fExpectProxy)
-	if ln.tls == nil && !waitsHeader {
-		// Else once the PROXY header is read and the TLS handshake done
-		// (readProxyHeader, tlsDone): HAProxy counts no embryonic session.
-		s.countSession()
-	}
 	if !ln.optsInherited {
 		setConnOpts(fd, fe.keepalive)
 	}
@@ -224,7 +226,7 @@ func (l *loop) newSession(ln *Listener, fd int, src netip.AddrPort) {
 	if h := g.hooks.Accept; h != nil {
 		h(&AcceptRecord{Frontend: fe.Name, Client: s.src, Local: s.dstAddr()})
 	}
-	if waitsHeader {
+	if ln.Bind.AcceptProxy || s.has(fExpectProxy) {
 		s.state = stHeader
 		s.stExp = l.now + int64(headerTimeout(fe))
 		s.arm()
@@ -253,8 +255,13 @@ func (s *session) start(ci *connInfo) {
 		s.startTLS()
 		return
 	}
-	// As HAProxy's frontend_accept(), once the connection is established
-	// (its PROXY header read, its TLS handshake done).
+	// As HAProxy, a session counts (stot) once its PROXY header and TLS
+	// handshake completed and its session rules accepted it; then it is
+	// accepted (frontend_accept()'s log line).
+	if !s.sessionRules(ci) {
+		return
+	}
+	s.countSession()
 	s.logAccept()
 	if s.fe.inspects {
 		s.inspectPhase(s.fe.inspectDelay)
@@ -348,7 +355,9 @@ func (s *session) assign() {
 
 // enqueue puts the session in srv's queue (nil: the backend queue).
 func (s *session) enqueue(srv *Server) {
-	s.qSince = s.l.now
+	// As HAProxy's queue key, the offset moves the session's place among
+	// those of its class.
+	s.qSince = s.l.now + int64(s.prioOffset)*int64(time.Millisecond)
 	if !s.be.enqueue(s, srv) {
 		s.be.ctr.econ.Add(1)
 		s.finish(termConnFail)

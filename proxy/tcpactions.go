@@ -34,6 +34,12 @@ const (
 	actIncGPC0
 	actIncGPC1
 	actSetGPT0
+	actSetMark
+	actSetTos
+	actSetLogLevel
+	actSetVarFmt
+	actSetPrioClass
+	actSetPrioOffset
 )
 
 var tcpActs = map[string]tcpAct{
@@ -41,21 +47,26 @@ var tcpActs = map[string]tcpAct{
 	"set-src": actSetSrc, "silent-drop": actSilentDrop, "expect-proxy": actExpectProxy,
 	"capture": actCapture, "set-dst": actSetDst, "set-src-port": actSetSrcPort, "set-dst-port": actSetDstPort,
 	"track-sc": actTrackSC, "sc-inc-gpc0": actIncGPC0, "sc-inc-gpc1": actIncGPC1, "sc-set-gpt0": actSetGPT0,
+	"set-mark": actSetMark, "set-tos": actSetTos, "set-log-level": actSetLogLevel, "set-var-fmt": actSetVarFmt,
+	"set-priority-class": actSetPrioClass, "set-priority-offset": actSetPrioOffset,
 }
 
 // tcpRule is a compiled tcp-request connection or content rule.
 type tcpRule struct {
-	act  tcpAct
-	cond *cond
-	vr   varRef      // set-var, unset-var
-	expr *sampleExpr // set-var, set-src, capture
-	slot int         // capture: the slot and its length
-	n    int
+	act    tcpAct
+	cond   *cond
+	vr     varRef      // set-var, unset-var
+	vflags uint8       // set-var's conditions (vcIfExists...)
+	expr   *sampleExpr // set-var, set-src, capture
+	slot   int         // capture: the slot and its length
+	n      int
 	// track-sc and the counter actions: the sticky counter, the table
 	// tracked in, and sc-set-gpt0's value.
 	sc    int
 	table *stktable.Table
 	value int64
+	// format is set-var-fmt's log format (tcp_fmtactions.go).
+	format *ruleFormat
 }
 
 // tcpVerdict is the outcome of a rule list.
@@ -90,6 +101,14 @@ func compileTCPRule(px *parser.Proxy, r *parser.TCPRule, named map[string][]*acl
 	if r.Var != "" {
 		rule.vr = newVarRef(r.Var)
 	}
+	for _, c := range r.VarConds {
+		rule.vflags |= varConds[c]
+	}
+	if act == actSetVarFmt {
+		if rule.format, err = compileRuleFormat(r.Format, maps); err != nil {
+			return tcpRule{}, err
+		}
+	}
 	if r.Expr != nil {
 		if rule.expr, err = compileSampleExpr(r.Expr.Fetch, r.Expr.Args, r.Expr.Conv, maps); err != nil {
 			return tcpRule{}, err
@@ -100,12 +119,12 @@ func compileTCPRule(px *parser.Proxy, r *parser.TCPRule, named map[string][]*acl
 
 // usesContent reports whether the rule reads the client's bytes.
 func (r *tcpRule) usesContent() bool {
-	return r.cond.usesContent() || (r.expr != nil && r.expr.l6)
+	return r.cond.usesContent() || (r.expr != nil && r.expr.l6) || r.format.usesContent()
 }
 
 // needsDst reports whether the rule needs the destination address.
 func (r *tcpRule) needsDst() bool {
-	return r.cond.needsDst() || (r.expr != nil && (r.expr.crit == "dst" || r.expr.crit == "dst_port"))
+	return r.cond.needsDst() || (r.expr != nil && (r.expr.crit == "dst" || r.expr.crit == "dst_port")) || r.format.needsDst()
 }
 
 // apply runs a non-final action.
@@ -118,10 +137,25 @@ func (r *tcpRule) apply(ci *connInfo) {
 		r.counterAction(ci)
 	case actSetVar:
 		if smp, ok := r.expr.eval(ci); ok {
-			setVar(ci, r.vr, &smp)
+			setVar(ci, r.vr, &smp, r.vflags)
 		}
 	case actUnsetVar:
 		unsetVar(ci, r.vr)
+	case actSetVarFmt:
+		if s != nil {
+			v := r.format.build(ci)
+			setVar(ci, r.vr, &v, r.vflags)
+		}
+	case actSetMark, actSetTos:
+		if s != nil {
+			setClientSockopt(int(s.cfd), r.act == actSetMark, int(r.value))
+		}
+	case actSetPrioClass, actSetPrioOffset:
+		r.setPriority(ci)
+	case actSetLogLevel:
+		if s != nil {
+			s.logLevel = int8(r.value)
+		}
 	case actSetSrc:
 		smp, ok := r.expr.eval(ci)
 		if !ok || !castSample(&smp, castAddr) {
@@ -287,17 +321,71 @@ func varReachable(ci *connInfo, v varRef) bool {
 	return ci.s != nil && !ci.conn
 }
 
-func setVar(ci *connInfo, v varRef, smp *sample) {
+// The conditions of set-var and set-var-fmt, a bit set.
+const (
+	vcIfExists uint8 = 1 << iota
+	vcIfNotExists
+	vcIfEmpty
+	vcIfNotEmpty
+	vcIfSet
+	vcIfNotSet
+	vcIfGt
+	vcIfLt
+)
+
+var varConds = map[string]uint8{
+	"ifexists": vcIfExists, "ifnotexists": vcIfNotExists, "ifempty": vcIfEmpty, "ifnotempty": vcIfNotEmpty,
+	"ifset": vcIfSet, "ifnotset": vcIfNotSet, "ifgt": vcIfGt, "iflt": vcIfLt,
+}
+
+// assignVar is HAProxy 2.6's var_set() on one variable: cur is its value,
+// exists whether it exists; it returns the value after and whether the
+// variable exists then. As in HAProxy, a condition that fails on a
+// variable that did not exist may leave it created without a value
+// (smpAny), which ifexists and ifnotexists then see.
+func assignVar(cur sample, exists bool, smp *sample, flags uint8) (sample, bool) {
+	switch {
+	case exists && flags&vcIfNotExists != 0:
+		return cur, true
+	case !exists && flags&vcIfExists != 0:
+		return cur, false
+	case !exists:
+		cur = sample{typ: smpAny}
+	}
+	if (flags&vcIfSet != 0 && cur.typ == smpAny) || (flags&vcIfNotSet != 0 && cur.typ != smpAny) {
+		return cur, true
+	}
+	buf := smp.typ == smpStr || smp.typ == smpBin
+	switch {
+	case flags&vcIfEmpty != 0 && !buf:
+		return cur, true // a scalar is never empty
+	case smp.typ == smpInt && cur.typ == smpInt:
+		if (flags&vcIfGt != 0 && cur.i <= smp.i) || (flags&vcIfLt != 0 && cur.i >= smp.i) {
+			return cur, true
+		}
+	case buf:
+		if (flags&vcIfNotEmpty != 0 && len(smp.b) == 0) || (flags&vcIfEmpty != 0 && len(smp.b) != 0) {
+			return cur, true
+		}
+	}
+	return stored(smp), true
+}
+
+// setVar sets a variable under the conditions flags (0: none).
+func setVar(ci *connInfo, v varRef, smp *sample, flags uint8) {
 	if !varReachable(ci, v) {
 		return
 	}
 	if v.scope == scopeProc {
 		pv := &ci.s.l.g.procVars
 		pv.mu.Lock()
-		if pv.vals == nil {
-			pv.vals = map[string]sample{}
+		cur, ok := pv.vals[v.name]
+		if nv, keep := assignVar(cur, ok, smp, flags); keep {
+			if pv.vals == nil {
+				pv.vals = map[string]sample{}
+			}
+			pv.vals[v.name] = nv
 		}
-		pv.vals[v.name] = stored(smp)
 		pv.mu.Unlock()
 		return
 	}
@@ -307,12 +395,14 @@ func setVar(ci *connInfo, v varRef, smp *sample) {
 	}
 	for i, n := range s.vars.names {
 		if n == v.name {
-			s.vars.vals[i] = stored(smp)
+			s.vars.vals[i], _ = assignVar(s.vars.vals[i], true, smp, flags)
 			return
 		}
 	}
-	s.vars.names = append(s.vars.names, v.name)
-	s.vars.vals = append(s.vars.vals, stored(smp))
+	if nv, keep := assignVar(sample{}, false, smp, flags); keep {
+		s.vars.names = append(s.vars.names, v.name)
+		s.vars.vals = append(s.vars.vals, nv)
+	}
 }
 
 func unsetVar(ci *connInfo, v varRef) {
@@ -349,12 +439,12 @@ func getVar(ci *connInfo, v varRef) (sample, bool) {
 		pv.mu.Lock()
 		smp, ok := pv.vals[v.name]
 		pv.mu.Unlock()
-		return smp, ok
+		return smp, ok && smp.typ != smpAny
 	}
 	if sv := ci.s.vars; sv != nil {
 		for i, n := range sv.names {
 			if n == v.name {
-				return sv.vals[i], true
+				return sv.vals[i], sv.vals[i].typ != smpAny
 			}
 		}
 	}

@@ -359,8 +359,7 @@ func (s *session) tlsDone(id uint64, t *tlsConn) {
 	s.state = stNew
 	s.stExp = 0
 	// As HAProxy, a TLS connection counts as a session (stot) once its
-	// handshake completed; one that fails is a connection only.
-	s.countSession()
+	// handshake completed (start); one that fails is a connection only.
 	t.info.HandshakeMs = elapsedMs(s.l.now - s.tAccept)
 	ci := &s.l.ci
 	*ci = connInfo{src: s.src, s: s, final: true}

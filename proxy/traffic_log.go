@@ -116,9 +116,18 @@ func (s *session) logConnected() {
 func (s *session) writeTCPLog(r *SessionRecord) {
 	f := s.fe
 	level := LogInfo
-	if abnormal := abnormalSession(r); !abnormal && f.Config.Options.DontLogNormal {
+	abnormal := abnormalSession(r)
+	if !abnormal && f.Config.Options.DontLogNormal {
 		return
-	} else if abnormal && f.Config.Options.LogSeparateErrors {
+	}
+	// As HAProxy's strm_log(), a set-log-level rule decides the level
+	// (silent: no line), else option log-separate-errors for an error.
+	switch {
+	case s.logLevel < 0:
+		return
+	case s.logLevel > 0:
+		level = int(s.logLevel) - 1
+	case abnormal && f.Config.Options.LogSeparateErrors:
 		level = LogErr
 	}
 	if !f.logs.Enabled(level) {

@@ -21,6 +21,7 @@ type Stats struct {
 	ConnRate, ConnMax int64 // conn_rate, conn_rate_max (frontends)
 	ConnTot           int64 // conn_tot (frontends)
 	Dcon              int64
+	Dses              int64 // denied by tcp-request session (frontends, listeners)
 	Ereq              int64
 	Dreq              int64
 	CliAbrt, SrvAbrt  int64
@@ -48,7 +49,7 @@ func (c *Counters) snapshot(now time.Time) Stats {
 		Lbtot: c.lbtot.Load(),
 		Rate:  c.rate.read(now), RateMax: c.rateMax.Load(),
 		ConnRate: c.connRate.read(now), ConnMax: c.connMax.Load(), ConnTot: c.connTot.Load(),
-		Dcon: c.dcon.Load(), Ereq: c.ereq.Load(), Dreq: c.dreq.Load(),
+		Dcon: c.dcon.Load(), Dses: c.dses.Load(), Ereq: c.ereq.Load(), Dreq: c.dreq.Load(),
 		CliAbrt: c.cliAbrt.Load(), SrvAbrt: c.srvAbrt.Load(),
 		LastSess: -1,
 		Connect:  c.connect.Load(),

@@ -177,7 +177,7 @@ func frontendRow(f *proxy.Frontend) Row {
 		BIn: u(st.Bin), BOut: u(st.Bout), DReq: u(st.Dreq), EReq: u(st.Ereq),
 		Rate: u(st.Rate), RateMax: u(st.RateMax),
 		ConnRate: u(st.ConnRate), ConnRateMax: u(st.ConnMax), ConnTot: u(st.ConnTot),
-		DCon: u(st.Dcon),
+		DCon: u(st.Dcon), DSes: u(st.Dses),
 	}
 	switch {
 	case f.Stopped():
@@ -194,7 +194,7 @@ func listenerRow(f *proxy.Frontend, ln *proxy.Listener) Row {
 		Type: TypeListener, Proxy: f.Name, Name: ln.Name, IID: f.ID, SID: ln.ID, Mode: "tcp",
 		SCur: u(st.Scur), SMax: u(st.Smax), SLim: u(st.Slim), STot: u(st.Stot),
 		BIn: u(st.Bin), BOut: u(st.Bout), DReq: u(st.Dreq), EReq: u(st.Ereq),
-		DCon: u(st.Dcon), Addr: listenerAddr(ln),
+		DCon: u(st.Dcon), DSes: u(st.Dses), Addr: listenerAddr(ln),
 	}
 	// HAProxy's get_li_status: FULL at the bind's maxconn (the frontend's
 	// when the bind has none), WAITING while a process-wide limit holds it
