@@ -8,7 +8,7 @@ BUILD_DATE ?= $(shell date -u +%Y/%m/%d)
 REVISION   ?= $(shell git rev-parse HEAD 2>/dev/null)$(shell git diff --quiet HEAD 2>/dev/null || echo -dirty)
 LDFLAGS    := -X main.version=$(VERSION) -X main.buildDate=$(BUILD_DATE) -X main.revision=$(REVISION)
 FUZZTIME   ?= 30s
-# Fuzzing done as part of `make test`, per target: short and bounded (20
+# Fuzzing done as part of `make test`, per target: short and bounded (22
 # targets; `make fuzz` runs each for FUZZTIME). At 10s each `make test`
 # took 10 minutes on 2 idle cores; at 4s it stays under 8.
 TEST_FUZZTIME ?= 4s

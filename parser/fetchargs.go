@@ -159,10 +159,8 @@ func (p *parser) resolveFetchArg(px *Proxy, kind byte, arg, ref string) string {
 		}
 		return fmt.Sprintf("unable to find server '%s' in proxy '%s', referenced in %s.", sname, target.Name, ref)
 	case 't':
-		for _, q := range p.cfg.Proxies {
-			if q.Name == arg && q.Table != nil {
-				return ""
-			}
+		if p.cfg.TableByName(arg) != nil {
+			return "" // a proxy's table or a peers section's
 		}
 		return fmt.Sprintf("unable to find table '%s' referenced in %s.", arg, ref)
 	case 'f', 'b':

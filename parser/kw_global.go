@@ -10,6 +10,7 @@ import (
 // globalKeywords are the keywords goproxy implements in the global section.
 var globalKeywords = map[string]func(p *parser, w []string, mod kwMod){
 	"log":               (*parser).globalLog,
+	"localpeer":         (*parser).globalLocalPeer,
 	"log-send-hostname": (*parser).globalLogSendHostname,
 	"log-tag":           (*parser).globalLogTag,
 	"maxconn":           (*parser).globalMaxConn,

@@ -10,7 +10,12 @@ import (
 // the proxy.
 type StickTable struct {
 	Pos
-	Type string // ip, ipv6, integer, string, binary
+	// Name is the table's name: its proxy's, or "<peers>/<name>" for a
+	// table line of a peers section.
+	Name string `json:",omitempty"`
+	// Peers names the peers section the table is replicated with.
+	Peers string `json:",omitempty"`
+	Type  string // ip, ipv6, integer, string, binary
 	// KeyLen is the key size HAProxy reserves: 4 (ip), 16 (ipv6), 4
 	// (integer), len+1 (string, with its NUL), len (binary).
 	KeyLen  int
@@ -104,7 +109,7 @@ func (p *parser) kwStickTable(px *Proxy, w []string, _ kwMod) {
 		p.alert("stick-table name '%s' conflicts with table declared in %s '%s' at %s:%d.", px.Name, capName(px.Cap), px.Name, px.Table.File, px.Table.Line)
 		return
 	}
-	t, msg := parseStickTableLine(w)
+	t, msg := parseStickTableLine(w, false)
 	if msg != "" {
 		p.report(&Error{Pos: p.pos(), Msg: msg, Phase: PhaseParse, Style: stickStyle(msg)})
 		return
@@ -113,6 +118,7 @@ func (p *parser) kwStickTable(px *Proxy, w []string, _ kwMod) {
 		p.report(&Error{Pos: p.pos(), Msg: warn, Phase: PhaseParse, Sev: SevWarning, Style: StyleLine})
 	}
 	t.StickTable.Pos = p.pos()
+	t.Name = px.Name
 	px.Table = &t.StickTable
 }
 
@@ -132,7 +138,9 @@ type parsedTable struct {
 
 // parseStickTableLine parses the words of a stick-table line (w[0] is
 // the keyword) as parse_stick_table() does: the first error ends it.
-func parseStickTableLine(w []string) (parsedTable, string) {
+// inPeers is set for the table lines of a peers section, which take no
+// "peers" argument.
+func parseStickTableLine(w []string, inPeers bool) (parsedTable, string) {
 	var t parsedTable
 	kw := w[0]
 	typeSet := false
@@ -151,11 +159,15 @@ func parseStickTableLine(w []string) (parsedTable, string) {
 			t.Size = n
 			i++
 		case "peers":
+			if inPeers {
+				return t, fmt.Sprintf("%s: unknown argument '%s'.", kw, arg)
+			}
 			i++
 			if argAt(w, i) == "" {
 				return t, fmt.Sprintf("%s: missing argument after '%s'.", kw, arg)
 			}
-			return t, fmt.Sprintf("'%s %s' is not supported by goproxy (stick-table replication is not implemented).", kw, arg)
+			t.Peers = w[i]
+			i++
 		case "expire":
 			i++
 			v := argAt(w, i)

@@ -178,12 +178,7 @@ func (p *parser) checkStick(px *Proxy) {
 		if name == "" {
 			return px.Table, px.Name
 		}
-		for _, o := range p.cfg.Proxies {
-			if o.Name == name && o.Table != nil {
-				return o.Table, name
-			}
-		}
-		return nil, name
+		return p.cfg.TableByName(name), name
 	}
 	for _, r := range px.StickRules {
 		t, name := find(r.Table)

@@ -28,6 +28,11 @@ type Config struct {
 	// Programs holds the program sections, the external commands a
 	// master-worker master runs beside its worker.
 	Programs []*Program `json:",omitempty"`
+	// Peers holds the peers sections in declaration order (model_peers.go).
+	Peers []*PeersSection `json:",omitempty"`
+	// LocalPeerName is the name of this process among its peers: -L, else
+	// the global localpeer, else the host name.
+	LocalPeerName string `json:"-"`
 	// Files lists the configuration files read, in order.
 	Files []string
 	// Maps holds the map files the converters (and -M ACLs) use, by id.

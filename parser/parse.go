@@ -29,6 +29,11 @@ type Options struct {
 	// LookupHost resolves host names of bind and server lines; nil means
 	// the system resolver with a timeout.
 	LookupHost func(host string) ([]string, error)
+	// LocalPeer is the local peer's name (-L, else the host name);
+	// LocalPeerSet tells it came from -L, which the global localpeer
+	// cannot override.
+	LocalPeer    string
+	LocalPeerSet bool
 }
 
 // maxFatalPerFile is HAProxy's limit of fatal errors before it gives up on
@@ -48,6 +53,7 @@ const (
 	secUserlist    // userlist
 	secProgram     // program
 	secResolvers   // resolvers
+	secPeers       // peers
 	secUnsupported // a section goproxy rejects; its lines are skipped
 )
 
@@ -71,6 +77,7 @@ type parser struct {
 	curUserlist  *Userlist
 	curProgram   *Program
 	curResolvers *Resolvers
+	peers        peersState // the peers section being parsed (kw_peers.go)
 
 	globalSeen bool
 	baseDirs   map[string]bool     // ca-base/crt-base already seen

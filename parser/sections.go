@@ -22,7 +22,6 @@ var sectionKeywords = []string{"global", "defaults", "frontend", "backend", "lis
 
 // unsupportedSections are HAProxy sections goproxy does not implement.
 var unsupportedSections = map[string]string{
-	"peers":       "stick-table replication is not implemented",
 	"mailers":     "email alerts are not implemented",
 	"http-errors": "HTTP mode only",
 	"ring":        "ring buffers are not implemented",
@@ -78,6 +77,8 @@ func (p *parser) statement(words []string) {
 		p.programKeyword(words, mod)
 	case secResolvers:
 		p.resolversKeyword(words)
+	case secPeers:
+		p.peersKeyword(words, mod)
 	}
 }
 
@@ -96,6 +97,7 @@ func (p *parser) endSection() {
 	p.curUserlist = nil
 	p.curProgram = nil
 	p.curResolvers = nil
+	p.peers.cur = nil
 }
 
 // beginSection opens a section from its header line.
@@ -123,6 +125,11 @@ func (p *parser) beginSection(words []string) {
 	if name == "resolvers" {
 		p.sect = secResolvers
 		p.beginResolvers(words)
+		return
+	}
+	if name == "peers" {
+		p.sect = secPeers
+		p.beginPeers(words)
 		return
 	}
 	if name == "global" {

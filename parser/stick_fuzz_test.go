@@ -21,7 +21,7 @@ func FuzzStickTableLine(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, line string) {
 		w := append([]string{"stick-table"}, strings.Fields(line)...)
-		tb, msg := parseStickTableLine(w)
+		tb, msg := parseStickTableLine(w, len(w)%2 == 0)
 		if msg != "" {
 			return
 		}

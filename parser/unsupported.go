@@ -29,7 +29,6 @@ deviceatlas-json-file wurfl-data-file`)
 
 // notYetGlobal are global keywords goproxy knows but does not act on yet.
 var notYetGlobal = map[string]string{
-	"localpeer":      "peers are not implemented",
 	"maxsessrate":    "rate limits are not implemented",
 	"cpu-map":        "goproxy schedules its event loops itself",
 	"set-var":        "variables are not implemented",

@@ -20,6 +20,7 @@ func (p *parser) validate() {
 		}
 		p.validateProxy(px)
 	}
+	p.removeIncompletePeers()
 	p.checkServerPorts()
 	if p.errs.ErrorOrNil() != nil {
 		p.trailer("Fatal errors found in configuration.")
@@ -117,6 +118,7 @@ func (p *parser) validateProxy(px *Proxy) {
 	p.compileUniqueID(px)
 	p.compileErrorLogFormat(px)
 	p.reportFetchArgs()
+	p.checkTablePeers(px)
 	missingTimeouts := (px.Cap&CapFrontend != 0 && px.Timeouts.Client == 0) ||
 		(px.Cap&CapBackend != 0 && len(px.Servers) > 0 &&
 			(px.Timeouts.Connect == 0 || (px.Timeouts.Server == 0 && px.Timeouts.Tunnel == 0)))

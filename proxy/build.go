@@ -98,6 +98,9 @@ func Build(cfg *parser.Config, opts Options) (*Graph, error) {
 	var files map[*parser.MapFile]*MapRef
 	g.maps, files = buildMaps(cfg.Maps)
 	g.mapBy = &compileEnv{files: files, tables: g.buildTables(cfg)}
+	if err := g.buildPeers(cfg, g.mapBy.tables); err != nil {
+		return nil, err
+	}
 	g.maxConn.Store(int64(cfg.Global.MaxConn))
 	g.rate.limit.Store(int64(cfg.Global.MaxConnRate))
 	var errs *multierror.Error

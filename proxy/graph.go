@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"goproxy/internal/hatext"
+	"goproxy/internal/peersync"
 	"goproxy/internal/stktable"
 	"goproxy/internal/uxsock"
 	"goproxy/parser"
@@ -26,8 +27,9 @@ type Graph struct {
 	// maps are the map files of the converters, by id (maps.go).
 	maps     []*MapRef
 	mapBy    *compileEnv
-	tables   []*stktable.Table // the proxies' stick tables (stick.go)
-	procVars procVars          // set-var(proc.*)
+	tables   []*stktable.Table   // the proxies' stick tables (stick.go)
+	peers    []*peersync.Section // the peers sections (peers.go)
+	procVars procVars            // set-var(proc.*)
 	cfg      *parser.Config
 	log      logrus.FieldLogger
 	opts     Options
@@ -154,6 +156,14 @@ func (g *Graph) Start() error {
 			l.addListener(ln)
 		}
 	}
+	for i, s := range g.peers {
+		if err := s.Start(); err != nil {
+			for _, o := range g.peers[:i] {
+				o.Close()
+			}
+			return fail(err)
+		}
+	}
 	for _, l := range g.loops {
 		go l.run()
 	}
@@ -165,6 +175,13 @@ func (g *Graph) Start() error {
 	go func() {
 		for _, l := range g.loops {
 			<-l.done
+		}
+		// A soft stop waits for the peers to teach the new process.
+		for _, s := range g.peers {
+			<-s.Stopped()
+		}
+		for _, s := range g.peers {
+			s.Close()
 		}
 		g.closeLogSinks()
 		g.closeDone()
@@ -342,6 +359,9 @@ func (g *Graph) StopListening() {
 		})
 	}
 	g.closeListeners()
+	for _, s := range g.peers {
+		s.SoftStop()
+	}
 	// Only now may a loop without sessions exit: the drain above needs
 	// its loop, and gives it sessions.
 	g.onLoops(func(l *loop) { l.stopping = true })
@@ -405,6 +425,9 @@ func (g *Graph) Close() {
 		<-l.done
 	}
 	g.closeListeners()
+	for _, s := range g.peers {
+		s.Close()
+	}
 	if !started {
 		g.closeDone()
 	}
@@ -594,6 +617,9 @@ type Info struct {
 	// DroppedLogs counts the log lines dropped because a target could not
 	// take them in time (its queue was full, or its socket buffer).
 	DroppedLogs uint64
+	// ActivePeers are the peer sessions, ConnectedPeers those past the
+	// handshake.
+	ActivePeers, ConnectedPeers int
 }
 
 // Info returns the process-wide counters.
@@ -605,6 +631,7 @@ func (g *Graph) Info() Info {
 		SessRate: g.sessRate.read(now), MaxSessRate: g.sessMax.Load(),
 		DroppedLogs: g.logDrops.Load(),
 	}
+	in.ActivePeers, in.ConnectedPeers = g.PeersCounts()
 	for _, f := range g.frontends {
 		in.TotalBytesOut += f.ctr.bout.Load()
 		for _, ln := range f.Listeners {

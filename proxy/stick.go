@@ -17,16 +17,21 @@ import (
 const maxStickCtr = 3
 
 // buildTables builds the stick table of every proxy that declares one,
-// in declaration order.
+// in declaration order, then the tables of the peers sections.
 func (g *Graph) buildTables(cfg *parser.Config) map[string]*stktable.Table {
 	by := make(map[string]*stktable.Table)
+	var list []*parser.StickTable
 	for _, p := range cfg.Proxies {
-		pt := p.Table
-		if pt == nil || p.Disabled {
-			continue
+		if p.Table != nil && !p.Disabled {
+			list = append(list, p.Table)
 		}
+	}
+	for _, s := range cfg.Peers {
+		list = append(list, s.Tables...)
+	}
+	for _, pt := range list {
 		kt, _ := stktable.ParseKeyType(pt.Type)
-		c := stktable.Config{Name: p.Name, Type: kt, KeyLen: pt.KeyLen, Size: pt.Size,
+		c := stktable.Config{Name: pt.Name, Type: kt, KeyLen: pt.KeyLen, Size: pt.Size,
 			Expire: pt.Expire, NoPurge: pt.NoPurge}
 		for _, d := range pt.Store {
 			if dt, ok := stktable.ParseDataType(d.Type); ok {
@@ -34,7 +39,7 @@ func (g *Graph) buildTables(cfg *parser.Config) map[string]*stktable.Table {
 			}
 		}
 		t := stktable.New(c)
-		by[p.Name] = t
+		by[pt.Name] = t
 		g.tables = append(g.tables, t)
 	}
 	return by
@@ -153,6 +158,9 @@ func (r *tcpRule) track(ci *connInfo) {
 	st.ctr[r.sc] = stickCtr{t, e}
 	t.Add(e, stktable.ConnCur, 1)
 	t.Counts(e, stktable.ConnCnt, stktable.ConnRate, 1)
+	if t.Shared() {
+		t.Touch(e) // schedules the change for the peers, as stktable_touch_local
+	}
 }
 
 // counterAction runs sc-inc-gpc0, sc-inc-gpc1 and sc-set-gpt0 on the
@@ -180,6 +188,9 @@ func (r *tcpRule) counterAction(ci *connInfo) {
 			v = smp.i
 		}
 		c.t.Set(c.e, stktable.GPT0, uint64(uint32(v)))
+	}
+	if c.t.Shared() {
+		c.t.Touch(c.e)
 	}
 }
 

@@ -47,7 +47,7 @@ func init() {
 	add("show cli sockets", LevelUser, cmdShowCLISockets)
 	add("show map", LevelUser, cmdShowMap)
 	add("show acl", LevelUser, cmdEmptyList("# id (file) description\n"))
-	add("show peers", LevelUser, cmdEmptyList(""))
+	add("show peers", LevelUser, cmdShowPeers)
 	add("show cache", LevelAdmin, cmdEmptyList(""))
 	add("show startup-logs", LevelOperator, cmdEmptyList("\n"))
 	add("get var", LevelOperator, cmdGetVar)

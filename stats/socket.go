@@ -66,6 +66,8 @@ type Server struct {
 	Maps Maps
 	// Tables are the stick tables of the table commands.
 	Tables Tables
+	// Peers are the peers sections "show peers" lists; nil: none.
+	Peers Peers
 	// Resolvers is the runtime DNS resolution ("show resolvers", "set
 	// server <b>/<s> fqdn"); nil: none.
 	Resolvers Resolvers

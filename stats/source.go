@@ -196,6 +196,8 @@ type Info struct {
 	Jobs                 uint64
 	Listeners            uint64
 	DroppedLogs          uint64
+	ActivePeers          uint64
+	ConnectedPeers       uint64
 	TotalBytesOut        uint64
 	BytesOutRate         uint64
 	PoolAllocBytes       uint64

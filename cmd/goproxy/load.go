@@ -10,10 +10,21 @@ import (
 // loadOptionsFor maps the command line to the parser's options.
 func loadOptionsFor(o *options) parser.Options {
 	return parser.Options{
-		Features:    FeatureList(),
-		Diag:        o.diag,
-		SkipResolve: o.resolveDontFail,
+		Features:     FeatureList(),
+		Diag:         o.diag,
+		SkipResolve:  o.resolveDontFail,
+		LocalPeer:    localPeerOf(o),
+		LocalPeerSet: o.localPeer != "",
 	}
+}
+
+// localPeerOf is the local peer name: -L, else the host name.
+func localPeerOf(o *options) string {
+	if o.localPeer != "" {
+		return o.localPeer
+	}
+	h, _ := os.Hostname()
+	return h
 }
 
 // seams are the two steps of the program that tests replace: reading and
@@ -48,10 +59,6 @@ func loadAndApplyEnv(files []string, o parser.Options) (*parser.Config, error) {
 // configuration, so that "${HAPROXY_LOCALPEER}" and the like expand the
 // same: the local peer name (-L, else the host name) and the version.
 func setStartupEnv(o *options) {
-	peer := o.localPeer
-	if peer == "" {
-		peer, _ = os.Hostname()
-	}
-	os.Setenv("HAPROXY_LOCALPEER", peer)
+	os.Setenv("HAPROXY_LOCALPEER", localPeerOf(o))
 	os.Setenv("HAPROXY_STARTUP_VERSION", version)
 }

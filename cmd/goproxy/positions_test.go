@@ -46,7 +46,7 @@ func unlocatedAlerts(out string) []string {
 // backends, users and groups of userlists, servers without a port, stick
 // tables of stick rules and track-sc actions), in
 // HAProxy's own form for located errors, "parsing [f.cfg:12] : ".
-var addedPosRe = regexp.MustCompile(`parsing \[[^\]\s]+:\d+\] : (Proxy '[^']*': (?:unable to find required|loop detected for|unable to find (?:stick-)?table|type of fetch not usable|stick-table '[^']*' uses a type) |userlist '[^']*': no such |proxy \S+: acl  http_auth_group\(\): |config: \S+ '[^']*': server '[^']*' has neither service port|\S+ '[^']*' : unable to find server '[^']*' referenced in a 'use-server' rule|<event> can be either |\S+ '[^']*', server '[^']*': unable to find required resolvers )`)
+var addedPosRe = regexp.MustCompile(`parsing \[[^\]\s]+:\d+\] : (Proxy '[^']*': (?:unable to find required|loop detected for|unable to find (?:stick-)?table|unable to find sync peers|unable to find local peer|type of fetch not usable|stick-table '[^']*' uses a type) |userlist '[^']*': no such |proxy \S+: acl  http_auth_group\(\): |config: \S+ '[^']*': server '[^']*' has neither service port|\S+ '[^']*' : unable to find server '[^']*' referenced in a 'use-server' rule|<event> can be either |\S+ '[^']*', server '[^']*': unable to find required resolvers )`)
 
 // haproxyText removes the locations goproxy adds to HAProxy's unlocated
 // errors, so that an output compares with HAProxy's line for line. It is

@@ -136,6 +136,7 @@ func newRuntime(cfg *parser.Config, o buildOptions) (*procRuntime, error) {
 	api.Takeover = o.Takeover
 	api.Maps = g
 	api.Tables = g
+	api.Peers = g
 	api.Listeners = func() []sockxfer.Socket {
 		var out []sockxfer.Socket
 		for _, l := range g.ExportListeners() {
@@ -155,6 +156,7 @@ func newRuntime(cfg *parser.Config, o buildOptions) (*procRuntime, error) {
 	chAPI.Listeners = api.Listeners
 	chAPI.Maps = g
 	chAPI.Tables = g
+	chAPI.Peers = g
 	dns := newResolvers(cfg, g, log)
 	api.Resolvers, chAPI.Resolvers = dns, dns
 	rt := &procRuntime{g: g, checks: checks, dns: dns, api: api, chAPI: chAPI, log: log, done: make(chan struct{}), handoff: cfg.Global.SessionHandoff}

@@ -71,6 +71,7 @@ type Entry struct {
 	exp        uint32 // ms tick it expires at, guarded by the shard's lock
 	ref        atomic.Int32
 	seq        uint64 // when it took its place in the list (ties of exp)
+	entrySync
 
 	mu   sync.Mutex // guards vals
 	vals []uint64   // by Table.off; a rate takes two slots

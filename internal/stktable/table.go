@@ -75,8 +75,12 @@ type Table struct {
 	names   []string
 	nameIdx map[string]uint32
 
-	clock  func() uint32
-	seed   maphash.Seed
+	clock func() uint32
+	seed  maphash.Seed
+	// sync is the change log of a table peers share (sync.go); shared
+	// tells it is set.
+	sync   *syncState
+	shared atomic.Bool
 	count  atomic.Int64
 	seq    atomic.Uint64 // orders the entries of one expiry tick
 	shards [nShards]shard
@@ -296,6 +300,8 @@ func (t *Table) Sweep() {
 func (t *Table) Expires() bool { return t.expire != 0 }
 
 func (t *Table) remove(sh *shard, e *Entry) {
+	e.upd.Store(0)
+	e.gone.Store(true)
 	delete(sh.m, e.key)
 	sh.unlink(e)
 	t.count.Add(-1)
@@ -331,13 +337,17 @@ func (t *Table) Touch(e *Entry) {
 	sh := t.shardOf(e.key)
 	exp := t.clock() + t.expire
 	sh.mu.Lock()
-	if exp != e.exp && sh.m[e.key] == e {
+	live := sh.m[e.key] == e
+	if exp != e.exp && live {
 		e.exp = exp
 		e.seq = t.seq.Add(1)
 		sh.unlink(e)
 		sh.pushFront(e)
 	}
 	sh.mu.Unlock()
+	if live && t.shared.Load() {
+		t.markLocal(e)
+	}
 }
 
 // Delete removes the entry of key; false when it is missing or in use
