@@ -1,6 +1,9 @@
 package parser
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
 // Global keywords goproxy accepts and does not act on: they tune HAProxy's
 // internals (buffers, pipes, pollers, the TLS session cache and DH
@@ -13,15 +16,17 @@ import "strings"
 
 func init() {
 	for k, fn := range map[string]func(p *parser, w []string, mod kwMod){
-		"tune.ssl.default-dh-param": (*parser).globalTuneInt,
-		"tune.ssl.cachesize":        (*parser).globalTuneInt,
-		"tune.ssl.lifetime":         (*parser).globalTuneSSLLifetime,
-		"tune.bufsize":              (*parser).globalTuneInt,
-		"tune.maxrewrite":           (*parser).globalTuneInt,
-		"tune.maxpollevents":        (*parser).globalTuneInt,
-		"tune.http.maxhdr":          (*parser).globalTuneInt,
-		"maxpipes":                  (*parser).globalTuneInt,
-		"tune.idle-pool.shared":     (*parser).globalTuneOnOff,
+		"tune.ssl.default-dh-param":        (*parser).globalTuneInt,
+		"tune.ssl.cachesize":               (*parser).globalTuneInt,
+		"tune.ssl.lifetime":                (*parser).globalTuneSSLLifetime,
+		"tune.bufsize":                     (*parser).globalTuneInt,
+		"tune.maxrewrite":                  (*parser).globalTuneInt,
+		"tune.maxpollevents":               (*parser).globalTuneInt,
+		"tune.http.maxhdr":                 (*parser).globalTuneInt,
+		"maxpipes":                         (*parser).globalTuneInt,
+		"tune.idle-pool.shared":            (*parser).globalTuneOnOff,
+		"tune.ssl.capture-buffer-size":     (*parser).globalTuneSSLCapture,
+		"tune.ssl.capture-cipherlist-size": (*parser).globalTuneSSLCapture,
 	} {
 		globalKeywords[k] = fn
 	}
@@ -30,9 +35,32 @@ func init() {
 // NoEffectGlobals lists the global keywords accepted without effect, for
 // documentation and tests.
 func NoEffectGlobals() []string {
-	return []string{"maxpipes", "tune.http.maxhdr", "tune.idle-pool.shared",
+	return []string{"maxpipes", "tune.http.maxhdr", "tune.idle-pool.shared", "tune.ssl.capture-buffer-size",
 		"tune.maxpollevents", "tune.ssl.cachesize",
 		"tune.ssl.default-dh-param", "tune.ssl.lifetime"}
+}
+
+// globalTuneSSLCapture checks tune.ssl.capture-buffer-size (and its
+// deprecated name), the ClientHello capture of the ssl_fc_cipherlist_*
+// fetches, which goproxy does not have: set once, a number >= 0.
+func (p *parser) globalTuneSSLCapture(w []string, _ kwMod) {
+	if w[0] == "tune.ssl.capture-cipherlist-size" {
+		p.report(&Error{Pos: p.pos(), Sev: SevWarning, Phase: PhaseParse, Style: StyleLine,
+			Msg: fmt.Sprintf("'%s' is deprecated and will be removed in version 2.7. Please use 'tune.ssl.capture-buffer-size' instead.", w[0])})
+	}
+	if p.tooManyArgs(w, 1) {
+		return
+	}
+	switch {
+	case argAt(w, 1) == "":
+		p.alert("'%s' expects an integer argument.", w[0])
+	case atol(w[1]) < 0:
+		p.alert("'%s' expects a positive numeric value.", w[0])
+	case p.sslCaptureSet:
+		p.alert("'%s' is already configured.", w[0])
+	default:
+		p.sslCaptureSet = true
+	}
 }
 
 // globalTuneOnOff checks an "on"/"off" tuning keyword.

@@ -80,13 +80,15 @@ type parser struct {
 	peers        peersState // the peers section being parsed (kw_peers.go)
 
 	globalSeen bool
-	baseDirs   map[string]bool     // ca-base/crt-base already seen
-	tuneInts   map[string]int      // tuning keywords set once (onceTuneInts)
-	binds      int                 // listening addresses so far (bounded by maxListeners)
-	abort      bool                // stop loading now (structural error, .alert)
-	stopFile   bool                // stop reading the current file (unknown directive)
-	patRefs    map[string]*MapFile // map and ACL pattern files by name (maps.go)
-	refID      int                 // the next pattern reference id
+	baseDirs   map[string]bool // ca-base/crt-base already seen
+	tuneInts   map[string]int  // tuning keywords set once (onceTuneInts)
+	// sslCaptureSet: tune.ssl.capture-buffer-size was given once.
+	sslCaptureSet bool
+	binds         int                 // listening addresses so far (bounded by maxListeners)
+	abort         bool                // stop loading now (structural error, .alert)
+	stopFile      bool                // stop reading the current file (unknown directive)
+	patRefs       map[string]*MapFile // map and ACL pattern files by name (maps.go)
+	refID         int                 // the next pattern reference id
 	// lfCtx is where the log format being parsed is used (logformat.go).
 	lfCtx lfContext
 	// lfProxy is the proxy whose format is being compiled.

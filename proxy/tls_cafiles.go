@@ -72,7 +72,7 @@ func parseCAObjects(data []byte) (objs []CAObject, recognized bool, err error) {
 			}
 			o.Cert = c
 		case "X509 CRL":
-			l, err := x509.ParseRevocationList(b.Bytes)
+			l, err := certcheck.ParseCRL(b.Bytes)
 			if err != nil {
 				return nil, false, fmt.Errorf("bad CRL: %w", err)
 			}

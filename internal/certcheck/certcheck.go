@@ -77,7 +77,7 @@ func Parse(data []byte) (*Revocation, error) {
 		}
 		switch b.Type {
 		case "X509 CRL":
-			l, err := x509.ParseRevocationList(b.Bytes)
+			l, err := ParseCRL(b.Bytes)
 			if err != nil {
 				return nil, fmt.Errorf("bad CRL: %w", err)
 			}
