@@ -10,6 +10,7 @@ import (
 // (smp_resolve_args), an empty one meaning the proxy using the fetch.
 var argKinds = map[string]byte{
 	"fe_conn": 'f', "nbsrv": 'b', "be_conn": 'b', "connslots": 'b', "queue": 'b', "srv_is_up": 's',
+	"be_sess_rate": 'b', "avg_queue": 'b', "srv_conn": 's', "srv_queue": 's', "srv_sess_rate": 's',
 }
 
 // argUse is a fetch of an ACL or a rule whose argument names a proxy or a

@@ -49,7 +49,13 @@ var fetches = map[string]fetchDef{
 	"be_conn":            {"int", "int", 0, 1},
 	"connslots":          {"int", "int", 0, 1},
 	"queue":              {"int", "int", 0, 1},
-	"srv_is_up":          {"bool", "bool", 1, 1},
+	"srv_is_up":          {"bool", "bool", 0, 1},
+	"be_id":              {"int", "int", 0, 0},
+	"be_sess_rate":       {"int", "int", 0, 1},
+	"avg_queue":          {"int", "int", 0, 1},
+	"srv_conn":           {"int", "int", 0, 1},
+	"srv_queue":          {"int", "int", 0, 1},
+	"srv_sess_rate":      {"int", "int", 0, 1},
 	"var":                {"any", "any", 1, 2},
 	"fc_err":             {"int", "int", 0, 0},
 	"fc_err_str":         {"str", "str", 0, 0},
@@ -244,10 +250,6 @@ func checkFetchArgs(name string, args []string) string {
 	case "var":
 		if m := varNameError(args[0]); m != "" {
 			return "invalid args:" + m
-		}
-	case "srv_is_up":
-		if _, _, ok := strings.Cut(args[0], "/"); !ok {
-			return "failed to parse '" + args[0] + "' as type 'server' at position 1"
 		}
 	}
 	return ""

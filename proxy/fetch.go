@@ -44,8 +44,13 @@ func (fa *fetchArgs) parse(name string, args []string) error {
 			fa.rel = strings.HasPrefix(args[2], "+") || strings.HasPrefix(args[2], "-")
 			fa.off2 = atoi(args[2])
 		}
-	case "srv_is_up":
-		fa.proxy, fa.srv, _ = strings.Cut(args[0], "/")
+	case "srv_is_up", "srv_conn", "srv_queue", "srv_sess_rate":
+		// "[<backend>/]<server>": without a backend, the proxy's own.
+		if b, srv, ok := strings.Cut(argOr(args, 0), "/"); ok {
+			fa.proxy, fa.srv = b, srv
+		} else {
+			fa.srv = b
+		}
 	case "capture.req.hdr":
 		fa.off = atoi(args[0])
 	case "int":
@@ -421,19 +426,11 @@ func fetchConnslots(fa *fetchArgs, c *connInfo) (sample, bool) {
 }
 
 func fetchSrvIsUp(fa *fetchArgs, c *connInfo) (sample, bool) {
-	if c.s == nil {
+	s := serverOf(fa, c)
+	if s == nil {
 		return sample{}, false
 	}
-	b := c.s.l.g.Backend(fa.proxy)
-	if b == nil {
-		return sample{}, false
-	}
-	for _, s := range b.ServerList() {
-		if s.Name == fa.srv {
-			return boolSample(s.Running() && s.Admin()&srvstate.AdminForcedMaint == 0)
-		}
-	}
-	return sample{}, false
+	return boolSample(s.Running() && s.Admin()&srvstate.AdminForcedMaint == 0)
 }
 
 // fetchConst is a constant: int(), str(), bool(), bin(), ipv4(), ipv6().

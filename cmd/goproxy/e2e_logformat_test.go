@@ -111,6 +111,10 @@ func TestE2ELogFormatDifferential(t *testing.T) {
 	others := same("LF9", "%[fe_name]", "%[be_name]", "%[fe_id]", "%[so_id]", "%[fe_conn]", "%[fe_conn(fe)]",
 		"%[nbsrv(be)]", "%bc")
 	others = append(others, f("%[be_conn(be)]", lfAny))
+	// The counters of a backend and a server (the rates read 1, the
+	// session's own, on both; srv_conn has been released as be_conn).
+	others = append(others, same("%[be_id]", "%[avg_queue(be)]", "%[srv_queue(be/s1)]", "%[be_sess_rate(be)]", "%[srv_sess_rate(be/s1)]")...)
+	others = append(others, f("%[srv_conn(be/s1)]", lfAny))
 	others = append(others, same("%[connslots(be)]", "%[queue(be)]", "%[srv_is_up(be/s1)]",
 		"%[var(sess.x)]", "%[var(sess.x),upper]", "%[var(txn.nope)]", "%[fc_pp_authority]", "%[fc_pp_unique_id]", "%[unique-id]",
 		"%[int(12)]", "%[str(a\\tb)]", "%[bool(1)]", "%[bin(4142)]", "%[ipv4(1.2.3.4)]", "%[ipv6(::1)]",
