@@ -34,6 +34,9 @@ func TestMQTTCheckDifferential(t *testing.T) {
 		"stick on req.payload(0,0),mqtt_field_value(connect,nope)",
 		"tcp-request content set-var(sess.u) req.payload(0,0),mqtt_field_value(connect,username)",
 		"tcp-request content set-var(sess.u) req.payload(0,0),mqtt_field_value(3,username)",
+		"log-format \"%[req.payload(0,0),mqtt_field_value(connect,username)]\"",
+		"log-format \"%[src,mqtt_field_value(connack,18)] %[str(x),mqtt_is_valid]\"",
+		"log-format \"%[src,mqtt_field_value(connack,username)]\"",
 	)
 	compareCheckLines(t, head, be, lines)
 }
