@@ -58,7 +58,8 @@ func mqttSend(t *testing.T, addr string, pieces ...[]byte) string {
 
 // TestE2EMQTTStickiness keeps MQTT clients on their server by client id
 // on goproxy and haproxy: a content rule lets only valid MQTT through
-// (waiting within the inspect-delay for a CONNECT split in two), a string
+// (waiting within the inspect-delay for a CONNECT split in two, rejecting
+// half a CONNECT when the delay ends), a string
 // stick table keyed by mqtt_field_value(connect,client_identifier) sends
 // each id back to its server under round robin, and the username read by
 // mqtt_field_value is logged. Both land the clients alike and log the
@@ -82,7 +83,7 @@ func TestE2EMQTTStickiness(t *testing.T) {
 		addr, _ := e2eCfg{
 			defaults: []string{"log " + sink.addr() + " local2"},
 			frontend: []string{
-				"tcp-request inspect-delay 3s",
+				"tcp-request inspect-delay 1s",
 				"tcp-request content reject unless { req.payload(0,0),mqtt_is_valid }",
 				"tcp-request content set-var(sess.user) req.payload(0,0),mqtt_field_value(connect,username)",
 				"tcp-request content set-var(sess.ver) req.payload(0,0),mqtt_field_value(1,protocol_version)",
@@ -126,8 +127,17 @@ func TestE2EMQTTStickiness(t *testing.T) {
 			}
 			r.logs = append(r.logs, sink.next(t, line, 3*time.Second)[1])
 		}
+		// Half a CONNECT and no more: rejected once the inspect delay ends.
+		start := time.Now()
+		if name := mqttSend(t, addr, mqttConnect(4, "half", "")[:9]); name != "" {
+			t.Errorf("half a CONNECT reached %s", name)
+		}
+		if d := time.Since(start); d < 900*time.Millisecond {
+			t.Errorf("half a CONNECT rejected after %v, before the inspect delay", d)
+		}
+		r.logs = append(r.logs, sink.next(t, line, 3*time.Second)[1])
 		want := []string{"ann v4 be/", "- v5 be/", "gus v4 be/", "ann v5 be/", "- v4 be/", "gus v4 be/",
-			"bob v5 be/", "- v4 be/", "ann v5 be/", "- v- fe/<NOSRV>", "- v- fe/<NOSRV>"}
+			"bob v5 be/", "- v4 be/", "ann v5 be/", "- v- fe/<NOSRV>", "- v- fe/<NOSRV>", "- v- fe/<NOSRV>"}
 		for i, l := range r.logs {
 			if i >= len(want) || !strings.HasPrefix(l, want[i]) {
 				t.Errorf("log line %d: %q, want %q...", i, l, want[min(i, len(want)-1)])
