@@ -305,7 +305,9 @@ func (p *parser) parseCondition(px *Proxy, w []string, ctx string) (*Condition, 
 			}
 			acl, msg := p.parseACLExpr(args[i+1 : end])
 			if msg != "" {
-				p.alert("%s : %s", ctx, msg)
+				// HAProxy ends the message of an ACL line with a dot, not
+				// that of an anonymous ACL in a condition.
+				p.alert("%s : %s", ctx, strings.TrimSuffix(msg, "."))
 				return nil, false
 			}
 			acl.Pos = p.pos()

@@ -177,7 +177,13 @@ func (p *parser) parseConverters(text, in string) ([]Converter, string, convErro
 			}
 			return nil, "", convError(fmt.Sprintf("unknown converter '%s'", base))
 		}
+		if m := checkMQTTArity(name, args); m != "" {
+			return nil, "", m
+		}
 		if m := checkConvArgs(name, def, args, hasArgs, closed); m != "" {
+			return nil, "", m
+		}
+		if m := checkMQTTArgs(name, args); m != "" {
 			return nil, "", m
 		}
 		if !castable(typ, def.in) {
@@ -219,7 +225,8 @@ func checkConvArgs(name string, def convDef, args []string, hasArgs, closed bool
 		return convError(fmt.Sprintf("invalid arg %d in converter '%s' : ", n, name) + fmt.Sprintf(format, a...))
 	}
 	if hasArgs && !closed {
-		return bad(min(len(args), len(def.args))+1, "expected ')'")
+		// HAProxy counts the argument it stopped in, at most the last.
+		return bad(max(min(len(args)+1, len(def.args)), 1), "expected ')'")
 	}
 	if len(args) > len(def.args) {
 		extra := strings.Join(args[len(def.args):], ",")

@@ -149,7 +149,9 @@ func (p *parser) validateProxy(px *Proxy) {
 		p.checkWarn("%s '%s' uses tcp-check rules without 'option tcp-check', so the rules are ignored.", typeName(px), px.Name)
 	}
 	p.checkHTTPChecks(px)
-	if px.Cap&CapFrontend != 0 && px.Options.TCPLog && len(px.Logs) == 0 &&
+	// As HAProxy, a log format that failed to parse is not warned about.
+	lfFailed := px.lfText != nil && px.LogFormat == nil
+	if px.Cap&CapFrontend != 0 && px.Options.TCPLog && !lfFailed && len(px.Logs) == 0 &&
 		!(px.LogGlobal && len(p.cfg.Global.Logs) > 0) {
 		p.checkWarn("log format ignored for %s '%s' since it has no log address.", typeName(px), px.Name)
 	}

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"strconv"
 
+	"goproxy/internal/mqtt"
 	"goproxy/internal/stktable"
 	"goproxy/internal/tlshello"
 	"goproxy/parser"
@@ -29,6 +30,8 @@ const (
 	cvIPMask
 	cvMap
 	cvTable // table_*: a stick table's data for the key (fetch_stick.go)
+	cvMQTTValid
+	cvMQTTField
 )
 
 // Cast targets: the sample types plus "addr", an address of either family.
@@ -55,6 +58,9 @@ type converter struct {
 	// table_*: the table looked up and the data read.
 	tbl  *stktable.Table
 	data stickData
+	// mqtt_field_value: the packet type and the field.
+	mqttType  int
+	mqttField mqtt.Field
 }
 
 // compileConverters compiles the converters the parser validated.
@@ -78,6 +84,10 @@ func compileConverters(convs []parser.Converter, maps *compileEnv) ([]converter,
 			c.off = atoi(0)
 			if argOr(pc.Args, 1) != "" {
 				c.length = atoi(1)
+			}
+		case "mqtt_is_valid", "mqtt_field_value":
+			if err := c.compileMQTT(pc); err != nil {
+				return nil, err
 			}
 		case "ipmask":
 			c.kind, c.in = cvIPMask, castAddr
@@ -181,6 +191,8 @@ func (c *converter) apply(smp *sample) bool {
 		smp.ip = p.Addr()
 	case cvTable:
 		return c.tableData(smp)
+	case cvMQTTValid, cvMQTTField:
+		return c.applyMQTT(smp)
 	case cvMap:
 		if c.set.match == "regm" {
 			v, matched, ok := c.set.lookupRegm(smp.b, parser.DefaultBufSize)

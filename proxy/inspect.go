@@ -139,5 +139,9 @@ func (s *session) inspect(expired bool) {
 		}
 	}
 	s.serverRules(ci)
+	if len(s.be.stick) > 0 {
+		// The sticking rules read the bytes inspected, as HAProxy's.
+		s.stickingRules(ci)
+	}
 	s.assign()
 }
