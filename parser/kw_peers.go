@@ -102,9 +102,15 @@ func (p *parser) peersBind(s *PeersSection, w []string) {
 		p.report(&Error{Pos: p.pos(), Phase: PhaseParse,
 			Msg: fmt.Sprintf("One listener per \"peers\" section is authorized but another is already configured at [%s:%d].", p.peers.bindPos.File, p.peers.bindPos.Line)})
 	}
-	ap, ok := p.peerListenAddr(w, argAt(w, 1))
-	if !ok {
-		return
+	var ap netip.AddrPort
+	if addrs, msg := p.addrCtx(useBind).parseList(argAt(w, 1)); msg == "" && len(addrs) == 1 && addrs[0].Family == FamilyFD {
+		// An inherited socket (VTest's "fd@${A}"), listened on as is.
+		s.BindFD = addrs[0].FD
+	} else {
+		var ok bool
+		if ap, ok = p.peerListenAddr(w, argAt(w, 1)); !ok {
+			return
+		}
 	}
 	if len(w) > 2 {
 		p.alert("'%s %s' : bind options are not supported by goproxy in a 'peers' section.", w[0], w[1])

@@ -15,6 +15,8 @@ type PeersSection struct {
 	// Bind is the address the local peer listens on (its peer line, or
 	// a bind line); zero when the section has no local peer.
 	Bind netip.AddrPort `json:",omitzero"`
+	// BindFD is the inherited socket of a "bind fd@<n>" line (0: none).
+	BindFD int `json:",omitempty"`
 	// Tables are the section's own table lines, named "<section>/<name>".
 	Tables []*StickTable `json:",omitempty"`
 	// Removed marks a disabled or incomplete section: nothing of it runs

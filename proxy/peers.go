@@ -2,6 +2,9 @@ package proxy
 
 import (
 	"fmt"
+	"net"
+	"os"
+	"strconv"
 	"strings"
 
 	"goproxy/internal/peersync"
@@ -19,6 +22,13 @@ func (g *Graph) buildPeers(cfg *parser.Config, tables map[string]*stktable.Table
 			continue
 		}
 		sc := peersync.Config{Name: ps.Name, Local: cfg.LocalPeerName, Bind: ps.Bind, Reload: g.opts.Takeover}
+		if ps.BindFD > 0 {
+			ln, err := inheritedListener(ps.BindFD)
+			if err != nil {
+				return fmt.Errorf("peers section '%s': bind fd@%d: %w", ps.Name, ps.BindFD, err)
+			}
+			sc.Listener = ln
+		}
 		for _, p := range ps.Peers {
 			sc.Peers = append(sc.Peers, peersync.PeerConfig{Name: p.Name, Addr: p.Addr, Local: p.Local})
 		}
@@ -52,6 +62,13 @@ func (g *Graph) buildPeers(cfg *parser.Config, tables map[string]*stktable.Table
 		g.peers = append(g.peers, s)
 	}
 	return nil
+}
+
+// inheritedListener listens on the inherited socket fd (fd@<n>).
+func inheritedListener(fd int) (net.Listener, error) {
+	f := os.NewFile(uintptr(fd), "fd@"+strconv.Itoa(fd))
+	defer f.Close()
+	return net.FileListener(f)
 }
 
 // inSection reports whether t is one of the section's own table lines.
