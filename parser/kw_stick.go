@@ -24,6 +24,9 @@ type StickTable struct {
 	NoPurge bool
 	// Store is the data the entries keep, in HAProxy's enum order.
 	Store []StickData
+	// SrvKeyAddr is "srvkey addr": server_key holds the server's
+	// address, not its name.
+	SrvKeyAddr bool `json:",omitempty"`
 }
 
 // StickData is one stored data type and, for the rates, its period.
@@ -213,9 +216,7 @@ func parseStickTableLine(w []string, inPeers bool) (parsedTable, string) {
 			if v != "name" && v != "addr" {
 				return t, fmt.Sprintf("%s : unknown server key type '%s'.", kw, v)
 			}
-			if v == "addr" {
-				return t, fmt.Sprintf("'%s %s' is not supported by goproxy (only 'srvkey name' is).", kw, v)
-			}
+			t.SrvKeyAddr = v == "addr"
 			i++
 		default:
 			return t, fmt.Sprintf("%s: unknown argument '%s'.", kw, arg)

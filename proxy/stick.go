@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"strconv"
 	"time"
 
 	"goproxy/internal/srvstate"
@@ -32,7 +33,7 @@ func (g *Graph) buildTables(cfg *parser.Config) map[string]*stktable.Table {
 	for _, pt := range list {
 		kt, _ := stktable.ParseKeyType(pt.Type)
 		c := stktable.Config{Name: pt.Name, Type: kt, KeyLen: pt.KeyLen, Size: pt.Size,
-			Expire: pt.Expire, NoPurge: pt.NoPurge}
+			Expire: pt.Expire, NoPurge: pt.NoPurge, ServerKeyAddr: pt.SrvKeyAddr}
 		for _, d := range pt.Store {
 			if dt, ok := stktable.ParseDataType(d.Type); ok {
 				c.Stored = append(c.Stored, stktable.Stored{Type: dt, Period: d.Period})
@@ -294,7 +295,7 @@ func (s *session) stickingRules(ci *connInfo) {
 		if r.match {
 			if e := r.t.Lookup(key); e != nil {
 				if s.forced == nil {
-					if srv := be.serverByID(r.t.Server(e)); srv != nil && (srv.stickUsable() || be.forcePersist(ci)) {
+					if srv := be.stickServer(r.t, e); srv != nil && (srv.stickUsable() || be.forcePersist(ci)) {
 						s.forced = srv
 					}
 				}
@@ -331,7 +332,7 @@ func (s *session) applyStores() {
 	for i := 0; i < st.nstore; i++ {
 		p := st.store[i]
 		if e := p.t.Track(p.key); e != nil {
-			p.t.SetServer(e, s.srv.ID, s.srv.Name)
+			p.t.SetServer(e, s.srv.ID, serverKey(p.t, s.srv))
 			p.t.Release(e)
 		}
 		st.store[i] = pendingStore{}
@@ -347,6 +348,34 @@ func (s *Server) stickUsable() bool {
 }
 
 // serverByID is the backend's server with id, nil when none.
+// serverKey is what a table's server_key names a server by: its name,
+// or with "srvkey addr" its address as HAProxy writes it ("ip:port",
+// sa2str).
+func serverKey(t *stktable.Table, srv *Server) string {
+	if !t.ServerKeyAddr() {
+		return srv.Name
+	}
+	ip, port := srv.Dest()
+	if !ip.IsValid() {
+		return ""
+	}
+	return ip.Unmap().String() + ":" + strconv.Itoa(port)
+}
+
+// stickServer is the server an entry sticks to, as HAProxy's
+// process_sticking_rules finds it: by server_key (name, or address with
+// srvkey addr) when the table stores one, else by server_id.
+func (b *Backend) stickServer(t *stktable.Table, e *stktable.Entry) *Server {
+	if k := t.ServerKey(e); k != "" {
+		for _, srv := range b.ServerList() {
+			if serverKey(t, srv) == k {
+				return srv
+			}
+		}
+	}
+	return b.serverByID(t.Server(e))
+}
+
 func (b *Backend) serverByID(id int) *Server {
 	if id <= 0 {
 		return nil

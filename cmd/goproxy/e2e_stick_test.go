@@ -372,3 +372,52 @@ func TestE2EStickContentRulesRerun(t *testing.T) {
 		t.Errorf("show table differs\n--- goproxy\n%s--- haproxy\n%s", g, h)
 	}
 }
+
+// TestE2EStickSrvkeyAddr keeps clients by server address ("srvkey
+// addr") on goproxy and haproxy: the table's server_key holds
+// "ip:port", each client stays on its server, and the tables match.
+func TestE2EStickSrvkeyAddr(t *testing.T) {
+	outs := map[string]string{}
+	onOracles(t, func(t *testing.T, bin string) {
+		ss := nameServers(t, 3)
+		c, sock := stickCfg(t.TempDir(), e2eCfg{
+			backend: []string{"balance roundrobin", "stick-table type ip size 100 expire 1m srvkey addr", "stick on src"},
+			servers: srvLines(ss, []int{1, 1, 1})})
+		addr, _ := c.runWith(t, bin)
+		waitSocket(t, sock)
+		var names []string
+		for i := 0; i < 3; i++ {
+			name, err := ask(srcIP(i), addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			names = append(names, name)
+		}
+		for round := 0; round < 2; round++ {
+			for i, want := range names {
+				if got, err := ask(srcIP(i), addr); err != nil || got != want {
+					t.Errorf("client %s: %q %v, want %s", srcIP(i), got, err, want)
+				}
+			}
+		}
+		out := cli(t, sock, "show table be")
+		for i, n := range names {
+			for _, s := range ss {
+				if s.name == n && !strings.Contains(lineOf(out, "key="+srcIP(i)+" "), "server_key="+s.addr()) {
+					t.Errorf("entry of %s does not name %s by address:\n%s", srcIP(i), s.addr(), out)
+				}
+			}
+		}
+		// Ports and server addresses differ between the runs: compare the
+		// shape.
+		for _, s := range ss {
+			out = strings.ReplaceAll(out, s.addr(), "ADDR("+s.name+")")
+		}
+		outs[t.Name()] = maskTable(out)
+	})
+	if h, ok := outs["TestE2EStickSrvkeyAddr/haproxy"]; ok {
+		if g := outs["TestE2EStickSrvkeyAddr/goproxy"]; g != h {
+			t.Errorf("show table differs:\ngoproxy:\n%s\nhaproxy:\n%s", g, h)
+		}
+	}
+}

@@ -203,6 +203,22 @@ func (t *Table) SetServer(e *Entry, id int, name string) {
 	e.mu.Unlock()
 }
 
+// ServerKey is the server_key an entry sticks to ("" for none): a
+// server's name, or its address with Config.ServerKeyAddr.
+func (t *Table) ServerKey(e *Entry) string {
+	o := t.off[ServerKey]
+	if o < 0 {
+		return ""
+	}
+	e.mu.Lock()
+	k := e.vals[o]
+	e.mu.Unlock()
+	return t.serverKey(k)
+}
+
+// ServerKeyAddr reports whether the table keys servers by address.
+func (t *Table) ServerKeyAddr() bool { return t.keyAddr }
+
 // Server is the server id an entry sticks to, 0 for none.
 func (t *Table) Server(e *Entry) int {
 	o := t.off[ServerID]

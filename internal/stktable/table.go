@@ -45,6 +45,9 @@ type Config struct {
 	Stored []Stored
 	// Clock returns a millisecond tick; nil uses the process clock.
 	Clock func() uint32
+	// ServerKeyAddr: server_key holds servers' addresses ("srvkey
+	// addr"), not their names; the table only keeps what it is given.
+	ServerKeyAddr bool
 }
 
 // Stored is one data type a table keeps.
@@ -63,6 +66,7 @@ type Table struct {
 	Size    int
 	expire  uint32 // ms, 0: never
 	noPurge bool
+	keyAddr bool // server_key holds addresses (Config.ServerKeyAddr)
 
 	// off is the slot of each stored data type in an entry's vals (-1:
 	// not stored); period is each rate's period in ms.
@@ -102,7 +106,7 @@ func processTicks() uint32 { return uint32(time.Since(start)/time.Millisecond) +
 // New builds an empty table.
 func New(c Config) *Table {
 	t := &Table{Name: c.Name, Type: c.Type, KeyLen: c.KeyLen, Size: c.Size,
-		expire: uint32(c.Expire / time.Millisecond), noPurge: c.NoPurge, clock: c.Clock,
+		expire: uint32(c.Expire / time.Millisecond), noPurge: c.NoPurge, keyAddr: c.ServerKeyAddr, clock: c.Clock,
 		seed: maphash.MakeSeed()}
 	if t.clock == nil {
 		t.clock = processTicks
