@@ -24,6 +24,10 @@ const (
 	// ioTimeout bounds a handshake and each write (the peers frontend's
 	// timeout client).
 	ioTimeout = 5 * time.Second
+	// maxTeachRetries bounds the new attempts to connect to the new
+	// process at a soft stop, teachRetryDelay (ms) apart.
+	maxTeachRetries = 10
+	teachRetryDelay = 100
 	// readTimeout cuts a silent session that the reconnect timer missed.
 	readTimeout = 3 * reconnectTimeout * time.Millisecond
 )
@@ -117,8 +121,12 @@ type Section struct {
 	taskCalls     uint32
 	lastChange    time.Time
 	stopping      bool
-	closed        bool
-	ln            net.Listener
+	// teachRetries counts the new attempts to reach the new process at a
+	// soft stop after a connect failed, the next one due at teachRetryAt.
+	teachRetries int
+	teachRetryAt uint32
+	closed       bool
+	ln           net.Listener
 
 	wake    chan struct{}
 	quit    chan struct{}
@@ -392,6 +400,27 @@ func (s *Section) process() uint32 {
 		case 0, statusSuccess, statusConnected, statusTryAgain:
 			if s.flags&fDoNotStop != 0 {
 				s.startSession(p, now)
+			}
+		case statusConnect:
+			// The connect failed before any handshake. The listener this
+			// process has just closed can still reset a connection the
+			// kernel handed it (SO_REUSEPORT) while the new process
+			// listens: try again a few times before giving the lesson up.
+			if s.flags&fDoNotStop != 0 && s.teachRetries < maxTeachRetries {
+				if s.teachRetryAt == 0 {
+					s.teachRetryAt = now + teachRetryDelay
+				}
+				if !expired(s.teachRetryAt, now) {
+					return s.teachRetryAt
+				}
+				s.teachRetries++
+				s.teachRetryAt = 0
+				s.startSession(p, now)
+				return 0
+			}
+			if s.flags&fDoNotStop != 0 {
+				s.flags &^= fDoNotStop
+				s.stopDone()
 			}
 		default:
 			if s.flags&fDoNotStop != 0 {
