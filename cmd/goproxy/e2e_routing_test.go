@@ -543,10 +543,10 @@ func TestE2ETLSHelloFetches(t *testing.T) {
 				}
 				// The accept rule matches on the first segment, so what the
 				// other fetches see depends on the second one coming later
-				// than the proxy's first read: 20 ms proved too short on a
-				// loaded machine.
+				// than the proxy's first read: 20 ms, then 60 ms, proved too
+				// short on a loaded machine.
 				_, _ = c.Write(rec[:7])
-				time.Sleep(60 * time.Millisecond)
+				time.Sleep(150 * time.Millisecond)
 				_, _ = c.Write(rec[7:])
 				name, err := readName(c)
 				c.Close()
