@@ -118,47 +118,21 @@ func (p *parser) tcpAction(px *Proxy, what string, w []string) (rule *TCPRule, n
 			rule.Format = nodes
 			return rule, 2, true
 		}
-		expr := argAt(w, 3)
-		if expr == "" || expr == "if" || expr == "unless" {
-			p.alert("missing fetch method")
-			return nil, 0, true
-		}
-		e, _, m := p.parseSampleWord(expr)
-		if m != "" {
-			p.alert("%s", m)
-			return nil, 0, true
-		}
-		if what != "content" && fetchReadsContent(e.Fetch) {
-			p.alert("fetch method '%s' extracts information from 'request buffer', none of which is available here", action)
+		e, ok := p.actionExpr(w, what, action, true)
+		if !ok {
 			return nil, 0, true
 		}
 		rule.Expr = e
 		return rule, 2, true
 	case action == "set-src" || action == "set-dst" || action == "set-src-port" || action == "set-dst-port":
-		expr := argAt(w, 3)
-		if expr == "" || expr == "if" || expr == "unless" {
-			p.alert("missing fetch method")
-			return nil, 0, true
-		}
-		e, _, m := p.parseSampleWord(expr)
-		if m != "" {
-			p.alert("%s", m)
-			return nil, 0, true
-		}
-		if what != "content" && fetchReadsContent(e.Fetch) {
-			p.alert("fetch method '%s' extracts information from 'request buffer', none of which is available here", action)
+		e, ok := p.actionExpr(w, what, action, true)
+		if !ok {
 			return nil, 0, true
 		}
 		return &TCPRule{Pos: p.pos(), Action: action, Expr: e}, 2, true
 	case (action == "set-priority-class" || action == "set-priority-offset") && what == "content":
-		expr := argAt(w, 3)
-		if expr == "" || expr == "if" || expr == "unless" {
-			p.alert("missing fetch method")
-			return nil, 0, true
-		}
-		e, _, m := p.parseSampleWord(expr)
-		if m != "" {
-			p.alert("%s", m)
+		e, ok := p.actionExpr(w, what, action, false)
+		if !ok {
 			return nil, 0, true
 		}
 		return &TCPRule{Pos: p.pos(), Action: action, Expr: e}, 2, true
@@ -303,4 +277,25 @@ func cInteger(s string) (int64, string) {
 		n = -n
 	}
 	return int64(n), s[i:]
+}
+
+// actionExpr parses the sample expression of an action (w[3]) with
+// HAProxy's messages; stageCheck refuses, outside content rules, a fetch
+// of the client's bytes.
+func (p *parser) actionExpr(w []string, what, action string, stageCheck bool) (*SampleExpr, bool) {
+	expr := argAt(w, 3)
+	if expr == "" || expr == "if" || expr == "unless" {
+		p.alert("missing fetch method")
+		return nil, false
+	}
+	e, _, m := p.parseSampleWord(expr)
+	if m != "" {
+		p.alert("%s", m)
+		return nil, false
+	}
+	if stageCheck && what != "content" && fetchReadsContent(e.Fetch) {
+		p.alert("fetch method '%s' extracts information from 'request buffer', none of which is available here", action)
+		return nil, false
+	}
+	return e, true
 }
