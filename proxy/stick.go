@@ -1,7 +1,9 @@
 package proxy
 
 import (
+	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 
 	"goproxy/internal/srvstate"
@@ -366,9 +368,26 @@ func serverKey(t *stktable.Table, srv *Server) string {
 // process_sticking_rules finds it: by server_key (name, or address with
 // srvkey addr) when the table stores one, else by server_id.
 func (b *Backend) stickServer(t *stktable.Table, e *stktable.Entry) *Server {
-	if k := t.ServerKey(e); k != "" {
+	k := t.ServerKey(e)
+	switch {
+	case k == "":
+	case !t.ServerKeyAddr():
 		for _, srv := range b.ServerList() {
-			if serverKey(t, srv) == k {
+			if srv.Name == k {
+				return srv
+			}
+		}
+	default:
+		// "ip:port" read once, compared with each server's address
+		// without formatting it (a match runs per connection).
+		i := strings.LastIndexByte(k, ':')
+		ip, err := netip.ParseAddr(k[:max(i, 0)])
+		port, perr := strconv.Atoi(k[i+1:])
+		if i < 0 || err != nil || perr != nil {
+			break
+		}
+		for _, srv := range b.ServerList() {
+			if sip, sport := srv.Dest(); sport == port && sip.Unmap() == ip.Unmap() {
 				return srv
 			}
 		}
